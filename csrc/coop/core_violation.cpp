@@ -1,0 +1,66 @@
+// Largest excess v(S) - x(S) over all non-empty coalitions, in one pass.
+// x(S) = x(H) + x(l): the low subset sums x(l) are built once by the DP
+// x(l) = x(l without its top bit) + x[top bit]; x(H) once per block.
+#include <omp.h>
+
+#include <limits>
+#include <vector>
+
+#include "accord/common.hpp"
+#include "accord/coop.hpp"
+#include "blocks.hpp"
+
+namespace accord::coop {
+
+Excess max_excess(const double* v, int n, const double* x) {
+  const int L = low_bits(n);
+  const std::int64_t block = std::int64_t{1} << L;
+  const std::int64_t nblocks = std::int64_t{1} << (n - L);
+  constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+  std::vector<double> xl(block, 0.0);
+  for (std::int64_t l = 1; l < block; ++l) {
+    const int top = 63 - __builtin_clzll(static_cast<std::uint64_t>(l));
+    xl[l] = xl[l ^ (std::int64_t{1} << top)] + x[top];
+  }
+
+  const int nthreads = static_cast<int>(std::min<std::int64_t>(omp_get_max_threads(), nblocks));
+  std::vector<Excess> best(nthreads, Excess{kNegInf, 0});
+
+#pragma omp parallel num_threads(nthreads)
+  {
+    const int t = omp_get_thread_num();
+    Excess mine{kNegInf, 0};
+    std::vector<double> e(block);
+#pragma omp for schedule(static)
+    for (std::int64_t H = 0; H < nblocks; ++H) {
+      double xh = 0.0;
+      for (std::uint64_t m = static_cast<std::uint64_t>(H); m; m &= m - 1)
+        xh += x[L + __builtin_ctzll(m)];
+      const double* vb = v + H * block;
+      double bmax = kNegInf;
+#pragma omp simd reduction(max : bmax)
+      for (std::int64_t l = 0; l < block; ++l) {
+        e[l] = vb[l] - (xh + xl[l]);
+        bmax = e[l] > bmax ? e[l] : bmax;
+      }
+      if (H == 0) {  // the empty coalition is not a candidate
+        e[0] = kNegInf;
+        bmax = kNegInf;
+        for (std::int64_t l = 1; l < block; ++l) bmax = e[l] > bmax ? e[l] : bmax;
+      }
+      if (bmax > mine.value) {
+        std::int64_t l = 0;
+        while (!(e[l] == bmax)) ++l;
+        mine = Excess{bmax, static_cast<std::uint64_t>(H * block + l)};
+      }
+    }
+    best[t] = mine;
+  }
+  Excess out{kNegInf, 0};
+  for (const Excess& b : best)  // threads own increasing mask ranges: keep the first max
+    if (b.value > out.value) out = b;
+  return out;
+}
+
+}  // namespace accord::coop
