@@ -152,6 +152,24 @@ void init_coop(py::module_& m) {
       py::arg("count"));
 
   m.def(
+      "stratum_subsets",
+      [](int n, std::uint64_t seed, std::int64_t per_stratum, int player, int size,
+         std::int64_t first, std::int64_t count) {
+        if (n < 2 || player < 0 || player >= n || size < 0 || size >= n)
+          throw std::invalid_argument("need n >= 2, 0 <= player < n and 0 <= size < n");
+        check_range(first, count);
+        py::array_t<bool> out({static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(n)});
+        auto* p = reinterpret_cast<std::uint8_t*>(out.mutable_data());
+        {
+          py::gil_scoped_release release;
+          coop::stratum_subsets(n, seed, per_stratum, player, size, first, count, p);
+        }
+        return out;
+      },
+      py::arg("n"), py::arg("seed"), py::arg("per_stratum"), py::arg("player"), py::arg("size"),
+      py::arg("first"), py::arg("count"));
+
+  m.def(
       "voting_shapley",
       [](carray<std::int64_t> w, std::int64_t quota) {
         const int n = static_cast<int>(w.shape(0));

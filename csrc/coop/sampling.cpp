@@ -225,4 +225,26 @@ void stratified_sample_voting(const double* w, int n, double quota, std::uint64_
   }
 }
 
+void stratum_subsets(int n, std::uint64_t seed, std::int64_t per_stratum, int player, int size,
+                     std::int64_t first, std::int64_t count, std::uint8_t* out) {
+  const int others = n - 1;
+  const bool complement = 2 * size > others;
+  const int words = (others + 63) / 64 + 1;
+#pragma omp parallel
+  {
+    std::vector<std::uint64_t> bits(words);
+#pragma omp for schedule(static)
+    for (std::int64_t r = 0; r < count; ++r) {
+      std::uint8_t* row = out + r * n;
+      PhiloxStream rng(seed, stratum_stream(n, player, size, per_stratum, first + r),
+                       kTagSubset);
+      std::fill(bits.begin(), bits.end(), 0);
+      const std::uint8_t inside = complement ? 0 : 1;
+      for (int j = 0; j < n; ++j) row[j] = (j == player) ? 0 : 1 - inside;
+      floyd_subset(rng, others, complement ? others - size : size, bits.data(),
+                   [&](int j) { row[j < player ? j : j + 1] = inside; });
+    }
+  }
+}
+
 }  // namespace accord::coop

@@ -49,6 +49,11 @@ void stratified_sample_voting(const double* w, int n, double quota, std::uint64_
                               std::int64_t per_stratum, std::int64_t first, std::int64_t count,
                               SampleStats out);
 
+// Coalitions (as 0/1 rows of length n) drawn by the stratified samplers for
+// stratum (player, size), samples [first, first+count): the generic-game path.
+void stratum_subsets(int n, std::uint64_t seed, std::int64_t per_stratum, int player, int size,
+                     std::int64_t first, std::int64_t count, std::uint8_t* out);
+
 // Write permutations with stream ids [first, first+count) as rows of `out` (count x n).
 void permutations(int n, std::uint64_t seed, std::int64_t first, std::int64_t count,
                   std::int32_t* out);

@@ -1,0 +1,30 @@
+"""Cooperative (transferable-utility) games: values, indices and the core.
+
+See DESIGN.md §4 for the stable API.
+"""
+
+from .classic import airport_game, bankruptcy_game, glove_game, unanimity_game
+from .core import core_violation, in_core
+from .game import CoalitionalGame, TUGame
+from .sampling import ShapleyEstimate
+from .semivalues import banzhaf, banzhaf_weights, semivalue, shapley_weights
+from .shapley import shapley
+from .weighted_voting import WeightedVotingGame
+
+__all__ = [
+    "CoalitionalGame",
+    "ShapleyEstimate",
+    "TUGame",
+    "WeightedVotingGame",
+    "airport_game",
+    "bankruptcy_game",
+    "banzhaf",
+    "banzhaf_weights",
+    "core_violation",
+    "glove_game",
+    "in_core",
+    "semivalue",
+    "shapley",
+    "shapley_weights",
+    "unanimity_game",
+]

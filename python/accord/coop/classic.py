@@ -1,0 +1,85 @@
+"""Textbook TU games, built vectorised over all masks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import fail, finite_vector, integer
+from .game import TUGame, check_dense_size
+
+
+def _masks(n: int) -> np.ndarray:
+    return np.arange(1 << n, dtype=np.int64)
+
+
+def _member(n: int) -> np.ndarray:
+    """(2**n, n) boolean membership of every player in every coalition."""
+    return ((_masks(n)[:, None] >> np.arange(n)) & 1).astype(bool)
+
+
+def _sums(values: np.ndarray) -> np.ndarray:
+    """x(S) for every mask, by the subset-sum DP x(S) = x(S - top) + x[top]."""
+    n = values.shape[0]
+    out = np.zeros(1 << n)
+    for i in range(n):
+        out[1 << i: 2 << i] = out[: 1 << i] + values[i]
+    return out
+
+
+def glove_game(left: int, right: int) -> TUGame:
+    """Players 0..left-1 hold a left glove, the rest a right glove; v(S) is the
+    number of pairs S can form (Shapley & Shubik 1969)."""
+    left = integer("glove_game", "left", left, minimum=0)
+    right = integer("glove_game", "right", right, minimum=0)
+    n = left + right
+    if n < 1:
+        fail("glove_game", "need at least one player")
+    check_dense_size("glove_game", n)
+    is_left = np.arange(n) < left
+    ones = np.ones(n)
+    lcount = _sums(ones * is_left)
+    rcount = _sums(ones * ~is_left)
+    return TUGame(np.minimum(lcount, rcount))
+
+
+def airport_game(costs) -> TUGame:
+    """Cost-sharing game of a runway (Littlechild & Owen 1973): v(S) = max cost in S.
+
+    The Shapley value is the sequential equal-sharing rule.
+    """
+    c = finite_vector("airport_game", "costs", costs)
+    n = c.shape[0]
+    check_dense_size("airport_game", n)
+    out = np.zeros(1 << n)
+    for i in range(n):
+        out[1 << i: 2 << i] = np.maximum(out[: 1 << i], c[i])
+    return TUGame(out)
+
+
+def unanimity_game(n: int, carrier) -> TUGame:
+    """u_T(S) = 1 if T is a subset of S else 0; its Shapley value is 1/|T| on T."""
+    n = integer("unanimity_game", "n", n, minimum=1)
+    check_dense_size("unanimity_game", n)
+    t = 0
+    for i in carrier:
+        i = integer("unanimity_game", "carrier entry", i, minimum=0)
+        if i >= n:
+            fail("unanimity_game", f"carrier entries must be < n = {n}; got {i}")
+        t |= 1 << i
+    if t == 0:
+        fail("unanimity_game", "carrier must be non-empty")
+    m = _masks(n)
+    return TUGame(((m & t) == t).astype(np.float64))
+
+
+def bankruptcy_game(estate: float, claims) -> TUGame:
+    """v(S) = max(0, E - sum of the claims outside S) (O'Neill 1982; Aumann &
+    Maschler 1985, whose nucleolus is the Talmud rule)."""
+    c = finite_vector("bankruptcy_game", "claims", claims)
+    e = float(estate)
+    if not np.isfinite(e) or e < 0:
+        fail("bankruptcy_game", f"estate must be a finite number >= 0; got {estate!r}")
+    n = c.shape[0]
+    check_dense_size("bankruptcy_game", n)
+    inside = _sums(c)
+    return TUGame(np.maximum(0.0, e - (c.sum() - inside)))

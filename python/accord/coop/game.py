@@ -1,0 +1,136 @@
+"""Transferable-utility games: the dense table and the structured-game protocol.
+
+Coalitions are bitmasks: bit ``i`` of a mask is player ``i`` (DESIGN.md §2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .._validate import fail
+
+#: Largest number of players of a dense table (2**30 float64 values = 8 GiB).
+MAX_DENSE_PLAYERS = 30
+
+
+class CoalitionalGame:
+    """A TU game that can evaluate a batch of coalitions.
+
+    Subclasses set ``n`` and implement :meth:`value` for an integer array of masks
+    (``n <= 62``) or a boolean array of shape ``(..., n)`` (any ``n``).  Sampled
+    estimators only ever call :meth:`value`, so structured games of thousands of
+    players never materialise ``2**n`` values.
+    """
+
+    n: int
+
+    def value(self, coalitions: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def grand_value(self) -> float:
+        """v(N)."""
+        if self.n <= 62:
+            return float(self.value(np.array([(1 << self.n) - 1], dtype=np.int64))[0])
+        return float(self.value(np.ones((1, self.n), dtype=bool))[0])
+
+
+def _dense_bytes(n: int) -> str:
+    b = 8 * 2**n
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if b < 1024 or unit == "PiB":
+            return f"{b:.0f} {unit}"
+        b /= 1024
+    raise AssertionError
+
+
+def check_dense_size(func: str, n: int) -> None:
+    if n > MAX_DENSE_PLAYERS:
+        fail(
+            func,
+            f"a dense table of {n} players needs 2**{n} float64 values ({_dense_bytes(n)}); "
+            f"dense games are limited to n <= {MAX_DENSE_PLAYERS}. Use a structured game "
+            "(e.g. WeightedVotingGame or a CoalitionalGame subclass) with "
+            "shapley(game, samples=...)",
+        )
+
+
+class TUGame(CoalitionalGame):
+    """A TU game given by its characteristic function as a dense table.
+
+    ``values[mask]`` is v(S) for the coalition whose bitmask is ``mask``; the table
+    has length ``2**n`` and ``values[0] == 0``.  NumPy tables run on the CPU
+    kernels, CuPy tables on the CUDA kernels.
+    """
+
+    def __init__(self, values) -> None:
+        xp = _array_module(values)
+        v = xp.asarray(values, dtype=xp.float64)
+        if v.ndim != 1:
+            fail("TUGame", f"values must be 1-dimensional (indexed by bitmask); got shape {v.shape}")
+        length = v.shape[0]
+        if length < 2 or length & (length - 1):
+            fail("TUGame", f"values must have length 2**n for n >= 1 players; got length {length}")
+        n = length.bit_length() - 1
+        check_dense_size("TUGame", n)
+        if not bool(xp.isfinite(v).all()):
+            i = int(xp.flatnonzero(~xp.isfinite(v))[0])
+            fail("TUGame", f"values must be finite; values[{i}] = {float(v[i])}")
+        if float(v[0]) != 0.0:
+            fail("TUGame", f"values[0] (the empty coalition) must be 0; got {float(v[0])}")
+        self.n = n
+        self.values = xp.ascontiguousarray(v)
+
+    @classmethod
+    def from_function(cls, n: int, f: Callable[[np.ndarray], np.ndarray],
+                      batch_size: int = 1 << 20) -> TUGame:
+        """Build the table by calling ``f`` on batches of masks (int64 arrays).
+
+        ``f`` must be vectorised: it receives an array of masks and returns their
+        values.  ``f(0)`` must be 0.
+        """
+        from .._validate import integer
+
+        n = integer("TUGame.from_function", "n", n, minimum=1)
+        check_dense_size("TUGame.from_function", n)
+        size = 1 << n
+        values = np.empty(size, dtype=np.float64)
+        for start in range(0, size, batch_size):
+            masks = np.arange(start, min(size, start + batch_size), dtype=np.int64)
+            out = np.asarray(f(masks), dtype=np.float64)
+            if out.shape != masks.shape:
+                fail("TUGame.from_function",
+                     f"f must return one value per mask (shape {masks.shape}); got shape {out.shape}")
+            values[start:start + masks.size] = out
+        return cls(values)
+
+    def value(self, coalitions) -> np.ndarray:
+        c = np.asarray(coalitions)
+        if c.dtype == bool:
+            if c.shape[-1] != self.n:
+                fail("TUGame.value", f"boolean coalitions must have last axis {self.n}")
+            c = (c.astype(np.int64) << np.arange(self.n, dtype=np.int64)).sum(axis=-1)
+        return np.asarray(self.values)[c]
+
+    def __repr__(self) -> str:
+        return f"TUGame(n={self.n})"
+
+
+def _array_module(x):
+    """numpy, or cupy for arrays that live on a GPU."""
+    if type(x).__module__.split(".")[0] == "cupy":
+        import cupy
+
+        return cupy
+    return np
+
+
+def as_dense(func: str, game) -> TUGame:
+    """The dense table of ``game`` (a TUGame, or anything TUGame accepts)."""
+    if isinstance(game, TUGame):
+        return game
+    if isinstance(game, CoalitionalGame):
+        check_dense_size(func, game.n)
+        return TUGame(game.value(np.arange(1 << game.n, dtype=np.int64)))
+    return TUGame(game)

@@ -1,0 +1,97 @@
+"""Exact semivalues of TU games: the Shapley value and the Banzhaf index.
+
+Dense tables are reduced in one pass by the ``semivalue_sums`` kernel (C++/OpenMP
+or CUDA): phi_i = sum_{S∋i} c(|S|) v(S) - sum_S b(|S|) v(S) with c(s) = p(s-1) + p(s)
+and b(s) = p(s) for the semivalue weights p (Weber 1988).  Weighted voting games
+use the pseudo-polynomial dynamic programs of :mod:`accord.coop.weighted_voting`.
+"""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+
+from .. import _backend
+from .._validate import fail
+from .game import TUGame, as_dense
+
+
+def shapley_weights(n: int) -> np.ndarray:
+    """p(s) = s!(n-s-1)!/n! for s = 0..n-1 (Shapley 1953)."""
+    return np.array([1.0 / (n * comb(n - 1, s)) for s in range(n)])
+
+
+def banzhaf_weights(n: int) -> np.ndarray:
+    """p(s) = 2**(1-n) for every s (Banzhaf 1965; Dubey & Shapley 1979)."""
+    return np.full(n, 2.0 ** (1 - n))
+
+
+def _coefficients(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = p.shape[0]
+    b = np.zeros(n + 1)
+    b[:n] = p
+    c = b.copy()
+    c[1:] += p
+    return c, b
+
+
+def semivalue(game, weights, *, device: str | None = None):
+    """The semivalue of ``game`` with weights ``p(s)``, s = 0..n-1, in one pass.
+
+    phi_i = sum_{S not containing i} p(|S|) (v(S + i) - v(S)).  Shapley and Banzhaf
+    are the special cases :func:`shapley_weights` and :func:`banzhaf_weights`.
+    """
+    g = as_dense("semivalue", game)
+    p = np.asarray(weights, dtype=np.float64)
+    if p.shape != (g.n,):
+        fail("semivalue", f"weights must have shape ({g.n},) (one per coalition size 0..n-1); "
+             f"got {p.shape}")
+    if not np.isfinite(p).all():
+        fail("semivalue", "weights must be finite")
+    return _dense_semivalue("semivalue", g, p, device)
+
+
+def _dense_semivalue(func: str, g: TUGame, p: np.ndarray, device: str | None):
+    c, b = _coefficients(p)
+    where = _backend.resolve_device(func, g.values, device)
+    if where == "cpu":
+        A, T = _backend.cpu().coop.semivalue_sums(_backend.to_host(g.values), c, b)
+        return A - T
+    mod = _backend.require_cuda(func)
+    import cupy
+
+    v = cupy.ascontiguousarray(cupy.asarray(g.values, dtype=cupy.float64))
+    A, T = mod.semivalue_sums(v.data.ptr, g.n, c, b, cupy.cuda.get_current_stream().ptr)
+    return cupy.asarray(A - T)
+
+
+def shapley_exact(game, device: str | None = None):
+    from .weighted_voting import WeightedVotingGame
+
+    if isinstance(game, WeightedVotingGame) and device is None:
+        return game.shapley_shubik()
+    g = as_dense("shapley", game)
+    return _dense_semivalue("shapley", g, shapley_weights(g.n), device)
+
+
+def banzhaf(game, *, normalized: bool = False, device: str | None = None):
+    """The Banzhaf index of every player (Banzhaf 1965), exact.
+
+    Raw: beta_i = 2**(1-n) sum_{S not containing i} (v(S + i) - v(S)).  With
+    ``normalized=True`` the indices are divided by their sum (Coleman/Penrose
+    normalisation), which must then be non-zero.
+    """
+    from .weighted_voting import WeightedVotingGame
+
+    if isinstance(game, WeightedVotingGame) and device is None:
+        beta = game.banzhaf_raw()
+    else:
+        g = as_dense("banzhaf", game)
+        beta = _dense_semivalue("banzhaf", g, banzhaf_weights(g.n), device)
+    if normalized:
+        total = float(beta.sum())
+        if total == 0.0:
+            fail("banzhaf", "normalized=True is undefined: every raw Banzhaf index is 0")
+        beta = beta / total
+    return beta
