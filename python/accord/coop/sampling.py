@@ -51,7 +51,7 @@ def _chunks(total: int, progress: bool, desc: str):
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc=desc, unit="sample", leave=False)
+        bar = tqdm(total=total, desc=desc, unit="sample", leave=False, disable=None)
         for a, c in ranges:
             yield a, c
             bar.update(c)
