@@ -6,6 +6,7 @@ See DESIGN.md §4 for the stable API.
 from .classic import airport_game, bankruptcy_game, glove_game, unanimity_game
 from .core import core_violation, in_core
 from .game import CoalitionalGame, TUGame
+from .lp import LeastCore, core_allocation, least_core, nucleolus
 from .sampling import ShapleyEstimate
 from .semivalues import banzhaf, banzhaf_weights, semivalue, shapley_weights
 from .shapley import shapley
@@ -13,6 +14,7 @@ from .weighted_voting import WeightedVotingGame
 
 __all__ = [
     "CoalitionalGame",
+    "LeastCore",
     "ShapleyEstimate",
     "TUGame",
     "WeightedVotingGame",
@@ -20,9 +22,12 @@ __all__ = [
     "bankruptcy_game",
     "banzhaf",
     "banzhaf_weights",
+    "core_allocation",
     "core_violation",
     "glove_game",
     "in_core",
+    "least_core",
+    "nucleolus",
     "semivalue",
     "shapley",
     "shapley_weights",

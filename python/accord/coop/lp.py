@@ -68,6 +68,10 @@ DUAL_TOL = 1e-9
 SPAN_TOL = 1e-9
 #: Row generation adds a row whose excess exceeds ``t`` by more than this.
 VIOLATION_TOL = 1e-9
+#: ``nucleolus`` treats ``|v(N) - sum_i v({i})|`` below this (relative to the size
+#: of the numbers) as rounding: the imputation set is then the single point
+#: ``v({i}) + gap / n``; a larger negative gap is an empty imputation set.
+IMPUTATION_TOL = 1e-12
 #: ``core_allocation`` treats the core as non-empty when ``eps <= CORE_TOL * scale``.
 CORE_TOL = 1e-9
 
@@ -338,7 +342,8 @@ def nucleolus(game, *, imputation: bool = True) -> np.ndarray:
 
     Raises:
         ValueError: invalid game, ``n > MAX_LP_PLAYERS``, or (with ``imputation``)
-            an empty imputation set, ``v(N) < sum_i v({i})``.
+            an empty imputation set, ``v(N) < sum_i v({i})`` (beyond rounding,
+            see ``IMPUTATION_TOL``).
         RuntimeError: HiGHS failed on a stage LP.
     """
     func = "nucleolus"
@@ -348,16 +353,20 @@ def nucleolus(game, *, imputation: bool = True) -> np.ndarray:
     _check_players(func, n)
     full = (1 << n) - 1
     single = v[1 << np.arange(n)]
-    if imputation:
-        total = math.fsum(single.tolist())
-        if v[full] < total:
-            fail(func, f"the imputation set is empty: v(N) = {float(v[full])!r} < sum of "
-                       f"v({{i}}) = {total!r}; use imputation=False for the prenucleolus")
     if n == 1:
         return _like(v[1:2].copy(), tg.values)
+    if imputation:
+        total = math.fsum(single.tolist())
+        gap = float(v[full]) - total
+        rounding = IMPUTATION_TOL * max(1.0, abs(float(v[full])), float(np.abs(single).sum()))
+        if gap < -rounding:
+            fail(func, f"the imputation set is empty: v(N) = {float(v[full])!r} < sum of "
+                       f"v({{i}}) = {total!r}; use imputation=False for the prenucleolus")
+        if gap <= rounding:  # one imputation (up to rounding): share the gap equally
+            return _like(single + gap / n, tg.values)
     g = _Normalised(v, n)
-    if g.scale == 0.0 or (imputation and v[full] == total):
-        return _like(g.single.copy(), tg.values)  # additive game / one imputation
+    if g.scale == 0.0:  # additive game
+        return _like(g.single.copy(), tg.values)
     x = _prenucleolus_normalised(func, g, imputation)
     return _like(g.allocation(x), tg.values)
 
