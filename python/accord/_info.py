@@ -52,7 +52,8 @@ def format_info(d: dict) -> str:
     if d["cuda_built"]:
         devs = d["cuda_devices"]
         if not devs:
-            lines.append("cuda devices none visible" + (f": {d['cuda_error']}" if "cuda_error" in d else ""))
+            err = f": {d['cuda_error']}" if "cuda_error" in d else ""
+            lines.append("cuda devices none visible" + err)
         for dev in devs:
             lines.append(f"cuda device  {dev}")
     return "\n".join(lines)

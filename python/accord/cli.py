@@ -76,7 +76,8 @@ def _parse_allocation(text: str) -> np.ndarray:
     try:
         return np.array([float(t) for t in text.replace(",", " ").split()])
     except ValueError:
-        raise ValueError(f"--allocation must be numbers separated by commas; got {text!r}") from None
+        msg = f"--allocation must be numbers separated by commas; got {text!r}"
+        raise ValueError(msg) from None
 
 
 def cmd_core(args) -> int:

@@ -45,7 +45,6 @@ def test_larger_tables_match_the_weighted_formula(n):
 @settings(max_examples=60, deadline=None)
 @given(tables)
 def test_efficiency(v):
-    n = v.size.bit_length() - 1
     assert shapley(TUGame(v)).sum() == pytest.approx(v[-1], abs=1e-9)
 
 

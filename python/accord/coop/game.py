@@ -68,7 +68,7 @@ class TUGame(CoalitionalGame):
         xp = _array_module(values)
         v = xp.asarray(values, dtype=xp.float64)
         if v.ndim != 1:
-            fail("TUGame", f"values must be 1-dimensional (indexed by bitmask); got shape {v.shape}")
+            fail("TUGame", f"values must be 1-dimensional (indexed by mask); got shape {v.shape}")
         length = v.shape[0]
         if length < 2 or length & (length - 1):
             fail("TUGame", f"values must have length 2**n for n >= 1 players; got length {length}")
@@ -100,8 +100,8 @@ class TUGame(CoalitionalGame):
             masks = np.arange(start, min(size, start + batch_size), dtype=np.int64)
             out = np.asarray(f(masks), dtype=np.float64)
             if out.shape != masks.shape:
-                fail("TUGame.from_function",
-                     f"f must return one value per mask (shape {masks.shape}); got shape {out.shape}")
+                fail("TUGame.from_function", f"f must return one value per mask "
+                     f"(shape {masks.shape}); got shape {out.shape}")
             values[start:start + masks.size] = out
         return cls(values)
 

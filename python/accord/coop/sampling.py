@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import _backend
 from .._validate import choice, fail, integer, seed_value
-from .game import CoalitionalGame, TUGame, as_dense
+from .game import CoalitionalGame, TUGame
 from .weighted_voting import WeightedVotingGame
 
 METHODS = ("permutation", "antithetic", "stratified")
