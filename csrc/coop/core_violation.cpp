@@ -31,27 +31,24 @@ Excess max_excess(const double* v, int n, const double* x) {
   {
     const int t = omp_get_thread_num();
     Excess mine{kNegInf, 0};
-    std::vector<double> e(block);
+    const double* __restrict xlp = xl.data();
 #pragma omp for schedule(static)
     for (std::int64_t H = 0; H < nblocks; ++H) {
       double xh = 0.0;
       for (std::uint64_t m = static_cast<std::uint64_t>(H); m; m &= m - 1)
         xh += x[L + __builtin_ctzll(m)];
-      const double* vb = v + H * block;
+      const double* __restrict vb = v + H * block;
+      // The empty coalition (H = 0, l = 0) is not a candidate.
+      const std::int64_t start = H == 0 ? 1 : 0;
       double bmax = kNegInf;
 #pragma omp simd reduction(max : bmax)
-      for (std::int64_t l = 0; l < block; ++l) {
-        e[l] = vb[l] - (xh + xl[l]);
-        bmax = e[l] > bmax ? e[l] : bmax;
+      for (std::int64_t l = start; l < block; ++l) {
+        const double e = vb[l] - (xh + xlp[l]);
+        bmax = e > bmax ? e : bmax;
       }
-      if (H == 0) {  // the empty coalition is not a candidate
-        e[0] = kNegInf;
-        bmax = kNegInf;
-        for (std::int64_t l = 1; l < block; ++l) bmax = e[l] > bmax ? e[l] : bmax;
-      }
-      if (bmax > mine.value) {
-        std::int64_t l = 0;
-        while (!(e[l] == bmax)) ++l;
+      if (bmax > mine.value) {  // rare: find the first mask attaining the new maximum
+        std::int64_t l = start;
+        while (!(vb[l] - (xh + xlp[l]) == bmax)) ++l;
         mine = Excess{bmax, static_cast<std::uint64_t>(H * block + l)};
       }
     }
