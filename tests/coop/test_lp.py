@@ -311,8 +311,37 @@ def test_covariance(v, imputation, a, b):
     assert eps2 == pytest.approx(a * least_core(v).eps, abs=1e-6 * (1 + a))
 
 
-def test_nucleolus_random_medium_against_kohlberg_top_level():
-    # n = 10: the largest excess at the nucleolus equals the least-core eps, and
+def talmud_rule(estate: float, claims: np.ndarray) -> np.ndarray:
+    """Aumann & Maschler (1985): constrained equal awards on the half-claims when
+    the estate is at most half the total claim, else each claimant gets the claim
+    minus constrained equal losses on the half-claims."""
+    half = claims / 2
+
+    def equal_awards(amount: float) -> np.ndarray:  # min(half, lam), sum = amount
+        lo, hi = 0.0, float(half.max())
+        for _ in range(200):
+            lam = (lo + hi) / 2
+            lo, hi = (lam, hi) if np.minimum(half, lam).sum() < amount else (lo, lam)
+        return np.minimum(half, (lo + hi) / 2)
+
+    if estate <= half.sum():
+        return equal_awards(estate)
+    return claims - equal_awards(claims.sum() - estate)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bankruptcy_talmud_rule_medium(seed):
+    # The nucleolus of a bankruptcy game is the Talmud rule (Aumann & Maschler
+    # 1985, Theorem A); an independent closed form at n = 10, with many ties.
+    rng = np.random.default_rng(seed)
+    claims = rng.integers(1, 100, 10).astype(float)
+    estate = float(rng.uniform(0, claims.sum()))
+    v = bankruptcy(estate, claims)
+    np.testing.assert_allclose(nucleolus(v), talmud_rule(estate, claims), atol=1e-7)
+
+
+def test_nucleolus_medium_random_game():
+    # n = 10: the largest excess at the prenucleolus equals the least-core eps, and
     # the nucleolus is efficient and individually rational.
     rng = np.random.default_rng(7)
     n = 10
