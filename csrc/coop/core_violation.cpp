@@ -24,7 +24,7 @@ Excess max_excess(const double* v, int n, const double* x) {
     xl[l] = xl[l ^ (std::int64_t{1} << top)] + x[top];
   }
 
-  const int nthreads = static_cast<int>(std::min<std::int64_t>(omp_get_max_threads(), nblocks));
+  const int nthreads = threads_for_blocks(nblocks);
   std::vector<Excess> best(nthreads, Excess{kNegInf, 0});
 
 #pragma omp parallel num_threads(nthreads)

@@ -64,7 +64,7 @@ void semivalue_sums(const double* v, int n, const double* c, const double* b, do
     for (std::int64_t l = 0; l < block; ++l)
       crow[h * block + l] = c[h + popcount64(static_cast<std::uint64_t>(l))];
 
-  const int nthreads = static_cast<int>(std::min<std::int64_t>(omp_get_max_threads(), nblocks));
+  const int nthreads = threads_for_blocks(nblocks);
   std::vector<double> Bpart(static_cast<std::size_t>(nthreads) * rows, 0.0);
   std::vector<double> Hpart(static_cast<std::size_t>(nthreads) * (hi_players + 1), 0.0);
 

@@ -131,7 +131,7 @@ def test_semivalue_with_shapley_weights_is_shapley():
 def test_thread_count_does_not_change_the_result():
     import accord
 
-    v = random_table(16, np.random.default_rng(7))
+    v = random_table(20, np.random.default_rng(7))  # large enough for a thread team
     accord.set_num_threads(1)
     try:
         one = shapley(TUGame(v))
