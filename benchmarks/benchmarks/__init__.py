@@ -1,0 +1,1 @@
+"""asv benchmarks of accord (see ../asv.conf.json)."""
