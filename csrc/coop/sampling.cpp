@@ -36,19 +36,22 @@ int thread_count(std::int64_t work) {
       1, std::min<std::int64_t>(omp_get_max_threads(), work)));
 }
 
-// Marginal contributions of permutation `perm` (drawn step by step from `rng`)
-// into m[player]; returns nothing, perm is complete on return.
+// Marginal contributions of the permutation drawn from `rng` into m[player]; perm
+// is complete on return.  The shuffle runs first and the prefix masks' table loads
+// after it, independent of each other, so they overlap in the memory system.
 inline void walk_dense(const double* v, int n, PhiloxStream& rng, std::int32_t* perm,
-                       double* m) {
-  std::uint64_t mask = 0;
-  double prev = v[0];
+                       std::uint64_t* masks, double* m) {
   for (int i = 0; i < n; ++i) perm[i] = i;
+  for (int i = 0; i + 1 < n; ++i) fisher_yates_step(rng, perm, n, i);
+  std::uint64_t mask = 0;
   for (int i = 0; i < n; ++i) {
-    if (i + 1 < n) fisher_yates_step(rng, perm, n, i);
-    const int p = perm[i];
-    mask |= std::uint64_t{1} << p;
-    const double cur = v[mask];
-    m[p] = cur - prev;
+    mask |= std::uint64_t{1} << perm[i];
+    masks[i] = mask;
+  }
+  double prev = v[0];
+  for (int i = 0; i < n; ++i) {
+    const double cur = v[masks[i]];
+    m[perm[i]] = cur - prev;
     prev = cur;
   }
 }
@@ -74,10 +77,11 @@ void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::i
     double* q = acc.q(t);
     std::vector<std::int32_t> perm(n);
     std::vector<double> m(n), mr(n);
+    std::vector<std::uint64_t> masks(n);
 #pragma omp for schedule(static)
     for (std::int64_t r = first; r < first + count; ++r) {
       PhiloxStream rng(seed, static_cast<std::uint64_t>(r), kTagPermutation);
-      walk_dense(v, n, rng, perm.data(), m.data());
+      walk_dense(v, n, rng, perm.data(), masks.data(), m.data());
       if (antithetic) {  // the reversed permutation: prefixes are the complements
         std::uint64_t mask = 0;
         double prev = v[0];
