@@ -5,6 +5,7 @@ Coalitions are bitmasks: bit ``i`` of a mask is player ``i`` (DESIGN.md §2).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 import numpy as np
@@ -15,7 +16,7 @@ from .._validate import fail
 MAX_DENSE_PLAYERS = 30
 
 
-class CoalitionalGame:
+class CoalitionalGame(ABC):
     """A TU game that can evaluate a batch of coalitions.
 
     Subclasses set ``n`` and implement :meth:`value` for an integer array of masks
@@ -26,8 +27,9 @@ class CoalitionalGame:
 
     n: int
 
-    def value(self, coalitions: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def value(self, coalitions: np.ndarray) -> np.ndarray:
+        """v(S) for each coalition in the batch."""
 
     def grand_value(self) -> float:
         """v(N)."""
