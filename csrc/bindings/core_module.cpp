@@ -6,6 +6,9 @@
 namespace py = pybind11;
 
 void init_coop(py::module_& m);
+void init_games(py::module_& m);
+void init_bimatrix(py::module_& m);
+void init_correlated(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "accord CPU kernels (C++17, OpenMP)";
@@ -20,4 +23,8 @@ PYBIND11_MODULE(_core, m) {
   });
   py::module_ coop = m.def_submodule("coop", "cooperative-game kernels");
   init_coop(coop);
+  py::module_ games = m.def_submodule("games", "normal-form game kernels");
+  init_games(games);
+  init_bimatrix(games);
+  init_correlated(games);
 }

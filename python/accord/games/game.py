@@ -1,0 +1,224 @@
+"""Normal-form games: one payoff array per game, batched along a leading axis.
+
+A game with ``n`` players and action counts ``k_1, ..., k_n`` is an array of shape
+``(n, k_1, ..., k_n)``; entry ``[i, a_1, ..., a_n]`` is player ``i``'s payoff at the
+pure profile ``(a_1, ..., a_n)`` (DESIGN.md §2). A batch of games of the same shape
+adds a leading axis. Mixed strategies are lists of probability vectors, one per
+player, each of shape ``(k_i,)`` or ``(batch, k_i)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._backend import is_device_array
+from .._validate import fail
+
+#: A probability vector may miss 1 by this much times its length.
+PROBABILITY_TOL = 1e-9
+
+
+def _xp(a):
+    if is_device_array(a):
+        import cupy
+
+        return cupy
+    return np
+
+
+class NormalFormGame:
+    """One normal-form game, or a batch of games with the same action counts.
+
+    Parameters
+    ----------
+    payoffs
+        Array of shape ``(n, k_1, ..., k_n)`` (one game) or ``(B, n, k_1, ..., k_n)``
+        (a batch). An array whose first axis equals ``ndim - 1`` is one game; any
+        other array is read as a batch. float64 unless a float32 array is given;
+        a CuPy array stays on its GPU.
+    batch
+        Force the reading: ``True`` for a batch, ``False`` for one game.
+
+    Attributes
+    ----------
+    payoffs
+        The payoff array (C-contiguous, float64 or float32).
+    num_players, num_actions
+        ``n`` and the tuple ``(k_1, ..., k_n)``.
+    batch_size
+        Number of games, or ``None`` for a single game.
+    """
+
+    def __init__(self, payoffs, *, batch: bool | None = None):
+        func = "NormalFormGame"
+        xp = _xp(payoffs)
+        if xp is np:
+            try:
+                arr = np.asarray(payoffs)
+            except (TypeError, ValueError):
+                fail(func, "payoffs must be a numeric array of shape (n_players, k_1, ..., "
+                     f"k_n); got {type(payoffs).__name__}", TypeError)
+        else:
+            arr = payoffs
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                       or arr.dtype == np.bool_):
+            fail(func, f"payoffs must be numeric; got dtype {arr.dtype}", TypeError)
+        if np.issubdtype(arr.dtype, np.complexfloating):
+            fail(func, "payoffs must be real; got a complex array", TypeError)
+        dtype = np.float32 if arr.dtype == np.float32 else np.float64
+        arr = xp.ascontiguousarray(arr, dtype=dtype)
+        if batch is None:
+            batch = not (arr.ndim >= 2 and arr.shape[0] == arr.ndim - 1)
+        elif not isinstance(batch, bool):
+            fail(func, f"batch must be True, False or None (infer); got {batch!r}", TypeError)
+        core_ndim = arr.ndim - 1 if batch else arr.ndim
+        if core_ndim < 2:
+            fail(func, f"payoffs must have shape (n_players, k_1, ..., k_n){' per game' * batch}"
+                 f"; got shape {arr.shape}")
+        shape = arr.shape[1:] if batch else arr.shape
+        if shape[0] != len(shape) - 1:
+            fail(func, f"payoffs of shape {arr.shape} do not describe "
+                 f"{'a batch of games' if batch else 'one game'}: the player axis has length "
+                 f"{shape[0]} but there are {len(shape) - 1} action axes; expected shape "
+                 f"{'(batch, ' if batch else '('}n_players, k_1, ..., k_n)")
+        if any(k < 1 for k in shape[1:]) or (batch and arr.shape[0] < 1):
+            fail(func, f"every player needs at least one action and a batch at least one "
+                 f"game; got shape {arr.shape}")
+        finite = xp.isfinite(arr)
+        if not bool(finite.all()):
+            idx = tuple(int(i) for i in xp.argwhere(~finite)[0])
+            fail(func, f"payoffs must be finite; entry {idx} is {arr[idx]}")
+        self.payoffs = arr
+        self.num_players = int(shape[0])
+        self.num_actions: tuple[int, ...] = tuple(int(k) for k in shape[1:])
+        self.batch_size: int | None = int(arr.shape[0]) if batch else None
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def from_bimatrix(cls, A, B=None) -> NormalFormGame:
+        """The two-player game with row payoffs ``A`` and column payoffs ``B``.
+
+        ``B`` defaults to ``-A`` (zero-sum). Both may carry a leading batch axis.
+        """
+        xp = _xp(A)
+        A = xp.asarray(A)
+        B = -A if B is None else xp.asarray(B)
+        if A.shape != B.shape or A.ndim not in (2, 3):
+            fail("NormalFormGame.from_bimatrix", "A and B must be matrices (or batches of "
+                 f"matrices) of the same shape; got {A.shape} and {B.shape}")
+        return cls(xp.stack([A, B], axis=-3), batch=A.ndim == 3)
+
+    # -- shape -------------------------------------------------------------------------
+    @property
+    def batched(self) -> bool:
+        return self.batch_size is not None
+
+    @property
+    def dtype(self):
+        return self.payoffs.dtype
+
+    @property
+    def device(self) -> str:
+        return "cuda" if is_device_array(self.payoffs) else "cpu"
+
+    @property
+    def num_outcomes(self) -> int:
+        return int(np.prod(self.num_actions))
+
+    def as_batch(self):
+        """The payoffs with a leading batch axis (a view)."""
+        return self.payoffs if self.batched else self.payoffs[None]
+
+    def __len__(self) -> int:
+        if not self.batched:
+            raise TypeError("a single NormalFormGame has no length; check .batched")
+        return self.batch_size
+
+    def __getitem__(self, index) -> NormalFormGame:
+        """Game ``index`` of a batch (an int), or a sub-batch (a slice or index array)."""
+        if not self.batched:
+            raise TypeError("only a batch of games can be indexed")
+        sub = self.payoffs[index]
+        return NormalFormGame(sub, batch=sub.ndim == self.payoffs.ndim)
+
+    def bimatrix(self):
+        """``(A, B)``: the row and column players' payoff matrices of a two-player game."""
+        if self.num_players != 2:
+            fail("NormalFormGame.bimatrix", f"needs a two-player game; this one has "
+                 f"{self.num_players} players")
+        p = self.payoffs
+        return (p[0], p[1]) if not self.batched else (p[:, 0], p[:, 1])
+
+    def is_zero_sum(self, tol: float = 1e-12):
+        """Whether the payoffs sum to zero at every outcome (per game for a batch)."""
+        s = _xp(self.payoffs).abs(self.as_batch().sum(axis=1))
+        out = s.reshape(s.shape[0], -1).max(axis=1) <= tol
+        return bool(out[0]) if not self.batched else out
+
+    def __repr__(self) -> str:
+        shape = "x".join(map(str, self.num_actions))
+        b = f", batch of {self.batch_size}" if self.batched else ""
+        return f"NormalFormGame({self.num_players} players, {shape}{b}, {self.dtype})"
+
+
+def as_game(func: str, game) -> NormalFormGame:
+    """Accept a :class:`NormalFormGame` or a payoff array."""
+    if isinstance(game, NormalFormGame):
+        return game
+    if isinstance(game, (list, tuple)) or hasattr(game, "shape"):
+        return NormalFormGame(game)
+    fail(func, f"game must be a NormalFormGame or a payoff array; got {type(game).__name__}",
+         TypeError)
+
+
+def check_profile(func: str, game: NormalFormGame, profile, name: str = "profile"):
+    """Validate a mixed profile; return it as one ``(B, sum k)`` array of the game's dtype.
+
+    Each player's entry may be a probability vector ``(k_i,)`` (shared by every game
+    of a batch) or ``(B, k_i)``. Entries must be finite, non-negative and sum to 1
+    within ``PROBABILITY_TOL * k_i``; nothing is renormalised.
+    """
+    xp = _xp(game.payoffs)
+    n = game.num_players
+    if isinstance(profile, np.ndarray) or is_device_array(profile) or not isinstance(
+            profile, Sequence):
+        fail(func, f"{name} must be a list with one probability vector per player; got "
+             f"{type(profile).__name__}", TypeError)
+    if len(profile) != n:
+        fail(func, f"{name} must have one strategy per player ({n}); got {len(profile)}")
+    B = game.batch_size or 1
+    parts = []
+    for i, (s, k) in enumerate(zip(profile, game.num_actions, strict=True)):
+        s = xp.asarray(s, dtype=game.dtype)
+        if s.ndim == 1 and s.shape[0] == k:
+            s = xp.broadcast_to(s, (B, k))
+        elif not (s.ndim == 2 and s.shape == (B, k) and game.batched):
+            want = f"({k},) or ({B}, {k})" if game.batched else f"({k},)"
+            fail(func, f"{name}[{i}] must have shape {want}; got {s.shape}")
+        if not bool(xp.isfinite(s).all()):
+            fail(func, f"{name}[{i}] must be finite")
+        if bool((s < 0).any()):
+            fail(func, f"{name}[{i}] has a negative probability; strategies must be "
+                 "probability vectors")
+        dev = xp.abs(s.sum(axis=1, dtype=np.float64) - 1.0)
+        tol = PROBABILITY_TOL * k if game.dtype == np.float64 else 1e-5 * k
+        if bool((dev > tol).any()):
+            g = int(xp.argmax(dev))
+            fail(func, f"{name}[{i}] must sum to 1 (game {g} sums to "
+                 f"{float(s[g].sum())}); normalise it first")
+        parts.append(s)
+    return xp.ascontiguousarray(xp.concatenate(parts, axis=1))
+
+
+def split_profile(game: NormalFormGame, flat) -> list:
+    """Split a ``(B, sum k)`` array into per-player arrays (squeezed for one game)."""
+    offs = np.cumsum((0,) + game.num_actions)
+    out = [flat[:, offs[i]:offs[i + 1]] for i in range(game.num_players)]
+    return out if game.batched else [o[0] for o in out]
+
+
+def uniform_profile(game: NormalFormGame) -> list:
+    xp = _xp(game.payoffs)
+    return [xp.full(k, 1.0 / k, dtype=game.dtype) for k in game.num_actions]
