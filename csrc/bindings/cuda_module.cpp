@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "coop_kernels.cuh"
+#include "games_kernels.cuh"
 
 #ifndef ACCORD_CUDA_VERSION
 #define ACCORD_CUDA_VERSION "unknown"
@@ -60,7 +61,7 @@ py::array_t<double> square_array(py::ssize_t n) {
 }  // namespace
 
 PYBIND11_MODULE(_cuda, m) {
-  m.doc() = "accord CUDA kernels (cooperative games on device tables)";
+  m.doc() = "accord CUDA kernels (cooperative games on device tables, normal-form games)";
 
   m.def("device_count", &gpu::device_count,
         "Number of CUDA devices (0 when there is no driver or device; never raises).");
@@ -226,4 +227,38 @@ PYBIND11_MODULE(_cuda, m) {
       },
       py::arg("w"), py::arg("quota"), py::arg("seed"), py::arg("per_stratum"), py::arg("first"),
       py::arg("count"), py::arg("stream") = 0);
+
+  // ---- normal-form games (pointers are device addresses, e.g. cupy_array.data.ptr) --
+  m.def(
+      "best_response",
+      [](std::uintptr_t payoffs, std::uintptr_t profile, std::int64_t games,
+         std::vector<std::int64_t> k, int itemsize, double tol, std::uintptr_t actions,
+         std::uintptr_t best, std::uintptr_t current, std::uintptr_t u, std::uintptr_t stream) {
+        if (games < 0) throw std::invalid_argument("games must be >= 0");
+        py::gil_scoped_release nogil;
+        gpu::best_response(reinterpret_cast<const void*>(payoffs),
+                           reinterpret_cast<const void*>(profile), games, k, itemsize, tol,
+                           reinterpret_cast<std::int64_t*>(actions),
+                           reinterpret_cast<void*>(best), reinterpret_cast<void*>(current),
+                           reinterpret_cast<void*>(u), as_stream(stream));
+      },
+      py::arg("payoffs"), py::arg("profile"), py::arg("games"), py::arg("k"),
+      py::arg("itemsize"), py::arg("tol"), py::arg("actions"), py::arg("best"),
+      py::arg("current"), py::arg("u"), py::arg("stream") = 0);
+
+  m.def(
+      "fictitious_play",
+      [](std::uintptr_t payoffs, std::int64_t games, std::int64_t rows, std::int64_t cols,
+         std::int64_t iterations, int mode, std::uintptr_t initial, std::int64_t every,
+         std::uintptr_t profile, std::uintptr_t history, std::uintptr_t stream) {
+        if (games < 0) throw std::invalid_argument("games must be >= 0");
+        py::gil_scoped_release nogil;
+        gpu::fictitious_play(as_table(payoffs), games, rows, cols, iterations, mode,
+                             reinterpret_cast<const std::int64_t*>(initial), every,
+                             reinterpret_cast<double*>(profile),
+                             reinterpret_cast<double*>(history), as_stream(stream));
+      },
+      py::arg("payoffs"), py::arg("games"), py::arg("m"), py::arg("n"), py::arg("iterations"),
+      py::arg("mode"), py::arg("initial"), py::arg("record_every"), py::arg("profile"),
+      py::arg("history"), py::arg("stream") = 0);
 }

@@ -72,3 +72,14 @@ def to_host(x):
     if is_device_array(x):
         return x.get()
     return x
+
+
+def array_module(x):
+    """``cupy`` for device arrays, ``numpy`` otherwise."""
+    if is_device_array(x):
+        import cupy
+
+        return cupy
+    import numpy
+
+    return numpy

@@ -13,19 +13,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._backend import array_module as _xp
 from .._backend import is_device_array
 from .._validate import fail
 
 #: A probability vector may miss 1 by this much times its length.
 PROBABILITY_TOL = 1e-9
-
-
-def _xp(a):
-    if is_device_array(a):
-        import cupy
-
-        return cupy
-    return np
 
 
 class NormalFormGame:
