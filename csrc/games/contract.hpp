@@ -92,6 +92,12 @@ inline void contract(const T* __restrict P, const Layout& L, int i, const T* pro
   } else {
     for (std::int64_t a = 0; a < ki; ++a) u[a] = dot(src + a * S, ws, S);
   }
+  // Single-action players before (R == 1) or after (S == 1) player i were skipped
+  // above; their weights (1 for probability vectors, play counts for fictitious
+  // play) multiply everything.
+  const T scale = (R == 1 ? s.pre[0] : T(1)) * (S == 1 ? ws[0] : T(1));
+  if (scale != T(1))
+    for (std::int64_t a = 0; a < ki; ++a) u[a] *= scale;
 }
 
 // Lowest index within tol * max(1, |best|) of the maximum; writes the maximum.

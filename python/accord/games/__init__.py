@@ -18,21 +18,52 @@ from .classic import (
     shapley_game,
     stag_hunt,
 )
+from .correlated import cce_violation, ce_violation
+from .dynamics import (
+    DynamicsResult,
+    best_response_iteration,
+    fictitious_play,
+    logit_fictitious_play,
+    regret_matching,
+    replicator_dynamics,
+)
+from .enumeration import DegenerateGameWarning, support_enumeration, vertex_enumeration
 from .game import NormalFormGame
+from .lemke_howson import lemke_howson, lemke_howson_all
+from .minimax import minimax
+from .response import best_response, expected_payoffs, nash_conv, regrets
 
 __all__ = [
+    "DegenerateGameWarning",
+    "DynamicsResult",
     "NormalFormGame",
+    "best_response",
+    "best_response_iteration",
+    "expected_payoffs",
+    "fictitious_play",
+    "logit_fictitious_play",
+    "nash_conv",
+    "regret_matching",
+    "regrets",
+    "replicator_dynamics",
     "battle_of_the_sexes",
     "blotto_allocations",
+    "cce_violation",
+    "ce_violation",
     "chicken",
     "climbing_game",
     "colonel_blotto",
     "covariant_game",
+    "lemke_howson",
+    "lemke_howson_all",
     "matching_pennies",
+    "minimax",
     "penalty_game",
     "prisoners_dilemma",
     "random_game",
     "rock_paper_scissors",
     "shapley_game",
     "stag_hunt",
+    "support_enumeration",
+    "vertex_enumeration",
 ]
