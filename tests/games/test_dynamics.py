@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nf_reference import ce_gain, cce_gain, expected_payoffs
+from nf_reference import cce_gain, ce_gain, expected_payoffs
 from nf_reference import fictitious_play as fp_reference
 
 import accord.games as G
