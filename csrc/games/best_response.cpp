@@ -47,9 +47,40 @@ inline void br_item(const T* payoffs, const T* profile, const Layout& L, std::in
   current[g * L.n + i] = detail::dot(u, prof + L.off[i], L.k[i]);
 }
 
+// Both players of one two-player game.
+template <class T>
+inline void br_game_two(const T* payoffs, const T* profile, const Layout& L, std::int64_t g,
+                        double tol, std::int64_t* actions, T* best, T* current, T* u_out,
+                        T* ubuf) {
+  const std::int64_t m = L.k[0], n = L.k[1];
+  const T* A = payoffs + g * 2 * L.K;
+  const T* prof = profile + g * L.sumk;
+  T* u = u_out ? u_out + g * L.sumk : ubuf;
+  detail::contract_two(A, A + L.K, m, n, prof, prof + m, u, u + m);
+  if (!actions) return;
+  for (int i = 0; i < 2; ++i) {
+    T b;
+    const T* ui = u + L.off[i];
+    actions[g * 2 + i] = detail::argmax_tol(ui, L.k[i], tol, b);
+    best[g * 2 + i] = b;
+    current[g * 2 + i] = detail::dot(ui, prof + L.off[i], L.k[i]);
+  }
+}
+
 template <class T>
 void run(const T* payoffs, const T* profile, std::int64_t games, const Layout& L, double tol,
          std::int64_t* actions, T* best, T* current, T* u_out) {
+  if (L.n == 2 && games >= 2) {
+    const int nt = detail::threads_for(games * 2 * L.K, games);
+#pragma omp parallel num_threads(nt)
+    {
+      std::vector<T> ubuf(L.sumk);
+#pragma omp for schedule(static)
+      for (std::int64_t g = 0; g < games; ++g)
+        br_game_two(payoffs, profile, L, g, tol, actions, best, current, u_out, ubuf.data());
+    }
+    return;
+  }
   const std::int64_t items = games * L.n;
   const int nt = detail::threads_for(items * L.K, items);
 #pragma omp parallel num_threads(nt)

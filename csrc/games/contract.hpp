@@ -11,7 +11,7 @@
 #include "accord/games.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define ACCORD_CLONES __attribute__((target_clones("avx2", "default")))
+#define ACCORD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define ACCORD_CLONES
 #endif
@@ -98,6 +98,34 @@ inline void contract(const T* __restrict P, const Layout& L, int i, const T* pro
   const T scale = (R == 1 ? s.pre[0] : T(1)) * (S == 1 ? ws[0] : T(1));
   if (scale != T(1))
     for (std::int64_t a = 0; a < ki; ++a) u[a] *= scale;
+}
+
+// Two players: u0 = A y (rows of A against y, four rows at a time so that the
+// reductions run side by side) and u1 = x B (rows of B accumulated with weights x).
+template <class T>
+inline void contract_two(const T* __restrict A, const T* __restrict B, std::int64_t m,
+                         std::int64_t n, const T* __restrict x, const T* __restrict y,
+                         T* __restrict u0, T* __restrict u1) {
+  std::int64_t a = 0;
+  for (; a + 4 <= m; a += 4) {
+    const T *r0 = A + a * n, *r1 = r0 + n, *r2 = r1 + n, *r3 = r2 + n;
+    T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+    for (std::int64_t j = 0; j < n; ++j) {
+      s0 += r0[j] * y[j];
+      s1 += r1[j] * y[j];
+      s2 += r2[j] * y[j];
+      s3 += r3[j] * y[j];
+    }
+    u0[a] = s0;
+    u0[a + 1] = s1;
+    u0[a + 2] = s2;
+    u0[a + 3] = s3;
+  }
+  for (; a < m; ++a) u0[a] = dot(A + a * n, y, n);
+  std::fill(u1, u1 + n, T(0));
+  for (std::int64_t r = 0; r < m; ++r)
+    if (x[r] != T(0)) axpy(x[r], B + r * n, u1, n);
 }
 
 // Lowest index within tol * max(1, |best|) of the maximum; writes the maximum.
