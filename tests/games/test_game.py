@@ -98,3 +98,24 @@ def test_random_games():
     assert big.std(axis=1) == pytest.approx(1.0, abs=0.02)
     with pytest.raises(ValueError, match="rho must lie"):
         G.covariant_game((2, 2, 2), -0.8)
+
+
+def test_pure_nash_equilibria_against_brute_force():
+    import itertools
+
+    from nf_reference import nash_conv
+
+    assert G.pure_nash_equilibria(G.prisoners_dilemma()) == [(1, 1)]
+    assert G.pure_nash_equilibria(G.battle_of_the_sexes()) == [(0, 0), (1, 1)]
+    assert G.pure_nash_equilibria(G.matching_pennies()) == []
+    batch = G.NormalFormGame(np.random.default_rng(3).integers(0, 3, size=(20, 3, 2, 3, 2))
+                             .astype(float))
+    found = G.pure_nash_equilibria(batch)
+    for b in range(20):
+        P = batch.payoffs[b]
+        want = []
+        for prof in itertools.product(*(range(k) for k in P.shape[1:])):
+            pure = [np.eye(k)[a] for k, a in zip(P.shape[1:], prof, strict=True)]
+            if nash_conv(P, pure) <= 0:
+                want.append(prof)
+        assert found[b] == want

@@ -31,6 +31,7 @@ from .enumeration import DegenerateGameWarning, support_enumeration, vertex_enum
 from .game import NormalFormGame
 from .lemke_howson import lemke_howson, lemke_howson_all
 from .minimax import minimax
+from .pure import pure_nash_equilibria
 from .response import best_response, expected_payoffs, nash_conv, regrets
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "minimax",
     "penalty_game",
     "prisoners_dilemma",
+    "pure_nash_equilibria",
     "random_game",
     "rock_paper_scissors",
     "shapley_game",
