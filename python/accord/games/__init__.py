@@ -18,7 +18,14 @@ from .classic import (
     shapley_game,
     stag_hunt,
 )
-from .correlated import cce_violation, ce_violation
+from .correlated import (
+    CorrelatedEquilibrium,
+    cce_violation,
+    ce_violation,
+    coarse_correlated_equilibrium,
+    correlated_equilibrium,
+    incentive_matrix,
+)
 from .dynamics import (
     DynamicsResult,
     best_response_iteration,
@@ -35,6 +42,7 @@ from .pure import pure_nash_equilibria
 from .response import best_response, expected_payoffs, nash_conv, regrets
 
 __all__ = [
+    "CorrelatedEquilibrium",
     "DegenerateGameWarning",
     "DynamicsResult",
     "NormalFormGame",
@@ -51,6 +59,9 @@ __all__ = [
     "blotto_allocations",
     "cce_violation",
     "ce_violation",
+    "coarse_correlated_equilibrium",
+    "correlated_equilibrium",
+    "incentive_matrix",
     "chicken",
     "climbing_game",
     "colonel_blotto",

@@ -1,0 +1,51 @@
+// Incentive constraints of correlated and coarse correlated equilibria.
+// Pure functions over raw buffers; see python/accord/games/correlated.py.
+//
+// A game with n players and action counts k_1..k_n is a row-major payoff array of
+// shape (n, k_1, ..., k_n): payoffs[i * N + a] is player i's payoff at the joint
+// action with flat (row-major) index a, N = k_1 * ... * k_n.  A joint distribution
+// is a row-major array of N probabilities.
+//
+// Incentive gains (Aumann 1974, 1987; Papadimitriou & Roughgarden 2008, Sec. 2):
+//   correlated (CE):   g_i(r, d) = sum_{a_-i} p(r, a_-i) [u_i(d, a_-i) - u_i(r, a_-i)]
+//                      for every player i, recommendation r and deviation d;
+//   coarse (CCE):      h_i(d) = sum_a p(a) [u_i(d, a_-i) - u_i(a)] = sum_r g_i(r, d).
+// p is a CE iff every g_i(r, d) <= 0, a CCE iff every h_i(d) <= 0.
+#pragma once
+#include <cstdint>
+
+namespace accord::games {
+
+// Number of gains per game: sum_i k_i^2 (CE) or sum_i k_i (CCE).
+std::int64_t num_gains(int n, const std::int64_t* actions, bool coarse);
+
+// Every gain of `batch` games: game b has payoffs payoffs + b * payoff_stride (shape
+// (n, k_1..k_n)) and distribution dist + b * dist_stride (shape (k_1..k_n)); a stride of
+// 0 shares one array.  gains (batch, num_gains) is laid out player by player, g_i as a
+// k_i x k_i matrix [r][d] (CE) or h_i as a vector [d] (CCE).
+void incentive_gains(const double* payoffs, std::int64_t payoff_stride, const double* dist,
+                     std::int64_t dist_stride, std::int64_t batch, int n,
+                     const std::int64_t* actions, bool coarse, double* gains);
+
+// max(0, largest gain) of each game (strides as above), written to out[batch]: not
+// deviating gains 0 (for CE it is the gain g_i(r, r); CCE gains can all be negative).
+void incentive_violation(const double* payoffs, std::int64_t payoff_stride, const double* dist,
+                         std::int64_t dist_stride, std::int64_t batch, int n,
+                         const std::int64_t* actions, bool coarse, double* out);
+
+// Number of rows of the incentive matrix: sum_i k_i (k_i - 1) (CE, one row per player,
+// recommendation r and deviation d != r, in that order, d ascending) or sum_i k_i
+// (CCE, one row per player and deviation d).
+std::int64_t incentive_rows(int n, const std::int64_t* actions, bool coarse);
+
+// The incentive matrix M (rows x N) with M p = the gains of p (all rows except the
+// zero diagonal g_i(r, r) for CE), in CSR form without explicit zeros:
+// incentive_row_nnz writes the number of non-zeros of every row to row_nnz[rows];
+// incentive_fill writes column indices (ascending within a row) and values into the
+// arrays sized by indptr (indptr[0] = 0, indptr[r + 1] = indptr[r] + row_nnz[r]).
+void incentive_row_nnz(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                       std::int64_t* row_nnz);
+void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                    const std::int64_t* indptr, std::int32_t* indices, double* data);
+
+}  // namespace accord::games
