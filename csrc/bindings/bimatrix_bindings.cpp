@@ -1,3 +1,130 @@
-#include <pybind11/pybind11.h>
+// Bindings of the exact two-player Nash solvers (registered in accord._core.games).
+#include <string>
+#include <utility>
+
+#include "accord/bimatrix.hpp"
+#include "accord/runtime.hpp"
+#include "common.hpp"
+
 namespace py = pybind11;
-void init_bimatrix(py::module_& m) { (void)m; }
+using accord::bindings::carray;
+namespace bm = accord::bimatrix;
+
+namespace {
+
+// (m, n) of the payoff matrices, checked: 2-D, same shape, non-empty, finite.
+std::pair<int, int> bimatrix_shape(const char* func, const carray<double>& A,
+                                   const carray<double>& B) {
+  const std::string f = std::string(func) + "(): ";
+  if (A.ndim() != 2 || B.ndim() != 2)
+    throw std::invalid_argument(f + "A and B must be 2-D payoff matrices");
+  if (A.shape(0) != B.shape(0) || A.shape(1) != B.shape(1))
+    throw std::invalid_argument(f + "A and B must have the same shape; got (" +
+                                std::to_string(A.shape(0)) + ", " + std::to_string(A.shape(1)) +
+                                ") and (" + std::to_string(B.shape(0)) + ", " +
+                                std::to_string(B.shape(1)) + ")");
+  if (A.shape(0) < 1 || A.shape(1) < 1)
+    throw std::invalid_argument(f + "each player needs at least one action; got shape (" +
+                                std::to_string(A.shape(0)) + ", " +
+                                std::to_string(A.shape(1)) + ")");
+  if (A.shape(0) > (1 << 20) || A.shape(1) > (1 << 20))
+    throw std::invalid_argument(f + "the game is too large");
+  const int m = static_cast<int>(A.shape(0)), n = static_cast<int>(A.shape(1));
+  try {
+    bm::check_finite(A.data(), m, n, "A");
+    bm::check_finite(B.data(), m, n, "B");
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(f + e.what());
+  }
+  return {m, n};
+}
+
+// C(m + n, m) - 1, the number of equal-size support pairs (as a double).
+double support_pairs(int m, int n) {
+  double c = 1.0;
+  for (int k = 1; k <= m; ++k) c = c * (n + k) / k;
+  return c - 1.0;
+}
+
+py::tuple to_arrays(const bm::Equilibria& e, int m, int n) {
+  const auto c = static_cast<py::ssize_t>(e.count);
+  py::array_t<double> X({c, static_cast<py::ssize_t>(m)}), Y({c, static_cast<py::ssize_t>(n)});
+  std::copy(e.x.begin(), e.x.end(), X.mutable_data());
+  std::copy(e.y.begin(), e.y.end(), Y.mutable_data());
+  return py::make_tuple(X, Y, e.degenerate);
+}
+
+}  // namespace
+
+void init_bimatrix(py::module_& m) {
+  m.def(
+      "lemke_howson",
+      [](carray<double> A, carray<double> B, int label, std::int64_t max_pivots) {
+        const auto [rows, cols] = bimatrix_shape("lemke_howson", A, B);
+        if (label < 0 || label >= rows + cols)
+          throw std::invalid_argument(
+              "lemke_howson(): initial_dropped_label must be an integer in 0.." +
+              std::to_string(rows + cols - 1) + " (0.." + std::to_string(rows - 1) +
+              " the row player's actions, " + std::to_string(rows) + ".." +
+              std::to_string(rows + cols - 1) + " the column player's); got " +
+              std::to_string(label));
+        py::array_t<double> x(rows), y(cols);
+        double* px = x.mutable_data();
+        double* py_ = y.mutable_data();
+        {
+          py::gil_scoped_release release;
+          bm::lemke_howson(A.data(), B.data(), rows, cols, label, max_pivots, px, py_);
+        }
+        return py::make_tuple(x, y);
+      },
+      py::arg("A"), py::arg("B"), py::arg("label"), py::arg("max_pivots"),
+      "One equilibrium by Lemke-Howson with lexicographic pivoting: (x, y).");
+
+  m.def(
+      "lemke_howson_all",
+      [](carray<double> A, carray<double> B, std::int64_t max_pivots) {
+        const auto [rows, cols] = bimatrix_shape("lemke_howson_all", A, B);
+        bm::Equilibria e;
+        {
+          py::gil_scoped_release release;
+          // Threads pay only for long runs (a parallel region can cost a scheduler
+          // time slice on a busy machine).
+          const int threads =
+              static_cast<double>(rows + cols) * rows * cols >= 1e5 ? accord::get_num_threads() : 1;
+          e = bm::lemke_howson_all(A.data(), B.data(), rows, cols, max_pivots, threads);
+        }
+        return to_arrays(e, rows, cols);
+      },
+      py::arg("A"), py::arg("B"), py::arg("max_pivots"),
+      "Distinct equilibria reached from every dropped label: (X, Y, False).");
+
+  m.def(
+      "support_enumeration",
+      [](carray<double> A, carray<double> B) {
+        const auto [rows, cols] = bimatrix_shape("support_enumeration", A, B);
+        bm::Equilibria e;
+        {
+          py::gil_scoped_release release;
+          const int threads = support_pairs(rows, cols) >= 1e5 ? accord::get_num_threads() : 1;
+          e = bm::support_enumeration(A.data(), B.data(), rows, cols, threads);
+        }
+        return to_arrays(e, rows, cols);
+      },
+      py::arg("A"), py::arg("B"),
+      "Equilibria on equal-size supports: (X, Y, degenerate).");
+
+  m.def(
+      "vertex_enumeration",
+      [](carray<double> A, carray<double> B, std::int64_t max_bases) {
+        const auto [rows, cols] = bimatrix_shape("vertex_enumeration", A, B);
+        bm::Equilibria e;
+        {
+          py::gil_scoped_release release;
+          const int threads = rows * cols >= 144 ? accord::get_num_threads() : 1;
+          e = bm::vertex_enumeration(A.data(), B.data(), rows, cols, max_bases, threads);
+        }
+        return to_arrays(e, rows, cols);
+      },
+      py::arg("A"), py::arg("B"), py::arg("max_bases"),
+      "All extreme equilibria, each once: (X, Y, degenerate).");
+}

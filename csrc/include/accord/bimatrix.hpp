@@ -1,0 +1,127 @@
+// Exact Nash equilibria of two-player (bimatrix) games.
+//
+// Conventions (von Stengel 2007, "Equilibrium computation for two-player games in
+// strategic and extensive form", Algorithmic Game Theory ch. 3, Sec. 3.2-3.5):
+// A and B are the m x n payoff matrices of the row and the column player, row-major.
+// Labels 0..m-1 are the row player's actions, m..m+n-1 the column player's.  The
+// best-response polytopes are, after the payoffs are mapped positively and affinely
+// onto [1, 2] (which changes no equilibrium),
+//   P = {x in R^m : x >= 0, B^T x <= 1},   Q = {y in R^n : A y <= 1, y >= 0};
+// x in P has label i if x_i = 0 and label m+j if (B^T x)_j = 1; y in Q has label i
+// if (A y)_i = 1 and label m+j if y_j = 0.  A pair (x, y) != (0, 0) that together
+// has all m+n labels is, normalised, a Nash equilibrium.
+//
+// Every kernel reads raw buffers, allocates only scratch space and throws
+// std::invalid_argument / std::runtime_error on bad input or failure.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace accord::bimatrix {
+
+// A list of equilibria: x is count x m, y is count x n (row-major).
+struct Equilibria {
+  std::vector<double> x, y;
+  std::size_t count = 0;
+  bool degenerate = false;  // evidence of degeneracy was found (see each kernel)
+};
+
+// Throws std::invalid_argument naming the matrix and the first non-finite entry.
+void check_finite(const double* M, int m, int n, const char* name);
+
+// Lemke-Howson (1964) from the artificial equilibrium (0, 0), dropping `label`
+// (0 <= label < m+n), by complementary pivoting on the two tableaux with the
+// lexicographic minimum-ratio test (von Stengel 2007, Sec. 3.5 and 3.6), which
+// makes the path unique and finite in degenerate games too.  Writes the
+// equilibrium to x (m) and y (n); returns the number of pivots.  Throws
+// std::runtime_error after max_pivots pivots (never reached in exact arithmetic).
+std::int64_t lemke_howson(const double* A, const double* B, int m, int n, int label,
+                          std::int64_t max_pivots, double* x, double* y);
+
+// Lemke-Howson from every label 0..m+n-1; the distinct equilibria found, in the
+// order of the first label that reached each.  OpenMP over labels.
+Equilibria lemke_howson_all(const double* A, const double* B, int m, int n,
+                            std::int64_t max_pivots, int threads);
+
+// Support enumeration (Avis, Rosenberg, Savani & von Stengel 2010, Sec. 2;
+// Nisan et al. 2007, Alg. 3.4): every pair of supports of equal size k whose
+// indifference systems have a solution that is positive on the supports and has
+// no better response outside them.  All Nash equilibria of a nondegenerate game.
+// `degenerate` is set when some support pair gives an equilibrium with a smaller
+// support than k or with more than k pure best responses.  Output ordered by k,
+// then row support, then column support (lexicographically), for every thread
+// count.
+Equilibria support_enumeration(const double* A, const double* B, int m, int n, int threads);
+
+// Vertex enumeration: all extreme equilibria, i.e. the complementary vertex pairs
+// of P x Q other than (0, 0) (von Stengel 2007, Sec. 3.4; Avis et al. 2010), each
+// exactly once, degenerate games included.  The vertices are enumerated by a
+// depth-first search over the lexicographically feasible bases (the vertices of
+// the lexicographically perturbed, simple polytope, whose graph is connected); a
+// vertex is identified by its label set, so each is kept once however many bases
+// it has.  `degenerate` is set when some vertex has more labels than the
+// dimension.  m + n <= 128.  max_bases bounds the bases visited per polytope.
+Equilibria vertex_enumeration(const double* A, const double* B, int m, int n,
+                              std::int64_t max_bases, int threads);
+
+// Largest m + n of vertex_enumeration (labels are 128-bit masks).
+constexpr int kMaxVertexLabels = 128;
+
+namespace detail {
+
+// Tolerances on the normalised game (payoffs in [1, 2]).
+constexpr double kPivotTol = 1e-10;  // a pivot column entry above this is positive
+constexpr double kTieTol = 1e-10;    // ratios closer than this (relative) are tied
+constexpr double kZeroTol = 1e-10;   // a variable below this is zero (has its label)
+
+// out = 1 + (M - min M) / (max M - min M), or all ones when M is constant: a
+// positive affine map, so the equilibria are unchanged and every entry is >= 1.
+inline void normalise(const double* M, std::size_t size, double* out) {
+  double lo = M[0], hi = M[0];
+  for (std::size_t k = 1; k < size; ++k) {
+    lo = M[k] < lo ? M[k] : lo;
+    hi = M[k] > hi ? M[k] : hi;
+  }
+  const double scale = hi > lo ? 1.0 / (hi - lo) : 0.0;
+  for (std::size_t k = 0; k < size; ++k) out[k] = 1.0 + (M[k] - lo) * scale;
+}
+
+// Lexicographic minimum-ratio test (von Stengel 2007, Sec. 3.6) on the row-major
+// tableau T (rows x ld) for entering column e: among the rows with a positive entry
+// in e, the lexicographic minimum of (T[i][rhs], T[i][slack0..slack0+rows-1]) /
+// T[i][e].  The slack columns hold the inverse of the basis matrix, whose rows are
+// independent, so the minimum is unique in exact arithmetic.  Returns the row, or
+// -1 when column e has no positive entry.  cand: scratch for `rows` ints.
+inline int lex_min_ratio(const double* T, int rows, int ld, int e, int rhs, int slack0,
+                         int* cand) {
+  int nc = 0;
+  for (int i = 0; i < rows; ++i)
+    if (T[static_cast<std::size_t>(i) * ld + e] > kPivotTol) cand[nc++] = i;
+  if (nc <= 1) return nc == 1 ? cand[0] : -1;
+  for (int c = -1; c < rows && nc > 1; ++c) {
+    const int col = c < 0 ? rhs : slack0 + c;
+    double best = 0.0;
+    for (int k = 0; k < nc; ++k) {
+      const double* row = T + static_cast<std::size_t>(cand[k]) * ld;
+      const double r = row[col] / row[e];
+      if (k == 0 || r < best) best = r;
+    }
+    const double lim = best + kTieTol * (1.0 + (best < 0 ? -best : best));
+    int kept = 0;
+    for (int k = 0; k < nc; ++k) {
+      const double* row = T + static_cast<std::size_t>(cand[k]) * ld;
+      if (row[col] / row[e] <= lim) cand[kept++] = cand[k];
+    }
+    nc = kept;
+  }
+  return cand[0];
+}
+
+// Gauss-Jordan pivot of T (rows x ld) on entry (r, e).  Defined in
+// lemke_howson.cpp, compiled for several instruction sets (runtime dispatch).
+void pivot(double* T, int rows, int ld, int r, int e);
+
+}  // namespace detail
+
+}  // namespace accord::bimatrix

@@ -1,0 +1,134 @@
+"""All Nash equilibria of a bimatrix game: support enumeration and vertex enumeration.
+
+Avis, Rosenberg, Savani & von Stengel (2010), "Enumeration of Nash equilibria for
+two-player games", Economic Theory 42(1):9-37; von Stengel (2007), "Equilibrium
+computation for two-player games in strategic and extensive form", Algorithmic Game
+Theory ch. 3, Sec. 3.3-3.4.  Both run in C++ (``accord._core.games``); the Python
+functions validate, call the kernel once and return a generator over its results.
+
+Labels and polytopes are those of :mod:`accord.games.lemke_howson`: after the payoffs
+are mapped positively onto ``[1, 2]``, ``P = {x >= 0, B^T x <= 1}`` and
+``Q = {y >= 0, A y <= 1}``; labels ``0..m-1`` are the row player's actions and
+``m..m+n-1`` the column player's.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+
+from .._core import games as _kernels
+from .._validate import fail, integer
+from .lemke_howson import as_bimatrix
+
+__all__ = [
+    "MAX_BASES",
+    "MAX_SUPPORT_PAIRS",
+    "DegenerateGameWarning",
+    "support_enumeration",
+    "vertex_enumeration",
+]
+
+#: Default bound on the equal-size support pairs of :func:`support_enumeration`
+#: (``C(m + n, m) - 1`` for an ``m x n`` game).
+MAX_SUPPORT_PAIRS = 1_000_000_000
+#: Default bound on the bases visited per best-response polytope by
+#: :func:`vertex_enumeration` (each costs ~40 bytes of memory).
+MAX_BASES = 50_000_000
+
+
+class DegenerateGameWarning(UserWarning):
+    """The game is degenerate, so support enumeration may miss equilibria (those on
+    supports of unequal size, or continua); use :func:`vertex_enumeration`."""
+
+
+def _pairs(X: np.ndarray, Y: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    yield from zip(X, Y, strict=True)
+
+
+def support_enumeration(A, B=None, *, max_pairs: int = MAX_SUPPORT_PAIRS
+                        ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All Nash equilibria of a nondegenerate bimatrix game by support enumeration.
+
+    For every pair of supports ``I`` (rows) and ``J`` (columns) of equal size ``k``
+    the two indifference systems are solved (``y`` on ``J`` makes every row of ``I``
+    a best response, ``x`` on ``I`` every column of ``J``); the pair is an
+    equilibrium when both are positive on their supports and no action outside them
+    pays more (Avis et al. 2010, Sec. 2; von Stengel 2007, Sec. 3.3, Alg. 3.4).  In
+    a nondegenerate game every equilibrium has supports of equal size and is found
+    once.  The ``C(m + n, m) - 1`` support pairs are enumerated in C++ with OpenMP.
+
+    Parameters
+    ----------
+    A, B
+        ``m x n`` payoff matrices of the row and the column player, or a two-player
+        :class:`NormalFormGame` as ``A``.
+    max_pairs
+        Refuse games with more equal-size support pairs than this.
+
+    Returns
+    -------
+    A generator of ``(x, y)`` float64 arrays, ordered by support size, then row
+    support, then column support (lexicographically).  The work is done (and a
+    :class:`DegenerateGameWarning` issued, when some support pair gives an
+    equilibrium on a smaller support or with more pure best responses than its
+    support size) when this function is called.
+    """
+    func = "support_enumeration"
+    A, B = as_bimatrix(func, A, B)
+    max_pairs = integer(func, "max_pairs", max_pairs, minimum=1)
+    m, n = A.shape
+    pairs = math.comb(m + n, m) - 1
+    if pairs > max_pairs:
+        fail(func, f"a {m}x{n} game has {pairs:,} equal-size support pairs (max_pairs="
+              f"{max_pairs:,}); use vertex_enumeration or lemke_howson, or raise max_pairs")
+    X, Y, degenerate = _kernels.support_enumeration(A, B)
+    if degenerate:
+        warnings.warn(f"{func}(): the game is degenerate (a strategy has more pure best "
+                      "responses than its support size); equilibria on supports of unequal "
+                      "size are not enumerated; use vertex_enumeration",
+                      DegenerateGameWarning, stacklevel=2)
+    return _pairs(X, Y)
+
+
+def vertex_enumeration(A, B=None, *, max_bases: int = MAX_BASES
+                       ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All extreme Nash equilibria of a bimatrix game, each exactly once, degenerate
+    games included.
+
+    The extreme equilibria are the pairs of vertices ``(x, y) != (0, 0)`` of the
+    best-response polytopes ``P x Q`` whose label sets together cover all ``m + n``
+    labels (von Stengel 2007, Sec. 3.4 and Thm. 3.4; Avis et al. 2010, Sec. 3).  The
+    vertices of each polytope are enumerated in C++ by a depth-first search over its
+    lexicographically feasible bases (the vertices of the lexicographically
+    perturbed polytope, which is simple and has a connected graph; Sec. 3.6); a
+    vertex is identified by its label set, so a degenerate vertex with many bases is
+    kept once.  The complementary pairs are found by a hash lookup of the missing
+    labels (a scan for the degenerate vertices).  Every equilibrium of the game is a
+    convex combination of extreme ones within a maximal Nash subset.
+
+    Parameters
+    ----------
+    A, B
+        ``m x n`` payoff matrices (``m + n <= 128``), or a two-player
+        :class:`NormalFormGame` as ``A``.
+    max_bases
+        Raise ``RuntimeError`` when a polytope has more lexicographically feasible
+        bases than this (memory grows with it).
+
+    Returns
+    -------
+    A generator of ``(x, y)`` float64 arrays, computed when this function is called.
+    """
+    func = "vertex_enumeration"
+    A, B = as_bimatrix(func, A, B)
+    max_bases = integer(func, "max_bases", max_bases, minimum=1)
+    m, n = A.shape
+    if m + n > 128:
+        fail(func, f"supports games with m + n <= 128 actions; got {m}x{n}; use "
+              "lemke_howson for one equilibrium of a larger game")
+    X, Y, _ = _kernels.vertex_enumeration(A, B, max_bases)
+    return _pairs(X, Y)

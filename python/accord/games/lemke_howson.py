@@ -1,0 +1,141 @@
+"""The Lemke–Howson algorithm for one Nash equilibrium of a bimatrix game.
+
+Lemke & Howson (1964), "Equilibrium points of bimatrix games", J. SIAM 12(2):413-423,
+in the tableau form of von Stengel (2007), "Equilibrium computation for two-player
+games in strategic and extensive form", Algorithmic Game Theory ch. 3:
+
+* the payoffs are mapped positively and affinely onto ``[1, 2]`` (no equilibrium
+  changes) and the best-response polytopes are ``P = {x >= 0, B^T x <= 1}`` and
+  ``Q = {y >= 0, A y <= 1}`` (Sec. 3.2);
+* labels ``0..m-1`` are the row player's actions and ``m..m+n-1`` the column
+  player's; a pair of points of ``P x Q`` other than ``(0, 0)`` that together have
+  all labels is, normalised, an equilibrium (Thm. 3.4);
+* starting at ``(0, 0)``, the algorithm drops one label and follows the unique
+  path of almost completely labelled pairs by complementary pivoting on the two
+  tableaux until the missing label is picked up again (Sec. 3.5);
+* the leaving variable is chosen by the *lexicographic* minimum-ratio test, which
+  is the pivoting of the lexicographically perturbed (hence nondegenerate) game,
+  so the path is unique and terminates in degenerate games too (Sec. 3.6).
+
+The pivoting runs in C++ (``accord._core.games``), with the GIL released.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import games as _kernels
+from .._validate import fail, integer
+from .game import NormalFormGame
+
+__all__ = ["MAX_PIVOTS", "lemke_howson", "lemke_howson_all"]
+
+#: Default bound on the pivots of one path.  The lexicographic rule terminates in
+#: exact arithmetic; the bound only guards against floating-point failure (and the
+#: exponentially long paths of Savani & von Stengel 2006, which need ~2**(n/2)).
+MAX_PIVOTS = 10_000_000
+
+_F64 = np.dtype(np.float64)
+
+
+def _matrix(func: str, name: str, M) -> np.ndarray:
+    try:
+        a = np.asarray(M)
+    except (TypeError, ValueError):
+        fail(func, f"{name} must be a 2-D array of payoffs; got {type(M).__name__}", TypeError)
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+        fail(func, f"{name} must be a numeric 2-D array; got dtype {a.dtype}", TypeError)
+    if np.issubdtype(a.dtype, np.complexfloating):
+        fail(func, f"{name} must be real; got a complex array", TypeError)
+    if a.ndim != 2:
+        fail(func, f"{name} must be a 2-D payoff matrix (rows: the row player's actions, "
+             f"columns: the column player's); got shape {a.shape}")
+    if a.shape[0] < 1 or a.shape[1] < 1:
+        fail(func, f"{name} must have at least one row and one column; got shape {a.shape}")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        i, j = (int(t) for t in np.argwhere(bad)[0])
+        fail(func, f"{name} must be finite; entry ({i}, {j}) is {a[i, j]}")
+    return a
+
+
+def as_bimatrix(func: str, A, B) -> tuple[np.ndarray, np.ndarray]:
+    """Validate ``(A, B)`` (or a two-player :class:`NormalFormGame` and ``B=None``);
+    return C-contiguous float64 copies-or-views of the same shape."""
+    if isinstance(A, NormalFormGame):
+        if B is not None:
+            fail(func, "pass either a two-player NormalFormGame or the matrices A and B; got "
+                 "a NormalFormGame and B", TypeError)
+        if A.num_players != 2 or A.batched:
+            fail(func, f"the game must be a single two-player game; got {A!r}")
+        if A.device != "cpu":
+            fail(func, "the game must be on the CPU; move it with NormalFormGame(cupy.asnumpy("
+                 "game.payoffs))", TypeError)
+        A, B = A.bimatrix()
+    elif B is None:
+        fail(func, "B (the column player's payoff matrix) is missing; pass A and B, or a "
+             "two-player NormalFormGame", TypeError)
+    A = _matrix(func, "A", A)
+    B = _matrix(func, "B", B)
+    if A.shape != B.shape:
+        fail(func, f"A and B must have the same shape (m, n); got {A.shape} and {B.shape}")
+    return A, B
+
+
+def _max_pivots(func: str, max_pivots) -> int:
+    return integer(func, "max_pivots", max_pivots, minimum=1)
+
+
+def lemke_howson(A, B=None, initial_dropped_label: int = 0, *,
+                 max_pivots: int = MAX_PIVOTS) -> tuple[np.ndarray, np.ndarray]:
+    """One Nash equilibrium ``(x, y)`` of the bimatrix game ``(A, B)`` by Lemke–Howson.
+
+    Lemke & Howson (1964); complementary pivoting with the lexicographic
+    minimum-ratio test of von Stengel (2007, Algorithmic Game Theory ch. 3, Sec. 3.5
+    and 3.6), so it terminates in degenerate games too.
+
+    Parameters
+    ----------
+    A, B
+        ``m x n`` payoff matrices of the row and the column player, or a two-player
+        :class:`NormalFormGame` as ``A`` (and no ``B``).
+    initial_dropped_label
+        The label dropped at the artificial equilibrium: ``0..m-1`` are the row
+        player's actions, ``m..m+n-1`` the column player's.  Different labels may
+        reach different equilibria (see :func:`lemke_howson_all`).
+    max_pivots
+        Raise ``RuntimeError`` after this many pivots (a guard against floating-point
+        failure; never reached in exact arithmetic).
+
+    Returns
+    -------
+    (x, y)
+        float64 mixed strategies of the row (length ``m``) and column (length ``n``)
+        player.
+    """
+    if not (type(A) is np.ndarray and type(B) is np.ndarray and A.dtype == _F64
+            and B.dtype == _F64):
+        A, B = as_bimatrix("lemke_howson", A, B)
+    label = initial_dropped_label
+    if type(label) is not int:
+        label = integer("lemke_howson", "initial_dropped_label", label)
+    if max_pivots is not MAX_PIVOTS:
+        max_pivots = _max_pivots("lemke_howson", max_pivots)
+    # The kernel checks the shapes, finiteness and the label's range.
+    return _kernels.lemke_howson(A, B, label, max_pivots)
+
+
+def lemke_howson_all(A, B=None, *,
+                     max_pivots: int = MAX_PIVOTS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The distinct equilibria that Lemke–Howson reaches from each of the ``m + n``
+    initial dropped labels, in the order of the first label that reached each.
+
+    A subset of all equilibria (Shapley 1974; von Stengel 2007, Sec. 3.5): every
+    path from the artificial equilibrium ends at one with positive index; use
+    :func:`~accord.games.vertex_enumeration` for all of them.  Arguments as in
+    :func:`lemke_howson`.
+    """
+    A, B = as_bimatrix("lemke_howson_all", A, B)
+    X, Y, _ = _kernels.lemke_howson_all(A, B, _max_pivots("lemke_howson_all", max_pivots))
+    return list(zip(X, Y, strict=True))
