@@ -4,6 +4,7 @@
 // are spread over OpenMP threads.
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 
 #include "accord/philox.hpp"
@@ -37,14 +38,34 @@ inline std::int64_t sample(const double* p, std::int64_t k, PhiloxStream& rng) {
   return k - 1;
 }
 
+// Lowest index of the maximum: a vectorised max, then a scan for its first copy.
 inline std::int64_t argmax_exact(const double* u, std::int64_t k) {
+  double m = u[0];
+#pragma omp simd reduction(max : m)
+  for (std::int64_t a = 1; a < k; ++a) m = u[a] > m ? u[a] : m;
   std::int64_t b = 0;
-  for (std::int64_t a = 1; a < k; ++a)
-    if (u[a] > u[b]) b = a;
+  while (u[b] != m) ++b;
   return b;
 }
 
 inline double max_of(const double* u, std::int64_t k) { return u[argmax_exact(u, k)]; }
+
+// u += x, returning the new maximum of u (one pass).
+inline double add_max(double* __restrict u, const double* __restrict x, std::int64_t k) {
+  double m = -std::numeric_limits<double>::infinity();
+#pragma omp simd reduction(max : m)
+  for (std::int64_t a = 0; a < k; ++a) {
+    u[a] += x[a];
+    m = u[a] > m ? u[a] : m;
+  }
+  return m;
+}
+
+inline std::int64_t first_equal(const double* u, double m) {
+  std::int64_t b = 0;
+  while (u[b] != m) ++b;
+  return b;
+}
 
 // Per-game working memory of a dynamic.
 struct Work {
@@ -100,44 +121,70 @@ Recorder recorder(double* history, std::int64_t g, std::int64_t iterations,
   return Recorder{history + g * records, every, records};
 }
 
+// Columns of a row-major m x n matrix, gathered on first use.  Best-response
+// dynamics use few distinct columns (about ten in 1,000 fictitious-play steps of a
+// random 1000 x 1000 game), so this costs far less than transposing the matrix.
+class Columns {
+ public:
+  Columns(const double* A, std::int64_t m, std::int64_t n, std::int64_t most)
+      : A_(A), m_(m), n_(n), slot_(static_cast<std::size_t>(n), -1),
+        store_(new double[static_cast<std::size_t>(std::min(n, most) * m)]) {}
+
+  const double* operator()(std::int64_t c) {
+    std::int64_t& s = slot_[c];
+    if (s < 0) {
+      s = used_++;
+      double* dst = store_.get() + s * m_;
+      for (std::int64_t r = 0; r < m_; ++r) dst[r] = A_[r * n_ + c];
+    }
+    return store_.get() + s * m_;
+  }
+
+ private:
+  const double* A_;
+  std::int64_t m_, n_, used_ = 0;
+  std::vector<std::int64_t> slot_;
+  std::unique_ptr<double[]> store_;  // uninitialised: untouched pages cost nothing
+};
+
 // ---- fictitious play ------------------------------------------------------------
 
 // Two players: U0 = A c1 and U1 = B^T c0 are kept up to date by adding one column
-// of A (a row of A^T, transposed once per game) and one row of B per step.
-void fp_two_player(const double* P, const Layout& L, std::int64_t iterations, FPMode mode,
-                   const std::int64_t* init, const Recorder& rec, double* out, Work& w) {
+// of A (gathered once per distinct column) and one row of B per step.
+ACCORD_CLONES void fp_two_player(const double* P, const Layout& L, std::int64_t iterations,
+                                FPMode mode, const std::int64_t* init, const Recorder& rec,
+                                double* out, Work& w) {
   const std::int64_t m = L.k[0], n = L.k[1];
   const double *A = P, *B = P + L.K;
-  std::vector<double> At(static_cast<std::size_t>(m * n));
-  for (std::int64_t r = 0; r < m; ++r)
-    for (std::int64_t c = 0; c < n; ++c) At[c * m + r] = A[r * n + c];
+  Columns col(A, m, n, iterations + 1);
   double *U0 = w.u.data(), *U1 = U0 + m;
   double *c0 = w.x.data(), *c1 = c0 + m;
   std::fill(c0, c0 + m + n, 0.0);
   const std::int64_t a0 = init[0], a1 = init[1];
-  std::copy(&At[a1 * m], &At[a1 * m] + m, U0);
+  std::copy(col(a1), col(a1) + m, U0);
   std::copy(B + a0 * n, B + a0 * n + n, U1);
   c0[a0] = 1.0;
   c1[a1] = 1.0;
+  // mx0, mx1: the maxima of U0 and U1, kept by the fused add-and-max passes.
+  double mx0 = max_of(U0, m), mx1 = max_of(U1, n);
   for (std::int64_t it = 1; it <= iterations; ++it) {
     if (mode == FPMode::kSimultaneous) {
-      const std::int64_t b0 = argmax_exact(U0, m), b1 = argmax_exact(U1, n);
-      detail::axpy(1.0, &At[b1 * m], U0, m);
-      detail::axpy(1.0, B + b0 * n, U1, n);
+      const std::int64_t b0 = first_equal(U0, mx0), b1 = first_equal(U1, mx1);
+      mx0 = add_max(U0, col(b1), m);
+      mx1 = add_max(U1, B + b0 * n, n);
       c0[b0] += 1.0;
       c1[b1] += 1.0;
     } else {
-      const std::int64_t b0 = argmax_exact(U0, m);
-      detail::axpy(1.0, B + b0 * n, U1, n);
+      const std::int64_t b0 = first_equal(U0, mx0);
+      mx1 = add_max(U1, B + b0 * n, n);
       c0[b0] += 1.0;
-      const std::int64_t b1 = argmax_exact(U1, n);
-      detail::axpy(1.0, &At[b1 * m], U0, m);
+      const std::int64_t b1 = first_equal(U1, mx1);
+      mx0 = add_max(U0, col(b1), m);
       c1[b1] += 1.0;
     }
     if (it % rec.every == 0) {
       const double t = static_cast<double>(it + 1);
-      const double nc = (max_of(U0, m) + max_of(U1, n)) / t -
-                        (dot(c0, U0, m) + dot(c1, U1, n)) / (t * t);
+      const double nc = (mx0 + mx1) / t - (dot(c0, U0, m) + dot(c1, U1, n)) / (t * t);
       rec.at(it, nc);
     }
   }
@@ -189,13 +236,8 @@ std::int64_t br_iteration_game(const double* P, const Layout& L, const double* s
   std::copy(start, start + L.sumk, s);
   double* u = w.u.data();
   const bool two = L.n == 2;
-  std::vector<double> At;
-  if (two) {
-    const std::int64_t m = L.k[0], n = L.k[1];
-    At.resize(static_cast<std::size_t>(m * n));
-    for (std::int64_t r = 0; r < m; ++r)
-      for (std::int64_t c = 0; c < n; ++c) At[c * m + r] = P[r * n + c];
-  }
+  std::unique_ptr<Columns> col;
+  if (two) col = std::make_unique<Columns>(P, L.k[0], L.k[1], iterations + 1);
   // Two players: U0 = A s1 and U1 = B^T s0 follow the damped update exactly,
   // U <- (1 - d) U + d * (column or row of the best response): O(k) per step.
   all_payoffs(P, L, s, u, w.s);
@@ -217,7 +259,8 @@ std::int64_t br_iteration_game(const double* P, const Layout& L, const double* s
     }
     if (two) {
       const std::int64_t m = L.k[0], n = L.k[1];
-      for (std::int64_t a = 0; a < m; ++a) u[a] = (1.0 - damping) * u[a] + damping * At[b[1] * m + a];
+      const double* Acol = (*col)(b[1]);
+      for (std::int64_t a = 0; a < m; ++a) u[a] = (1.0 - damping) * u[a] + damping * Acol[a];
       const double* Brow = P + L.K + b[0] * n;
       for (std::int64_t a = 0; a < n; ++a)
         u[m + a] = (1.0 - damping) * u[m + a] + damping * Brow[a];
