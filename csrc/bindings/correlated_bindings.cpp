@@ -127,4 +127,76 @@ void init_correlated(py::module_& m) {
       py::arg("payoffs"), py::arg("coarse"),
       "CSR (indptr int64, indices int32, data, shape) of the incentive matrix of one game\n"
       "(payoffs (n, k..)): rows (i, r, d != r) for CE or (i, d) for coarse=True.");
+
+  m.def(
+      "incentive_lp",
+      [](carray<double> u, bool coarse, bool egalitarian) {
+        const auto k = actions_of(u, false);
+        const int n = static_cast<int>(k.size());
+        std::int64_t N = 1;
+        for (auto ki : k) N *= ki;
+        constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
+        if (N >= kMax)
+          throw std::invalid_argument("the game has more joint actions than int32 columns");
+        const std::int64_t rows = games::incentive_rows(n, k.data(), coarse);
+        std::vector<std::int64_t> row_nnz(static_cast<std::size_t>(rows));
+        std::vector<unsigned char> positive(static_cast<std::size_t>(rows));
+        {
+          py::gil_scoped_release release;
+          games::incentive_row_stats(u.data(), n, k.data(), coarse, row_nnz.data(),
+                                     positive.data());
+        }
+        std::int64_t m = 0, nnz = 0;
+        for (std::int64_t r = 0; r < rows; ++r)
+          if (positive[r]) ++m, nnz += row_nnz[r];
+        const std::int64_t extra = (egalitarian ? n * (N + 1) : 0) + N;
+        if (nnz + extra > kMax)
+          throw std::invalid_argument("the LP has more non-zeros than int32 offsets");
+        const std::int64_t lp_rows = m + (egalitarian ? n : 0) + 1;
+        py::array_t<std::int32_t> indptr(static_cast<py::ssize_t>(lp_rows + 1));
+        py::array_t<std::int32_t> indices(static_cast<py::ssize_t>(nnz + extra));
+        py::array_t<double> data(static_cast<py::ssize_t>(nnz + extra));
+        py::array_t<std::int64_t> kept(static_cast<py::ssize_t>(m));
+        std::int32_t* ip = indptr.mutable_data();
+        std::int32_t* ix = indices.mutable_data();
+        double* dv = data.mutable_data();
+        std::int64_t* kp = kept.mutable_data();
+        {
+          py::gil_scoped_release release;
+          ip[0] = 0;
+          std::int64_t j = 0;
+          for (std::int64_t r = 0; r < rows; ++r) {
+            if (!positive[r]) continue;
+            kp[j] = r;
+            ip[j + 1] = static_cast<std::int32_t>(ip[j] + row_nnz[r]);
+            ++j;
+          }
+          games::incentive_fill_rows(u.data(), n, k.data(), coarse, m, kp, ip, ix, dv);
+          std::int64_t pos = nnz, row = m;
+          if (egalitarian) {  // z - U_i . p <= 0: every column, explicit zeros included
+            for (int i = 0; i < n; ++i) {
+              const double* ui = u.data() + i * N;
+              for (std::int64_t a = 0; a < N; ++a, ++pos) {
+                ix[pos] = static_cast<std::int32_t>(a);
+                dv[pos] = -ui[a];
+              }
+              ix[pos] = static_cast<std::int32_t>(N);
+              dv[pos++] = 1.0;
+              ip[++row] = static_cast<std::int32_t>(pos);
+            }
+          }
+          for (std::int64_t a = 0; a < N; ++a, ++pos) {  // sum p = 1
+            ix[pos] = static_cast<std::int32_t>(a);
+            dv[pos] = 1.0;
+          }
+          ip[++row] = static_cast<std::int32_t>(pos);
+        }
+        return py::make_tuple(indptr, indices, data, kept);
+      },
+      py::arg("payoffs"), py::arg("coarse"), py::arg("egalitarian"),
+      "Row-wise LP matrix of one game (payoffs (n, k..)) for HiGHS: (indptr int32,\n"
+      "indices int32, data, kept int64).  Its first len(kept) rows are the incentive rows\n"
+      "kept[j] with a positive coefficient (the others hold for every p >= 0); then, with\n"
+      "egalitarian=True, one row z - U_i . p per player over N + 1 columns (explicit zeros\n"
+      "included); last the row sum p.");
 }

@@ -295,4 +295,42 @@ void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, b
   }
 }
 
+void incentive_row_stats(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                         std::int64_t* row_nnz, unsigned char* positive) {
+  const std::int64_t N = joint_size(n, actions);
+  const std::int64_t rows = incentive_rows(n, actions, coarse);
+  std::int64_t ksum = 0;
+  for (int i = 0; i < n; ++i) ksum += actions[i];
+  const int threads = threads_for(N * ksum);
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
+  for (std::int64_t row = 0; row < rows; ++row) {
+    std::int64_t c = 0;
+    bool pos = false;
+    visit_row(payoffs, N, n, actions, decode_row(n, actions, coarse, row),
+              [&c, &pos](std::int64_t, double v) {
+                ++c;
+                pos |= v > 0.0;
+              });
+    row_nnz[row] = c;
+    positive[row] = pos ? 1 : 0;
+  }
+}
+
+void incentive_fill_rows(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                         std::int64_t count, const std::int64_t* rows, const std::int32_t* indptr,
+                         std::int32_t* indices, double* data) {
+  const std::int64_t N = joint_size(n, actions);
+  const int threads = threads_for(indptr[count]);
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
+  for (std::int64_t j = 0; j < count; ++j) {
+    std::int64_t pos = indptr[j];
+    visit_row(payoffs, N, n, actions, decode_row(n, actions, coarse, rows[j]),
+              [&](std::int64_t col, double v) {
+                indices[pos] = static_cast<std::int32_t>(col);
+                data[pos] = v;
+                ++pos;
+              });
+  }
+}
+
 }  // namespace accord::games

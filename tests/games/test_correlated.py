@@ -4,9 +4,11 @@ solutions against an independently assembled SciPy LP, and input checks."""
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -395,10 +397,48 @@ def test_polish_projects_perturbed_points():
     # the simplex-basis face of a larger game: never worse than the raw vertex
     v = random_payoffs(5, (12, 12))
     v = v / np.abs(v).max()
-    ip, ix, d, shape = C._core().incentive_matrix(v, False)
-    Mv = C._drop_redundant(ip, ix, d, shape)
-    lp = C._LP(Mv, v.sum(axis=0).ravel(), v.reshape(2, -1))
-    xv, _, _, face = lp.solve("test", "simplex")
+    lp = C._LP(v, v.sum(axis=0).ravel(), False)
+    Mv = lp.M
+    xv, _, _, _, face = lp.solve("test", "simplex")
     raw = float(np.max(Mv @ (np.maximum(xv, 0) / np.maximum(xv, 0).sum())))
     y, viol, _ = C._polish(Mv, xv, 0.0, face)
     assert viol <= max(raw, 0.0) and viol <= 1e-12
+
+
+def test_lp_matrix_kernel_drops_redundant_rows():
+    # the kernel's LP matrix: the incentive rows with a positive coefficient, in order,
+    # then the egalitarian rows (explicit zeros kept) and the row sum p = 1
+    u = random_payoffs(7, (3, 4, 2))
+    u[0, 0] = u[0].max() + 1.0  # player 0's action 0 dominates: rows (0, 0, d) drop
+    for coarse in (False, True):
+        M = incentive_matrix(u, coarse=coarse).tocsr()
+        keep = np.flatnonzero(M.max(axis=1).toarray().ravel() > 0)
+        assert coarse or keep.size < M.shape[0]
+        for egal in (False, True):
+            ip, ix, d, kept = C._core().incentive_lp(u, coarse, egal)
+            assert kept.tolist() == keep.tolist()
+            A = sp.csr_matrix((d, ix, ip), shape=(ip.size - 1, 24 + egal)).toarray()
+            assert np.array_equal(A[:kept.size, :24], M[keep].toarray())
+            U = u.reshape(3, -1)
+            if egal:
+                assert np.array_equal(A[kept.size:-1], np.c_[-U, np.ones(3)])
+                assert ip[-1] == ip[kept.size] + 3 * 25 + 24
+            assert np.array_equal(A[-1, :24], np.ones(24))
+
+
+def test_highs_instance_reused_and_reconfigured():
+    # one HiGHS object per thread; switching methods resets its options, so results
+    # do not depend on what ran before
+    u = random_payoffs(3, (4, 5))
+    a = correlated_equilibrium(u, method="simplex")
+    h = C._highs()[0]
+    correlated_equilibrium(u, method="ipm")
+    correlated_equilibrium(u, "egalitarian")
+    b = correlated_equilibrium(u, method="simplex")
+    assert C._highs()[0] is h
+    assert np.array_equal(a.distribution, b.distribution) and a.upper_bound == b.upper_bound
+    out = []
+    t = threading.Thread(target=lambda: out.append(C._highs()[0]))
+    t.start()
+    t.join()
+    assert out[0] is not h

@@ -48,4 +48,16 @@ void incentive_row_nnz(const double* payoffs, int n, const std::int64_t* actions
 void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
                     const std::int64_t* indptr, std::int32_t* indices, double* data);
 
+// Incentive rows with a positive coefficient (the others hold for every p >= 0): writes
+// row_nnz[rows] (non-zeros of every row) and positive[rows] (1 when the row has a positive
+// coefficient, else 0).
+void incentive_row_stats(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                         std::int64_t* row_nnz, unsigned char* positive);
+
+// Fills rows[0..count) of the incentive matrix (in that order) into CSR arrays sized by
+// indptr[count + 1] (int32 offsets, indptr[j + 1] - indptr[j] = row_nnz[rows[j]]).
+void incentive_fill_rows(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                         std::int64_t count, const std::int64_t* rows, const std::int32_t* indptr,
+                         std::int32_t* indices, double* data);
+
 }  // namespace accord::games

@@ -23,6 +23,8 @@ of ``accord._core.games``; the LP is solved by HiGHS (Huangfu & Hall 2018).
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -86,9 +88,13 @@ class CorrelatedEquilibrium:
             ``"pdlp"``), ``+polish`` when the face projection was applied.
         lp_shape: ``(rows, columns)`` of the LP passed to HiGHS.
         solve_time: wall-clock seconds (assembly, solve, polish, verification).
-        timings: seconds by stage: ``"assembly"`` (kernel, redundant rows, LP
-            arrays), ``"solver"`` (inside HiGHS ``run``, all attempts), ``"polish"``
-            and ``"other"`` (passing the model, dual bound, verification, checks).
+        timings: seconds by stage: ``"assembly"`` (the kernel's LP matrix with the
+            redundant rows dropped, bounds and costs), ``"solver"`` (inside HiGHS
+            ``run`` only, all attempts), ``"model"`` (our side of the HiGHS calls:
+            options, ``passModel`` and reading the solution; ``passModel`` copies and
+            checks the matrix, a cost of our interface, not of the solve),
+            ``"polish"`` (clipping, the kernel check and any face projection) and
+            ``"other"`` (argument checks, dual bound, verification).
     """
 
     distribution: np.ndarray
@@ -227,26 +233,60 @@ _OBJECTIVES = ("welfare", "egalitarian", "maxmin", "feasibility")
 _METHODS = ("auto", "simplex", "ipm", "pdlp")
 
 
+_local = threading.local()
+
+
 def _highs():
-    """A HiGHS instance: ``highspy`` when installed, else the same bindings that
-    SciPy (>= 1.15) vendors as ``scipy.optimize._highspy._core``."""
-    try:
-        import highspy
+    """This thread's HiGHS instance, its model cleared (options are kept; see
+    :func:`_configure`): ``highspy``'s C++ class when installed (the Python subclass
+    only adds callback machinery, ~0.1 ms to construct), else the same bindings that
+    SciPy (>= 1.15) vendors as ``scipy.optimize._highspy._core``.  One instance per
+    thread is reused: constructing one costs more than a small LP's assembly."""
+    h = getattr(_local, "highs", None)
+    if h is None:
+        try:
+            from highspy import _core as mod
+        except ImportError:
+            from scipy.optimize._highspy import _core as mod
+        h = _local.highs = (mod._Highs(), mod)
+        _local.configured = None
+    else:
+        h[0].clearModel()
+    return h
 
-        return highspy.Highs(), highspy
-    except ImportError:
-        from scipy.optimize._highspy import _core
 
-        return _core._Highs(), _core
+def _configure(h, method: str) -> None:
+    """Sets the options of ``method`` on ``h``, from HiGHS's defaults (no output);
+    skipped when this thread's cached instance already has them."""
+    cached = getattr(_local, "highs", None)
+    if cached is not None and cached[0] is h and _local.configured == method:
+        return
+    h.resetOptions()
+    h.setOptionValue("output_flag", False)
+    if method == "simplex":
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+    elif method == "ipm":
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
+        h.setOptionValue("ipm_optimality_tolerance", 1e-10)
+    else:
+        h.setOptionValue("solver", "pdlp")
+        for opt in ("primal_feasibility_tolerance", "dual_feasibility_tolerance",
+                    "pdlp_optimality_tolerance"):
+            h.setOptionValue(opt, 1e-8)
+    if cached is not None and cached[0] is h:
+        _local.configured = method
 
 
 def _nnz_bound(actions: tuple[int, ...]) -> int:
-    n_out = int(np.prod(actions, dtype=object))
+    n_out = math.prod(actions)
     return sum((k - 1) * n_out for k in actions)
 
 
 def _check_lp_size(func: str, game: NormalFormGame) -> None:
-    n_out = int(np.prod(game.num_actions, dtype=object))
+    n_out = math.prod(game.num_actions)
     nnz = _nnz_bound(game.num_actions)
     if nnz > MAX_LP_NONZEROS or n_out >= 2**31 - 1:
         rows = sum(k * (k - 1) for k in game.num_actions)
@@ -276,7 +316,7 @@ def _objective_vector(func: str, game: NormalFormGame, u: np.ndarray, objective)
         if objective == "welfare":
             return "welfare", u.sum(axis=0).ravel()
         if objective == "feasibility":
-            return "feasibility", np.zeros(int(np.prod(shape)))
+            return "feasibility", np.zeros(math.prod(shape))
         return "egalitarian", None
     if _is_cupy(objective):
         objective = objective.get()
@@ -309,98 +349,79 @@ def incentive_matrix(game, *, coarse: bool = False) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 
-def _drop_redundant(indptr, indices, data, shape):
-    """The rows with a positive coefficient (a row without one holds for every p >= 0)."""
-    counts = np.diff(indptr)
-    rowmax = np.full(shape[0], -np.inf)
-    nonempty = counts > 0
-    if nonempty.any():
-        rowmax[nonempty] = np.maximum.reduceat(data, indptr[:-1][nonempty])
-    keep = rowmax > 0
-    if keep.all():
-        return sp.csr_matrix((data, indices, indptr), shape=shape)
-    M = sp.csr_matrix((data, indices, indptr), shape=shape)
-    return M[np.flatnonzero(keep)]
-
-
 class _LP:
-    """max c.p (or max min_i U_i.p) s.t. M p <= 0, sum p = 1, p >= 0 on scaled payoffs."""
+    """max c.p (or max min_i U_i.p) s.t. M p <= 0, sum p = 1, p >= 0 on scaled payoffs
+    ``us`` (shape ``(n, k_1, ..., k_n)``).
 
-    def __init__(self, M: sp.csr_matrix, c: np.ndarray | None, U: np.ndarray):
-        self.M, self.c, self.U = M, c, U
-        self.m, self.N = M.shape
-        self.n = U.shape[0]
+    The row-wise matrix comes whole from the kernel (``incentive_lp``): the incentive
+    rows with a positive coefficient (a row without one holds for every ``p >= 0``),
+    then the egalitarian rows ``z - U_i.p <= 0`` and the row ``sum p = 1``; it is
+    handed to HiGHS as it is (int32 offsets, no SciPy objects on the way)."""
+
+    def __init__(self, us: np.ndarray, c: np.ndarray | None, coarse: bool):
+        self.n = us.shape[0]
+        self.U = us.reshape(self.n, -1)
+        self.N = self.U.shape[1]
+        self.c = c
         egal = c is None
-        ncols = self.N + egal
-        parts_ptr = [M.indptr.astype(np.int64)]
-        parts_idx = [M.indices.astype(np.int32)]
-        parts_val = [M.data]
-        nnz = M.nnz
-        extra_rows = []
-        if egal:  # z - U_i.p <= 0
-            for i in range(self.n):
-                extra_rows.append((np.arange(ncols, dtype=np.int32),
-                                   np.r_[-U[i], 1.0]))
-        extra_rows.append((np.arange(self.N, dtype=np.int32), np.ones(self.N)))
-        for idx, val in extra_rows:
-            nnz += idx.size
-            parts_ptr.append(np.array([nnz], dtype=np.int64))
-            parts_idx.append(idx)
-            parts_val.append(val)
-        self.indptr = np.concatenate(parts_ptr)
-        self.indices = np.concatenate(parts_idx)
-        self.data = np.concatenate(parts_val)
-        self.rows = self.m + (self.n if egal else 0) + 1
-        self.cols = ncols
-        cost = np.zeros(ncols)
+        self.indptr, self.indices, self.data, self.kept = _core().incentive_lp(
+            us, coarse, egal)
+        self.m = self.kept.size
+        self.rows = self.indptr.size - 1
+        self.cols = ncols = self.N + egal
         if egal:
+            cost = np.zeros(ncols)
             cost[-1] = -1.0
         else:
-            cost[:] = -c
+            cost = -c
         self.cost = cost
-        inf = np.inf
-        self.row_lower = np.r_[np.full(self.rows - 1, -inf), 1.0]
-        self.row_upper = np.r_[np.zeros(self.rows - 1), 1.0]
-        self.col_lower = np.r_[np.zeros(self.N), [-inf] * egal]
-        self.col_upper = np.full(ncols, inf)
+        self.row_lower = np.full(self.rows, -np.inf)
+        self.row_lower[-1] = 1.0
+        self.row_upper = np.zeros(self.rows)
+        self.row_upper[-1] = 1.0
+        self.col_lower = np.zeros(ncols)
+        if egal:
+            self.col_lower[-1] = -np.inf
+        self.col_upper = np.full(ncols, np.inf)
+        self._M = None
+
+    @property
+    def M(self) -> sp.csr_matrix:
+        """The kept incentive rows as SciPy CSR (built on first use: only the face
+        projection needs it)."""
+        if self._M is None:
+            end = self.indptr[self.m]
+            self._M = sp.csr_matrix(
+                (self.data[:end], self.indices[:end], self.indptr[:self.m + 1]),
+                shape=(self.m, self.N))
+        return self._M
 
     def solve(self, func: str, method: str):
         """Approximate primal ``p``, row duals (HiGHS sign convention), the seconds
-        spent in HiGHS ``run`` and, for simplex, the face of the final basis (basic
-        columns, non-basic incentive rows) or ``None``."""
+        spent in HiGHS ``run``, the seconds spent passing the model and reading the
+        solution, and, for simplex, the face of the final basis (basic columns,
+        non-basic incentive rows) or ``None``."""
+        t0 = time.perf_counter()
         h, mod = _highs()
-        h.setOptionValue("output_flag", False)
-        if method == "simplex":
-            h.setOptionValue("solver", "simplex")
-            h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-            h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        elif method == "ipm":
-            h.setOptionValue("solver", "ipm")
-            h.setOptionValue("run_crossover", "off")
-            h.setOptionValue("ipm_optimality_tolerance", 1e-10)
-        else:
-            h.setOptionValue("solver", "pdlp")
-            for opt in ("primal_feasibility_tolerance", "dual_feasibility_tolerance",
-                        "pdlp_optimality_tolerance"):
-                h.setOptionValue(opt, 1e-8)
+        _configure(h, method)
         # the array overload of passModel: no element-wise copies through Python
         status = h.passModel(
             self.cols, self.rows, int(self.indptr[-1]), int(mod.MatrixFormat.kRowwise),
             int(mod.ObjSense.kMinimize), 0.0, self.cost, self.col_lower, self.col_upper,
-            self.row_lower, self.row_upper, self.indptr.astype(np.int32), self.indices,
-            self.data, np.zeros(self.cols, dtype=np.int32))
+            self.row_lower, self.row_upper, self.indptr, self.indices, self.data,
+            np.zeros(self.cols, dtype=np.int32))
         if status == mod.HighsStatus.kError:
             fail(func, "HiGHS rejected the LP", RuntimeError)
-        t0 = time.perf_counter()
+        t1 = time.perf_counter()
         h.run()
-        run_time = time.perf_counter() - t0
-        status = h.modelStatusToString(h.getModelStatus())
+        t2 = time.perf_counter()
         sol = h.getSolution()
         if not sol.value_valid:
+            status = h.modelStatusToString(h.getModelStatus())
             fail(func, f"HiGHS ({method}) returned no solution (status: {status})",
                  RuntimeError)
-        x = np.asarray(sol.col_value, dtype=np.float64)[:self.N]
-        duals = np.asarray(sol.row_dual, dtype=np.float64) if sol.dual_valid else \
+        x = np.array(sol.col_value[:self.N], dtype=np.float64)
+        duals = np.array(sol.row_dual, dtype=np.float64) if sol.dual_valid else \
             np.zeros(self.rows)
         face = None
         if method == "simplex":
@@ -412,7 +433,7 @@ class _LP:
                 cols = np.array([st == basic for st in basis.col_status[:self.N]])
                 rows = np.array([st != basic for st in basis.row_status[:self.m]])
                 return cols, rows
-        return x, duals, run_time, face
+        return x, duals, t2 - t1, (t1 - t0) + (time.perf_counter() - t2), face
 
     def upper_bound(self, duals: np.ndarray) -> float:
         """``max_a (c - M^T y)(a)`` with ``y = max(0, -row_dual)`` (and for the
@@ -425,7 +446,11 @@ class _LP:
             c = w @ self.U
         else:
             c = self.c
-        return float(np.max(c - self.M.T @ y))
+        # M^T y row by row, in the order of a CSR transpose product
+        end = self.indptr[self.m]
+        weights = self.data[:end] * np.repeat(y, np.diff(self.indptr[:self.m + 1]))
+        mty = np.bincount(self.indices[:end], weights=weights, minlength=self.N)
+        return float(np.max(c - mty))
 
 
 def _lstsq_min_norm(K: sp.csr_matrix, r: np.ndarray) -> np.ndarray:
@@ -507,28 +532,42 @@ def _equilibrium(func: str, game, objective, coarse: bool, method: str, tol: flo
     us = u / scale
     cs = None if c is None else c / scale
     t_asm = time.perf_counter()
-    indptr, indices, data, mshape = _core().incentive_matrix(us, coarse)
-    M = _drop_redundant(indptr, indices, data, mshape)
-    lp = _LP(M, cs, us.reshape(n, -1))
+    lp = _LP(us, cs, coarse)
     t_asm = time.perf_counter() - t_asm
-    t_solver = t_polish = 0.0
+    t_solver = t_model = t_polish = 0.0
     if method == "auto":
-        flat = cs is not None and np.ptp(cs) <= 1e-12
         if cs is None:
             method = "ipm"
+        elif lp.m >= PDLP_MIN_ROWS and np.ptp(cs) <= 1e-12:  # feasibility-type LP
+            method = "pdlp"
         else:
-            method = "pdlp" if flat and M.shape[0] >= PDLP_MIN_ROWS else "simplex"
+            method = "simplex"
     tried = []
     for m in (method, "simplex"):
         if m in tried:
             continue
         tried.append(m)
-        x, duals, t_run, face = lp.solve(func, m)
+        x, duals, t_run, t_pass, face = lp.solve(func, m)
         t_solver += t_run
+        t_model += t_pass
         t1 = time.perf_counter()
         # a simplex vertex (feasibility tolerance 1e-10) is projected only if needed
         target = 0.01 * tol if m == "simplex" else POLISH_TARGET
-        feasible, viol, projected = _polish(M, x, target, face)
+        # the solver's point, clipped and normalised, verified by the violation kernel
+        # on the unscaled payoffs (the check reported as max_violation); it is kept as
+        # it is when that is already below the target, else projected
+        feasible = np.maximum(x, 0.0)
+        if not feasible.sum() > 0:
+            feasible = np.full_like(feasible, 1.0 / feasible.size)
+        feasible = feasible / feasible.sum()
+        checked = _core().incentive_violation(u[None], feasible.reshape(shape)[None],
+                                              coarse)[0]
+        projected = False
+        if checked <= target * scale:
+            viol = checked / scale
+        else:
+            checked = None
+            feasible, viol, projected = _polish(lp.M, x, target, face)
         t_polish += time.perf_counter() - t1
         if viol > 0.5 * tol:
             continue
@@ -541,18 +580,20 @@ def _equilibrium(func: str, game, objective, coarse: bool, method: str, tol: flo
         fail(func, f"HiGHS did not yield an exact {'coarse ' * coarse}correlated "
                    f"equilibrium (tried {', '.join(tried)})", RuntimeError)
     p = feasible.reshape(shape)
-    viol = _core().incentive_violation(u[None], p[None], coarse)[0]
+    viol = checked if checked is not None else \
+        _core().incentive_violation(u[None], p[None], coarse)[0]
     if viol > tol * scale:
         fail(func, f"the polished distribution violates the incentive constraints by "
                    f"{viol:.3g} > tol * scale = {tol * scale:.3g}", RuntimeError)
-    payoffs = u.reshape(n, -1) @ feasible
-    value = _objective_value(kind, feasible, None if c is None else c, u.reshape(n, -1))
+    U = u.reshape(n, -1)
+    payoffs = U @ feasible
+    value = _objective_value(kind, feasible, c, U)
     bound = max(bound * scale, value)
     total = time.perf_counter() - t0
-    timings = {"assembly": t_asm, "solver": t_solver, "polish": t_polish,
-               "other": total - t_asm - t_solver - t_polish}
+    timings = {"assembly": t_asm, "solver": t_solver, "model": t_model, "polish": t_polish,
+               "other": total - t_asm - t_solver - t_model - t_polish}
     return CorrelatedEquilibrium(
-        distribution=p, max_violation=float(viol), objective_value=float(value),
+        distribution=p, max_violation=float(viol), objective_value=value,
         upper_bound=float(bound), expected_payoffs=payoffs, coarse=coarse, objective=kind,
         status="optimal" if optimal else "feasible",
         method=tried[-1] + "+polish" * projected,
