@@ -238,17 +238,20 @@ _local = threading.local()
 
 def _highs():
     """This thread's HiGHS instance, its model cleared (options are kept; see
-    :func:`_configure`): ``highspy``'s C++ class when installed (the Python subclass
-    only adds callback machinery, ~0.1 ms to construct), else the same bindings that
-    SciPy (>= 1.15) vendors as ``scipy.optimize._highspy._core``.  One instance per
-    thread is reused: constructing one costs more than a small LP's assembly."""
+    :func:`_configure`): ``highspy.Highs``, else the same bindings that SciPy
+    (>= 1.15) vendors as ``scipy.optimize._highspy._core``.  One instance per thread
+    is reused: constructing one (~0.1 ms) costs more than a small LP's assembly."""
     h = getattr(_local, "highs", None)
     if h is None:
         try:
-            from highspy import _core as mod
+            import highspy as mod
+
+            solver = mod.Highs()
         except ImportError:
             from scipy.optimize._highspy import _core as mod
-        h = _local.highs = (mod._Highs(), mod)
+
+            solver = mod._Highs()
+        h = _local.highs = (solver, mod)
         _local.configured = None
     else:
         h[0].clearModel()
