@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -235,11 +236,145 @@ class MaskTable {
   std::size_t size_ = 0, mask_;
 };
 
+// Open-addressing hash set of non-zero 128-bit masks (linear probing, load <= 1/2;
+// 0 marks an empty slot).  The hash is exposed so that a batch of keys can be
+// hashed and prefetched before it is inserted.
+class MaskSet {
+ public:
+  MaskSet() : keys_(1024, 0), mask_(1023) {}
+
+  static std::uint64_t hash(Mask key) {
+    const std::uint64_t lo = static_cast<std::uint64_t>(key);
+    const std::uint64_t hi = static_cast<std::uint64_t>(key >> 64);
+    return mix(lo ^ mix(hi + 0x9E3779B97F4A7C15ull));
+  }
+  void prefetch(std::uint64_t h) const {
+    __builtin_prefetch(&keys_[static_cast<std::size_t>(h) & mask_]);
+  }
+  bool insert(Mask key) { return insert(key, hash(key)); }
+  // Inserts key (whose hash is h); false when it was present.
+  bool insert(Mask key, std::uint64_t h) {
+    std::size_t i = static_cast<std::size_t>(h) & mask_;
+    while (keys_[i] != 0) {
+      if (keys_[i] == key) return false;
+      i = (i + 1) & mask_;
+    }
+    keys_[i] = key;
+    if (2 * ++size_ > keys_.size()) grow();
+    return true;
+  }
+  std::size_t size() const { return size_; }
+
+ private:
+  static std::uint64_t mix(std::uint64_t z) {  // splitmix64 finaliser
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  void grow() {
+    std::vector<Mask> keys(keys_.size() * 2, 0);
+    keys.swap(keys_);
+    mask_ = keys_.size() - 1;
+    for (const Mask key : keys) {
+      if (key == 0) continue;
+      std::size_t i = static_cast<std::size_t>(hash(key)) & mask_;
+      while (keys_[i] != 0) i = (i + 1) & mask_;
+      keys_[i] = key;
+    }
+  }
+  std::vector<Mask> keys_;
+  std::size_t size_ = 0, mask_;
+};
+
 inline Mask bit(int c) { return static_cast<Mask>(1) << c; }
 
 inline int popcount(Mask k) {
   return __builtin_popcountll(static_cast<std::uint64_t>(k)) +
          __builtin_popcountll(static_cast<std::uint64_t>(k >> 64));
+}
+
+// The row operations dominate the vertex search; without -march=native they would
+// be compiled for SSE2 only, so they are cloned for AVX2 and AVX-512 and chosen at
+// load time (as detail::pivot in lemke_howson.cpp).
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#define ACCORD_VE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ACCORD_VE_CLONES
+#endif
+
+// The first key of detail::lex_min_ratio for every column e < cols at once, row by
+// row (contiguous, vectorised): ratio[i * width + e] = T[i][rhs] / T[i][e] where
+// T[i][e] > kPivotTol (else +inf), best[e] its minimum, count[e] the rows within the
+// tie tolerance of it and arg[e] the last such row (as doubles, so that every
+// operation vectorises).  Where best[e] < +inf and count[e] == 1, arg[e] is the row
+// that detail::lex_min_ratio chooses (the same divisions and comparisons); elsewhere
+// the full test must decide.  The columns are read in blocks of kLanes (width: cols
+// rounded up to a multiple of kLanes), so T must be readable kLanes - 1 entries past
+// its end; ratio holds (rows + 1) * width doubles, best, count and arg width each.
+constexpr int kLanes = 8;  // the columns are processed in blocks of kLanes
+
+ACCORD_VE_CLONES
+void first_ratios(const double* __restrict T, int rows, int ld, int cols, int rhs,
+                  double* __restrict ratio, double* __restrict best, double* __restrict count,
+                  double* __restrict arg) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const int width = (cols + kLanes - 1) / kLanes * kLanes;
+  for (int e = 0; e < width; ++e) best[e] = inf;
+  for (int i = 0; i < rows; ++i) {
+    const double* __restrict Ti = T + static_cast<std::size_t>(i) * ld;
+    double* __restrict Ri = ratio + static_cast<std::size_t>(i) * width;
+    const double b = Ti[rhs];
+    for (int e0 = 0; e0 < width; e0 += kLanes) {
+      for (int k = 0; k < kLanes; ++k) {
+        const double a = Ti[e0 + k];
+        const double q = b / a;
+        const double v = a > detail::kPivotTol ? q : inf;
+        Ri[e0 + k] = v;
+        best[e0 + k] = v < best[e0 + k] ? v : best[e0 + k];
+      }
+    }
+  }
+  double* __restrict lim = ratio + static_cast<std::size_t>(rows) * width;
+  for (int e = 0; e < width; ++e) {
+    const double v = best[e];
+    lim[e] = v + detail::kTieTol * (1.0 + (v < 0 ? -v : v));
+    count[e] = 0.0;
+    arg[e] = -1.0;
+  }
+  for (int i = 0; i < rows; ++i) {
+    const double* __restrict Ri = ratio + static_cast<std::size_t>(i) * width;
+    const double row = i;
+    for (int e0 = 0; e0 < width; e0 += kLanes) {
+      for (int k = 0; k < kLanes; ++k) {
+        const bool tied = Ri[e0 + k] <= lim[e0 + k];
+        count[e0 + k] += tied ? 1.0 : 0.0;
+        arg[e0 + k] = tied ? row : arg[e0 + k];
+      }
+    }
+  }
+}
+
+// detail::lex_min_ratio for column e from its first key on: cand holds the nc >= 2
+// rows (ascending) tied at the minimum of the rhs ratio; the slack columns, the
+// inverse of the basis matrix, break the tie with the same comparisons.
+// q: scratch for `rows` doubles.
+int lex_tie_break(const double* T, int rows, int ld, int e, int slack0, int* cand, int nc,
+                  double* q) {
+  for (int c = 0; c < rows && nc > 1; ++c) {
+    const int col = slack0 + c;
+    double best = 0.0;
+    for (int k = 0; k < nc; ++k) {
+      const double* row = T + static_cast<std::size_t>(cand[k]) * ld;
+      q[k] = row[col] / row[e];
+      if (k == 0 || q[k] < best) best = q[k];
+    }
+    const double lim = best + detail::kTieTol * (1.0 + (best < 0 ? -best : best));
+    int kept = 0;
+    for (int k = 0; k < nc; ++k)
+      if (q[k] <= lim) cand[kept++] = cand[k];
+    nc = kept;
+  }
+  return cand[0];
 }
 
 // The vertices of a polytope {z : T0 z = 1, z >= 0} in the tableau form of
@@ -256,16 +391,20 @@ struct Polytope {
 
   int dim() const { return vars - rows; }
 
-  // Tableau of the basis `basis` (T = basis matrix^-1 [T0]).  The basic slacks keep
-  // their unit columns when the structural columns pivot only in the rows of the
+  // Tableau of the basis `basis` (T = basis matrix^-1 [T0]); row_of[v] is the row
+  // of the basic variable v, -1 for a nonbasic one.  The basic slacks keep their
+  // unit columns when the structural columns pivot only in the rows of the
   // nonbasic slacks, where their submatrix is nonsingular.
-  void rebuild(Mask basis, std::vector<double>& T, std::vector<int>& basic) const {
+  void rebuild(Mask basis, std::vector<double>& T, std::vector<int>& basic,
+               std::vector<int>& row_of, std::vector<char>& used) const {
     T = T0;
-    std::vector<char> used(rows, 0);
+    std::fill(used.begin(), used.end(), 0);
+    std::fill(row_of.begin(), row_of.end(), -1);
     for (int r = 0; r < rows; ++r) {
       if (basis & bit(slack0 + r)) {
         used[r] = 1;
         basic[r] = slack0 + r;
+        row_of[slack0 + r] = r;
       }
     }
     for (int c = struct0; c < struct0 + dim(); ++c) {
@@ -284,45 +423,82 @@ struct Polytope {
       detail::pivot(T.data(), rows, ld, best, c);
       used[best] = 1;
       basic[best] = c;
+      row_of[c] = best;
     }
   }
 
-  // Depth-first search over the lexicographically feasible bases.  A basis popped
-  // right after its parent reuses the parent's tableau (one pivot) for up to
-  // kChain pivots in a row; otherwise its tableau is rebuilt from T0.
+  // Depth-first search over the lexicographically feasible bases.  Each basis is
+  // marked when first reached and pushed as a child of the basis it was reached
+  // from.  One tableau follows the search: to visit a pushed basis, the tableau
+  // pivots back along the search path to its parent and then forward into it
+  // (each pivot is undone exactly by the reverse pivot), unless rebuilding it from
+  // T0 is cheaper or kRefresh pivots have accumulated since the last rebuild,
+  // which bounds the rounding error of the tableau.
   void enumerate(std::int64_t max_bases, const char* name) {
-    constexpr int kChain = 24;
+    constexpr std::int64_t kRefresh = 64;
     struct Entry {
       Mask basis;
-      std::int64_t parent;
-      int row, col;
+      int depth;      // of the parent on the search path
+      int enter, leave;  // the pivot from the parent into this basis
     };
     const int rhs = vars;
     const Mask all = (vars == 128) ? ~static_cast<Mask>(0) : bit(vars) - 1;
+    Mask structural = 0;
+    for (int c = struct0; c < struct0 + dim(); ++c) structural |= bit(c);
     Mask start = 0;
     for (int r = 0; r < rows; ++r) start |= bit(slack0 + r);
-    MaskTable seen, vertex_of;
-    std::vector<Entry> todo{{start, -1, 0, 0}};
-    seen.insert(start, 0);
+    MaskSet seen;
+    MaskTable vertex_of;
+    std::vector<Entry> todo{{start, 0, -1, -1}};
+    seen.insert(start);
     std::vector<double> T;
-    std::vector<int> basic(rows), cand(rows);
+    std::vector<int> basic(rows), cand(rows), row_of(vars, -1);
+    std::vector<char> used(rows);
+    std::vector<double> tie(rows);
+    std::vector<std::pair<int, int>> path;  // (entered, left) per pivot from the root
+    struct Child {
+      Mask basis;
+      std::uint64_t hash;
+      int enter, leave;
+    };
+    std::vector<Child> children;
     const int d = dim();
     std::vector<double> z(d);
-    std::int64_t serial = 0, current = -2;
-    int chain = 0;
+    const int width = (vars + kLanes - 1) / kLanes * kLanes;
+    std::vector<double> ratio(static_cast<std::size_t>(rows + 1) * width), best(width);
+    std::vector<double> count(width), arg(width);
+    const double* lim = ratio.data() + static_cast<std::size_t>(rows) * width;
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    std::int64_t since = 0;  // pivots since the last rebuild
     while (!todo.empty()) {
       const Entry top = todo.back();
       todo.pop_back();
       const Mask basis = top.basis;
-      if (top.parent == current && chain < kChain) {
-        detail::pivot(T.data(), rows, ld, top.row, top.col);
-        basic[top.row] = top.col;
-        ++chain;
+      const std::int64_t need = static_cast<std::int64_t>(path.size()) - top.depth + 1;
+      if (top.enter < 0 || need > popcount(basis & structural) + 1 ||
+          since + need > kRefresh) {
+        rebuild(basis, T, basic, row_of, used);
+        since = 0;
+        path.resize(top.depth);
+        if (top.enter >= 0) path.emplace_back(top.enter, top.leave);
       } else {
-        rebuild(basis, T, basic);
-        chain = 0;
+        while (static_cast<int>(path.size()) > top.depth) {
+          const auto [e, l] = path.back();
+          path.pop_back();
+          const int r = row_of[e];
+          detail::pivot(T.data(), rows, ld, r, l);
+          basic[r] = l;
+          row_of[l] = r;
+          row_of[e] = -1;
+        }
+        const int r = row_of[top.leave];
+        detail::pivot(T.data(), rows, ld, r, top.enter);
+        basic[r] = top.enter;
+        row_of[top.enter] = r;
+        row_of[top.leave] = -1;
+        path.emplace_back(top.enter, top.leave);
+        since += need;
       }
-      current = ++serial;
       Mask lab = ~basis & all;
       std::fill(z.begin(), z.end(), 0.0);
       for (int r = 0; r < rows; ++r) {
@@ -330,22 +506,46 @@ struct Polytope {
         if (val <= detail::kZeroTol) lab |= bit(basic[r]);
         else if (basic[r] >= struct0 && basic[r] < struct0 + d) z[basic[r] - struct0] = val;
       }
-      if (vertex_of.insert(lab, static_cast<std::int64_t>(labels.size())).second) {
+      // A simple vertex (d labels) has the one basis ~lab, visited once: only the
+      // degenerate vertices, which several bases may share, need the table.
+      const bool simple = popcount(lab) == d;
+      if (simple || vertex_of.insert(lab, static_cast<std::int64_t>(labels.size())).second) {
         labels.push_back(lab);
         coords.insert(coords.end(), z.begin(), z.end());
-        if (popcount(lab) > d) degenerate = true;
+        if (!simple) degenerate = true;
       }
+      // The neighbours, hashed and prefetched before they are looked up.
+      children.clear();
+      first_ratios(T.data(), rows, ld, vars, rhs, ratio.data(), best.data(), count.data(),
+                   arg.data());
       for (int e = 0; e < vars; ++e) {
         if (basis & bit(e)) continue;
-        const int r = detail::lex_min_ratio(T.data(), rows, ld, e, rhs, slack0, cand.data());
+        int r;
+        if (!(best[e] < inf)) {
+          r = detail::lex_min_ratio(T.data(), rows, ld, e, rhs, slack0, cand.data());
+        } else if (count[e] == 1.0) {
+          r = static_cast<int>(arg[e]);
+        } else {  // tied at the first key: the rows within its tolerance
+          int nc = 0;
+          for (int i = 0; i < rows; ++i)
+            if (ratio[static_cast<std::size_t>(i) * width + e] <= lim[e]) cand[nc++] = i;
+          r = lex_tie_break(T.data(), rows, ld, e, slack0, cand.data(), nc, tie.data());
+        }
         if (r < 0) continue;  // an unbounded edge: impossible for these polytopes
         const Mask child = (basis & ~bit(basic[r])) | bit(e);
-        if (seen.insert(child, 0).second) {
+        const std::uint64_t h = MaskSet::hash(child);
+        seen.prefetch(h);
+        children.push_back({child, h, e, basic[r]});
+      }
+      const int depth = static_cast<int>(path.size());
+      const Mask parent = top.enter < 0 ? 0 : (basis & ~bit(top.enter)) | bit(top.leave);
+      for (const Child& c : children) {
+        if (c.basis != parent && seen.insert(c.basis, c.hash)) {
           if (static_cast<std::int64_t>(seen.size()) > max_bases)
             throw std::runtime_error(std::string("vertex_enumeration: more than ") +
                                      std::to_string(max_bases) + " bases of the polytope " +
                                      name + "; raise max_bases or use lemke_howson");
-          todo.push_back({child, current, r, e});
+          todo.push_back({c.basis, depth, c.enter, c.leave});
         }
       }
     }
@@ -406,6 +606,7 @@ Equilibria vertex_enumeration(const double* A, const double* B, int m, int n,
   // P: B^T x + s = 1 (n rows; x = columns 0..m-1, s = m..m+n-1).
   Polytope P{n, m + n, m, 0, ld, std::vector<double>(static_cast<std::size_t>(n) * ld, 0.0),
              {}, {}, false, 0};
+  P.T0.resize(P.T0.size() + kLanes, 0.0);  // padding read by first_ratios
   for (int j = 0; j < n; ++j) {
     double* row = &P.T0[static_cast<std::size_t>(j) * ld];
     for (int i = 0; i < m; ++i) row[i] = Bh[static_cast<std::size_t>(i) * n + j];
@@ -415,6 +616,7 @@ Equilibria vertex_enumeration(const double* A, const double* B, int m, int n,
   // Q: r + A y = 1 (m rows; r = columns 0..m-1, y = m..m+n-1).
   Polytope Q{m, m + n, 0, m, ld, std::vector<double>(static_cast<std::size_t>(m) * ld, 0.0),
              {}, {}, false, 0};
+  Q.T0.resize(Q.T0.size() + kLanes, 0.0);  // padding read by first_ratios
   for (int i = 0; i < m; ++i) {
     double* row = &Q.T0[static_cast<std::size_t>(i) * ld];
     row[i] = 1.0;
