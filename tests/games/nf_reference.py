@@ -84,3 +84,26 @@ def cce_gain(P, joint):
         for d in range(Pi.shape[0]):
             best = max(best, float(np.sum(marg * Pi[d])) - now)
     return best
+
+
+def bimatrix_nash_gap(A, B, x, y) -> float:
+    """NashConv of (x, y) in the bimatrix game (A, B): both players' best-deviation gains."""
+    A, B = np.asarray(A, float), np.asarray(B, float)
+    return float((A @ y).max() - x @ A @ y + (x @ B).max() - x @ B @ y)
+
+
+def assert_bimatrix_equilibrium(A, B, x, y, tol=1e-9):
+    """(x, y) are float64 probability vectors with NashConv <= tol * payoff scale."""
+    A, B = np.asarray(A, float), np.asarray(B, float)
+    m, n = A.shape
+    assert x.shape == (m,) and y.shape == (n,)
+    assert x.dtype == np.float64 and y.dtype == np.float64
+    assert (x >= 0).all() and (y >= 0).all()
+    assert abs(x.sum() - 1) < 1e-12 and abs(y.sum() - 1) < 1e-12
+    scale = max(1.0, float(np.abs(A).max()), float(np.abs(B).max()))
+    assert bimatrix_nash_gap(A, B, x, y) <= tol * scale
+
+
+def equilibrium_key(x, y, digits=7):
+    """A hashable rounding of (x, y), for comparing sets of equilibria."""
+    return tuple(np.round(np.concatenate([x, y]), digits) + 0.0)

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nf_reference import assert_bimatrix_equilibrium as assert_equilibrium
+from nf_reference import equilibrium_key as key
 
 from accord.games import (
     DegenerateGameWarning,
@@ -26,26 +28,6 @@ from accord.games import (
 )
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def nash_gap(A, B, x, y) -> float:
-    """NashConv of (x, y): the sum of both players' gains from a best deviation."""
-    A, B = np.asarray(A, float), np.asarray(B, float)
-    return float((A @ y).max() - x @ A @ y + (x @ B).max() - x @ B @ y)
-
-
-def assert_equilibrium(A, B, x, y, tol=1e-9):
-    m, n = np.shape(A)
-    assert x.dtype == np.float64 and y.dtype == np.float64
-    assert x.shape == (m,) and y.shape == (n,)
-    assert (x >= 0).all() and (y >= 0).all()
-    assert abs(x.sum() - 1) < 1e-12 and abs(y.sum() - 1) < 1e-12
-    scale = max(1.0, float(np.abs(A).max()), float(np.abs(B).max()))
-    assert nash_gap(A, B, x, y) <= tol * scale
-
-
-def key(x, y, digits=7):
-    return tuple(np.round(np.concatenate([x, y]), digits) + 0.0)
 
 
 def as_set(pairs) -> set:

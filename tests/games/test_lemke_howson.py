@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nf_reference import assert_bimatrix_equilibrium as assert_equilibrium
+from nf_reference import equilibrium_key as key
 
 from accord.games import (
     NormalFormGame,
@@ -26,26 +28,6 @@ from accord.games import (
 )
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def nash_gap(A, B, x, y) -> float:
-    """NashConv of (x, y): the sum of both players' gains from a best deviation."""
-    return float((A @ y).max() - x @ A @ y + (x @ B).max() - x @ B @ y)
-
-
-def assert_equilibrium(A, B, x, y, tol=1e-9):
-    A, B = np.asarray(A, float), np.asarray(B, float)
-    m, n = A.shape
-    assert x.shape == (m,) and y.shape == (n,)
-    assert x.dtype == np.float64 and y.dtype == np.float64
-    assert (x >= 0).all() and (y >= 0).all()
-    assert abs(x.sum() - 1) < 1e-12 and abs(y.sum() - 1) < 1e-12
-    scale = max(1.0, float(np.abs(A).max()), float(np.abs(B).max()))
-    assert nash_gap(A, B, x, y) <= tol * scale
-
-
-def key(x, y, digits=7):
-    return tuple(np.round(np.concatenate([x, y]), digits) + 0.0)
 
 
 CLASSIC = [battle_of_the_sexes(), chicken(), climbing_game(), matching_pennies(),
