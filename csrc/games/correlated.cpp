@@ -264,18 +264,7 @@ std::int64_t incentive_rows(int n, const std::int64_t* actions, bool coarse) {
 
 void incentive_row_nnz(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
                        std::int64_t* row_nnz) {
-  const std::int64_t N = joint_size(n, actions);
-  const std::int64_t rows = incentive_rows(n, actions, coarse);
-  std::int64_t ksum = 0;
-  for (int i = 0; i < n; ++i) ksum += actions[i];
-  const int threads = threads_for(N * ksum);
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
-  for (std::int64_t row = 0; row < rows; ++row) {
-    std::int64_t c = 0;
-    visit_row(payoffs, N, n, actions, decode_row(n, actions, coarse, row),
-              [&c](std::int64_t, double) { ++c; });
-    row_nnz[row] = c;
-  }
+  incentive_row_stats(payoffs, n, actions, coarse, row_nnz, nullptr);
 }
 
 void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
@@ -312,7 +301,7 @@ void incentive_row_stats(const double* payoffs, int n, const std::int64_t* actio
                 pos |= v > 0.0;
               });
     row_nnz[row] = c;
-    positive[row] = pos ? 1 : 0;
+    if (positive) positive[row] = pos ? 1 : 0;
   }
 }
 

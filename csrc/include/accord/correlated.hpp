@@ -50,7 +50,7 @@ void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, b
 
 // Incentive rows with a positive coefficient (the others hold for every p >= 0): writes
 // row_nnz[rows] (non-zeros of every row) and positive[rows] (1 when the row has a positive
-// coefficient, else 0).
+// coefficient, else 0; positive may be null).
 void incentive_row_stats(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
                          std::int64_t* row_nnz, unsigned char* positive);
 
