@@ -66,6 +66,15 @@ def best_of(fn, repeat: int, budget: float = 10.0):
     return best, out
 
 
+def best_of_device(fn, repeat: int):
+    """``best_of`` for GPU work: each call waits for the current CUDA stream."""
+    def run():
+        out = fn()
+        common.synchronize()
+        return out
+    return best_of(run, repeat)
+
+
 def memory_floor(v, repeat: int) -> float:
     """The faster of numpy.max(v) and numpy.sum(v): one read of the table."""
     return min(best_of(lambda: np.max(v), repeat)[0], best_of(lambda: np.sum(v), repeat)[0])
@@ -498,11 +507,7 @@ def section_e(cfg) -> None:
         x = np.full(n, 1.0 / n)
 
         def timed(fn):
-            def run():
-                out = fn()
-                common.synchronize()
-                return out
-            return best_of(run, cfg.repeat)
+            return best_of_device(fn, cfg.repeat)
 
         t_sum, _ = timed(lambda g=g: cupy.sum(g.values))
         t_max, _ = timed(lambda g=g: cupy.max(g.values))

@@ -36,7 +36,7 @@ import accord
 import accord.games as G
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import best_of, ms, speedup, table  # noqa: E402
+from compare import best_of, best_of_device, common, ms, speedup, table  # noqa: E402
 
 SEED = 20240611
 
@@ -174,9 +174,6 @@ def section_fp(cfg: Config) -> None:
 
 
 def section_gpu(cfg: Config) -> None:
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "benchmarks"))
-    import common
-
     reason = common.cuda_available()
     if reason is not None:
         print(f"\ngpu. unavailable ({reason})")
@@ -190,11 +187,7 @@ def section_gpu(cfg: Config) -> None:
     batch = 10_000 if cfg.quick else 100_000
 
     def timed(fn):
-        def run():
-            out = fn()
-            cupy.cuda.get_current_stream().synchronize()
-            return out
-        return best_of(run, cfg.repeat)
+        return best_of_device(fn, cfg.repeat)
 
     rows = []
     rng = np.random.default_rng(SEED)
