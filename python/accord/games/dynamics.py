@@ -243,9 +243,9 @@ def regret_matching(game, iterations: int, *, variant: str = "rm",
     joint = joint.reshape((B,) + game.num_actions)
     from .correlated import cce_violation, ce_violation
 
-    batch_game = NormalFormGame(P, batch=True)
-    ce = np.asarray(ce_violation(batch_game, joint))
-    cce = np.asarray(cce_violation(batch_game, joint))
+    # A single game is checked against its one distribution (batched as (1, ...)).
+    ce = np.atleast_1d(ce_violation(game, joint))
+    cce = np.atleast_1d(cce_violation(game, joint))
     return _result(game, flat, hist, record_every, joint=joint, ce_violation=ce,
                    cce_violation=cce)
 
