@@ -1,0 +1,100 @@
+"""Best reply with experimentation (BRE) for Bayesian coalition formation.
+
+Dieckmann & Schwalbe's dynamic process as used for BCFPs by Chalkiadakis &
+Boutilier (seed 004, Secs. 2 and 3.3; the process itself is not spelled out there,
+so this is our documented reconstruction -- see ``notes`` and EXPERIMENTS.md):
+
+1. The state is the prevailing agreement ``<CS, d, alpha>``.
+2. Each round one proposer ``i`` is drawn uniformly.
+3. With probability ``1 - epsilon`` it best-responds: for every coalition ``S``
+   containing it (all of them when ``n <= 6``; otherwise ``{i} u C`` for ``C`` in
+   ``CS`` or empty) and every action ``beta``, it offers each partner ``j`` the
+   payoff ``pbar_ij = r_j Q_i(C_j, alpha_j)`` it believes ``j`` now gets, keeps the
+   residual, and values the result with its learning method; it proposes the best
+   agreement only if that strictly beats its current one. With probability
+   ``epsilon`` it proposes a random ``(S, beta)`` with the same demands.
+4. Each partner accepts if its own value of the proposal (its method, its beliefs)
+   is at least that of its current agreement; unanimity forms ``S``. Agents left
+   behind stay together, their demands renormalise, and they re-choose the action
+   maximising the sum of their believed payoffs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .estimators import TOL, Valuation, proposal_shares
+from .model import Agreement, members
+
+
+def candidate_filter(masks: np.ndarray, agent: int, agreement: Agreement, n: int
+                     ) -> np.ndarray:
+    """Which of ``masks`` a proposer considers (all when ``n <= 6``)."""
+    if n <= 6:
+        return np.ones(masks.size, dtype=bool)
+    allowed = {1 << agent, int(agreement.coalition[agent])}
+    allowed |= {(1 << agent) | c for c in agreement.structure()}
+    return np.isin(masks, np.fromiter(allowed, dtype=np.int64))
+
+
+def rechooser(valuation: Valuation, agreement: Agreement):
+    """Action choice of a coalition left behind: maximise its members' summed
+    believed payoffs (their relative demands are unchanged)."""
+    base = valuation.base
+    d = agreement.demand
+
+    def choose(rest: int) -> int:
+        m = members(rest)
+        tot = d[m].sum()
+        r = d[m] / tot if tot > 0 else np.full(m.size, 1.0 / m.size)
+        return int(np.argmax(r @ base[m, rest]))
+
+    return choose
+
+
+def bre_round(valuation: Valuation, agreement: Agreement, proposer: int,
+              rng: np.random.Generator, epsilon: float = 0.05) -> Agreement:
+    """One BRE round; returns the (possibly unchanged) agreement."""
+    base = valuation.base
+    n = base.shape[0]
+    mem = valuation.stage.mem
+    i = proposer
+    masks, shares = proposal_shares(base[i], i, agreement, mem)
+    keep = candidate_filter(masks, i, agreement, n)
+    masks, shares = masks[keep], shares[keep]
+    r_cur = agreement.share()
+    c_i, a_i = int(agreement.coalition[i]), int(agreement.action[i])
+    if rng.random() < epsilon:
+        row = int(rng.integers(masks.size))
+        act = int(rng.integers(base.shape[2]))
+    else:
+        vals = valuation.value(i, masks, shares)
+        cur = valuation.value(i, np.array([c_i]), np.full((1, base.shape[2]), r_cur[i]))
+        same = masks == c_i
+        vals[same, a_i] = -np.inf
+        row, act = np.unravel_index(int(np.argmax(vals)), vals.shape)
+        if not vals[row, act] > cur[0, a_i] + TOL:
+            return agreement
+    s = int(masks[row])
+    if s == c_i and act == a_i:
+        return agreement
+    part = members(s)
+    pbar = r_cur * base[i, agreement.coalition, agreement.action]
+    demand = np.zeros(n)
+    demand[part] = pbar[part]
+    demand[i] = max(float(shares[row, act] * base[i, s, act]), 0.0)
+    total = demand[part].sum()
+    new_r = demand / total if total > 0 else np.where(np.isin(np.arange(n), part),
+                                                      1.0 / part.size, 0.0)
+    for j in part:
+        if j == i:
+            continue
+        cj, aj = int(agreement.coalition[j]), int(agreement.action[j])
+        a_n = base.shape[2]
+        new = valuation.value(int(j), np.array([s]), np.full((1, a_n), new_r[j]))[0, act]
+        old = valuation.value(int(j), np.array([cj]), np.full((1, a_n), r_cur[j]))[0, aj]
+        if new < old - TOL:
+            return agreement
+    if total <= 0:
+        demand[part] = 1.0
+    return agreement.form(s, act, demand, rechooser(valuation, agreement))

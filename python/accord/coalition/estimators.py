@@ -1,0 +1,287 @@
+"""How an agent values a coalitional agreement ``<C, alpha, d_C>`` (seed 004, Sec. 4).
+
+Every method values an agreement ``sigma = (S, a, r_i)`` (coalition mask, action,
+the agent's relative demand) from *base* coalition values ``Q_i(S, a)`` computed
+once per stage in batch by :mod:`accord.bayes` (:class:`StageValues`):
+
+* ``myopic`` -- ``r_i Q_i(S, a)`` (Sec. 4.3).
+* ``map`` -- ``r_i Q(S, a | t_MAP)`` with each partner at its most probable type
+  (Sec. 4.4).
+* ``informed`` -- ``r_i Q(S, a | t*)`` with the true types (the fully informed
+  baseline of Table 1).
+* ``vpi`` -- ``E[q_sigma] + VPI(sigma)`` (Eqs. 11-15).
+* ``osla`` -- one-step lookahead ``Q^1`` (Eqs. 8-10): ``r_i Q_i(S, a) +
+  gamma sum_s Pr_i(s | S, a) V^0_i(B_i^{s,a})``.
+* ``vpi-osla`` -- VPI computed over OSLA values (Sec. 4.2, last paragraph).
+
+Reconstruction choices (the paper leaves them open; see EXPERIMENTS.md):
+
+* ``q_1``, ``q_2`` and ``sigma_1`` (Eq. 12) are the best and second-best expected
+  values over the agreements the agent could propose at the start of the stage,
+  each with the relative demand BRE would give it (partners offered their current
+  believed payoffs, the agent keeping the residual), and its current agreement.
+* ``V^0`` (Eq. 9) is the agent's expected immediate payoff after *one* round of
+  best-reply negotiation from the current agreement, the proposer uniform over
+  agents; others are modelled with the agent's prior view for the first
+  ``switch`` stages (static assumption) and with its own updated beliefs after
+  (convergent assumption, footnote 5).
+* VPI-over-OSLA keeps the lookahead term of a candidate fixed when its type
+  vector is revealed: ``q*(t) = r_i V(a | t) + gamma W_i(S, a)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import bayes
+from .model import BCFP, Agreement
+from .valuation import Group, Valuator, posteriors, write_back
+
+METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
+TOL = 1e-9
+
+
+def membership(n: int) -> np.ndarray:
+    """(2**n, n) bool: ``mem[S, i]`` is whether agent ``i`` is in mask ``S``."""
+    s = np.arange(1 << n)
+    return ((s[:, None] >> np.arange(n)) & 1).astype(bool)
+
+
+def believed_payoffs(values: np.ndarray, agreement: Agreement) -> np.ndarray:
+    """``pbar[i, j] = r_j values[i, C_j, alpha_j]`` (Sec. 3.1) for a stack of views.
+
+    ``values`` is ``(..., n, 2**n, A)``; returns ``(..., n, n)``.
+    """
+    r = agreement.share()
+    v = values[..., :, agreement.coalition, agreement.action]      # (..., n, n)
+    return v * r
+
+
+class StageValues:
+    """Base coalition values of every agent for one stage, with kernel groups kept
+    for the VPI computations."""
+
+    def __init__(self, problem: BCFP, valuator: Valuator, log_beliefs: np.ndarray,
+                 task: int, seed: int, method: str) -> None:
+        n = problem.n_agents
+        self.problem, self.valuator, self.task, self.method = problem, valuator, task, method
+        self.n_masks = 1 << n
+        self.mem = membership(n)
+        pairs = tuple((i, s) for i in range(n) for s in range(1, self.n_masks))
+        view = np.repeat(np.arange(n), self.n_masks - 1)
+        q, groups = valuator.expected(task, log_beliefs, view, pairs, seed)
+        self.expected = np.zeros((n, self.n_masks, problem.n_actions))
+        self.expected[:, 1:] = q.reshape(n, self.n_masks - 1, -1)
+        self.groups = groups
+        self.where: dict[tuple[int, int], tuple[int, int]] = {}
+        for g_id, g in enumerate(groups):
+            for b, pos in enumerate(g.index):
+                self.where[pairs[pos]] = (g_id, b)
+        if method == "map":
+            self.base = self._map_values(log_beliefs)
+        else:
+            self.base = self.expected
+
+    def _map_values(self, log_beliefs: np.ndarray) -> np.ndarray:
+        """``Q(S, a | t_MAP)`` from each agent's most probable partner types."""
+        p, n = self.problem, self.problem.n_agents
+        task = p.tasks[self.task]
+        out = np.zeros_like(self.expected)
+        mode = log_beliefs.argmax(axis=-1)                        # (n, n)
+        mode[np.arange(n), np.arange(n)] = p.true_types
+        for s in range(1, self.n_masks):
+            mem = np.flatnonzero(self.mem[s])
+            out[:, s] = task.values(mem, mode[:, mem])
+        return out
+
+    # ---- VPI (Eqs. 11-13) ------------------------------------------------------
+    def vpi(self, agent: int, masks: np.ndarray, shares: np.ndarray, best: float,
+            second: float, best_key: tuple[int, int], offset: np.ndarray | None = None
+            ) -> np.ndarray:
+        """``VPI(sigma | B_i)`` for ``sigma = (masks[r], a, shares[r, a])``: ``(R, A)``.
+
+        ``offset[r, a]`` (VPI-over-OSLA) is added to every revealed value
+        ``q*(t) = shares * V(a | t) + offset``.
+        """
+        out = np.zeros(shares.shape)
+        by_group: dict[int, list[int]] = {}
+        for r, s in enumerate(masks):
+            by_group.setdefault(self.where[(agent, int(s))][0], []).append(r)
+        for g_id, rs in by_group.items():
+            g: Group = self.groups[g_id]
+            sel = np.asarray([self.where[(agent, int(masks[r]))][1] for r in rs])
+            vals = g.values[sel]
+            share = shares[rs]
+            if offset is not None:
+                # share * V + off == 1 * (V + off / share); shares are > 0 here
+                safe = np.where(share > 0, share, 1.0)
+                vals = vals + (offset[rs] / safe)[..., None]
+            is_best = np.zeros(share.shape, dtype=bool)
+            for k, r in enumerate(rs):
+                if int(masks[r]) == best_key[0]:
+                    is_best[k, best_key[1]] = True
+            nb = len(rs)
+            out[rs] = bayes.vpi(g.log_marginals[sel], np.ascontiguousarray(vals),
+                                np.ascontiguousarray(share), np.full(nb, best),
+                                np.full(nb, second), is_best,
+                                samples=None if g.samples is None else g.samples[sel])
+        return out
+
+
+class Valuation:
+    """An agent population's valuation of agreements during one stage."""
+
+    def __init__(self, method: str, stage: StageValues, agreement: Agreement,
+                 lookahead: np.ndarray | None, gamma: float) -> None:
+        self.method, self.stage, self.gamma = method, stage, gamma
+        self.base = stage.base
+        self.lookahead = lookahead            # (n, 2**n, A) W_i(S, a) for OSLA methods
+        n = stage.problem.n_agents
+        self.vpi_ref: list[tuple[float, float, tuple[int, int]]] = []
+        if method in ("vpi", "vpi-osla"):
+            for i in range(n):
+                self.vpi_ref.append(self._reference(i, agreement))
+
+    def _offset(self, agent: int, masks: np.ndarray) -> np.ndarray | None:
+        if self.lookahead is None:
+            return None
+        return self.gamma * self.lookahead[agent, masks]
+
+    def _reference(self, agent: int, agreement: Agreement) -> tuple[float, float,
+                                                                    tuple[int, int]]:
+        """``q_1``, ``q_2`` and ``sigma_1`` of Eq. 12 at the start of the stage."""
+        masks, shares = proposal_shares(self.base[agent], agent, agreement, self.stage.mem)
+        q = shares * self.base[agent, masks]
+        off = self._offset(agent, masks)
+        if off is not None:
+            q = q + off
+        flat = np.argsort(q, axis=None)[::-1]
+        r1, a1 = np.unravel_index(flat[0], q.shape)
+        second = q.flat[flat[1]] if q.size > 1 else q.flat[flat[0]]
+        return float(q[r1, a1]), float(second), (int(masks[r1]), int(a1))
+
+    def value(self, agent: int, masks: np.ndarray, shares: np.ndarray) -> np.ndarray:
+        """Agent's value of agreements ``(masks[r], a, shares[r, a])``: ``(R, A)``."""
+        masks = np.asarray(masks, dtype=np.int64)
+        v = shares * self.base[agent, masks]
+        off = self._offset(agent, masks)
+        if off is not None:
+            v = v + off
+        if self.method in ("vpi", "vpi-osla"):
+            best, second, key = self.vpi_ref[agent]
+            v = v + self.stage.vpi(agent, masks, shares, best, second, key, off)
+        return v
+
+
+def proposal_shares(base_i: np.ndarray, agent: int, agreement: Agreement,
+                    mem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks containing ``agent`` and the relative demand it keeps proposing each
+    (BRE, notes step 3): partners offered their believed current payoffs."""
+    n = mem.shape[1]
+    r = agreement.share()
+    pbar = r * base_i[agreement.coalition, agreement.action]          # (n,)
+    masks = np.flatnonzero(mem[:, agent])
+    others = mem[masks].astype(np.float64)
+    others[:, agent] = 0.0
+    offered = others @ pbar                                            # (R,)
+    v = base_i[masks]                                                  # (R, A)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(v > 0, (v - offered[:, None]) / v, 0.0)
+    del n
+    return masks, np.clip(share, 0.0, 1.0)
+
+
+# ---- one-step lookahead (Eqs. 8-10) -------------------------------------------
+
+def one_step_payoff(tables: np.ndarray, agent: int, agreement: Agreement,
+                    mem: np.ndarray) -> np.ndarray:
+    """``V^0`` (Eq. 9): agent's expected immediate payoff after one myopic BRE round.
+
+    ``tables`` is ``(Z, n, 2**n, A)``: in view ``z``, agent ``k``'s coalition values.
+    The agent's own payoff is valued with ``tables[:, agent]``. Proposers are uniform.
+    """
+    z_n, n = tables.shape[0], tables.shape[1]
+    zs = np.arange(z_n)
+    r = agreement.share()
+    c, act = agreement.coalition, agreement.action
+    own = tables[:, agent]                                             # (Z, M, A)
+    cur_own = r[agent] * own[:, c[agent], act[agent]]
+    # current payoff of every agent valued by itself: (Z, n)
+    cur_self = r[None, :] * tables[:, np.arange(n), c, act]
+    total = np.zeros(z_n)
+    for j in range(n):
+        pbar = r[None, :] * tables[:, j, c, act]                      # (Z, n) j's view
+        masks = np.flatnonzero(mem[:, j])
+        others = mem[masks].astype(np.float64)
+        others[:, j] = 0.0
+        offered = pbar @ others.T                                      # (Z, R)
+        v = tables[:, j, masks]                                        # (Z, R, A)
+        resid = v - offered[:, :, None]
+        gain = resid - pbar[:, j][:, None, None]
+        same = masks == c[j]
+        gain[:, same, act[j]] = -np.inf
+        flat = gain.reshape(z_n, -1)
+        best = flat.argmax(axis=1)
+        ok = flat[zs, best] > TOL
+        br, ba = np.unravel_index(best, gain.shape[1:])
+        s = masks[br]                                                  # (Z,)
+        vv = v[zs, br, ba]
+        safe = np.where(vv > 0, vv, 1.0)
+        new_share = np.where(mem[s], pbar / safe[:, None], 0.0)         # partners
+        new_share[zs, j] = resid[zs, br, ba] / safe
+        # acceptance by every partner k in s (own view): new >= current
+        val_k = tables[zs[:, None], np.arange(n)[None, :], s[:, None], ba[:, None]]
+        acc = (new_share * val_k >= cur_self - TOL) | ~mem[s]
+        acc[zs, j] = True
+        formed = ok & acc.all(axis=1)
+        u = cur_own.copy()
+        inside = formed & mem[s, agent]
+        u[inside] = new_share[inside, agent] * own[zs[inside], s[inside], ba[inside]]
+        broken = formed & ~mem[s, agent] & ((s & c[agent]) != 0)
+        if broken.any():
+            rest = c[agent] & ~s[broken]
+            rm = mem[rest]                                             # (Zb, n)
+            denom = (rm * r[None, :]).sum(axis=1)
+            sh = r[agent] / np.where(denom > 0, denom, 1.0)
+            vals = own[zs[broken], rest]                               # (Zb, A)
+            u[broken] = sh * vals.max(axis=1)
+        total += u
+    return total / n
+
+
+def lookahead_values(problem: BCFP, valuator: Valuator, stage: StageValues,
+                     log_beliefs: np.ndarray, prior_values: np.ndarray,
+                     agreement: Agreement, next_task: int, static: bool, seed: int
+                     ) -> np.ndarray:
+    """``W_i(S, a) = sum_s Pr_i(s | S, a) V^0_i(B_i^{s,a})`` for every agent: the
+    lookahead term of Eq. 8, batched over all successor belief states."""
+    n, m_n = problem.n_agents, 1 << problem.n_agents
+    a_n, o_n = problem.n_actions, problem.n_outcomes
+    mem = stage.mem
+    w = np.zeros((n, m_n, a_n))
+    for i in range(n):
+        masks = [s for s in range(1, m_n) if mem[s, i] and s != (1 << i)]
+        req = [(0, i, s, a, o) for s in masks for a in range(a_n) for o in range(o_n)]
+        post = posteriors(valuator, stage.task, log_beliefs[i][None], req, seed + 31 * i)
+        views = np.repeat(log_beliefs[i][None], len(req) + 1, axis=0)  # last: unchanged
+        for z, (_, _, s, _, _) in enumerate(req):
+            write_back(views[z], valuator.row(stage.task, i, s), post[z])
+        pairs = tuple((i, s) for s in range(1, m_n))
+        own = np.zeros((len(views), m_n, a_n))
+        for z in range(len(views)):
+            own[z, 1:], _ = valuator.expected(next_task, views, np.full(m_n - 1, z), pairs,
+                                              seed + 37 * i)
+        tables = np.repeat(own[:, None], n, axis=1)
+        if static:
+            tables[:, :] = prior_values[i][None, None]
+            tables[:, i] = own
+        v0 = one_step_payoff(tables, i, agreement, mem)
+        # expected outcome probabilities Pr_i(s | S, a)
+        pairs = tuple((i, s) for s in masks)
+        po, _ = valuator.expected(stage.task, log_beliefs, np.full(len(masks), i), pairs,
+                                  seed + 41 * i, outcomes=True)
+        po = po.reshape(len(masks), a_n, o_n)
+        v0s = v0[:-1].reshape(len(masks), a_n, o_n)
+        w[i, masks] = (po * v0s).sum(axis=-1)
+        w[i, 1 << i] = v0[-1]
+    return w

@@ -1,0 +1,313 @@
+"""Bayesian coalition formation problems and coalition agreements.
+
+A Bayesian coalition formation problem (BCFP, Definition 2 of Chalkiadakis &
+Boutilier, JAAMAS 2012 -- seed 004, Sec. 3.1) has agents ``N``, a type set ``T_i``
+per agent, coalitional actions, stochastic outcomes with ``Pr(s | alpha, t_C)``, a
+reward ``R(s)`` per outcome and beliefs ``B_i`` over the partners' types.
+
+Conventions (``../DESIGN.md``): coalitions are bitmasks (bit ``i`` is agent ``i``);
+types are global integer ids into :attr:`BCFP.type_names`; beliefs are stored as
+per-partner categorical marginals, ``beliefs[i, j]`` being agent ``i``'s
+distribution over agent ``j``'s type (``beliefs[i, i]`` is a point mass on ``i``'s
+own type).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OutcomeModel = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _fail(msg: str) -> None:
+    raise ValueError(msg)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One stage problem: actions, outcomes, ``R(s)`` and ``Pr(s | alpha, t_C)``.
+
+    ``outcome_probs(members, types)`` receives the coalition's members (sorted agent
+    ids, shape ``(m,)``) and a batch of their type vectors (global type ids, shape
+    ``(V, m)``) and returns ``Pr(s | alpha, t_C)`` with shape ``(V, A, O)``.
+    Rewards must be non-negative: relative demands (Sec. 3.1) divide a realised
+    reward among the members in proportion to their demands.
+    """
+
+    name: str
+    actions: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    rewards: np.ndarray
+    outcome_probs: OutcomeModel = field(repr=False)
+
+    def __post_init__(self) -> None:
+        r = np.asarray(self.rewards, dtype=np.float64)
+        if r.shape != (len(self.outcomes),):
+            _fail(f"Task {self.name!r}: rewards must have one entry per outcome "
+                  f"({len(self.outcomes)}); got shape {r.shape}")
+        if not np.isfinite(r).all():
+            _fail(f"Task {self.name!r}: rewards must be finite; got {r.tolist()}")
+        if (r < 0).any():
+            _fail(f"Task {self.name!r}: rewards must be >= 0 (relative demands share a "
+                  f"non-negative reward); got {r.tolist()}")
+        if len(self.actions) < 1:
+            _fail(f"Task {self.name!r}: at least one coalitional action is needed")
+        object.__setattr__(self, "rewards", r)
+
+    def probabilities(self, members: np.ndarray, types: np.ndarray) -> np.ndarray:
+        """``Pr(s | alpha, t_C)`` for a batch of type vectors, checked: ``(V, A, O)``."""
+        members = np.asarray(members, dtype=np.int64)
+        types = np.asarray(types, dtype=np.int64).reshape(-1, members.size)
+        p = np.asarray(self.outcome_probs(members, types), dtype=np.float64)
+        want = (types.shape[0], len(self.actions), len(self.outcomes))
+        if p.shape != want:
+            _fail(f"Task {self.name!r}: outcome_probs returned shape {p.shape}; "
+                  f"expected {want} (type vectors, actions, outcomes)")
+        if not np.isfinite(p).all() or (p < -1e-12).any():
+            _fail(f"Task {self.name!r}: outcome probabilities must be finite and >= 0 "
+                  f"(coalition {members.tolist()})")
+        if np.abs(p.sum(axis=-1) - 1.0).max(initial=0.0) > 1e-9:
+            bad = np.argwhere(np.abs(p.sum(axis=-1) - 1.0) > 1e-9)[0]
+            _fail(f"Task {self.name!r}: outcome probabilities must sum to 1; coalition "
+                  f"{members.tolist()} types {types[bad[0]].tolist()} action "
+                  f"{self.actions[bad[1]]!r} sums to {p[bad[0], bad[1]].sum():.6g}")
+        return p
+
+    def values(self, members: np.ndarray, types: np.ndarray) -> np.ndarray:
+        """``Q(C, alpha | t_C) = sum_s Pr(s | alpha, t_C) R(s)`` (Eq. 1): ``(V, A)``."""
+        return self.probabilities(members, types) @ self.rewards
+
+
+class BCFP:
+    """A Bayesian coalition formation problem (seed 004, Definition 2).
+
+    Parameters
+    ----------
+    type_names : names of all types (global ids ``0..K-1``).
+    type_sets : per agent, the global type ids it may have (what others know about
+        it: in the software-company setting roles are public, qualities are not).
+    true_types : per agent, its actual type (private; used to draw outcomes).
+    tasks : the stage problems; ``schedule(stage) -> task index`` chooses one per
+        stage (default: always task 0, the static setting of Sec. 6.1).
+    """
+
+    def __init__(self, type_names: Sequence[str], type_sets: Sequence[Sequence[int]],
+                 true_types: Sequence[int], tasks: Sequence[Task],
+                 schedule: Callable[[int], int] | None = None,
+                 agent_names: Sequence[str] | None = None, name: str = "") -> None:
+        self.name = name
+        self.type_names = tuple(type_names)
+        k = len(self.type_names)
+        self.type_sets = tuple(np.asarray(sorted(set(map(int, ts))), dtype=np.int64)
+                               for ts in type_sets)
+        self.n_agents = n = len(self.type_sets)
+        if n < 1 or n > 20:
+            _fail(f"BCFP: between 1 and 20 agents are supported (coalitions are "
+                  f"bitmasks over 2**n subsets); got {n}")
+        for i, ts in enumerate(self.type_sets):
+            if ts.size == 0 or ts.min() < 0 or ts.max() >= k:
+                _fail(f"BCFP: type_sets[{i}] must be non-empty ids in [0, {k}); "
+                      f"got {ts.tolist()}")
+        self.true_types = np.asarray(true_types, dtype=np.int64)
+        if self.true_types.shape != (n,):
+            _fail(f"BCFP: true_types must have one entry per agent ({n}); "
+                  f"got shape {self.true_types.shape}")
+        for i, t in enumerate(self.true_types):
+            if t not in self.type_sets[i]:
+                _fail(f"BCFP: true type {t} of agent {i} is not in its type set "
+                      f"{self.type_sets[i].tolist()}")
+        self.tasks = tuple(tasks)
+        if not self.tasks:
+            _fail("BCFP: at least one task is needed")
+        a0 = self.tasks[0]
+        for t in self.tasks[1:]:
+            if len(t.actions) != len(a0.actions) or len(t.outcomes) != len(a0.outcomes):
+                _fail(f"BCFP: every task must have the same numbers of actions and "
+                      f"outcomes; task {t.name!r} differs from {a0.name!r}")
+        self._schedule = schedule
+        self.agent_names = tuple(agent_names) if agent_names is not None else tuple(
+            f"agent {i}" for i in range(n))
+        self.k_max = max(ts.size for ts in self.type_sets)
+
+    @property
+    def n_types(self) -> int:
+        return len(self.type_names)
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.tasks[0].actions)
+
+    @property
+    def n_outcomes(self) -> int:
+        return len(self.tasks[0].outcomes)
+
+    def task_index(self, stage: int) -> int:
+        if self._schedule is None:
+            return 0
+        j = int(self._schedule(stage))
+        if not 0 <= j < len(self.tasks):
+            _fail(f"BCFP {self.name!r}: schedule({stage}) = {j} is not a task index")
+        return j
+
+    def task(self, stage: int) -> Task:
+        return self.tasks[self.task_index(stage)]
+
+    def __repr__(self) -> str:
+        return (f"BCFP({self.name!r}, agents={self.n_agents}, types={self.n_types}, "
+                f"tasks={[t.name for t in self.tasks]})")
+
+
+def members(mask: int) -> np.ndarray:
+    """Agent ids in a coalition bitmask, ascending."""
+    out = []
+    i = 0
+    while mask:
+        if mask & 1:
+            out.append(i)
+        mask >>= 1
+        i += 1
+    return np.asarray(out, dtype=np.int64)
+
+
+# ---- priors ----------------------------------------------------------------------
+
+def uniform_prior(problem: BCFP) -> np.ndarray:
+    """Every agent believes each partner's type uniform over its type set.
+
+    Returns probabilities ``(n, n, K)``; row ``[i, i]`` is ``i``'s own type.
+    """
+    n, k = problem.n_agents, problem.n_types
+    b = np.zeros((n, n, k))
+    for j, ts in enumerate(problem.type_sets):
+        b[:, j, ts] = 1.0 / ts.size
+    b[np.arange(n), np.arange(n)] = 0.0
+    b[np.arange(n), np.arange(n), problem.true_types] = 1.0
+    return b
+
+
+def misinformed_prior(problem: BCFP, wrong: float = 0.7) -> np.ndarray:
+    """Each partner is believed to have a type other than its true one w.p. ``wrong``.
+
+    Sec. 6.1 of seed 004: "agents believe with probability 0.7 that each of its
+    opponents has a type different than its actual"; the mass is spread evenly over
+    the partner's other possible types.
+    """
+    if not 0.0 <= wrong <= 1.0:
+        _fail(f"misinformed_prior(): wrong must be in [0, 1]; got {wrong}")
+    b = uniform_prior(problem)
+    n = problem.n_agents
+    for j, ts in enumerate(problem.type_sets):
+        if ts.size == 1:
+            continue
+        col = np.zeros(problem.n_types)
+        col[ts] = wrong / (ts.size - 1)
+        col[problem.true_types[j]] = 1.0 - wrong
+        for i in range(n):
+            if i != j:
+                b[i, j] = col
+    return b
+
+
+def check_beliefs(problem: BCFP, beliefs: np.ndarray, name: str = "prior") -> np.ndarray:
+    """Validate a ``(n, n, K)`` belief array: probabilities summing to 1 per partner,
+    supported on each partner's type set, own type known."""
+    b = np.asarray(beliefs, dtype=np.float64)
+    n, k = problem.n_agents, problem.n_types
+    if b.shape != (n, n, k):
+        _fail(f"{name} must have shape (agents, agents, types) = {(n, n, k)}; got {b.shape}")
+    if not np.isfinite(b).all() or (b < 0).any():
+        _fail(f"{name} must hold finite probabilities >= 0")
+    sums = b.sum(axis=-1)
+    bad = np.argwhere(np.abs(sums - 1.0) > 1e-9)
+    if bad.size:
+        i, j = bad[0]
+        _fail(f"{name}[{i}, {j}] (agent {i}'s belief about agent {j}) sums to "
+              f"{sums[i, j]:.6g}; probabilities must sum to 1 -- normalise it")
+    for j, ts in enumerate(problem.type_sets):
+        outside = np.ones(k, dtype=bool)
+        outside[ts] = False
+        if (b[:, j, outside] > 0).any():
+            _fail(f"{name}: some agent puts probability on a type agent {j} cannot have "
+                  f"(its type set is {ts.tolist()})")
+    own = b[np.arange(n), np.arange(n), problem.true_types]
+    if not np.allclose(own, 1.0):
+        _fail(f"{name}[i, i] must be a point mass on agent i's true type")
+    return b
+
+
+# ---- agreements ------------------------------------------------------------------
+
+@dataclass
+class Agreement:
+    """A coalition agreement vector ``<CS, d, alpha>`` (Sec. 3.1).
+
+    ``coalition[i]`` is the bitmask of the coalition agent ``i`` belongs to,
+    ``action[i]`` that coalition's action, ``demand[i] >= 0`` its demand; the
+    relative demand is ``r_i = d_i / sum_{j in C_i} d_j`` (equal split when the
+    demands of a coalition are all zero).
+    """
+
+    coalition: np.ndarray
+    action: np.ndarray
+    demand: np.ndarray
+
+    @classmethod
+    def singletons(cls, n: int, actions: Sequence[int] | None = None) -> Agreement:
+        act = np.zeros(n, dtype=np.int64) if actions is None else np.asarray(actions,
+                                                                              np.int64)
+        return cls(1 << np.arange(n, dtype=np.int64), act.copy(), np.ones(n))
+
+    def copy(self) -> Agreement:
+        return Agreement(self.coalition.copy(), self.action.copy(), self.demand.copy())
+
+    def structure(self) -> list[int]:
+        """The coalition structure as sorted masks."""
+        return sorted(set(int(c) for c in self.coalition))
+
+    def share(self) -> np.ndarray:
+        """Relative demands ``r`` (n,)."""
+        n = self.coalition.size
+        r = np.empty(n)
+        for c in self.structure():
+            m = members(c)
+            tot = self.demand[m].sum()
+            r[m] = self.demand[m] / tot if tot > 0 else 1.0 / m.size
+        return r
+
+    def validate(self) -> None:
+        n = self.coalition.size
+        for i in range(n):
+            c = int(self.coalition[i])
+            if not (c >> i) & 1:
+                _fail(f"Agreement: agent {i} is not in its own coalition {c:#x}")
+            for j in members(c):
+                if self.coalition[j] != c or self.action[j] != self.action[i]:
+                    _fail(f"Agreement: agents {i} and {j} disagree on coalition {c:#x}")
+        if (self.demand < 0).any() or not np.isfinite(self.demand).all():
+            _fail("Agreement: demands must be finite and >= 0")
+
+    def form(self, mask: int, action: int, demands: np.ndarray,
+             rechoose: Callable[[int], int]) -> Agreement:
+        """The agreement after coalition ``mask`` forms with ``action`` and ``demands``.
+
+        ``demands`` has one entry per agent (only the members' entries are used).
+        Agents left behind by the members stay together with their demands (so their
+        relative demands renormalise) and re-choose their action with
+        ``rechoose(remaining_mask)``.
+        """
+        out = self.copy()
+        mem = members(mask)
+        broken = set(int(self.coalition[j]) for j in mem)
+        for c in broken:
+            rest = c & ~mask
+            if rest:
+                rm = members(rest)
+                out.coalition[rm] = rest
+                out.action[rm] = rechoose(rest)
+        out.coalition[mem] = mask
+        out.action[mem] = action
+        out.demand[mem] = np.asarray(demands, dtype=np.float64)[mem]
+        return out

@@ -1,0 +1,262 @@
+"""Agents' expected coalition values, computed in batch by :mod:`accord.bayes`.
+
+A *row* is one agent's view of one coalition: agent ``i``, coalition mask ``S``;
+the unknown members are ``S \\ {i}``. Each unknown member's type is indexed
+locally (``0..k_max-1``) into its type set; padding types have zero probability.
+When the number of joint type vectors ``prod_j |T_j|`` is at most
+``enumerate_limit`` (1000 in seed 004, Sec. 6) the exact sums run over all of them;
+otherwise ``samples`` (100) type vectors are drawn from the agent's beliefs each
+stage, as the paper does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import bayes
+from .model import BCFP, members
+
+NEG_INF = -np.inf
+
+
+@dataclass
+class Row:
+    """Static data of one (agent, coalition, task) view."""
+
+    agent: int
+    mask: int
+    members: np.ndarray        # all members of the coalition
+    unknown: np.ndarray        # members whose type the agent does not know
+    local: np.ndarray          # (m, k_max) global type id of each local index
+    valid: np.ndarray          # (m, k_max) bool: local index is a real type
+    enumerated: bool
+    probs: np.ndarray | None   # (A, O, k_max**m) Pr(s | a, t) when enumerated
+
+    @property
+    def m(self) -> int:
+        return int(self.unknown.size)
+
+
+@dataclass
+class Plan:
+    """Static part of a group: which rows, where their types live, their tables."""
+
+    index: np.ndarray
+    rows: list[Row]
+    unknown: np.ndarray        # (B, m)
+    local: np.ndarray          # (B, m, k)
+    valid: np.ndarray          # (B, m, k)
+    values: np.ndarray | None  # (B, A, T) (or (B, A*O, T)) when enumerated
+
+
+@dataclass
+class Group:
+    """Rows sharing the number of unknown members and the mode, ready for a kernel."""
+
+    index: np.ndarray          # positions of these rows in the request
+    rows: list[Row]
+    log_marginals: np.ndarray  # (B, m, k)
+    values: np.ndarray         # (B, A, T) enumerated or (B, A, S) sampled
+    samples: np.ndarray | None  # (B, S, m) local type indices when sampled
+
+
+class Valuator:
+    """Builds and caches rows; evaluates expected values for batches of rows."""
+
+    def __init__(self, problem: BCFP, *, enumerate_limit: int = 1000, samples: int = 100
+                 ) -> None:
+        self.problem = problem
+        self.enumerate_limit = int(enumerate_limit)
+        self.samples = int(samples)
+        self._rows: dict[tuple[int, int, int], Row] = {}
+        self._plans: dict[tuple, list[Plan]] = {}
+
+    # ---- static rows -----------------------------------------------------------
+    def row(self, task: int, agent: int, mask: int) -> Row:
+        key = (task, agent, mask)
+        r = self._rows.get(key)
+        if r is None:
+            r = self._build(task, agent, mask)
+            self._rows[key] = r
+        return r
+
+    def _build(self, task: int, agent: int, mask: int) -> Row:
+        p = self.problem
+        mem = members(mask)
+        unknown = mem[mem != agent]
+        k = p.k_max
+        m = unknown.size
+        local = np.zeros((m, k), dtype=np.int64)
+        valid = np.zeros((m, k), dtype=bool)
+        size = 1
+        for a, j in enumerate(unknown):
+            ts = p.type_sets[j]
+            local[a, : ts.size] = ts
+            local[a, ts.size:] = ts[0]
+            valid[a, : ts.size] = True
+            size *= ts.size
+        enumerated = size <= self.enumerate_limit
+        probs = None
+        if enumerated:
+            grid = np.indices((k,) * m).reshape(m, -1).T if m else np.zeros((1, 0), np.int64)
+            types = self._full_types(agent, mem, unknown, local, grid)
+            pr = p.tasks[task].probabilities(mem, types)          # (T, A, O)
+            probs = np.ascontiguousarray(pr.transpose(1, 2, 0))   # (A, O, T)
+        return Row(agent, mask, mem, unknown, local, valid, enumerated, probs)
+
+    def _full_types(self, agent, mem, unknown, local, grid) -> np.ndarray:
+        """Global type vectors of all members from local indices of the unknown ones."""
+        p = self.problem
+        types = np.empty((grid.shape[0], mem.size), dtype=np.int64)
+        pos = {int(j): a for a, j in enumerate(unknown)}
+        for c, j in enumerate(mem):
+            if int(j) in pos:
+                a = pos[int(j)]
+                types[:, c] = local[a, grid[:, a]]
+            else:
+                types[:, c] = p.true_types[j] if j == agent else -1
+        if (types < 0).any():
+            raise ValueError("internal: a member's type is neither known nor unknown")
+        return types
+
+    # ---- per-stage batches -----------------------------------------------------
+    @staticmethod
+    def log_marginals(log_view: np.ndarray, row: Row) -> np.ndarray:
+        """(m, k) log marginals of the row's unknown members under one agent's
+        ``(n, K)`` log beliefs ``log_view``."""
+        lb = log_view[row.unknown[:, None], row.local]
+        return np.where(row.valid, lb, NEG_INF)
+
+    def plan(self, task: int, pairs: tuple[tuple[int, int], ...], outcomes: bool = False
+             ) -> list[Plan]:
+        """Static batches for ``pairs`` = ((agent, mask), ...): rows grouped by the
+        number of unknown members and the mode, with their tables stacked (cached)."""
+        key = (task, pairs, outcomes)
+        got = self._plans.get(key)
+        if got is not None:
+            return got
+        t = self.problem.tasks[task]
+        rows = [self.row(task, a, s) for a, s in pairs]
+        by_key: dict[tuple[int, bool], list[int]] = {}
+        for pos, r in enumerate(rows):
+            by_key.setdefault((r.m, r.enumerated), []).append(pos)
+        plans = []
+        for (_, enumerated), idx in sorted(by_key.items()):
+            rs = [rows[q] for q in idx]
+            vals = None
+            if enumerated:
+                pr = np.stack([r.probs for r in rs])             # (B, A, O, T)
+                vals = np.ascontiguousarray(
+                    pr.reshape(len(rs), -1, pr.shape[-1]) if outcomes
+                    else np.einsum("baot,o->bat", pr, t.rewards))
+            plans.append(Plan(np.asarray(idx), rs,
+                              np.asarray([r.unknown for r in rs]).reshape(len(rs), -1),
+                              np.stack([r.local for r in rs]),
+                              np.stack([r.valid for r in rs]), vals))
+        if len(self._plans) > 4096:
+            self._plans.clear()
+        self._plans[key] = plans
+        return plans
+
+    def groups(self, task: int, log_views: np.ndarray, view: np.ndarray,
+               pairs: tuple[tuple[int, int], ...], seed: int, *, outcomes: bool = False
+               ) -> list[Group]:
+        """Kernel-ready groups for rows ``pairs`` seen through ``log_views[view[p]]``.
+
+        ``log_views`` is ``(V, n, K)`` log marginals (one agent's beliefs per view).
+        Values are ``sum_s Pr(s | a, t) R(s)`` per action, or the outcome
+        probabilities themselves (flattened ``A*O``) when ``outcomes`` is true.
+        """
+        t = self.problem.tasks[task]
+        out = []
+        for pl in self.plan(task, pairs, outcomes):
+            v = np.asarray(view)[pl.index]
+            lm = log_views[v[:, None, None], pl.unknown[:, :, None], pl.local]
+            lm = np.where(pl.valid, lm, NEG_INF)
+            if pl.values is not None:
+                out.append(Group(pl.index, pl.rows, lm, pl.values, None))
+                continue
+            m = pl.unknown.shape[1]
+            smp = bayes.sample_types(lm, self.samples, seed + 7919 * (m + 1))
+            width = (t.rewards.size if outcomes else 1) * self.problem.n_actions
+            vals = np.empty((len(pl.rows), width, self.samples))
+            for b, r in enumerate(pl.rows):
+                types = self._full_types(r.agent, r.members, r.unknown, r.local, smp[b])
+                pr = t.probabilities(r.members, types)             # (S, A, O)
+                vals[b] = (pr.reshape(self.samples, -1) if outcomes else pr @ t.rewards).T
+            out.append(Group(pl.index, pl.rows, lm, vals, smp))
+        return out
+
+    def expected(self, task: int, log_views: np.ndarray, view: np.ndarray,
+                 pairs: tuple[tuple[int, int], ...], seed: int, *, outcomes: bool = False
+                 ) -> tuple[np.ndarray, list[Group]]:
+        """Expected values ``Q_i(S, a)`` (Eq. 2, inner sum) for each row: ``(P, A)``
+        (or expected outcome probabilities ``(P, A*O)``), plus the kernel groups."""
+        t = self.problem.tasks[task]
+        groups = self.groups(task, log_views, view, pairs, seed, outcomes=outcomes)
+        width = self.problem.n_actions * (t.rewards.size if outcomes else 1)
+        q = np.empty((len(pairs), width))
+        for g in groups:
+            q[g.index] = bayes.expected_values(g.log_marginals, g.values, samples=g.samples)
+        return q, groups
+
+
+def log_of(p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(p)
+
+
+def posteriors(valuator: Valuator, task: int, log_views: np.ndarray, requests,
+               seed: int) -> list[np.ndarray]:
+    """Eq. 5 belief updates for ``requests`` = [(view, agent, mask, action, outcome)].
+
+    Returns, per request, the ``(m, k)`` posterior log marginals of the row's
+    unknown members (their joint posterior projected back to marginals). Rows with
+    too many joint type vectors use the sampled (Rao-Blackwellised) update of
+    :func:`accord.bayes.update`.
+    """
+    p = valuator.problem
+    t = p.tasks[task]
+    rows = [valuator.row(task, int(a), int(s)) for _, a, s, _, _ in requests]
+    out: list[np.ndarray] = [np.empty((0, p.k_max))] * len(requests)
+    by_key: dict[tuple[int, bool], list[int]] = {}
+    for pos, r in enumerate(rows):
+        if r.m:
+            by_key.setdefault((r.m, r.enumerated), []).append(pos)
+    for (m, enumerated), idx in sorted(by_key.items()):
+        lm = np.stack([valuator.log_marginals(log_views[requests[q][0]], rows[q])
+                       for q in idx])
+        if enumerated:
+            ll = np.stack([log_of(rows[q].probs[requests[q][3], requests[q][4]])
+                           for q in idx])
+            post = bayes.update(lm, ll)
+        else:
+            s_n = valuator.samples
+            smp = bayes.sample_types(lm, s_n, seed + 104729 * (m + 1))
+            k = p.k_max
+            ll = np.empty((len(idx), s_n, m, k))
+            for b, q in enumerate(idx):
+                r = rows[q]
+                grid = np.repeat(smp[b][:, None, None, :], m, axis=1)
+                grid = np.repeat(grid, k, axis=2)                    # (S, m, k, m)
+                ar = np.arange(m)
+                grid[:, ar, :, ar] = np.arange(k)[None, None, :]
+                types = valuator._full_types(r.agent, r.members, r.unknown, r.local,
+                                             grid.reshape(-1, m))
+                pr = t.probabilities(r.members, types)[:, requests[q][3], requests[q][4]]
+                ll[b] = log_of(pr).reshape(s_n, m, k)
+            ll = np.where(np.stack([rows[q].valid for q in idx])[:, None], ll, NEG_INF)
+            post = bayes.update(lm, ll, samples=smp)
+        for b, q in enumerate(idx):
+            out[q] = post[b]
+    return out
+
+
+def write_back(log_view: np.ndarray, row: Row, post: np.ndarray) -> None:
+    """Store a row's posterior marginals into an ``(n, K)`` log-belief view."""
+    for a, j in enumerate(row.unknown):
+        ts = row.valid[a]
+        log_view[j, :] = NEG_INF
+        log_view[j, row.local[a, ts]] = post[a, ts]
