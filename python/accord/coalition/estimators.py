@@ -261,7 +261,13 @@ def lookahead_values(problem: BCFP, valuator: Valuator, stage: StageValues,
     w = np.zeros((n, m_n, a_n))
     for i in range(n):
         masks = [s for s in range(1, m_n) if mem[s, i] and s != (1 << i)]
-        req = [(0, i, s, a, o) for s in masks for a in range(a_n) for o in range(o_n)]
+        # expected outcome probabilities Pr_i(s | S, a); impossible outcomes are skipped
+        pairs = tuple((i, s) for s in masks)
+        po, _ = valuator.expected(stage.task, log_beliefs, np.full(len(masks), i), pairs,
+                                  seed + 41 * i, outcomes=True)
+        po = po.reshape(len(masks), a_n, o_n)
+        keep = np.argwhere(po > 1e-15)
+        req = [(0, i, masks[r], int(a), int(o)) for r, a, o in keep]
         post = posteriors(valuator, stage.task, log_beliefs[i][None], req, seed + 31 * i)
         views = np.repeat(log_beliefs[i][None], len(req) + 1, axis=0)  # last: unchanged
         for z, (_, _, s, _, _) in enumerate(req):
@@ -276,12 +282,8 @@ def lookahead_values(problem: BCFP, valuator: Valuator, stage: StageValues,
             tables[:, :] = prior_values[i][None, None]
             tables[:, i] = own
         v0 = one_step_payoff(tables, i, agreement, mem)
-        # expected outcome probabilities Pr_i(s | S, a)
-        pairs = tuple((i, s) for s in masks)
-        po, _ = valuator.expected(stage.task, log_beliefs, np.full(len(masks), i), pairs,
-                                  seed + 41 * i, outcomes=True)
-        po = po.reshape(len(masks), a_n, o_n)
-        v0s = v0[:-1].reshape(len(masks), a_n, o_n)
+        v0s = np.zeros((len(masks), a_n, o_n))
+        v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0[:-1]
         w[i, masks] = (po * v0s).sum(axis=-1)
         w[i, 1 << i] = v0[-1]
     return w

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import bayes
 from .bre import bre_round
 from .core import strong_core_blocking
 from .estimators import METHODS, StageValues, Valuation, lookahead_values
@@ -122,7 +123,16 @@ def simulate(problem: BCFP, method: str, prior: np.ndarray, *, stages: int = 500
             if learning and mem.size > 1:
                 requests += [(int(i), int(i), c, a, s) for i in mem]
         if requests:
-            post = posteriors(valuator, task, log_b, requests, kseed + 1)
+            try:
+                post = posteriors(valuator, task, log_b, requests, kseed + 1)
+            except bayes.ZeroLikelihoodError as e:
+                i, _, c, a, s = requests[getattr(e, "requests", [0])[0]]
+                raise ValueError(
+                    f"simulate(): stage {t}: agent {i} ({problem.agent_names[i]}) observed "
+                    f"outcome {tk.outcomes[s]!r} of action {tk.actions[a]!r} in coalition "
+                    f"{members(c).tolist()}, which has zero probability under its "
+                    f"beliefs; give every possible type positive prior probability"
+                ) from e
             for (i, _, c, _, _), lp in zip(requests, post, strict=True):
                 write_back(log_b[i], valuator.row(task, i, c), lp)
         bel = np.exp(log_b)

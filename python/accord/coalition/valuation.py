@@ -231,7 +231,11 @@ def posteriors(valuator: Valuator, task: int, log_views: np.ndarray, requests,
         if enumerated:
             ll = np.stack([log_of(rows[q].probs[requests[q][3], requests[q][4]])
                            for q in idx])
-            post = bayes.update(lm, ll)
+            try:
+                post = bayes.update(lm, ll)
+            except bayes.ZeroLikelihoodError as e:
+                e.requests = [idx[r] for r in e.rows]
+                raise
         else:
             s_n = valuator.samples
             smp = bayes.sample_types(lm, s_n, seed + 104729 * (m + 1))

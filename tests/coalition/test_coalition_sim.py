@@ -1,0 +1,236 @@
+"""Valuation, estimators, BRE and the simulation loop against brute force."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from accord.coalition.bre import bre_round
+from accord.coalition.core import strong_core_blocking
+from accord.coalition.environments import carpenter_example, software_company
+from accord.coalition.estimators import (
+    StageValues,
+    Valuation,
+    membership,
+    one_step_payoff,
+    proposal_shares,
+)
+from accord.coalition.experiment import run, validate
+from accord.coalition.model import BCFP, Agreement, Task, members, misinformed_prior, uniform_prior
+from accord.coalition.simulate import simulate
+from accord.coalition.valuation import Valuator, log_of, posteriors, write_back
+
+
+def carpenter_beliefs(problem):
+    b = uniform_prior(problem)
+    b[0, 1, problem.type_sets[1]] = (0.3, 0.4, 0.3)
+    b[0, 2, problem.type_sets[2]] = (0.5, 0.3, 0.2)
+    return b
+
+
+def brute_expected(problem, beliefs, agent, mask, task=0):
+    """sum over every joint type vector of the unknown members, by itertools."""
+    mem = members(mask)
+    sets = [[problem.true_types[j]] if j == agent else list(problem.type_sets[j])
+            for j in mem]
+    tot = np.zeros(problem.n_actions)
+    for types in itertools.product(*sets):
+        w = np.prod([beliefs[agent, j, t] for j, t in zip(mem, types, strict=True)])
+        if w:
+            tot += w * problem.tasks[task].values(mem, np.array([types]))[0]
+    return tot
+
+
+def test_carpenter_q_values_eqs_3_4():
+    p = carpenter_example()
+    b = carpenter_beliefs(p)
+    sv = StageValues(p, Valuator(p), log_of(b), 0, 1, "myopic")
+    amb, mod = p.tasks[0].actions.index("Ambitious"), p.tasks[0].actions.index("Moderate")
+    assert sv.expected[0, 0b101, amb] == pytest.approx(540.0)
+    assert sv.expected[0, 0b101, mod] == pytest.approx(415.0)
+
+
+def test_carpenter_failed_ambitious_posterior():
+    p = carpenter_example()
+    b = carpenter_beliefs(p)
+    val = Valuator(p)
+    amb = p.tasks[0].actions.index("Ambitious")
+    fail = int(np.argmin(p.tasks[0].rewards))
+    lb = log_of(b)
+    post = posteriors(val, 0, lb, [(0, 0, 0b101, amb, fail)], 3)[0]
+    write_back(lb[0], val.row(0, 0, 0b101), post)
+    got = np.exp(lb[0, 2, p.type_sets[2]])
+    np.testing.assert_allclose(got, np.array([0.1, 0.18, 0.18]) / 0.46, atol=1e-12)
+    np.testing.assert_allclose(np.round(got, 2), [0.22, 0.39, 0.39])
+    np.testing.assert_allclose(np.exp(lb[0, 1]), b[0, 1])   # agent 2 untouched
+
+
+@pytest.mark.parametrize("prior", ["uniform", "misinformed"])
+def test_stage_values_match_enumeration(prior):
+    p = software_company(5)
+    b = uniform_prior(p) if prior == "uniform" else misinformed_prior(p)
+    sv = StageValues(p, Valuator(p), log_of(b), 0, 5, "myopic")
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        i, s = int(rng.integers(5)), int(rng.integers(1, 32))
+        np.testing.assert_allclose(sv.expected[i, s], brute_expected(p, b, i, s), rtol=1e-10)
+
+
+def test_sampled_rows_are_unbiased():
+    p = software_company(5)
+    b = uniform_prior(p)
+    exact = StageValues(p, Valuator(p), log_of(b), 0, 5, "myopic").expected
+    est = np.mean([StageValues(p, Valuator(p, enumerate_limit=1, samples=200), log_of(b),
+                               0, seed, "myopic").expected for seed in range(20)], axis=0)
+    np.testing.assert_allclose(est, exact, atol=0.05 * exact.max())
+
+
+def test_vpi_valuation_matches_brute_force():
+    p = software_company(5)
+    b = misinformed_prior(p)
+    sv = StageValues(p, Valuator(p), log_of(b), 0, 5, "vpi")
+    ag = Agreement.singletons(5)
+    val = Valuation("vpi", sv, ag, None, 0.985)
+    i = 1
+    masks, shares = proposal_shares(sv.base[i], i, ag, sv.mem)
+    got = val.value(i, masks, shares)
+    q1, q2, (m1, a1) = val.vpi_ref[i]
+    q = shares * sv.base[i, masks]
+    assert q.max() == pytest.approx(q1)
+    for r, s in enumerate(masks):
+        mem = members(int(s))
+        sets = [[p.true_types[j]] if j == i else list(p.type_sets[j]) for j in mem]
+        vpi = np.zeros(p.n_actions)
+        for types in itertools.product(*sets):
+            w = np.prod([b[i, j, t] for j, t in zip(mem, types, strict=True)])
+            qs = shares[r] * p.tasks[0].values(mem, np.array([types]))[0]
+            for a in range(p.n_actions):
+                if int(s) == m1 and a == a1:
+                    vpi[a] += w * max(q2 - qs[a], 0.0)
+                else:
+                    vpi[a] += w * max(qs[a] - q1, 0.0)
+        np.testing.assert_allclose(got[r], q[r] + vpi, rtol=1e-9, atol=1e-9)
+
+
+def test_one_step_payoff_matches_loop():
+    rng = np.random.default_rng(4)
+    n = 4
+    mem = membership(n)
+    tables = rng.uniform(0, 100, size=(3, n, 1 << n, 2))
+    tables[:, :, 0] = 0
+    ag = Agreement.singletons(n)
+    ag = ag.form(0b0011, 1, np.array([30.0, 10.0, 0, 0]), lambda m: 0)
+    agent = 0
+    got = one_step_payoff(tables, agent, ag, mem)
+    for z in range(3):
+        tot = 0.0
+        r = ag.share()
+        for j in range(n):
+            t = tables[z]
+            pbar = r * t[j, ag.coalition, ag.action]
+            best, arg = 1e-9, None
+            for s in range(1, 1 << n):
+                if not mem[s, j]:
+                    continue
+                for a in range(2):
+                    if s == ag.coalition[j] and a == ag.action[j]:
+                        continue
+                    resid = t[j, s, a] - sum(pbar[k] for k in members(s) if k != j)
+                    if resid - pbar[j] > best:
+                        best, arg = resid - pbar[j], (s, a, resid)
+            u = r[agent] * t[agent, ag.coalition[agent], ag.action[agent]]
+            if arg is not None:
+                s, a, resid = arg
+                new = {k: pbar[k] / t[j, s, a] for k in members(s)}
+                new[j] = resid / t[j, s, a]
+                ok = all(new[k] * t[k, s, a] >= r[k] * t[k, ag.coalition[k], ag.action[k]]
+                         - 1e-9 for k in members(s) if k != j)
+                if ok:
+                    if mem[s, agent]:
+                        u = new[agent] * t[agent, s, a]
+                    elif s & ag.coalition[agent]:
+                        rest = ag.coalition[agent] & ~s
+                        rm = members(rest)
+                        u = r[agent] / r[rm].sum() * t[agent, rest].max()
+            tot += u
+        assert got[z] == pytest.approx(tot / n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bre_with_known_types_reaches_the_core(seed):
+    """Known types, non-empty core (5-agent setting): BRE ends in a core agreement."""
+    p = software_company(5)
+    truth = np.zeros((5, 5, p.n_types))
+    truth[:, np.arange(5), p.true_types] = 1.0
+    sv = StageValues(p, Valuator(p), log_of(truth), 0, 1, "informed")
+    ag = Agreement.singletons(5)
+    val = Valuation("informed", sv, ag, None, 0.985)
+    rng = np.random.default_rng(seed)
+    for _ in range(5000):
+        ag = bre_round(val, ag, int(rng.integers(5)), rng, epsilon=0.05)
+        ag.validate()
+        if strong_core_blocking(sv.expected, ag) is None:
+            break
+    assert strong_core_blocking(sv.expected, ag) is None
+    # a core agreement is absorbing for best replies
+    for proposer in range(5):
+        assert bre_round(val, ag, proposer, rng, epsilon=0.0) is ag
+
+
+@pytest.mark.parametrize("method", ["myopic", "map", "vpi", "osla", "vpi-osla", "informed"])
+def test_simulation_is_reproducible(method):
+    p = software_company(5)
+    a = simulate(p, method, uniform_prior(p), stages=4, rounds=3, seed=11)
+    b = simulate(p, method, uniform_prior(p), stages=4, rounds=3, seed=11)
+    for k, v in a.as_dict().items():
+        np.testing.assert_array_equal(v, getattr(b, k), err_msg=k)
+    assert (a.rewards >= 0).all() and a.rewards.shape == (4,)
+
+
+def test_learning_reduces_belief_error():
+    p = software_company(5)
+    r = simulate(p, "map", uniform_prior(p), stages=60, rounds=5, seed=3, epsilon=0.3)
+    assert r.belief_error[-1] < r.belief_error[0]
+
+
+def test_impossible_observation_names_agent_and_outcome():
+    """A partner believed (with certainty) to be of a type that never fails fails."""
+
+    def probs(members, types):
+        good = (types == 0).all(axis=1).astype(float)          # everyone good: success
+        p = np.stack([1 - good, good], axis=-1)                # (V, O)
+        return np.repeat(p[:, None], 1, axis=1)
+
+    task = Task("deterministic", ("work",), ("fail", "succeed"), np.array([0.0, 1.0]),
+                probs)
+    p = BCFP(["good", "bad"], [[0, 1], [0, 1]], [0, 1], [task])
+    b = uniform_prior(p)
+    b[0, 1] = (1.0, 0.0)
+    b[1, 0] = (1.0, 0.0)
+    with pytest.raises(ValueError, match=r"agent 0 .*observed outcome 'fail'"):
+        simulate(p, "myopic", b, stages=50, rounds=2, epsilon=1.0, seed=0)
+
+
+def test_experiment_params_are_checked():
+    ok = {"environment": "software-5", "method": "vpi", "negotiation": "fn",
+          "prior": "uniform"}
+    validate(ok)
+    for bad, msg in [({"method": "ucb"}, "method must be one of"),
+                     ({"environment": "x"}, "environment must be one of"),
+                     ({"rewards": [0, -1, 5]}, "rewards must be >= 0"),
+                     ({"rewards": [0, 1]}, "three numbers"),
+                     ({"stages": 0}, "positive integer"),
+                     ({"colour": 1}, "unknown parameter")]:
+        with pytest.raises(ValueError, match=msg):
+            validate({**ok, **bad})
+    with pytest.raises(ValueError, match="probabilities must sum to 1|sums to"):
+        from accord.coalition.simulate import simulate as sim
+        pr = uniform_prior(software_company(5))
+        pr[0, 1] *= 0.5
+        sim(software_company(5), "vpi", pr, stages=1)
+
+
+def test_run_returns_series():
+    out = run({"environment": "software-5", "method": "vpi", "negotiation": "osp",
+               "prior": "misinformed", "stages": 5}, seed=7)
+    assert out["rewards"].shape == (5,) and out["in_core"].dtype == bool
