@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import bayes
+from .._backend import cpu
 from .model import BCFP, Agreement
-from .valuation import Group, Valuator, posteriors, write_back
+from .valuation import Group, Valuator, expected_many, posteriors, write_back
 
 METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
 TOL = 1e-9
@@ -121,10 +121,12 @@ class StageValues:
                 if int(masks[r]) == best_key[0]:
                     is_best[k, best_key[1]] = True
             nb = len(rs)
-            out[rs] = bayes.vpi(g.log_marginals[sel], np.ascontiguousarray(vals),
-                                np.ascontiguousarray(share), np.full(nb, best),
-                                np.full(nb, second), is_best,
-                                samples=None if g.samples is None else g.samples[sel])
+            # hot path (every negotiation round): the arrays were built and checked by
+            # the valuator, so call the binding directly (it still checks shapes)
+            out[rs] = cpu().bayes.vpi(
+                None if g.samples is not None else np.ascontiguousarray(g.log_marginals[sel]),
+                np.ascontiguousarray(vals), np.ascontiguousarray(share), np.full(nb, best),
+                np.full(nb, second), is_best.view(np.uint8))
         return out
 
 
@@ -272,11 +274,9 @@ def lookahead_values(problem: BCFP, valuator: Valuator, stage: StageValues,
         views = np.repeat(log_beliefs[i][None], len(req) + 1, axis=0)  # last: unchanged
         for z, (_, _, s, _, _) in enumerate(req):
             write_back(views[z], valuator.row(stage.task, i, s), post[z])
-        pairs = tuple((i, s) for s in range(1, m_n))
         own = np.zeros((len(views), m_n, a_n))
-        for z in range(len(views)):
-            own[z, 1:], _ = valuator.expected(next_task, views, np.full(m_n - 1, z), pairs,
-                                              seed + 37 * i)
+        own[:, 1:] = expected_many(valuator, next_task, views, i, tuple(range(1, m_n)),
+                                   seed + 37 * i)
         tables = np.repeat(own[:, None], n, axis=1)
         if static:
             tables[:, :] = prior_values[i][None, None]

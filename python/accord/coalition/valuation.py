@@ -203,6 +203,31 @@ class Valuator:
         return q, groups
 
 
+def expected_many(valuator: Valuator, task: int, log_views: np.ndarray, agent: int,
+                  masks: tuple[int, ...], seed: int) -> np.ndarray:
+    """``Q(S, a)`` for every view in ``log_views`` (``(Z, n, K)``) and every mask, as
+    seen by ``agent``: one kernel call per group for all views -> ``(Z, len(masks), A)``.
+    """
+    z_n = log_views.shape[0]
+    pairs = tuple((agent, s) for s in masks)
+    out = np.empty((z_n, len(masks), valuator.problem.n_actions))
+    for pl in valuator.plan(task, pairs):
+        if pl.values is None:      # sampled rows: fresh samples per view
+            view = np.repeat(np.arange(z_n), len(pl.rows))
+            sub = tuple(pairs[q] for q in pl.index) * z_n
+            q, _ = valuator.expected(task, log_views, view, sub, seed)
+            out[:, pl.index] = q.reshape(z_n, len(pl.rows), -1)
+            continue
+        lm = log_views[:, pl.unknown[:, :, None], pl.local]          # (Z, B, m, k)
+        rows = z_n * len(pl.rows)
+        lm = np.where(pl.valid, lm, NEG_INF).reshape((rows,) + pl.local.shape[1:])
+        vals = np.broadcast_to(pl.values, (z_n,) + pl.values.shape)
+        vals = np.ascontiguousarray(vals).reshape((rows,) + pl.values.shape[1:])
+        q = bayes.expected_values(lm, vals)
+        out[:, pl.index] = q.reshape(z_n, len(pl.rows), -1)
+    return out
+
+
 def log_of(p: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         return np.log(p)
