@@ -9,6 +9,7 @@ void init_coop(py::module_& m);
 void init_games(py::module_& m);
 void init_bimatrix(py::module_& m);
 void init_correlated(py::module_& m);
+void init_bayes(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "accord CPU kernels (C++17, OpenMP)";
@@ -27,4 +28,6 @@ PYBIND11_MODULE(_core, m) {
   init_games(games);
   init_bimatrix(games);
   init_correlated(games);
+  py::module_ bayes = m.def_submodule("bayes", "Bayesian belief kernels");
+  init_bayes(bayes);
 }

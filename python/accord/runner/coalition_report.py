@@ -1,0 +1,224 @@
+"""Report of the ``coalition`` experiment kind (``accord report RESULTS``).
+
+Tables and figures in the style of Chalkiadakis & Boutilier (JAAMAS 2012, seed
+004, Sec. 6): discounted accumulated reward (Table 1), average per-stage reward
+over the final stages as a percentage of the fully informed agents (Tables 2 and
+3), convergence to the strong Bayesian core (Table 4), and reward-vs-stage figures
+with 95% confidence bands.
+
+Rows are runs with parameter columns (``environment``, ``method``,
+``negotiation``, ``prior``, ``gamma``, ``stages``, ...) and the values ``rewards``
+(total reward at each stage) and ``in_core`` (whether each stage's final agreement
+was in the core; may be null). Every parameter other than ``method``,
+``negotiation`` and ``prior`` belongs to the *setting*; different settings are
+never mixed. Without a ``gamma`` column the experiment's default discount is used.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from . import discounted_accumulation, line_plot, mean_ci, param_columns, print_table
+
+__all__ = ["report", "report_tables"]
+
+INFORMED = "informed"
+WINDOW = 50
+_DIMS = ("negotiation", "prior", "method")
+_RESULTS = ("rewards", "in_core")
+
+
+def _hashable(v):
+    return tuple(v) if isinstance(v, list) else v
+
+
+class _Runs:
+    """Runs grouped by setting x negotiation x prior x method, in first-seen order."""
+
+    def __init__(self, table: pa.Table) -> None:
+        if "rewards" not in table.column_names:
+            raise ValueError("report(): the table has no 'rewards' column; pass the table of a "
+                             "coalition experiment store (accord.runner.load(RESULTS))")
+        params = [c for c in param_columns(table) if c not in _RESULTS]
+        self.setting_cols = [c for c in params if c not in _DIMS]
+        cols = {c: table.column(c).to_pylist() for c in params}
+        rewards = table.column("rewards").to_pylist()
+        in_core = (table.column("in_core").to_pylist() if "in_core" in table.column_names
+                   else [None] * table.num_rows)
+        self.settings: dict[tuple, dict] = {}
+        self.groups: dict[tuple, list[tuple[np.ndarray, np.ndarray | None]]] = {}
+        for i in range(table.num_rows):
+            setting = {c: cols[c][i] for c in self.setting_cols}
+            skey = tuple(_hashable(v) for v in setting.values())
+            self.settings.setdefault(skey, setting)
+            dims = tuple(cols[d][i] if d in cols else None for d in _DIMS)
+            if rewards[i] is None:
+                raise ValueError(f"report(): row {i} ({dict(zip(_DIMS, dims, strict=True))}) has "
+                                 "no rewards; the store is not a coalition experiment's")
+            core = None if in_core[i] is None else np.array(
+                [bool(x) for x in in_core[i]], dtype=bool)
+            self.groups.setdefault((skey, *dims), []).append(
+                (np.asarray(rewards[i], dtype=np.float64), core))
+        # group by setting, negotiation, prior, method, each in first-seen order
+        firsts = [dict.fromkeys(k[j] for k in self.groups) for j in range(4)]
+        rank = [{v: i for i, v in enumerate(f)} for f in firsts]
+        self.groups = dict(sorted(self.groups.items(),
+                                  key=lambda kv: tuple(rank[j][kv[0][j]] for j in range(4))))
+        self.labels = _labels(self.settings)
+
+    def rewards(self, key) -> np.ndarray:
+        runs = self.groups[key]
+        lengths = {len(r) for r, _ in runs}
+        if len(lengths) != 1:
+            raise ValueError(f"report(): runs of {self.describe(key)} have rewards of different "
+                             f"lengths {sorted(lengths)}; one setting must fix the stages")
+        return np.stack([r for r, _ in runs])
+
+    def gamma(self, skey) -> float:
+        g = self.settings[skey].get("gamma")
+        if g is None:  # not in the config: the experiment ran with its default
+            from ..coalition.experiment import DEFAULTS
+
+            g = DEFAULTS["gamma"]
+        return float(g)
+
+    def describe(self, key) -> str:
+        skey, neg, prior, method = key
+        return f"setting {self.labels[skey]}, {neg}, {prior}, {method}"
+
+    def informed_key(self, skey, neg, prior):
+        """The informed agents' group for a setting and negotiation, same prior if any."""
+        own = (skey, neg, prior, INFORMED)
+        if own in self.groups:
+            return own
+        for key in self.groups:
+            if key[0] == skey and key[1] == neg and key[3] == INFORMED:
+                return key
+        return None
+
+
+def _labels(settings: dict[tuple, dict]) -> dict[tuple, str]:
+    """Short names: the environment plus the setting parameters that vary."""
+    varying = [c for c in (next(iter(settings.values())) if settings else {})
+               if len({_hashable(s.get(c)) for s in settings.values()}) > 1]
+    out: dict[tuple, str] = {}
+    for skey, s in settings.items():
+        parts = [str(s["environment"])] if s.get("environment") is not None else []
+        parts += [f"{c}={s[c]}" for c in varying if c != "environment" and s[c] is not None]
+        label = " ".join(parts) or "all"
+        base, i = label, 2
+        while label in out.values():
+            label, i = f"{base} #{i}", i + 1
+        out[skey] = label
+    return out
+
+
+def _slug(*parts) -> str:
+    text = "_".join(str(p) for p in parts if p is not None)
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "all"
+
+
+def report_tables(table: pa.Table, window: int = WINDOW) -> dict[str, list[dict]]:
+    """The rows of the report's tables.
+
+    ``accumulated`` (Table 1): discounted accumulated reward after the last stage;
+    ``final`` (Tables 2/3): average per-stage reward over the final ``window``
+    stages, with the informed agents' value and the percentage of it;
+    ``core`` (Table 4): runs whose last ``window`` stages are all in the core.
+    Means come with the 95% CI half-width over runs (``ci``; NaN for one run).
+    """
+    runs = _Runs(table)
+    acc, final, core = [], [], []
+    finals: dict[tuple, np.ndarray] = {}
+    for key in runs.groups:
+        r = runs.rewards(key)
+        finals[key] = r[:, -window:].mean(axis=1)
+    for key, group in runs.groups.items():
+        skey, neg, prior, method = key
+        base = {"setting": runs.labels[skey], "params": dict(runs.settings[skey]),
+                "negotiation": neg, "prior": prior, "method": method, "runs": len(group)}
+        r = runs.rewards(key)
+        mean, ci = mean_ci(discounted_accumulation(r, runs.gamma(skey))[:, -1])
+        acc.append({**base, "mean": mean, "ci": ci})
+
+        mean, ci = mean_ci(finals[key])
+        ref_key = runs.informed_key(skey, neg, prior)
+        ref = None if ref_key is None else float(finals[ref_key].mean())
+        pct = None if ref is None or ref == 0 else 100.0 * mean / ref
+        final.append({**base, "mean": mean, "ci": ci, "window": min(window, r.shape[1]),
+                      "informed": ref, "informed_prior": None if ref_key is None else ref_key[2],
+                      "percent": pct})
+
+        known = [c for _, c in group if c is not None]
+        if known:
+            converged = sum(bool(c[-window:].all()) for c in known)
+            core.append({**base, "runs": len(known), "converged": converged,
+                         "window": window})
+    return {"accumulated": acc, "final": final, "core": core}
+
+
+def report(table: pa.Table, out_dir, window: int = WINDOW) -> None:
+    """Print Tables 1-4 and write the figures (PNG) to ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = _Runs(table)
+    tables = report_tables(table, window)
+
+    print("Settings")
+    for skey, label in runs.labels.items():
+        params = ", ".join(f"{k}={v}" for k, v in runs.settings[skey].items() if v is not None)
+        print(f"  {label}: {params}")
+    print()
+
+    dims = ["setting", "negotiation", "prior", "method", "runs"]
+    print_table(dims + ["mean", "ci95"],
+                [[r[d] for d in dims] + [r["mean"], r["ci"]] for r in tables["accumulated"]],
+                title="Table 1: discounted accumulated reward after the last stage "
+                      "(mean and 95% CI half-width over runs)")
+    print_table(dims + ["mean", "ci95", "informed", "% informed"],
+                [[r[d] for d in dims] + [r["mean"], r["ci"], r["informed"], r["percent"]]
+                 for r in tables["final"]],
+                title=f"Tables 2/3: average reward per stage over the final {window} stages "
+                      "(% of the informed agents in the same setting and negotiation)")
+    if tables["core"]:
+        print_table(dims[:4] + ["converged", "of runs"],
+                    [[r[d] for d in dims[:4]] + [r["converged"], r["runs"]]
+                     for r in tables["core"]],
+                    title=f"Table 4: runs whose last {window} stages are all in the strong "
+                          "Bayesian core")
+
+    written = []
+    panels = dict.fromkeys((key[0], key[1], key[2]) for key in runs.groups)
+    for skey, neg, prior in panels:
+        methods = [k for k in runs.groups if k[:3] == (skey, neg, prior)]
+        ref = runs.informed_key(skey, neg, prior)
+        if ref is not None and ref not in methods:
+            methods.append(ref)
+        label = runs.labels[skey]
+        series = {k[3] if k[2] == prior else f"{k[3]} ({k[2]})": runs.rewards(k)
+                  for k in methods}
+        stages = {s.shape[1] for s in series.values()}
+        if len(stages) != 1:
+            raise ValueError(f"report(): setting {label} has runs with different numbers of "
+                             f"stages {sorted(stages)}; one setting must fix the stages")
+        n = stages.pop()
+        g = runs.gamma(skey)
+        lines = {m: mean_ci(discounted_accumulation(r, g), axis=0) for m, r in series.items()}
+        written.append(line_plot(
+            out_dir / f"accumulated_{_slug(label, neg, prior)}.png", np.arange(n), lines,
+            title=f"{label}, {neg}, {prior} prior: discounted accumulated reward",
+            xlabel="stage", ylabel=f"discounted accumulated reward (gamma {g:g})"))
+
+        start = runs.settings[skey].get("phase_start")
+        if start is not None and 0 <= int(start) < n:
+            s0 = int(start)
+            lines = {m: mean_ci(r[:, s0:], axis=0) for m, r in series.items()}
+            written.append(line_plot(
+                out_dir / f"phase_{_slug(label, neg, prior)}.png", np.arange(s0, n), lines,
+                title=f"{label}, {neg}, {prior} prior: reward per stage from stage {s0}",
+                xlabel="stage", ylabel="reward per stage"))
+    print(f"{len(written)} figure{'' if len(written) == 1 else 's'} written to {out_dir}")
