@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from accord.cli import main
-from accord.runner.coalition_report import report_tables
 from accord.runner import ResultStore, load, parse_config, report_experiment
+from accord.runner.coalition_report import report_tables
 
 T_975_2 = 4.302652729911275  # Student t quantile 0.975 with 2 degrees of freedom
 CONFIG = """
