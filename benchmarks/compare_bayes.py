@@ -22,7 +22,7 @@ include accord's argument checks; "max |diff|" compares the results (log
 probabilities for the updates, probabilities for the filter).
 
     python benchmarks/compare_bayes.py
-    python benchmarks/compare_bayes.py --rows 20000 --members 5
+    python benchmarks/compare_bayes.py --rows 20000 --members 5 --threads 1
 """
 
 from __future__ import annotations
@@ -113,7 +113,11 @@ def main(argv=None) -> None:
     ap.add_argument("--actions", type=int, default=3)
     ap.add_argument("--samples", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="accord's OpenMP threads (default: all)")
     args = ap.parse_args(argv)
+    if args.threads:
+        accord.set_num_threads(args.threads)
     B, m, K, A, S = args.rows, args.members, args.types, args.actions, args.samples
     T = K**m
     rng = np.random.default_rng(SEED)
@@ -132,8 +136,9 @@ def main(argv=None) -> None:
     fo = rng.random((10_000, 64))
 
     threads = accord._core.get_num_threads()
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     print(f"accord.bayes vs NumPy {np.__version__} -- {platform.processor() or platform.machine()}"
-          f", {os.cpu_count()} CPUs, accord threads {threads}")
+          f", {os.cpu_count()} CPUs{load}, accord threads {threads}")
 
     cases = [
         ("update", f"{B}x{m}x{K} (T={T})", lambda: bayes.update(lp, ll),

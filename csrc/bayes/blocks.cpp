@@ -160,13 +160,30 @@ ACCORD_CLONES bool all_finite(const double* __restrict x, std::int64_t n) {
 
 ACCORD_CLONES void predict(const double* __restrict b, const double* __restrict T,
                            std::int64_t S, double* __restrict y) {
-  for (std::int64_t t = 0; t < S; ++t) y[t] = 0.0;
+  // Columns in tiles of kTile accumulators that stay in registers over the s loop (one
+  // load of T per multiply-add); y[t] still sums over s in order.
+  constexpr std::int64_t kTile = 32;
+  std::int64_t t0 = 0;
+  for (; t0 + kTile <= S; t0 += kTile) {
+    double acc[kTile] = {};
+    for (std::int64_t s = 0; s < S; ++s) {
+      const double w = b[s];
+      if (w == 0.0) continue;
+      const double* __restrict row = T + s * S + t0;
+#pragma omp simd
+      for (std::int64_t i = 0; i < kTile; ++i) acc[i] += w * row[i];
+    }
+    for (std::int64_t i = 0; i < kTile; ++i) y[t0 + i] = acc[i];
+  }
+  const std::int64_t len = S - t0;
+  if (len == 0) return;
+  for (std::int64_t i = 0; i < len; ++i) y[t0 + i] = 0.0;
   for (std::int64_t s = 0; s < S; ++s) {
     const double w = b[s];
     if (w == 0.0) continue;
-    const double* __restrict row = T + s * S;
+    const double* __restrict row = T + s * S + t0;
 #pragma omp simd
-    for (std::int64_t t = 0; t < S; ++t) y[t] += w * row[t];
+    for (std::int64_t i = 0; i < len; ++i) y[t0 + i] += w * row[i];
   }
 }
 

@@ -24,6 +24,21 @@ MarginalCheck check_log_marginals(const double* log_marginals, std::int64_t batc
   return {0, 0, 0, 0, 0.0};
 }
 
+ProbabilityCheck check_probability_rows(const double* p, std::int64_t rows, std::int64_t cols,
+                                        double tol) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const double* x = p + r * cols;
+    double s = 0.0;
+    for (std::int64_t c = 0; c < cols; ++c) {
+      if (!std::isfinite(x[c])) return {1, r, c, x[c]};
+      if (x[c] < 0.0) return {2, r, c, x[c]};
+      s += x[c];
+    }
+    if (tol >= 0.0 && !(std::abs(s - 1.0) <= tol)) return {3, r, 0, s};
+  }
+  return {0, 0, 0, 0.0};
+}
+
 std::int64_t first_invalid_sample(const double* log_marginals, const std::int32_t* samples,
                                   std::int64_t batch, int m, int K, std::int64_t count) {
   const std::int64_t mk = static_cast<std::int64_t>(m) * K;

@@ -13,6 +13,10 @@
 
 namespace accord::bayes {
 
+namespace {
+constexpr int kLinear = 32;  // up to this many types: a branch-free count, else bisection
+}
+
 void sample_types(const double* log_marginals, std::int64_t batch, int m, int K,
                   std::int64_t samples, std::uint64_t seed, std::int32_t* out) {
   const std::int64_t mk = static_cast<std::int64_t>(m) * K;
@@ -49,7 +53,14 @@ void sample_types(const double* log_marginals, std::int64_t batch, int m, int K,
           for (int h = 0; h < 2 && j + h < m; ++h) {
             const double thr = mul_rn(u[h], total[j + h]);
             const double* c = cdf.data() + (j + h) * K;
-            const int k = static_cast<int>(std::upper_bound(c, c + K, thr) - c);
+            // First k with c[k] > thr: the number of running sums <= thr.
+            int k;
+            if (K <= kLinear) {
+              k = 0;
+              for (int q = 0; q < K; ++q) k += c[q] <= thr;
+            } else {
+              k = static_cast<int>(std::upper_bound(c, c + K, thr) - c);
+            }
             o[s * m + j + h] = k < K ? k : last[j + h];
           }
         }

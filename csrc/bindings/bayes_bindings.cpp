@@ -1,6 +1,7 @@
 // Bindings of the Bayesian belief kernels (accord._core.bayes).  Shapes are checked
 // here again (python/accord/bayes validates values and gives the friendly messages);
 // every kernel runs without the GIL.
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -57,6 +58,23 @@ py::array_t<unsigned char> status_array(std::int64_t B) {
   return py::array_t<unsigned char>(static_cast<ssize>(B));
 }
 
+// Throws naming the first non-finite entry of values (B, A, N) in the rows the kernel
+// flagged (the kernels check each row as they read it).
+void check_values(const double* v, const unsigned char* status, std::int64_t B, std::int64_t A,
+                  std::int64_t N) {
+  for (std::int64_t b = 0; b < B; ++b) {
+    if (status[b] == bayes::kOk) continue;
+    for (std::int64_t i = 0; i < A * N; ++i) {
+      const double x = v[b * A * N + i];
+      if (std::isfinite(x)) continue;
+      const std::string what = std::isnan(x) ? "nan" : (x > 0 ? "inf" : "-inf");
+      throw std::invalid_argument("values[" + std::to_string(b) + ", " + std::to_string(i / N) +
+                                  ", " + std::to_string(i % N) + "] is " + what +
+                                  "; values must be finite");
+    }
+  }
+}
+
 }  // namespace
 
 void init_bayes(py::module_& m) {
@@ -93,6 +111,23 @@ void init_bayes(py::module_& m) {
       py::arg("log_marginals"), py::arg("tol"),
       "(code, row, member, type, value) of the first problem of log-marginals (B, m, K):\n"
       "1 NaN or +inf entry, 2 no possible type, 3 not normalised (value: logsumexp), 0 none.");
+
+  m.def(
+      "check_probability_rows",
+      [](carray<double> p, double tol) {
+        const std::int64_t cols = p.ndim() ? p.shape(p.ndim() - 1) : 1;
+        const std::int64_t rows = cols ? static_cast<std::int64_t>(p.size()) / cols : 0;
+        bayes::ProbabilityCheck c{};
+        {
+          py::gil_scoped_release release;
+          c = bayes::check_probability_rows(p.data(), rows, cols, tol);
+        }
+        return py::make_tuple(c.code, c.row, c.col, c.value);
+      },
+      py::arg("p"), py::arg("tol"),
+      "(code, row, col, value) of the first problem of probabilities (..., cols), rows\n"
+      "flattened: 1 non-finite, 2 negative, 3 row sum off 1 by more than tol (tol < 0: not\n"
+      "checked), 0 none.");
 
   m.def(
       "first_invalid_sample",
@@ -164,15 +199,19 @@ void init_bayes(py::module_& m) {
         const std::int64_t A = values.shape(1);
         expect_shape(values, {d.B, A, T}, "values");
         py::array_t<double> out(std::vector<ssize>{d.B, A});
+        auto status = status_array(d.B);
         double* o = out.mutable_data();
+        unsigned char* sp = status.mutable_data();
         {
           py::gil_scoped_release release;
-          bayes::expected_values(lp.data(), values.data(), d.B, d.m, d.K, A, o);
+          bayes::expected_values(lp.data(), values.data(), d.B, d.m, d.K, A, o, sp);
         }
+        check_values(values.data(), sp, d.B, A, T);
         return out;
       },
       py::arg("log_marginals"), py::arg("values"),
-      "(B, A): sum_t P_b(t) values[b, a, t] over the K**m joint type vectors.");
+      "(B, A): sum_t P_b(t) values[b, a, t] over the K**m joint type vectors (ValueError\n"
+      "naming the first non-finite value).");
 
   m.def(
       "sample_means",
@@ -180,14 +219,18 @@ void init_bayes(py::module_& m) {
         if (values.ndim() != 3) throw std::invalid_argument("values must have shape (B, A, S)");
         const std::int64_t B = values.shape(0), A = values.shape(1), S = values.shape(2);
         py::array_t<double> out(std::vector<ssize>{B, A});
+        auto status = status_array(B);
         double* o = out.mutable_data();
+        unsigned char* sp = status.mutable_data();
         {
           py::gil_scoped_release release;
-          bayes::sample_means(values.data(), B, A, S, o);
+          bayes::sample_means(values.data(), B, A, S, o, sp);
         }
+        check_values(values.data(), sp, B, A, S);
         return out;
       },
-      py::arg("values"), "(B, A): mean over the last axis of values (B, A, S).");
+      py::arg("values"),
+      "(B, A): mean over the last axis of values (B, A, S) (ValueError if not finite).");
 
   m.def(
       "vpi",
@@ -200,11 +243,13 @@ void init_bayes(py::module_& m) {
         expect_shape(second, {B}, "second");
         expect_shape(is_best, {B, A}, "is_best");
         py::array_t<double> out(std::vector<ssize>{B, A});
+        auto status = status_array(B);
         double* o = out.mutable_data();
+        unsigned char* sp = status.mutable_data();
         if (lp_obj.is_none()) {
           py::gil_scoped_release release;
           bayes::vpi(nullptr, values.data(), B, 0, 1, A, N, share.data(), best.data(),
-                     second.data(), is_best.data(), o);
+                     second.data(), is_best.data(), o, sp);
         } else {
           const auto lp = lp_obj.cast<carray<double>>();
           const Dims d = dims_of(lp, "log_marginals");
@@ -212,14 +257,16 @@ void init_bayes(py::module_& m) {
           expect_shape(values, {d.B, A, T}, "values");
           py::gil_scoped_release release;
           bayes::vpi(lp.data(), values.data(), B, d.m, d.K, A, T, share.data(), best.data(),
-                     second.data(), is_best.data(), o);
+                     second.data(), is_best.data(), o, sp);
         }
+        check_values(values.data(), sp, B, A, N);
         return out;
       },
       py::arg("log_marginals"), py::arg("values"), py::arg("share"), py::arg("best"),
       py::arg("second"), py::arg("is_best"),
       "(B, A): expected value of perfect information (Eqs. 11-13); log_marginals=None\n"
-      "averages over sampled type vectors (values (B, A, S)).");
+      "averages over sampled type vectors (values (B, A, S)).  ValueError names the first\n"
+      "non-finite value.");
 
   m.def(
       "filter_step",

@@ -221,6 +221,19 @@ void test_bayes_sample_types() {
         freq[(b * m + j) * K + k] += 1.0 / S;
       }
   for (std::size_t i = 0; i < freq.size(); ++i) CHECK(std::abs(freq[i] - p[i]) < 0.015);
+  // Many types (the bisection path), every other one impossible.
+  const int K2 = 50;
+  std::vector<double> lp2(K2);
+  double z = 0.0;
+  for (int k = 0; k < K2; ++k) z += (k % 2) ? 0.0 : k + 1.0;
+  for (int k = 0; k < K2; ++k) lp2[k] = (k % 2) ? -INFINITY : std::log((k + 1.0) / z);
+  std::vector<std::int32_t> out2(5000);
+  accord::bayes::sample_types(lp2.data(), 1, 1, K2, 5000, 99, out2.data());
+  for (std::int64_t s = 0; s < 5000; ++s) {
+    const double u = accord::bayes::type_uniform(99, 0, s, 0);
+    CHECK(out2[s] == accord::bayes::draw_type(lp2.data(), K2, u));
+    CHECK(out2[s] % 2 == 0);
+  }
 }
 
 // Seed 004, Eq. 5 example: belief (0.5, 0.3, 0.2) about agent 3, the Ambitious project
@@ -280,10 +293,18 @@ void test_bayes_values_and_filter() {
   for (int q = 0; q < m * K; ++q) lp[q] = std::log(p[q]);
   const double v[A * T] = {1.0, 2.0, 3.0, 4.0, 10.0, -1.0, 0.5, 2.5};
   double ev[A], vp[A];
-  accord::bayes::expected_values(lp, v, 1, m, K, A, ev);
+  unsigned char s1 = 9, s2 = 9;
+  accord::bayes::expected_values(lp, v, 1, m, K, A, ev, &s1);
   const double share[A] = {0.5, 1.0}, best = 1.5, second = 1.0;
   const unsigned char is_best[A] = {1, 0};
-  accord::bayes::vpi(lp, v, 1, m, K, A, T, share, &best, &second, is_best, vp);
+  accord::bayes::vpi(lp, v, 1, m, K, A, T, share, &best, &second, is_best, vp, &s2);
+  CHECK(s1 == accord::bayes::kOk && s2 == accord::bayes::kOk);
+  double bad[A * T];
+  std::copy(v, v + A * T, bad);
+  bad[5] = NAN;
+  accord::bayes::expected_values(lp, bad, 1, m, K, A, ev + 0, &s1);
+  CHECK(s1 == accord::bayes::kNonFinite);
+  accord::bayes::expected_values(lp, v, 1, m, K, A, ev, &s1);
   for (int a = 0; a < A; ++a) {
     double e = 0.0, g = 0.0;
     for (int t = 0; t < T; ++t) {

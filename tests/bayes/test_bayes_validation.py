@@ -112,6 +112,18 @@ def test_expected_values_rejects(args, kwargs, match):
         bayes.expected_values(*args, **kwargs)
 
 
+@pytest.mark.parametrize("sampled", [False, True])
+def test_non_finite_values_are_named(sampled):
+    values = np.zeros((2, 3, 4 if sampled else 9))
+    values[1, 2, 3] = np.nan
+    kwargs = {"samples": SAMPLES} if sampled else {}
+    with pytest.raises(ValueError, match=r"expected_values\(\): values\[1, 2, 3\] is nan"):
+        bayes.expected_values(LP, values, **kwargs)
+    values[1, 2, 3] = -np.inf
+    with pytest.raises(ValueError, match=r"vpi\(\): values\[1, 2, 3\] is -inf"):
+        bayes.vpi(LP, values, SHARE, BEST, SECOND, IS_BEST, **kwargs)
+
+
 @pytest.mark.parametrize(("change", "exc", "match"), [
     ({"share": np.full((2, 3), 1.5)}, ValueError, r"share\[0, 0\] = 1.5 is not in \[0, 1\]"),
     ({"share": np.full((3, 2), 0.5)}, ValueError, r"share must have shape \(2, 3\)"),

@@ -200,6 +200,18 @@ struct MarginalCheck {
 MarginalCheck check_log_marginals(const double* log_marginals, std::int64_t batch, int m, int K,
                                   double tol);
 
+// The first problem of a (rows, cols) array of probabilities, in row-major order: code 1,
+// an entry (row, col) that is NaN or +-inf (value); code 2, a negative entry (value);
+// code 3, a row whose sum misses 1 by more than tol (value: the sum; skipped when
+// tol < 0).  Code 0: none.
+struct ProbabilityCheck {
+  int code;
+  std::int64_t row, col;
+  double value;
+};
+ProbabilityCheck check_probability_rows(const double* p, std::int64_t rows, std::int64_t cols,
+                                        double tol);
+
 // Position (b * S + s) * m + j of the first sample whose type is outside [0, K) or has
 // log-probability -inf under lp[b][j] (so it cannot have been drawn from it), or -1.
 std::int64_t first_invalid_sample(const double* log_marginals, const std::int32_t* samples,

@@ -1,7 +1,10 @@
 """Argument checks and device dispatch shared by :mod:`accord.bayes`.
 
-Every check runs before any kernel does; messages start with the public function's
-name, name the argument (and the row, member or entry at fault) and say how to fix it.
+Every check runs before any kernel does, except the finiteness of ``values`` for the
+CPU kernels of expected_values and vpi, which check each row as they first read it (so
+the data is read once); either way a bad input raises before any result is returned.
+Messages start with the public function's name, name the argument (and the row,
+member or entry at fault) and say how to fix it.
 Arrays are read, never modified: a float64 C-contiguous input is passed to the kernel
 as is, anything else is converted into a new array.
 """

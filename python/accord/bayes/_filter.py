@@ -9,22 +9,37 @@ from .._validate import fail
 from . import _common as c
 
 
-def _probability_rows(func: str, name: str, a, xp, what: str, fix: str) -> None:
-    """Every entry finite and >= 0, every last-axis row summing to 1 within NORM_TOL."""
-    c.check_finite(func, name, a, xp, f"{what} must be finite probabilities")
+def _probability_rows(func: str, name: str, a, xp, what: str, fix: str | None) -> None:
+    """Every entry finite and >= 0; with ``fix``, every last-axis row summing to 1 within
+    NORM_TOL."""
     if a.size == 0:
         return
+    if xp is np:
+        code, r, col, v = _backend.cpu().bayes.check_probability_rows(
+            a, c.NORM_TOL if fix else -1.0)
+        if code == 0:
+            return
+        row = np.unravel_index(r, a.shape[:-1]) if a.ndim > 1 else ()
+        at = tuple(int(i) for i in row)
+        where = c.fmt_index(at + (int(col),))
+        if code == 1:
+            fail(func, f"{name}{where} is {v}; {what} must be finite")
+        if code == 2:
+            fail(func, f"{name}{where} = {v} is negative; {what} must be >= 0")
+        fail(func, f"{name}{c.fmt_index(at)} sums to {v:.12g}, not 1 (tolerance "
+             f"{c.NORM_TOL:g}); {fix}")
+    c.check_finite(func, name, a, xp, f"{what} must be finite")
     neg = a < 0
     if bool(neg.any()):
         i = c.first_index(neg)
-        fail(func, f"{name}{c.fmt_index(i)} = {float(a[i])} is negative; {what} must be "
-             "probabilities")
-    total = a.sum(axis=-1)
-    off = xp.abs(total - 1.0) > c.NORM_TOL
-    if bool(off.any()):
-        i = c.first_index(off)
-        fail(func, f"{name}{c.fmt_index(i)} sums to {float(total[i]):.12g}, not 1 (tolerance "
-             f"{c.NORM_TOL:g}); {fix}")
+        fail(func, f"{name}{c.fmt_index(i)} = {float(a[i])} is negative; {what} must be >= 0")
+    if fix:
+        total = a.sum(axis=-1)
+        off = xp.abs(total - 1.0) > c.NORM_TOL
+        if bool(off.any()):
+            i = c.first_index(off)
+            fail(func, f"{name}{c.fmt_index(i)} sums to {float(total[i]):.12g}, not 1 "
+                 f"(tolerance {c.NORM_TOL:g}); {fix}")
 
 
 def filter_step(belief, transition, observation_likelihood):
@@ -77,15 +92,9 @@ def filter_step(belief, transition, observation_likelihood):
     c.check_shape(func, "observation_likelihood", o, (B, S),
                   f"= (B, S), matching belief of shape {c.shape_str(b.shape)}")
     _probability_rows(func, "belief", b, xp, "beliefs", "normalise the belief rows")
-    _probability_rows(func, "transition", T, xp, "transition entries",
+    _probability_rows(func, "transition", T, xp, "transition probabilities",
                       "each row T[s, :] must be the distribution P(s' | s)")
-    c.check_finite(func, "observation_likelihood", o, xp, "likelihoods must be finite and >= 0")
-    if o.size:
-        neg = o < 0
-        if bool(neg.any()):
-            i = c.first_index(neg)
-            fail(func, f"observation_likelihood{c.fmt_index(i)} = {float(o[i])} is negative; "
-                 "likelihoods must be >= 0")
+    _probability_rows(func, "observation_likelihood", o, xp, "likelihoods", None)
     stride = S * S if T.ndim == 3 else 0
     if xp is np:
         out, status = _backend.cpu().bayes.filter_step(b, T, o)

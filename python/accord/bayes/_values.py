@@ -26,8 +26,17 @@ def _values(func: str, log_marginals, values, samples, xp):
         if v.ndim != 3 or v.shape[0] != B or v.shape[2] != N:
             fail(func, f"values must have shape (B, A, S) = ({B}, A, {N}) in sampled mode (one "
                  f"value per action and sampled type vector); got shape {c.shape_str(v.shape)}")
-    c.check_finite(func, "values", v, xp, "values must be finite")
+    if xp is not np:  # the CPU kernels check each row's values as they read them
+        c.check_finite(func, "values", v, xp, "values must be finite")
     return lp, v, B, m, K, int(v.shape[1]), N, samples is not None
+
+
+def _run(func: str, kernel, *args):
+    """Call a CPU kernel; its ValueError (a non-finite value, named) gets our prefix."""
+    try:
+        return kernel(*args)
+    except ValueError as err:
+        fail(func, str(err))
 
 
 def expected_values(log_marginals, values, *, samples=None):
@@ -60,7 +69,8 @@ def expected_values(log_marginals, values, *, samples=None):
     lp, v, B, m, K, A, N, sampled = _values(func, log_marginals, values, samples, xp)
     if xp is np:
         core = _backend.cpu().bayes
-        return core.sample_means(v) if sampled else core.expected_values(lp, v)
+        return (_run(func, core.sample_means, v) if sampled
+                else _run(func, core.expected_values, lp, v))
     mod = c.cuda(func)
     out = xp.empty((B, A))
     mod.bayes_expected_values(0 if sampled else lp.data.ptr, v.data.ptr, B, m, K, A, N,
@@ -132,7 +142,7 @@ def vpi(log_marginals, values, share, best, second, is_best, *, samples=None):
                   "action")
     ib = xp.ascontiguousarray(ib, dtype=np.uint8)
     if xp is np:
-        return _backend.cpu().bayes.vpi(None if sampled else lp, v, sh, q1, q2, ib)
+        return _run(func, _backend.cpu().bayes.vpi, None if sampled else lp, v, sh, q1, q2, ib)
     mod = c.cuda(func)
     out = xp.empty((B, A))
     mod.bayes_vpi(0 if sampled else lp.data.ptr, v.data.ptr, B, m, K, A, N, sh.data.ptr,
