@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from coalition_reference import optimal_structure
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -216,7 +217,7 @@ def test_identical_beliefs_reduce_to_classic_core(n, n_actions, seed):
                          rng.integers(0, 4, size=n))
     if rng.random() < 0.5:             # make core configurations common: best actions,
         v = w.max(axis=1)              # demands from a core point of the cover game
-        cover, parts = _cover(v, n)
+        cover, parts = optimal_structure(v, n)
         x = core_allocation(TUGame(cover))
         if x is not None:
             lab = [next(k for k, c in enumerate(parts) if c >> i & 1) for i in range(n)]
@@ -231,24 +232,6 @@ def test_identical_beliefs_reduce_to_classic_core(n, n_actions, seed):
     if blk is not None:
         _, s, b = blk
         assert w[s, b] > x[members(s)].sum()
-
-
-def _cover(v, n):
-    cover = np.zeros(1 << n)
-    arg = np.zeros(1 << n, dtype=np.int64)
-    for s in range(1, 1 << n):
-        rest = s & (s - 1)
-        best, pick, sub = v[s], s, rest
-        while sub:
-            if v[s ^ sub] + cover[sub] > best:
-                best, pick = v[s ^ sub] + cover[sub], s ^ sub
-            sub = (sub - 1) & rest
-        cover[s], arg[s] = best, pick
-    parts, s = [], (1 << n) - 1
-    while s:
-        parts.append(int(arg[s]))
-        s ^= int(arg[s])
-    return cover, parts
 
 
 # ------------------------------------------------------------------ known types
@@ -276,7 +259,7 @@ def test_software_optimal_structure_is_in_classic_core(n_agents):
     p = software_company(n_agents)
     q = coalition_values(p)
     v = q.max(axis=1)
-    cover, parts = _cover(v, n_agents)
+    cover, parts = optimal_structure(v, n_agents)
     x = core_allocation(TUGame(cover))
     assert x is not None
     lab = [next(k for k, c in enumerate(parts) if c >> i & 1) for i in range(n_agents)]

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from coalition_reference import optimal_structure
 
 from accord.coalition.core import classic_game, coalition_values
 from accord.coalition.environments import (
@@ -37,26 +38,6 @@ def set_partitions(items):
         yield [[first]] + part
         for k in range(len(part)):
             yield part[:k] + [[first] + part[k]] + part[k + 1:]
-
-
-def optimal_structure(v, n):
-    """Best coalition structure of the table ``v`` by the subset DP (the superadditive
-    cover ``cover[S]`` and one optimal partition of the grand coalition)."""
-    cover = np.zeros(1 << n)
-    arg = np.zeros(1 << n, dtype=np.int64)
-    for s in range(1, 1 << n):
-        rest = s & (s - 1)                 # s without its lowest member
-        best, pick, sub = v[s], s, rest
-        while sub:
-            if v[s ^ sub] + cover[sub] > best:
-                best, pick = v[s ^ sub] + cover[sub], s ^ sub
-            sub = (sub - 1) & rest
-        cover[s], arg[s] = best, pick
-    parts, s = [], (1 << n) - 1
-    while s:
-        parts.append(int(arg[s]))
-        s ^= int(arg[s])
-    return cover, parts
 
 
 def belief_values(problem, beliefs, task=0):
