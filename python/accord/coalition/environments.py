@@ -20,6 +20,7 @@ and the three are renormalised to sum to one -- the tables say the probabilities
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -85,6 +86,8 @@ SOFTWARE_TYPES = (
 _ROLES = ("interface designer", "programmer", "systems engineer")
 _SW_ROLE = np.array([_ROLES.index(r) for r, _, _ in SOFTWARE_TYPES], dtype=np.int64)
 _SW_QUALITY = np.array([q for _, _, q in SOFTWARE_TYPES], dtype=np.float64)
+_SW_POINTS = _SW_QUALITY.astype(np.int64)
+_SW_ROLE_BIT = np.left_shift(1, _SW_ROLE)
 
 #: True types (global ids into ``SOFTWARE_TYPES``) of Table 6 (5 agents) and
 #: Table 7 (10 agents).
@@ -98,15 +101,14 @@ _AP_HUGE_10 = (0.035, 0.05, 0.04)     # 8-10 members (Table 9)
 _LP_DIVERSE = (0.01, 0.04, 0.05)      # N_MT = 3, any size >= 3
 
 
-def _software_probs(types: np.ndarray, ten_agent_table: bool) -> np.ndarray:
-    """Tables 8 (``ten_agent_table=False``) and 9: ``(V, m)`` types -> ``(V, 3, 3)``.
+def _software_formula(q: np.ndarray, n_mt: np.ndarray, m: int, ten_agent_table: bool
+                      ) -> np.ndarray:
+    """Tables 8 (``ten_agent_table=False``) and 9 for ``m`` members with quality
+    points ``q`` and ``n_mt`` distinct roles (arrays ``(V,)``) -> ``(V, 3, 3)``.
 
     Outcome order ``(SP, AP, LP)``, action order ``(BFS, BFA, BFL)``.
     """
-    v, m = types.shape
-    q = _SW_QUALITY[types].sum(axis=1)                                   # (V,)
-    n_mt = (_SW_ROLE[types][:, :, None] == np.arange(3)).any(axis=1).sum(axis=1)
-    out = np.zeros((v, 3, 3))
+    out = np.zeros((q.size, 3, 3))
     if m <= 2:
         # "if N_MT < 2 then q = q/2" (2 members); 1 member: no adjustment.
         qa = np.where((m == 2) & (n_mt < 2), q / 2.0, q)
@@ -134,6 +136,30 @@ def _software_probs(types: np.ndarray, ten_agent_table: bool) -> np.ndarray:
     diverse = np.stack([sp, ap3, lp], axis=-1)
     out = np.where((n_mt == 3)[:, None, None], diverse, low)
     return _normalise(out)
+
+
+_MAX_POINTS = int(_SW_QUALITY.max())
+_POPCOUNT3 = np.array([0, 1, 1, 2, 1, 2, 2, 3], dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _software_table(m: int, ten_agent_table: bool) -> np.ndarray:
+    """:func:`_software_formula` for every (quality points, role set) of ``m``
+    members: ``(4 * (3m + 1), 3, 3)`` indexed by ``4 q + N_MT``."""
+    keys = np.arange(4 * (_MAX_POINTS * m + 1))
+    table = _software_formula((keys // 4).astype(np.float64), keys % 4, m, ten_agent_table)
+    table.flags.writeable = False
+    return table
+
+
+def _software_probs(types: np.ndarray, ten_agent_table: bool) -> np.ndarray:
+    """Tables 8 and 9 for a batch of type vectors ``(V, m)`` -> ``(V, 3, 3)``: the
+    probabilities depend on the types only through the quality points and the
+    number of distinct roles, so they are looked up in :func:`_software_table`."""
+    m = types.shape[1]
+    q = _SW_POINTS[types].sum(axis=1)
+    n_mt = _POPCOUNT3[np.bitwise_or.reduce(_SW_ROLE_BIT[types], axis=1)]
+    return _software_table(m, ten_agent_table)[4 * q + n_mt]
 
 
 def software_company(n_agents: int = 5,
@@ -165,7 +191,7 @@ def software_company(n_agents: int = 5,
         return _software_probs(np.asarray(types, dtype=np.int64), ten)
 
     task = Task(f"software company ({n_agents} agents)", ("BFS", "BFA", "BFL"),
-                ("SP", "AP", "LP"), r, probs)
+                ("SP", "AP", "LP"), r, probs, anonymous=True)
     names = [f"{q} {role}" for role, q, _ in SOFTWARE_TYPES]
     return BCFP(names, type_sets, true, [task],
                 agent_names=[names[t] for t in true],
@@ -242,7 +268,7 @@ def _gbu_petty_task(problem: int) -> Task:
         return out
 
     return Task(f"problem {problem + 1} ({GBU_ACTIONS[fav]})", GBU_ACTIONS, GBU_OUTCOMES,
-                np.asarray(GBU_REWARDS), probs)
+                np.asarray(GBU_REWARDS), probs, anonymous=True)
 
 
 def _gbu_big_crime_probs(members: np.ndarray, types: np.ndarray) -> np.ndarray:
@@ -278,7 +304,7 @@ def good_bad_ugly(stages_phase2: int = 400) -> BCFP:
     switch = int(stages_phase2)
     tasks = [_gbu_petty_task(0), _gbu_petty_task(1),
              Task("problem 3 (big crime)", GBU_ACTIONS, GBU_OUTCOMES,
-                  np.asarray(GBU_REWARDS), _gbu_big_crime_probs)]
+                  np.asarray(GBU_REWARDS), _gbu_big_crime_probs, anonymous=True)]
 
     def schedule(stage: int) -> int:
         return 2 if stage >= switch else stage % 2
@@ -346,7 +372,7 @@ def kst_setting() -> BCFP:
     """
     everything = list(range(5))
     task = Task("KST comparison", KST_ACTIONS, KST_OUTCOMES, np.asarray(KST_REWARDS),
-                _kst_probs)
+                _kst_probs, anonymous=True)
     return BCFP(KST_TYPES, [everything] * 5, everything, [task],
                 agent_names=[f"agent {t}" for t in KST_TYPES], name="KST comparison")
 
@@ -419,7 +445,7 @@ def carpenter_example() -> BCFP:
     """
     return BCFP(CARPENTER_TYPES, [(0, 1, 2), (3, 4, 5), (3, 4, 5)], CARPENTER_TRUE_TYPES,
                 [Task("house project", CARPENTER_ACTIONS, CARPENTER_OUTCOMES,
-                      np.asarray(CARPENTER_REWARDS), _carpenter_probs)],
+                      np.asarray(CARPENTER_REWARDS), _carpenter_probs, anonymous=True)],
                 agent_names=("carpenter", "electrician 2", "electrician 3"),
                 name="carpenter example")
 

@@ -35,6 +35,11 @@ class Task:
     ``(V, m)``) and returns ``Pr(s | alpha, t_C)`` with shape ``(V, A, O)``.
     Rewards must be non-negative: relative demands (Sec. 3.1) divide a realised
     reward among the members in proportion to their demands.
+
+    ``anonymous`` declares that the probabilities depend on a coalition only
+    through its members' types, not on which agents they are; coalitions of equal
+    size can then be evaluated in one ``outcome_probs`` call (it then receives the
+    members of one of them).
     """
 
     name: str
@@ -42,6 +47,7 @@ class Task:
     outcomes: tuple[str, ...]
     rewards: np.ndarray
     outcome_probs: OutcomeModel = field(repr=False)
+    anonymous: bool = False
 
     def __post_init__(self) -> None:
         r = np.asarray(self.rewards, dtype=np.float64)

@@ -33,6 +33,8 @@ class Row:
     valid: np.ndarray          # (m, k_max) bool: local index is a real type
     enumerated: bool
     probs: np.ndarray | None   # (A, O, k_max**m) Pr(s | a, t) when enumerated
+    src: np.ndarray            # (M,) per member: its index in ``unknown``, or m (the agent)
+    own: int                   # the agent's true type
 
     @property
     def m(self) -> int:
@@ -97,29 +99,45 @@ class Valuator:
             local[a, ts.size:] = ts[0]
             valid[a, : ts.size] = True
             size *= ts.size
-        enumerated = size <= self.enumerate_limit
-        probs = None
-        if enumerated:
+        src = np.searchsorted(unknown, mem)
+        src[mem == agent] = m
+        r = Row(agent, mask, mem, unknown, local, valid, size <= self.enumerate_limit,
+                None, src, int(p.true_types[agent]))
+        if r.enumerated:
             grid = np.indices((k,) * m).reshape(m, -1).T if m else np.zeros((1, 0), np.int64)
-            types = self._full_types(agent, mem, unknown, local, grid)
-            pr = p.tasks[task].probabilities(mem, types)          # (T, A, O)
-            probs = np.ascontiguousarray(pr.transpose(1, 2, 0))   # (A, O, T)
-        return Row(agent, mask, mem, unknown, local, valid, enumerated, probs)
+            pr = self.tables(task, [r], grid[None])[0]                # (T, A, O)
+            r.probs = np.ascontiguousarray(pr.transpose(1, 2, 0))   # (A, O, T)
+        return r
 
-    def _full_types(self, agent, mem, unknown, local, grid) -> np.ndarray:
-        """Global type vectors of all members from local indices of the unknown ones."""
-        p = self.problem
-        types = np.empty((grid.shape[0], mem.size), dtype=np.int64)
-        pos = {int(j): a for a, j in enumerate(unknown)}
-        for c, j in enumerate(mem):
-            if int(j) in pos:
-                a = pos[int(j)]
-                types[:, c] = local[a, grid[:, a]]
+    def tables(self, task: int, rows: list[Row], grid: np.ndarray) -> np.ndarray:
+        """``Pr(s | a, t_C)`` for local type vectors ``grid`` ``(B, V, m)`` of rows
+        with ``m`` unknown members each -> ``(B, V, A, O)``.
+
+        Rows whose coalitions have the same size share one outcome-model call when
+        the task is ``anonymous``; otherwise each row is one call.
+        """
+        t = self.problem.tasks[task]
+        b_n, v_n, m = grid.shape
+        local = np.stack([r.local for r in rows])                            # (B, m, k)
+        known = local[np.arange(b_n)[:, None, None], np.arange(m), grid]      # (B, V, m)
+        own = np.broadcast_to(np.asarray([r.own for r in rows])[:, None, None],
+                              (b_n, v_n, 1))
+        ext = np.concatenate([known, own], axis=2)                            # (B, V, m+1)
+        out = np.empty((b_n, v_n, self.problem.n_actions, t.rewards.size))
+        by_size: dict[int, list[int]] = {}
+        for b, r in enumerate(rows):
+            by_size.setdefault(r.members.size, []).append(b)
+        for size, idx in by_size.items():
+            sel = np.asarray(idx)
+            src = np.stack([rows[b].src for b in idx])                        # (b, M)
+            types = ext[sel[:, None, None], np.arange(v_n)[:, None], src[:, None, :]]
+            if t.anonymous:
+                pr = t.probabilities(rows[idx[0]].members, types.reshape(-1, size))
+                out[sel] = pr.reshape(sel.size, v_n, *pr.shape[1:])
             else:
-                types[:, c] = p.true_types[j] if j == agent else -1
-        if (types < 0).any():
-            raise ValueError("internal: a member's type is neither known nor unknown")
-        return types
+                for q, b in enumerate(idx):
+                    out[b] = t.probabilities(rows[b].members, types[q])
+        return out
 
     # ---- per-stage batches -----------------------------------------------------
     @staticmethod
@@ -181,12 +199,10 @@ class Valuator:
             m = pl.unknown.shape[1]
             smp = bayes.sample_types(lm, self.samples, seed + 7919 * (m + 1))
             width = (t.rewards.size if outcomes else 1) * self.problem.n_actions
-            vals = np.empty((len(pl.rows), width, self.samples))
-            for b, r in enumerate(pl.rows):
-                types = self._full_types(r.agent, r.members, r.unknown, r.local, smp[b])
-                pr = t.probabilities(r.members, types)             # (S, A, O)
-                vals[b] = (pr.reshape(self.samples, -1) if outcomes else pr @ t.rewards).T
-            out.append(Group(pl.index, pl.rows, lm, vals, smp))
+            pr = self.tables(task, pl.rows, smp)                        # (B, S, A, O)
+            pr = pr.reshape(len(pl.rows), self.samples, width) if outcomes else pr @ t.rewards
+            out.append(Group(pl.index, pl.rows, lm,
+                             np.ascontiguousarray(pr.transpose(0, 2, 1)), smp))
         return out
 
     def expected(self, task: int, log_views: np.ndarray, view: np.ndarray,
@@ -243,7 +259,6 @@ def posteriors(valuator: Valuator, task: int, log_views: np.ndarray, requests,
     :func:`accord.bayes.update`.
     """
     p = valuator.problem
-    t = p.tasks[task]
     rows = [valuator.row(task, int(a), int(s)) for _, a, s, _, _ in requests]
     out: list[np.ndarray] = [np.empty((0, p.k_max))] * len(requests)
     by_key: dict[tuple[int, bool], list[int]] = {}
@@ -265,17 +280,15 @@ def posteriors(valuator: Valuator, task: int, log_views: np.ndarray, requests,
             s_n = valuator.samples
             smp = bayes.sample_types(lm, s_n, seed + 104729 * (m + 1))
             k = p.k_max
-            ll = np.empty((len(idx), s_n, m, k))
-            for b, q in enumerate(idx):
-                r = rows[q]
-                grid = np.repeat(smp[b][:, None, None, :], m, axis=1)
-                grid = np.repeat(grid, k, axis=2)                    # (S, m, k, m)
-                ar = np.arange(m)
-                grid[:, ar, :, ar] = np.arange(k)[None, None, :]
-                types = valuator._full_types(r.agent, r.members, r.unknown, r.local,
-                                             grid.reshape(-1, m))
-                pr = t.probabilities(r.members, types)[:, requests[q][3], requests[q][4]]
-                ll[b] = log_of(pr).reshape(s_n, m, k)
+            # each sample with one member's type replaced by each of its k types
+            grid = np.repeat(np.repeat(smp[:, :, None, None, :], m, axis=2), k, axis=3)
+            ar = np.arange(m)
+            grid[:, :, ar, :, ar] = np.arange(k)                  # (B, S, m, k, m)
+            pr = valuator.tables(task, [rows[q] for q in idx], grid.reshape(len(idx), -1, m))
+            act = np.asarray([requests[q][3] for q in idx])
+            obs = np.asarray([requests[q][4] for q in idx])
+            pr = pr[np.arange(len(idx)), :, act, obs]                # (B, S*m*k)
+            ll = log_of(pr).reshape(len(idx), s_n, m, k)
             ll = np.where(np.stack([rows[q].valid for q in idx])[:, None], ll, NEG_INF)
             post = bayes.update(lm, ll, samples=smp)
         for b, q in enumerate(idx):
