@@ -19,6 +19,8 @@ from .. import bayes
 from .model import BCFP, members
 
 NEG_INF = -np.inf
+#: Largest replicated value table :func:`expected_many` builds at once (bytes).
+CHUNK_BYTES = 1 << 27
 
 
 @dataclass
@@ -229,18 +231,29 @@ def expected_many(valuator: Valuator, task: int, log_views: np.ndarray, agent: i
     out = np.empty((z_n, len(masks), valuator.problem.n_actions))
     for pl in valuator.plan(task, pairs):
         if pl.values is None:      # sampled rows: fresh samples per view
-            view = np.repeat(np.arange(z_n), len(pl.rows))
-            sub = tuple(pairs[q] for q in pl.index) * z_n
-            q, _ = valuator.expected(task, log_views, view, sub, seed)
-            out[:, pl.index] = q.reshape(z_n, len(pl.rows), -1)
+            p = valuator.problem
+            per_view = (len(pl.rows) * valuator.samples * 8
+                        * (p.n_actions * (p.n_outcomes + 1) + 2 * p.n_agents))
+            step = max(1, CHUNK_BYTES // per_view)
+            for c, z0 in enumerate(range(0, z_n, step)):
+                z = min(z_n, z0 + step) - z0
+                view = np.repeat(np.arange(z0, z0 + z), len(pl.rows))
+                sub = tuple(pairs[q] for q in pl.index) * z
+                q, _ = valuator.expected(task, log_views, view, sub, seed + 1000003 * c)
+                out[z0:z0 + z, pl.index] = q.reshape(z, len(pl.rows), -1)
             continue
-        lm = log_views[:, pl.unknown[:, :, None], pl.local]          # (Z, B, m, k)
-        rows = z_n * len(pl.rows)
-        lm = np.where(pl.valid, lm, NEG_INF).reshape((rows,) + pl.local.shape[1:])
-        vals = np.broadcast_to(pl.values, (z_n,) + pl.values.shape)
-        vals = np.ascontiguousarray(vals).reshape((rows,) + pl.values.shape[1:])
-        q = bayes.expected_values(lm, vals)
-        out[:, pl.index] = q.reshape(z_n, len(pl.rows), -1)
+        # views in chunks, so the replicated tables stay within CHUNK_BYTES
+        step = max(1, CHUNK_BYTES // max(1, pl.values.nbytes))
+        for z0 in range(0, z_n, step):
+            zs = slice(z0, min(z_n, z0 + step))
+            lm = log_views[zs, pl.unknown[:, :, None], pl.local]     # (z, B, m, k)
+            z = lm.shape[0]
+            rows = z * len(pl.rows)
+            lm = np.where(pl.valid, lm, NEG_INF).reshape((rows,) + pl.local.shape[1:])
+            vals = np.broadcast_to(pl.values, (z,) + pl.values.shape)
+            vals = np.ascontiguousarray(vals).reshape((rows,) + pl.values.shape[1:])
+            q = bayes.expected_values(lm, vals)
+            out[zs, pl.index] = q.reshape(z, len(pl.rows), -1)
     return out
 
 
