@@ -246,8 +246,9 @@ def test_experiment_params_are_checked():
     validate(ok)
     for bad, msg in [({"method": "ucb"}, "method must be one of"),
                      ({"environment": "x"}, "environment must be one of"),
-                     ({"rewards": [0, -1, 5]}, "rewards must be >= 0"),
-                     ({"rewards": [0, 1]}, "three numbers"),
+                     ({"outcome_rewards": [0, -1, 5]}, "outcome_rewards must be >= 0"),
+                     ({"rewards": [0, 2500, 5000]}, "unknown parameter"),
+                     ({"outcome_rewards": [0, 1]}, "three numbers"),
                      ({"stages": 0}, "positive integer"),
                      ({"colour": 1}, "unknown parameter")]:
         with pytest.raises(ValueError, match=msg):

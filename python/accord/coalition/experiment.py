@@ -9,7 +9,7 @@ One run = one :func:`~accord.coalition.simulate.simulate` call. Parameters (TOML
 ``negotiation``   "fn" (50 BRE rounds per stage) or "osp" (one round)
 ``prior``         "uniform" or "misinformed"
 ``stages``        RL stages (500)          ``gamma``     discount (0.985)
-``rewards``       software company R(SP), R(AP), R(LP) (default 0, 2500, 5000)
+``outcome_rewards`` software company R(SP), R(AP), R(LP) (default 0, 2500, 5000)
 ``epsilon``       BRE experimentation probability (0.05)
 ``switch``        stage at which OSLA switches to the convergent assumption (50)
 ``known_schedule`` agents know the task schedule (dynamic tasks; true)
@@ -34,7 +34,7 @@ PRIORS = ("uniform", "misinformed")
 DEFAULTS = {"stages": 500, "gamma": 0.985, "epsilon": 0.05, "switch": 50,
             "known_schedule": True, "wrong": 0.7, "compromise": 0.8,
             "samples": 100, "enumerate_limit": 1000}
-KEYS = set(DEFAULTS) | {"environment", "method", "negotiation", "prior", "rewards",
+KEYS = set(DEFAULTS) | {"environment", "method", "negotiation", "prior", "outcome_rewards",
                         "rounds", "phase_start"}
 
 
@@ -67,22 +67,24 @@ def validate(params: dict) -> None:
                 _bad(f"{key} must be a number in [{lo}, {hi}]; got {v!r}")
     if "known_schedule" in params and not isinstance(params["known_schedule"], bool):
         _bad(f"known_schedule must be true or false; got {params['known_schedule']!r}")
-    if "rewards" in params:
+    if "outcome_rewards" in params:
         if params["environment"] not in ("software-5", "software-10"):
-            _bad("rewards can only be set for the software-company environments")
-        r = params["rewards"]
+            _bad("outcome_rewards can only be set for the software-company environments")
+        r = params["outcome_rewards"]
         if not (isinstance(r, list) and len(r) == 3
                 and all(isinstance(x, int | float) and not isinstance(x, bool) for x in r)):
-            _bad(f"rewards must be a list of three numbers [R(SP), R(AP), R(LP)]; got {r!r}")
+            _bad("outcome_rewards must be a list of three numbers [R(SP), R(AP), R(LP)]; "
+                 f"got {r!r}")
         if min(r) < 0:
-            _bad(f"rewards must be >= 0 (relative demands share a non-negative reward); "
+            _bad(f"outcome_rewards must be >= 0 (relative demands share a non-negative reward); "
                  f"got {r!r}")
 
 
 def environment(params: dict) -> BCFP:
     env = params["environment"]
     if env in ("software-5", "software-10"):
-        kw = {"rewards": tuple(params["rewards"])} if "rewards" in params else {}
+        kw = ({"rewards": tuple(params["outcome_rewards"])} if "outcome_rewards" in params
+              else {})
         return software_company(5 if env == "software-5" else 10, **kw)
     if env == "gbu":
         return good_bad_ugly()
