@@ -1,6 +1,7 @@
 """Valuation, estimators, BRE and the simulation loop against brute force."""
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -264,3 +265,18 @@ def test_run_returns_series():
     out = run({"environment": "software-5", "method": "vpi", "negotiation": "osp",
                "prior": "misinformed", "stages": 5}, seed=7)
     assert out["rewards"].shape == (5,) and out["in_core"].dtype == bool
+
+
+@pytest.mark.parametrize("path", sorted(
+    (Path(__file__).resolve().parents[2] / "examples" / "coalition").glob("*.toml")),
+    ids=lambda p: p.name)
+def test_example_configs_validate(path):
+    from accord.runner import load_config
+    from accord.runner.registry import get_kind, resolve
+
+    config = load_config(path)
+    check = resolve(get_kind(config.kind).validate)
+    cells = config.labelled_cells()
+    assert cells
+    for _, params in cells:
+        check(params)
