@@ -38,6 +38,7 @@ from .messages import (
     CHECKPOINT,
     COMMIT,
     FETCH,
+    MAC_TYPES,
     NEWVIEW,
     NULL_DIGEST,
     PREPARE,
@@ -46,7 +47,6 @@ from .messages import (
     REQUEST,
     STATE,
     VIEWCHANGE,
-    MAC_TYPES,
     Malformed,
     Message,
     authentic,
@@ -313,6 +313,17 @@ class Replica:
             self.seq_next = seq
 
     # ---------------------------------------------------------- normal case
+    def _wrong_view(self, msg: Message, view: int) -> None:
+        """Count a message of another view; one from a later view means this replica
+        missed a NEW-VIEW, so ask its sender for it (rate-limited)."""
+        if view < self.view:
+            self.rejected["stale"] += 1
+            return
+        self.rejected["wrong-view"] += 1
+        if view > self.view and "catchup" not in self._timers:
+            self._emit([FETCH, self.id, max(self.last_exec, 0)], dest=msg.sender)
+            self._set_timer("catchup", self.cfg.client_timeout)
+
     def _in_window(self, seq: int) -> bool:
         if seq <= self.h:
             self.rejected["stale"] += 1
@@ -353,7 +364,7 @@ class Replica:
             self.rejected["not-primary"] += 1
             return
         if not from_new_view and (view != self.view or self.in_view_change):
-            self.rejected["stale" if view < self.view else "wrong-view"] += 1
+            self._wrong_view(msg, view)
             return
         if not self._in_window(seq):
             return
@@ -396,7 +407,7 @@ class Replica:
     def _on_prepare(self, msg: Message) -> None:
         view, seq, d = msg.body
         if view != self.view or self.in_view_change:
-            self.rejected["stale" if view < self.view else "wrong-view"] += 1
+            self._wrong_view(msg, view)
             return
         if msg.sender == self.primary(view):
             self.rejected["not-backup"] += 1
@@ -430,7 +441,7 @@ class Replica:
     def _on_commit(self, msg: Message) -> None:
         view, seq, d = msg.body
         if view != self.view or self.in_view_change:
-            self.rejected["stale" if view < self.view else "wrong-view"] += 1
+            self._wrong_view(msg, view)
             return
         if not self._in_window(seq):
             return
@@ -633,6 +644,9 @@ class Replica:
         fr = self._emit(body)
         info = self._check_viewchange(decode(fr, self.cfg.max_message_bytes))
         self.storage.put_view(view, True)
+        if info is None:  # only a replica that corrupts its own log gets here
+            self.stats["invalid-own-view-change"] += 1
+            return
         self.vcs[view][self.id] = info
         self.latest_vc[self.id] = view
         self._set_timer("vcresend", self.cfg.client_timeout)
@@ -778,7 +792,7 @@ class Replica:
         if len(pps) != len(o) or any(
                 p.type != PREPREPARE or p.sender != msg.sender or p.body != [view, s, d, b]
                 or not authentic(self.keys, self.cfg.auth, self.n, p)
-                for p, (s, d, b) in zip(pps, o)):
+                for p, (s, d, b) in zip(pps, o, strict=True)):
             self.rejected["bad-certificate"] += 1
             return
         self._enter_view(view, best, pps, msg.frame)
