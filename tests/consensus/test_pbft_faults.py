@@ -120,11 +120,16 @@ def _random_schedule(seed):
 @pytest.mark.parametrize("seed", range(SCHEDULES))
 def test_random_fault_schedules(seed):
     c, heal, honest, classes = _random_schedule(seed)
+    c.net.run(heal)
+    before = max(c.replica(r).view for r in honest)
     bound = heal + 60.0
     assert c.run(bound), (f"seed {seed}: requests pending at t={bound} "
                           f"with faulty {classes} and views "
                           f"{[c.replica(r).view for r in honest]}")
     assert_safe(c, honest)
+    # after the network heals: at most f faulty primaries in a row, plus the view
+    # change that may be under way at the moment of healing
+    assert max(c.replica(r).view for r in honest) - before <= c.cfg.f + 2
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -260,6 +260,7 @@ class Replica:
         if last is not None and ts <= last[0]:
             if ts == last[0]:
                 self._reply(c, ts, last[1], False)
+                self._retransmit(request_digest(msg))  # others may still need our votes
             else:
                 self.rejected["stale"] += 1
             return
@@ -277,9 +278,10 @@ class Replica:
         self.pending[c] = msg
         if retransmission:
             self._retransmit(request_digest(msg))
-        if not self.is_primary and not self.in_view_change:
-            self._out.append((self.primary(), msg.frame))
-            if "request" not in self._timers:
+        if not self.in_view_change:
+            if not self.is_primary:
+                self._out.append((self.primary(), msg.frame))
+            if "request" not in self._timers:  # the primary too: it may be cut off
                 self._set_timer("request", self.cfg.view_change_timeout)
 
     def _retransmit(self, rdigest: str) -> None:
@@ -477,7 +479,6 @@ class Replica:
                 p = self.pending.get(c)
                 if p is not None and p.body[0] <= ts:
                     del self.pending[c]
-                self.req_seq.pop(request_digest(m), None)
                 if last is not None and ts <= last[0]:
                     continue  # already executed: exactly once
                 result = self.sm.execute(op)
@@ -495,7 +496,7 @@ class Replica:
         if progressed:
             self.vc_timeout = self.cfg.view_change_timeout
             self._cancel_timer("request")
-            if self.pending and not self.is_primary and not self.in_view_change:
+            if self.pending and not self.in_view_change:
                 self._set_timer("request", self.cfg.view_change_timeout)
 
     def _reply(self, client: int, ts: int, result: Any, read_only: bool) -> None:
@@ -555,6 +556,7 @@ class Replica:
             del self.cp_votes[s]
         for s in [s for s in self.snapshots if s <= seq]:
             del self.snapshots[s]
+        self.req_seq = {rd: s for rd, s in self.req_seq.items() if s > seq}
         self._dirty = {s for s in self._dirty if s > seq}
         if self.seq_next < seq:
             self.seq_next = seq
@@ -814,7 +816,7 @@ class Replica:
             if pp.body[1] > self.h:
                 self._on_preprepare(pp, from_new_view=True)
         self.seq_next = max([self.h] + [pp.body[1] for pp in pps])
-        if self.pending and not self.is_primary:
+        if self.pending:
             self._set_timer("request", self.cfg.view_change_timeout)
         if self.observer is not None:
             self.observer("view", self, view, None)
