@@ -33,7 +33,7 @@ class Malformed(ValueError):
     """A frame that cannot be a valid message (bad length, JSON, or field types)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Message:
     """A decoded frame: its type, claimed sender, fields and the raw parts."""
 
@@ -43,6 +43,7 @@ class Message:
     payload: bytes
     auth: bytes
     frame: bytes
+    digest: str | None = None  #: D(m) of a request, computed once
 
     def __getitem__(self, i: int):
         return self.body[i]
@@ -125,7 +126,10 @@ def unhex(s: str) -> bytes:
 
 def request_digest(msg: Message) -> str:
     """D(m) of a client request: SHA-256 of its payload (not of its authenticator)."""
-    return hashlib.sha256(msg.payload).hexdigest()
+    d = msg.digest
+    if d is None:
+        d = msg.digest = hashlib.sha256(msg.payload).hexdigest()
+    return d
 
 
 def batch_digest(request_digests: list[str]) -> str:
