@@ -26,10 +26,12 @@ whenever (``W`` = total weight, ``W_B`` = Byzantine weight)
 Proof sketch: values below the honest minimum all belong to B, so they fill at most the first
 ``W_B`` of the weight-sorted order; the trimmed mean keeps only the weight in
 ``(trim*W, (1-trim)*W]`` and the weighted median is picked at ``W/2``; symmetrically at the top.
-In floating point the same holds exactly: retained weights below ``8*m*eps*W`` (cumulative-sum
-rounding) are dropped and the result is clipped to the range of the values actually kept.
-The geometric median instead stays within ``2*W_H*r/(W_H - W_B)`` of any point that has all
-honest agents within distance ``r``, whenever ``W_B < W_H`` (``W_H = W - W_B``).
+In floating point the trimmed-mean bound holds as stated, boundary included: retained weights
+below ``8*m*eps*W`` (cumulative-sum rounding) are dropped and the result is clipped to the range
+of the values actually kept; the weighted median needs ``W_B`` below ``W/2`` by more than that
+rounding. The geometric median instead stays within ``2*W_H*r/(W_H - W_B)`` of any point that
+has all honest agents within distance ``r``, whenever ``W_B < W_H`` (``W_H = W - W_B``); this
+follows from comparing the objective at the output and at that point.
 """
 
 from __future__ import annotations
@@ -239,7 +241,7 @@ def trimmed_mean(positions, weights=None, *, f: int | None = None,
     undoes rounding). Otherwise it is the weighted trimmed mean: per coordinate sort by value,
     remove weight ``trim * W`` from each tail (a boundary agent keeps the fraction of its weight
     that lies inside), and average the remaining weight ``(1 - 2 trim) W``; unweighted, every
-    agent has weight 1. Seed 002's rule instead dropped agents by a trust threshold.
+    agent has weight 1. (Seed 002 instead dropped "suspicious" agents before averaging.)
 
     Tolerates Byzantine weight ``<= trim * W`` (``f`` agents unweighted); see the module doc.
 
@@ -378,8 +380,12 @@ def _lump_radii(dk: np.ndarray) -> list[float]:
 def _solve_gm(Z: np.ndarray, w: np.ndarray, tol_abs: float,
               max_iter: int) -> tuple[np.ndarray, float]:
     """Minimise sum_i w_i ||Z_i - y|| from y = 0. Returns (y, last step)."""
-    m = len(w)
-    y = np.zeros(Z.shape[1])
+    m, d = Z.shape
+    # a move by s changes the objective by at most W*||s||; _change is exact to about
+    # (m + d) eps of that, so an alternative must beat Weiszfeld by more (no drifting along
+    # flat sets of minimisers, e.g. between the two middle agents on a line)
+    noise = 32 * (m + d) * _EPS * float(w.sum())
+    y = np.zeros(d)
     step = np.inf
     for _ in range(max_iter):
         D = Z - y
@@ -418,13 +424,13 @@ def _solve_gm(Z: np.ndarray, w: np.ndarray, tol_abs: float,
             for halvings in range(30 if radius > 0 else 1):
                 cand = Z[k] + np.ldexp(cone, -halvings)
                 val = _change(Z, w, D, dist, y, cand)
-                if val < best:
+                if val < best - noise * _norm(cand - y):
                     best, new = val, cand
                     break
         for cand in candidates:
             if cand is not None:
                 val = _change(Z, w, D, dist, y, cand)
-                if val < best:
+                if val < best - noise * _norm(cand - y):
                     best, new = val, cand
         step = _norm(new - y)
         y = new
@@ -453,7 +459,8 @@ def geometric_median(positions, weights=None, *, tol: float = 1e-10,
 
     With one coordinate (``(m,)`` or ``(m, 1)`` input) the minimisers form an interval whose
     midpoint is :func:`median`, which is returned. Tolerates Byzantine weight ``< W/2`` in the
-    bounded-distance sense of the module doc (a classical breakdown point of 1/2).
+    bounded-distance sense of the module doc (breakdown point ``floor((m+1)/2)/m``: Lopuhaa &
+    Rousseeuw, Annals of Statistics, 1991).
     """
     func = "geometric_median"
     X, one_d = _positions(func, positions)
@@ -531,6 +538,7 @@ def max_byzantine(method: str, m: int, *, weights=None, f: int | None = None,
 def breakdown_point(method: str, m: int, *, weights=None, f: int | None = None,
                     trim: float | None = None) -> float:
     """``max_byzantine(...) / m``: the largest tolerated fraction of Byzantine agents, e.g.
-    ``f/m`` for the trimmed mean with ``f`` trimmed and ``floor((m-1)/2)/m`` for the median
-    (Huber & Ronchetti 2009, section 1.4, in its 'largest tolerated' form)."""
+    ``f/m`` for the trimmed mean with ``f`` trimmed and ``floor((m-1)/2)/m`` for the median.
+    This is the finite-sample breakdown point of Donoho & Huber (1983, "The notion of breakdown
+    point") minus ``1/m``: theirs counts the smallest fraction that can break the estimate."""
     return _max_byzantine("breakdown_point", method, m, weights, f, trim) / int(m)
