@@ -152,17 +152,29 @@ def cmd_report(args) -> int:
 
 
 # ------------------------------------------------------------------------ pbft
-def cmd_pbft_init(args) -> int:
-    from .consensus.cluster_config import generate_cluster
+def _protocol_args(items) -> dict:
+    """``KEY=VALUE`` options (values as JSON when possible) for ProtocolConfig fields."""
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--protocol takes KEY=VALUE (a ProtocolConfig field); got {item!r}")
+        out[key.strip()] = _json_arg(value)
+    return out
 
-    proto = {}
+
+def cmd_pbft_init(args) -> int:
+    from .consensus.cluster_config import generate_cluster, load_cluster
+
+    proto = _protocol_args(args.protocol)
     if args.batch is not None:
         proto["batch_size"] = args.batch
     path = generate_cluster(args.dir, n=args.n, clients=args.clients, base_port=args.port,
                             auth=args.auth, host=args.host, force=args.force, **proto)
-    print(f"wrote {path} ({args.n} replicas on {args.host}:{args.port}.."
-          f"{args.port + args.n - 1}, {args.clients} clients; keys in "
-          f"{path.parent / 'keys'})")
+    cluster = load_cluster(path)
+    ports = ", ".join(str(r.port) for r in cluster.replicas)
+    print(f"wrote {path}: {args.n} replicas on {args.host} ports {ports}; "
+          f"{args.clients} clients; secret keys in {cluster.key_dir}")
     print(f"start replica i: accord pbft serve --id i --config {path}")
     return 0
 
@@ -279,7 +291,7 @@ def cmd_pbft_bench(args) -> int:
 
     from .consensus import bench
 
-    proto = {}
+    proto = _protocol_args(args.protocol)
     if args.pipeline is not None:
         proto["pipeline"] = args.pipeline
     rows = []
@@ -332,6 +344,8 @@ def _add_pbft(sub) -> None:
     p.add_argument("--auth", choices=["hmac", "ed25519"], default="hmac")
     p.add_argument("--batch", type=int, default=None, help="batch_size (default 64)")
     p.add_argument("--force", action="store_true", help="overwrite an existing cluster")
+    p.add_argument("--protocol", action="append", metavar="KEY=VALUE",
+                   help="another [protocol] field, e.g. view_change_timeout=2.0 (repeatable)")
     p.set_defaults(func=cmd_pbft_init)
 
     p = pbft.add_parser("serve", help="run one replica until SIGINT/SIGTERM")
@@ -370,6 +384,8 @@ def _add_pbft(sub) -> None:
     p.add_argument("--view-change", action="store_true",
                    help="measure the time from killing the primary to the first commit in "
                    "the new view")
+    p.add_argument("--protocol", action="append", metavar="KEY=VALUE",
+                   help="a ProtocolConfig field, e.g. max_message_bytes=67108864 (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object per run")
     p.set_defaults(func=cmd_pbft_bench)
 
