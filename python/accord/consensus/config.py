@@ -24,7 +24,7 @@ class ProtocolConfig:
     view_change_timeout: float = 1.0  #: seconds a backup waits for a request to execute
     client_timeout: float = 0.5  #: seconds before a client retransmits to every replica
     auth: str = "hmac"  #: "hmac" (MACs in the normal case) or "ed25519" (all signed)
-    max_message_bytes: int = 8 << 20  #: larger frames are rejected unread
+    max_message_bytes: int = 32 << 20  #: larger frames are rejected unread
     max_request_bytes: int = 64 << 10  #: larger client requests are rejected
 
     def __post_init__(self) -> None:

@@ -21,8 +21,10 @@ from .messages import (
     batch_digest,
     decode,
     frame,
+    pack,
     request_digest,
     seal,
+    unpack,
 )
 from .replica import Replica
 
@@ -61,7 +63,7 @@ class EquivocatingPrimary(Replica):
             for b in (batch, other):
                 digests = [request_digest(m) for m in b]
                 body = [PREPREPARE, self.id, self.view, seq, batch_digest(digests),
-                        [m.frame.hex() for m in b]]
+                        [pack(m.frame) for m in b]]
                 frames.append((seal(self.keys, cfg.auth, self.n, body), b, digests))
             backups = [r for r in range(self.n) if r != self.id]
             for i, r in enumerate(backups):
@@ -157,9 +159,9 @@ class LyingViewChange(Replica):
             if body[5]:
                 fake = list(body)
                 pp_hex, prs = fake[5][0]
-                pp = decode(bytes.fromhex(pp_hex), self.cfg.max_message_bytes)
-                forged = [seal(self.keys, self.cfg.auth, self.n,
-                               [PREPARE, r, pp.body[0], pp.body[1], "e" * 64]).hex()
+                pp = decode(unpack(pp_hex), self.cfg.max_message_bytes)
+                forged = [pack(seal(self.keys, self.cfg.auth, self.n,
+                               [PREPARE, r, pp.body[0], pp.body[1], "e" * 64]))
                           for r in range(self.n) if r != pp.sender][:self.q - 1]
                 fake[5] = [[pp_hex, forged]]
                 super()._emit(fake, dest)

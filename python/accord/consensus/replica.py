@@ -52,9 +52,10 @@ from .messages import (
     authentic,
     batch_digest,
     decode,
+    pack,
     request_digest,
     seal,
-    unhex,
+    unpack,
 )
 from .statemachine import KVStore, is_read_only
 from .storage import MemoryStorage
@@ -308,7 +309,7 @@ class Replica:
             seq = self.seq_next + 1
             digests = [request_digest(m) for m in batch]
             d = batch_digest(digests)
-            body = [PREPREPARE, self.id, self.view, seq, d, [m.frame.hex() for m in batch]]
+            body = [PREPREPARE, self.id, self.view, seq, d, [pack(m.frame) for m in batch]]
             fr = self._emit(body)
             pp = decode(fr, cfg.max_message_bytes)
             self._log_preprepare(pp, batch, digests)
@@ -351,7 +352,7 @@ class Replica:
     def _parse_batch(self, hexes: list[str], check_auth: bool) -> list[Message]:
         batch = []
         for hx in hexes:
-            m = decode(unhex(hx), self.cfg.max_message_bytes)
+            m = decode(unpack(hx), self.cfg.max_message_bytes)
             if m.type != REQUEST or m.sender < CLIENT_BASE or m.body[2] \
                     or len(m.payload) > self.cfg.max_request_bytes:
                 raise Malformed("batch holds something other than a read-write request")
@@ -571,10 +572,10 @@ class Replica:
 
     def _on_fetch(self, msg: Message) -> None:
         (have,) = msg.body
-        nv = self.new_views.get(self.view, b"").hex()
+        nv = pack(self.new_views.get(self.view, b""))
         seq, d, proof = self.stable
         if self.stable_snapshot is not None and seq > have:
-            body = [STATE, self.id, seq, [p.hex() for p in proof], self.stable_snapshot.hex(), nv]
+            body = [STATE, self.id, seq, [pack(p) for p in proof], pack(self.stable_snapshot), nv]
         elif nv:
             body = [STATE, self.id, 0, [], "", nv]
         else:
@@ -584,15 +585,15 @@ class Replica:
     def _on_state(self, msg: Message) -> None:
         seq, proof_hex, snap_hex, nv_hex = msg.body
         if nv_hex:
-            nv = decode(unhex(nv_hex), self.cfg.max_message_bytes)
+            nv = decode(unpack(nv_hex), self.cfg.max_message_bytes)
             if nv.type == NEWVIEW and nv.body[0] > self.view and \
                     authentic(self.keys, self.cfg.auth, self.n, nv):
                 self._on_newview(nv)
         if not snap_hex or seq <= max(self.last_exec, 0):
             return
-        proof = [unhex(p) for p in proof_hex]
+        proof = [unpack(p) for p in proof_hex]
         d = self._checkpoint_proof_digest(seq, proof)
-        snap = unhex(snap_hex)
+        snap = unpack(snap_hex)
         if d is None or _sha(snap) != d:
             self.rejected["bad-certificate"] += 1
             return
@@ -641,8 +642,8 @@ class Replica:
             e = self.log[s]
             if s > self.h and e.pcert is not None:
                 pv, pd, ppf, prs = e.pcert
-                pset.append([ppf.hex(), [p.hex() for p in prs]])
-        body = [VIEWCHANGE, self.id, view, seq, [p.hex() for p in proof], pset]
+                pset.append([pack(ppf), [pack(p) for p in prs]])
+        body = [VIEWCHANGE, self.id, view, seq, [pack(p) for p in proof], pset]
         fr = self._emit(body)
         info = self._check_viewchange(decode(fr, self.cfg.max_message_bytes))
         self.storage.put_view(view, True)
@@ -659,7 +660,7 @@ class Replica:
         view, h, proof_hex, pset = msg.body
         if view == 0:
             return None
-        proof = [unhex(p) for p in proof_hex]
+        proof = [unpack(p) for p in proof_hex]
         if h == 0:
             if proof:
                 return None
@@ -670,7 +671,7 @@ class Replica:
                 return None
         pcerts: dict[int, tuple[int, str, list[str]]] = {}
         for pp_hex, prs in pset:
-            pp = decode(unhex(pp_hex), self.cfg.max_message_bytes)
+            pp = decode(unpack(pp_hex), self.cfg.max_message_bytes)
             if pp.type != PREPREPARE:
                 return None
             pv, seq, d, batch = pp.body
@@ -686,7 +687,7 @@ class Replica:
                 return None
             senders = set()
             for p_hex in prs:
-                p = decode(unhex(p_hex), self.cfg.max_message_bytes)
+                p = decode(unpack(p_hex), self.cfg.max_message_bytes)
                 if p.type != PREPARE or p.body != [pv, seq, d] or p.sender == pp.sender \
                         or not 0 <= p.sender < self.n or p.sender in senders \
                         or not authentic(self.keys, self.cfg.auth, self.n, p):
@@ -761,7 +762,7 @@ class Replica:
         for s, d, batch in o:
             pps.append(seal(self.keys, self.cfg.auth, self.n, [PREPREPARE, self.id, view, s, d,
                                                                 batch]))
-        body = [NEWVIEW, self.id, view, [i.frame.hex() for i in chosen], [p.hex() for p in pps]]
+        body = [NEWVIEW, self.id, view, [pack(i.frame) for i in chosen], [pack(p) for p in pps]]
         fr = self._emit(body)
         self.stats["new_views_sent"] += 1
         self._enter_view(view, best, [decode(p, self.cfg.max_message_bytes) for p in pps], fr)
@@ -774,7 +775,7 @@ class Replica:
             return
         infos, senders = [], set()
         for hx in v_hex:
-            vc = decode(unhex(hx), self.cfg.max_message_bytes)
+            vc = decode(unpack(hx), self.cfg.max_message_bytes)
             if vc.type != VIEWCHANGE or vc.body[0] != view or vc.sender in senders \
                     or not 0 <= vc.sender < self.n \
                     or not authentic(self.keys, self.cfg.auth, self.n, vc):
@@ -790,7 +791,7 @@ class Replica:
             self.rejected["bad-certificate"] += 1
             return
         best, o = self._compute_o(self.cfg, infos)
-        pps = [decode(unhex(hx), self.cfg.max_message_bytes) for hx in o_hex]
+        pps = [decode(unpack(hx), self.cfg.max_message_bytes) for hx in o_hex]
         if len(pps) != len(o) or any(
                 p.type != PREPREPARE or p.sender != msg.sender or p.body != [view, s, d, b]
                 or not authentic(self.keys, self.cfg.auth, self.n, p)
@@ -827,8 +828,9 @@ class Replica:
         pcert = None
         if e.pcert is not None:
             pv, pd, ppf, prs = e.pcert
-            pcert = [pv, pd, ppf.hex(), [p.hex() for p in prs]]
-        return {"pp": e.pp.frame.hex(), "prepared": e.prepared, "committed": e.committed,
+            same = ppf == e.pp.frame  # do not store the batch twice
+            pcert = [pv, pd, None if same else pack(ppf), [pack(p) for p in prs]]
+        return {"pp": pack(e.pp.frame), "prepared": e.prepared, "committed": e.committed,
                 "pcert": pcert, "my_prepare": e.my_prepare is not None,
                 "commit_views": [v for v, _ in e.my_commits]}
 
@@ -845,14 +847,15 @@ class Replica:
             r = rec.entries[seq]
             if seq <= self.h:
                 continue
-            pp = decode(bytes.fromhex(r["pp"]), self.cfg.max_message_bytes)
+            pp = decode(unpack(r["pp"]), self.cfg.max_message_bytes)
             batch = self._parse_batch(pp.body[3], check_auth=False)
             self._log_preprepare(pp, batch, [request_digest(m) for m in batch])
             e = self.log[seq]
             e.prepared, e.committed = r["prepared"], r["committed"]
             if r["pcert"] is not None:
                 pv, pd, ppf, prs = r["pcert"]
-                e.pcert = (pv, pd, bytes.fromhex(ppf), [bytes.fromhex(p) for p in prs])
+                e.pcert = (pv, pd, pp.frame if ppf is None else unpack(ppf),
+                           [unpack(p) for p in prs])
             if r["my_prepare"]:
                 e.my_prepare = seal(self.keys, self.cfg.auth, self.n,
                                     [PREPARE, self.id, e.view, seq, e.digest])
