@@ -18,11 +18,9 @@ from .messages import (
     PREPARE,
     PREPREPARE,
     VIEWCHANGE,
-    batch_digest,
     decode,
     frame,
     pack,
-    request_digest,
     seal,
     unpack,
 )
@@ -51,26 +49,17 @@ class EquivocatingPrimary(Replica):
     """As primary, sends one batch to half of the backups and a different batch
     (the same requests in reverse order, or the null request) to the other half."""
 
-    def _propose(self) -> None:
-        cfg = self.cfg
-        todo = [m for m in self.pending.values() if request_digest(m) not in self.req_seq]
-        while todo and self.seq_next - self.last_exec < cfg.pipeline \
-                and self.seq_next + 1 <= self.h + cfg.log_window:
-            batch, todo = todo[:cfg.batch_size], todo[cfg.batch_size:]
-            seq = self.seq_next + 1
-            other = batch[::-1] if len(batch) > 1 else []
-            frames = []
-            for b in (batch, other):
-                digests = [request_digest(m) for m in b]
-                body = [PREPREPARE, self.id, self.view, seq, batch_digest(digests),
-                        [pack(m.frame) for m in b]]
-                frames.append((seal(self.keys, cfg.auth, self.n, body), b, digests))
-            backups = [r for r in range(self.n) if r != self.id]
-            for i, r in enumerate(backups):
-                self._out.append((r, frames[i % 2][0]))
-            fr, b, digests = frames[0]
-            self._log_preprepare(decode(fr, cfg.max_message_bytes), b, digests)
-            self.seq_next = seq
+    def _preprepare(self, seq, batch) -> None:
+        other = batch[::-1] if len(batch) > 1 else []
+        frames = []
+        for b in (batch, other):
+            body, digests = self._preprepare_body(seq, b)
+            frames.append((seal(self.keys, self.cfg.auth, self.n, body), b, digests))
+        backups = [r for r in range(self.n) if r != self.id]
+        for i, r in enumerate(backups):
+            self._out.append((r, frames[i % 2][0]))
+        fr, b, digests = frames[0]
+        self._log_preprepare(decode(fr, self.cfg.max_message_bytes), b, digests)
 
 
 class WrongDigest(Replica):

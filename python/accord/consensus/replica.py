@@ -306,14 +306,20 @@ class Replica:
         while todo and self.seq_next - self.last_exec < cfg.pipeline \
                 and self.seq_next + 1 <= self.h + cfg.log_window:
             batch, todo = todo[:cfg.batch_size], todo[cfg.batch_size:]
-            seq = self.seq_next + 1
-            digests = [request_digest(m) for m in batch]
-            d = batch_digest(digests)
-            body = [PREPREPARE, self.id, self.view, seq, d, [pack(m.frame) for m in batch]]
-            fr = self._emit(body)
-            pp = decode(fr, cfg.max_message_bytes)
-            self._log_preprepare(pp, batch, digests)
-            self.seq_next = seq
+            self.seq_next += 1
+            self._preprepare(self.seq_next, batch)
+
+    def _preprepare_body(self, seq: int, batch: list[Message]) -> tuple[list, list[str]]:
+        digests = [request_digest(m) for m in batch]
+        body = [PREPREPARE, self.id, self.view, seq, batch_digest(digests),
+                [pack(m.frame) for m in batch]]
+        return body, digests
+
+    def _preprepare(self, seq: int, batch: list[Message]) -> None:
+        """Multicast and log the PRE-PREPARE assigning ``seq`` to ``batch``."""
+        body, digests = self._preprepare_body(seq, batch)
+        fr = self._emit(body)
+        self._log_preprepare(decode(fr, self.cfg.max_message_bytes), batch, digests)
 
     # ---------------------------------------------------------- normal case
     def _wrong_view(self, msg: Message, view: int) -> None:
