@@ -10,6 +10,7 @@ void init_games(py::module_& m);
 void init_bimatrix(py::module_& m);
 void init_correlated(py::module_& m);
 void init_bayes(py::module_& m);
+void init_loadbalance(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "accord CPU kernels (C++17, OpenMP)";
@@ -30,4 +31,6 @@ PYBIND11_MODULE(_core, m) {
   init_correlated(games);
   py::module_ bayes = m.def_submodule("bayes", "Bayesian belief kernels");
   init_bayes(bayes);
+  py::module_ lb = m.def_submodule("loadbalance", "load-balancing simulation kernels");
+  init_loadbalance(lb);
 }

@@ -1,0 +1,22 @@
+"""Auction-based load balancing with learning servers (seed 001).
+
+```python
+from accord.loadbalance import simulate, plot_result
+r = simulate(n_servers=20, rounds=2000, mode="q-learning", seed=1)
+r.summary()            # welfare, fairness, reserve, split and above-reserve rates
+r.verify_ledger()      # the hash-chained auction ledger matches the log
+plot_result(r, "figures/")
+```
+"""
+
+from .bidding import ACTIONS, action_multipliers, bid_scalar, bids
+from .game import SpareCapacityGame, coalition_shapley
+from .model import MODES, SLA_LEVELS, LoadBalanceConfig, Servers, Tasks, arrival_rate
+from .simulate import AUCTION_PATHS, LoadBalancer, RoundRecord, SimulationResult, simulate
+
+__all__ = [
+    "ACTIONS", "AUCTION_PATHS", "MODES", "SLA_LEVELS", "LoadBalanceConfig", "LoadBalancer",
+    "RoundRecord", "Servers", "SimulationResult", "SpareCapacityGame", "Tasks",
+    "action_multipliers", "arrival_rate", "bid_scalar", "bids", "coalition_shapley",
+    "simulate",
+]

@@ -1,0 +1,499 @@
+"""The auction-based load-balancing simulation of seed 001, round by round.
+
+Each round (seed 001 §7.2-7.5):
+
+1. a Poisson number of tasks arrives with mean ``base + amplitude sin(2 pi t / period)``;
+2. tasks are auctioned one after another: every server bids (:mod:`.bidding`), the
+   lowest bid wins and the second-lowest is recorded as the price (reverse
+   second-price auction, §3); a winner whose load ratio exceeds
+   ``overload_threshold`` splits the task equally with the least-loaded server of
+   its coalition whose load ratio is below ``partner_threshold`` (ties: lowest index),
+   if there is one; a winning bid above the reserve threshold is flagged "assigned
+   above threshold", and the threshold becomes ``reserve_factor`` x the average of
+   all winning bids so far (§4 "Adaptive Reserve Threshold");
+3. every server's load falls by ``processing_rate`` (not below zero);
+4. servers update their sensitivity (§7.5): ``continuous`` multiplies it by
+   ``1 + lr (ratio - target)``; the learning modes observe the discretised load ratio
+   ``min(int(10 ratio), 10)``, are rewarded with the reduction of ``|ratio - target|``
+   since their previous action, and apply the action chosen (increase: x(1 + lr),
+   decrease: x(1 - lr), none);
+5. metrics are recorded: loads, sensitivities, reserve, fairness (std of loads) and
+   social welfare ``-sum |load_i - capacity_i target_i|`` (§5).
+
+Where the seed is silent we chose, and say so: the reward of a sensitivity action is
+observed one round later (the action can only change the next round's bids); in
+``"dqn"`` mode one Q-network shared by all servers picks each bid's step-4 action from
+(load ratio, task load / max task load, sensitivity / max sensitivity, risk aversion),
+is rewarded with the change of ``|ratio - target|`` that the auction caused, and
+sensitivity follows the continuous rule.
+
+Three interchangeable auction paths give identical results: ``"kernel"`` (C++, one
+call per round), ``"numpy"`` (the bids of all servers as one array operation per task)
+and ``"python"`` (a per-task loop over servers, as the seed's code does; the baseline).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validate import fail
+from .bidding import action_multipliers, bid_scalar
+from .game import coalition_shapley
+from .model import LoadBalanceConfig, Servers, Tasks
+
+__all__ = ["AUCTION_PATHS", "LoadBalancer", "RoundRecord", "SimulationResult", "simulate"]
+
+AUCTION_PATHS = ("kernel", "numpy", "python")
+_DISCRETE = ("q-learning", "bandit", "ucb1", "thompson")
+_N_STATES = 11  # min(int(10 * ratio), 10) for ratio in [0, 1]
+LOG_FIELDS = ("round", "load", "sla", "winner", "partner", "bid", "price", "above", "reserve")
+
+
+@dataclass
+class RoundRecord:
+    """The auctions of one round, one entry per task (``partner`` is -1 without a split)."""
+
+    round: int
+    tasks: Tasks
+    winner: np.ndarray
+    partner: np.ndarray
+    bid: np.ndarray
+    price: np.ndarray
+    above: np.ndarray
+    reserve: np.ndarray  # the threshold each winning bid was compared with
+
+    def ledger_record(self, reserve_after: float) -> dict:
+        """The JSON record of this round in the auction ledger."""
+        t = self.tasks
+        return {"round": self.round, "reserve": reserve_after,
+                "auctions": [list(row) for row in zip(
+                    t.load.tolist(), t.sla.tolist(), self.winner.tolist(),
+                    self.partner.tolist(), self.bid.tolist(), self.price.tolist(),
+                    self.above.tolist(), strict=True)]}
+
+
+@dataclass
+class SimulationResult:
+    """Per-round metrics (arrays with one row per round) and the auction log.
+
+    ``log`` is columnar: one entry per auction for each of :data:`LOG_FIELDS`.
+    ``shapley[k]`` holds every server's Shapley value in its coalition's spare-capacity
+    game at the end of round ``shapley_rounds[k]``.
+    """
+
+    config: LoadBalanceConfig
+    capacity: np.ndarray
+    coalition: np.ndarray
+    loads: np.ndarray
+    sensitivity: np.ndarray
+    reserve: np.ndarray
+    fairness: np.ndarray
+    welfare: np.ndarray
+    tasks: np.ndarray
+    splits: np.ndarray
+    above: np.ndarray
+    log: dict[str, np.ndarray]
+    shapley_rounds: np.ndarray
+    shapley: np.ndarray
+    ledger: object | None
+    elapsed_s: float
+    auction: str
+
+    @property
+    def rounds_per_second(self) -> float:
+        return len(self.welfare) / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+
+    @property
+    def auctions_per_second(self) -> float:
+        n = int(self.tasks.sum())
+        return n / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+
+    def summary(self, tail: float = 0.5) -> dict[str, float]:
+        """Scalars over the last ``tail`` fraction of rounds (and totals)."""
+        r = len(self.welfare)
+        s = slice(max(0, r - max(1, int(round(r * tail)))), r)
+        n_auctions = int(self.tasks.sum())
+        return {"welfare": float(self.welfare[s].mean()),
+                "fairness": float(self.fairness[s].mean()),
+                "reserve": float(self.reserve[-1]),
+                "mean_load_ratio": float((self.loads[s] / self.capacity).mean()),
+                "split_rate": float(self.splits.sum() / max(n_auctions, 1)),
+                "above_rate": float(self.above.sum() / max(n_auctions, 1)),
+                "auctions": float(n_auctions),
+                "rounds_per_second": self.rounds_per_second}
+
+    def verify_ledger(self) -> None:
+        """Check the ledger's hash chain and that it records exactly this auction log.
+
+        Raises :class:`accord.consensus.LedgerError` naming the first bad entry.
+        """
+        from ..consensus.ledger import LedgerError
+
+        if self.ledger is None:
+            fail("SimulationResult.verify_ledger", "this run kept no ledger (ledger=false)")
+        self.ledger.verify()
+        if len(self.ledger) != len(self.welfare):
+            raise LedgerError(min(len(self.ledger), len(self.welfare)),
+                              f"the ledger has {len(self.ledger)} rounds, the run "
+                              f"{len(self.welfare)}")
+        bounds = np.concatenate([[0], np.cumsum(self.tasks)])
+        for t, entry in enumerate(self.ledger):
+            a, b = int(bounds[t]), int(bounds[t + 1])
+            rec = RoundRecord(t, Tasks(self.log["load"][a:b], self.log["sla"][a:b],
+                                       np.ones(b - a), np.zeros(b - a)),
+                              self.log["winner"][a:b], self.log["partner"][a:b],
+                              self.log["bid"][a:b], self.log["price"][a:b],
+                              self.log["above"][a:b], self.log["reserve"][a:b])
+            if entry.record != rec.ledger_record(float(self.reserve[t])):
+                raise LedgerError(t, "the entry does not match the auction log of its round")
+
+
+@dataclass
+class _Learner:
+    """Sensitivity learning of the discrete modes, vectorised over servers."""
+
+    agent: object
+    stateful: bool
+    prev_state: np.ndarray | None = None
+    prev_action: np.ndarray | None = None
+    prev_dev: np.ndarray | None = None
+
+
+@dataclass
+class _History:
+    loads: list = field(default_factory=list)
+    sensitivity: list = field(default_factory=list)
+    reserve: list = field(default_factory=list)
+    records: list = field(default_factory=list)
+    shapley_rounds: list = field(default_factory=list)
+    shapley: list = field(default_factory=list)
+
+
+class LoadBalancer:
+    """A running simulation: call :meth:`step` per round or :meth:`run` for all rounds.
+
+    ``servers`` overrides the random servers of ``config`` (their coalition ids are used
+    as given); ``auction`` picks the auction path (:data:`AUCTION_PATHS`; ``"kernel"``
+    falls back to ``"numpy"`` in ``"dqn"`` mode, whose step-4 actions need the network
+    between auctions).
+    """
+
+    def __init__(self, config: LoadBalanceConfig | None = None, *, servers: Servers | None = None,
+                 seed: int | np.random.SeedSequence | None = None,
+                 auction: str = "kernel") -> None:
+        if config is None:
+            config = LoadBalanceConfig()
+        if not isinstance(config, LoadBalanceConfig):
+            fail("LoadBalancer", f"config must be a LoadBalanceConfig; got "
+                 f"{type(config).__name__}", TypeError)
+        if auction not in AUCTION_PATHS:
+            fail("LoadBalancer", f"auction must be one of {', '.join(map(repr, AUCTION_PATHS))};"
+                 f" got {auction!r}")
+        ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        s_servers, s_tasks, s_noise, s_learn, s_shap = ss.spawn(5)
+        self.config = config
+        if servers is None:
+            servers = Servers.random(config, np.random.default_rng(s_servers))
+        elif not isinstance(servers, Servers):
+            fail("LoadBalancer", f"servers must be a Servers instance; got "
+                 f"{type(servers).__name__}", TypeError)
+        else:
+            servers = servers.copy()
+        self.servers = servers
+        if auction == "kernel" and (config.mode == "dqn" or _kernel() is None):
+            auction = "numpy"
+        self.auction = auction
+        self._rng_tasks = np.random.default_rng(s_tasks)
+        self._rng_noise = np.random.default_rng(s_noise)
+        self._shapley_seed = int(s_shap.generate_state(1, dtype=np.uint32)[0])
+        self.round = 0
+        self.reserve = float(config.initial_reserve)
+        self._win_sum = 0.0
+        self._win_count = 0
+        self._mult = action_multipliers(config.learning_rate)
+        self._learner = self._make_learner(np.random.default_rng(s_learn))
+        self._dqn = self._make_dqn(s_learn) if config.mode == "dqn" else None
+        self._history = _History()
+        self._ledger = None
+        if config.ledger:
+            from ..consensus.ledger import Ledger
+
+            self._ledger = Ledger()
+
+    # ------------------------------------------------------------------ learners
+
+    def _make_learner(self, rng: np.random.Generator) -> _Learner | None:
+        c, n, mode = self.config, self.servers.n, self.config.mode
+        if mode not in _DISCRETE:
+            return None
+        from ..learn.bandits import UCB1, EpsilonGreedy, ThompsonSampling
+        from ..learn.qlearning import QLearning
+
+        if mode == "q-learning":
+            return _Learner(QLearning(n, _N_STATES, 3, alpha=c.alpha, gamma=c.gamma,
+                                      epsilon=c.epsilon, seed=rng), True)
+        if mode == "bandit":
+            return _Learner(EpsilonGreedy(n, 3, epsilon=c.epsilon, seed=rng), False)
+        if mode == "ucb1":
+            return _Learner(UCB1(n, 3, c=c.ucb_c, seed=rng), False)
+        return _Learner(ThompsonSampling(n, 3, prior="gaussian", seed=rng), False)
+
+    def _make_dqn(self, ss: np.random.SeedSequence):
+        from ..learn.dqn import DQNAgent
+
+        c = self.config
+        seed = int(ss.spawn(1)[0].generate_state(1, dtype=np.uint32)[0])
+        return DQNAgent(state_dim=4, n_actions=3, hidden=(64, 64), gamma=c.gamma, lr=c.dqn_lr,
+                        epsilon=c.epsilon, batch_size=c.dqn_batch, buffer_size=c.dqn_buffer,
+                        target_update=c.dqn_target_update, seed=seed)
+
+    # ------------------------------------------------------------------ one round
+
+    def step(self, tasks: Tasks | None = None) -> RoundRecord:
+        """Simulate one round; ``tasks`` replaces the random arrivals of this round."""
+        c, s = self.config, self.servers
+        if tasks is None:
+            tasks = Tasks.random(c, self.round, self._rng_tasks)
+        elif not isinstance(tasks, Tasks):
+            fail("LoadBalancer.step", f"tasks must be a Tasks instance or None; got "
+                 f"{type(tasks).__name__}", TypeError)
+        noise = self._rng_noise.normal(0.0, c.noise_std, size=(len(tasks), s.n))
+        rec = self._auctions(tasks, noise)
+        # step 3: processing
+        np.maximum(s.load - c.processing_rate, 0.0, out=s.load)
+        # step 4: sensitivity
+        self._learn()
+        if self._dqn is not None:
+            for _ in range(c.dqn_train_steps):
+                self._dqn.train_step()
+        h = self._history
+        h.loads.append(s.load.copy())
+        h.sensitivity.append(s.sensitivity.copy())
+        h.reserve.append(self.reserve)
+        h.records.append(rec)
+        if self._ledger is not None:
+            self._ledger.append(rec.ledger_record(self.reserve))
+        self.round += 1
+        if c.shapley_every and self.round % c.shapley_every == 0:
+            self._snapshot_shapley()
+        return rec
+
+    def _auctions(self, tasks: Tasks, noise: np.ndarray) -> RoundRecord:
+        n_tasks = len(tasks)
+        out = {"winner": np.empty(n_tasks, np.int64), "partner": np.full(n_tasks, -1, np.int64),
+               "bid": np.empty(n_tasks), "price": np.empty(n_tasks),
+               "above": np.zeros(n_tasks, bool), "reserve": np.empty(n_tasks)}
+        if n_tasks:
+            if self.auction == "kernel":
+                self._auctions_kernel(tasks, noise, out)
+            elif self.auction == "numpy":
+                self._auctions_numpy(tasks, noise, out)
+            else:
+                self._auctions_python(tasks, noise, out)
+        return RoundRecord(self.round, tasks, **out)
+
+    def _close_auction(self, bid: float) -> bool:
+        """Reserve bookkeeping after one auction; returns 'assigned above threshold'."""
+        above = bid > self.reserve
+        self._win_sum += bid
+        self._win_count += 1
+        self.reserve = self.config.reserve_factor * (self._win_sum / self._win_count)
+        return above
+
+    def _auctions_numpy(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
+        c, s = self.config, self.servers
+        cap, load, coal, target = s.capacity, s.load, s.coalition, s.target_load_ratio
+        capf = 1.0 + cap / c.damping
+        ratio = np.minimum(load / cap, 1.0)
+        sr = s.sensitivity * ratio
+        risk = 1.0 + s.risk_aversion * np.maximum(0.0, ratio - target)
+        dqn = self._dqn
+        if dqn is not None:
+            state = np.empty((s.n, 4))
+            state[:, 2] = s.sensitivity / c.sensitivity[1]
+            state[:, 3] = s.risk_aversion
+            load_scale = c.task_load[1] if c.task_load[1] > 0 else 1.0
+        loads = tasks.load
+        for k in range(len(tasks)):
+            task_load = float(loads[k])
+            bid = (sr + task_load) * risk
+            if dqn is not None:
+                state[:, 0] = ratio
+                state[:, 1] = task_load / load_scale
+                actions = dqn.act(state)
+                bid = bid * self._mult[actions]
+            bid = np.minimum((bid + noise[k]) * capf, c.max_bid)
+            w = int(np.argmin(bid))
+            best = float(bid[w])
+            out["bid"][k] = best
+            out["price"][k] = float(np.partition(bid, 1)[1]) if s.n > 1 else best
+            j = -1
+            if ratio[w] > c.overload_threshold:
+                cand = (coal == coal[w]) & (ratio < c.partner_threshold)
+                cand[w] = False
+                if cand.any():
+                    j = int(np.argmin(np.where(cand, ratio, np.inf)))
+            if dqn is not None:
+                before = state.copy()
+            changed = (w,) if j < 0 else (w, j)
+            share = task_load if j < 0 else task_load / 2
+            for i in changed:
+                load[i] += share
+                r = min(load[i] / cap[i], 1.0)
+                ratio[i] = r
+                sr[i] = s.sensitivity[i] * r
+                risk[i] = 1.0 + s.risk_aversion[i] * max(0.0, r - target[i])
+            if dqn is not None:
+                after = before.copy()
+                after[:, 0] = ratio
+                reward = np.abs(before[:, 0] - target) - np.abs(ratio - target)
+                dqn.remember(before, actions, reward, after, np.zeros(s.n, bool))
+            out["winner"][k] = w
+            out["partner"][k] = j
+            out["reserve"][k] = self.reserve
+            out["above"][k] = self._close_auction(best)
+
+    def _auctions_python(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
+        c, s = self.config, self.servers
+        n = s.n
+        cap, sens, ra = s.capacity.tolist(), s.sensitivity.tolist(), s.risk_aversion.tolist()
+        target, coal = s.target_load_ratio.tolist(), s.coalition.tolist()
+        load = s.load.tolist()
+        for k, task_load in enumerate(tasks.load.tolist()):
+            row = noise[k].tolist()
+            best = second = float("inf")
+            w = -1
+            for i in range(n):
+                b = bid_scalar(load[i], cap[i], sens[i], ra[i], target[i], task_load, row[i],
+                               damping=c.damping, max_bid=c.max_bid)
+                if b < best:
+                    best, second, w = b, best, i
+                elif b < second:
+                    second = b
+            j = -1
+            if min(load[w] / cap[w], 1.0) > c.overload_threshold:
+                lowest = float("inf")
+                for i in range(n):
+                    r = min(load[i] / cap[i], 1.0)
+                    if i != w and coal[i] == coal[w] and r < c.partner_threshold and r < lowest:
+                        lowest, j = r, i
+            if j < 0:
+                load[w] += task_load
+            else:
+                load[w] += task_load / 2
+                load[j] += task_load / 2
+            out["winner"][k] = w
+            out["partner"][k] = j
+            out["bid"][k] = best
+            out["price"][k] = second if n > 1 else best
+            out["reserve"][k] = self.reserve
+            out["above"][k] = self._close_auction(best)
+        s.load[:] = load
+
+    def _auctions_kernel(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
+        c, s = self.config, self.servers
+        state = np.array([self.reserve, self._win_sum, float(self._win_count)])
+        _kernel().auction_round(
+            s.load, s.capacity, s.sensitivity, s.risk_aversion, s.target_load_ratio,
+            s.coalition, tasks.load, np.ascontiguousarray(noise), state,
+            out["winner"], out["partner"], out["bid"], out["price"], out["above"],
+            out["reserve"], c.damping, c.max_bid, c.overload_threshold, c.partner_threshold,
+            c.reserve_factor)
+        self.reserve, self._win_sum, self._win_count = (float(state[0]), float(state[1]),
+                                                        int(state[2]))
+
+    def _learn(self) -> None:
+        c, s = self.config, self.servers
+        ratio = s.load_ratio()
+        if c.mode in ("continuous", "dqn"):
+            s.sensitivity *= 1.0 + c.learning_rate * (ratio - s.target_load_ratio)
+        elif self._learner is not None:
+            lr = self._learner
+            state = np.minimum((ratio * 10).astype(np.int64), _N_STATES - 1)
+            dev = np.abs(ratio - s.target_load_ratio)
+            if lr.prev_action is not None:
+                reward = lr.prev_dev - dev
+                if lr.stateful:
+                    lr.agent.update(lr.prev_state, lr.prev_action, reward, state)
+                else:
+                    lr.agent.update(lr.prev_action, reward)
+            action = lr.agent.select(state) if lr.stateful else lr.agent.select()
+            s.sensitivity *= self._mult[action]
+            lr.prev_state, lr.prev_action, lr.prev_dev = state, action, dev
+        np.clip(s.sensitivity, *c.sensitivity_bounds, out=s.sensitivity)
+
+    def _snapshot_shapley(self) -> None:
+        c, s = self.config, self.servers
+        h = self._history
+        h.shapley_rounds.append(self.round - 1)
+        h.shapley.append(coalition_shapley(s.capacity, s.load, s.coalition,
+                                           exact_limit=c.shapley_exact_limit,
+                                           samples=c.shapley_samples,
+                                           seed=self._shapley_seed + self.round))
+
+    # ------------------------------------------------------------------ whole run
+
+    def run(self, rounds: int | None = None) -> SimulationResult:
+        """Run ``rounds`` more rounds (default: ``config.rounds``) and collect the result."""
+        from .._validate import integer
+
+        rounds = self.config.rounds if rounds is None else integer("LoadBalancer.run",
+                                                                  "rounds", rounds, minimum=1)
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            self.step()
+        elapsed = time.perf_counter() - t0
+        h = self._history
+        if not h.shapley_rounds or h.shapley_rounds[-1] != self.round - 1:
+            self._snapshot_shapley()
+        return self._result(elapsed)
+
+    def _result(self, elapsed: float) -> SimulationResult:
+        h, s = self._history, self.servers
+        loads = np.array(h.loads)
+        target_load = s.capacity * s.target_load_ratio
+        recs = h.records
+        log = {"round": np.concatenate([np.full(len(r.tasks), r.round, np.int64)
+                                        for r in recs]),
+               "load": np.concatenate([r.tasks.load for r in recs]),
+               "sla": np.concatenate([r.tasks.sla for r in recs])}
+        for name in LOG_FIELDS[3:]:
+            log[name] = np.concatenate([getattr(r, name) for r in recs])
+        counts = np.array([len(r.tasks) for r in recs], dtype=np.int64)
+        return SimulationResult(
+            config=self.config, capacity=s.capacity.copy(), coalition=s.coalition.copy(),
+            loads=loads, sensitivity=np.array(h.sensitivity), reserve=np.array(h.reserve),
+            fairness=loads.std(axis=1), welfare=-np.abs(loads - target_load).sum(axis=1),
+            tasks=counts,
+            splits=np.array([int((r.partner >= 0).sum()) for r in recs], dtype=np.int64),
+            above=np.array([int(r.above.sum()) for r in recs], dtype=np.int64),
+            log=log, shapley_rounds=np.array(h.shapley_rounds, dtype=np.int64),
+            shapley=np.array(h.shapley), ledger=self._ledger, elapsed_s=elapsed,
+            auction=self.auction)
+
+
+def simulate(config: LoadBalanceConfig | None = None, *, seed=None, servers: Servers | None = None,
+             auction: str = "kernel", **settings) -> SimulationResult:
+    """Run the seed 001 simulation; ``settings`` override fields of ``config``.
+
+    >>> r = simulate(n_servers=5, rounds=20, seed=1)
+    >>> r.loads.shape
+    (20, 5)
+    """
+    if settings:
+        base = (config or LoadBalanceConfig()).to_dict()
+        base.update(settings)
+        config = LoadBalanceConfig.from_dict(base)
+    return LoadBalancer(config, servers=servers, seed=seed, auction=auction).run()
+
+
+def _kernel():
+    """The C++ kernels of this module (``accord._core.loadbalance``), or None."""
+    try:
+        from .._core import loadbalance
+    except ImportError:  # pragma: no cover - the compiled module is part of every build
+        return None
+    return loadbalance
