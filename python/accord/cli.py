@@ -120,7 +120,15 @@ def cmd_least_core(args) -> int:
 def cmd_run(args) -> int:
     import traceback
 
-    from .runner import ExperimentInterrupted, RunFailed, load_config, run_experiment
+    from .runner import (
+        ExperimentInterrupted,
+        RunFailed,
+        get_kind,
+        load,
+        load_config,
+        resolve,
+        run_experiment,
+    )
 
     config = load_config(args.config)
     try:
@@ -136,6 +144,10 @@ def cmd_run(args) -> int:
         return 1
     print(f"{config.name}: {s.total} runs ({s.cells} cells x {config.runs}) in {s.results}: "
           f"{s.skipped} already there, {s.completed} run now in {s.elapsed_s:.1f} s")
+    kind = get_kind(config.kind)
+    if kind.summary is not None:
+        print()
+        resolve(kind.summary)(load(s.results))
     print(f"report: accord report {s.results}")
     return 0
 

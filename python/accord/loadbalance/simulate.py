@@ -303,6 +303,24 @@ class LoadBalancer:
         self.reserve = self.config.reserve_factor * (self._win_sum / self._win_count)
         return above
 
+    def _dqn_state(self, ratio: np.ndarray, task_load: float) -> np.ndarray:
+        """DQN input per server: ratio, task load, sensitivity and risk aversion, scaled."""
+        c, s = self.config, self.servers
+        state = np.empty((s.n, 4))
+        state[:, 0] = ratio
+        state[:, 1] = task_load / (c.task_load[1] if c.task_load[1] > 0 else 1.0)
+        state[:, 2] = s.sensitivity / c.sensitivity[1]
+        state[:, 3] = s.risk_aversion
+        return state
+
+    def _dqn_remember(self, state: np.ndarray, actions: np.ndarray, ratio: np.ndarray) -> None:
+        """Store each server's transition; the reward is the fall of |ratio - target|."""
+        target = self.servers.target_load_ratio
+        after = state.copy()
+        after[:, 0] = ratio
+        reward = np.abs(state[:, 0] - target) - np.abs(ratio - target)
+        self._dqn.remember(state, actions, reward, after, np.zeros(len(ratio), bool))
+
     def _auctions_numpy(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
         c, s = self.config, self.servers
         cap, load, coal, target = s.capacity, s.load, s.coalition, s.target_load_ratio
@@ -311,18 +329,10 @@ class LoadBalancer:
         sr = s.sensitivity * ratio
         risk = 1.0 + s.risk_aversion * np.maximum(0.0, ratio - target)
         dqn = self._dqn
-        if dqn is not None:
-            state = np.empty((s.n, 4))
-            state[:, 2] = s.sensitivity / c.sensitivity[1]
-            state[:, 3] = s.risk_aversion
-            load_scale = c.task_load[1] if c.task_load[1] > 0 else 1.0
-        loads = tasks.load
-        for k in range(len(tasks)):
-            task_load = float(loads[k])
+        for k, task_load in enumerate(tasks.load.tolist()):
             bid = (sr + task_load) * risk
             if dqn is not None:
-                state[:, 0] = ratio
-                state[:, 1] = task_load / load_scale
+                state = self._dqn_state(ratio, task_load)
                 actions = dqn.act(state)
                 bid = bid * self._mult[actions]
             bid = np.minimum((bid + noise[k]) * capf, c.max_bid)
@@ -336,21 +346,15 @@ class LoadBalancer:
                 cand[w] = False
                 if cand.any():
                     j = int(np.argmin(np.where(cand, ratio, np.inf)))
-            if dqn is not None:
-                before = state.copy()
-            changed = (w,) if j < 0 else (w, j)
             share = task_load if j < 0 else task_load / 2
-            for i in changed:
+            for i in ((w,) if j < 0 else (w, j)):
                 load[i] += share
                 r = min(load[i] / cap[i], 1.0)
                 ratio[i] = r
                 sr[i] = s.sensitivity[i] * r
                 risk[i] = 1.0 + s.risk_aversion[i] * max(0.0, r - target[i])
             if dqn is not None:
-                after = before.copy()
-                after[:, 0] = ratio
-                reward = np.abs(before[:, 0] - target) - np.abs(ratio - target)
-                dqn.remember(before, actions, reward, after, np.zeros(s.n, bool))
+                self._dqn_remember(state, actions, ratio)
             out["winner"][k] = w
             out["partner"][k] = j
             out["reserve"][k] = self.reserve
@@ -362,13 +366,19 @@ class LoadBalancer:
         cap, sens, ra = s.capacity.tolist(), s.sensitivity.tolist(), s.risk_aversion.tolist()
         target, coal = s.target_load_ratio.tolist(), s.coalition.tolist()
         load = s.load.tolist()
+        dqn = self._dqn
+        adjust = [None] * n
         for k, task_load in enumerate(tasks.load.tolist()):
             row = noise[k].tolist()
+            if dqn is not None:
+                state = self._dqn_state(np.minimum(np.array(load) / s.capacity, 1.0), task_load)
+                actions = dqn.act(state)
+                adjust = self._mult[actions].tolist()
             best = second = float("inf")
             w = -1
             for i in range(n):
                 b = bid_scalar(load[i], cap[i], sens[i], ra[i], target[i], task_load, row[i],
-                               damping=c.damping, max_bid=c.max_bid)
+                               damping=c.damping, max_bid=c.max_bid, adjust=adjust[i])
                 if b < best:
                     best, second, w = b, best, i
                 elif b < second:
@@ -385,6 +395,8 @@ class LoadBalancer:
             else:
                 load[w] += task_load / 2
                 load[j] += task_load / 2
+            if dqn is not None:
+                self._dqn_remember(state, actions, np.minimum(np.array(load) / s.capacity, 1.0))
             out["winner"][k] = w
             out["partner"][k] = j
             out["bid"][k] = best

@@ -10,7 +10,7 @@ report_experiment("results/static-5")       # the kind's report: tables + PNGs
 ```
 
 Experiment kinds are registered by ``module:function`` paths and imported only when
-used (``register``); ``coalition`` is registered here. The layer holds no
+used (``register``); ``coalition`` and ``loadbalance`` are registered here. The layer holds no
 algorithms (``../DESIGN.md``, section 1).
 """
 

@@ -6,7 +6,9 @@ A kind has
 - ``validate(params: dict) -> None`` (optional) -- raises ``ValueError`` for a bad
   cell; called on every cell before any run starts;
 - ``report(table: pyarrow.Table, out_dir: pathlib.Path) -> None`` (optional) --
-  prints tables and writes figures for ``accord report``.
+  prints tables and writes figures for ``accord report``;
+- ``summary(table: pyarrow.Table) -> None`` (optional) -- prints a short table after
+  ``accord run``.
 
 Paths are resolved only when used, so registering a kind imports nothing, and
 worker processes import the run function themselves.
@@ -30,27 +32,30 @@ class ExperimentKind:
     run: str
     report: str | None = None
     validate: str | None = None
+    summary: str | None = None
 
 
 _KINDS: dict[str, ExperimentKind] = {}
 
 
 def register(kind: str, run: str, report: str | None = None, validate: str | None = None,
-             *, replace: bool = False) -> ExperimentKind:
-    """Register experiment ``kind``; ``run``/``report``/``validate`` are ``"module:function"``.
+             *, summary: str | None = None, replace: bool = False) -> ExperimentKind:
+    """Register experiment ``kind``; ``run``/``report``/``validate``/``summary`` are
+    ``"module:function"`` paths.
 
     Registering the same paths again is a no-op; different paths for a registered
     kind need ``replace=True``.
     """
     if not isinstance(kind, str) or not kind:
         raise TypeError(f"register(): kind must be a non-empty string; got {kind!r}")
-    for name, path in (("run", run), ("report", report), ("validate", validate)):
+    for name, path in (("run", run), ("report", report), ("validate", validate),
+                       ("summary", summary)):
         if path is None and name != "run":
             continue
         if not isinstance(path, str) or not _PATH_RE.match(path):
             raise ValueError(f"register(): {name} must be a 'module:function' path such as "
                              f"'mypackage.experiment:{name}'; got {path!r}")
-    new = ExperimentKind(kind, run, report, validate)
+    new = ExperimentKind(kind, run, report, validate, summary)
     old = _KINDS.get(kind)
     if old is not None and old != new and not replace:
         raise ValueError(f"register(): kind {kind!r} is already registered ({old}); pass "
@@ -95,3 +100,7 @@ def resolve(path: str) -> Callable:
 register("coalition", run="accord.coalition.experiment:run",
          report="accord.runner.coalition_report:report",
          validate="accord.coalition.experiment:validate")
+register("loadbalance", run="accord.loadbalance.experiment:run",
+         report="accord.loadbalance.experiment:report",
+         validate="accord.loadbalance.experiment:validate",
+         summary="accord.loadbalance.experiment:summary")
