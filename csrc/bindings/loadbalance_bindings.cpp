@@ -44,7 +44,7 @@ void init_loadbalance(py::module_& m) {
          const py::array& task_load, const py::array& noise, py::array state, py::array winner,
          py::array partner, py::array bid, py::array price, py::array above,
          py::array reserve_seen, double damping, double max_bid, double overload_threshold,
-         double partner_threshold, double reserve_factor) {
+         double partner_threshold, double reserve_factor, double ratio_cap) {
         const py::ssize_t n = load.ndim() == 1 ? load.shape(0) : -1;
         const py::ssize_t t = task_load.ndim() == 1 ? task_load.shape(0) : -1;
         if (n < 1 || t < 0) throw std::invalid_argument("load and task_load must be 1-D");
@@ -53,7 +53,8 @@ void init_loadbalance(py::module_& m) {
           throw std::invalid_argument("noise must be C-contiguous float64 of shape (t, n)");
         double* ld = inout<double>(load, n, "load");
         const accord::loadbalance::AuctionParams p{damping, max_bid, overload_threshold,
-                                                   partner_threshold, reserve_factor};
+                                                   partner_threshold, reserve_factor,
+                                                   ratio_cap};
         const double* cap = in<double>(capacity, n, "capacity");
         const double* sens = in<double>(sensitivity, n, "sensitivity");
         const double* ra = in<double>(risk_aversion, n, "risk_aversion");

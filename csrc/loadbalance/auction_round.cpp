@@ -19,7 +19,7 @@ void auction_round(std::int64_t n, std::int64_t t, double* load, const double* c
   // ratio (step 1), sensitivity * ratio (step 2) and the risk factor (step 3).
   std::vector<double> ratio(n), sr(n), risk(n), capf(n);
   auto refresh = [&](std::int64_t i) {
-    const double r = std::min(load[i] / capacity[i], 1.0);
+    const double r = std::min(load[i] / capacity[i], p.ratio_cap);
     ratio[i] = r;
     sr[i] = sensitivity[i] * r;
     risk[i] = 1.0 + risk_aversion[i] * std::max(0.0, r - target[i]);

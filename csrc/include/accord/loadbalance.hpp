@@ -15,6 +15,7 @@ struct AuctionParams {
   double overload_threshold;  // winner's load ratio above which it seeks a partner
   double partner_threshold;   // a partner's load ratio must be below this
   double reserve_factor;      // reserve = factor * mean winning bid (seed: 1.5)
+  double ratio_cap;           // load ratio = min(load / capacity, ratio_cap) (seed: 1)
 };
 
 // n servers, t tasks.  load (n) is updated in place; noise is row-major (t, n).

@@ -12,11 +12,12 @@ plot_result(r, "figures/")
 from .bidding import ACTIONS, action_multipliers, bid_scalar, bids
 from .game import SpareCapacityGame, coalition_shapley
 from .model import MODES, SLA_LEVELS, LoadBalanceConfig, Servers, Tasks, arrival_rate
+from .plots import plot_result
 from .simulate import AUCTION_PATHS, LoadBalancer, RoundRecord, SimulationResult, simulate
 
 __all__ = [
     "ACTIONS", "AUCTION_PATHS", "MODES", "SLA_LEVELS", "LoadBalanceConfig", "LoadBalancer",
     "RoundRecord", "Servers", "SimulationResult", "SpareCapacityGame", "Tasks",
     "action_multipliers", "arrival_rate", "bid_scalar", "bids", "coalition_shapley",
-    "simulate",
+    "plot_result", "simulate",
 ]

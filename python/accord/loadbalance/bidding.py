@@ -2,7 +2,7 @@
 
 For server i and a task of load L::
 
-    ratio  = min(load_i / capacity_i, 1)                                  (1)
+    ratio  = min(load_i / capacity_i, ratio_cap)     (ratio_cap = 1)      (1)
     bid    = sensitivity_i * ratio + L                                    (2)
     bid   *= 1 + risk_aversion_i * max(0, ratio - target_i)              (3)
     bid   *= (1 + lr, 1 - lr, 1)[action]        (DQN mode only)          (4)
@@ -30,9 +30,9 @@ def action_multipliers(learning_rate: float) -> np.ndarray:
 
 
 def bids(load, capacity, sensitivity, risk_aversion, target, task_load: float, noise,
-         *, damping: float, max_bid: float, adjust=None) -> np.ndarray:
+         *, damping: float, max_bid: float, adjust=None, ratio_cap: float = 1.0) -> np.ndarray:
     """Every server's bid for one task, steps (1)-(6); ``adjust`` is the step-4 factor."""
-    ratio = np.minimum(load / capacity, 1.0)
+    ratio = np.minimum(load / capacity, ratio_cap)
     bid = sensitivity * ratio + task_load
     bid = bid * (1.0 + risk_aversion * np.maximum(0.0, ratio - target))
     if adjust is not None:
@@ -43,10 +43,10 @@ def bids(load, capacity, sensitivity, risk_aversion, target, task_load: float, n
 
 def bid_scalar(load: float, capacity: float, sensitivity: float, risk_aversion: float,
                target: float, task_load: float, noise: float, *, damping: float,
-               max_bid: float, adjust: float | None = None) -> float:
+               max_bid: float, adjust: float | None = None, ratio_cap: float = 1.0) -> float:
     """One server's bid with Python floats: the per-task loop of the seed, same operations
     in the same order as :func:`bids`, so both give identical numbers."""
-    ratio = min(load / capacity, 1.0)
+    ratio = min(load / capacity, ratio_cap)
     bid = sensitivity * ratio + task_load
     bid = bid * (1.0 + risk_aversion * max(0.0, ratio - target))
     if adjust is not None:

@@ -78,6 +78,8 @@ class LoadBalanceConfig:
     complexity: tuple[float, float] = (0.5, 2.0)
     latency: tuple[float, float] = (10.0, 100.0)
     sla_probabilities: tuple[float, float, float] = (0.2, 0.3, 0.5)
+    # the load ratio's cap (seed: 1.0; inf removes it), §4 step 1
+    ratio_cap: float = 1.0
     # processing, §7.5: every server's load falls by this much per round
     processing_rate: float = 20.0
     # bids, §7.3
@@ -136,6 +138,10 @@ class LoadBalanceConfig:
         _number(f, "base_tasks_per_round", self.base_tasks_per_round, 0.0)
         _number(f, "amplitude", self.amplitude, 0.0)
         _number(f, "period", self.period, 0.0, lo_open=True)
+        if not (isinstance(self.ratio_cap, numbers.Real) and not isinstance(self.ratio_cap, bool)
+                and self.ratio_cap > 0):
+            fail(f, f"ratio_cap must be a number > 0 (1.0 as in the seed, or inf for no cap); "
+                 f"got {self.ratio_cap!r}")
         _number(f, "processing_rate", self.processing_rate, 0.0)
         _number(f, "noise_std", self.noise_std, 0.0)
         _number(f, "damping", self.damping, 0.0, lo_open=True)
@@ -260,9 +266,9 @@ class Servers:
                    coalition=rng.integers(0, config.n_coalitions, n),
                    load=np.zeros(n))
 
-    def load_ratio(self) -> np.ndarray:
-        """min(load / capacity, 1) (seed 001 §4 step 1)."""
-        return np.minimum(self.load / self.capacity, 1.0)
+    def load_ratio(self, cap: float = 1.0) -> np.ndarray:
+        """min(load / capacity, cap) (seed 001 §4 step 1, cap = 1)."""
+        return np.minimum(self.load / self.capacity, cap)
 
     def copy(self) -> Servers:
         return Servers(**{fl.name: getattr(self, fl.name).copy() for fl in fields(self)})

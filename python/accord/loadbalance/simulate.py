@@ -20,6 +20,11 @@ Each round (seed 001 §7.2-7.5):
 5. metrics are recorded: loads, sensitivities, reserve, fairness (std of loads) and
    social welfare ``-sum |load_i - capacity_i target_i|`` (§5).
 
+The load ratio is capped at ``ratio_cap`` (the seed's 1.0) everywhere it is used, so
+by the seed's equations a server past its capacity stops raising its bid; a cheap
+server can then absorb load without bound, with the coalition split as the only safety
+valve.  ``ratio_cap = inf`` removes the cap.
+
 Where the seed is silent we chose, and say so: the reward of a sensitivity action is
 observed one round later (the action can only change the next round's bids); in
 ``"dqn"`` mode one Q-network shared by all servers picks each bid's step-4 action from
@@ -325,7 +330,7 @@ class LoadBalancer:
         c, s = self.config, self.servers
         cap, load, coal, target = s.capacity, s.load, s.coalition, s.target_load_ratio
         capf = 1.0 + cap / c.damping
-        ratio = np.minimum(load / cap, 1.0)
+        ratio = np.minimum(load / cap, c.ratio_cap)
         sr = s.sensitivity * ratio
         risk = 1.0 + s.risk_aversion * np.maximum(0.0, ratio - target)
         dqn = self._dqn
@@ -349,7 +354,7 @@ class LoadBalancer:
             share = task_load if j < 0 else task_load / 2
             for i in ((w,) if j < 0 else (w, j)):
                 load[i] += share
-                r = min(load[i] / cap[i], 1.0)
+                r = min(load[i] / cap[i], c.ratio_cap)
                 ratio[i] = r
                 sr[i] = s.sensitivity[i] * r
                 risk[i] = 1.0 + s.risk_aversion[i] * max(0.0, r - target[i])
@@ -371,23 +376,25 @@ class LoadBalancer:
         for k, task_load in enumerate(tasks.load.tolist()):
             row = noise[k].tolist()
             if dqn is not None:
-                state = self._dqn_state(np.minimum(np.array(load) / s.capacity, 1.0), task_load)
+                now = np.minimum(np.array(load) / s.capacity, c.ratio_cap)
+                state = self._dqn_state(now, task_load)
                 actions = dqn.act(state)
                 adjust = self._mult[actions].tolist()
             best = second = float("inf")
             w = -1
             for i in range(n):
                 b = bid_scalar(load[i], cap[i], sens[i], ra[i], target[i], task_load, row[i],
-                               damping=c.damping, max_bid=c.max_bid, adjust=adjust[i])
+                               damping=c.damping, max_bid=c.max_bid, adjust=adjust[i],
+                               ratio_cap=c.ratio_cap)
                 if b < best:
                     best, second, w = b, best, i
                 elif b < second:
                     second = b
             j = -1
-            if min(load[w] / cap[w], 1.0) > c.overload_threshold:
+            if min(load[w] / cap[w], c.ratio_cap) > c.overload_threshold:
                 lowest = float("inf")
                 for i in range(n):
-                    r = min(load[i] / cap[i], 1.0)
+                    r = min(load[i] / cap[i], c.ratio_cap)
                     if i != w and coal[i] == coal[w] and r < c.partner_threshold and r < lowest:
                         lowest, j = r, i
             if j < 0:
@@ -396,7 +403,8 @@ class LoadBalancer:
                 load[w] += task_load / 2
                 load[j] += task_load / 2
             if dqn is not None:
-                self._dqn_remember(state, actions, np.minimum(np.array(load) / s.capacity, 1.0))
+                now = np.minimum(np.array(load) / s.capacity, c.ratio_cap)
+                self._dqn_remember(state, actions, now)
             out["winner"][k] = w
             out["partner"][k] = j
             out["bid"][k] = best
@@ -413,13 +421,13 @@ class LoadBalancer:
             s.coalition, tasks.load, np.ascontiguousarray(noise), state,
             out["winner"], out["partner"], out["bid"], out["price"], out["above"],
             out["reserve"], c.damping, c.max_bid, c.overload_threshold, c.partner_threshold,
-            c.reserve_factor)
+            c.reserve_factor, c.ratio_cap)
         self.reserve, self._win_sum, self._win_count = (float(state[0]), float(state[1]),
                                                         int(state[2]))
 
     def _learn(self) -> None:
         c, s = self.config, self.servers
-        ratio = s.load_ratio()
+        ratio = s.load_ratio(c.ratio_cap)
         if c.mode in ("continuous", "dqn"):
             s.sensitivity *= 1.0 + c.learning_rate * (ratio - s.target_load_ratio)
         elif self._learner is not None:
