@@ -224,14 +224,14 @@ def test_epsilon_out_of_range():
     bandit = EpsilonGreedy(2, 3)
     with pytest.raises(ValueError, match="epsilon must be in"):
         bandit.epsilon = -0.1
-    with pytest.raises(ValueError, match="c must be in"):
+    with pytest.raises(ValueError, match="c must be >= 0"):
         UCB1(2, 3, c=-1.0)
 
 
 def test_unknown_prior():
     with pytest.raises(ValueError, match=r"ThompsonSampling\(\): prior must be one of"):
         ThompsonSampling(2, 3, prior="poisson")
-    with pytest.raises(ValueError, match="noise_std must be in"):
+    with pytest.raises(ValueError, match="noise_std must be > 0"):
         ThompsonSampling(2, 3, prior="gaussian", noise_std=0.0)
 
 

@@ -287,7 +287,7 @@ def test_errors():
         net.loss_and_grads(np.zeros((2, 4)), [0, 3], [0.0, 0.0])
     with pytest.raises(ValueError, match=r"targets must have shape \(2,\)"):
         net.loss_and_grads(np.zeros((2, 4)), [0, 1], [0.0])
-    with pytest.raises(ValueError, match=r"Adam\(\): lr must be in"):
+    with pytest.raises(ValueError, match=r"Adam\(\): lr must be > 0"):
         Adam(net.params, lr=0.0)
     with pytest.raises(ValueError, match=r"Adam\.step\(\): grads must have one array"):
         Adam(net.params).step([])

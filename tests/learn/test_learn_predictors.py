@@ -108,11 +108,11 @@ def test_linear_tracks_drift_with_forgetting():
 
 
 def test_predictor_errors():
-    with pytest.raises(ValueError, match=r"NeuralBidPredictor\(\): lr must be in"):
+    with pytest.raises(ValueError, match=r"NeuralBidPredictor\(\): lr must be > 0"):
         NeuralBidPredictor(lr=0.0)
     with pytest.raises(ValueError, match=r"LinearBidPredictor\(\): lam must be in \(0, 1\]"):
         LinearBidPredictor(lam=1.2)
-    with pytest.raises(ValueError, match="delta must be in"):
+    with pytest.raises(ValueError, match="delta must be > 0"):
         LinearBidPredictor(delta=0.0)
     p = LinearBidPredictor(n_features=3)
     with pytest.raises(ValueError, match=r"LinearBidPredictor\.update\(\): features must have "

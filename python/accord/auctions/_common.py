@@ -2,53 +2,15 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .._validate import fail
+from .._validate import fail, generator, numeric_array, real
+
+__all__ = ["MECHANISMS", "TIE_BREAKS", "check_finite_nonneg", "generator", "numeric_array",
+           "real", "tie_break_and_mechanism"]
 
 MECHANISMS = ("first", "second")
 TIE_BREAKS = ("lowest-index", "random")
-
-
-def generator(func: str, seed) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from ``seed`` (None, a non-negative int or a Generator)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return np.random.default_rng()
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        fail(func, f"seed must be None, a non-negative integer or a numpy.random.Generator; "
-                   f"got {seed!r}", TypeError)
-    if seed < 0:
-        fail(func, f"seed must be >= 0; got {seed}")
-    return np.random.default_rng(int(seed))
-
-
-def real(func: str, name: str, x, *, minimum: float | None = None) -> float:
-    """A finite real number (bools and strings are refused)."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
-        fail(func, f"{name} must be a real number; got {x!r}", TypeError)
-    x = float(x)
-    if not np.isfinite(x):
-        fail(func, f"{name} must be finite; got {x}")
-    if minimum is not None and x < minimum:
-        fail(func, f"{name} must be >= {minimum}; got {x}")
-    return x
-
-
-def numbers_array(func: str, name: str, x) -> np.ndarray:
-    """``x`` as a float64 NumPy array (a copy); TypeError for non-numbers."""
-    if isinstance(x, (str, bytes)) or x is None:
-        fail(func, f"{name} must be an array of numbers; got {type(x).__name__}", TypeError)
-    try:
-        raw = np.asarray(x)
-    except ValueError as exc:
-        fail(func, f"{name} must be a rectangular array of numbers; NumPy says: {exc}")
-    if raw.dtype.kind not in "biuf":
-        fail(func, f"{name} must be real numbers; got dtype {raw.dtype}", TypeError)
-    return np.array(raw, dtype=np.float64)
 
 
 def check_finite_nonneg(func: str, name: str, a: np.ndarray, what: str) -> None:

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import fail
-from ._common import generator, numbers_array, real
+from ._common import generator, numeric_array, real
 
 __all__ = ["BIDDER_KINDS", "MULTIPLIER_RANGES", "STRATEGIES", "BanditBidder", "Feedback",
            "QLearningBidder", "StrategicBidder", "adaptive_multiplier", "execution_costs",
@@ -80,7 +80,7 @@ def _size(func: str, size) -> int:
 
 
 def _rate(func: str, name: str, x) -> float:
-    x = real(func, name, x, minimum=0.0)
+    x = real(func, name, x, 0.0)
     if x > 1.0:
         fail(func, f"{name} must lie in [0, 1]; got {x}")
     return x
@@ -123,10 +123,10 @@ def strategy_multipliers(strategy: str, size: int, *, seed=None, success_rate=No
         return np.ones(size) if lo == hi else rng.uniform(lo, hi, size)
     if success_rate is None:
         return np.ones(size)
-    s = numbers_array(func, "success_rate", success_rate)
+    s = numeric_array(func, "success_rate", success_rate)
     if s.shape != (size,) or not np.isfinite(s).all() or (s < 0).any() or (s > 1).any():
         fail(func, f"success_rate must be None or ({size},) numbers in [0, 1]")
-    e = numbers_array(func, "exploration_rate", exploration_rate)
+    e = numeric_array(func, "exploration_rate", exploration_rate)
     if e.ndim == 0:
         e = np.full(size, float(e))
     if e.shape != (size,) or not np.isfinite(e).all() or (e < 0).any() or (e > 1).any():
@@ -140,7 +140,7 @@ def adaptive_multiplier(recent_payoffs: Sequence[float], *, exploration_rate: fl
     ``_adaptive_bidding``): the success rate is the share of positive payoffs among the last
     ``window`` entries; an empty history gives 1.0 (truthful)."""
     func = "adaptive_multiplier"
-    p = numbers_array(func, "recent_payoffs", recent_payoffs)
+    p = numeric_array(func, "recent_payoffs", recent_payoffs)
     if p.ndim != 1 or not np.isfinite(p).all():
         fail(func, "recent_payoffs must be a 1-D sequence of finite payoffs")
     e = _rate(func, "exploration_rate", exploration_rate)
@@ -163,11 +163,11 @@ def _skill_table(func: str, capabilities, required_skills, missing: float) -> np
     if isinstance(capabilities, Sequence) and capabilities and all(
             isinstance(c, Mapping) for c in capabilities):
         rows = [[c.get(s, missing) for s in req] for c in capabilities]
-        a = numbers_array(func, "capabilities", rows).reshape(len(capabilities), len(req))
+        a = numeric_array(func, "capabilities", rows).reshape(len(capabilities), len(req))
     elif isinstance(capabilities, Sequence) and not capabilities:
         fail(func, "capabilities is empty; give one entry per bidder")
     else:
-        a = numbers_array(func, "capabilities", capabilities)
+        a = numeric_array(func, "capabilities", capabilities)
         if a.ndim != 2 or a.shape[1] != len(req):
             fail(func, f"capabilities must be a list of {{skill: level}} mappings or an (n, "
                        f"{len(req)}) array with one column per required skill; got shape "
@@ -209,9 +209,9 @@ def participates(bids, costs, min_profit_margin=0.1) -> np.ndarray:
     """The seed's participation rule: ``bid - cost >= cost * min_profit_margin`` (elementwise;
     ``min_profit_margin`` a scalar or an array broadcastable to the bids)."""
     func = "participates"
-    b = numbers_array(func, "bids", bids)
-    c = numbers_array(func, "costs", costs)
-    m = numbers_array(func, "min_profit_margin", min_profit_margin)
+    b = numeric_array(func, "bids", bids)
+    c = numeric_array(func, "costs", costs)
+    m = numeric_array(func, "min_profit_margin", min_profit_margin)
     for name, a in (("bids", b), ("costs", c), ("min_profit_margin", m)):
         if not np.isfinite(a).all():
             fail(func, f"{name} must be finite")
@@ -227,11 +227,11 @@ def task_payoffs(winner, payment, costs) -> np.ndarray:
     everyone else 0. ``winner`` an int (-1 or None for no sale) with ``costs`` ``(n,)``, or
     ``(B,)`` winners and payments with ``costs`` ``(B, n)``."""
     func = "task_payoffs"
-    c = numbers_array(func, "costs", costs)
+    c = numeric_array(func, "costs", costs)
     if c.ndim not in (1, 2):
         fail(func, f"costs must be (n,) or (B, n); got shape {c.shape}")
     w = np.asarray(-1 if winner is None else winner)
-    p = numbers_array(func, "payment", payment)
+    p = numeric_array(func, "payment", payment)
     c2 = c.reshape(-1, c.shape[-1])
     w2 = w.reshape(-1).astype(np.int64)
     p2 = np.broadcast_to(p, w.shape).reshape(-1)
@@ -267,7 +267,7 @@ class Feedback:
 
 
 def _values_arg(func: str, name: str, x, markets: int) -> np.ndarray:
-    a = numbers_array(func, name, x)
+    a = numeric_array(func, name, x)
     if a.ndim == 0:
         a = np.full(markets, float(a))
     if a.shape != (markets,):
@@ -299,7 +299,7 @@ class _Bidder:
         raise NotImplementedError
 
     def _prepare(self, func: str, values, costs):
-        v = numbers_array(func, "values", values)
+        v = numeric_array(func, "values", values)
         if v.ndim == 0:
             v = v.reshape(1)
         if self.markets is None:
@@ -383,7 +383,7 @@ class StrategicBidder(_Bidder):
 
 
 def _multipliers(func: str, multipliers) -> np.ndarray:
-    m = numbers_array(func, "multipliers", multipliers)
+    m = numeric_array(func, "multipliers", multipliers)
     if m.ndim != 1 or m.size == 0 or not np.isfinite(m).all() or (m < 0).any():
         fail(func, "multipliers must be a non-empty 1-D sequence of finite numbers >= 0")
     return m
@@ -410,7 +410,7 @@ class BanditBidder(_Bidder):
                        f"got {algorithm!r}")
         self.algorithm = algorithm
         self.epsilon = _rate(func, "epsilon", epsilon)
-        self.c = real(func, "c", c, minimum=0.0)
+        self.c = real(func, "c", c, 0.0)
         self.noise_std = real(func, "noise_std", noise_std)
         if self.noise_std <= 0:
             fail(func, f"noise_std must be > 0; got {self.noise_std}")

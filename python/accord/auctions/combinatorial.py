@@ -40,7 +40,7 @@ import numpy as np
 
 from .._backend import to_host
 from .._validate import fail
-from ._common import numbers_array
+from ._common import numeric_array
 
 __all__ = ["MAX_ATOMS", "VCGOutcome", "vcg", "vcg_multi_unit"]
 
@@ -243,7 +243,7 @@ def _bundle(func: str, k: int, bundle) -> list[int]:
 
 
 def _counts(func: str, name: str, x, m: int) -> np.ndarray:
-    a = numbers_array(func, name, x)
+    a = numeric_array(func, name, x)
     if a.ndim == 0:
         a = np.full(m, float(a))
     if a.shape != (m,):
@@ -343,7 +343,7 @@ def vcg_multi_unit(values, units: int, *, marginal: bool = True, reverse: bool =
     """
     func = "vcg_multi_unit"
     _essential_option(func, essential)
-    v = numbers_array(func, "values", to_host(values))
+    v = numeric_array(func, "values", to_host(values))
     if v.ndim != 2 or v.shape[0] == 0 or v.shape[1] == 0:
         fail(func, f"values must have shape (n, k) with n, k >= 1 (one row per bidder, one "
                    f"column per unit); got {v.shape}")

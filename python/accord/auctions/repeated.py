@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import fail
-from ._common import generator, numbers_array, tie_break_and_mechanism
+from ._common import generator, numeric_array, tie_break_and_mechanism
 from .batch import batch_auction
 from .bidders import Feedback
 
@@ -62,7 +62,7 @@ def _sampler(func: str, name: str, x, rounds: int, markets: int, n: int, default
         return lambda t, rng: rng.random((markets, n))
     if callable(x):
         def draw(t, rng, f=x):
-            a = numbers_array(func, f"{name}(rng, markets, n)", f(rng, markets, n))
+            a = numeric_array(func, f"{name}(rng, markets, n)", f(rng, markets, n))
             if a.shape != (markets, n):
                 fail(func, f"{name}(rng, markets, n) must return shape ({markets}, {n}); got "
                            f"{a.shape}")
@@ -70,7 +70,7 @@ def _sampler(func: str, name: str, x, rounds: int, markets: int, n: int, default
                 fail(func, f"{name}(rng, markets, n) must return finite numbers >= 0")
             return a
         return draw
-    a = numbers_array(func, name, x)
+    a = numeric_array(func, name, x)
     if a.ndim > 3:
         fail(func, f"{name} must be broadcastable to (rounds, markets, n) = ({rounds}, {markets}, "
                    f"{n}); got shape {a.shape}")

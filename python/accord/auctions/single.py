@@ -45,7 +45,7 @@ from .._validate import fail
 from ._common import (
     check_finite_nonneg,
     generator,
-    numbers_array,
+    numeric_array,
     real,
     tie_break_and_mechanism,
 )
@@ -88,7 +88,7 @@ class AuctionOutcome:
 
 
 def _bids(func: str, bids) -> np.ndarray:
-    b = numbers_array(func, "bids", to_host(bids))
+    b = numeric_array(func, "bids", to_host(bids))
     if b.ndim != 1:
         fail(func, f"bids must be 1-dimensional (one bid per bidder); got shape {b.shape}; "
                    "use batch_auction for a table of auctions")
@@ -103,7 +103,7 @@ def _values(func: str, values, n: int, reverse: bool) -> np.ndarray | None:
     if values is None:
         return None
     name = "values"
-    v = numbers_array(func, name, to_host(values))
+    v = numeric_array(func, name, to_host(values))
     if v.shape != (n,):
         fail(func, f"{name} must have shape ({n},), one {'cost' if reverse else 'value'} per "
                    f"bidder; got {v.shape}")
@@ -118,7 +118,7 @@ def _auction(func: str, mechanism: str, bids, reserve, reverse, values, tie_brea
     reverse = bool(reverse)
     b = _bids(func, bids)
     n = b.shape[0]
-    r = None if reserve is None else real(func, "reserve", reserve, minimum=0.0)
+    r = None if reserve is None else real(func, "reserve", reserve, 0.0)
     v = _values(func, values, n, reverse)
     if mechanism == "second" and reverse and r is None and n == 1:
         fail(func, "a reverse second-price auction with one seller and no reserve has no "

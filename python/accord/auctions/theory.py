@@ -24,7 +24,7 @@ def _n(func: str, n) -> int:
 
 
 def _unit(func: str, name: str, x) -> float:
-    x = real(func, name, x, minimum=0.0)
+    x = real(func, name, x, 0.0)
     if x > 1.0:
         fail(func, f"{name} must lie in [0, 1] for values uniform on [0, 1]; got {x}")
     return x

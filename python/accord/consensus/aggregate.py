@@ -41,7 +41,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import fail
+from .._validate import fail, numeric_array
 
 __all__ = ["breakdown_point", "geometric_median", "max_byzantine", "median", "trimmed_mean"]
 
@@ -53,18 +53,7 @@ _EPS = float(np.finfo(np.float64).eps)
 
 
 def _numeric_array(func: str, name: str, x) -> np.ndarray:
-    if isinstance(x, (str, bytes)):
-        fail(func, f"{name} must be numbers, not {type(x).__name__}", TypeError)
-    try:
-        raw = np.asarray(x)
-    except ValueError as exc:
-        fail(func, f"{name} must be a rectangular array of numbers; NumPy says: {exc}")
-    if raw.dtype.kind not in "biufO":
-        fail(func, f"{name} must be real numbers; got dtype {raw.dtype}", TypeError)
-    try:
-        return np.array(raw, dtype=np.float64)  # always a copy: the caller's data is never altered
-    except (TypeError, ValueError):
-        fail(func, f"{name} must be real numbers; got entries of {type(x).__name__}", TypeError)
+    return numeric_array(func, name, x, kinds="biufO")
 
 
 def _positions(func: str, positions) -> tuple[np.ndarray, bool]:

@@ -6,46 +6,12 @@ fix it; checks run before any state is touched, so a rejected call changes nothi
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .._validate import fail, integer
+from .._validate import as_array, fail, generator, integer, real
 
 __all__ = ["generator", "integer", "real", "learner_index", "index_array", "float_array",
            "done_array", "random_argmax", "sequential_passes"]
-
-
-def generator(func: str, seed) -> np.random.Generator:
-    """``seed`` as a Generator: None (fresh entropy), a non-negative int, or a Generator
-    (used as is, not copied)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None:
-        return np.random.default_rng()
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        fail(func, f"seed must be None, a non-negative int or a numpy.random.Generator; "
-                   f"got {type(seed).__name__}", TypeError)
-    if seed < 0:
-        fail(func, f"seed must be a non-negative int; got {seed}")
-    return np.random.default_rng(int(seed))
-
-
-def real(func: str, name: str, x, low: float = -np.inf, high: float = np.inf,
-         low_open: bool = False, high_open: bool = False) -> float:
-    """A finite real number in the interval ``low..high`` (ends open or closed)."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        fail(func, f"{name} must be a real number; got {type(x).__name__}", TypeError)
-    v = float(x)
-    if not np.isfinite(v):
-        fail(func, f"{name} must be finite; got {v}")
-    below = v <= low if low_open else v < low
-    above = v >= high if high_open else v > high
-    if below or above:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        fail(func, f"{name} must be in {lo}{low:g}, {high:g}{hi}; got {v:g}")
-    return v
 
 
 def learner_index(func: str, learners, n_learners: int) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -63,16 +29,6 @@ def learner_index(func: str, learners, n_learners: int) -> tuple[np.ndarray, tup
     return idx.reshape(-1), idx.shape
 
 
-def _numbers(func: str, name: str, x) -> np.ndarray:
-    if isinstance(x, (str, bytes)):
-        fail(func, f"{name} must be numbers, not {type(x).__name__}", TypeError)
-    try:
-        a = np.asarray(x)
-    except ValueError as exc:
-        fail(func, f"{name} must be a rectangular array of numbers; NumPy says: {exc}")
-    return a
-
-
 def _shape_msg(shape: tuple[int, ...]) -> str:
     return "a scalar" if shape == () else f"shape {shape}"
 
@@ -81,7 +37,7 @@ def index_array(func: str, name: str, x, upper: int | None, shape: tuple[int, ..
                 upper_name: str = "") -> np.ndarray:
     """An int64 copy of integer array ``x`` with entries in ``[0, upper)`` (``upper=None``:
     only ``>= 0``) and the given ``shape``."""
-    a = _numbers(func, name, x)
+    a = as_array(func, name, x)
     if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):  # [] is float
         fail(func, f"{name} must be integers; got dtype {a.dtype}", TypeError)
     if shape is not None and a.shape != shape:
@@ -99,7 +55,7 @@ def index_array(func: str, name: str, x, upper: int | None, shape: tuple[int, ..
 def float_array(func: str, name: str, x, shape: tuple[int, ...] | None = None,
                 ndims: tuple[int, ...] | None = None) -> np.ndarray:
     """A finite float64 copy of ``x`` with the given ``shape`` (or number of dimensions)."""
-    a = _numbers(func, name, x)
+    a = as_array(func, name, x)
     if a.dtype.kind not in "biuf":
         fail(func, f"{name} must be real numbers; got dtype {a.dtype}", TypeError)
     a = np.array(a, dtype=np.float64)
@@ -119,7 +75,7 @@ def done_array(func: str, x, shape: tuple[int, ...]) -> np.ndarray:
     """Episode-end flags: None (all False), bools, or 0/1 numbers, as a bool array."""
     if x is None:
         return np.zeros(shape, dtype=bool)
-    a = _numbers(func, "done", x)
+    a = as_array(func, "done", x)
     if a.shape != shape:
         fail(func, f"done must have {_shape_msg(shape)} (one flag per transition); "
                    f"got {_shape_msg(a.shape)}")
