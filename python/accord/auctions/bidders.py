@@ -38,6 +38,7 @@ Banchio & Skrzypacz (2022) study Q-learners in repeated auctions.
 from __future__ import annotations
 
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -277,7 +278,7 @@ def _values_arg(func: str, name: str, x, markets: int) -> np.ndarray:
     return a
 
 
-class _Bidder:
+class _Bidder(ABC):
     """Shared plumbing: per-market state is created by ``reset`` (or on the first ``bid``)."""
 
     markets: int | None = None
@@ -295,8 +296,9 @@ class _Bidder:
         self.rng = generator(name, self._seed if seed is None else seed)
         self._start()
 
+    @abstractmethod
     def _start(self) -> None:
-        raise NotImplementedError
+        """Create the per-market state for ``self.markets`` markets."""
 
     def _prepare(self, func: str, values, costs):
         v = numeric_array(func, "values", values)
