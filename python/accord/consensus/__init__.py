@@ -11,6 +11,10 @@ machine, a hash-chained agreement ledger, and robust aggregation of positions.
   robust aggregation (seed 002's ``ByzantineFaultTolerantConsensus``).
 """
 
+from .._extras import require_extra
+
+require_extra(__name__, "consensus")
+
 from .aggregate import breakdown_point, geometric_median, max_byzantine, median, trimmed_mean
 from .client import Busy, Client
 from .config import ProtocolConfig

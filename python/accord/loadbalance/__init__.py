@@ -9,6 +9,10 @@ plot_result(r, "figures/")
 ```
 """
 
+from .._extras import require_extra
+
+require_extra(__name__, "loadbalance")
+
 from .bidding import ACTIONS, action_multipliers, bid_scalar, bids
 from .game import SpareCapacityGame, coalition_shapley
 from .model import MODES, SLA_LEVELS, LoadBalanceConfig, Servers, Tasks, arrival_rate

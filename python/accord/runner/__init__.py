@@ -14,6 +14,10 @@ used (``register``); ``coalition`` and ``loadbalance`` are registered here. The 
 algorithms (``../DESIGN.md``, section 1).
 """
 
+from .._extras import require_extra
+
+require_extra(__name__, "runner")
+
 from .config import ExperimentConfig, Task, load_config, parse_config, run_key, run_seed
 from .engine import (
     ExperimentInterrupted,
