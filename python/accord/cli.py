@@ -120,6 +120,7 @@ def cmd_least_core(args) -> int:
 def cmd_run(args) -> int:
     import traceback
 
+    from . import experiments  # noqa: F401  (registers the built-in kinds)
     from .runner import (
         ExperimentInterrupted,
         RunFailed,
@@ -156,7 +157,7 @@ def cmd_report(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .runner import report_experiment
+    from .experiments import report_experiment
 
     out = report_experiment(args.results, args.out)
     print(f"figures in {out}")

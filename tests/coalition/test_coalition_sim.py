@@ -1,7 +1,6 @@
 """Valuation, estimators, BRE and the simulation loop against brute force."""
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from accord.coalition.estimators import (
     one_step_payoff,
     proposal_shares,
 )
-from accord.coalition.experiment import run, validate
 from accord.coalition.model import BCFP, Agreement, Task, members, misinformed_prior, uniform_prior
 from accord.coalition.simulate import simulate
 from accord.coalition.valuation import Valuator, log_of, posteriors, write_back
@@ -239,44 +237,3 @@ def test_impossible_observation_names_agent_and_outcome():
     b[1, 0] = (1.0, 0.0)
     with pytest.raises(ValueError, match=r"agent 0 .*observed outcome 'fail'"):
         simulate(p, "myopic", b, stages=50, rounds=2, epsilon=1.0, seed=0)
-
-
-def test_experiment_params_are_checked():
-    ok = {"environment": "software-5", "method": "vpi", "negotiation": "fn",
-          "prior": "uniform"}
-    validate(ok)
-    for bad, msg in [({"method": "ucb"}, "method must be one of"),
-                     ({"environment": "x"}, "environment must be one of"),
-                     ({"outcome_rewards": [0, -1, 5]}, "outcome_rewards must be >= 0"),
-                     ({"rewards": [0, 2500, 5000]}, "unknown parameter"),
-                     ({"outcome_rewards": [0, 1]}, "three numbers"),
-                     ({"stages": 0}, "positive integer"),
-                     ({"colour": 1}, "unknown parameter")]:
-        with pytest.raises(ValueError, match=msg):
-            validate({**ok, **bad})
-    with pytest.raises(ValueError, match="probabilities must sum to 1|sums to"):
-        from accord.coalition.simulate import simulate as sim
-        pr = uniform_prior(software_company(5))
-        pr[0, 1] *= 0.5
-        sim(software_company(5), "vpi", pr, stages=1)
-
-
-def test_run_returns_series():
-    out = run({"environment": "software-5", "method": "vpi", "negotiation": "osp",
-               "prior": "misinformed", "stages": 5}, seed=7)
-    assert out["rewards"].shape == (5,) and out["in_core"].dtype == bool
-
-
-@pytest.mark.parametrize("path", sorted(
-    (Path(__file__).resolve().parents[2] / "examples" / "coalition").glob("*.toml")),
-    ids=lambda p: p.name)
-def test_example_configs_validate(path):
-    from accord.runner import load_config
-    from accord.runner.registry import get_kind, resolve
-
-    config = load_config(path)
-    check = resolve(get_kind(config.kind).validate)
-    cells = config.labelled_cells()
-    assert cells
-    for _, params in cells:
-        check(params)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from runner_toy import CONFIG, register_toy, write_config
 
+import accord.experiments  # noqa: F401  (registers the built-in kinds)
 from accord.runner import (
     get_kind,
     kinds,
@@ -141,9 +142,9 @@ def test_validate_hook_runs_before_any_work(tmp_path):
 def test_registry():
     assert {"coalition", "toy"} <= set(kinds())
     k = get_kind("coalition")
-    assert (k.run, k.validate, k.report) == ("accord.coalition.experiment:run",
-                                             "accord.coalition.experiment:validate",
-                                             "accord.runner.coalition_report:report")
+    assert (k.run, k.validate, k.report) == ("accord.experiments.coalition:run",
+                                             "accord.experiments.coalition:validate",
+                                             "accord.experiments.coalition:report")
     register_toy()  # the same paths again: fine
     with pytest.raises(ValueError, match=r"register\(\): kind 'toy' is already registered.*"
                                          r"replace=True"):

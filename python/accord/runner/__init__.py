@@ -1,6 +1,7 @@
 """Batch jobs: experiment configs, executors, a resumable result store, reports.
 
 ```python
+import accord.experiments                   # registers the built-in kinds
 from accord.runner import load_config, run_experiment, load, report_experiment
 
 cfg = load_config("static-5.toml")          # [experiment] [settings] [grid] [[extra]]
@@ -10,8 +11,8 @@ report_experiment("results/static-5")       # the kind's report: tables + PNGs
 ```
 
 Experiment kinds are registered by ``module:function`` paths and imported only when
-used (``register``); ``coalition`` and ``loadbalance`` are registered here. The layer holds no
-algorithms (``../DESIGN.md``, section 1).
+used (``register``). The runner holds no algorithms and knows no system: the kinds
+live in :mod:`accord.experiments`, which registers them here.
 """
 
 from .._extras import require_extra

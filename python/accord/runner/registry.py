@@ -11,7 +11,8 @@ A kind has
   ``accord run``.
 
 Paths are resolved only when used, so registering a kind imports nothing, and
-worker processes import the run function themselves.
+worker processes import the run function themselves. The runner knows no kind of
+its own: :mod:`accord.experiments` registers the built-in ones when imported.
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ def get_kind(kind: str) -> ExperimentKind:
         return _KINDS[kind]
     except KeyError:
         raise ValueError(f"get_kind(): experiment kind {kind!r} is not registered; use one of "
-                         f"{', '.join(map(repr, kinds()))} or register it with "
-                         "accord.runner.register()") from None
+                         f"{', '.join(map(repr, kinds())) or 'none yet'} or register it with "
+                         "accord.runner.register() (import accord.experiments to register "
+                         "the built-in kinds)") from None
 
 
 def resolve(path: str) -> Callable:
@@ -96,11 +98,3 @@ def resolve(path: str) -> Callable:
         raise TypeError(f"resolve(): {path!r} is not callable; register a function")
     return fn
 
-
-register("coalition", run="accord.coalition.experiment:run",
-         report="accord.runner.coalition_report:report",
-         validate="accord.coalition.experiment:validate")
-register("loadbalance", run="accord.loadbalance.experiment:run",
-         report="accord.loadbalance.experiment:report",
-         validate="accord.loadbalance.experiment:validate",
-         summary="accord.loadbalance.experiment:summary")

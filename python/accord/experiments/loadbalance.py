@@ -1,4 +1,4 @@
-"""The load-balancing simulation as the :mod:`accord.runner` kind ``loadbalance``.
+"""The load-balancing simulation as an experiment: the ``loadbalance`` kind.
 
 One run = one :func:`~accord.loadbalance.simulate.simulate` call.  Every field of
 :class:`~accord.loadbalance.model.LoadBalanceConfig` is a parameter (TOML
@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .model import LoadBalanceConfig
-from .simulate import simulate
+from ..loadbalance.model import LoadBalanceConfig
+from ..loadbalance.simulate import simulate
+from ..runner import line_plot, mean_ci, param_columns, print_table
 
 __all__ = ["report", "run", "summary", "validate"]
 
@@ -59,8 +60,6 @@ def run(params: dict, seed: int) -> dict:
 
 
 def _groups(table: pa.Table) -> tuple[list[str], dict[tuple, list[int]]]:
-    from ..runner import param_columns
-
     params = [c for c in param_columns(table)]
     cols = {c: table.column(c).to_pylist() for c in params}
     varying = [c for c in params if len({repr(v) for v in cols[c]}) > 1]
@@ -75,8 +74,6 @@ def _groups(table: pa.Table) -> tuple[list[str], dict[tuple, list[int]]]:
 
 def summary(table: pa.Table) -> None:
     """Print mean and 95% half-width over seeds of each summary scalar, per cell."""
-    from ..runner import mean_ci, print_table
-
     missing = [c for c in SCALARS if c not in table.column_names]
     if missing:
         raise ValueError(f"summary(): the table lacks {missing}; pass the table of a "
@@ -97,8 +94,6 @@ def summary(table: pa.Table) -> None:
 
 def report(table: pa.Table, out_dir: Path) -> None:
     """The summary table, and welfare / fairness / reserve over rounds per cell (PNG)."""
-    from ..runner import line_plot, mean_ci
-
     summary(table)
     varying, groups = _groups(table)
     for name in SERIES:

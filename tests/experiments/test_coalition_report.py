@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from accord.cli import main
+from accord.experiments.coalition import DEFAULTS, report_tables
 from accord.runner import ResultStore, load, parse_config, report_experiment
-from accord.runner.coalition_report import report_tables
 
 T_975_2 = 4.302652729911275  # Student t quantile 0.975 with 2 degrees of freedom
 CONFIG = """
@@ -140,8 +140,6 @@ def test_report_rejects_foreign_tables():
 def test_hand_built_table_without_gamma():
     """No store metadata and no gamma column: the experiment's default discount."""
     import pyarrow as pa
-
-    from accord.coalition.experiment import DEFAULTS
 
     r = [[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]
     table = pa.table({"environment": ["gbu", "gbu"], "method": ["vpi", "vpi"],
