@@ -1,0 +1,148 @@
+"""``accord coop ...``: values and solutions of a cooperative (TU) game from a file."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+
+def _fmt_row(name: str, *cols: str) -> str:
+    return f"  {name:<20} " + " ".join(f"{c:>14}" for c in cols)
+
+
+def _print_vector(title: str, names, values, extra=None, extra_title=None) -> None:
+    print(title)
+    if extra is not None:
+        print(_fmt_row("player", "value", extra_title))
+    for i, name in enumerate(names):
+        cols = [f"{float(values[i]):.6g}"]
+        if extra is not None:
+            cols.append(f"{float(extra[i]):.3g}")
+        print(_fmt_row(name, *cols))
+
+
+def _load(path):
+    from ..coop.io import load_game
+
+    return load_game(path)
+
+
+def _timed(f):
+    t0 = time.perf_counter()
+    out = f()
+    return out, time.perf_counter() - t0
+
+
+def cmd_shapley(args: argparse.Namespace) -> int:
+    from ..coop import shapley
+
+    game, names = _load(args.file)
+    if args.samples is None:
+        phi, dt = _timed(lambda: shapley(game, device=args.device))
+        _print_vector(f"Shapley value (exact, n = {game.n})", names, phi)
+    else:
+        est, dt = _timed(lambda: shapley(game, samples=args.samples, seed=args.seed,
+                                         method=args.method, device=args.device,
+                                         progress=True))
+        _print_vector(f"Shapley value ({est.method} sampling, {est.samples} samples, "
+                      f"seed {est.seed}, n = {game.n})", names, est.values, est.stderr,
+                      "stderr")
+    print(f"time: {dt:.4f} s")
+    return 0
+
+
+def cmd_banzhaf(args: argparse.Namespace) -> int:
+    from ..coop import banzhaf
+
+    game, names = _load(args.file)
+    beta, dt = _timed(lambda: banzhaf(game, normalized=args.normalized, device=args.device))
+    kind = "normalized" if args.normalized else "raw"
+    _print_vector(f"Banzhaf index ({kind}, n = {game.n})", names, beta)
+    print(f"time: {dt:.4f} s")
+    return 0
+
+
+def _parse_allocation(text: str) -> np.ndarray:
+    try:
+        return np.array([float(t) for t in text.replace(",", " ").split()])
+    except ValueError:
+        msg = f"--allocation must be numbers separated by commas; got {text!r}"
+        raise ValueError(msg) from None
+
+
+def cmd_core(args: argparse.Namespace) -> int:
+    from ..coop import core_violation, in_core
+
+    game, names = _load(args.file)
+    x = _parse_allocation(args.allocation)
+    (excess, mask), dt = _timed(lambda: core_violation(game, x, device=args.device))
+    inside = in_core(game, x, tol=args.tol, device=args.device)
+    members = [names[i] for i in range(game.n) if mask >> i & 1]
+    print(f"allocation  {', '.join(f'{v:g}' for v in x)}")
+    print(f"max excess  {excess:.6g} (coalition {{{', '.join(members)}}}, mask {mask})")
+    print(f"in core     {'yes' if inside else 'no'} (tol {args.tol:g})")
+    print(f"time: {dt:.4f} s")
+    return 0
+
+
+def cmd_nucleolus(args: argparse.Namespace) -> int:
+    from ..coop import nucleolus
+
+    game, names = _load(args.file)
+    x, dt = _timed(lambda: nucleolus(game, imputation=not args.pre))
+    _print_vector(f"{'pre' if args.pre else ''}nucleolus (n = {game.n})", names, x)
+    print(f"time: {dt:.4f} s")
+    return 0
+
+
+def cmd_least_core(args: argparse.Namespace) -> int:
+    from ..coop import least_core
+
+    game, names = _load(args.file)
+    res, dt = _timed(lambda: least_core(game))
+    x, eps = res
+    _print_vector(f"least core (n = {game.n}), eps = {eps:.6g}"
+                  f" ({'core non-empty' if eps <= 1e-9 else 'core empty'})", names, x)
+    print(f"time: {dt:.4f} s")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Add ``coop shapley|banzhaf|core|nucleolus|least-core`` to the subparsers ``sub``."""
+    coop = sub.add_parser("coop", help="cooperative (TU) games").add_subparsers(
+        dest="coop_command", required=True)
+    device = {"choices": ["cpu", "cuda"], "default": None,
+              "help": "where to compute (default: cpu)"}
+
+    p = coop.add_parser("shapley", help="Shapley value, exact or sampled")
+    p.add_argument("file", help="game file (.json or .npy)")
+    p.add_argument("--samples", type=int, default=None, help="sample instead of exact")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--method", default="permutation",
+                   choices=["permutation", "antithetic", "stratified"])
+    p.add_argument("--device", **device)
+    p.set_defaults(func=cmd_shapley)
+
+    p = coop.add_parser("banzhaf", help="Banzhaf index")
+    p.add_argument("file")
+    p.add_argument("--normalized", action="store_true")
+    p.add_argument("--device", **device)
+    p.set_defaults(func=cmd_banzhaf)
+
+    p = coop.add_parser("core", help="is an allocation in the core?")
+    p.add_argument("file")
+    p.add_argument("--allocation", required=True, help="comma-separated payoffs, one per player")
+    p.add_argument("--tol", type=float, default=1e-9)
+    p.add_argument("--device", **device)
+    p.set_defaults(func=cmd_core)
+
+    p = coop.add_parser("nucleolus", help="nucleolus by a sequence of LPs")
+    p.add_argument("file")
+    p.add_argument("--pre", action="store_true", help="prenucleolus (no individual rationality)")
+    p.set_defaults(func=cmd_nucleolus)
+
+    p = coop.add_parser("least-core", help="least core allocation and epsilon")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_least_core)
