@@ -1,9 +1,10 @@
-"""Speed of the load-balancing simulation (seed 001) and of its three auction paths.
+"""Speed of the load-balancing simulation and of its auction paths.
 
 In one process, on the same configuration and seed: the C++ round kernel, the NumPy
 path (one array operation over all servers per task) and the per-task Python loop over
-servers (the seed's own structure).  The paths give identical results (checked on the
-shared rounds), so the ratios compare equal work.
+servers (the tests' reference round, ``tests/loadbalance/loadbalance_oracle.py``).  The
+paths give identical results (checked on the shared rounds), so the ratios compare
+equal work.
 
     python benchmarks/compare_loadbalance.py [--servers 100] [--rounds 10000]
         [--loop-rounds 1000] [--mode continuous]
@@ -12,10 +13,15 @@ shared rounds), so the ratios compare equal work.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from accord.loadbalance import LoadBalanceConfig, simulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "loadbalance"))
+from loadbalance_oracle import PATHS, simulate_path  # noqa: E402
 
 
 def main() -> None:
@@ -37,7 +43,7 @@ def main() -> None:
           f"mode {a.mode}, path {full.auction}: {full.elapsed_s:.2f} s = "
           f"{full.rounds_per_second:,.0f} rounds/s, {full.auctions_per_second:,.0f} auctions/s")
     short = LoadBalanceConfig.from_dict({**cfg.to_dict(), "rounds": a.loop_rounds})
-    runs = {p: simulate(short, seed=a.seed, auction=p) for p in ("kernel", "numpy", "python")}
+    runs = {p: simulate_path(p, short, seed=a.seed) for p in PATHS}
     for p in ("kernel", "numpy"):
         for key in runs["python"].log:
             if not np.array_equal(runs[p].log[key], runs["python"].log[key]):

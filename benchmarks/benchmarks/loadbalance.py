@@ -1,4 +1,8 @@
-"""asv: the seed 001 load-balancing simulation per auction path and learning mode."""
+"""asv: the load-balancing simulation per auction path and learning mode.
+
+The per-task Python loop, the tests' reference round, is measured against these paths
+by ``benchmarks/compare_loadbalance.py``.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ def _config(servers: int, rounds: int, mode: str) -> LoadBalanceConfig:
 
 
 class AuctionPaths:
-    params = (["kernel", "numpy", "python"], [10, 100])
+    params = (["kernel", "numpy"], [10, 100])
     param_names = ["path", "servers"]
 
     def setup(self, path, servers):

@@ -1,5 +1,6 @@
-"""The seed 001 load-balancing simulation: bids, auctions, coalitions, reserve, learning,
-metrics and the three auction paths, against hand computation and a brute-force round."""
+"""The load-balancing simulation: bids, auctions, coalitions, reserve, learning, metrics
+and the auction paths, against hand computation, the per-task Python loop and a
+brute-force round."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loadbalance_oracle import PATHS, PythonLoopBalancer, balancer, simulate_path
 
 from accord.loadbalance import (
     MODES,
@@ -68,8 +70,8 @@ def test_lowest_bid_wins_and_second_lowest_is_the_price():
 
 def test_ties_go_to_the_lowest_index_and_the_price_equals_the_tied_bid():
     s = servers([100.0] * 3, [10.0] * 3, [0.0] * 3, [0, 0, 0], [10.0, 10.0, 10.0])
-    for path in ("kernel", "numpy", "python"):
-        rec = LoadBalancer(quiet(), servers=s, seed=0, auction=path).step(Tasks.of_loads([1.0]))
+    for path in PATHS:
+        rec = balancer(path, quiet(), servers=s, seed=0).step(Tasks.of_loads([1.0]))
         assert rec.winner[0] == 0 and rec.price[0] == rec.bid[0]
 
 
@@ -144,7 +146,7 @@ def test_every_auction_path_matches_a_brute_force_round(seed, n, mode):
     cfg = LoadBalanceConfig(n_servers=n, rounds=15, mode=mode, n_coalitions=2,
                             base_tasks_per_round=6.0, processing_rate=8.0, ledger=False,
                             ratio_cap=cap)
-    results = {p: simulate(cfg, seed=seed, auction=p) for p in ("kernel", "numpy", "python")}
+    results = {p: simulate_path(p, cfg, seed=seed) for p in PATHS}
     ref = results["python"]
     for p in ("kernel", "numpy"):
         for key in ref.log:
@@ -152,7 +154,7 @@ def test_every_auction_path_matches_a_brute_force_round(seed, n, mode):
         np.testing.assert_array_equal(results[p].loads, ref.loads)
         np.testing.assert_array_equal(results[p].sensitivity, ref.sensitivity)
     # one round replayed by brute force from the recorded state
-    lb = LoadBalancer(cfg, seed=seed, auction="python")
+    lb = PythonLoopBalancer(cfg, seed=seed)
     lb.step()
     s0 = lb.servers.copy()
     rng_state = lb._rng_noise.bit_generator.state
@@ -178,7 +180,7 @@ def test_every_auction_path_matches_a_brute_force_round(seed, n, mode):
 def test_dqn_mode_numpy_and_python_paths_agree():
     kw = {"n_servers": 4, "rounds": 60, "mode": "dqn", "dqn_batch": 16, "ratio_cap": 2.0}
     a = simulate(seed=11, auction="numpy", **kw)
-    b = simulate(seed=11, auction="python", **kw)
+    b = simulate_path("python", seed=11, **kw)
     assert a.auction == "numpy"
     for key in a.log:
         np.testing.assert_array_equal(a.log[key], b.log[key], err_msg=key)

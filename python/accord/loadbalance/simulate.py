@@ -1,40 +1,41 @@
-"""The auction-based load-balancing simulation of seed 001, round by round.
+"""The auction-based load-balancing simulation, round by round.
 
-Each round (seed 001 §7.2-7.5):
+Each round:
 
 1. a Poisson number of tasks arrives with mean ``base + amplitude sin(2 pi t / period)``;
 2. tasks are auctioned one after another: every server bids (:mod:`.bidding`), the
-   lowest bid wins and the second-lowest is recorded as the price (reverse
-   second-price auction, §3); a winner whose load ratio exceeds
+   lowest bid wins and the second-lowest is recorded as the price (a reverse
+   second-price auction, Vickrey (1961)); a winner whose load ratio exceeds
    ``overload_threshold`` splits the task equally with the least-loaded server of
    its coalition whose load ratio is below ``partner_threshold`` (ties: lowest index),
    if there is one; a winning bid above the reserve threshold is flagged "assigned
    above threshold", and the threshold becomes ``reserve_factor`` x the average of
-   all winning bids so far (§4 "Adaptive Reserve Threshold");
+   all winning bids so far (an adaptive reserve threshold);
 3. every server's load falls by ``processing_rate`` (not below zero);
-4. servers update their sensitivity (§7.5): ``continuous`` multiplies it by
+4. servers update their sensitivity: ``continuous`` multiplies it by
    ``1 + lr (ratio - target)``; the learning modes observe the discretised load ratio
    ``min(int(10 ratio), 10)``, are rewarded with the reduction of ``|ratio - target|``
    since their previous action, and apply the action chosen (increase: x(1 + lr),
    decrease: x(1 - lr), none);
 5. metrics are recorded: loads, sensitivities, reserve, fairness (std of loads) and
-   social welfare ``-sum |load_i - capacity_i target_i|`` (§5).
+   social welfare ``-sum |load_i - capacity_i target_i|``.
 
-The load ratio is capped at ``ratio_cap`` (the seed's 1.0) everywhere it is used, so
-by the seed's equations a server past its capacity stops raising its bid; a cheap
-server can then absorb load without bound, with the coalition split as the only safety
+The load ratio is capped at ``ratio_cap`` (1.0 by default) everywhere it is used, so
+by the bid formula a server past its capacity stops raising its bid; a cheap server
+can then absorb load without bound, with the coalition split as the only safety
 valve.  ``ratio_cap = inf`` removes the cap.
 
-Where the seed is silent we chose, and say so: the reward of a sensitivity action is
-observed one round later (the action can only change the next round's bids); in
-``"dqn"`` mode one Q-network shared by all servers picks each bid's step-4 action from
-(load ratio, task load / max task load, sensitivity / max sensitivity, risk aversion),
-is rewarded with the change of ``|ratio - target|`` that the auction caused, and
-sensitivity follows the continuous rule.
+Choices of this implementation: the reward of a sensitivity action is observed one
+round later (the action can only change the next round's bids); in ``"dqn"`` mode one
+Q-network shared by all servers picks each bid's step-4 action from (load ratio,
+task load / max task load, sensitivity / max sensitivity, risk aversion), is rewarded
+with the change of ``|ratio - target|`` that the auction caused, and sensitivity
+follows the continuous rule.
 
-Three interchangeable auction paths give identical results: ``"kernel"`` (C++, one
-call per round), ``"numpy"`` (the bids of all servers as one array operation per task)
-and ``"python"`` (a per-task loop over servers, as the seed's code does; the baseline).
+Two auction paths give identical results: ``"kernel"`` (C++, one call per round) and
+``"numpy"`` (the bids of all servers as one array operation per task).  The DQN mode
+always runs the NumPy path, since its network acts between one task's auction and the
+next.  The tests check both paths against a per-task Python loop over servers.
 """
 
 from __future__ import annotations
@@ -45,13 +46,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validate import fail
-from .bidding import action_multipliers, bid_scalar
+from .bidding import action_multipliers
 from .game import coalition_shapley
 from .model import LoadBalanceConfig, Servers, Tasks
 
 __all__ = ["AUCTION_PATHS", "LoadBalancer", "RoundRecord", "SimulationResult", "simulate"]
 
-AUCTION_PATHS = ("kernel", "numpy", "python")
+AUCTION_PATHS = ("kernel", "numpy")
 _DISCRETE = ("q-learning", "bandit", "ucb1", "thompson")
 _N_STATES = 11  # min(int(10 * ratio), 10) for ratio in [0, 1]
 LOG_FIELDS = ("round", "load", "sla", "winner", "partner", "bid", "price", "above", "reserve")
@@ -292,13 +293,16 @@ class LoadBalancer:
                "bid": np.empty(n_tasks), "price": np.empty(n_tasks),
                "above": np.zeros(n_tasks, bool), "reserve": np.empty(n_tasks)}
         if n_tasks:
-            if self.auction == "kernel":
-                self._auctions_kernel(tasks, noise, out)
-            elif self.auction == "numpy":
-                self._auctions_numpy(tasks, noise, out)
-            else:
-                self._auctions_python(tasks, noise, out)
+            self._run_auctions(tasks, noise, out)
         return RoundRecord(self.round, tasks, **out)
+
+    def _run_auctions(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
+        """Auction every task in order: fill ``out`` (one entry per task), add the loads
+        and keep the reserve bookkeeping."""
+        if self.auction == "kernel":
+            self._auctions_kernel(tasks, noise, out)
+        else:
+            self._auctions_numpy(tasks, noise, out)
 
     def _close_auction(self, bid: float) -> bool:
         """Reserve bookkeeping after one auction; returns 'assigned above threshold'."""
@@ -364,54 +368,6 @@ class LoadBalancer:
             out["partner"][k] = j
             out["reserve"][k] = self.reserve
             out["above"][k] = self._close_auction(best)
-
-    def _auctions_python(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
-        c, s = self.config, self.servers
-        n = s.n
-        cap, sens, ra = s.capacity.tolist(), s.sensitivity.tolist(), s.risk_aversion.tolist()
-        target, coal = s.target_load_ratio.tolist(), s.coalition.tolist()
-        load = s.load.tolist()
-        dqn = self._dqn
-        adjust = [None] * n
-        for k, task_load in enumerate(tasks.load.tolist()):
-            row = noise[k].tolist()
-            if dqn is not None:
-                now = np.minimum(np.array(load) / s.capacity, c.ratio_cap)
-                state = self._dqn_state(now, task_load)
-                actions = dqn.act(state)
-                adjust = self._mult[actions].tolist()
-            best = second = float("inf")
-            w = -1
-            for i in range(n):
-                b = bid_scalar(load[i], cap[i], sens[i], ra[i], target[i], task_load, row[i],
-                               damping=c.damping, max_bid=c.max_bid, adjust=adjust[i],
-                               ratio_cap=c.ratio_cap)
-                if b < best:
-                    best, second, w = b, best, i
-                elif b < second:
-                    second = b
-            j = -1
-            if min(load[w] / cap[w], c.ratio_cap) > c.overload_threshold:
-                lowest = float("inf")
-                for i in range(n):
-                    r = min(load[i] / cap[i], c.ratio_cap)
-                    if i != w and coal[i] == coal[w] and r < c.partner_threshold and r < lowest:
-                        lowest, j = r, i
-            if j < 0:
-                load[w] += task_load
-            else:
-                load[w] += task_load / 2
-                load[j] += task_load / 2
-            if dqn is not None:
-                now = np.minimum(np.array(load) / s.capacity, c.ratio_cap)
-                self._dqn_remember(state, actions, now)
-            out["winner"][k] = w
-            out["partner"][k] = j
-            out["bid"][k] = best
-            out["price"][k] = second if n > 1 else best
-            out["reserve"][k] = self.reserve
-            out["above"][k] = self._close_auction(best)
-        s.load[:] = load
 
     def _auctions_kernel(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
         c, s = self.config, self.servers
@@ -497,7 +453,7 @@ class LoadBalancer:
 
 def simulate(config: LoadBalanceConfig | None = None, *, seed=None, servers: Servers | None = None,
              auction: str = "kernel", **settings) -> SimulationResult:
-    """Run the seed 001 simulation; ``settings`` override fields of ``config``.
+    """Run the load-balancing simulation; ``settings`` override fields of ``config``.
 
     >>> r = simulate(n_servers=5, rounds=20, seed=1)
     >>> r.loads.shape
