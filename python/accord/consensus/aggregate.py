@@ -84,8 +84,11 @@ def _weights(func: str, weights, m: int) -> np.ndarray | None:
     if w.ndim != 1:
         fail(func, f"weights must be 1-dimensional, one trust score per agent; got shape {w.shape}")
     if w.shape[0] != m:
-        fail(func, f"weights has length {w.shape[0]} but there are {m} agents (rows of "
-                   "positions); pass one trust score per agent")
+        fail(
+            func,
+            f"weights has length {w.shape[0]} but there are {m} agents (rows of "
+            "positions); pass one trust score per agent",
+        )
     bad = ~np.isfinite(w)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -93,8 +96,11 @@ def _weights(func: str, weights, m: int) -> np.ndarray | None:
     neg = w < 0
     if neg.any():
         i = int(np.flatnonzero(neg)[0])
-        fail(func, f"weights must be >= 0; weight {i} is {w[i]}; clip negative trust scores "
-                   "to 0 or drop those agents")
+        fail(
+            func,
+            f"weights must be >= 0; weight {i} is {w[i]}; clip negative trust scores "
+            "to 0 or drop those agents",
+        )
     top = w.max()
     if top == 0:
         fail(func, "weights are all zero; give at least one agent positive trust")
@@ -104,8 +110,12 @@ def _weights(func: str, weights, m: int) -> np.ndarray | None:
 def _trim_amount(func: str, m: int, f, trim) -> tuple[float, int | None]:
     """(beta, f): the fraction of weight trimmed from each tail, and f when given as a count."""
     if (f is None) == (trim is None):
-        fail(func, "pass exactly one of f= (Byzantine agents trimmed from each side) or trim= "
-                   "(fraction of weight trimmed from each side)", TypeError)
+        fail(
+            func,
+            "pass exactly one of f= (Byzantine agents trimmed from each side) or trim= "
+            "(fraction of weight trimmed from each side)",
+            TypeError,
+        )
     if f is not None:
         if isinstance(f, bool) or not isinstance(f, numbers.Integral):
             fail(func, f"f must be an integer number of agents; got {f!r}", TypeError)
@@ -113,8 +123,11 @@ def _trim_amount(func: str, m: int, f, trim) -> tuple[float, int | None]:
         if f < 0:
             fail(func, f"f must be >= 0; got {f}")
         if 2 * f >= m:
-            fail(func, f"f={f} needs at least 2*f+1 = {2 * f + 1} agents but there are {m}; "
-                       f"lower f to at most {(m - 1) // 2} or add agents")
+            fail(
+                func,
+                f"f={f} needs at least 2*f+1 = {2 * f + 1} agents but there are {m}; "
+                f"lower f to at most {(m - 1) // 2} or add agents",
+            )
         return f / m, f
     if isinstance(trim, bool) or not isinstance(trim, numbers.Real):
         fail(func, f"trim must be a number in [0, 0.5); got {trim!r}", TypeError)
@@ -145,7 +158,7 @@ def _result(out: np.ndarray, one_d: bool) -> np.ndarray:
 def _drop_mean(X: np.ndarray, f: int) -> np.ndarray:
     """Classic rule per row: sort, drop f smallest and f largest, average the rest."""
     m = X.shape[1]
-    kept = np.sort(X, axis=1)[:, f: m - f]
+    kept = np.sort(X, axis=1)[:, f : m - f]
     with np.errstate(over="ignore", invalid="ignore"):
         out = kept.mean(axis=1)
     bad = ~np.isfinite(out)
@@ -217,8 +230,9 @@ def _wtrim(X: np.ndarray, w: np.ndarray, beta: float) -> np.ndarray:
 # ----------------------------------------------------------------------------- public API
 
 
-def trimmed_mean(positions, weights=None, *, f: int | None = None,
-                 trim: float | None = None) -> np.ndarray:
+def trimmed_mean(
+    positions, weights=None, *, f: int | None = None, trim: float | None = None
+) -> np.ndarray:
     """Coordinate-wise (trust-weighted) trimmed mean of the agents' positions.
 
     Pass exactly one of ``f`` (trim the weight of ``f`` agents, ``f/m`` of the total, from each
@@ -343,8 +357,9 @@ def _cone_step(E: np.ndarray, dk: np.ndarray, w: np.ndarray, eta: float) -> np.n
     return step if np.isfinite(step).all() else None
 
 
-def _change(Z: np.ndarray, w: np.ndarray, D0: np.ndarray, d0: np.ndarray, y0: np.ndarray,
-            y1: np.ndarray) -> float:
+def _change(
+    Z: np.ndarray, w: np.ndarray, D0: np.ndarray, d0: np.ndarray, y0: np.ndarray, y1: np.ndarray
+) -> float:
     """f(y1) - f(y0) for f(y) = sum_i w_i ||Z_i - y||, without cancellation: each term is
     ||a|| - ||b|| = <a - b, a + b> / (||a|| + ||b||), exact to rounding even when f is huge
     (far-away agents) or the move is tiny next to f."""
@@ -366,8 +381,9 @@ def _lump_radii(dk: np.ndarray) -> list[float]:
     return radii
 
 
-def _solve_gm(Z: np.ndarray, w: np.ndarray, tol_abs: float,
-              max_iter: int) -> tuple[np.ndarray, float]:
+def _solve_gm(
+    Z: np.ndarray, w: np.ndarray, tol_abs: float, max_iter: int
+) -> tuple[np.ndarray, float]:
     """Minimise sum_i w_i ||Z_i - y|| from y = 0. Returns (y, last step)."""
     m, d = Z.shape
     # a move by s changes the objective by at most W*||s||; _change is exact to about
@@ -380,6 +396,10 @@ def _solve_gm(Z: np.ndarray, w: np.ndarray, tol_abs: float,
         D = Z - y
         dist = _row_norms(D)
         k = int(np.argmin(dist))
+        if 0 < dist[k] <= max(tol_abs, _EPS * _EPS):  # within tolerance of an agent: sit on
+            y = Z[k].copy()  # it, so that the Vardi & Zhang step applies (Weiszfeld stalls)
+            D = Z - y
+            dist = _row_norms(D)
         E = Z - Z[k]
         dk = _row_norms(E)
         at = dk == 0
@@ -428,8 +448,9 @@ def _solve_gm(Z: np.ndarray, w: np.ndarray, tol_abs: float,
     return y, step
 
 
-def geometric_median(positions, weights=None, *, tol: float = 1e-10,
-                     max_iter: int = 1000) -> np.ndarray:
+def geometric_median(
+    positions, weights=None, *, tol: float = 1e-10, max_iter: int = 1000
+) -> np.ndarray:
     """(Trust-weighted) geometric median: argmin_y sum_i w_i ||x_i - y||_2.
 
     Weiszfeld's (1937) fixed-point iteration, started at the coordinate-wise median, with
@@ -473,17 +494,28 @@ def geometric_median(positions, weights=None, *, tol: float = 1e-10,
     scale = float(_wmedian(_row_norms(Z)[None, :], w)[0])
     if scale == 0:  # more than half of the weight sits at c, which is therefore optimal
         return c
+    # Solve in units of a power of two near max |Z| (exact scaling): 1/distance and distance
+    # ratios cannot overflow once offsets below the rounding level of that unit (eps^2) are
+    # zero, which moves no agent by more than the result's own accuracy.
+    exponent = int(np.frexp(np.abs(Z).max())[1])
+    Z = np.ldexp(Z, -exponent)
+    Z[np.abs(Z) < _EPS * _EPS] = 0.0
+    tol_abs = float(np.ldexp(tol * scale, -exponent))
     if d >= m:  # the minimiser lies in the agents' span: rotate into it (an isometry)
         basis = np.linalg.qr(Z.T)[0]  # (d, m), orthonormal columns spanning the rows of Z
-        y, step = _solve_gm(Z @ basis, w, tol * scale, int(max_iter))
+        y, step = _solve_gm(Z @ basis, w, tol_abs, int(max_iter))
         y = basis @ y
     else:
-        y, step = _solve_gm(Z, w, tol * scale, int(max_iter))
-    if step > tol * scale:
-        warnings.warn(f"geometric_median(): no convergence in {max_iter} iterations (last step "
-                      f"{step:.3g} > tol*scale = {tol * scale:.3g}); raise max_iter or loosen "
-                      "tol", RuntimeWarning, stacklevel=2)
-    return y + c
+        y, step = _solve_gm(Z, w, tol_abs, int(max_iter))
+    if step > tol_abs:
+        warnings.warn(
+            f"geometric_median(): no convergence in {max_iter} iterations (last step "
+            f"{float(np.ldexp(step, exponent)):.3g} > tol*scale = {tol * scale:.3g}); "
+            "raise max_iter or loosen tol",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return np.ldexp(y, exponent) + c
 
 
 def _max_byzantine(func: str, method: str, m, weights, f, trim) -> int:
@@ -511,8 +543,9 @@ def _max_byzantine(func: str, method: str, m, weights, f, trim) -> int:
     return int(np.count_nonzero(2 * heaviest < heaviest[-1]))
 
 
-def max_byzantine(method: str, m: int, *, weights=None, f: int | None = None,
-                  trim: float | None = None) -> int:
+def max_byzantine(
+    method: str, m: int, *, weights=None, f: int | None = None, trim: float | None = None
+) -> int:
     """Largest number of agents that may be Byzantine (send arbitrary values) while ``method``
     keeps the guarantee in the module doc; with ``weights`` the adversary is assumed to hold the
     most-trusted agents (worst case).
@@ -524,8 +557,9 @@ def max_byzantine(method: str, m: int, *, weights=None, f: int | None = None,
     return _max_byzantine("max_byzantine", method, m, weights, f, trim)
 
 
-def breakdown_point(method: str, m: int, *, weights=None, f: int | None = None,
-                    trim: float | None = None) -> float:
+def breakdown_point(
+    method: str, m: int, *, weights=None, f: int | None = None, trim: float | None = None
+) -> float:
     """``max_byzantine(...) / m``: the largest tolerated fraction of Byzantine agents, e.g.
     ``f/m`` for the trimmed mean with ``f`` trimmed and ``floor((m-1)/2)/m`` for the median.
     This is the finite-sample breakdown point of Donoho & Huber (1983, "The notion of breakdown
