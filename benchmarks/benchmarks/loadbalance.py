@@ -10,10 +10,16 @@ from accord.loadbalance import LoadBalanceConfig, simulate
 
 
 def _config(servers: int, rounds: int, mode: str) -> LoadBalanceConfig:
-    return LoadBalanceConfig(n_servers=servers, rounds=rounds, mode=mode,
-                             n_coalitions=max(1, servers // 10),
-                             base_tasks_per_round=float(servers), amplitude=servers / 2,
-                             period=500.0, ledger=False)
+    return LoadBalanceConfig(
+        n_servers=servers,
+        rounds=rounds,
+        mode=mode,
+        n_coalitions=max(1, servers // 10),
+        base_tasks_per_round=float(servers),
+        amplitude=servers / 2,
+        period=500.0,
+        ledger=False,
+    )
 
 
 class AuctionPaths:
@@ -48,8 +54,9 @@ class LedgerRun:
 
 class LedgerVerify:
     def setup(self):
-        self.result = simulate(LoadBalanceConfig(n_servers=20, rounds=500,
-                                                 base_tasks_per_round=20.0), seed=1)
+        self.result = simulate(
+            LoadBalanceConfig(n_servers=20, rounds=500, base_tasks_per_round=20.0), seed=1
+        )
 
     def time_verify_ledger(self):
         self.result.verify_ledger()

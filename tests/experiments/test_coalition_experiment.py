@@ -11,34 +11,46 @@ from accord.runner import get_kind, load_config, resolve
 
 
 def test_experiment_params_are_checked():
-    ok = {"environment": "software-5", "method": "vpi", "negotiation": "fn",
-          "prior": "uniform"}
+    ok = {"environment": "software-5", "method": "vpi", "negotiation": "fn", "prior": "uniform"}
     validate(ok)
-    for bad, msg in [({"method": "ucb"}, "method must be one of"),
-                     ({"environment": "x"}, "environment must be one of"),
-                     ({"outcome_rewards": [0, -1, 5]}, "outcome_rewards must be >= 0"),
-                     ({"rewards": [0, 2500, 5000]}, "unknown parameter"),
-                     ({"outcome_rewards": [0, 1]}, "three numbers"),
-                     ({"stages": 0}, "positive integer"),
-                     ({"colour": 1}, "unknown parameter")]:
+    for bad, msg in [
+        ({"method": "ucb"}, "method must be one of"),
+        ({"environment": "x"}, "environment must be one of"),
+        ({"outcome_rewards": [0, -1, 5]}, "outcome_rewards must be >= 0"),
+        ({"rewards": [0, 2500, 5000]}, "unknown parameter"),
+        ({"outcome_rewards": [0, 1]}, "three numbers"),
+        ({"stages": 0}, "positive integer"),
+        ({"colour": 1}, "unknown parameter"),
+    ]:
         with pytest.raises(ValueError, match=msg):
             validate({**ok, **bad})
     with pytest.raises(ValueError, match="probabilities must sum to 1|sums to"):
         from accord.coalition.simulate import simulate as sim
+
         pr = uniform_prior(software_company(5))
         pr[0, 1] *= 0.5
         sim(software_company(5), "vpi", pr, stages=1)
 
 
 def test_run_returns_series():
-    out = run({"environment": "software-5", "method": "vpi", "negotiation": "osp",
-               "prior": "misinformed", "stages": 5}, seed=7)
+    out = run(
+        {
+            "environment": "software-5",
+            "method": "vpi",
+            "negotiation": "osp",
+            "prior": "misinformed",
+            "stages": 5,
+        },
+        seed=7,
+    )
     assert out["rewards"].shape == (5,) and out["in_core"].dtype == bool
 
 
-@pytest.mark.parametrize("path", sorted(
-    (Path(__file__).resolve().parents[2] / "examples" / "coalition").glob("*.toml")),
-    ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).resolve().parents[2] / "examples" / "coalition").glob("*.toml")),
+    ids=lambda p: p.name,
+)
 def test_example_configs_validate(path):
     config = load_config(path)
     check = resolve(get_kind(config.kind).validate)

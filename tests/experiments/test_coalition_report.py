@@ -40,9 +40,12 @@ SPREAD = {"myopic": 0.5, "vpi": 1.0, "informed": 0.0}
 
 def level(p):
     """Reward per stage from stage 10 on is level(p) + SPREAD * run; 100 before."""
-    return (LEVEL[p["method"]] + (0.5 if p["negotiation"] == "osp" else 0.0)
-            - (0.25 if p["prior"] == "misinformed" else 0.0)
-            + (10.0 if p["environment"] == "crime" else 0.0))
+    return (
+        LEVEL[p["method"]]
+        + (0.5 if p["negotiation"] == "osp" else 0.0)
+        - (0.25 if p["prior"] == "misinformed" else 0.0)
+        + (10.0 if p["environment"] == "crime" else 0.0)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,19 +70,26 @@ def test_tables_against_hand_computation(store):
     tables = report_tables(load(store.root))
     acc, final, core = tables["accumulated"], tables["final"], tables["core"]
     key = [(r["setting"], r["negotiation"], r["prior"], r["method"]) for r in acc]
-    assert key[:5] == [("software-5", "fn", "uniform", "myopic"),
-                       ("software-5", "fn", "uniform", "vpi"),
-                       ("software-5", "fn", "uniform", "informed"),
-                       ("software-5", "fn", "misinformed", "myopic"),
-                       ("software-5", "fn", "misinformed", "vpi")]
+    assert key[:5] == [
+        ("software-5", "fn", "uniform", "myopic"),
+        ("software-5", "fn", "uniform", "vpi"),
+        ("software-5", "fn", "uniform", "informed"),
+        ("software-5", "fn", "misinformed", "myopic"),
+        ("software-5", "fn", "misinformed", "vpi"),
+    ]
     assert len(acc) == len(final) == 12 and key[-2:] == [
         ("crime phase_start=40", "fn", "uniform", "myopic"),
-        ("crime phase_start=40", "fn", "uniform", "informed")]
+        ("crime phase_start=40", "fn", "uniform", "informed"),
+    ]
     head = sum(100.0 * 0.9**t for t in range(10))
     tail = sum(0.9**t for t in range(10, 60))
     for a, f in zip(acc, final, strict=True):
-        p = {**a["params"], "method": a["method"], "negotiation": a["negotiation"],
-             "prior": a["prior"]}
+        p = {
+            **a["params"],
+            "method": a["method"],
+            "negotiation": a["negotiation"],
+            "prior": a["prior"],
+        }
         assert a["runs"] == 3 and a["params"]["rewards_profile"] == [1, 2]
         per_run = [head + (level(p) + SPREAD[p["method"]] * run) * tail for run in range(3)]
         sd = np.std(per_run, ddof=1)
@@ -104,17 +114,26 @@ def test_tables_against_hand_computation(store):
 def test_report_command_prints_and_draws(store, tmp_path, capsys):
     assert main(["report", str(store.root), "--out", str(tmp_path / "fig")]) == 0
     out = capsys.readouterr().out
-    for text in ("Settings", "software-5: environment=software-5, stages=60, gamma=0.9",
-                 "Table 1", "Tables 2/3", "Table 4", "% informed", "6 figures written",
-                 f"figures in {tmp_path / 'fig'}"):
+    for text in (
+        "Settings",
+        "software-5: environment=software-5, stages=60, gamma=0.9",
+        "Table 1",
+        "Tables 2/3",
+        "Table 4",
+        "% informed",
+        "6 figures written",
+        f"figures in {tmp_path / 'fig'}",
+    ):
         assert text in out
     names = sorted(p.name for p in (tmp_path / "fig").iterdir())
-    assert names == ["accumulated_crime-phase_start-40_fn_uniform.png",
-                     "accumulated_software-5_fn_misinformed.png",
-                     "accumulated_software-5_fn_uniform.png",
-                     "accumulated_software-5_osp_misinformed.png",
-                     "accumulated_software-5_osp_uniform.png",
-                     "phase_crime-phase_start-40_fn_uniform.png"]
+    assert names == [
+        "accumulated_crime-phase_start-40_fn_uniform.png",
+        "accumulated_software-5_fn_misinformed.png",
+        "accumulated_software-5_fn_uniform.png",
+        "accumulated_software-5_osp_misinformed.png",
+        "accumulated_software-5_osp_uniform.png",
+        "phase_crime-phase_start-40_fn_uniform.png",
+    ]
     for n in names:
         assert (tmp_path / "fig" / n).read_bytes()[:4] == b"\x89PNG"
 
@@ -142,9 +161,17 @@ def test_hand_built_table_without_gamma():
     import pyarrow as pa
 
     r = [[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]
-    table = pa.table({"environment": ["gbu", "gbu"], "method": ["vpi", "vpi"],
-                      "negotiation": ["fn", "fn"], "prior": ["uniform", "uniform"],
-                      "run": [0, 1], "seed": [5, 6], "rewards": r})
+    table = pa.table(
+        {
+            "environment": ["gbu", "gbu"],
+            "method": ["vpi", "vpi"],
+            "negotiation": ["fn", "fn"],
+            "prior": ["uniform", "uniform"],
+            "run": [0, 1],
+            "seed": [5, 6],
+            "rewards": r,
+        }
+    )
     (row,) = report_tables(table, window=2)["accumulated"]
     g = DEFAULTS["gamma"]
     expected = np.mean([sum(g**t * x for t, x in enumerate(run)) for run in r])

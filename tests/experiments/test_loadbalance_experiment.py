@@ -32,8 +32,16 @@ mode = ["continuous", "bandit"]
     assert "continuous" in text_out and "bandit" in text_out and "welfare" in text_out
     assert (out / "welfare.png").is_file() and (out / "fairness.png").is_file()
     with pytest.raises(ValueError, match="unknown setting"):
-        run_experiment(parse_config(text.replace("rounds = 30", "roundz = 30")),
-                       tmp_path / "bad", executor="serial", progress=False)
+        run_experiment(
+            parse_config(text.replace("rounds = 30", "roundz = 30")),
+            tmp_path / "bad",
+            executor="serial",
+            progress=False,
+        )
     with pytest.raises(ValueError, match="mode must be one of"):
-        run_experiment(parse_config(text.replace('"bandit"', '"sarsa"')),
-                       tmp_path / "bad2", executor="serial", progress=False)
+        run_experiment(
+            parse_config(text.replace('"bandit"', '"sarsa"')),
+            tmp_path / "bad2",
+            executor="serial",
+            progress=False,
+        )

@@ -41,9 +41,19 @@ class PythonLoopBalancer(LoadBalancer):
             best = second = float("inf")
             w = -1
             for i in range(n):
-                b = bid_scalar(load[i], cap[i], sens[i], ra[i], target[i], task_load, row[i],
-                               damping=c.damping, max_bid=c.max_bid, adjust=adjust[i],
-                               ratio_cap=c.ratio_cap)
+                b = bid_scalar(
+                    load[i],
+                    cap[i],
+                    sens[i],
+                    ra[i],
+                    target[i],
+                    task_load,
+                    row[i],
+                    damping=c.damping,
+                    max_bid=c.max_bid,
+                    adjust=adjust[i],
+                    ratio_cap=c.ratio_cap,
+                )
                 if b < best:
                     best, second, w = b, best, i
                 elif b < second:
@@ -79,8 +89,9 @@ def balancer(path: str, config: LoadBalanceConfig | None = None, **kw) -> LoadBa
     return LoadBalancer(config, auction=path, **kw)
 
 
-def simulate_path(path: str, config: LoadBalanceConfig | None = None, *, seed=None,
-                  servers=None, **settings) -> SimulationResult:
+def simulate_path(
+    path: str, config: LoadBalanceConfig | None = None, *, seed=None, servers=None, **settings
+) -> SimulationResult:
     """:func:`accord.loadbalance.simulate` on auction path ``path`` (or ``"python"``)."""
     if settings:
         base = (config or LoadBalanceConfig()).to_dict()

@@ -38,8 +38,10 @@ def brute_shapley(game: SpareCapacityGame) -> np.ndarray:
 
 
 @settings(max_examples=30, deadline=None)
-@given(spare=st.lists(st.floats(-50, 150), min_size=1, max_size=5),
-       demand=st.one_of(st.none(), st.floats(0, 300)))
+@given(
+    spare=st.lists(st.floats(-50, 150), min_size=1, max_size=5),
+    demand=st.one_of(st.none(), st.floats(0, 300)),
+)
 def test_spare_capacity_shapley_matches_permutations(spare, demand):
     game = SpareCapacityGame(spare, demand)
     from accord.coop import shapley
@@ -56,7 +58,7 @@ def test_coalition_shapley_per_coalition_exact_and_sampled():
     load = np.array([20.0, 30.0, 10.0, 100.0, 45.0, 0.0, 60.0])
     coal = np.array([0, 1, 0, 1, 1, 1, 1])
     phi = coalition_shapley(cap, load, coal)
-    np.testing.assert_allclose(phi, cap - load)  # the seed's game is additive
+    np.testing.assert_allclose(phi, cap - load)  # the spare-capacity game is additive
     # a five-member coalition by sampling: each permutation sees exact marginals here
     sampled = coalition_shapley(cap, load, coal, exact_limit=2, samples=64, seed=3)
     np.testing.assert_allclose(sampled, cap - load)
@@ -107,33 +109,44 @@ def test_plots_are_written(tmp_path):
         plot_result({"loads": 1}, tmp_path)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"capacity": (-10.0, 50.0)}, r"capacity\[0\] must be > 0"),
-    ({"capacity": (60.0, 50.0)}, "capacity must have low <= high"),
-    ({"task_load": (-1.0, 5.0)}, r"task_load\[0\] must be >= 0"),
-    ({"mode": "sarsa"}, "mode must be one of"),
-    ({"n_servers": 0}, "n_servers must be >= 1"),
-    ({"n_servers": 2.5}, "n_servers must be an integer"),
-    ({"processing_rate": float("nan")}, "processing_rate must be finite"),
-    ({"learning_rate": 1.0}, "learning_rate must be < 1"),
-    ({"sla_probabilities": (0.5, 0.5, 0.5)}, "sla_probabilities must sum to 1"),
-    ({"target_load_ratio": 1.5}, "target_load_ratio must be <= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"capacity": (-10.0, 50.0)}, r"capacity\[0\] must be > 0"),
+        ({"capacity": (60.0, 50.0)}, "capacity must have low <= high"),
+        ({"task_load": (-1.0, 5.0)}, r"task_load\[0\] must be >= 0"),
+        ({"mode": "sarsa"}, "mode must be one of"),
+        ({"n_servers": 0}, "n_servers must be >= 1"),
+        ({"n_servers": 2.5}, "n_servers must be an integer"),
+        ({"processing_rate": float("nan")}, "processing_rate must be finite"),
+        ({"learning_rate": 1.0}, "learning_rate must be < 1"),
+        ({"sla_probabilities": (0.5, 0.5, 0.5)}, "sla_probabilities must sum to 1"),
+        ({"target_load_ratio": 1.5}, "target_load_ratio must be <= 1"),
+    ],
+)
 def test_bad_config_is_rejected(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         LoadBalanceConfig(**kwargs)
 
 
 def test_bad_servers_and_tasks_are_rejected():
-    ok = {"capacity": [10.0, 20.0], "sensitivity": [1.0, 1.0], "risk_aversion": [0.0, 0.0],
-          "target_load_ratio": 0.5, "coalition": [0, 0], "load": [0.0, 0.0]}
+    ok = {
+        "capacity": [10.0, 20.0],
+        "sensitivity": [1.0, 1.0],
+        "risk_aversion": [0.0, 0.0],
+        "target_load_ratio": 0.5,
+        "coalition": [0, 0],
+        "load": [0.0, 0.0],
+    }
     Servers(**ok)
-    for key, value, match in [("capacity", [-1.0, 20.0], "capacity must be > 0"),
-                              ("capacity", [], "at least one server"),
-                              ("load", [0.0, -3.0], "load must be >= 0"),
-                              ("load", [0.0, float("nan")], "load must be finite"),
-                              ("sensitivity", [1.0], r"shape \(2,\)"),
-                              ("coalition", [0, -1], "coalition must be")]:
+    for key, value, match in [
+        ("capacity", [-1.0, 20.0], "capacity must be > 0"),
+        ("capacity", [], "at least one server"),
+        ("load", [0.0, -3.0], "load must be >= 0"),
+        ("load", [0.0, float("nan")], "load must be finite"),
+        ("sensitivity", [1.0], r"shape \(2,\)"),
+        ("coalition", [0, -1], "coalition must be"),
+    ]:
         with pytest.raises(ValueError, match=match):
             Servers(**{**ok, key: value})
     with pytest.raises(ValueError, match="load must be >= 0"):

@@ -24,9 +24,13 @@ def test_parse_and_expand(tmp_path):
     assert cfg.source.endswith("toy.toml") and cfg.text == CONFIG
     origins, cells = zip(*cfg.labelled_cells(), strict=True)
     assert cells == (
-        {"stages": 6, "method": "a", "scale": 1.0}, {"stages": 6, "method": "a", "scale": 2.0},
-        {"stages": 6, "method": "b", "scale": 1.0}, {"stages": 6, "method": "b", "scale": 2.0},
-        {"stages": 6, "method": "c", "note": "x"}, {"stages": 6, "method": "c", "note": "y"})
+        {"stages": 6, "method": "a", "scale": 1.0},
+        {"stages": 6, "method": "a", "scale": 2.0},
+        {"stages": 6, "method": "b", "scale": 1.0},
+        {"stages": 6, "method": "b", "scale": 2.0},
+        {"stages": 6, "method": "c", "note": "x"},
+        {"stages": 6, "method": "c", "note": "y"},
+    )
     assert origins == ("[grid]",) * 4 + ("[[extra]] #1",) * 2
     tasks = cfg.tasks()
     assert len(tasks) == 24 and len({t.key for t in tasks}) == 24
@@ -43,18 +47,24 @@ def test_grid_extra_rules():
     # no grid, no extra: the settings alone
     assert parse_config(base + '[settings]\nmethod = "a"\n').cells() == [{"method": "a"}]
     # extras without grid: only the extras; extras override settings and keep its order
-    cfg = parse_config(base + '[settings]\nmethod = "a"\nstages = 3\n'
-                       '[[extra]]\nstages = 9\nnote = "n"\n'
-                       '[[extra]]\nmethod = ["b", "c"]\nscale = [1, 2]\n')
-    assert cfg.cells() == [{"method": "a", "stages": 9, "note": "n"},
-                           {"method": "b", "stages": 3, "scale": 1},
-                           {"method": "b", "stages": 3, "scale": 2},
-                           {"method": "c", "stages": 3, "scale": 1},
-                           {"method": "c", "stages": 3, "scale": 2}]
+    cfg = parse_config(
+        base + '[settings]\nmethod = "a"\nstages = 3\n'
+        '[[extra]]\nstages = 9\nnote = "n"\n'
+        '[[extra]]\nmethod = ["b", "c"]\nscale = [1, 2]\n'
+    )
+    assert cfg.cells() == [
+        {"method": "a", "stages": 9, "note": "n"},
+        {"method": "b", "stages": 3, "scale": 1},
+        {"method": "b", "stages": 3, "scale": 2},
+        {"method": "c", "stages": 3, "scale": 1},
+        {"method": "c", "stages": 3, "scale": 2},
+    ]
     assert list(cfg.cells()[0]) == ["method", "stages", "note"]
     # a settings list is one list-valued parameter; duplicate cells run once
-    cfg = parse_config(base + '[settings]\nprofile = [1, 2]\n[grid]\nmethod = ["a", "b"]\n'
-                       '[[extra]]\nmethod = "a"\n')
+    cfg = parse_config(
+        base + '[settings]\nprofile = [1, 2]\n[grid]\nmethod = ["a", "b"]\n'
+        '[[extra]]\nmethod = "a"\n'
+    )
     assert cfg.cells() == [{"profile": [1, 2], "method": "a"}, {"profile": [1, 2], "method": "b"}]
     # the name defaults to the file's stem, else the kind
     assert cfg.name == "toy"
@@ -64,12 +74,20 @@ def test_grid_extra_rules():
 def test_run_key_is_canonical():
     a = run_key("toy", {"x": 1, "y": "b"}, 0)
     assert a == run_key("toy", {"y": "b", "x": 1}, 0)
-    assert len({a, run_key("toy", {"x": 1, "y": "b"}, 1), run_key("k", {"x": 1, "y": "b"}, 0),
-                run_key("toy", {"x": 1.0, "y": "b"}, 0)}) == 4
+    assert (
+        len(
+            {
+                a,
+                run_key("toy", {"x": 1, "y": "b"}, 1),
+                run_key("k", {"x": 1, "y": "b"}, 0),
+                run_key("toy", {"x": 1.0, "y": "b"}, 0),
+            }
+        )
+        == 4
+    )
 
 
-GOOD = {"experiment": 'kind = "toy"\nruns = 2\nseed = 1', "settings": "", "grid": "",
-        "extra": None}
+GOOD = {"experiment": 'kind = "toy"\nruns = 2\nseed = 1', "settings": "", "grid": "", "extra": None}
 
 
 def _doc(**tables):
@@ -81,35 +99,52 @@ def _doc(**tables):
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("text, match", [
-    ("[experiment\nkind=1", r"not valid TOML"),
-    (_doc(experiment=None), r"missing \[experiment\] table"),
-    (_doc(experiment='runs = 2\nseed = 1'), r"\[experiment\] is missing key 'kind'"),
-    (_doc(experiment='kind = "toy"\nseed = 1'), r"missing key 'runs'.*runs = 30"),
-    (_doc(experiment='kind = "toy"\nruns = 1'), r"missing key 'seed'"),
-    (_doc(experiment='kind = "nope"\nruns = 1\nseed = 1'),
-     r"kind 'nope' is not registered; use one of .*'coalition'.*register"),
-    (_doc(experiment='kind = "toy"\nruns = 1\nseed = 1\nrepeats = 3'),
-     r"\[experiment\] has unknown key 'repeats'"),
-    (_doc() + "\n[options]\nx = 1", r"unknown table or key 'options'"),
-    (_doc(experiment='kind = "toy"\nruns = 0\nseed = 1'), r"runs must be an integer >= 1; got 0"),
-    (_doc(experiment='kind = "toy"\nruns = "3"\nseed = 1'), r"runs must be an integer >= 1"),
-    (_doc(experiment='kind = "toy"\nruns = 2\nseed = -1'), r"seed must be a non-negative"),
-    (_doc(experiment='kind = "toy"\nruns = 2\nseed = 1\nname = "a/b"'),
-     r"name must be a directory name"),
-    (_doc(grid='method = "a"'), r"\[grid\] method must be a non-empty list of values, e\.g\. "
-                                r"method = \[\"a\"\]"),
-    (_doc(grid="method = []"), r"\[grid\] method must be a non-empty list"),
-    (_doc(settings='method = "a"', grid='method = ["b"]'),
-     r"'method' is in both \[settings\] and \[grid\]"),
-    (_doc() + '\n[extra]\nmethod = "a"', r"write \[\[extra\]\], not \[extra\]"),
-    (_doc(extra="method = []"), r"\[\[extra\]\] #1 method is an empty list"),
-    (_doc(settings="seed = 3"), r"\[settings\] parameter 'seed' clashes with a column"),
-    (_doc(grid="run = [1, 2]"), r"\[grid\] parameter 'run' clashes"),
-    (_doc(settings="opt = {a = 1}"), r"\[settings\] opt must be a string, number, boolean"),
-    (_doc(settings='mixed = [1, "a"]'), r"mixed lists"),
-    (_doc(grid="when = [1979-05-27]"), r"\[grid\] when must be a string"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[experiment\nkind=1", r"not valid TOML"),
+        (_doc(experiment=None), r"missing \[experiment\] table"),
+        (_doc(experiment="runs = 2\nseed = 1"), r"\[experiment\] is missing key 'kind'"),
+        (_doc(experiment='kind = "toy"\nseed = 1'), r"missing key 'runs'.*runs = 30"),
+        (_doc(experiment='kind = "toy"\nruns = 1'), r"missing key 'seed'"),
+        (
+            _doc(experiment='kind = "nope"\nruns = 1\nseed = 1'),
+            r"kind 'nope' is not registered; use one of .*'coalition'.*register",
+        ),
+        (
+            _doc(experiment='kind = "toy"\nruns = 1\nseed = 1\nrepeats = 3'),
+            r"\[experiment\] has unknown key 'repeats'",
+        ),
+        (_doc() + "\n[options]\nx = 1", r"unknown table or key 'options'"),
+        (
+            _doc(experiment='kind = "toy"\nruns = 0\nseed = 1'),
+            r"runs must be an integer >= 1; got 0",
+        ),
+        (_doc(experiment='kind = "toy"\nruns = "3"\nseed = 1'), r"runs must be an integer >= 1"),
+        (_doc(experiment='kind = "toy"\nruns = 2\nseed = -1'), r"seed must be a non-negative"),
+        (
+            _doc(experiment='kind = "toy"\nruns = 2\nseed = 1\nname = "a/b"'),
+            r"name must be a directory name",
+        ),
+        (
+            _doc(grid='method = "a"'),
+            r"\[grid\] method must be a non-empty list of values, e\.g\. "
+            r"method = \[\"a\"\]",
+        ),
+        (_doc(grid="method = []"), r"\[grid\] method must be a non-empty list"),
+        (
+            _doc(settings='method = "a"', grid='method = ["b"]'),
+            r"'method' is in both \[settings\] and \[grid\]",
+        ),
+        (_doc() + '\n[extra]\nmethod = "a"', r"write \[\[extra\]\], not \[extra\]"),
+        (_doc(extra="method = []"), r"\[\[extra\]\] #1 method is an empty list"),
+        (_doc(settings="seed = 3"), r"\[settings\] parameter 'seed' clashes with a column"),
+        (_doc(grid="run = [1, 2]"), r"\[grid\] parameter 'run' clashes"),
+        (_doc(settings="opt = {a = 1}"), r"\[settings\] opt must be a string, number, boolean"),
+        (_doc(settings='mixed = [1, "a"]'), r"mixed lists"),
+        (_doc(grid="when = [1979-05-27]"), r"\[grid\] when must be a string"),
+    ],
+)
 def test_bad_configs(tmp_path, text, match):
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -126,13 +161,20 @@ def test_missing_file(tmp_path):
 def test_validate_hook_runs_before_any_work(tmp_path):
     cfg = write_config(tmp_path, CONFIG.replace('"b"]', '"bogus"]'))
     out = tmp_path / "out"
-    with pytest.raises(ValueError, match=r"run_experiment\(\): .*toy\.toml: \[grid\] cell "
-                       r"\{stages=6, method='bogus', scale=1\.0\} is invalid: method must be"):
+    with pytest.raises(
+        ValueError,
+        match=r"run_experiment\(\): .*toy\.toml: \[grid\] cell "
+        r"\{stages=6, method='bogus', scale=1\.0\} is invalid: method must be",
+    ):
         run_experiment(cfg, out, executor="serial", progress=False)
     assert not out.exists()
     with pytest.raises(ValueError, match=r"\[\[extra\]\] #1 cell .* unknown parameter"):
-        run_experiment(write_config(tmp_path, CONFIG + 'colour = "red"\n'), out,
-                       executor="serial", progress=False)
+        run_experiment(
+            write_config(tmp_path, CONFIG + 'colour = "red"\n'),
+            out,
+            executor="serial",
+            progress=False,
+        )
     with pytest.raises(ValueError, match=r"executor must be one of 'process', 'serial', 'ray'"):
         run_experiment(write_config(tmp_path), out, executor="threads")
     with pytest.raises(ValueError, match=r"workers must be >= 1"):
@@ -142,19 +184,27 @@ def test_validate_hook_runs_before_any_work(tmp_path):
 def test_registry():
     assert {"coalition", "toy"} <= set(kinds())
     k = get_kind("coalition")
-    assert (k.run, k.validate, k.report) == ("accord.experiments.coalition:run",
-                                             "accord.experiments.coalition:validate",
-                                             "accord.experiments.coalition:report")
+    assert (k.run, k.validate, k.report) == (
+        "accord.experiments.coalition:run",
+        "accord.experiments.coalition:validate",
+        "accord.experiments.coalition:report",
+    )
     register_toy()  # the same paths again: fine
-    with pytest.raises(ValueError, match=r"register\(\): kind 'toy' is already registered.*"
-                                         r"replace=True"):
+    with pytest.raises(
+        ValueError,
+        match=r"register\(\): kind 'toy' is already registered.*"
+        r"replace=True",
+    ):
         register("toy", run="runner_toy:bad_shape")
     with pytest.raises(ValueError, match=r"register\(\): run must be a 'module:function'"):
         register("x", run="runner_toy.run")
     with pytest.raises(TypeError, match=r"kind must be a non-empty string"):
         register("", run="a:b")
-    with pytest.raises(ValueError, match=r"get_kind\(\): experiment kind 'nope' is not "
-                                         r"registered"):
+    with pytest.raises(
+        ValueError,
+        match=r"get_kind\(\): experiment kind 'nope' is not "
+        r"registered",
+    ):
         get_kind("nope")
     assert resolve("runner_toy:validate")({"method": "a"}) is None
     with pytest.raises(RuntimeError, match=r"cannot import module 'no_such_mod_xyz'"):
@@ -172,10 +222,13 @@ def test_runner_does_not_import_systems():
     import subprocess
     import sys
 
-    code = ("import sys, accord.runner; "
-            "print(any(m.startswith(('accord.coalition', 'matplotlib', 'scipy')) "
-            "for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, accord.runner; "
+        "print(any(m.startswith(('accord.coalition', 'matplotlib', 'scipy')) "
+        "for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False"
     assert np.int64(run_seed(1, 0)) >= 0

@@ -43,12 +43,24 @@ def cmd_shapley(args: argparse.Namespace) -> int:
         phi, dt = _timed(lambda: shapley(game, device=args.device))
         _print_vector(f"Shapley value (exact, n = {game.n})", names, phi)
     else:
-        est, dt = _timed(lambda: shapley(game, samples=args.samples, seed=args.seed,
-                                         method=args.method, device=args.device,
-                                         progress=True))
-        _print_vector(f"Shapley value ({est.method} sampling, {est.samples} samples, "
-                      f"seed {est.seed}, n = {game.n})", names, est.values, est.stderr,
-                      "stderr")
+        est, dt = _timed(
+            lambda: shapley(
+                game,
+                samples=args.samples,
+                seed=args.seed,
+                method=args.method,
+                device=args.device,
+                progress=True,
+            )
+        )
+        _print_vector(
+            f"Shapley value ({est.method} sampling, {est.samples} samples, "
+            f"seed {est.seed}, n = {game.n})",
+            names,
+            est.values,
+            est.stderr,
+            "stderr",
+        )
     print(f"time: {dt:.4f} s")
     return 0
 
@@ -103,8 +115,12 @@ def cmd_least_core(args: argparse.Namespace) -> int:
     game, names = _load(args.file)
     res, dt = _timed(lambda: least_core(game))
     x, eps = res
-    _print_vector(f"least core (n = {game.n}), eps = {eps:.6g}"
-                  f" ({'core non-empty' if eps <= 1e-9 else 'core empty'})", names, x)
+    _print_vector(
+        f"least core (n = {game.n}), eps = {eps:.6g}"
+        f" ({'core non-empty' if eps <= 1e-9 else 'core empty'})",
+        names,
+        x,
+    )
     print(f"time: {dt:.4f} s")
     return 0
 
@@ -112,16 +128,21 @@ def cmd_least_core(args: argparse.Namespace) -> int:
 def add_commands(sub) -> None:
     """Add ``coop shapley|banzhaf|core|nucleolus|least-core`` to the subparsers ``sub``."""
     coop = sub.add_parser("coop", help="cooperative (TU) games").add_subparsers(
-        dest="coop_command", required=True)
-    device = {"choices": ["cpu", "cuda"], "default": None,
-              "help": "where to compute (default: cpu)"}
+        dest="coop_command", required=True
+    )
+    device = {
+        "choices": ["cpu", "cuda"],
+        "default": None,
+        "help": "where to compute (default: cpu)",
+    }
 
     p = coop.add_parser("shapley", help="Shapley value, exact or sampled")
     p.add_argument("file", help="game file (.json or .npy)")
     p.add_argument("--samples", type=int, default=None, help="sample instead of exact")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--method", default="permutation",
-                   choices=["permutation", "antithetic", "stratified"])
+    p.add_argument(
+        "--method", default="permutation", choices=["permutation", "antithetic", "stratified"]
+    )
     p.add_argument("--device", **device)
     p.set_defaults(func=cmd_shapley)
 

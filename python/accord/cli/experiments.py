@@ -26,8 +26,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     try:
-        s = run_experiment(config, args.results, executor=args.executor, workers=args.workers,
-                           threads=args.threads, progress=False if args.no_progress else None)
+        s = run_experiment(
+            config,
+            args.results,
+            executor=args.executor,
+            workers=args.workers,
+            threads=args.threads,
+            progress=False if args.no_progress else None,
+        )
     except ExperimentInterrupted as exc:
         print(f"accord: {exc}", file=sys.stderr)
         return 130
@@ -36,8 +42,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             traceback.print_exception(exc.__cause__, file=sys.stderr)
         print(f"accord: error: {exc}", file=sys.stderr)
         return 1
-    print(f"{config.name}: {s.total} runs ({s.cells} cells x {config.runs}) in {s.results}: "
-          f"{s.skipped} already there, {s.completed} run now in {s.elapsed_s:.1f} s")
+    print(
+        f"{config.name}: {s.total} runs ({s.cells} cells x {config.runs}) in {s.results}: "
+        f"{s.skipped} already there, {s.completed} run now in {s.elapsed_s:.1f} s"
+    )
     kind = get_kind(config.kind)
     if kind.summary is not None:
         print()
@@ -60,16 +68,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 def add_commands(sub) -> None:
     """Add ``run`` and ``report`` to the subparsers ``sub``."""
     p = sub.add_parser("run", help="run a batch experiment from a TOML config (resumable)")
-    p.add_argument("config", help="experiment TOML file ([experiment], [settings], [grid], "
-                   "[[extra]])")
-    p.add_argument("--results", default=None,
-                   help="results directory (default: results/<name> from the config)")
-    p.add_argument("--executor", choices=["process", "serial", "ray"], default="process",
-                   help="where runs execute (default: process pool)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="parallel runs (default: CPU count; Ray: cluster CPUs)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="OpenMP threads per run (default 1)")
+    p.add_argument(
+        "config", help="experiment TOML file ([experiment], [settings], [grid], [[extra]])"
+    )
+    p.add_argument(
+        "--results",
+        default=None,
+        help="results directory (default: results/<name> from the config)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=["process", "serial", "ray"],
+        default="process",
+        help="where runs execute (default: process pool)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="parallel runs (default: CPU count; Ray: cluster CPUs)",
+    )
+    p.add_argument("--threads", type=int, default=1, help="OpenMP threads per run (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 

@@ -14,5 +14,4 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def add_commands(sub) -> None:
     """Add ``info`` to the subparsers ``sub``."""
-    sub.add_parser("info", help="build flags, threads and CUDA devices").set_defaults(
-        func=cmd_info)
+    sub.add_parser("info", help="build flags, threads and CUDA devices").set_defaults(func=cmd_info)

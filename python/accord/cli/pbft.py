@@ -35,12 +35,22 @@ def cmd_pbft_init(args: argparse.Namespace) -> int:
     proto = _protocol_args(args.protocol)
     if args.batch is not None:
         proto["batch_size"] = args.batch
-    path = generate_cluster(args.dir, n=args.n, clients=args.clients, base_port=args.port,
-                            auth=args.auth, host=args.host, force=args.force, **proto)
+    path = generate_cluster(
+        args.dir,
+        n=args.n,
+        clients=args.clients,
+        base_port=args.port,
+        auth=args.auth,
+        host=args.host,
+        force=args.force,
+        **proto,
+    )
     cluster = load_cluster(path)
     ports = ", ".join(str(r.port) for r in cluster.replicas)
-    print(f"wrote {path}: {args.n} replicas on {args.host} ports {ports}; "
-          f"{args.clients} clients; secret keys in {cluster.key_dir}")
+    print(
+        f"wrote {path}: {args.n} replicas on {args.host} ports {ports}; "
+        f"{args.clients} clients; secret keys in {cluster.key_dir}"
+    )
     print(f"start replica i: accord pbft serve --id i --config {path}")
     return 0
 
@@ -54,8 +64,10 @@ def cmd_pbft_serve(args: argparse.Namespace) -> int:
     from ..consensus.cluster_config import load_cluster
     from ..consensus.tcp import run_replica
 
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     cluster = load_cluster(args.config)
 
     def ready(server) -> None:
@@ -67,12 +79,12 @@ def cmd_pbft_serve(args: argparse.Namespace) -> int:
         import cProfile
 
         prof = cProfile.Profile()
-        status = prof.runcall(asyncio.run, run_replica(args.id, cluster, storage=args.storage,
-                                                       on_ready=ready))
+        status = prof.runcall(
+            asyncio.run, run_replica(args.id, cluster, storage=args.storage, on_ready=ready)
+        )
         prof.dump_stats(os.path.join(prof_dir, f"replica-{args.id}.prof"))
     else:
-        status = asyncio.run(run_replica(args.id, cluster, storage=args.storage,
-                                         on_ready=ready))
+        status = asyncio.run(run_replica(args.id, cluster, storage=args.storage, on_ready=ready))
     text = json.dumps(status, sort_keys=True)
     if args.status_file:
         with open(args.status_file, "w") as f:
@@ -83,12 +95,24 @@ def cmd_pbft_serve(args: argparse.Namespace) -> int:
 
 def _pbft_op(args: argparse.Namespace) -> dict:
     a, name = args.args, args.op
-    need = {"set": (2, 2), "get": (1, 1), "increment": (1, 2), "cas": (3, 3),
-            "append": (1, 1), "head": (0, 0)}
+    need = {
+        "set": (2, 2),
+        "get": (1, 1),
+        "increment": (1, 2),
+        "cas": (3, 3),
+        "append": (1, 1),
+        "head": (0, 0),
+    }
     lo, hi = need[name]
     if not lo <= len(a) <= hi:
-        usage = {"set": "set KEY VALUE", "get": "get KEY", "increment": "increment KEY [AMOUNT]",
-                 "cas": "cas KEY EXPECTED NEW", "append": "append JSON", "head": "head"}[name]
+        usage = {
+            "set": "set KEY VALUE",
+            "get": "get KEY",
+            "increment": "increment KEY [AMOUNT]",
+            "cas": "cas KEY EXPECTED NEW",
+            "append": "append JSON",
+            "head": "head",
+        }[name]
         raise ValueError(f"pbft client {name}: usage: {usage}")
     if name == "set":
         return {"op": "set", "key": a[0], "value": _json_arg(a[1])}
@@ -98,8 +122,12 @@ def _pbft_op(args: argparse.Namespace) -> dict:
         amount = _json_arg(a[1]) if len(a) > 1 else 1
         return {"op": "increment", "key": a[0], "amount": amount}
     if name == "cas":
-        return {"op": "compare_and_set", "key": a[0], "expected": _json_arg(a[1]),
-                "new": _json_arg(a[2])}
+        return {
+            "op": "compare_and_set",
+            "key": a[0],
+            "expected": _json_arg(a[1]),
+            "new": _json_arg(a[2]),
+        }
     if name == "append":
         return {"op": "append", "record": _json_arg(a[0])}
     return {"op": "ledger_head"}
@@ -122,8 +150,11 @@ def cmd_pbft_client(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(go())
     except (TimeoutError, asyncio.TimeoutError):
-        print(f"accord: error: no result within {args.timeout} s; are at least "
-              f"{cluster.protocol.quorum} replicas running?", file=sys.stderr)
+        print(
+            f"accord: error: no result within {args.timeout} s; are at least "
+            f"{cluster.protocol.quorum} replicas running?",
+            file=sys.stderr,
+        )
         return 1
     print(json.dumps(result))
     return 0
@@ -135,29 +166,47 @@ def cmd_pbft_bench(args: argparse.Namespace) -> int:
     proto = _protocol_args(args.protocol)
     if args.pipeline is not None:
         proto["pipeline"] = args.pipeline
-    bench(args.n, args.batch, transport=args.transport, ops=args.ops, seconds=args.seconds,
-          clients=args.clients, procs=args.procs, storage=args.storage, seed=args.seed,
-          directory=args.dir, view_change=args.view_change, json_lines=args.json, **proto)
+    bench(
+        args.n,
+        args.batch,
+        transport=args.transport,
+        ops=args.ops,
+        seconds=args.seconds,
+        clients=args.clients,
+        procs=args.procs,
+        storage=args.storage,
+        seed=args.seed,
+        directory=args.dir,
+        view_change=args.view_change,
+        json_lines=args.json,
+        **proto,
+    )
     return 0
 
 
 def add_commands(sub) -> None:
     """Add ``pbft init|serve|client|bench`` to the subparsers ``sub``."""
     pbft = sub.add_parser("pbft", help="PBFT replicated key-value service over TCP").add_subparsers(
-        dest="pbft_command", required=True)
+        dest="pbft_command", required=True
+    )
 
     p = pbft.add_parser("init", help="write DIR/cluster.toml and key files")
     p.add_argument("dir", help="directory for cluster.toml, keys/ and data/")
     p.add_argument("--n", type=int, default=4, help="replicas (3f + 1 tolerates f faults)")
     p.add_argument("--clients", type=int, default=8, help="client identities to create")
-    p.add_argument("--port", type=int, default=7000,
-                   help="replica i listens on PORT + i (0: free ports now)")
+    p.add_argument(
+        "--port", type=int, default=7000, help="replica i listens on PORT + i (0: free ports now)"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--auth", choices=["hmac", "ed25519"], default="hmac")
     p.add_argument("--batch", type=int, default=None, help="batch_size (default 64)")
     p.add_argument("--force", action="store_true", help="overwrite an existing cluster")
-    p.add_argument("--protocol", action="append", metavar="KEY=VALUE",
-                   help="another [protocol] field, e.g. view_change_timeout=2.0 (repeatable)")
+    p.add_argument(
+        "--protocol",
+        action="append",
+        metavar="KEY=VALUE",
+        help="another [protocol] field, e.g. view_change_timeout=2.0 (repeatable)",
+    )
     p.set_defaults(func=cmd_pbft_init)
 
     p = pbft.add_parser("serve", help="run one replica until SIGINT/SIGTERM")
@@ -173,30 +222,47 @@ def add_commands(sub) -> None:
     p.add_argument("--id", type=int, default=None, help="client id (default: the first)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
     p.add_argument("op", choices=["set", "get", "increment", "cas", "append", "head"])
-    p.add_argument("args", nargs="*", help="KEY VALUE | KEY | KEY [AMOUNT] | KEY EXPECTED "
-                   "NEW | JSON; values are parsed as JSON when possible, else strings")
+    p.add_argument(
+        "args",
+        nargs="*",
+        help="KEY VALUE | KEY | KEY [AMOUNT] | KEY EXPECTED "
+        "NEW | JSON; values are parsed as JSON when possible, else strings",
+    )
     p.set_defaults(func=cmd_pbft_client)
 
-    p = pbft.add_parser("bench", help="throughput/latency of a local cluster, or view-change "
-                        "cost")
+    p = pbft.add_parser("bench", help="throughput/latency of a local cluster, or view-change cost")
     p.add_argument("--n", type=int, nargs="+", default=[4])
     p.add_argument("--batch", type=int, nargs="+", default=[100])
     p.add_argument("--transport", choices=["tcp", "sim"], default="tcp")
     p.add_argument("--ops", choices=["null", "kv"], default="null")
     p.add_argument("--seconds", type=float, default=5.0, help="measurement window")
-    p.add_argument("--clients", type=int, default=None,
-                   help="concurrent client ids (default: tcp 256, sim 64, view change 16)")
+    p.add_argument(
+        "--clients",
+        type=int,
+        default=None,
+        help="concurrent client ids (default: tcp 256, sim 64, view change 16)",
+    )
     p.add_argument("--procs", type=int, default=2, help="tcp: load-generator processes")
     p.add_argument("--pipeline", type=int, default=None, help="ProtocolConfig.pipeline")
-    p.add_argument("--storage", choices=["sqlite", "memory"], default="sqlite",
-                   help="tcp: replica storage")
+    p.add_argument(
+        "--storage", choices=["sqlite", "memory"], default="sqlite", help="tcp: replica storage"
+    )
     p.add_argument("--seed", type=int, default=0, help="sim: network seed")
-    p.add_argument("--dir", default=None, help="tcp: directory for keys, data and logs "
-                   "(default: a temporary one)")
-    p.add_argument("--view-change", action="store_true",
-                   help="measure the time from killing the primary to the first commit in "
-                   "the new view")
-    p.add_argument("--protocol", action="append", metavar="KEY=VALUE",
-                   help="a ProtocolConfig field, e.g. max_message_bytes=67108864 (repeatable)")
+    p.add_argument(
+        "--dir",
+        default=None,
+        help="tcp: directory for keys, data and logs (default: a temporary one)",
+    )
+    p.add_argument(
+        "--view-change",
+        action="store_true",
+        help="measure the time from killing the primary to the first commit in the new view",
+    )
+    p.add_argument(
+        "--protocol",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a ProtocolConfig field, e.g. max_message_bytes=67108864 (repeatable)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per run")
     p.set_defaults(func=cmd_pbft_bench)

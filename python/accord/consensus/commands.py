@@ -20,8 +20,19 @@ __all__ = ["BENCH_COLUMNS", "TRANSPORTS", "bench", "print_bench"]
 TRANSPORTS = ("tcp", "sim")
 
 #: The columns of the table :func:`bench` prints.
-BENCH_COLUMNS = ("transport", "n", "batch", "clients", "ops", "ops_per_s", "p50_ms", "p99_ms",
-                 "latency_clock", "completed", "max_view")
+BENCH_COLUMNS = (
+    "transport",
+    "n",
+    "batch",
+    "clients",
+    "ops",
+    "ops_per_s",
+    "p50_ms",
+    "p99_ms",
+    "latency_clock",
+    "completed",
+    "max_view",
+)
 
 
 def print_bench(rows: Sequence[dict[str, Any]], file: TextIO | None = None) -> None:
@@ -29,31 +40,47 @@ def print_bench(rows: Sequence[dict[str, Any]], file: TextIO | None = None) -> N
     out = sys.stdout if file is None else file
     print(" ".join(f"{c:>13}" for c in BENCH_COLUMNS), file=out)
     for r in rows:
-        print(" ".join(f"{'-' if r.get(c) is None else r.get(c)!s:>13}" for c in BENCH_COLUMNS),
-              file=out)
+        print(
+            " ".join(f"{'-' if r.get(c) is None else r.get(c)!s:>13}" for c in BENCH_COLUMNS),
+            file=out,
+        )
 
 
 def _run_dir(base: str | Path | None, n: int, batch: int) -> Path | None:
     return None if base is None else Path(base) / f"n{n}-batch{batch}"
 
 
-def _print_view_change(transport: str, n: int, batch: int, r: dict[str, Any],
-                       out: TextIO) -> None:
+def _print_view_change(transport: str, n: int, batch: int, r: dict[str, Any], out: TextIO) -> None:
     vw, vv = r.get("view_change_wall_s"), r.get("view_change_virtual_s")
-    print(f"{transport} n={n} batch={batch}: primary killed -> first request "
-          f"completed in view {r.get('new_view')} after "
-          f"{'-' if vw is None else f'{vw:.3f}'} s wall"
-          + ("" if transport == "tcp" else
-             f", {'-' if vv is None else f'{vv:.3f}'} s virtual")
-          + f" (client_timeout {r['client_timeout']} s, view_change_timeout "
-            f"{r['view_change_timeout']} s)", file=out, flush=True)
+    print(
+        f"{transport} n={n} batch={batch}: primary killed -> first request "
+        f"completed in view {r.get('new_view')} after "
+        f"{'-' if vw is None else f'{vw:.3f}'} s wall"
+        + ("" if transport == "tcp" else f", {'-' if vv is None else f'{vv:.3f}'} s virtual")
+        + f" (client_timeout {r['client_timeout']} s, view_change_timeout "
+        f"{r['view_change_timeout']} s)",
+        file=out,
+        flush=True,
+    )
 
 
-def bench(n: Sequence[int] = (4,), batch: Sequence[int] = (100,), *, transport: str = "tcp",
-          ops: str = "null", seconds: float = 5.0, clients: int | None = None, procs: int = 2,
-          storage: str = "sqlite", seed: int = 0, directory: str | Path | None = None,
-          view_change: bool = False, json_lines: bool = False, file: TextIO | None = None,
-          **protocol: Any) -> list[dict[str, Any]]:
+def bench(
+    n: Sequence[int] = (4,),
+    batch: Sequence[int] = (100,),
+    *,
+    transport: str = "tcp",
+    ops: str = "null",
+    seconds: float = 5.0,
+    clients: int | None = None,
+    procs: int = 2,
+    storage: str = "sqlite",
+    seed: int = 0,
+    directory: str | Path | None = None,
+    view_change: bool = False,
+    json_lines: bool = False,
+    file: TextIO | None = None,
+    **protocol: Any,
+) -> list[dict[str, Any]]:
     """Measure every ``n`` x ``batch`` and print the results; return one dict per run.
 
     ``transport`` is ``"tcp"`` (a local cluster of replica processes; ``directory``
@@ -72,20 +99,42 @@ def bench(n: Sequence[int] = (4,), batch: Sequence[int] = (100,), *, transport: 
         for b in batch:
             if view_change:
                 if transport == "tcp":
-                    r = _bench.view_change_tcp(n=size, batch=b, clients=clients or 16, ops=ops,
-                                               storage=storage,
-                                               workdir=_run_dir(directory, size, b), **protocol)
+                    r = _bench.view_change_tcp(
+                        n=size,
+                        batch=b,
+                        clients=clients or 16,
+                        ops=ops,
+                        storage=storage,
+                        workdir=_run_dir(directory, size, b),
+                        **protocol,
+                    )
                 else:
-                    r = _bench.view_change_sim(n=size, batch=b, clients=clients or 16, ops=ops,
-                                               seed=seed, **protocol)
+                    r = _bench.view_change_sim(
+                        n=size, batch=b, clients=clients or 16, ops=ops, seed=seed, **protocol
+                    )
                 _print_view_change(transport, size, b, r, out)
             elif transport == "tcp":
-                r = _bench.bench_tcp(n=size, batch=b, seconds=seconds, clients=clients or 256,
-                                     ops=ops, procs=procs, storage=storage,
-                                     workdir=_run_dir(directory, size, b), **protocol)
+                r = _bench.bench_tcp(
+                    n=size,
+                    batch=b,
+                    seconds=seconds,
+                    clients=clients or 256,
+                    ops=ops,
+                    procs=procs,
+                    storage=storage,
+                    workdir=_run_dir(directory, size, b),
+                    **protocol,
+                )
             else:
-                r = _bench.bench_sim(n=size, batch=b, seconds=seconds, clients=clients or 64,
-                                     ops=ops, seed=seed, **protocol)
+                r = _bench.bench_sim(
+                    n=size,
+                    batch=b,
+                    seconds=seconds,
+                    clients=clients or 64,
+                    ops=ops,
+                    seed=seed,
+                    **protocol,
+                )
             rows.append(r)
             if json_lines:
                 print(json.dumps(r), file=out, flush=True)

@@ -24,16 +24,21 @@ from __future__ import annotations
 
 from ..runner import load, load_config, parse_config, register, report_experiment, run_experiment
 
-__all__ = ["KINDS", "load", "load_config", "parse_config", "report_experiment",
-           "run_experiment"]
+__all__ = ["KINDS", "load", "load_config", "parse_config", "report_experiment", "run_experiment"]
 
 #: The built-in kinds.
 KINDS = ("coalition", "loadbalance")
 
-register("coalition", run="accord.experiments.coalition:run",
-         validate="accord.experiments.coalition:validate",
-         report="accord.experiments.coalition:report")
-register("loadbalance", run="accord.experiments.loadbalance:run",
-         validate="accord.experiments.loadbalance:validate",
-         report="accord.experiments.loadbalance:report",
-         summary="accord.experiments.loadbalance:summary")
+register(
+    "coalition",
+    run="accord.experiments.coalition:run",
+    validate="accord.experiments.coalition:validate",
+    report="accord.experiments.coalition:report",
+)
+register(
+    "loadbalance",
+    run="accord.experiments.loadbalance:run",
+    validate="accord.experiments.loadbalance:validate",
+    report="accord.experiments.loadbalance:report",
+    summary="accord.experiments.loadbalance:summary",
+)

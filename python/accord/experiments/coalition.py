@@ -51,11 +51,26 @@ __all__ = ["DEFAULTS", "report", "report_tables", "run", "validate"]
 ENVIRONMENTS = ("software-5", "software-10", "gbu", "kst")
 RUN_METHODS = METHODS + ("kst", "kst-learning")
 PRIORS = ("uniform", "misinformed")
-DEFAULTS = {"stages": 500, "gamma": 0.985, "epsilon": 0.05, "switch": 50,
-            "known_schedule": True, "wrong": 0.7, "compromise": 0.8,
-            "samples": 100, "enumerate_limit": 1000}
-KEYS = set(DEFAULTS) | {"environment", "method", "negotiation", "prior", "outcome_rewards",
-                        "rounds", "phase_start"}
+DEFAULTS = {
+    "stages": 500,
+    "gamma": 0.985,
+    "epsilon": 0.05,
+    "switch": 50,
+    "known_schedule": True,
+    "wrong": 0.7,
+    "compromise": 0.8,
+    "samples": 100,
+    "enumerate_limit": 1000,
+}
+KEYS = set(DEFAULTS) | {
+    "environment",
+    "method",
+    "negotiation",
+    "prior",
+    "outcome_rewards",
+    "rounds",
+    "phase_start",
+}
 
 
 def _bad(msg: str) -> None:
@@ -67,20 +82,29 @@ def validate(params: dict) -> None:
     unknown = set(params) - KEYS
     if unknown:
         _bad(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(KEYS)}")
-    for key, options in (("environment", ENVIRONMENTS), ("method", RUN_METHODS),
-                         ("negotiation", tuple(NEGOTIATION)), ("prior", PRIORS)):
+    for key, options in (
+        ("environment", ENVIRONMENTS),
+        ("method", RUN_METHODS),
+        ("negotiation", tuple(NEGOTIATION)),
+        ("prior", PRIORS),
+    ):
         if key not in params:
             _bad(f"missing parameter {key!r} (one of {', '.join(options)})")
         if params[key] not in options:
             _bad(f"{key} must be one of {', '.join(options)}; got {params[key]!r}")
-    for key in ("stages", "switch", "samples", "enumerate_limit", "rounds",
-                "phase_start"):
-        if key in params and not (isinstance(params[key], int)
-                                  and not isinstance(params[key], bool)
-                                  and params[key] >= (0 if key == "switch" else 1)):
+    for key in ("stages", "switch", "samples", "enumerate_limit", "rounds", "phase_start"):
+        if key in params and not (
+            isinstance(params[key], int)
+            and not isinstance(params[key], bool)
+            and params[key] >= (0 if key == "switch" else 1)
+        ):
             _bad(f"{key} must be a positive integer; got {params[key]!r}")
-    for key, lo, hi in (("gamma", 0.0, 0.999999), ("epsilon", 0.0, 1.0),
-                        ("wrong", 0.0, 1.0), ("compromise", 1e-9, 1.0)):
+    for key, lo, hi in (
+        ("gamma", 0.0, 0.999999),
+        ("epsilon", 0.0, 1.0),
+        ("wrong", 0.0, 1.0),
+        ("compromise", 1e-9, 1.0),
+    ):
         if key in params:
             v = params[key]
             if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
@@ -91,20 +115,25 @@ def validate(params: dict) -> None:
         if params["environment"] not in ("software-5", "software-10"):
             _bad("outcome_rewards can only be set for the software-company environments")
         r = params["outcome_rewards"]
-        if not (isinstance(r, list) and len(r) == 3
-                and all(isinstance(x, int | float) and not isinstance(x, bool) for x in r)):
-            _bad("outcome_rewards must be a list of three numbers [R(SP), R(AP), R(LP)]; "
-                 f"got {r!r}")
+        if not (
+            isinstance(r, list)
+            and len(r) == 3
+            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in r)
+        ):
+            _bad(
+                f"outcome_rewards must be a list of three numbers [R(SP), R(AP), R(LP)]; got {r!r}"
+            )
         if min(r) < 0:
-            _bad(f"outcome_rewards must be >= 0 (relative demands share a non-negative reward); "
-                 f"got {r!r}")
+            _bad(
+                f"outcome_rewards must be >= 0 (relative demands share a non-negative reward); "
+                f"got {r!r}"
+            )
 
 
 def environment(params: dict) -> BCFP:
     env = params["environment"]
     if env in ("software-5", "software-10"):
-        kw = ({"rewards": tuple(params["outcome_rewards"])} if "outcome_rewards" in params
-              else {})
+        kw = {"rewards": tuple(params["outcome_rewards"])} if "outcome_rewards" in params else {}
         return software_company(5 if env == "software-5" else 10, **kw)
     if env == "gbu":
         return good_bad_ugly()
@@ -116,19 +145,33 @@ def run(params: dict, seed: int) -> dict:
     validate(params)
     p = {**DEFAULTS, **params}
     problem = environment(p)
-    prior = (uniform_prior(problem) if p["prior"] == "uniform"
-             else misinformed_prior(problem, p["wrong"]))
+    prior = (
+        uniform_prior(problem)
+        if p["prior"] == "uniform"
+        else misinformed_prior(problem, p["wrong"])
+    )
     method, formation, learning = p["method"], "bre", True
     if method in ("kst", "kst-learning"):
         formation, learning = "kst", method == "kst-learning"
         method = "myopic"
     rounds = p.get("rounds", NEGOTIATION[p["negotiation"]])
-    res = simulate(problem, method, prior, stages=p["stages"], rounds=rounds,
-                   gamma=p["gamma"], epsilon=p["epsilon"], switch=p["switch"],
-                   known_schedule=p["known_schedule"], formation=formation,
-                   learning=learning, compromise=p["compromise"],
-                   enumerate_limit=p["enumerate_limit"], samples=p["samples"],
-                   seed=int(seed) % 2**63)
+    res = simulate(
+        problem,
+        method,
+        prior,
+        stages=p["stages"],
+        rounds=rounds,
+        gamma=p["gamma"],
+        epsilon=p["epsilon"],
+        switch=p["switch"],
+        known_schedule=p["known_schedule"],
+        formation=formation,
+        learning=learning,
+        compromise=p["compromise"],
+        enumerate_limit=p["enumerate_limit"],
+        samples=p["samples"],
+        seed=int(seed) % 2**63,
+    )
     out = res.as_dict()
     out["in_core"] = np.asarray(out["in_core"], dtype=bool)
     return out
@@ -150,14 +193,19 @@ class _Runs:
 
     def __init__(self, table: pa.Table) -> None:
         if "rewards" not in table.column_names:
-            raise ValueError("report(): the table has no 'rewards' column; pass the table of a "
-                             "coalition experiment store (accord.runner.load(RESULTS))")
+            raise ValueError(
+                "report(): the table has no 'rewards' column; pass the table of a "
+                "coalition experiment store (accord.runner.load(RESULTS))"
+            )
         params = [c for c in param_columns(table) if c not in _RESULTS]
         self.setting_cols = [c for c in params if c not in _DIMS]
         cols = {c: table.column(c).to_pylist() for c in params}
         rewards = table.column("rewards").to_pylist()
-        in_core = (table.column("in_core").to_pylist() if "in_core" in table.column_names
-                   else [None] * table.num_rows)
+        in_core = (
+            table.column("in_core").to_pylist()
+            if "in_core" in table.column_names
+            else [None] * table.num_rows
+        )
         self.settings: dict[tuple, dict] = {}
         self.groups: dict[tuple, list[tuple[np.ndarray, np.ndarray | None]]] = {}
         for i in range(table.num_rows):
@@ -166,25 +214,32 @@ class _Runs:
             self.settings.setdefault(skey, setting)
             dims = tuple(cols[d][i] if d in cols else None for d in _DIMS)
             if rewards[i] is None:
-                raise ValueError(f"report(): row {i} ({dict(zip(_DIMS, dims, strict=True))}) has "
-                                 "no rewards; the store is not a coalition experiment's")
-            core = None if in_core[i] is None else np.array(
-                [bool(x) for x in in_core[i]], dtype=bool)
+                raise ValueError(
+                    f"report(): row {i} ({dict(zip(_DIMS, dims, strict=True))}) has "
+                    "no rewards; the store is not a coalition experiment's"
+                )
+            core = (
+                None if in_core[i] is None else np.array([bool(x) for x in in_core[i]], dtype=bool)
+            )
             self.groups.setdefault((skey, *dims), []).append(
-                (np.asarray(rewards[i], dtype=np.float64), core))
+                (np.asarray(rewards[i], dtype=np.float64), core)
+            )
         # group by setting, negotiation, prior, method, each in first-seen order
         firsts = [dict.fromkeys(k[j] for k in self.groups) for j in range(4)]
         rank = [{v: i for i, v in enumerate(f)} for f in firsts]
-        self.groups = dict(sorted(self.groups.items(),
-                                  key=lambda kv: tuple(rank[j][kv[0][j]] for j in range(4))))
+        self.groups = dict(
+            sorted(self.groups.items(), key=lambda kv: tuple(rank[j][kv[0][j]] for j in range(4)))
+        )
         self.labels = _labels(self.settings)
 
     def rewards(self, key) -> np.ndarray:
         runs = self.groups[key]
         lengths = {len(r) for r, _ in runs}
         if len(lengths) != 1:
-            raise ValueError(f"report(): runs of {self.describe(key)} have rewards of different "
-                             f"lengths {sorted(lengths)}; one setting must fix the stages")
+            raise ValueError(
+                f"report(): runs of {self.describe(key)} have rewards of different "
+                f"lengths {sorted(lengths)}; one setting must fix the stages"
+            )
         return np.stack([r for r, _ in runs])
 
     def gamma(self, skey) -> float:
@@ -210,8 +265,11 @@ class _Runs:
 
 def _labels(settings: dict[tuple, dict]) -> dict[tuple, str]:
     """Short names: the environment plus the setting parameters that vary."""
-    varying = [c for c in (next(iter(settings.values())) if settings else {})
-               if len({_hashable(s.get(c)) for s in settings.values()}) > 1]
+    varying = [
+        c
+        for c in (next(iter(settings.values())) if settings else {})
+        if len({_hashable(s.get(c)) for s in settings.values()}) > 1
+    ]
     out: dict[tuple, str] = {}
     for skey, s in settings.items():
         parts = [str(s["environment"])] if s.get("environment") is not None else []
@@ -246,8 +304,14 @@ def report_tables(table: pa.Table, window: int = WINDOW) -> dict[str, list[dict]
         finals[key] = r[:, -window:].mean(axis=1)
     for key, group in runs.groups.items():
         skey, neg, prior, method = key
-        base = {"setting": runs.labels[skey], "params": dict(runs.settings[skey]),
-                "negotiation": neg, "prior": prior, "method": method, "runs": len(group)}
+        base = {
+            "setting": runs.labels[skey],
+            "params": dict(runs.settings[skey]),
+            "negotiation": neg,
+            "prior": prior,
+            "method": method,
+            "runs": len(group),
+        }
         r = runs.rewards(key)
         mean, ci = mean_ci(discounted_accumulation(r, runs.gamma(skey))[:, -1])
         acc.append({**base, "mean": mean, "ci": ci})
@@ -256,15 +320,22 @@ def report_tables(table: pa.Table, window: int = WINDOW) -> dict[str, list[dict]
         ref_key = runs.informed_key(skey, neg, prior)
         ref = None if ref_key is None else float(finals[ref_key].mean())
         pct = None if ref is None or ref == 0 else 100.0 * mean / ref
-        final.append({**base, "mean": mean, "ci": ci, "window": min(window, r.shape[1]),
-                      "informed": ref, "informed_prior": None if ref_key is None else ref_key[2],
-                      "percent": pct})
+        final.append(
+            {
+                **base,
+                "mean": mean,
+                "ci": ci,
+                "window": min(window, r.shape[1]),
+                "informed": ref,
+                "informed_prior": None if ref_key is None else ref_key[2],
+                "percent": pct,
+            }
+        )
 
         known = [c for _, c in group if c is not None]
         if known:
             converged = sum(bool(c[-window:].all()) for c in known)
-            core.append({**base, "runs": len(known), "converged": converged,
-                         "window": window})
+            core.append({**base, "runs": len(known), "converged": converged, "window": window})
     return {"accumulated": acc, "final": final, "core": core}
 
 
@@ -282,21 +353,27 @@ def report(table: pa.Table, out_dir, window: int = WINDOW) -> None:
     print()
 
     dims = ["setting", "negotiation", "prior", "method", "runs"]
-    print_table(dims + ["mean", "ci95"],
-                [[r[d] for d in dims] + [r["mean"], r["ci"]] for r in tables["accumulated"]],
-                title="Table 1: discounted accumulated reward after the last stage "
-                      "(mean and 95% CI half-width over runs)")
-    print_table(dims + ["mean", "ci95", "informed", "% informed"],
-                [[r[d] for d in dims] + [r["mean"], r["ci"], r["informed"], r["percent"]]
-                 for r in tables["final"]],
-                title=f"Tables 2/3: average reward per stage over the final {window} stages "
-                      "(% of the informed agents in the same setting and negotiation)")
+    print_table(
+        dims + ["mean", "ci95"],
+        [[r[d] for d in dims] + [r["mean"], r["ci"]] for r in tables["accumulated"]],
+        title="Table 1: discounted accumulated reward after the last stage "
+        "(mean and 95% CI half-width over runs)",
+    )
+    print_table(
+        dims + ["mean", "ci95", "informed", "% informed"],
+        [
+            [r[d] for d in dims] + [r["mean"], r["ci"], r["informed"], r["percent"]]
+            for r in tables["final"]
+        ],
+        title=f"Tables 2/3: average reward per stage over the final {window} stages "
+        "(% of the informed agents in the same setting and negotiation)",
+    )
     if tables["core"]:
-        print_table(dims[:4] + ["converged", "of runs"],
-                    [[r[d] for d in dims[:4]] + [r["converged"], r["runs"]]
-                     for r in tables["core"]],
-                    title=f"Table 4: runs whose last {window} stages are all in the strong "
-                          "Bayesian core")
+        print_table(
+            dims[:4] + ["converged", "of runs"],
+            [[r[d] for d in dims[:4]] + [r["converged"], r["runs"]] for r in tables["core"]],
+            title=f"Table 4: runs whose last {window} stages are all in the strong Bayesian core",
+        )
 
     written = []
     panels = dict.fromkeys((key[0], key[1], key[2]) for key in runs.groups)
@@ -306,26 +383,39 @@ def report(table: pa.Table, out_dir, window: int = WINDOW) -> None:
         if ref is not None and ref not in methods:
             methods.append(ref)
         label = runs.labels[skey]
-        series = {k[3] if k[2] == prior else f"{k[3]} ({k[2]})": runs.rewards(k)
-                  for k in methods}
+        series = {k[3] if k[2] == prior else f"{k[3]} ({k[2]})": runs.rewards(k) for k in methods}
         stages = {s.shape[1] for s in series.values()}
         if len(stages) != 1:
-            raise ValueError(f"report(): setting {label} has runs with different numbers of "
-                             f"stages {sorted(stages)}; one setting must fix the stages")
+            raise ValueError(
+                f"report(): setting {label} has runs with different numbers of "
+                f"stages {sorted(stages)}; one setting must fix the stages"
+            )
         n = stages.pop()
         g = runs.gamma(skey)
         lines = {m: mean_ci(discounted_accumulation(r, g), axis=0) for m, r in series.items()}
-        written.append(line_plot(
-            out_dir / f"accumulated_{_slug(label, neg, prior)}.png", np.arange(n), lines,
-            title=f"{label}, {neg}, {prior} prior: discounted accumulated reward",
-            xlabel="stage", ylabel=f"discounted accumulated reward (gamma {g:g})"))
+        written.append(
+            line_plot(
+                out_dir / f"accumulated_{_slug(label, neg, prior)}.png",
+                np.arange(n),
+                lines,
+                title=f"{label}, {neg}, {prior} prior: discounted accumulated reward",
+                xlabel="stage",
+                ylabel=f"discounted accumulated reward (gamma {g:g})",
+            )
+        )
 
         start = runs.settings[skey].get("phase_start")
         if start is not None and 0 <= int(start) < n:
             s0 = int(start)
             lines = {m: mean_ci(r[:, s0:], axis=0) for m, r in series.items()}
-            written.append(line_plot(
-                out_dir / f"phase_{_slug(label, neg, prior)}.png", np.arange(s0, n), lines,
-                title=f"{label}, {neg}, {prior} prior: reward per stage from stage {s0}",
-                xlabel="stage", ylabel="reward per stage"))
+            written.append(
+                line_plot(
+                    out_dir / f"phase_{_slug(label, neg, prior)}.png",
+                    np.arange(s0, n),
+                    lines,
+                    title=f"{label}, {neg}, {prior} prior: reward per stage from stage {s0}",
+                    xlabel="stage",
+                    ylabel="reward per stage",
+                )
+            )
     print(f"{len(written)} figure{'' if len(written) == 1 else 's'} written to {out_dir}")

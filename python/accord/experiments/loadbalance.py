@@ -24,8 +24,15 @@ from ..runner import line_plot, mean_ci, param_columns, print_table
 
 __all__ = ["report", "run", "summary", "validate"]
 
-SCALARS = ("welfare", "fairness", "reserve", "mean_load_ratio", "split_rate", "above_rate",
-           "rounds_per_second")
+SCALARS = (
+    "welfare",
+    "fairness",
+    "reserve",
+    "mean_load_ratio",
+    "split_rate",
+    "above_rate",
+    "rounds_per_second",
+)
 SERIES = ("welfare", "fairness", "reserve")
 _EXTRA = ("tail",)
 
@@ -67,8 +74,9 @@ def _groups(table: pa.Table) -> tuple[list[str], dict[tuple, list[int]]]:
         varying.insert(0, "mode")
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i in range(table.num_rows):
-        groups[tuple(repr(cols[c][i]) if isinstance(cols[c][i], list) else cols[c][i]
-                     for c in varying)].append(i)
+        groups[
+            tuple(repr(cols[c][i]) if isinstance(cols[c][i], list) else cols[c][i] for c in varying)
+        ].append(i)
     return varying, groups
 
 
@@ -76,8 +84,10 @@ def summary(table: pa.Table) -> None:
     """Print mean and 95% half-width over seeds of each summary scalar, per cell."""
     missing = [c for c in SCALARS if c not in table.column_names]
     if missing:
-        raise ValueError(f"summary(): the table lacks {missing}; pass the table of a "
-                         "loadbalance experiment store (accord.runner.load(RESULTS))")
+        raise ValueError(
+            f"summary(): the table lacks {missing}; pass the table of a "
+            "loadbalance experiment store (accord.runner.load(RESULTS))"
+        )
     varying, groups = _groups(table)
     values = {c: np.asarray(table.column(c).to_pylist(), dtype=np.float64) for c in SCALARS}
     rows = []
@@ -87,9 +97,12 @@ def summary(table: pa.Table) -> None:
             m, h = mean_ci(values[c][idx])
             row.append(f"{m:.4g}" + ("" if np.isnan(h) else f" ± {h:.2g}"))
         rows.append(row)
-    print_table(varying + ["runs"] + list(SCALARS), rows,
-                title="load balancing: mean ± 95% CI over runs (welfare and fairness over the "
-                      "final rounds; fairness = std of loads, lower is fairer)")
+    print_table(
+        varying + ["runs"] + list(SCALARS),
+        rows,
+        title="load balancing: mean ± 95% CI over runs (welfare and fairness over the "
+        "final rounds; fairness = std of loads, lower is fairer)",
+    )
 
 
 def report(table: pa.Table, out_dir: Path) -> None:
@@ -111,6 +124,12 @@ def report(table: pa.Table, out_dir: Path) -> None:
             lines[label or "all"] = (m, h)
         if lines:
             x = np.arange(len(next(iter(lines.values()))[0]))
-            path = line_plot(Path(out_dir) / f"{name}.png", x, lines, title=f"{name} per round",
-                             xlabel="round", ylabel=name)
+            path = line_plot(
+                Path(out_dir) / f"{name}.png",
+                x,
+                lines,
+                title=f"{name} per round",
+                xlabel="round",
+                ylabel=name,
+            )
             print(f"wrote {path}")

@@ -74,11 +74,23 @@ class RoundRecord:
     def ledger_record(self, reserve_after: float) -> dict:
         """The JSON record of this round in the auction ledger."""
         t = self.tasks
-        return {"round": self.round, "reserve": reserve_after,
-                "auctions": [list(row) for row in zip(
-                    t.load.tolist(), t.sla.tolist(), self.winner.tolist(),
-                    self.partner.tolist(), self.bid.tolist(), self.price.tolist(),
-                    self.above.tolist(), strict=True)]}
+        return {
+            "round": self.round,
+            "reserve": reserve_after,
+            "auctions": [
+                list(row)
+                for row in zip(
+                    t.load.tolist(),
+                    t.sla.tolist(),
+                    self.winner.tolist(),
+                    self.partner.tolist(),
+                    self.bid.tolist(),
+                    self.price.tolist(),
+                    self.above.tolist(),
+                    strict=True,
+                )
+            ],
+        }
 
 
 @dataclass
@@ -122,14 +134,16 @@ class SimulationResult:
         r = len(self.welfare)
         s = slice(max(0, r - max(1, int(round(r * tail)))), r)
         n_auctions = int(self.tasks.sum())
-        return {"welfare": float(self.welfare[s].mean()),
-                "fairness": float(self.fairness[s].mean()),
-                "reserve": float(self.reserve[-1]),
-                "mean_load_ratio": float((self.loads[s] / self.capacity).mean()),
-                "split_rate": float(self.splits.sum() / max(n_auctions, 1)),
-                "above_rate": float(self.above.sum() / max(n_auctions, 1)),
-                "auctions": float(n_auctions),
-                "rounds_per_second": self.rounds_per_second}
+        return {
+            "welfare": float(self.welfare[s].mean()),
+            "fairness": float(self.fairness[s].mean()),
+            "reserve": float(self.reserve[-1]),
+            "mean_load_ratio": float((self.loads[s] / self.capacity).mean()),
+            "split_rate": float(self.splits.sum() / max(n_auctions, 1)),
+            "above_rate": float(self.above.sum() / max(n_auctions, 1)),
+            "auctions": float(n_auctions),
+            "rounds_per_second": self.rounds_per_second,
+        }
 
     def verify_ledger(self) -> None:
         """Check the ledger's hash chain and that it records exactly this auction log.
@@ -142,17 +156,23 @@ class SimulationResult:
             fail("SimulationResult.verify_ledger", "this run kept no ledger (ledger=false)")
         self.ledger.verify()
         if len(self.ledger) != len(self.welfare):
-            raise LedgerError(min(len(self.ledger), len(self.welfare)),
-                              f"the ledger has {len(self.ledger)} rounds, the run "
-                              f"{len(self.welfare)}")
+            raise LedgerError(
+                min(len(self.ledger), len(self.welfare)),
+                f"the ledger has {len(self.ledger)} rounds, the run {len(self.welfare)}",
+            )
         bounds = np.concatenate([[0], np.cumsum(self.tasks)])
         for t, entry in enumerate(self.ledger):
             a, b = int(bounds[t]), int(bounds[t + 1])
-            rec = RoundRecord(t, Tasks(self.log["load"][a:b], self.log["sla"][a:b],
-                                       np.ones(b - a), np.zeros(b - a)),
-                              self.log["winner"][a:b], self.log["partner"][a:b],
-                              self.log["bid"][a:b], self.log["price"][a:b],
-                              self.log["above"][a:b], self.log["reserve"][a:b])
+            rec = RoundRecord(
+                t,
+                Tasks(self.log["load"][a:b], self.log["sla"][a:b], np.ones(b - a), np.zeros(b - a)),
+                self.log["winner"][a:b],
+                self.log["partner"][a:b],
+                self.log["bid"][a:b],
+                self.log["price"][a:b],
+                self.log["above"][a:b],
+                self.log["reserve"][a:b],
+            )
             if entry.record != rec.ledger_record(float(self.reserve[t])):
                 raise LedgerError(t, "the entry does not match the auction log of its round")
 
@@ -187,25 +207,38 @@ class LoadBalancer:
     between auctions).
     """
 
-    def __init__(self, config: LoadBalanceConfig | None = None, *, servers: Servers | None = None,
-                 seed: int | np.random.SeedSequence | None = None,
-                 auction: str = "kernel") -> None:
+    def __init__(
+        self,
+        config: LoadBalanceConfig | None = None,
+        *,
+        servers: Servers | None = None,
+        seed: int | np.random.SeedSequence | None = None,
+        auction: str = "kernel",
+    ) -> None:
         if config is None:
             config = LoadBalanceConfig()
         if not isinstance(config, LoadBalanceConfig):
-            fail("LoadBalancer", f"config must be a LoadBalanceConfig; got "
-                 f"{type(config).__name__}", TypeError)
+            fail(
+                "LoadBalancer",
+                f"config must be a LoadBalanceConfig; got {type(config).__name__}",
+                TypeError,
+            )
         if auction not in AUCTION_PATHS:
-            fail("LoadBalancer", f"auction must be one of {', '.join(map(repr, AUCTION_PATHS))};"
-                 f" got {auction!r}")
+            fail(
+                "LoadBalancer",
+                f"auction must be one of {', '.join(map(repr, AUCTION_PATHS))}; got {auction!r}",
+            )
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         s_servers, s_tasks, s_noise, s_learn, s_shap = ss.spawn(5)
         self.config = config
         if servers is None:
             servers = Servers.random(config, np.random.default_rng(s_servers))
         elif not isinstance(servers, Servers):
-            fail("LoadBalancer", f"servers must be a Servers instance; got "
-                 f"{type(servers).__name__}", TypeError)
+            fail(
+                "LoadBalancer",
+                f"servers must be a Servers instance; got {type(servers).__name__}",
+                TypeError,
+            )
         else:
             servers = servers.copy()
         self.servers = servers
@@ -239,8 +272,12 @@ class LoadBalancer:
         from ..learn.qlearning import QLearning
 
         if mode == "q-learning":
-            return _Learner(QLearning(n, _N_STATES, 3, alpha=c.alpha, gamma=c.gamma,
-                                      epsilon=c.epsilon, seed=rng), True)
+            return _Learner(
+                QLearning(
+                    n, _N_STATES, 3, alpha=c.alpha, gamma=c.gamma, epsilon=c.epsilon, seed=rng
+                ),
+                True,
+            )
         if mode == "bandit":
             return _Learner(EpsilonGreedy(n, 3, epsilon=c.epsilon, seed=rng), False)
         if mode == "ucb1":
@@ -252,9 +289,18 @@ class LoadBalancer:
 
         c = self.config
         seed = int(ss.spawn(1)[0].generate_state(1, dtype=np.uint32)[0])
-        return DQNAgent(state_dim=4, n_actions=3, hidden=(64, 64), gamma=c.gamma, lr=c.dqn_lr,
-                        epsilon=c.epsilon, batch_size=c.dqn_batch, buffer_size=c.dqn_buffer,
-                        target_update=c.dqn_target_update, seed=seed)
+        return DQNAgent(
+            state_dim=4,
+            n_actions=3,
+            hidden=(64, 64),
+            gamma=c.gamma,
+            lr=c.dqn_lr,
+            epsilon=c.epsilon,
+            batch_size=c.dqn_batch,
+            buffer_size=c.dqn_buffer,
+            target_update=c.dqn_target_update,
+            seed=seed,
+        )
 
     # ------------------------------------------------------------------ one round
 
@@ -264,8 +310,11 @@ class LoadBalancer:
         if tasks is None:
             tasks = Tasks.random(c, self.round, self._rng_tasks)
         elif not isinstance(tasks, Tasks):
-            fail("LoadBalancer.step", f"tasks must be a Tasks instance or None; got "
-                 f"{type(tasks).__name__}", TypeError)
+            fail(
+                "LoadBalancer.step",
+                f"tasks must be a Tasks instance or None; got {type(tasks).__name__}",
+                TypeError,
+            )
         noise = self._rng_noise.normal(0.0, c.noise_std, size=(len(tasks), s.n))
         rec = self._auctions(tasks, noise)
         # step 3: processing
@@ -289,9 +338,14 @@ class LoadBalancer:
 
     def _auctions(self, tasks: Tasks, noise: np.ndarray) -> RoundRecord:
         n_tasks = len(tasks)
-        out = {"winner": np.empty(n_tasks, np.int64), "partner": np.full(n_tasks, -1, np.int64),
-               "bid": np.empty(n_tasks), "price": np.empty(n_tasks),
-               "above": np.zeros(n_tasks, bool), "reserve": np.empty(n_tasks)}
+        out = {
+            "winner": np.empty(n_tasks, np.int64),
+            "partner": np.full(n_tasks, -1, np.int64),
+            "bid": np.empty(n_tasks),
+            "price": np.empty(n_tasks),
+            "above": np.zeros(n_tasks, bool),
+            "reserve": np.empty(n_tasks),
+        }
         if n_tasks:
             self._run_auctions(tasks, noise, out)
         return RoundRecord(self.round, tasks, **out)
@@ -356,7 +410,7 @@ class LoadBalancer:
                 if cand.any():
                     j = int(np.argmin(np.where(cand, ratio, np.inf)))
             share = task_load if j < 0 else task_load / 2
-            for i in ((w,) if j < 0 else (w, j)):
+            for i in (w,) if j < 0 else (w, j):
                 load[i] += share
                 r = min(load[i] / cap[i], c.ratio_cap)
                 ratio[i] = r
@@ -373,13 +427,33 @@ class LoadBalancer:
         c, s = self.config, self.servers
         state = np.array([self.reserve, self._win_sum, float(self._win_count)])
         _kernel().auction_round(
-            s.load, s.capacity, s.sensitivity, s.risk_aversion, s.target_load_ratio,
-            s.coalition, tasks.load, np.ascontiguousarray(noise), state,
-            out["winner"], out["partner"], out["bid"], out["price"], out["above"],
-            out["reserve"], c.damping, c.max_bid, c.overload_threshold, c.partner_threshold,
-            c.reserve_factor, c.ratio_cap)
-        self.reserve, self._win_sum, self._win_count = (float(state[0]), float(state[1]),
-                                                        int(state[2]))
+            s.load,
+            s.capacity,
+            s.sensitivity,
+            s.risk_aversion,
+            s.target_load_ratio,
+            s.coalition,
+            tasks.load,
+            np.ascontiguousarray(noise),
+            state,
+            out["winner"],
+            out["partner"],
+            out["bid"],
+            out["price"],
+            out["above"],
+            out["reserve"],
+            c.damping,
+            c.max_bid,
+            c.overload_threshold,
+            c.partner_threshold,
+            c.reserve_factor,
+            c.ratio_cap,
+        )
+        self.reserve, self._win_sum, self._win_count = (
+            float(state[0]),
+            float(state[1]),
+            int(state[2]),
+        )
 
     def _learn(self) -> None:
         c, s = self.config, self.servers
@@ -405,10 +479,16 @@ class LoadBalancer:
         c, s = self.config, self.servers
         h = self._history
         h.shapley_rounds.append(self.round - 1)
-        h.shapley.append(coalition_shapley(s.capacity, s.load, s.coalition,
-                                           exact_limit=c.shapley_exact_limit,
-                                           samples=c.shapley_samples,
-                                           seed=self._shapley_seed + self.round))
+        h.shapley.append(
+            coalition_shapley(
+                s.capacity,
+                s.load,
+                s.coalition,
+                exact_limit=c.shapley_exact_limit,
+                samples=c.shapley_samples,
+                seed=self._shapley_seed + self.round,
+            )
+        )
 
     # ------------------------------------------------------------------ whole run
 
@@ -416,8 +496,11 @@ class LoadBalancer:
         """Run ``rounds`` more rounds (default: ``config.rounds``) and collect the result."""
         from .._validate import integer
 
-        rounds = self.config.rounds if rounds is None else integer("LoadBalancer.run",
-                                                                  "rounds", rounds, minimum=1)
+        rounds = (
+            self.config.rounds
+            if rounds is None
+            else integer("LoadBalancer.run", "rounds", rounds, minimum=1)
+        )
         t0 = time.perf_counter()
         for _ in range(rounds):
             self.step()
@@ -432,27 +515,43 @@ class LoadBalancer:
         loads = np.array(h.loads)
         target_load = s.capacity * s.target_load_ratio
         recs = h.records
-        log = {"round": np.concatenate([np.full(len(r.tasks), r.round, np.int64)
-                                        for r in recs]),
-               "load": np.concatenate([r.tasks.load for r in recs]),
-               "sla": np.concatenate([r.tasks.sla for r in recs])}
+        log = {
+            "round": np.concatenate([np.full(len(r.tasks), r.round, np.int64) for r in recs]),
+            "load": np.concatenate([r.tasks.load for r in recs]),
+            "sla": np.concatenate([r.tasks.sla for r in recs]),
+        }
         for name in LOG_FIELDS[3:]:
             log[name] = np.concatenate([getattr(r, name) for r in recs])
         counts = np.array([len(r.tasks) for r in recs], dtype=np.int64)
         return SimulationResult(
-            config=self.config, capacity=s.capacity.copy(), coalition=s.coalition.copy(),
-            loads=loads, sensitivity=np.array(h.sensitivity), reserve=np.array(h.reserve),
-            fairness=loads.std(axis=1), welfare=-np.abs(loads - target_load).sum(axis=1),
+            config=self.config,
+            capacity=s.capacity.copy(),
+            coalition=s.coalition.copy(),
+            loads=loads,
+            sensitivity=np.array(h.sensitivity),
+            reserve=np.array(h.reserve),
+            fairness=loads.std(axis=1),
+            welfare=-np.abs(loads - target_load).sum(axis=1),
             tasks=counts,
             splits=np.array([int((r.partner >= 0).sum()) for r in recs], dtype=np.int64),
             above=np.array([int(r.above.sum()) for r in recs], dtype=np.int64),
-            log=log, shapley_rounds=np.array(h.shapley_rounds, dtype=np.int64),
-            shapley=np.array(h.shapley), ledger=self._ledger, elapsed_s=elapsed,
-            auction=self.auction)
+            log=log,
+            shapley_rounds=np.array(h.shapley_rounds, dtype=np.int64),
+            shapley=np.array(h.shapley),
+            ledger=self._ledger,
+            elapsed_s=elapsed,
+            auction=self.auction,
+        )
 
 
-def simulate(config: LoadBalanceConfig | None = None, *, seed=None, servers: Servers | None = None,
-             auction: str = "kernel", **settings) -> SimulationResult:
+def simulate(
+    config: LoadBalanceConfig | None = None,
+    *,
+    seed=None,
+    servers: Servers | None = None,
+    auction: str = "kernel",
+    **settings,
+) -> SimulationResult:
     """Run the load-balancing simulation; ``settings`` override fields of ``config``.
 
     >>> r = simulate(n_servers=5, rounds=20, seed=1)

@@ -39,8 +39,15 @@ class ExperimentKind:
 _KINDS: dict[str, ExperimentKind] = {}
 
 
-def register(kind: str, run: str, report: str | None = None, validate: str | None = None,
-             *, summary: str | None = None, replace: bool = False) -> ExperimentKind:
+def register(
+    kind: str,
+    run: str,
+    report: str | None = None,
+    validate: str | None = None,
+    *,
+    summary: str | None = None,
+    replace: bool = False,
+) -> ExperimentKind:
     """Register experiment ``kind``; ``run``/``report``/``validate``/``summary`` are
     ``"module:function"`` paths.
 
@@ -49,18 +56,26 @@ def register(kind: str, run: str, report: str | None = None, validate: str | Non
     """
     if not isinstance(kind, str) or not kind:
         raise TypeError(f"register(): kind must be a non-empty string; got {kind!r}")
-    for name, path in (("run", run), ("report", report), ("validate", validate),
-                       ("summary", summary)):
+    for name, path in (
+        ("run", run),
+        ("report", report),
+        ("validate", validate),
+        ("summary", summary),
+    ):
         if path is None and name != "run":
             continue
         if not isinstance(path, str) or not _PATH_RE.match(path):
-            raise ValueError(f"register(): {name} must be a 'module:function' path such as "
-                             f"'mypackage.experiment:{name}'; got {path!r}")
+            raise ValueError(
+                f"register(): {name} must be a 'module:function' path such as "
+                f"'mypackage.experiment:{name}'; got {path!r}"
+            )
     new = ExperimentKind(kind, run, report, validate, summary)
     old = _KINDS.get(kind)
     if old is not None and old != new and not replace:
-        raise ValueError(f"register(): kind {kind!r} is already registered ({old}); pass "
-                         "replace=True to change it or choose another name")
+        raise ValueError(
+            f"register(): kind {kind!r} is already registered ({old}); pass "
+            "replace=True to change it or choose another name"
+        )
     _KINDS[kind] = new
     return new
 
@@ -74,10 +89,12 @@ def get_kind(kind: str) -> ExperimentKind:
     try:
         return _KINDS[kind]
     except KeyError:
-        raise ValueError(f"get_kind(): experiment kind {kind!r} is not registered; use one of "
-                         f"{', '.join(map(repr, kinds())) or 'none yet'} or register it with "
-                         "accord.runner.register() (import accord.experiments to register "
-                         "the built-in kinds)") from None
+        raise ValueError(
+            f"get_kind(): experiment kind {kind!r} is not registered; use one of "
+            f"{', '.join(map(repr, kinds())) or 'none yet'} or register it with "
+            "accord.runner.register() (import accord.experiments to register "
+            "the built-in kinds)"
+        ) from None
 
 
 def resolve(path: str) -> Callable:
@@ -86,15 +103,18 @@ def resolve(path: str) -> Callable:
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:
-        raise RuntimeError(f"resolve(): cannot import module {module!r} for {path!r} ({exc}); "
-                           "check the path given to accord.runner.register() and that the "
-                           "module is installed") from exc
+        raise RuntimeError(
+            f"resolve(): cannot import module {module!r} for {path!r} ({exc}); "
+            "check the path given to accord.runner.register() and that the "
+            "module is installed"
+        ) from exc
     try:
         fn = getattr(mod, attr)
     except AttributeError:
-        raise RuntimeError(f"resolve(): module {module!r} has no attribute {attr!r}; check the "
-                           f"path {path!r} given to accord.runner.register()") from None
+        raise RuntimeError(
+            f"resolve(): module {module!r} has no attribute {attr!r}; check the "
+            f"path {path!r} given to accord.runner.register()"
+        ) from None
     if not callable(fn):
         raise TypeError(f"resolve(): {path!r} is not callable; register a function")
     return fn
-
