@@ -6,11 +6,13 @@ Every message starts with the public function's name and says how to fix the inp
 from __future__ import annotations
 
 import numbers
+from typing import NoReturn
 
 import numpy as np
 
 
-def fail(func: str, message: str, exc: type[Exception] = ValueError) -> None:
+def fail(func: str, message: str, exc: type[Exception] = ValueError) -> NoReturn:
+    """Raise ``exc("func(): message")``: every argument error of the package."""
     raise exc(f"{func}(): {message}")
 
 
@@ -64,15 +66,26 @@ def generator(func: str, seed) -> np.random.Generator:
     if seed is None:
         return np.random.default_rng()
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        fail(func, f"seed must be None, a non-negative int or a numpy.random.Generator; "
-                   f"got {type(seed).__name__}", TypeError)
+        fail(
+            func,
+            f"seed must be None, a non-negative int or a numpy.random.Generator; "
+            f"got {type(seed).__name__}",
+            TypeError,
+        )
     if seed < 0:
         fail(func, f"seed must be a non-negative int; got {seed}")
     return np.random.default_rng(int(seed))
 
 
-def real(func: str, name: str, x, low: float = -np.inf, high: float = np.inf,
-         low_open: bool = False, high_open: bool = False) -> float:
+def real(
+    func: str,
+    name: str,
+    x,
+    low: float = -np.inf,
+    high: float = np.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """A finite real number in the interval ``low..high`` (ends open or closed)."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         fail(func, f"{name} must be a real number; got {x!r}", TypeError)

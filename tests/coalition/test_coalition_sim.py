@@ -5,13 +5,13 @@ import itertools
 import numpy as np
 import pytest
 
+from accord._masks import membership_table
 from accord.coalition.bre import bre_round
 from accord.coalition.core import strong_core_blocking
 from accord.coalition.environments import carpenter_example, software_company
 from accord.coalition.estimators import (
     StageValues,
     Valuation,
-    membership,
     one_step_payoff,
     proposal_shares,
 )
@@ -30,8 +30,7 @@ def carpenter_beliefs(problem):
 def brute_expected(problem, beliefs, agent, mask, task=0):
     """sum over every joint type vector of the unknown members, by itertools."""
     mem = members(mask)
-    sets = [[problem.true_types[j]] if j == agent else list(problem.type_sets[j])
-            for j in mem]
+    sets = [[problem.true_types[j]] if j == agent else list(problem.type_sets[j]) for j in mem]
     tot = np.zeros(problem.n_actions)
     for types in itertools.product(*sets):
         w = np.prod([beliefs[agent, j, t] for j, t in zip(mem, types, strict=True)])
@@ -61,7 +60,7 @@ def test_carpenter_failed_ambitious_posterior():
     got = np.exp(lb[0, 2, p.type_sets[2]])
     np.testing.assert_allclose(got, np.array([0.1, 0.18, 0.18]) / 0.46, atol=1e-12)
     np.testing.assert_allclose(np.round(got, 2), [0.22, 0.39, 0.39])
-    np.testing.assert_allclose(np.exp(lb[0, 1]), b[0, 1])   # agent 2 untouched
+    np.testing.assert_allclose(np.exp(lb[0, 1]), b[0, 1])  # agent 2 untouched
 
 
 @pytest.mark.parametrize("prior", ["uniform", "misinformed"])
@@ -79,15 +78,21 @@ def test_sampled_rows_are_unbiased():
     p = software_company(5)
     b = uniform_prior(p)
     exact = StageValues(p, Valuator(p), log_of(b), 0, 5, "myopic").expected
-    est = np.mean([StageValues(p, Valuator(p, enumerate_limit=1, samples=200), log_of(b),
-                               0, seed, "myopic").expected for seed in range(20)], axis=0)
+    est = np.mean(
+        [
+            StageValues(
+                p, Valuator(p, enumerate_limit=1, samples=200), log_of(b), 0, seed, "myopic"
+            ).expected
+            for seed in range(20)
+        ],
+        axis=0,
+    )
     np.testing.assert_allclose(est, exact, atol=0.05 * exact.max())
 
 
 def _with_named_tasks(problem):
     """The same problem with ``anonymous=False`` tasks: one outcome-model call per row."""
-    tasks = [Task(t.name, t.actions, t.outcomes, t.rewards, t.outcome_probs)
-             for t in problem.tasks]
+    tasks = [Task(t.name, t.actions, t.outcomes, t.rewards, t.outcome_probs) for t in problem.tasks]
     return BCFP(problem.type_names, problem.type_sets, problem.true_types, tasks)
 
 
@@ -102,7 +107,7 @@ def test_batched_rows_match_row_by_row():
     for outcomes in (False, True):
         qa, ga = va.expected(0, b, view, pairs, 11, outcomes=outcomes)
         qb, gb = vb.expected(0, b, view, pairs, 11, outcomes=outcomes)
-        assert any(g.samples is not None for g in ga)          # sampled rows are covered
+        assert any(g.samples is not None for g in ga)  # sampled rows are covered
         np.testing.assert_array_equal(qa, qb)
         for x, y in zip(ga, gb, strict=True):
             np.testing.assert_array_equal(x.values, y.values)
@@ -143,7 +148,7 @@ def test_vpi_valuation_matches_brute_force():
 def test_one_step_payoff_matches_loop():
     rng = np.random.default_rng(4)
     n = 4
-    mem = membership(n)
+    mem = membership_table(n)
     tables = rng.uniform(0, 100, size=(3, n, 1 << n, 2))
     tables[:, :, 0] = 0
     ag = Agreement.singletons(n)
@@ -171,8 +176,11 @@ def test_one_step_payoff_matches_loop():
                 s, a, resid = arg
                 new = {k: pbar[k] / t[j, s, a] for k in members(s)}
                 new[j] = resid / t[j, s, a]
-                ok = all(new[k] * t[k, s, a] >= r[k] * t[k, ag.coalition[k], ag.action[k]]
-                         - 1e-9 for k in members(s) if k != j)
+                ok = all(
+                    new[k] * t[k, s, a] >= r[k] * t[k, ag.coalition[k], ag.action[k]] - 1e-9
+                    for k in members(s)
+                    if k != j
+                )
                 if ok:
                     if mem[s, agent]:
                         u = new[agent] * t[agent, s, a]
@@ -225,12 +233,11 @@ def test_impossible_observation_names_agent_and_outcome():
     """A partner believed (with certainty) to be of a type that never fails fails."""
 
     def probs(members, types):
-        good = (types == 0).all(axis=1).astype(float)          # everyone good: success
-        p = np.stack([1 - good, good], axis=-1)                # (V, O)
+        good = (types == 0).all(axis=1).astype(float)  # everyone good: success
+        p = np.stack([1 - good, good], axis=-1)  # (V, O)
         return np.repeat(p[:, None], 1, axis=1)
 
-    task = Task("deterministic", ("work",), ("fail", "succeed"), np.array([0.0, 1.0]),
-                probs)
+    task = Task("deterministic", ("work",), ("fail", "succeed"), np.array([0.0, 1.0]), probs)
     p = BCFP(["good", "bad"], [[0, 1], [0, 1]], [0, 1], [task])
     b = uniform_prior(p)
     b[0, 1] = (1.0, 0.0)

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 import accord.games as G
+from accord import _highs
+from accord._backend import cpu_kernels
 from accord.games import correlated as C
 from accord.games.correlated import (
     CorrelatedEquilibrium,
@@ -23,6 +25,7 @@ from accord.games.correlated import (
     correlated_equilibrium,
     incentive_matrix,
 )
+from accord.games.incentive_lp import IncentiveLP, polish
 
 # ------------------------------------------------------------------- brute force
 
@@ -55,8 +58,11 @@ def brute_matrix(u: np.ndarray, coarse: bool) -> np.ndarray:
     rows = []
     for i in range(n):
         k = shape[i]
-        pairs = [(None, d) for d in range(k)] if coarse else \
-            [(r, d) for r in range(k) for d in range(k) if d != r]
+        pairs = (
+            [(None, d) for d in range(k)]
+            if coarse
+            else [(r, d) for r in range(k) for d in range(k) if d != r]
+        )
         for r, d in pairs:
             row = np.zeros(N)
             for flat, a in enumerate(itertools.product(*map(range, shape))):
@@ -77,22 +83,23 @@ def reference_optimum(u: np.ndarray, objective, coarse: bool) -> float:
     U = u.reshape(n, N)
     if isinstance(objective, str) and objective == "egalitarian":
         c = np.r_[np.zeros(N), -1.0]
-        A_ub = np.vstack([np.hstack([A, np.zeros((A.shape[0], 1))]),
-                          np.hstack([-U, np.ones((n, 1))])])
+        A_ub = np.vstack(
+            [np.hstack([A, np.zeros((A.shape[0], 1))]), np.hstack([-U, np.ones((n, 1))])]
+        )
         b_ub = np.zeros(A_ub.shape[0])
         A_eq = np.r_[np.ones(N), 0.0][None]
         bounds = [(0, None)] * N + [(None, None)]
     else:
         w = U.sum(axis=0) if isinstance(objective, str) else np.asarray(objective).ravel()
         c, A_ub, b_ub, A_eq, bounds = -w, A, np.zeros(A.shape[0]), np.ones((1, N)), (0, None)
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0], bounds=bounds,
-                  method="highs")
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[1.0], bounds=bounds, method="highs")
     assert res.status == 0
     return -res.fun
 
 
-def assert_equilibrium(res: CorrelatedEquilibrium, u: np.ndarray, coarse: bool,
-                       tol: float = 1e-9) -> None:
+def assert_equilibrium(
+    res: CorrelatedEquilibrium, u: np.ndarray, coarse: bool, tol: float = 1e-9
+) -> None:
     p = res.distribution
     assert p.shape == u.shape[1:]
     assert (p >= 0).all()
@@ -110,8 +117,7 @@ def random_payoffs(seed: int, shape) -> np.ndarray:
     return G.random_game(shape, seed=seed, low=-3.0, high=5.0).payoffs
 
 
-shapes = st.lists(st.integers(1, 4), min_size=1, max_size=4).filter(
-    lambda s: int(np.prod(s)) <= 96)
+shapes = st.lists(st.integers(1, 4), min_size=1, max_size=4).filter(lambda s: int(np.prod(s)) <= 96)
 
 # ---------------------------------------------------------------- classic games
 
@@ -156,21 +162,22 @@ def test_cce_strictly_larger_somewhere():
     u = G.rock_paper_scissors().payoffs + np.eye(3)[None] * 0.5
     ce = correlated_equilibrium(u)
     cce = coarse_correlated_equilibrium(u)
-    assert ce.objective_value == pytest.approx(reference_optimum(u, "welfare", False),
-                                               abs=1e-9)
-    assert cce.objective_value == pytest.approx(reference_optimum(u, "welfare", True),
-                                                abs=1e-9)
+    assert ce.objective_value == pytest.approx(reference_optimum(u, "welfare", False), abs=1e-9)
+    assert cce.objective_value == pytest.approx(reference_optimum(u, "welfare", True), abs=1e-9)
     assert cce.objective_value == pytest.approx(1.0, abs=1e-9)
     assert ce.objective_value == pytest.approx(1 / 3, abs=1e-9)
 
 
-@pytest.mark.parametrize("game, x, y", [
-    (G.matching_pennies(), [0.5, 0.5], [0.5, 0.5]),
-    (G.rock_paper_scissors(), [1 / 3] * 3, [1 / 3] * 3),
-    (G.battle_of_the_sexes(), [0.6, 0.4], [0.4, 0.6]),
-    (G.battle_of_the_sexes(), [1.0, 0.0], [1.0, 0.0]),
-    (G.chicken(), [2 / 3, 1 / 3], [2 / 3, 1 / 3]),
-])
+@pytest.mark.parametrize(
+    "game, x, y",
+    [
+        (G.matching_pennies(), [0.5, 0.5], [0.5, 0.5]),
+        (G.rock_paper_scissors(), [1 / 3] * 3, [1 / 3] * 3),
+        (G.battle_of_the_sexes(), [0.6, 0.4], [0.4, 0.6]),
+        (G.battle_of_the_sexes(), [1.0, 0.0], [1.0, 0.0]),
+        (G.chicken(), [2 / 3, 1 / 3], [2 / 3, 1 / 3]),
+    ],
+)
 def test_nash_products_have_zero_violation(game, x, y):
     p = np.outer(x, y)
     assert ce_violation(game, p) <= 1e-15
@@ -194,7 +201,8 @@ def test_three_player_optimum_matches_reference():
             res = f(u, objective)
             assert_equilibrium(res, u, coarse)
             assert res.objective_value == pytest.approx(
-                reference_optimum(u, objective, coarse), abs=1e-7)
+                reference_optimum(u, objective, coarse), abs=1e-7
+            )
             assert res.status == "optimal"
 
 
@@ -238,10 +246,10 @@ def test_auto_picks_pdlp_for_large_feasibility_lp(monkeypatch):
     assert_equilibrium(res, G.colonel_blotto(3, 3).payoffs, coarse=False)
 
 
-def test_scipy_vendored_highs(monkeypatch):
-    from scipy.optimize._highspy import _core
+def test_fresh_highs_instance(monkeypatch):
+    import highspy
 
-    monkeypatch.setattr(C, "_highs", lambda: (_core._Highs(), _core))
+    monkeypatch.setattr(_highs, "instance", lambda: highspy.Highs())
     res = correlated_equilibrium(G.chicken())
     assert res.objective_value == pytest.approx(10.5)
 
@@ -267,7 +275,7 @@ def test_violation_kernels_match_brute_force(shape, seed):
     p = p / p.sum() if p.sum() > 0 else np.full(shape, 1.0 / np.prod(shape))
     assert ce_violation(u, p) == pytest.approx(brute_ce_violation(u, p), abs=1e-12)
     assert cce_violation(u, p) == pytest.approx(brute_cce_violation(u, p), abs=1e-12)
-    gains = C._core().incentive_gains(u[None], p[None], False)[0]
+    gains = cpu_kernels("games").incentive_gains(u[None], p[None], False)[0]
     assert np.allclose(gains, np.concatenate([g.ravel() for g in brute_gains(u, p)]))
 
 
@@ -297,8 +305,9 @@ def test_solutions_are_equilibria(shape, seed):
     for coarse, f in ((False, correlated_equilibrium), (True, coarse_correlated_equilibrium)):
         res = f(u)
         assert_equilibrium(res, u, coarse)
-        assert res.objective_value == pytest.approx(reference_optimum(u, "welfare", coarse),
-                                                    abs=1e-8)
+        assert res.objective_value == pytest.approx(
+            reference_optimum(u, "welfare", coarse), abs=1e-8
+        )
 
 
 def test_batched_violations_match_single():
@@ -323,19 +332,20 @@ def test_large_batch_parallel_path():
     p = np.random.default_rng(2).random((2000, 6, 7))
     p /= p.sum(axis=(1, 2), keepdims=True)
     out = ce_violation(game, p)
-    assert np.allclose(out[[0, 999, 1999]],
-                       [brute_ce_violation(game.payoffs[b], p[b]) for b in (0, 999, 1999)])
+    assert np.allclose(
+        out[[0, 999, 1999]], [brute_ce_violation(game.payoffs[b], p[b]) for b in (0, 999, 1999)]
+    )
 
 
 def test_large_single_game_parallel_path():
     u = random_payoffs(9, (40, 30, 20))
     p = np.random.default_rng(3).random((40, 30, 20))
     p /= p.sum()
-    gains = C._core().incentive_gains(u[None], p[None], False)[0]
+    gains = cpu_kernels("games").incentive_gains(u[None], p[None], False)[0]
     # player 1's g(r, d) by NumPy: sum over a_0, a_2 of p(., r, .) (u(., d, .) - u(., r, .))
     g1 = np.einsum("arc,adc->rd", p, u[1]) - np.einsum("arc,arc->r", p, u[1])[:, None]
     off = 40 * 40
-    assert np.allclose(gains[off:off + 900].reshape(30, 30), g1, atol=1e-12)
+    assert np.allclose(gains[off : off + 900].reshape(30, 30), g1, atol=1e-12)
 
 
 # ----------------------------------------------------------------------- bad input
@@ -391,17 +401,17 @@ def test_polish_projects_perturbed_points():
     x = np.array([0.5, 0.25, 0.25, 0.0]) + np.array([3e-8, -2e-8, 1e-8, 0.0])
     raw = float((M @ (x / x.sum())).max())
     assert raw > 1e-9
-    y, viol, projected = C._polish(M, x, 1e-13)
+    y, viol, projected = polish(M, x, 1e-13)
     assert projected and viol <= 1e-15 and (y >= 0).all()
     assert ce_violation(u, y.reshape(2, 2)) <= 1e-15
     # the simplex-basis face of a larger game: never worse than the raw vertex
     v = random_payoffs(5, (12, 12))
     v = v / np.abs(v).max()
-    lp = C._LP(v, v.sum(axis=0).ravel(), False)
+    lp = IncentiveLP(v, v.sum(axis=0).ravel(), False)
     Mv = lp.M
     xv, _, _, _, face = lp.solve("test", "simplex")
     raw = float(np.max(Mv @ (np.maximum(xv, 0) / np.maximum(xv, 0).sum())))
-    y, viol, _ = C._polish(Mv, xv, 0.0, face)
+    y, viol, _ = polish(Mv, xv, 0.0, face)
     assert viol <= max(raw, 0.0) and viol <= 1e-12
 
 
@@ -415,13 +425,13 @@ def test_lp_matrix_kernel_drops_redundant_rows():
         keep = np.flatnonzero(M.max(axis=1).toarray().ravel() > 0)
         assert coarse or keep.size < M.shape[0]
         for egal in (False, True):
-            ip, ix, d, kept = C._core().incentive_lp(u, coarse, egal)
+            ip, ix, d, kept = cpu_kernels("games").incentive_lp(u, coarse, egal)
             assert kept.tolist() == keep.tolist()
             A = sp.csr_matrix((d, ix, ip), shape=(ip.size - 1, 24 + egal)).toarray()
-            assert np.array_equal(A[:kept.size, :24], M[keep].toarray())
+            assert np.array_equal(A[: kept.size, :24], M[keep].toarray())
             U = u.reshape(3, -1)
             if egal:
-                assert np.array_equal(A[kept.size:-1], np.c_[-U, np.ones(3)])
+                assert np.array_equal(A[kept.size : -1], np.c_[-U, np.ones(3)])
                 assert ip[-1] == ip[kept.size] + 3 * 25 + 24
             assert np.array_equal(A[-1, :24], np.ones(24))
 
@@ -431,14 +441,14 @@ def test_highs_instance_reused_and_reconfigured():
     # do not depend on what ran before
     u = random_payoffs(3, (4, 5))
     a = correlated_equilibrium(u, method="simplex")
-    h = C._highs()[0]
+    h = _highs.instance()
     correlated_equilibrium(u, method="ipm")
     correlated_equilibrium(u, "egalitarian")
     b = correlated_equilibrium(u, method="simplex")
-    assert C._highs()[0] is h
+    assert _highs.instance() is h
     assert np.array_equal(a.distribution, b.distribution) and a.upper_bound == b.upper_bound
     out = []
-    t = threading.Thread(target=lambda: out.append(C._highs()[0]))
+    t = threading.Thread(target=lambda: out.append(_highs.instance()))
     t.start()
     t.join()
     assert out[0] is not h

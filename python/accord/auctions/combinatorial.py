@@ -10,7 +10,7 @@ Vickrey (1961), Clarke (1971), Groves (1973). Bids are XOR bids: bidder ``i`` su
   ``sum_a c_a x_a`` subject to ``sum_a q_aj x_a >= demand[j]`` (surplus units are disposed of
   freely) and one atom per seller,
 
-solved exactly by HiGHS (Huangfu & Hall 2018, through ``highspy``) with zero relative and
+solved exactly by HiGHS (Huangfu & Hall 2018, through :mod:`accord._highs`) with zero relative and
 absolute MIP gaps and tolerances of :data:`TOLERANCE` on values scaled by the largest bid (so
 welfare is optimal up to about ``1e-10`` of the largest bid value; allocations whose welfare
 differs by less may be confused); the 0/1 solution is rounded, checked against every constraint
@@ -35,10 +35,12 @@ import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
+import scipy.sparse as sp
 
+from .. import _highs
 from .._backend import to_host
+from .._masks import members
 from .._validate import fail
 from ._common import numeric_array
 
@@ -85,8 +87,15 @@ class VCGOutcome:
 # ----------------------------------------------------------------------------- the IP
 
 
-def _solve(func: str, value: np.ndarray, q: np.ndarray, owner: np.ndarray, cap: np.ndarray,
-           reverse: bool, keep: np.ndarray) -> tuple[np.ndarray, float] | None:
+def _solve(
+    func: str,
+    value: np.ndarray,
+    q: np.ndarray,
+    owner: np.ndarray,
+    cap: np.ndarray,
+    reverse: bool,
+    keep: np.ndarray,
+) -> tuple[np.ndarray, float] | None:
     """Optimal 0/1 choice of the atoms with ``keep``; None when (reverse) infeasible."""
     x = np.zeros(value.shape[0], dtype=np.int64)
     cols = np.flatnonzero(keep)
@@ -107,71 +116,70 @@ def _solve(func: str, value: np.ndarray, q: np.ndarray, owner: np.ndarray, cap: 
         index.append(np.append(items, n_items + row_of_owner[k]))
         entries.append(np.append(qc[k, items].astype(np.float64), 1.0))
         starts.append(starts[-1] + items.size + 1)
-    lp = highspy.HighsLp()
-    lp.num_col_ = int(cols.size)
-    lp.num_row_ = int(n_rows)
+    matrix = sp.csc_array(
+        (
+            np.concatenate(entries),
+            np.concatenate(index).astype(np.int32),
+            np.asarray(starts, dtype=np.int32),
+        ),
+        shape=(n_rows, cols.size),
+    )
     # Costs scaled to [0, 1] so that HiGHS's absolute tolerances are relative to the largest bid.
     top = float(value[cols].max())
     scaled = value[cols] / top if top > 0 else value[cols]
-    lp.col_cost_ = scaled if reverse else -scaled
-    lp.col_lower_ = np.zeros(cols.size)
-    lp.col_upper_ = np.ones(cols.size)
-    inf = highspy.kHighsInf
+    inf = _highs.INF
     if reverse:
         row_lo = np.concatenate([cap.astype(np.float64), np.full(owners.size, -inf)])
         row_hi = np.concatenate([np.full(n_items, inf), np.ones(owners.size)])
     else:
         row_lo = np.full(n_rows, -inf)
         row_hi = np.concatenate([cap.astype(np.float64), np.ones(owners.size)])
-    lp.row_lower_ = row_lo
-    lp.row_upper_ = row_hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.asarray(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.concatenate(index).astype(np.int32)
-    lp.a_matrix_.value_ = np.concatenate(entries)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * int(cols.size)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("mip_abs_gap", 0.0)
-    h.setOptionValue("random_seed", 0)
-    # The feasibility-jump heuristic costs milliseconds per call and does not pay on these
-    # small set-packing/covering programs.
-    h.setOptionValue("mip_heuristic_run_feasibility_jump", False)
-    for option in ("primal_feasibility_tolerance", "dual_feasibility_tolerance",
-                   "mip_feasibility_tolerance"):
-        h.setOptionValue(option, TOLERANCE)
-    h.passModel(lp)
-    h.run()
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kInfeasible:
+    sol = _highs.solve(
+        func,
+        "the winner determination",
+        cost=scaled if reverse else -scaled,
+        matrix=matrix,
+        row_lower=row_lo,
+        row_upper=row_hi,
+        col_lower=0.0,
+        col_upper=1.0,
+        preset="mip",
+        tol=TOLERANCE,
+        integer=True,
+        infeasible="none",
+    )
+    if sol is None:
         if reverse:
             return None
-        fail(func, "internal error: the forward winner determination was infeasible",
-             RuntimeError)
-    if status != highspy.HighsModelStatus.kOptimal:
-        fail(func, f"HiGHS did not solve the winner determination: {h.modelStatusToString(status)}",
-             RuntimeError)
-    xs = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
+        fail(func, "internal error: the forward winner determination was infeasible", RuntimeError)
+    xs = np.rint(sol.x).astype(np.int64)
     x[cols] = xs
     used = (q * x[:, None]).sum(axis=0)
     per_owner = np.bincount(owner, weights=x, minlength=int(owner.max()) + 1)
     ok = (per_owner <= 1).all() and ((used >= cap).all() if reverse else (used <= cap).all())
     if not ok or (xs < 0).any() or (xs > 1).any():
-        fail(func, "internal error: HiGHS returned an allocation that violates a constraint",
-             RuntimeError)
+        fail(
+            func,
+            "internal error: HiGHS returned an allocation that violates a constraint",
+            RuntimeError,
+        )
     return x, float(np.sum(value[x == 1]))
 
 
 def _clarke(func: str, value, q, owner, cap, n: int, reverse: bool, essential: str) -> VCGOutcome:
     if value.shape[0] > MAX_ATOMS:
-        fail(func, f"{value.shape[0]} atomic bids exceed MAX_ATOMS = {MAX_ATOMS}; split the "
-                   "market or prune dominated bids")
+        fail(
+            func,
+            f"{value.shape[0]} atomic bids exceed MAX_ATOMS = {MAX_ATOMS}; split the "
+            "market or prune dominated bids",
+        )
     everyone = np.ones(value.shape[0], dtype=bool)
     best = _solve(func, value, q, owner, cap, reverse, everyone)
     if best is None:
-        fail(func, "the demand cannot be met even with every seller's asks; lower demand= or "
-                   "add asks")
+        fail(
+            func,
+            "the demand cannot be met even with every seller's asks; lower demand= or add asks",
+        )
     x, total = best
     without = np.empty(n)
     for i in range(n):
@@ -183,9 +191,12 @@ def _clarke(func: str, value, q, owner, cap, n: int, reverse: bool, essential: s
         without[i] = np.inf if res is None else res[1]
     ess = tuple(int(i) for i in np.flatnonzero(np.isinf(without)))
     if ess and essential == "raise":
-        fail(func, f"seller(s) {list(ess)} are essential: without them the demand cannot be "
-                   "met, so their VCG payment is unbounded; pass essential='report' to get the "
-                   "outcome with infinite payments, or add competing asks")
+        fail(
+            func,
+            f"seller(s) {list(ess)} are essential: without them the demand cannot be "
+            "met, so their VCG payment is unbounded; pass essential='report' to get the "
+            "outcome with infinite payments, or add competing asks",
+        )
     won = x == 1
     vals = np.bincount(owner[won], weights=value[won], minlength=n)[:n]
     alloc = np.zeros((n, cap.shape[0]), dtype=np.int64)
@@ -202,9 +213,18 @@ def _clarke(func: str, value, q, owner, cap, n: int, reverse: bool, essential: s
         payments[finite] = without[finite] - (total - vals[finite])
         utilities[finite] = total - without[finite]
     revenue = float(payments.sum())
-    return VCGOutcome(allocation=alloc, bid_index=bid_index, values=vals, payments=payments,
-                      utilities=utilities, welfare=total, welfare_without=without,
-                      revenue=revenue, essential=ess, reverse=reverse)
+    return VCGOutcome(
+        allocation=alloc,
+        bid_index=bid_index,
+        values=vals,
+        payments=payments,
+        utilities=utilities,
+        welfare=total,
+        welfare_without=without,
+        revenue=revenue,
+        essential=ess,
+        reverse=reverse,
+    )
 
 
 # ----------------------------------------------------------------------------- input
@@ -220,17 +240,25 @@ def _int(func: str, name: str, x, minimum: int) -> int:
 
 def _bundle(func: str, k: int, bundle) -> list[int]:
     if isinstance(bundle, (bool, np.bool_)):
-        fail(func, f"bids[{k}]: bundle must be a bitmask or a collection of item indices; got "
-                   f"{bundle!r}", TypeError)
+        fail(
+            func,
+            f"bids[{k}]: bundle must be a bitmask or a collection of item indices; got {bundle!r}",
+            TypeError,
+        )
     if isinstance(bundle, numbers.Integral):
         mask = int(bundle)
         if mask <= 0:
-            fail(func, f"bids[{k}]: bundle bitmask must be >= 1 (a non-empty set of items); "
-                       f"got {mask}")
-        return [j for j in range(mask.bit_length()) if mask >> j & 1]
+            fail(
+                func,
+                f"bids[{k}]: bundle bitmask must be >= 1 (a non-empty set of items); got {mask}",
+            )
+        return members(mask).tolist()
     if isinstance(bundle, (str, bytes)) or not isinstance(bundle, Iterable):
-        fail(func, f"bids[{k}]: bundle must be a bitmask or a collection of item indices; got "
-                   f"{bundle!r}", TypeError)
+        fail(
+            func,
+            f"bids[{k}]: bundle must be a bitmask or a collection of item indices; got {bundle!r}",
+            TypeError,
+        )
     items = list(bundle)
     if not items:
         fail(func, f"bids[{k}]: bundle is empty; a bid must name at least one item")
@@ -247,8 +275,9 @@ def _counts(func: str, name: str, x, m: int) -> np.ndarray:
     if a.ndim == 0:
         a = np.full(m, float(a))
     if a.shape != (m,):
-        fail(func, f"{name} must be a scalar or have shape ({m},), one entry per item; "
-                   f"got {a.shape}")
+        fail(
+            func, f"{name} must be a scalar or have shape ({m},), one entry per item; got {a.shape}"
+        )
     if not np.isfinite(a).all() or (a < 0).any() or (a != np.rint(a)).any():
         fail(func, f"{name} must be non-negative integers; got {a.tolist()}")
     return a.astype(np.int64)
@@ -259,8 +288,16 @@ def _essential_option(func: str, essential) -> None:
         fail(func, f"essential must be 'raise' or 'report'; got {essential!r}")
 
 
-def vcg(bids: Sequence, *, n_items: int | None = None, n_bidders: int | None = None,
-        reverse: bool = False, supply=None, demand=None, essential: str = "raise") -> VCGOutcome:
+def vcg(
+    bids: Sequence,
+    *,
+    n_items: int | None = None,
+    n_bidders: int | None = None,
+    reverse: bool = False,
+    supply=None,
+    demand=None,
+    essential: str = "raise",
+) -> VCGOutcome:
     """VCG auction with the Clarke pivot for combinatorial XOR bids (Clarke 1971, Groves 1973).
 
     Args:
@@ -282,15 +319,21 @@ def vcg(bids: Sequence, *, n_items: int | None = None, n_bidders: int | None = N
     func = "vcg"
     _essential_option(func, essential)
     if isinstance(bids, (str, bytes)) or not isinstance(bids, Sequence):
-        fail(func, f"bids must be a sequence of (bidder, bundle, value); got "
-                   f"{type(bids).__name__}", TypeError)
+        fail(
+            func,
+            f"bids must be a sequence of (bidder, bundle, value); got {type(bids).__name__}",
+            TypeError,
+        )
     if len(bids) == 0:
         fail(func, "bids is empty; give at least one (bidder, bundle, value) bid")
     owners, bundles, vals = [], [], []
     for k, entry in enumerate(bids):
         if isinstance(entry, (str, bytes)) or not isinstance(entry, Sequence) or len(entry) != 3:
-            fail(func, f"bids[{k}] must be a (bidder, bundle, value) triple; got {entry!r}",
-                 TypeError)
+            fail(
+                func,
+                f"bids[{k}] must be a (bidder, bundle, value) triple; got {entry!r}",
+                TypeError,
+            )
         who, bundle, value = entry
         owners.append(_int(func, f"bids[{k}]: bidder", who, 0))
         bundles.append(_bundle(func, k, bundle))
@@ -320,12 +363,21 @@ def vcg(bids: Sequence, *, n_items: int | None = None, n_bidders: int | None = N
     q = np.zeros((len(bids), m), dtype=np.int64)
     for k, items in enumerate(bundles):
         q[k, items] = 1
-    return _clarke(func, np.asarray(vals), q, np.asarray(owners, dtype=np.int64), cap, n,
-                   bool(reverse), essential)
+    return _clarke(
+        func,
+        np.asarray(vals),
+        q,
+        np.asarray(owners, dtype=np.int64),
+        cap,
+        n,
+        bool(reverse),
+        essential,
+    )
 
 
-def vcg_multi_unit(values, units: int, *, marginal: bool = True, reverse: bool = False,
-                   essential: str = "raise") -> VCGOutcome:
+def vcg_multi_unit(
+    values, units: int, *, marginal: bool = True, reverse: bool = False, essential: str = "raise"
+) -> VCGOutcome:
     """VCG with the Clarke pivot for ``units`` identical units (Vickrey 1961, Clarke 1971).
 
     Args:
@@ -345,8 +397,11 @@ def vcg_multi_unit(values, units: int, *, marginal: bool = True, reverse: bool =
     _essential_option(func, essential)
     v = numeric_array(func, "values", to_host(values))
     if v.ndim != 2 or v.shape[0] == 0 or v.shape[1] == 0:
-        fail(func, f"values must have shape (n, k) with n, k >= 1 (one row per bidder, one "
-                   f"column per unit); got {v.shape}")
+        fail(
+            func,
+            f"values must have shape (n, k) with n, k >= 1 (one row per bidder, one "
+            f"column per unit); got {v.shape}",
+        )
     if not np.isfinite(v).all():
         i, t = (int(a) for a in np.argwhere(~np.isfinite(v))[0])
         fail(func, f"values must be finite; entry ({i}, {t}) is {v[i, t]}")
@@ -362,12 +417,28 @@ def vcg_multi_unit(values, units: int, *, marginal: bool = True, reverse: bool =
     owner = np.repeat(np.arange(n, dtype=np.int64), k)
     value = totals.reshape(-1)
     keep = np.ones(n * k, dtype=bool) if reverse else qs <= units  # infeasible atoms dropped
-    out = _clarke(func, value[keep], qs[keep][:, None], owner[keep],
-                  np.array([units], dtype=np.int64), n, bool(reverse), essential)
+    out = _clarke(
+        func,
+        value[keep],
+        qs[keep][:, None],
+        owner[keep],
+        np.array([units], dtype=np.int64),
+        n,
+        bool(reverse),
+        essential,
+    )
     # Atom indices refer to the kept atoms: translate them to q - 1.
     atom_q = qs[keep]
     bid_index = np.where(out.bid_index >= 0, atom_q[np.maximum(out.bid_index, 0)] - 1, -1)
-    return VCGOutcome(allocation=out.allocation, bid_index=bid_index, values=out.values,
-                      payments=out.payments, utilities=out.utilities, welfare=out.welfare,
-                      welfare_without=out.welfare_without, revenue=out.revenue,
-                      essential=out.essential, reverse=out.reverse)
+    return VCGOutcome(
+        allocation=out.allocation,
+        bid_index=bid_index,
+        values=out.values,
+        payments=out.payments,
+        utilities=out.utilities,
+        welfare=out.welfare,
+        welfare_without=out.welfare_without,
+        revenue=out.revenue,
+        essential=out.essential,
+        reverse=out.reverse,
+    )

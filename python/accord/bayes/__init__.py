@@ -6,12 +6,14 @@ categorical marginal over ``K`` types, given as log-probabilities of shape
 marginals; the ``K**m`` joint type vectors are indexed row-major, member 0 slowest.
 
 * :func:`sample_types` draws type vectors (Philox: identical on CPU and GPU);
-* :func:`update` is the belief update of Chalkiadakis & Boutilier, "Sequentially
-  optimal repeated coalition formation under uncertainty", JAAMAS 2012 (seed 004),
-  Eq. 5, exact over enumerated joint vectors or Rao-Blackwellised from samples;
+* :func:`update` is the belief update of Chalkiadakis & Boutilier (2012),
+  "Sequentially optimal repeated coalition formation under uncertainty", JAAMAS
+  24(3), Eq. 5, exact over enumerated joint vectors or Rao-Blackwellised from samples;
 * :func:`expected_values` and :func:`vpi` are the expected action values (Eq. 2) and
   the expected value of perfect information (Eqs. 11-13) of the same paper;
-* :func:`filter_step` is the Dec-POMDP belief filter of seed 003.
+* :func:`filter_step` is the Bayes filter over hidden states of a POMDP (Kaelbling,
+  Littman & Cassandra 1998), as each agent of a Dec-POMDP runs it on its own
+  observations (Bernstein et al. 2002).
 
 NumPy arrays run on the C++ kernels (OpenMP over rows, GIL released), CuPy arrays on
 the CUDA kernels; results come back on the device of the inputs. Inputs are checked

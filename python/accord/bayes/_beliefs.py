@@ -1,4 +1,5 @@
-"""Sampling type vectors and the Bayesian belief update (seed 004, Eq. 5)."""
+"""Sampling type vectors and the Bayesian belief update (Chalkiadakis & Boutilier 2012,
+Eq. 5)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ from .. import _backend
 from .._validate import fail, integer, seed_value
 from . import _common as c
 
-_ZERO_DETAIL = ("every joint type vector with positive prior probability has zero "
-                "likelihood (log_likelihood is -inf there)")
-_ZERO_DETAIL_SAMPLED = ("for some member, every type of positive prior probability has zero "
-                        "likelihood at every sampled type vector (log_likelihood is -inf "
-                        "there)")
+_ZERO_DETAIL = (
+    "every joint type vector with positive prior probability has zero "
+    "likelihood (log_likelihood is -inf there)"
+)
+_ZERO_DETAIL_SAMPLED = (
+    "for some member, every type of positive prior probability has zero "
+    "likelihood at every sampled type vector (log_likelihood is -inf "
+    "there)"
+)
 
 
 def sample_types(log_marginals, samples, seed):
     """Independent draws of every unknown member's type from its marginal belief.
 
-    Seed 004 (Chalkiadakis & Boutilier 2012), Sec. 6: when a coalition has too many
+    Chalkiadakis & Boutilier (2012), Sec. 6: when a coalition has too many
     type vectors to enumerate, "100 type vectors are sampled according to the belief
     distribution". Each member's type is drawn by inverse CDF from its own marginal
     (beliefs are products of marginals), with a Philox4x32-10 uniform (Salmon et al.,
@@ -51,18 +56,19 @@ def sample_types(log_marginals, samples, seed):
         fail(func, f"at most 2**32 - 1 rows can be sampled at once; got {B}")
     s = seed_value(func, seed)
     if xp is np:
-        return _backend.cpu().bayes.sample_types(lp, S, s)
-    mod = c.cuda(func)
+        return _backend.cpu_kernels("bayes").sample_types(lp, S, s)
+    mod = _backend.cuda_kernels(func)
     out = xp.empty((B, S, m), dtype=np.int32)
-    mod.bayes_sample_types(lp.data.ptr, B, m, K, S, s, out.data.ptr, c.stream_ptr())
+    ptr = _backend.pointer
+    mod.bayes_sample_types(ptr(lp), B, m, K, S, s, ptr(out), _backend.stream())
     return out
 
 
 def update(log_prior, log_likelihood, *, samples=None, return_joint: bool = False):
     """Posterior beliefs over partners' types after observing a coalitional outcome.
 
-    Seed 004 (Chalkiadakis & Boutilier, "Sequentially optimal repeated coalition
-    formation under uncertainty", JAAMAS 2012), Eq. 5:
+    Chalkiadakis & Boutilier (2012), "Sequentially optimal repeated coalition
+    formation under uncertainty", JAAMAS 24(3), Eq. 5:
     ``B'(t_C) = z Pr(s | alpha, t_C) B(t_C)``. The prior ``B`` of each row is the
     product of its members' marginals; the posterior over joint type vectors is
     projected back to per-member marginals (the representation is
@@ -125,42 +131,61 @@ def update(log_prior, log_likelihood, *, samples=None, return_joint: bool = Fals
     ll = c.as_float(func, "log_likelihood", log_likelihood, xp)
     if samples is None:
         T = c.joint_size(func, m, K, B, "log_likelihood")
-        c.check_shape(func, "log_likelihood", ll, (B, T),
-                      f"= (B, K**m) for log_prior of shape {c.shape_str(lp.shape)} (one entry "
-                      "per joint type vector, member 0 slowest; pass samples= for sampled "
-                      "mode)")
+        c.check_shape(
+            func,
+            "log_likelihood",
+            ll,
+            (B, T),
+            f"= (B, K**m) for log_prior of shape {c.shape_str(lp.shape)} (one entry "
+            "per joint type vector, member 0 slowest; pass samples= for sampled "
+            "mode)",
+        )
     else:
         if return_joint:
-            fail(func, "return_joint=True needs the enumerated mode (samples=None): sampled mode "
-                 "does not estimate the joint posterior")
+            fail(
+                func,
+                "return_joint=True needs the enumerated mode (samples=None): sampled mode "
+                "does not estimate the joint posterior",
+            )
         _, S = c.check_samples(func, samples, lp, B, m, K, xp)
-        c.check_shape(func, "log_likelihood", ll, (B, S, m, K),
-                      "= (B, S, m, K) in sampled mode (log-likelihood of each sample with "
-                      "member j's type replaced by k)")
-    c.check_no_nan_posinf(func, "log_likelihood", ll, xp,
-                          "log-likelihoods must be finite or -inf (zero likelihood)")
+        c.check_shape(
+            func,
+            "log_likelihood",
+            ll,
+            (B, S, m, K),
+            "= (B, S, m, K) in sampled mode (log-likelihood of each sample with "
+            "member j's type replaced by k)",
+        )
+    c.check_no_nan_posinf(
+        func, "log_likelihood", ll, xp, "log-likelihoods must be finite or -inf (zero likelihood)"
+    )
 
     if samples is None:
         if xp is np:
-            post, joint, status = _backend.cpu().bayes.update_enumerated(lp, ll, bool(return_joint))
+            post, joint, status = _backend.cpu_kernels("bayes").update_enumerated(
+                lp, ll, bool(return_joint)
+            )
         else:
-            mod = c.cuda(func)
+            mod = _backend.cuda_kernels(func)
             post = xp.empty((B, m, K))
             joint = xp.empty((B, T)) if return_joint else None
             status = xp.empty(B, dtype=np.uint8)
-            mod.bayes_update_enumerated(lp.data.ptr, ll.data.ptr, B, m, K, post.data.ptr,
-                                        joint.data.ptr if return_joint else 0, status.data.ptr,
-                                        c.stream_ptr())
+            ptr = _backend.pointer
+            mod.bayes_update_enumerated(
+                ptr(lp), ptr(ll), B, m, K, ptr(post), ptr(joint), ptr(status), _backend.stream()
+            )
         c.raise_zero_evidence(func, status, _ZERO_DETAIL)
         return (post, joint) if return_joint else post
 
     if xp is np:
-        post, status = _backend.cpu().bayes.update_sampled(lp, ll)
+        post, status = _backend.cpu_kernels("bayes").update_sampled(lp, ll)
     else:
-        mod = c.cuda(func)
+        mod = _backend.cuda_kernels(func)
         post = xp.empty((B, m, K))
         status = xp.empty(B, dtype=np.uint8)
-        mod.bayes_update_sampled(lp.data.ptr, ll.data.ptr, B, m, K, S, post.data.ptr,
-                                 status.data.ptr, c.stream_ptr())
+        ptr = _backend.pointer
+        mod.bayes_update_sampled(
+            ptr(lp), ptr(ll), B, m, K, S, ptr(post), ptr(status), _backend.stream()
+        )
     c.raise_zero_evidence(func, status, _ZERO_DETAIL_SAMPLED)
     return post

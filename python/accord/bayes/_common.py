@@ -34,7 +34,8 @@ class ZeroLikelihoodError(ValueError):
 
     Raised by :func:`accord.bayes.update` and :func:`accord.bayes.filter_step` when, in
     a row, every state (joint type vector) of positive prior probability gives the
-    observation zero likelihood, so Bayes' rule (seed 004, Eq. 5) has no posterior.
+    observation zero likelihood, so Bayes' rule (Chalkiadakis & Boutilier 2012, Eq. 5)
+    has no posterior.
 
     Attributes:
         rows: the indices of those rows (ints, ascending).
@@ -43,12 +44,14 @@ class ZeroLikelihoodError(ValueError):
     def __init__(self, func: str, rows, detail: str):
         self.rows = [int(r) for r in rows]
         shown = ", ".join(map(str, self.rows[:_LISTED_ROWS]))
-        more = f" (and {len(self.rows) - _LISTED_ROWS} more)" if len(self.rows) > _LISTED_ROWS \
-            else ""
+        more = (
+            f" (and {len(self.rows) - _LISTED_ROWS} more)" if len(self.rows) > _LISTED_ROWS else ""
+        )
         noun = "row" if len(self.rows) == 1 else "rows"
         super().__init__(
             f"{func}(): the observation is impossible under the prior in {noun} {shown}{more}: "
-            f"{detail}; check the likelihood model and the prior")
+            f"{detail}; check the likelihood model and the prior"
+        )
 
 
 def raise_zero_evidence(func: str, status, detail: str) -> None:
@@ -65,14 +68,15 @@ def xp_of(func: str, **arrays):
     on_gpu = {k: _backend.is_device_array(v) for k, v in named.items()}
     if any(on_gpu.values()):
         host = [k for k, g in on_gpu.items() if not g]
+        gpu = next(k for k, g in on_gpu.items() if g)
         if host:
-            gpu = next(k for k, g in on_gpu.items() if g)
-            fail(func, f"{gpu} is a CuPy (GPU) array but {', '.join(host)} "
-                 f"{'is' if len(host) == 1 else 'are'} not; pass every array on the same "
-                 "device (cupy.asarray(...) or .get())")
-        import cupy
-
-        return cupy
+            fail(
+                func,
+                f"{gpu} is a CuPy (GPU) array but {', '.join(host)} "
+                f"{'is' if len(host) == 1 else 'are'} not; pass every array on the same "
+                "device (cupy.asarray(...) or .get())",
+            )
+        return _backend.array_module(named[gpu])
     return np
 
 
@@ -87,8 +91,9 @@ def as_float(func: str, name: str, x, xp) -> object:
     else:
         a = x
     if a.dtype == np.bool_ or a.dtype.kind not in "fiu":
-        fail(func, f"{name} must be a real (float or integer) array; got dtype {a.dtype}",
-             TypeError)
+        fail(
+            func, f"{name} must be a real (float or integer) array; got dtype {a.dtype}", TypeError
+        )
     return xp.ascontiguousarray(a, dtype=np.float64)
 
 
@@ -96,8 +101,11 @@ def as_index(func: str, name: str, x, xp):
     """A C-contiguous int32 array of the integers in ``x``."""
     a = np.asarray(x) if xp is np else x
     if a.dtype == np.bool_ or a.dtype.kind not in "iu":
-        fail(func, f"{name} must be an integer array (as returned by sample_types); got dtype "
-             f"{a.dtype}", TypeError)
+        fail(
+            func,
+            f"{name} must be an integer array (as returned by sample_types); got dtype {a.dtype}",
+            TypeError,
+        )
     return a
 
 
@@ -121,27 +129,39 @@ def check_log_marginals(func: str, name: str, x, xp, fix: str = "normalise the p
     member's probabilities summing to 1 (``|logsumexp| <= NORM_TOL``)."""
     lp = as_float(func, name, x, xp)
     if lp.ndim != 3:
-        fail(func, f"{name} must have shape (B, m, K) (batch rows, unknown members, types); "
-             f"got shape {shape_str(lp.shape)}")
+        fail(
+            func,
+            f"{name} must have shape (B, m, K) (batch rows, unknown members, types); "
+            f"got shape {shape_str(lp.shape)}",
+        )
     B, m, K = (int(s) for s in lp.shape)
     if K < 1:
         fail(func, f"{name} must have at least one type (K >= 1); got shape {shape_str(lp.shape)}")
     if lp.size == 0:
         return lp, B, m, K
     if xp is np:
-        code, b, j, k, v = _backend.cpu().bayes.check_log_marginals(lp, NORM_TOL)
+        code, b, j, k, v = _backend.cpu_kernels("bayes").check_log_marginals(lp, NORM_TOL)
     else:
         code, b, j, k, v = _device_marginal_check(lp, xp)
     if code == 1:
-        fail(func, f"{name}[{b}, {j}, {k}] is {v}; log-probabilities must be finite or -inf (an "
-             "impossible type)")
+        fail(
+            func,
+            f"{name}[{b}, {j}, {k}] is {v}; log-probabilities must be finite or -inf (an "
+            "impossible type)",
+        )
     if code == 2:
-        fail(func, f"{name}: row {b}, member {j} has no possible type (every log-probability "
-             f"is -inf); {fix}")
+        fail(
+            func,
+            f"{name}: row {b}, member {j} has no possible type (every log-probability "
+            f"is -inf); {fix}",
+        )
     if code == 3:
-        fail(func, f"{name}: row {b}, member {j} is not normalised: its probabilities sum to "
-             f"{math.exp(v):.12g} (logsumexp {v:.3g}, tolerance {NORM_TOL:g}); {fix} (subtract "
-             "its logsumexp over the last axis)")
+        fail(
+            func,
+            f"{name}: row {b}, member {j} is not normalised: its probabilities sum to "
+            f"{math.exp(v):.12g} (logsumexp {v:.3g}, tolerance {NORM_TOL:g}); {fix} (subtract "
+            "its logsumexp over the last axis)",
+        )
     return lp, B, m, K
 
 
@@ -168,10 +188,13 @@ def joint_size(func: str, m: int, K: int, B: int, what: str) -> int:
     """K**m, checked against MAX_JOINT."""
     T = K**m
     if T > MAX_JOINT:
-        fail(func, f"K**m = {K}**{m} = {T:,} joint type vectors exceed the enumeration limit "
-             f"2**24 = {MAX_JOINT:,} ({what} alone would need {8 * B * T:,} bytes); use sampled "
-             "mode: samples = sample_types(log_marginals, 100, seed) and pass samples=samples "
-             "(seed 004, Sec. 6 samples 100 type vectors)")
+        fail(
+            func,
+            f"K**m = {K}**{m} = {T:,} joint type vectors exceed the enumeration limit "
+            f"2**24 = {MAX_JOINT:,} ({what} alone would need {8 * B * T:,} bytes); use sampled "
+            "mode: samples = sample_types(log_marginals, 100, seed) and pass samples=samples "
+            "(Chalkiadakis & Boutilier 2012, Sec. 6, sample 100 type vectors)",
+        )
     return T
 
 
@@ -196,8 +219,9 @@ def check_finite(func: str, name: str, a, xp, what: str = "values must be finite
 
 def check_shape(func: str, name: str, a, shape, why: str) -> None:
     if tuple(a.shape) != tuple(shape):
-        fail(func, f"{name} must have shape {shape_str(shape)} {why}; got shape "
-             f"{shape_str(a.shape)}")
+        fail(
+            func, f"{name} must have shape {shape_str(shape)} {why}; got shape {shape_str(a.shape)}"
+        )
 
 
 def check_samples(func: str, samples, lp, B: int, m: int, K: int, xp):
@@ -205,9 +229,12 @@ def check_samples(func: str, samples, lp, B: int, m: int, K: int, xp):
     positive probability under ``lp`` (so they could have been drawn from it)."""
     s = as_index(func, "samples", samples, xp)
     if s.ndim != 3 or s.shape[0] != B or s.shape[2] != m:
-        fail(func, f"samples must have shape (B, S, m) = ({B}, S, {m}) to match log-marginals "
-             f"of shape {shape_str(lp.shape)}; got shape {shape_str(s.shape)} (draw them with "
-             "sample_types(log_marginals, S, seed))")
+        fail(
+            func,
+            f"samples must have shape (B, S, m) = ({B}, S, {m}) to match log-marginals "
+            f"of shape {shape_str(lp.shape)}; got shape {shape_str(s.shape)} (draw them with "
+            "sample_types(log_marginals, S, seed))",
+        )
     S = int(s.shape[1])
     if S < 1:
         fail(func, "samples must hold at least one sampled type vector (S >= 1)")
@@ -219,7 +246,7 @@ def check_samples(func: str, samples, lp, B: int, m: int, K: int, xp):
         fail(func, f"samples{fmt_index(i)} = {int(s[i])} is not a type index in [0, {K})")
     s = xp.ascontiguousarray(s, dtype=np.int32)
     if xp is np:
-        pos = _backend.cpu().bayes.first_invalid_sample(lp, s)
+        pos = _backend.cpu_kernels("bayes").first_invalid_sample(lp, s)
         bad_at = None if pos < 0 else tuple(int(x) for x in np.unravel_index(pos, s.shape))
     else:
         drawn = xp.take_along_axis(lp, xp.transpose(s, (0, 2, 1)).astype(np.int64), axis=2)
@@ -230,17 +257,10 @@ def check_samples(func: str, samples, lp, B: int, m: int, K: int, xp):
             bad_at = (b, q, j)
     if bad_at is not None:
         b, q, j = bad_at
-        fail(func, f"samples[{b}, {q}, {j}] = {int(s[b, q, j])} is a type of zero "
-             f"probability for member {j} of row {b}; samples must be drawn from these "
-             "beliefs (sample_types)")
+        fail(
+            func,
+            f"samples[{b}, {q}, {j}] = {int(s[b, q, j])} is a type of zero "
+            f"probability for member {j} of row {b}; samples must be drawn from these "
+            "beliefs (sample_types)",
+        )
     return s, S
-
-
-def stream_ptr() -> int:
-    import cupy
-
-    return cupy.cuda.get_current_stream().ptr
-
-
-def cuda(func: str):
-    return _backend.require_cuda(func)

@@ -1,4 +1,4 @@
-"""The Dec-POMDP belief filter (seed 003, "Belief States")."""
+"""The belief filter over hidden states (Kaelbling, Littman & Cassandra 1998)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ def _probability_rows(func: str, name: str, a, xp, what: str, fix: str | None) -
     if a.size == 0:
         return
     if xp is np:
-        code, r, col, v = _backend.cpu().bayes.check_probability_rows(
-            a, c.NORM_TOL if fix else -1.0)
+        code, r, col, v = _backend.cpu_kernels("bayes").check_probability_rows(
+            a, c.NORM_TOL if fix else -1.0
+        )
         if code == 0:
             return
         row = np.unravel_index(r, a.shape[:-1]) if a.ndim > 1 else ()
@@ -26,8 +27,10 @@ def _probability_rows(func: str, name: str, a, xp, what: str, fix: str | None) -
             fail(func, f"{name}{where} is {v}; {what} must be finite")
         if code == 2:
             fail(func, f"{name}{where} = {v} is negative; {what} must be >= 0")
-        fail(func, f"{name}{c.fmt_index(at)} sums to {v:.12g}, not 1 (tolerance "
-             f"{c.NORM_TOL:g}); {fix}")
+        fail(
+            func,
+            f"{name}{c.fmt_index(at)} sums to {v:.12g}, not 1 (tolerance {c.NORM_TOL:g}); {fix}",
+        )
     c.check_finite(func, name, a, xp, f"{what} must be finite")
     neg = a < 0
     if bool(neg.any()):
@@ -38,16 +41,21 @@ def _probability_rows(func: str, name: str, a, xp, what: str, fix: str | None) -
         off = xp.abs(total - 1.0) > c.NORM_TOL
         if bool(off.any()):
             i = c.first_index(off)
-            fail(func, f"{name}{c.fmt_index(i)} sums to {float(total[i]):.12g}, not 1 "
-                 f"(tolerance {c.NORM_TOL:g}); {fix}")
+            fail(
+                func,
+                f"{name}{c.fmt_index(i)} sums to {float(total[i]):.12g}, not 1 "
+                f"(tolerance {c.NORM_TOL:g}); {fix}",
+            )
 
 
 def filter_step(belief, transition, observation_likelihood):
     """One step of the Bayes filter over hidden states, batched over rows.
 
-    Seed 003 ("Belief States", Dec-POMDPs): an agent's belief ``b(s)`` over the hidden
-    state is updated after the joint action by predicting with the transition model
-    and correcting by the likelihood of its private observation ``o``::
+    The belief-state update of a POMDP (Kaelbling, Littman & Cassandra 1998, Sec. 3.3),
+    as each agent of a Dec-POMDP (Bernstein et al. 2002) runs it on its own
+    observations: an agent's belief ``b(s)`` over the hidden state is updated after
+    the joint action by predicting with the transition model and correcting by the
+    likelihood of its private observation ``o``::
 
         b'(s') = P(o | s') sum_s P(s' | s) b(s) / sum_s' P(o | s') sum_s P(s' | s) b(s)
 
@@ -76,34 +84,56 @@ def filter_step(belief, transition, observation_likelihood):
         reachable state has zero likelihood); ``.rows`` lists those rows.
     """
     func = "filter_step"
-    xp = c.xp_of(func, belief=belief, transition=transition,
-                 observation_likelihood=observation_likelihood)
+    xp = c.xp_of(
+        func, belief=belief, transition=transition, observation_likelihood=observation_likelihood
+    )
     b = c.as_float(func, "belief", belief, xp)
     T = c.as_float(func, "transition", transition, xp)
     o = c.as_float(func, "observation_likelihood", observation_likelihood, xp)
     if b.ndim != 2 or b.shape[1] < 1:
-        fail(func, f"belief must have shape (B, S) with S >= 1 states; got shape "
-             f"{c.shape_str(b.shape)}")
+        fail(
+            func,
+            f"belief must have shape (B, S) with S >= 1 states; got shape {c.shape_str(b.shape)}",
+        )
     B, S = (int(x) for x in b.shape)
     if T.shape not in ((S, S), (B, S, S)):
-        fail(func, f"transition must have shape (S, S) = ({S}, {S}) (shared) or (B, S, S) = "
-             f"({B}, {S}, {S}) (one per row) for belief of shape {c.shape_str(b.shape)}; got "
-             f"shape {c.shape_str(T.shape)}")
-    c.check_shape(func, "observation_likelihood", o, (B, S),
-                  f"= (B, S), matching belief of shape {c.shape_str(b.shape)}")
+        fail(
+            func,
+            f"transition must have shape (S, S) = ({S}, {S}) (shared) or (B, S, S) = "
+            f"({B}, {S}, {S}) (one per row) for belief of shape {c.shape_str(b.shape)}; got "
+            f"shape {c.shape_str(T.shape)}",
+        )
+    c.check_shape(
+        func,
+        "observation_likelihood",
+        o,
+        (B, S),
+        f"= (B, S), matching belief of shape {c.shape_str(b.shape)}",
+    )
     _probability_rows(func, "belief", b, xp, "beliefs", "normalise the belief rows")
-    _probability_rows(func, "transition", T, xp, "transition probabilities",
-                      "each row T[s, :] must be the distribution P(s' | s)")
+    _probability_rows(
+        func,
+        "transition",
+        T,
+        xp,
+        "transition probabilities",
+        "each row T[s, :] must be the distribution P(s' | s)",
+    )
     _probability_rows(func, "observation_likelihood", o, xp, "likelihoods", None)
     stride = S * S if T.ndim == 3 else 0
     if xp is np:
-        out, status = _backend.cpu().bayes.filter_step(b, T, o)
+        out, status = _backend.cpu_kernels("bayes").filter_step(b, T, o)
     else:
-        mod = c.cuda(func)
+        mod = _backend.cuda_kernels(func)
         out = xp.empty((B, S))
         status = xp.empty(B, dtype=np.uint8)
-        mod.bayes_filter_step(b.data.ptr, T.data.ptr, stride, o.data.ptr, B, S, out.data.ptr,
-                              status.data.ptr, c.stream_ptr())
-    c.raise_zero_evidence(func, status, "every state reachable under the belief and the "
-                          "transition has zero observation likelihood")
+        ptr = _backend.pointer
+        mod.bayes_filter_step(
+            ptr(b), ptr(T), stride, ptr(o), B, S, ptr(out), ptr(status), _backend.stream()
+        )
+    c.raise_zero_evidence(
+        func,
+        status,
+        "every state reachable under the belief and the transition has zero observation likelihood",
+    )
     return out

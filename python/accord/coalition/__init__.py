@@ -1,4 +1,5 @@
-"""Repeated coalition formation under type uncertainty (seed 004).
+"""Repeated coalition formation under type uncertainty (Chalkiadakis & Boutilier 2012,
+"Sequentially optimal repeated coalition formation under uncertainty", JAAMAS 24(3)).
 
 Bayesian coalition formation problems (:class:`BCFP`), the paper's environments,
 Bayesian and classic core checks, BRE and KST negotiation, the Bayesian RL value

@@ -1,8 +1,8 @@
 """Best reply with experimentation (BRE) for Bayesian coalition formation.
 
 Dieckmann & Schwalbe's dynamic process as used for BCFPs by Chalkiadakis &
-Boutilier (seed 004, Secs. 2 and 3.3; the process itself is not spelled out there,
-so this is our documented reconstruction -- see ``notes`` and EXPERIMENTS.md):
+Boutilier (2012, Secs. 2 and 3.3; the process itself is not spelled out there, so
+this is our documented reconstruction -- see EXPERIMENTS.md):
 
 1. The state is the prevailing agreement ``<CS, d, alpha>``.
 2. Each round one proposer ``i`` is drawn uniformly.
@@ -23,17 +23,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._masks import members, singleton_masks
 from .estimators import TOL, Valuation, proposal_shares
-from .model import Agreement, members
+from .model import Agreement
 
 
-def candidate_filter(masks: np.ndarray, agent: int, agreement: Agreement, n: int
-                     ) -> np.ndarray:
+def candidate_filter(masks: np.ndarray, agent: int, agreement: Agreement, n: int) -> np.ndarray:
     """Which of ``masks`` a proposer considers (all when ``n <= 6``)."""
     if n <= 6:
         return np.ones(masks.size, dtype=bool)
-    allowed = {1 << agent, int(agreement.coalition[agent])}
-    allowed |= {(1 << agent) | c for c in agreement.structure()}
+    own = int(singleton_masks(n)[agent])
+    allowed = {own, int(agreement.coalition[agent])}
+    allowed |= {own | c for c in agreement.structure()}
     return np.isin(masks, np.fromiter(allowed, dtype=np.int64))
 
 
@@ -52,8 +53,13 @@ def rechooser(valuation: Valuation, agreement: Agreement):
     return choose
 
 
-def bre_round(valuation: Valuation, agreement: Agreement, proposer: int,
-              rng: np.random.Generator, epsilon: float = 0.05) -> Agreement:
+def bre_round(
+    valuation: Valuation,
+    agreement: Agreement,
+    proposer: int,
+    rng: np.random.Generator,
+    epsilon: float = 0.05,
+) -> Agreement:
     """One BRE round; returns the (possibly unchanged) agreement."""
     base = valuation.base
     n = base.shape[0]
@@ -84,8 +90,9 @@ def bre_round(valuation: Valuation, agreement: Agreement, proposer: int,
     demand[part] = pbar[part]
     demand[i] = max(float(shares[row, act] * base[i, s, act]), 0.0)
     total = demand[part].sum()
-    new_r = demand / total if total > 0 else np.where(np.isin(np.arange(n), part),
-                                                      1.0 / part.size, 0.0)
+    new_r = (
+        demand / total if total > 0 else np.where(np.isin(np.arange(n), part), 1.0 / part.size, 0.0)
+    )
     for j in part:
         if j == i:
             continue

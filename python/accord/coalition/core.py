@@ -1,4 +1,5 @@
-"""The Bayesian core (seed 004, Sec. 3.1, Definitions 3 and 4) and the classic core.
+"""The Bayesian core (Chalkiadakis & Boutilier 2012, Sec. 3.1, Definitions 3 and 4) and
+the classic core.
 
 Convention for belief-based values: ``values`` is an array ``(n, 2**n, A)`` with
 ``values[i, S, a] = Q_i(S, a)``, agent ``i``'s expected total reward of coalition
@@ -47,8 +48,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._masks import members, membership_table
+from .._validate import fail
 from ..coop import TUGame, core_violation
-from .model import BCFP, Agreement, members
+from .model import BCFP, Agreement
 
 __all__ = [
     "believed_payoffs",
@@ -63,92 +66,84 @@ __all__ = [
 ]
 
 
-def _fail(func: str, msg: str, exc: type[Exception] = ValueError) -> None:
-    raise exc(f"{func}(): {msg}")
-
-
 def check_values(func: str, values) -> np.ndarray:
     """Validate a belief-value array ``(n, 2**n, A)``: finite and ``>= 0``."""
     try:
         v = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        _fail(func, f"values must be a numeric array (n, 2**n, actions); got "
-                    f"{type(values).__name__}", TypeError)
+        fail(
+            func,
+            f"values must be a numeric array (n, 2**n, actions); got {type(values).__name__}",
+            TypeError,
+        )
     if v.ndim != 3 or v.shape[0] < 1 or v.shape[1] != 1 << v.shape[0] or v.shape[2] < 1:
-        _fail(func, f"values must have shape (n, 2**n, actions) -- values[i, S, a] is "
-                    f"agent i's expected value of coalition mask S taking action a; got "
-                    f"shape {v.shape}")
+        fail(
+            func,
+            f"values must have shape (n, 2**n, actions) -- values[i, S, a] is "
+            f"agent i's expected value of coalition mask S taking action a; got "
+            f"shape {v.shape}",
+        )
     if not np.isfinite(v).all():
-        _fail(func, "values must be finite")
+        fail(func, "values must be finite")
     if (v < 0).any():
         i, s, a = np.argwhere(v < 0)[0]
-        _fail(func, f"values must be >= 0 (rewards are non-negative); values[{i}, {s}, "
-                    f"{a}] = {v[i, s, a]}")
+        fail(
+            func,
+            f"values must be >= 0 (rewards are non-negative); values[{i}, {s}, {a}] = {v[i, s, a]}",
+        )
     return v
 
 
 def check_agreement(func: str, agreement: Agreement, n: int, n_actions: int) -> None:
     """Validate an agreement against ``n`` agents and ``n_actions`` actions."""
     if not isinstance(agreement, Agreement):
-        _fail(func, f"agreement must be an Agreement; got {type(agreement).__name__}",
-              TypeError)
-    shapes = (np.shape(agreement.coalition), np.shape(agreement.action),
-              np.shape(agreement.demand))
+        fail(func, f"agreement must be an Agreement; got {type(agreement).__name__}", TypeError)
+    shapes = (np.shape(agreement.coalition), np.shape(agreement.action), np.shape(agreement.demand))
     if any(s != (n,) for s in shapes):
-        _fail(func, f"agreement must cover the {n} agents of values (coalition, action "
-                    f"and demand of shape ({n},)); got shapes {shapes}")
+        fail(
+            func,
+            f"agreement must cover the {n} agents of values (coalition, action "
+            f"and demand of shape ({n},)); got shapes {shapes}",
+        )
     c = np.asarray(agreement.coalition)
     if (c < 1).any() or (c >= 1 << n).any():
-        _fail(func, f"agreement.coalition must hold non-empty masks below 2**{n}")
+        fail(func, f"agreement.coalition must hold non-empty masks below 2**{n}")
     a = np.asarray(agreement.action)
     if (a < 0).any() or (a >= n_actions).any():
-        _fail(func, f"agreement.action must be action indices in [0, {n_actions}); got "
-                    f"{a.tolist()}")
+        fail(func, f"agreement.action must be action indices in [0, {n_actions}); got {a.tolist()}")
     try:
         agreement.validate()
     except ValueError as e:
-        _fail(func, f"invalid agreement: {e}")
+        fail(func, f"invalid agreement: {e}")
 
 
 def _tolerance(func: str, tol: float) -> float:
     tol = float(tol)
     if not np.isfinite(tol) or not 0.0 <= tol < 1.0:
-        _fail(func, f"tol must be a relative tolerance in [0, 1); got {tol}")
+        fail(func, f"tol must be a relative tolerance in [0, 1); got {tol}")
     return tol
-
-
-def _membership(n: int) -> np.ndarray:
-    """``(2**n, n)`` booleans: bit ``i`` of each mask."""
-    return ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(bool)
-
-
-def _pbar(v: np.ndarray, agreement: Agreement) -> np.ndarray:
-    n = v.shape[0]
-    r = agreement.share()
-    c = np.asarray(agreement.coalition, dtype=np.int64)
-    a = np.asarray(agreement.action, dtype=np.int64)
-    return r[None, :] * v[np.arange(n)[:, None], c[None, :], a[None, :]]
 
 
 def believed_payoffs(values, agreement: Agreement) -> np.ndarray:
     """``pbar[i, j] = r_j Q_i(C_j, alpha_j)``: what ``i`` believes ``j`` expects to get
-    in the agreement ``<CS, d, alpha>`` (seed 004, Sec. 3.1).  Returns ``(n, n)``."""
+    in the agreement ``<CS, d, alpha>`` (Chalkiadakis & Boutilier 2012, Sec. 3.1).
+    Returns ``(n, n)``."""
     func = "believed_payoffs"
     v = check_values(func, values)
     check_agreement(func, agreement, v.shape[0], v.shape[2])
-    return _pbar(v, agreement)
+    return agreement.believed_payoffs(v)
 
 
 def _weak_ratio(v: np.ndarray, pbar: np.ndarray) -> np.ndarray:
     """``sum_{k in S} pbar[k, k] / Q_k(S, beta)`` per ``(S, beta)``; ``inf`` where some
     member values the deviation at 0 (it cannot block) and for ``S = 0``."""
     n = v.shape[0]
-    member = _membership(n)                                      # (2**n, n)
-    own = np.diagonal(pbar)                                      # (n,)
-    w = np.moveaxis(v, 0, 1)                                     # (2**n, n, A)
+    member = membership_table(n)  # (2**n, n)
+    own = np.diagonal(pbar)  # (n,)
+    w = np.moveaxis(v, 0, 1)  # (2**n, n, A)
     positive = w > 0
     terms = np.divide(own[None, :, None], w, out=np.zeros_like(w), where=positive)
-    ratio = (terms * member[:, :, None]).sum(axis=1)             # (2**n, A)
+    ratio = (terms * member[:, :, None]).sum(axis=1)  # (2**n, A)
     usable = (positive | ~member[:, :, None]).all(axis=1)
     ratio[~usable] = np.inf
     ratio[0] = np.inf
@@ -158,40 +153,41 @@ def _weak_ratio(v: np.ndarray, pbar: np.ndarray) -> np.ndarray:
 def _strong_ratio(v: np.ndarray, pbar: np.ndarray) -> np.ndarray:
     """``sum_{j in S} pbar[i, j] / Q_i(S, beta)`` per ``(i, S, beta)`` with ``i in S``;
     ``inf`` where ``i`` is not in ``S`` or values the deviation at 0."""
-    member = _membership(v.shape[0])                             # (2**n, n)
-    need = (member.astype(np.float64) @ pbar.T).T                # (n, 2**n): sum_j in S
+    member = membership_table(v.shape[0])  # (2**n, n)
+    need = (member.astype(np.float64) @ pbar.T).T  # (n, 2**n): sum_j in S
     positive = v > 0
     ratio = np.divide(need[:, :, None], v, out=np.full_like(v, np.inf), where=positive)
     ratio[~member.T] = np.inf
     return ratio
 
 
-def weak_core_blocking(values, agreement: Agreement,
-                       tol: float = 1e-9) -> tuple[int, int] | None:
+def weak_core_blocking(values, agreement: Agreement, tol: float = 1e-9) -> tuple[int, int] | None:
     """A blocking ``(mask, action)`` of the weak Bayesian core, or ``None``.
 
-    Definition 3 (seed 004): ``S`` blocks with ``beta`` if some demands make every
-    member believe it is strictly better off -- iff every member values ``(S, beta)``
-    above 0 and ``sum_{k in S} pbar[k, k] / Q_k(S, beta) < 1 - tol`` (module
-    docstring).  Returns the most blocking pair (smallest ratio, lowest mask and
-    action on ties).
+    Definition 3 of Chalkiadakis & Boutilier (2012): ``S`` blocks with ``beta`` if
+    some demands make every member believe it is strictly better off -- iff every
+    member values ``(S, beta)`` above 0 and
+    ``sum_{k in S} pbar[k, k] / Q_k(S, beta) < 1 - tol`` (module docstring).  Returns
+    the most blocking pair (smallest ratio, lowest mask and action on ties).
     """
     func = "weak_core_blocking"
     v = check_values(func, values)
     check_agreement(func, agreement, v.shape[0], v.shape[2])
     tol = _tolerance(func, tol)
-    ratio = _weak_ratio(v, _pbar(v, agreement))
+    ratio = _weak_ratio(v, agreement.believed_payoffs(v))
     k = int(np.argmin(ratio))
     s, a = divmod(k, v.shape[2])
     return (s, a) if ratio[s, a] < 1.0 - tol else None
 
 
-def strong_core_blocking(values, agreement: Agreement,
-                         tol: float = 1e-9) -> tuple[int, int, int] | None:
+def strong_core_blocking(
+    values, agreement: Agreement, tol: float = 1e-9
+) -> tuple[int, int, int] | None:
     """A blocking ``(agent, mask, action)`` of the strong Bayesian core, or ``None``.
 
-    Definition 4 (seed 004): agent ``i in S`` believes some demands make itself
-    strictly and every other member of ``S`` weakly better off with ``beta`` -- iff
+    Definition 4 of Chalkiadakis & Boutilier (2012): agent ``i in S`` believes some
+    demands make itself strictly and every other member of ``S`` weakly better off
+    with ``beta`` -- iff
     ``sum_{j in S} pbar[i, j] < (1 - tol) Q_i(S, beta)`` (module docstring).  Returns
     the most blocking triple (smallest ratio ``sum pbar / Q``; first on ties).
     """
@@ -199,7 +195,7 @@ def strong_core_blocking(values, agreement: Agreement,
     v = check_values(func, values)
     check_agreement(func, agreement, v.shape[0], v.shape[2])
     tol = _tolerance(func, tol)
-    ratio = _strong_ratio(v, _pbar(v, agreement))
+    ratio = _strong_ratio(v, agreement.believed_payoffs(v))
     i, s, a = np.unravel_index(int(np.argmin(ratio)), ratio.shape)
     return (int(i), int(s), int(a)) if ratio[i, s, a] < 1.0 - tol else None
 
@@ -216,29 +212,37 @@ def in_strong_bayesian_core(values, agreement: Agreement, tol: float = 1e-9) -> 
 
 # ----------------------------------------------------------------- known types
 
+
 def _check_problem(func: str, problem: BCFP, types, task: int) -> tuple[np.ndarray, int]:
     if not isinstance(problem, BCFP):
-        _fail(func, f"problem must be a BCFP; got {type(problem).__name__}", TypeError)
+        fail(func, f"problem must be a BCFP; got {type(problem).__name__}", TypeError)
     n = problem.n_agents
     if n > 16:
-        _fail(func, f"exact coalition values need 2**n masks; n = {n} is too large "
-                    f"(at most 16 here)")
+        fail(
+            func, f"exact coalition values need 2**n masks; n = {n} is too large (at most 16 here)"
+        )
     t = problem.true_types if types is None else np.asarray(types, dtype=np.int64)
     if t.shape != (n,):
-        _fail(func, f"types must give one type id per agent ({n}); got shape {t.shape}")
+        fail(func, f"types must give one type id per agent ({n}); got shape {t.shape}")
     for i in range(n):
         if t[i] not in problem.type_sets[i]:
-            _fail(func, f"types[{i}] = {t[i]} is not in agent {i}'s type set "
-                        f"{problem.type_sets[i].tolist()}")
-    if isinstance(task, bool) or not isinstance(task, (int, np.integer)) or \
-            not 0 <= task < len(problem.tasks):
-        _fail(func, f"task must be a task index in [0, {len(problem.tasks)}); got {task!r}")
+            fail(
+                func,
+                f"types[{i}] = {t[i]} is not in agent {i}'s type set "
+                f"{problem.type_sets[i].tolist()}",
+            )
+    if (
+        isinstance(task, bool)
+        or not isinstance(task, (int, np.integer))
+        or not 0 <= task < len(problem.tasks)
+    ):
+        fail(func, f"task must be a task index in [0, {len(problem.tasks)}); got {task!r}")
     return t, int(task)
 
 
 def coalition_values(problem: BCFP, types=None, task: int = 0) -> np.ndarray:
     """``Q(S, a | t_S)`` for every coalition mask and action with known types
-    (Eq. 1 of seed 004; the true types by default): ``(2**n, A)``, row 0 zero."""
+    (Chalkiadakis & Boutilier 2012, Eq. 1; the true types by default): ``(2**n, A)``, row 0 zero."""
     t, task = _check_problem("coalition_values", problem, types, task)
     n = problem.n_agents
     tk = problem.tasks[task]
@@ -254,8 +258,7 @@ def classic_game(problem: BCFP, types=None, task: int = 0) -> TUGame:
     return TUGame(coalition_values(problem, types, task).max(axis=1))
 
 
-def classic_payoffs(problem: BCFP, agreement: Agreement, types=None,
-                    task: int = 0) -> np.ndarray:
+def classic_payoffs(problem: BCFP, agreement: Agreement, types=None, task: int = 0) -> np.ndarray:
     """Expected payoffs ``x_i = r_i Q(C_i, alpha_i | t)`` of an agreement with known
     types: ``(n,)``."""
     func = "classic_payoffs"
@@ -265,8 +268,9 @@ def classic_payoffs(problem: BCFP, agreement: Agreement, types=None,
     return agreement.share() * q[np.asarray(agreement.coalition), np.asarray(agreement.action)]
 
 
-def in_classic_core(problem: BCFP, agreement: Agreement, types=None, task: int = 0,
-                    tol: float = 1e-9) -> bool:
+def in_classic_core(
+    problem: BCFP, agreement: Agreement, types=None, task: int = 0, tol: float = 1e-9
+) -> bool:
     """True when the agreement's expected payoffs are in the core of its coalition
     structure for the known-type game ``v`` (:func:`classic_game`).
 

@@ -1,4 +1,4 @@
-"""The experimental settings of seed 004 (Chalkiadakis & Boutilier, JAAMAS 2012).
+"""The experimental settings of Chalkiadakis & Boutilier (2012), Sec. 6.
 
 Every function returns a :class:`~accord.coalition.model.BCFP` whose outcome models
 are vectorised over type vectors: ``outcome_probs(members, types)`` maps a batch
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._validate import fail
 from .model import BCFP, Task, uniform_prior
 
 __all__ = [
@@ -51,10 +52,6 @@ __all__ = [
 ]
 
 
-def _fail(func: str, msg: str, exc: type[Exception] = ValueError) -> None:
-    raise exc(f"{func}(): {msg}")
-
-
 def _normalise(p: np.ndarray) -> np.ndarray:
     """Clip each probability to ``[0, 1]`` and rescale the last axis to sum to 1."""
     p = np.clip(p, 0.0, 1.0)
@@ -66,8 +63,7 @@ def _normalise(p: np.ndarray) -> np.ndarray:
 #: Default rewards ``(R(SP), R(AP), R(LP))``.  The paper omits them; with
 #: ``R(SP) = 0`` the 5-agent optimum ``{0, 1, 2}`` bidding for the large project
 #: (``Pr = (0.1, 0.6, 0.3)``) is worth ``0.6 R(AP) + 0.3 R(LP) = 3000``, matching the
-#: fully informed per-stage reward 2992.82 of Table 2 (see
-#: ``shared/notes/coalition-reproduction.md``).
+#: fully informed per-stage reward 2992.82 of Table 2 (see EXPERIMENTS.md).
 SOFTWARE_REWARDS = (0.0, 2500.0, 5000.0)
 
 #: Global types of the software company: (role, quality level, quality points).
@@ -96,13 +92,12 @@ SOFTWARE_AGENTS_10 = (2, 5, 9, 3, 7, 0, 1, 4, 8, 3)
 
 # Table 8/9 coefficients per action (BFS, BFA, BFL).
 _AP_SMALL = {1: (0.02, 0.01, 0.0), 2: (0.04, 0.02, 0.0), 3: (0.06, 0.02, 0.01)}
-_AP_LARGE_5 = (0.03, 0.05, 0.03)      # 4-5 members (Table 8), 4-7 members (Table 9)
-_AP_HUGE_10 = (0.035, 0.05, 0.04)     # 8-10 members (Table 9)
-_LP_DIVERSE = (0.01, 0.04, 0.05)      # N_MT = 3, any size >= 3
+_AP_LARGE_5 = (0.03, 0.05, 0.03)  # 4-5 members (Table 8), 4-7 members (Table 9)
+_AP_HUGE_10 = (0.035, 0.05, 0.04)  # 8-10 members (Table 9)
+_LP_DIVERSE = (0.01, 0.04, 0.05)  # N_MT = 3, any size >= 3
 
 
-def _software_formula(q: np.ndarray, n_mt: np.ndarray, m: int, ten_agent_table: bool
-                      ) -> np.ndarray:
+def _software_formula(q: np.ndarray, n_mt: np.ndarray, m: int, ten_agent_table: bool) -> np.ndarray:
     """Tables 8 (``ten_agent_table=False``) and 9 for ``m`` members with quality
     points ``q`` and ``n_mt`` distinct roles (arrays ``(V,)``) -> ``(V, 3, 3)``.
 
@@ -127,7 +122,7 @@ def _software_formula(q: np.ndarray, n_mt: np.ndarray, m: int, ten_agent_table: 
     ap = qa[:, None] * np.asarray(coef)[None, :]
     low = np.stack([1.0 - ap, ap, np.zeros_like(ap)], axis=-1)
     # N_MT = 3: LP = q * c_a, SP = (1 - LP) / (q + 1), AP = 1 - LP - SP; Table 9 adds
-    # penalty = N * 0.1 to SP *after* AP is computed (as the notes prescribe).
+    # penalty = N * 0.1 to SP *after* AP is computed (the order of Table 9's formula).
     lp = q[:, None] * np.asarray(_LP_DIVERSE)[None, :]
     sp = (1.0 - lp) / (q[:, None] + 1.0)
     ap3 = 1.0 - lp - sp
@@ -162,8 +157,7 @@ def _software_probs(types: np.ndarray, ten_agent_table: bool) -> np.ndarray:
     return _software_table(m, ten_agent_table)[4 * q + n_mt]
 
 
-def software_company(n_agents: int = 5,
-                     rewards: Sequence[float] = SOFTWARE_REWARDS) -> BCFP:
+def software_company(n_agents: int = 5, rewards: Sequence[float] = SOFTWARE_REWARDS) -> BCFP:
     """The software-company setting of Sec. 6.1 (Appendix A, Tables 5-9).
 
     Ten global types (``SOFTWARE_TYPES``): interface designer {bad, average, expert},
@@ -179,10 +173,10 @@ def software_company(n_agents: int = 5,
     """
     func = "software_company"
     if isinstance(n_agents, bool) or n_agents not in (5, 10):
-        _fail(func, f"n_agents must be 5 (Table 6) or 10 (Table 7); got {n_agents!r}")
+        fail(func, f"n_agents must be 5 (Table 6) or 10 (Table 7); got {n_agents!r}")
     r = np.asarray(rewards, dtype=np.float64)
     if r.shape != (3,):
-        _fail(func, f"rewards must be (R(SP), R(AP), R(LP)); got shape {r.shape}")
+        fail(func, f"rewards must be (R(SP), R(AP), R(LP)); got shape {r.shape}")
     true = SOFTWARE_AGENTS_5 if n_agents == 5 else SOFTWARE_AGENTS_10
     type_sets = [np.flatnonzero(_SW_ROLE == _SW_ROLE[t]) for t in true]
     ten = n_agents == 10
@@ -190,12 +184,23 @@ def software_company(n_agents: int = 5,
     def probs(members: np.ndarray, types: np.ndarray) -> np.ndarray:
         return _software_probs(np.asarray(types, dtype=np.int64), ten)
 
-    task = Task(f"software company ({n_agents} agents)", ("BFS", "BFA", "BFL"),
-                ("SP", "AP", "LP"), r, probs, anonymous=True)
+    task = Task(
+        f"software company ({n_agents} agents)",
+        ("BFS", "BFA", "BFL"),
+        ("SP", "AP", "LP"),
+        r,
+        probs,
+        anonymous=True,
+    )
     names = [f"{q} {role}" for role, q, _ in SOFTWARE_TYPES]
-    return BCFP(names, type_sets, true, [task],
-                agent_names=[names[t] for t in true],
-                name=f"software company, {n_agents} agents")
+    return BCFP(
+        names,
+        type_sets,
+        true,
+        [task],
+        agent_names=[names[t] for t in true],
+        name=f"software company, {n_agents} agents",
+    )
 
 
 # ================================================================ Good, Bad, Ugly
@@ -212,8 +217,7 @@ GBU_REWARDS = (10.0, 100.0, 1000.0)
 #: OUR DESIGN: petty-crime skill per type (rows: problem 1 = rob cornerstore,
 #: problem 2 = rob saloon; columns: ``GBU_TYPES``).  The two rows together tell all
 #: five types apart, so pair outcomes are informative about the partner's type.
-GBU_PETTY_SKILL = ((0.8, 0.6, 0.4, 0.2, 0.0),
-                   (0.1, 0.9, 0.5, 0.7, 0.3))
+GBU_PETTY_SKILL = ((0.8, 0.6, 0.4, 0.2, 0.0), (0.1, 0.9, 0.5, 0.7, 0.3))
 
 #: OUR DESIGN: a *pair* doing its problem's favoured petty crime makes some decent
 #: cash w.p. ``GBU_PAIR_BASE + GBU_PAIR_SLOPE * (skill_i + skill_j)`` (else some
@@ -267,17 +271,29 @@ def _gbu_petty_task(problem: int) -> Task:
         out[:, :, 0] = 1.0 - decent
         return out
 
-    return Task(f"problem {problem + 1} ({GBU_ACTIONS[fav]})", GBU_ACTIONS, GBU_OUTCOMES,
-                np.asarray(GBU_REWARDS), probs, anonymous=True)
+    return Task(
+        f"problem {problem + 1} ({GBU_ACTIONS[fav]})",
+        GBU_ACTIONS,
+        GBU_OUTCOMES,
+        np.asarray(GBU_REWARDS),
+        probs,
+        anonymous=True,
+    )
 
 
 def _gbu_big_crime_probs(members: np.ndarray, types: np.ndarray) -> np.ndarray:
     types = np.asarray(types, dtype=np.int64)
     v, m = types.shape
-    present = (types[:, :, None] == np.arange(3)).any(axis=1).sum(axis=1)   # (V,)
+    present = (types[:, :, None] == np.arange(3)).any(axis=1).sum(axis=1)  # (V,)
     level = np.where(present == m, present, 0) if m in (2, 3) else np.zeros(v, np.int64)
-    table = np.array([GBU_BIG_CRIME["train_fewer"], GBU_BIG_CRIME["train_fewer"],
-                      GBU_BIG_CRIME["train_two"], GBU_BIG_CRIME["train_all_three"]])
+    table = np.array(
+        [
+            GBU_BIG_CRIME["train_fewer"],
+            GBU_BIG_CRIME["train_fewer"],
+            GBU_BIG_CRIME["train_two"],
+            GBU_BIG_CRIME["train_all_three"],
+        ]
+    )
     out = np.empty((v, 3, 3))
     out[:, 0:2, :] = np.asarray(GBU_BIG_CRIME["petty"])
     out[:, 2, :] = table[level]
@@ -297,21 +313,36 @@ def good_bad_ugly(stages_phase2: int = 400) -> BCFP:
     """
     func = "good_bad_ugly"
     if isinstance(stages_phase2, bool) or not isinstance(stages_phase2, (int, np.integer)):
-        _fail(func, f"stages_phase2 must be an integer; got {stages_phase2!r}", TypeError)
+        fail(func, f"stages_phase2 must be an integer; got {stages_phase2!r}", TypeError)
     if stages_phase2 < 0:
-        _fail(func, f"stages_phase2 must be >= 0 (the first big-crime stage); "
-                    f"got {stages_phase2}")
+        fail(func, f"stages_phase2 must be >= 0 (the first big-crime stage); got {stages_phase2}")
     switch = int(stages_phase2)
-    tasks = [_gbu_petty_task(0), _gbu_petty_task(1),
-             Task("problem 3 (big crime)", GBU_ACTIONS, GBU_OUTCOMES,
-                  np.asarray(GBU_REWARDS), _gbu_big_crime_probs, anonymous=True)]
+    tasks = [
+        _gbu_petty_task(0),
+        _gbu_petty_task(1),
+        Task(
+            "problem 3 (big crime)",
+            GBU_ACTIONS,
+            GBU_OUTCOMES,
+            np.asarray(GBU_REWARDS),
+            _gbu_big_crime_probs,
+            anonymous=True,
+        ),
+    ]
 
     def schedule(stage: int) -> int:
         return 2 if stage >= switch else stage % 2
 
     everything = list(range(5))
-    return BCFP(GBU_TYPES, [everything] * 5, everything, tasks, schedule=schedule,
-                agent_names=GBU_TYPES, name="the Good, the Bad and the Ugly")
+    return BCFP(
+        GBU_TYPES,
+        [everything] * 5,
+        everything,
+        tasks,
+        schedule=schedule,
+        agent_names=GBU_TYPES,
+        name="the Good, the Bad and the Ugly",
+    )
 
 
 # ================================================================ KST comparison
@@ -371,16 +402,34 @@ def kst_setting() -> BCFP:
     :data:`KST_CREW`), and pairs doing the scout job learn who is in the crew.
     """
     everything = list(range(5))
-    task = Task("KST comparison", KST_ACTIONS, KST_OUTCOMES, np.asarray(KST_REWARDS),
-                _kst_probs, anonymous=True)
-    return BCFP(KST_TYPES, [everything] * 5, everything, [task],
-                agent_names=[f"agent {t}" for t in KST_TYPES], name="KST comparison")
+    task = Task(
+        "KST comparison",
+        KST_ACTIONS,
+        KST_OUTCOMES,
+        np.asarray(KST_REWARDS),
+        _kst_probs,
+        anonymous=True,
+    )
+    return BCFP(
+        KST_TYPES,
+        [everything] * 5,
+        everything,
+        [task],
+        agent_names=[f"agent {t}" for t in KST_TYPES],
+        name="KST comparison",
+    )
 
 
 # ================================================================ carpenter example
 
-CARPENTER_TYPES = ("carpenter g", "carpenter m", "carpenter b",
-                   "electrician g", "electrician m", "electrician b")
+CARPENTER_TYPES = (
+    "carpenter g",
+    "carpenter m",
+    "carpenter b",
+    "electrician g",
+    "electrician m",
+    "electrician b",
+)
 CARPENTER_ACTIONS = ("Ambitious", "Moderate")
 CARPENTER_OUTCOMES = ("failure", "moderate success", "ambitious success")
 #: Stated (Sec. 3.1): a successful ambitious project pays 1000, a moderate one 500.
@@ -389,12 +438,8 @@ CARPENTER_REWARDS = (0.0, 500.0, 1000.0)
 #: ``P(success)`` of a carpenter + electrician pair, rows = carpenter quality
 #: (g, m, b), columns = electrician quality (g, m, b).  Row g is stated in Sec. 3.1;
 #: rows m and b are OUR DESIGN (monotone in both qualities, symmetric g/m).
-CARPENTER_AMBITIOUS = ((0.8, 0.4, 0.1),
-                       (0.4, 0.2, 0.05),
-                       (0.1, 0.05, 0.0))
-CARPENTER_MODERATE = ((0.9, 0.8, 0.7),
-                      (0.8, 0.6, 0.5),
-                      (0.7, 0.5, 0.3))
+CARPENTER_AMBITIOUS = ((0.8, 0.4, 0.1), (0.4, 0.2, 0.05), (0.1, 0.05, 0.0))
+CARPENTER_MODERATE = ((0.9, 0.8, 0.7), (0.8, 0.6, 0.5), (0.7, 0.5, 0.3))
 #: OUR DESIGN: without both trades (a single agent, or two electricians) nobody can
 #: build an ambitious house; a moderate one succeeds w.p. the best member's entry
 #: here (by quality g, m, b).  A carpenter with two electricians works with the
@@ -410,14 +455,14 @@ CARPENTER_PRIOR = ((0.3, 0.4, 0.3), (0.5, 0.3, 0.2))
 def _carpenter_probs(members: np.ndarray, types: np.ndarray) -> np.ndarray:
     types = np.asarray(types, dtype=np.int64)
     v, m = types.shape
-    quality = types % 3                                     # 0 = g, 1 = m, 2 = b
+    quality = types % 3  # 0 = g, 1 = m, 2 = b
     is_carp = types < 3
     amb = np.asarray(CARPENTER_AMBITIOUS)
     mod = np.asarray(CARPENTER_MODERATE)
     # best (carpenter, electrician) pair inside the coalition, per type vector
     p_amb = np.zeros(v)
     p_mod = np.zeros(v)
-    for a in range(m):          # loops over members (m <= 3), never over type vectors
+    for a in range(m):  # loops over members (m <= 3), never over type vectors
         for b in range(m):
             pair = is_carp[:, a] & ~is_carp[:, b]
             p_amb = np.where(pair, np.maximum(p_amb, amb[quality[:, a], quality[:, b]]), p_amb)
@@ -443,11 +488,23 @@ def carpenter_example() -> BCFP:
     "moderate success".  Stated: the pair probabilities for carpenter g; the rest
     is our design (``CARPENTER_*``).  Beliefs: :func:`carpenter_prior`.
     """
-    return BCFP(CARPENTER_TYPES, [(0, 1, 2), (3, 4, 5), (3, 4, 5)], CARPENTER_TRUE_TYPES,
-                [Task("house project", CARPENTER_ACTIONS, CARPENTER_OUTCOMES,
-                      np.asarray(CARPENTER_REWARDS), _carpenter_probs, anonymous=True)],
-                agent_names=("carpenter", "electrician 2", "electrician 3"),
-                name="carpenter example")
+    return BCFP(
+        CARPENTER_TYPES,
+        [(0, 1, 2), (3, 4, 5), (3, 4, 5)],
+        CARPENTER_TRUE_TYPES,
+        [
+            Task(
+                "house project",
+                CARPENTER_ACTIONS,
+                CARPENTER_OUTCOMES,
+                np.asarray(CARPENTER_REWARDS),
+                _carpenter_probs,
+                anonymous=True,
+            )
+        ],
+        agent_names=("carpenter", "electrician 2", "electrician 3"),
+        name="carpenter example",
+    )
 
 
 def carpenter_prior(problem: BCFP | None = None) -> np.ndarray:
@@ -456,7 +513,7 @@ def carpenter_prior(problem: BCFP | None = None) -> np.ndarray:
     paper) are uniform over the other agents' type sets."""
     p = carpenter_example() if problem is None else problem
     if p.n_agents != 3 or p.n_types != 6:
-        _fail("carpenter_prior", "problem must be carpenter_example() (3 agents, 6 types)")
+        fail("carpenter_prior", "problem must be carpenter_example() (3 agents, 6 types)")
     b = uniform_prior(p)
     b[0, 1] = 0.0
     b[0, 2] = 0.0

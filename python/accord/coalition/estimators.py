@@ -1,4 +1,5 @@
-"""How an agent values a coalitional agreement ``<C, alpha, d_C>`` (seed 004, Sec. 4).
+"""How an agent values a coalitional agreement ``<C, alpha, d_C>`` (Chalkiadakis &
+Boutilier 2012, Sec. 4).
 
 Every method values an agreement ``sigma = (S, a, r_i)`` (coalition mask, action,
 the agent's relative demand) from *base* coalition values ``Q_i(S, a)`` computed
@@ -33,7 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import cpu
+from .._backend import cpu_kernels
+from .._masks import membership_table, singleton_masks
 from .model import BCFP, Agreement
 from .valuation import Group, Valuator, expected_many, posteriors, write_back
 
@@ -41,32 +43,23 @@ METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
 TOL = 1e-9
 
 
-def membership(n: int) -> np.ndarray:
-    """(2**n, n) bool: ``mem[S, i]`` is whether agent ``i`` is in mask ``S``."""
-    s = np.arange(1 << n)
-    return ((s[:, None] >> np.arange(n)) & 1).astype(bool)
-
-
-def believed_payoffs(values: np.ndarray, agreement: Agreement) -> np.ndarray:
-    """``pbar[i, j] = r_j values[i, C_j, alpha_j]`` (Sec. 3.1) for a stack of views.
-
-    ``values`` is ``(..., n, 2**n, A)``; returns ``(..., n, n)``.
-    """
-    r = agreement.share()
-    v = values[..., :, agreement.coalition, agreement.action]      # (..., n, n)
-    return v * r
-
-
 class StageValues:
     """Base coalition values of every agent for one stage, with kernel groups kept
     for the VPI computations."""
 
-    def __init__(self, problem: BCFP, valuator: Valuator, log_beliefs: np.ndarray,
-                 task: int, seed: int, method: str) -> None:
+    def __init__(
+        self,
+        problem: BCFP,
+        valuator: Valuator,
+        log_beliefs: np.ndarray,
+        task: int,
+        seed: int,
+        method: str,
+    ) -> None:
         n = problem.n_agents
         self.problem, self.valuator, self.task, self.method = problem, valuator, task, method
         self.n_masks = 1 << n
-        self.mem = membership(n)
+        self.mem = membership_table(n)
         pairs = tuple((i, s) for i in range(n) for s in range(1, self.n_masks))
         view = np.repeat(np.arange(n), self.n_masks - 1)
         q, groups = valuator.expected(task, log_beliefs, view, pairs, seed)
@@ -87,7 +80,7 @@ class StageValues:
         p, n = self.problem, self.problem.n_agents
         task = p.tasks[self.task]
         out = np.zeros_like(self.expected)
-        mode = log_beliefs.argmax(axis=-1)                        # (n, n)
+        mode = log_beliefs.argmax(axis=-1)  # (n, n)
         mode[np.arange(n), np.arange(n)] = p.true_types
         for s in range(1, self.n_masks):
             mem = np.flatnonzero(self.mem[s])
@@ -95,9 +88,16 @@ class StageValues:
         return out
 
     # ---- VPI (Eqs. 11-13) ------------------------------------------------------
-    def vpi(self, agent: int, masks: np.ndarray, shares: np.ndarray, best: float,
-            second: float, best_key: tuple[int, int], offset: np.ndarray | None = None
-            ) -> np.ndarray:
+    def vpi(
+        self,
+        agent: int,
+        masks: np.ndarray,
+        shares: np.ndarray,
+        best: float,
+        second: float,
+        best_key: tuple[int, int],
+        offset: np.ndarray | None = None,
+    ) -> np.ndarray:
         """``VPI(sigma | B_i)`` for ``sigma = (masks[r], a, shares[r, a])``: ``(R, A)``.
 
         ``offset[r, a]`` (VPI-over-OSLA) is added to every revealed value
@@ -123,21 +123,31 @@ class StageValues:
             nb = len(rs)
             # hot path (every negotiation round): the arrays were built and checked by
             # the valuator, so call the binding directly (it still checks shapes)
-            out[rs] = cpu().bayes.vpi(
+            out[rs] = cpu_kernels("bayes").vpi(
                 None if g.samples is not None else np.ascontiguousarray(g.log_marginals[sel]),
-                np.ascontiguousarray(vals), np.ascontiguousarray(share), np.full(nb, best),
-                np.full(nb, second), is_best.view(np.uint8))
+                np.ascontiguousarray(vals),
+                np.ascontiguousarray(share),
+                np.full(nb, best),
+                np.full(nb, second),
+                is_best.view(np.uint8),
+            )
         return out
 
 
 class Valuation:
     """An agent population's valuation of agreements during one stage."""
 
-    def __init__(self, method: str, stage: StageValues, agreement: Agreement,
-                 lookahead: np.ndarray | None, gamma: float) -> None:
+    def __init__(
+        self,
+        method: str,
+        stage: StageValues,
+        agreement: Agreement,
+        lookahead: np.ndarray | None,
+        gamma: float,
+    ) -> None:
         self.method, self.stage, self.gamma = method, stage, gamma
         self.base = stage.base
-        self.lookahead = lookahead            # (n, 2**n, A) W_i(S, a) for OSLA methods
+        self.lookahead = lookahead  # (n, 2**n, A) W_i(S, a) for OSLA methods
         n = stage.problem.n_agents
         self.vpi_ref: list[tuple[float, float, tuple[int, int]]] = []
         if method in ("vpi", "vpi-osla"):
@@ -149,8 +159,7 @@ class Valuation:
             return None
         return self.gamma * self.lookahead[agent, masks]
 
-    def _reference(self, agent: int, agreement: Agreement) -> tuple[float, float,
-                                                                    tuple[int, int]]:
+    def _reference(self, agent: int, agreement: Agreement) -> tuple[float, float, tuple[int, int]]:
         """``q_1``, ``q_2`` and ``sigma_1`` of Eq. 12 at the start of the stage."""
         masks, shares = proposal_shares(self.base[agent], agent, agreement, self.stage.mem)
         q = shares * self.base[agent, masks]
@@ -175,18 +184,20 @@ class Valuation:
         return v
 
 
-def proposal_shares(base_i: np.ndarray, agent: int, agreement: Agreement,
-                    mem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def proposal_shares(
+    base_i: np.ndarray, agent: int, agreement: Agreement, mem: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Masks containing ``agent`` and the relative demand it keeps proposing each
-    (BRE, notes step 3): partners offered their believed current payoffs."""
+    (BRE, step 3 of :mod:`accord.coalition.bre`): partners offered their believed
+    current payoffs."""
     n = mem.shape[1]
     r = agreement.share()
-    pbar = r * base_i[agreement.coalition, agreement.action]          # (n,)
+    pbar = r * base_i[agreement.coalition, agreement.action]  # (n,)
     masks = np.flatnonzero(mem[:, agent])
     others = mem[masks].astype(np.float64)
     others[:, agent] = 0.0
-    offered = others @ pbar                                            # (R,)
-    v = base_i[masks]                                                  # (R, A)
+    offered = others @ pbar  # (R,)
+    v = base_i[masks]  # (R, A)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(v > 0, (v - offered[:, None]) / v, 0.0)
     del n
@@ -195,8 +206,10 @@ def proposal_shares(base_i: np.ndarray, agent: int, agreement: Agreement,
 
 # ---- one-step lookahead (Eqs. 8-10) -------------------------------------------
 
-def one_step_payoff(tables: np.ndarray, agent: int, agreement: Agreement,
-                    mem: np.ndarray) -> np.ndarray:
+
+def one_step_payoff(
+    tables: np.ndarray, agent: int, agreement: Agreement, mem: np.ndarray
+) -> np.ndarray:
     """``V^0`` (Eq. 9): agent's expected immediate payoff after one myopic BRE round.
 
     ``tables`` is ``(Z, n, 2**n, A)``: in view ``z``, agent ``k``'s coalition values.
@@ -206,18 +219,18 @@ def one_step_payoff(tables: np.ndarray, agent: int, agreement: Agreement,
     zs = np.arange(z_n)
     r = agreement.share()
     c, act = agreement.coalition, agreement.action
-    own = tables[:, agent]                                             # (Z, M, A)
+    own = tables[:, agent]  # (Z, M, A)
     cur_own = r[agent] * own[:, c[agent], act[agent]]
     # current payoff of every agent valued by itself: (Z, n)
     cur_self = r[None, :] * tables[:, np.arange(n), c, act]
     total = np.zeros(z_n)
     for j in range(n):
-        pbar = r[None, :] * tables[:, j, c, act]                      # (Z, n) j's view
+        pbar = r[None, :] * tables[:, j, c, act]  # (Z, n) j's view
         masks = np.flatnonzero(mem[:, j])
         others = mem[masks].astype(np.float64)
         others[:, j] = 0.0
-        offered = pbar @ others.T                                      # (Z, R)
-        v = tables[:, j, masks]                                        # (Z, R, A)
+        offered = pbar @ others.T  # (Z, R)
+        v = tables[:, j, masks]  # (Z, R, A)
         resid = v - offered[:, :, None]
         gain = resid - pbar[:, j][:, None, None]
         same = masks == c[j]
@@ -226,10 +239,10 @@ def one_step_payoff(tables: np.ndarray, agent: int, agreement: Agreement,
         best = flat.argmax(axis=1)
         ok = flat[zs, best] > TOL
         br, ba = np.unravel_index(best, gain.shape[1:])
-        s = masks[br]                                                  # (Z,)
+        s = masks[br]  # (Z,)
         vv = v[zs, br, ba]
         safe = np.where(vv > 0, vv, 1.0)
-        new_share = np.where(mem[s], pbar / safe[:, None], 0.0)         # partners
+        new_share = np.where(mem[s], pbar / safe[:, None], 0.0)  # partners
         new_share[zs, j] = resid[zs, br, ba] / safe
         # acceptance by every partner k in s (own view): new >= current
         val_k = tables[zs[:, None], np.arange(n)[None, :], s[:, None], ba[:, None]]
@@ -242,31 +255,40 @@ def one_step_payoff(tables: np.ndarray, agent: int, agreement: Agreement,
         broken = formed & ~mem[s, agent] & ((s & c[agent]) != 0)
         if broken.any():
             rest = c[agent] & ~s[broken]
-            rm = mem[rest]                                             # (Zb, n)
+            rm = mem[rest]  # (Zb, n)
             denom = (rm * r[None, :]).sum(axis=1)
             sh = r[agent] / np.where(denom > 0, denom, 1.0)
-            vals = own[zs[broken], rest]                               # (Zb, A)
+            vals = own[zs[broken], rest]  # (Zb, A)
             u[broken] = sh * vals.max(axis=1)
         total += u
     return total / n
 
 
-def lookahead_values(problem: BCFP, valuator: Valuator, stage: StageValues,
-                     log_beliefs: np.ndarray, prior_values: np.ndarray,
-                     agreement: Agreement, next_task: int, static: bool, seed: int
-                     ) -> np.ndarray:
+def lookahead_values(
+    problem: BCFP,
+    valuator: Valuator,
+    stage: StageValues,
+    log_beliefs: np.ndarray,
+    prior_values: np.ndarray,
+    agreement: Agreement,
+    next_task: int,
+    static: bool,
+    seed: int,
+) -> np.ndarray:
     """``W_i(S, a) = sum_s Pr_i(s | S, a) V^0_i(B_i^{s,a})`` for every agent: the
     lookahead term of Eq. 8, batched over all successor belief states."""
     n, m_n = problem.n_agents, 1 << problem.n_agents
     a_n, o_n = problem.n_actions, problem.n_outcomes
     mem = stage.mem
+    single = singleton_masks(n)
     w = np.zeros((n, m_n, a_n))
     for i in range(n):
-        masks = [s for s in range(1, m_n) if mem[s, i] and s != (1 << i)]
+        masks = [s for s in range(1, m_n) if mem[s, i] and s != single[i]]
         # expected outcome probabilities Pr_i(s | S, a); impossible outcomes are skipped
         pairs = tuple((i, s) for s in masks)
-        po, _ = valuator.expected(stage.task, log_beliefs, np.full(len(masks), i), pairs,
-                                  seed + 41 * i, outcomes=True)
+        po, _ = valuator.expected(
+            stage.task, log_beliefs, np.full(len(masks), i), pairs, seed + 41 * i, outcomes=True
+        )
         po = po.reshape(len(masks), a_n, o_n)
         keep = np.argwhere(po > 1e-15)
         req = [(0, i, masks[r], int(a), int(o)) for r, a, o in keep]
@@ -275,8 +297,9 @@ def lookahead_values(problem: BCFP, valuator: Valuator, stage: StageValues,
         for z, (_, _, s, _, _) in enumerate(req):
             write_back(views[z], valuator.row(stage.task, i, s), post[z])
         own = np.zeros((len(views), m_n, a_n))
-        own[:, 1:] = expected_many(valuator, next_task, views, i, tuple(range(1, m_n)),
-                                   seed + 37 * i)
+        own[:, 1:] = expected_many(
+            valuator, next_task, views, i, tuple(range(1, m_n)), seed + 37 * i
+        )
         tables = np.repeat(own[:, None], n, axis=1)
         if static:
             tables[:, :] = prior_values[i][None, None]
@@ -285,5 +308,5 @@ def lookahead_values(problem: BCFP, valuator: Valuator, stage: StageValues,
         v0s = np.zeros((len(masks), a_n, o_n))
         v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0[:-1]
         w[i, masks] = (po * v0s).sum(axis=-1)
-        w[i, 1 << i] = v0[-1]
+        w[i, single[i]] = v0[-1]
     return w

@@ -1,10 +1,11 @@
-"""Kernel-based coalition formation with compromise (KST), as adapted in seed 004.
+"""Kernel-based coalition formation with compromise (KST), as adapted by Chalkiadakis &
+Boutilier (2012).
 
 Kraus, Shehory & Taase (2004), "The advantages of compromising in coalition
 formation with incomplete information" (AAMAS'04), form coalitions whose payoff
 division approximates the kernel, with agents accepting a fraction -- the
 *compromise factor* -- of what they believe they deserve.  Chalkiadakis & Boutilier
-(seed 004, Sec. 6.3) adapt it to repeated coalition formation under type
+(2012, Sec. 6.3) adapt it to repeated coalition formation under type
 uncertainty: no central authority, one proposer per negotiation round, coalition
 values estimated from each agent's beliefs, compromise factor 0.8.  The paper gives
 no further detail; this module is our reconstruction.
@@ -53,9 +54,11 @@ import numbers
 
 import numpy as np
 
+from .._masks import members, membership_table, singleton_masks, subcoalitions
+from .._validate import fail
 from ..coop import nucleolus
-from .core import _membership, _pbar, check_agreement, check_values
-from .model import Agreement, members
+from .core import check_agreement, check_values
+from .model import Agreement
 
 __all__ = ["kst_round"]
 
@@ -63,15 +66,11 @@ __all__ = ["kst_round"]
 KST_MAX_AGENTS = 12
 
 
-def _fail(func: str, msg: str, exc: type[Exception] = ValueError) -> None:
-    raise exc(f"{func}(): {msg}")
-
-
 class _Kernels:
     """Nucleoli of agents' subgames, cached per ``(agent, mask)`` within one call."""
 
     def __init__(self, vmax: np.ndarray, slack: float) -> None:
-        self.vmax = vmax                       # (n, 2**n): v_k(S)
+        self.vmax = vmax  # (n, 2**n): v_k(S)
         self.slack = slack
         self.cache: dict[tuple[int, int], np.ndarray | None] = {}
 
@@ -86,10 +85,8 @@ class _Kernels:
     def _compute(self, agent: int, mask: int) -> np.ndarray | None:
         m = members(mask)
         k = m.size
-        sub = np.arange(1 << k)
-        full = ((sub[:, None] >> np.arange(k)) & 1) @ (np.int64(1) << m)
-        w = self.vmax[agent][full]
-        single = w[1 << np.arange(k)]
+        w = self.vmax[agent][subcoalitions(m)]
+        single = w[singleton_masks(k)]
         gap = w[-1] - single.sum()
         if gap < -self.slack:
             return None
@@ -100,9 +97,11 @@ class _Kernels:
         return np.asarray(nucleolus(w), dtype=np.float64)
 
 
-def kst_round(values, agreement: Agreement, proposer: int,
-              compromise: float = 0.8, tol: float = 1e-9) -> Agreement:
-    """One negotiation round of the adapted KST algorithm (seed 004, Sec. 6.3).
+def kst_round(
+    values, agreement: Agreement, proposer: int, compromise: float = 0.8, tol: float = 1e-9
+) -> Agreement:
+    """One negotiation round of the adapted KST algorithm (Chalkiadakis & Boutilier 2012,
+    Sec. 6.3).
 
     Args:
         values: ``(n, 2**n, A)`` belief-based values ``Q_k(S, a)`` (see
@@ -120,34 +119,42 @@ def kst_round(values, agreement: Agreement, proposer: int,
     v = check_values(func, values)
     n, size, n_actions = v.shape
     if n > KST_MAX_AGENTS:
-        _fail(func, f"one round evaluates the 2**(n-1) coalitions of the proposer, each "
-                    f"with a nucleolus; n = {n} exceeds KST_MAX_AGENTS = {KST_MAX_AGENTS}")
+        fail(
+            func,
+            f"one round evaluates the 2**(n-1) coalitions of the proposer, each "
+            f"with a nucleolus; n = {n} exceeds KST_MAX_AGENTS = {KST_MAX_AGENTS}",
+        )
     check_agreement(func, agreement, n, n_actions)
-    if isinstance(proposer, bool) or not isinstance(proposer, numbers.Integral) or \
-            not 0 <= proposer < n:
-        _fail(func, f"proposer must be an agent index in [0, {n}); got {proposer!r}")
-    if isinstance(compromise, bool) or not isinstance(compromise, numbers.Real) or \
-            not 0.0 < float(compromise) <= 1.0:
-        _fail(func, f"compromise must be a factor in (0, 1] (KST use 0.8); "
-                    f"got {compromise!r}")
+    if (
+        isinstance(proposer, bool)
+        or not isinstance(proposer, numbers.Integral)
+        or not 0 <= proposer < n
+    ):
+        fail(func, f"proposer must be an agent index in [0, {n}); got {proposer!r}")
+    if (
+        isinstance(compromise, bool)
+        or not isinstance(compromise, numbers.Real)
+        or not 0.0 < float(compromise) <= 1.0
+    ):
+        fail(func, f"compromise must be a factor in (0, 1] (KST use 0.8); got {compromise!r}")
     tol = float(tol)
     if not np.isfinite(tol) or tol < 0:
-        _fail(func, f"tol must be a finite number >= 0; got {tol}")
+        fail(func, f"tol must be a finite number >= 0; got {tol}")
     i = int(proposer)
     compromise = float(compromise)
     slack = tol * max(1.0, float(v.max()))
 
-    vmax = v.max(axis=2)                                   # (n, 2**n)
-    best = v.argmax(axis=2)                                # (n, 2**n)
-    pbar = _pbar(v, agreement)
+    vmax = v.max(axis=2)  # (n, 2**n)
+    best = v.argmax(axis=2)  # (n, 2**n)
+    pbar = agreement.believed_payoffs(v)
     kernels = _Kernels(vmax, slack)
 
     # 1-4: the proposer's candidates, by its own estimates.  In an imputation
     # x_i <= v_i(S) - sum_{j in S, j != i} v_i({j}); candidates are visited by this
     # bound, best first, and the search stops once no bound can beat the best x_i.
-    member = _membership(n)
+    member = membership_table(n)
     masks = np.flatnonzero(member[:, i])
-    single = vmax[i, 1 << np.arange(n)]
+    single = vmax[i, singleton_masks(n)]
     bound = vmax[i, masks] - member[masks].astype(np.float64) @ single + single[i]
     order = np.lexsort((masks, -bound))
     chosen: tuple[float, int, np.ndarray] | None = None
@@ -161,8 +168,7 @@ def kst_round(values, agreement: Agreement, proposer: int,
         xi = float(x[np.searchsorted(m, i)])
         if xi <= pbar[i, i] + slack or (x < pbar[i, m] - slack).any():
             continue
-        if chosen is None or xi > chosen[0] + slack or \
-                (xi >= chosen[0] - slack and s < chosen[1]):
+        if chosen is None or xi > chosen[0] + slack or (xi >= chosen[0] - slack and s < chosen[1]):
             chosen = (xi, s, x)
     if chosen is None:
         return agreement.copy()

@@ -1,11 +1,12 @@
 """Bayesian coalition formation problems and coalition agreements.
 
 A Bayesian coalition formation problem (BCFP, Definition 2 of Chalkiadakis &
-Boutilier, JAAMAS 2012 -- seed 004, Sec. 3.1) has agents ``N``, a type set ``T_i``
+Boutilier 2012, "Sequentially optimal repeated coalition formation under
+uncertainty", JAAMAS 24(3):441-484, Sec. 3.1) has agents ``N``, a type set ``T_i``
 per agent, coalitional actions, stochastic outcomes with ``Pr(s | alpha, t_C)``, a
 reward ``R(s)`` per outcome and beliefs ``B_i`` over the partners' types.
 
-Conventions (``../DESIGN.md``): coalitions are bitmasks (bit ``i`` is agent ``i``);
+Conventions: coalitions are bitmasks (bit ``i`` is agent ``i``; :mod:`accord._masks`);
 types are global integer ids into :attr:`BCFP.type_names`; beliefs are stored as
 per-partner categorical marginals, ``beliefs[i, j]`` being agent ``i``'s
 distribution over agent ``j``'s type (``beliefs[i, i]`` is a point mass on ``i``'s
@@ -19,11 +20,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._masks import is_member, members, singleton_masks
+from .._validate import fail
+
+__all__ = [
+    "BCFP",
+    "Agreement",
+    "Task",
+    "check_beliefs",
+    "members",
+    "misinformed_prior",
+    "uniform_prior",
+]
+
 OutcomeModel = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def _fail(msg: str) -> None:
-    raise ValueError(msg)
 
 
 @dataclass(frozen=True)
@@ -52,15 +62,21 @@ class Task:
     def __post_init__(self) -> None:
         r = np.asarray(self.rewards, dtype=np.float64)
         if r.shape != (len(self.outcomes),):
-            _fail(f"Task {self.name!r}: rewards must have one entry per outcome "
-                  f"({len(self.outcomes)}); got shape {r.shape}")
+            fail(
+                "Task",
+                f"task {self.name!r}: rewards must have one entry per outcome "
+                f"({len(self.outcomes)}); got shape {r.shape}",
+            )
         if not np.isfinite(r).all():
-            _fail(f"Task {self.name!r}: rewards must be finite; got {r.tolist()}")
+            fail("Task", f"task {self.name!r}: rewards must be finite; got {r.tolist()}")
         if (r < 0).any():
-            _fail(f"Task {self.name!r}: rewards must be >= 0 (relative demands share a "
-                  f"non-negative reward); got {r.tolist()}")
+            fail(
+                "Task",
+                f"task {self.name!r}: rewards must be >= 0 (relative demands share a "
+                f"non-negative reward); got {r.tolist()}",
+            )
         if len(self.actions) < 1:
-            _fail(f"Task {self.name!r}: at least one coalitional action is needed")
+            fail("Task", f"task {self.name!r}: at least one coalitional action is needed")
         object.__setattr__(self, "rewards", r)
 
     def probabilities(self, members: np.ndarray, types: np.ndarray) -> np.ndarray:
@@ -70,16 +86,25 @@ class Task:
         p = np.asarray(self.outcome_probs(members, types), dtype=np.float64)
         want = (types.shape[0], len(self.actions), len(self.outcomes))
         if p.shape != want:
-            _fail(f"Task {self.name!r}: outcome_probs returned shape {p.shape}; "
-                  f"expected {want} (type vectors, actions, outcomes)")
+            fail(
+                "Task",
+                f"task {self.name!r}: outcome_probs returned shape {p.shape}; "
+                f"expected {want} (type vectors, actions, outcomes)",
+            )
         if not np.isfinite(p).all() or (p < -1e-12).any():
-            _fail(f"Task {self.name!r}: outcome probabilities must be finite and >= 0 "
-                  f"(coalition {members.tolist()})")
+            fail(
+                "Task",
+                f"task {self.name!r}: outcome probabilities must be finite and >= 0 "
+                f"(coalition {members.tolist()})",
+            )
         if np.abs(p.sum(axis=-1) - 1.0).max(initial=0.0) > 1e-9:
             bad = np.argwhere(np.abs(p.sum(axis=-1) - 1.0) > 1e-9)[0]
-            _fail(f"Task {self.name!r}: outcome probabilities must sum to 1; coalition "
-                  f"{members.tolist()} types {types[bad[0]].tolist()} action "
-                  f"{self.actions[bad[1]]!r} sums to {p[bad[0], bad[1]].sum():.6g}")
+            fail(
+                "Task",
+                f"task {self.name!r}: outcome probabilities must sum to 1; coalition "
+                f"{members.tolist()} types {types[bad[0]].tolist()} action "
+                f"{self.actions[bad[1]]!r} sums to {p[bad[0], bad[1]].sum():.6g}",
+            )
         return p
 
     def values(self, members: np.ndarray, types: np.ndarray) -> np.ndarray:
@@ -88,7 +113,8 @@ class Task:
 
 
 class BCFP:
-    """A Bayesian coalition formation problem (seed 004, Definition 2).
+    """A Bayesian coalition formation problem (Chalkiadakis & Boutilier 2012,
+    Definition 2).
 
     Parameters
     ----------
@@ -100,42 +126,61 @@ class BCFP:
         stage (default: always task 0, the static setting of Sec. 6.1).
     """
 
-    def __init__(self, type_names: Sequence[str], type_sets: Sequence[Sequence[int]],
-                 true_types: Sequence[int], tasks: Sequence[Task],
-                 schedule: Callable[[int], int] | None = None,
-                 agent_names: Sequence[str] | None = None, name: str = "") -> None:
+    def __init__(
+        self,
+        type_names: Sequence[str],
+        type_sets: Sequence[Sequence[int]],
+        true_types: Sequence[int],
+        tasks: Sequence[Task],
+        schedule: Callable[[int], int] | None = None,
+        agent_names: Sequence[str] | None = None,
+        name: str = "",
+    ) -> None:
         self.name = name
         self.type_names = tuple(type_names)
         k = len(self.type_names)
-        self.type_sets = tuple(np.asarray(sorted(set(map(int, ts))), dtype=np.int64)
-                               for ts in type_sets)
+        self.type_sets = tuple(
+            np.asarray(sorted(set(map(int, ts))), dtype=np.int64) for ts in type_sets
+        )
         self.n_agents = n = len(self.type_sets)
         if n < 1 or n > 20:
-            _fail(f"BCFP: between 1 and 20 agents are supported (coalitions are "
-                  f"bitmasks over 2**n subsets); got {n}")
+            fail(
+                "BCFP",
+                f"between 1 and 20 agents are supported (coalitions are "
+                f"bitmasks over 2**n subsets); got {n}",
+            )
         for i, ts in enumerate(self.type_sets):
             if ts.size == 0 or ts.min() < 0 or ts.max() >= k:
-                _fail(f"BCFP: type_sets[{i}] must be non-empty ids in [0, {k}); "
-                      f"got {ts.tolist()}")
+                fail("BCFP", f"type_sets[{i}] must be non-empty ids in [0, {k}); got {ts.tolist()}")
         self.true_types = np.asarray(true_types, dtype=np.int64)
         if self.true_types.shape != (n,):
-            _fail(f"BCFP: true_types must have one entry per agent ({n}); "
-                  f"got shape {self.true_types.shape}")
+            fail(
+                "BCFP",
+                f"true_types must have one entry per agent ({n}); "
+                f"got shape {self.true_types.shape}",
+            )
         for i, t in enumerate(self.true_types):
             if t not in self.type_sets[i]:
-                _fail(f"BCFP: true type {t} of agent {i} is not in its type set "
-                      f"{self.type_sets[i].tolist()}")
+                fail(
+                    "BCFP",
+                    f"true type {t} of agent {i} is not in its type set "
+                    f"{self.type_sets[i].tolist()}",
+                )
         self.tasks = tuple(tasks)
         if not self.tasks:
-            _fail("BCFP: at least one task is needed")
+            fail("BCFP", "at least one task is needed")
         a0 = self.tasks[0]
         for t in self.tasks[1:]:
             if len(t.actions) != len(a0.actions) or len(t.outcomes) != len(a0.outcomes):
-                _fail(f"BCFP: every task must have the same numbers of actions and "
-                      f"outcomes; task {t.name!r} differs from {a0.name!r}")
+                fail(
+                    "BCFP",
+                    f"every task must have the same numbers of actions and "
+                    f"outcomes; task {t.name!r} differs from {a0.name!r}",
+                )
         self._schedule = schedule
-        self.agent_names = tuple(agent_names) if agent_names is not None else tuple(
-            f"agent {i}" for i in range(n))
+        self.agent_names = (
+            tuple(agent_names) if agent_names is not None else tuple(f"agent {i}" for i in range(n))
+        )
         self.k_max = max(ts.size for ts in self.type_sets)
 
     @property
@@ -155,30 +200,21 @@ class BCFP:
             return 0
         j = int(self._schedule(stage))
         if not 0 <= j < len(self.tasks):
-            _fail(f"BCFP {self.name!r}: schedule({stage}) = {j} is not a task index")
+            fail("BCFP.task_index", f"schedule({stage}) = {j} is not a task index of {self.name!r}")
         return j
 
     def task(self, stage: int) -> Task:
         return self.tasks[self.task_index(stage)]
 
     def __repr__(self) -> str:
-        return (f"BCFP({self.name!r}, agents={self.n_agents}, types={self.n_types}, "
-                f"tasks={[t.name for t in self.tasks]})")
-
-
-def members(mask: int) -> np.ndarray:
-    """Agent ids in a coalition bitmask, ascending."""
-    out = []
-    i = 0
-    while mask:
-        if mask & 1:
-            out.append(i)
-        mask >>= 1
-        i += 1
-    return np.asarray(out, dtype=np.int64)
+        return (
+            f"BCFP({self.name!r}, agents={self.n_agents}, types={self.n_types}, "
+            f"tasks={[t.name for t in self.tasks]})"
+        )
 
 
 # ---- priors ----------------------------------------------------------------------
+
 
 def uniform_prior(problem: BCFP) -> np.ndarray:
     """Every agent believes each partner's type uniform over its type set.
@@ -197,12 +233,12 @@ def uniform_prior(problem: BCFP) -> np.ndarray:
 def misinformed_prior(problem: BCFP, wrong: float = 0.7) -> np.ndarray:
     """Each partner is believed to have a type other than its true one w.p. ``wrong``.
 
-    Sec. 6.1 of seed 004: "agents believe with probability 0.7 that each of its
+    Chalkiadakis & Boutilier (2012), Sec. 6.1: "agents believe with probability 0.7 that each of its
     opponents has a type different than its actual"; the mass is spread evenly over
     the partner's other possible types.
     """
     if not 0.0 <= wrong <= 1.0:
-        _fail(f"misinformed_prior(): wrong must be in [0, 1]; got {wrong}")
+        fail("misinformed_prior", f"wrong must be in [0, 1]; got {wrong}")
     b = uniform_prior(problem)
     n = problem.n_agents
     for j, ts in enumerate(problem.type_sets):
@@ -217,34 +253,43 @@ def misinformed_prior(problem: BCFP, wrong: float = 0.7) -> np.ndarray:
     return b
 
 
-def check_beliefs(problem: BCFP, beliefs: np.ndarray, name: str = "prior") -> np.ndarray:
+def check_beliefs(
+    problem: BCFP, beliefs: np.ndarray, name: str = "prior", func: str = "check_beliefs"
+) -> np.ndarray:
     """Validate a ``(n, n, K)`` belief array: probabilities summing to 1 per partner,
-    supported on each partner's type set, own type known."""
+    supported on each partner's type set, own type known.  Errors name ``func``."""
     b = np.asarray(beliefs, dtype=np.float64)
     n, k = problem.n_agents, problem.n_types
     if b.shape != (n, n, k):
-        _fail(f"{name} must have shape (agents, agents, types) = {(n, n, k)}; got {b.shape}")
+        fail(func, f"{name} must have shape (agents, agents, types) = {(n, n, k)}; got {b.shape}")
     if not np.isfinite(b).all() or (b < 0).any():
-        _fail(f"{name} must hold finite probabilities >= 0")
+        fail(func, f"{name} must hold finite probabilities >= 0")
     sums = b.sum(axis=-1)
     bad = np.argwhere(np.abs(sums - 1.0) > 1e-9)
     if bad.size:
         i, j = bad[0]
-        _fail(f"{name}[{i}, {j}] (agent {i}'s belief about agent {j}) sums to "
-              f"{sums[i, j]:.6g}; probabilities must sum to 1 -- normalise it")
+        fail(
+            func,
+            f"{name}[{i}, {j}] (agent {i}'s belief about agent {j}) sums to "
+            f"{sums[i, j]:.6g}; probabilities must sum to 1 -- normalise it",
+        )
     for j, ts in enumerate(problem.type_sets):
         outside = np.ones(k, dtype=bool)
         outside[ts] = False
         if (b[:, j, outside] > 0).any():
-            _fail(f"{name}: some agent puts probability on a type agent {j} cannot have "
-                  f"(its type set is {ts.tolist()})")
+            fail(
+                func,
+                f"{name}: some agent puts probability on a type agent {j} cannot have "
+                f"(its type set is {ts.tolist()})",
+            )
     own = b[np.arange(n), np.arange(n), problem.true_types]
     if not np.allclose(own, 1.0):
-        _fail(f"{name}[i, i] must be a point mass on agent i's true type")
+        fail(func, f"{name}[i, i] must be a point mass on agent i's true type")
     return b
 
 
 # ---- agreements ------------------------------------------------------------------
+
 
 @dataclass
 class Agreement:
@@ -262,9 +307,8 @@ class Agreement:
 
     @classmethod
     def singletons(cls, n: int, actions: Sequence[int] | None = None) -> Agreement:
-        act = np.zeros(n, dtype=np.int64) if actions is None else np.asarray(actions,
-                                                                              np.int64)
-        return cls(1 << np.arange(n, dtype=np.int64), act.copy(), np.ones(n))
+        act = np.zeros(n, dtype=np.int64) if actions is None else np.asarray(actions, np.int64)
+        return cls(singleton_masks(n), act.copy(), np.ones(n))
 
     def copy(self) -> Agreement:
         return Agreement(self.coalition.copy(), self.action.copy(), self.demand.copy())
@@ -283,20 +327,30 @@ class Agreement:
             r[m] = self.demand[m] / tot if tot > 0 else 1.0 / m.size
         return r
 
+    def believed_payoffs(self, values: np.ndarray) -> np.ndarray:
+        """``pbar[..., j] = r_j values[..., C_j, alpha_j]``: what a holder of coalition
+        values ``values`` (shape ``(..., 2**n, A)``) believes each agent ``j`` gets in
+        this agreement (Sec. 3.1).  For the views of all agents, ``(n, 2**n, A)``,
+        ``pbar[i, j]`` is agent ``i``'s belief about agent ``j``: shape ``(n, n)``."""
+        c = np.asarray(self.coalition, dtype=np.int64)
+        a = np.asarray(self.action, dtype=np.int64)
+        return self.share() * values[..., c, a]
+
     def validate(self) -> None:
         n = self.coalition.size
         for i in range(n):
             c = int(self.coalition[i])
-            if not (c >> i) & 1:
-                _fail(f"Agreement: agent {i} is not in its own coalition {c:#x}")
+            if not is_member(c, i):
+                fail("Agreement", f"agent {i} is not in its own coalition {c:#x}")
             for j in members(c):
                 if self.coalition[j] != c or self.action[j] != self.action[i]:
-                    _fail(f"Agreement: agents {i} and {j} disagree on coalition {c:#x}")
+                    fail("Agreement", f"agents {i} and {j} disagree on coalition {c:#x}")
         if (self.demand < 0).any() or not np.isfinite(self.demand).all():
-            _fail("Agreement: demands must be finite and >= 0")
+            fail("Agreement", "demands must be finite and >= 0")
 
-    def form(self, mask: int, action: int, demands: np.ndarray,
-             rechoose: Callable[[int], int]) -> Agreement:
+    def form(
+        self, mask: int, action: int, demands: np.ndarray, rechoose: Callable[[int], int]
+    ) -> Agreement:
         """The agreement after coalition ``mask`` forms with ``action`` and ``demands``.
 
         ``demands`` has one entry per agent (only the members' entries are used).

@@ -1,4 +1,5 @@
-"""Repeated coalition formation under type uncertainty (seed 004, Fig. 1).
+"""Repeated coalition formation under type uncertainty (Chalkiadakis & Boutilier 2012,
+Fig. 1).
 
 Each stage: every agent values agreements with its learning method (values from
 :mod:`accord.bayes` in batch), the agents negotiate (BRE with ``rounds`` rounds:
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import bayes
+from .._masks import members, singleton_masks
+from .._validate import fail
 from .bre import bre_round
 from .core import strong_core_blocking
 from .estimators import METHODS, StageValues, Valuation, lookahead_values
 from .kst import kst_round
-from .model import BCFP, Agreement, check_beliefs, members
+from .model import BCFP, Agreement, check_beliefs
 from .valuation import Valuator, log_of, posteriors, write_back
 
 NEGOTIATION = {"fn": 50, "osp": 1}
@@ -27,41 +30,57 @@ FORMATION = ("bre", "kst")
 
 @dataclass
 class RunResult:
-    rewards: np.ndarray        # (stages,) total reward of all coalitions
-    in_core: np.ndarray        # (stages,) final agreement in the strong Bayesian core
-    coalitions: np.ndarray     # (stages,) number of coalitions formed
-    belief_error: np.ndarray   # (stages,) mean total-variation distance to true types
+    rewards: np.ndarray  # (stages,) total reward of all coalitions
+    in_core: np.ndarray  # (stages,) final agreement in the strong Bayesian core
+    coalitions: np.ndarray  # (stages,) number of coalitions formed
+    belief_error: np.ndarray  # (stages,) mean total-variation distance to true types
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("rewards", "in_core", "coalitions",
-                                              "belief_error")}
+        return {k: getattr(self, k) for k in ("rewards", "in_core", "coalitions", "belief_error")}
 
 
 def _check(method, formation, rounds, stages, gamma, epsilon) -> None:
     if method not in METHODS:
-        raise ValueError(f"simulate(): method must be one of {', '.join(METHODS)}; "
-                         f"got {method!r}")
+        fail("simulate", f"method must be one of {', '.join(METHODS)}; got {method!r}")
     if formation not in FORMATION:
-        raise ValueError(f"simulate(): formation must be 'bre' or 'kst'; got {formation!r}")
+        fail("simulate", f"formation must be 'bre' or 'kst'; got {formation!r}")
     if formation == "kst" and method not in ("myopic", "informed"):
-        raise ValueError("simulate(): KST formation values coalitions myopically; use "
-                         "method='myopic' (KST with learning) or 'informed'")
+        fail(
+            "simulate",
+            "KST formation values coalitions myopically; use "
+            "method='myopic' (KST with learning) or 'informed'",
+        )
     if not (isinstance(rounds, int) and rounds >= 1):
-        raise ValueError(f"simulate(): rounds must be an integer >= 1; got {rounds!r}")
+        fail("simulate", f"rounds must be an integer >= 1; got {rounds!r}")
     if not (isinstance(stages, int) and stages >= 1):
-        raise ValueError(f"simulate(): stages must be an integer >= 1; got {stages!r}")
+        fail("simulate", f"stages must be an integer >= 1; got {stages!r}")
     if not 0.0 <= gamma < 1.0:
-        raise ValueError(f"simulate(): gamma must be in [0, 1); got {gamma}")
+        fail("simulate", f"gamma must be in [0, 1); got {gamma}")
     if not 0.0 <= epsilon <= 1.0:
-        raise ValueError(f"simulate(): epsilon must be in [0, 1]; got {epsilon}")
+        fail("simulate", f"epsilon must be in [0, 1]; got {epsilon}")
 
 
-def simulate(problem: BCFP, method: str, prior: np.ndarray, *, stages: int = 500,
-             rounds: int = 50, gamma: float = 0.985, epsilon: float = 0.05,
-             switch: int = 50, known_schedule: bool = True, formation: str = "bre",
-             learning: bool = True, compromise: float = 0.8, core_check: bool | None = None,
-             enumerate_limit: int = 1000, samples: int = 100, seed: int = 0) -> RunResult:
-    """Run one repeated coalition formation experiment (seed 004, Sec. 6).
+def simulate(
+    problem: BCFP,
+    method: str,
+    prior: np.ndarray,
+    *,
+    stages: int = 500,
+    rounds: int = 50,
+    gamma: float = 0.985,
+    epsilon: float = 0.05,
+    switch: int = 50,
+    known_schedule: bool = True,
+    formation: str = "bre",
+    learning: bool = True,
+    compromise: float = 0.8,
+    core_check: bool | None = None,
+    enumerate_limit: int = 1000,
+    samples: int = 100,
+    seed: int = 0,
+) -> RunResult:
+    """Run one repeated coalition formation experiment (Chalkiadakis & Boutilier 2012,
+    Sec. 6).
 
     ``method`` is one of :data:`METHODS`; ``prior`` is ``(n, n, K)`` probabilities
     (see :func:`~accord.coalition.uniform_prior`). ``learning=False`` freezes beliefs
@@ -70,7 +89,7 @@ def simulate(problem: BCFP, method: str, prior: np.ndarray, *, stages: int = 500
     """
     _check(method, formation, rounds, stages, gamma, epsilon)
     n = problem.n_agents
-    prior = check_beliefs(problem, prior, "prior")
+    prior = check_beliefs(problem, prior, "prior", "simulate")
     if method == "informed":
         prior = np.zeros_like(prior)
         prior[:, np.arange(n), problem.true_types] = 1.0
@@ -83,8 +102,9 @@ def simulate(problem: BCFP, method: str, prior: np.ndarray, *, stages: int = 500
     truth = np.zeros(prior.shape[1:])
     truth[np.arange(n), problem.true_types] = 1.0
 
-    out = RunResult(np.zeros(stages), np.zeros(stages, bool), np.zeros(stages, np.int64),
-                    np.zeros(stages))
+    out = RunResult(
+        np.zeros(stages), np.zeros(stages, bool), np.zeros(stages, np.int64), np.zeros(stages)
+    )
     prior_values = None
     agreement: Agreement | None = None
     for t in range(stages):
@@ -92,15 +112,24 @@ def simulate(problem: BCFP, method: str, prior: np.ndarray, *, stages: int = 500
         kseed = int(rng.integers(2**62))
         sv = StageValues(problem, valuator, log_b, task, kseed, method)
         if agreement is None:
-            single = np.array([int(np.argmax(sv.base[i, 1 << i])) for i in range(n)])
+            single = sv.base[np.arange(n), singleton_masks(n)].argmax(axis=1)
             agreement = Agreement.singletons(n, single)
         lookahead = None
         if method in ("osla", "vpi-osla"):
             if prior_values is None:
                 prior_values = sv.expected.copy()
             nxt = problem.task_index(t + 1) if known_schedule else task
-            lookahead = lookahead_values(problem, valuator, sv, log_b, prior_values,
-                                         agreement, nxt, static=t < switch, seed=kseed)
+            lookahead = lookahead_values(
+                problem,
+                valuator,
+                sv,
+                log_b,
+                prior_values,
+                agreement,
+                nxt,
+                static=t < switch,
+                seed=kseed,
+            )
         val = Valuation(method, sv, agreement, lookahead, gamma)
         for _ in range(rounds):
             proposer = int(rng.integers(n))
@@ -127,12 +156,13 @@ def simulate(problem: BCFP, method: str, prior: np.ndarray, *, stages: int = 500
                 post = posteriors(valuator, task, log_b, requests, kseed + 1)
             except bayes.ZeroLikelihoodError as e:
                 i, _, c, a, s = requests[getattr(e, "requests", [0])[0]]
-                raise ValueError(
-                    f"simulate(): stage {t}: agent {i} ({problem.agent_names[i]}) observed "
+                fail(
+                    "simulate",
+                    f"stage {t}: agent {i} ({problem.agent_names[i]}) observed "
                     f"outcome {tk.outcomes[s]!r} of action {tk.actions[a]!r} in coalition "
                     f"{members(c).tolist()}, which has zero probability under its "
-                    f"beliefs; give every possible type positive prior probability"
-                ) from e
+                    f"beliefs; give every possible type positive prior probability",
+                )
             for (i, _, c, _, _), lp in zip(requests, post, strict=True):
                 write_back(log_b[i], valuator.row(task, i, c), lp)
         bel = np.exp(log_b)

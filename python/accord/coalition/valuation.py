@@ -4,9 +4,9 @@ A *row* is one agent's view of one coalition: agent ``i``, coalition mask ``S``;
 the unknown members are ``S \\ {i}``. Each unknown member's type is indexed
 locally (``0..k_max-1``) into its type set; padding types have zero probability.
 When the number of joint type vectors ``prod_j |T_j|`` is at most
-``enumerate_limit`` (1000 in seed 004, Sec. 6) the exact sums run over all of them;
-otherwise ``samples`` (100) type vectors are drawn from the agent's beliefs each
-stage, as the paper does.
+``enumerate_limit`` (1000 in Chalkiadakis & Boutilier 2012, Sec. 6) the exact sums
+run over all of them; otherwise ``samples`` (100) type vectors are drawn from the
+agent's beliefs each stage, as the paper does.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ class Row:
 
     agent: int
     mask: int
-    members: np.ndarray        # all members of the coalition
-    unknown: np.ndarray        # members whose type the agent does not know
-    local: np.ndarray          # (m, k_max) global type id of each local index
-    valid: np.ndarray          # (m, k_max) bool: local index is a real type
+    members: np.ndarray  # all members of the coalition
+    unknown: np.ndarray  # members whose type the agent does not know
+    local: np.ndarray  # (m, k_max) global type id of each local index
+    valid: np.ndarray  # (m, k_max) bool: local index is a real type
     enumerated: bool
-    probs: np.ndarray | None   # (A, O, k_max**m) Pr(s | a, t) when enumerated
-    src: np.ndarray            # (M,) per member: its index in ``unknown``, or m (the agent)
-    own: int                   # the agent's true type
+    probs: np.ndarray | None  # (A, O, k_max**m) Pr(s | a, t) when enumerated
+    src: np.ndarray  # (M,) per member: its index in ``unknown``, or m (the agent)
+    own: int  # the agent's true type
 
     @property
     def m(self) -> int:
@@ -49,9 +49,9 @@ class Plan:
 
     index: np.ndarray
     rows: list[Row]
-    unknown: np.ndarray        # (B, m)
-    local: np.ndarray          # (B, m, k)
-    valid: np.ndarray          # (B, m, k)
+    unknown: np.ndarray  # (B, m)
+    local: np.ndarray  # (B, m, k)
+    valid: np.ndarray  # (B, m, k)
     values: np.ndarray | None  # (B, A, T) (or (B, A*O, T)) when enumerated
 
 
@@ -59,18 +59,17 @@ class Plan:
 class Group:
     """Rows sharing the number of unknown members and the mode, ready for a kernel."""
 
-    index: np.ndarray          # positions of these rows in the request
+    index: np.ndarray  # positions of these rows in the request
     rows: list[Row]
     log_marginals: np.ndarray  # (B, m, k)
-    values: np.ndarray         # (B, A, T) enumerated or (B, A, S) sampled
+    values: np.ndarray  # (B, A, T) enumerated or (B, A, S) sampled
     samples: np.ndarray | None  # (B, S, m) local type indices when sampled
 
 
 class Valuator:
     """Builds and caches rows; evaluates expected values for batches of rows."""
 
-    def __init__(self, problem: BCFP, *, enumerate_limit: int = 1000, samples: int = 100
-                 ) -> None:
+    def __init__(self, problem: BCFP, *, enumerate_limit: int = 1000, samples: int = 100) -> None:
         self.problem = problem
         self.enumerate_limit = int(enumerate_limit)
         self.samples = int(samples)
@@ -98,17 +97,27 @@ class Valuator:
         for a, j in enumerate(unknown):
             ts = p.type_sets[j]
             local[a, : ts.size] = ts
-            local[a, ts.size:] = ts[0]
+            local[a, ts.size :] = ts[0]
             valid[a, : ts.size] = True
             size *= ts.size
         src = np.searchsorted(unknown, mem)
         src[mem == agent] = m
-        r = Row(agent, mask, mem, unknown, local, valid, size <= self.enumerate_limit,
-                None, src, int(p.true_types[agent]))
+        r = Row(
+            agent,
+            mask,
+            mem,
+            unknown,
+            local,
+            valid,
+            size <= self.enumerate_limit,
+            None,
+            src,
+            int(p.true_types[agent]),
+        )
         if r.enumerated:
             grid = np.indices((k,) * m).reshape(m, -1).T if m else np.zeros((1, 0), np.int64)
-            pr = self.tables(task, [r], grid[None])[0]                # (T, A, O)
-            r.probs = np.ascontiguousarray(pr.transpose(1, 2, 0))   # (A, O, T)
+            pr = self.tables(task, [r], grid[None])[0]  # (T, A, O)
+            r.probs = np.ascontiguousarray(pr.transpose(1, 2, 0))  # (A, O, T)
         return r
 
     def tables(self, task: int, rows: list[Row], grid: np.ndarray) -> np.ndarray:
@@ -120,18 +129,17 @@ class Valuator:
         """
         t = self.problem.tasks[task]
         b_n, v_n, m = grid.shape
-        local = np.stack([r.local for r in rows])                            # (B, m, k)
-        known = local[np.arange(b_n)[:, None, None], np.arange(m), grid]      # (B, V, m)
-        own = np.broadcast_to(np.asarray([r.own for r in rows])[:, None, None],
-                              (b_n, v_n, 1))
-        ext = np.concatenate([known, own], axis=2)                            # (B, V, m+1)
+        local = np.stack([r.local for r in rows])  # (B, m, k)
+        known = local[np.arange(b_n)[:, None, None], np.arange(m), grid]  # (B, V, m)
+        own = np.broadcast_to(np.asarray([r.own for r in rows])[:, None, None], (b_n, v_n, 1))
+        ext = np.concatenate([known, own], axis=2)  # (B, V, m+1)
         out = np.empty((b_n, v_n, self.problem.n_actions, t.rewards.size))
         by_size: dict[int, list[int]] = {}
         for b, r in enumerate(rows):
             by_size.setdefault(r.members.size, []).append(b)
         for size, idx in by_size.items():
             sel = np.asarray(idx)
-            src = np.stack([rows[b].src for b in idx])                        # (b, M)
+            src = np.stack([rows[b].src for b in idx])  # (b, M)
             types = ext[sel[:, None, None], np.arange(v_n)[:, None], src[:, None, :]]
             if t.anonymous:
                 pr = t.probabilities(rows[idx[0]].members, types.reshape(-1, size))
@@ -149,8 +157,9 @@ class Valuator:
         lb = log_view[row.unknown[:, None], row.local]
         return np.where(row.valid, lb, NEG_INF)
 
-    def plan(self, task: int, pairs: tuple[tuple[int, int], ...], outcomes: bool = False
-             ) -> list[Plan]:
+    def plan(
+        self, task: int, pairs: tuple[tuple[int, int], ...], outcomes: bool = False
+    ) -> list[Plan]:
         """Static batches for ``pairs`` = ((agent, mask), ...): rows grouped by the
         number of unknown members and the mode, with their tables stacked (cached)."""
         key = (task, pairs, outcomes)
@@ -167,22 +176,37 @@ class Valuator:
             rs = [rows[q] for q in idx]
             vals = None
             if enumerated:
-                pr = np.stack([r.probs for r in rs])             # (B, A, O, T)
+                pr = np.stack([r.probs for r in rs])  # (B, A, O, T)
                 vals = np.ascontiguousarray(
-                    pr.reshape(len(rs), -1, pr.shape[-1]) if outcomes
-                    else np.einsum("baot,o->bat", pr, t.rewards))
-            plans.append(Plan(np.asarray(idx), rs,
-                              np.asarray([r.unknown for r in rs]).reshape(len(rs), -1),
-                              np.stack([r.local for r in rs]),
-                              np.stack([r.valid for r in rs]), vals))
+                    pr.reshape(len(rs), -1, pr.shape[-1])
+                    if outcomes
+                    else np.einsum("baot,o->bat", pr, t.rewards)
+                )
+            plans.append(
+                Plan(
+                    np.asarray(idx),
+                    rs,
+                    np.asarray([r.unknown for r in rs]).reshape(len(rs), -1),
+                    np.stack([r.local for r in rs]),
+                    np.stack([r.valid for r in rs]),
+                    vals,
+                )
+            )
         if len(self._plans) > 4096:
             self._plans.clear()
         self._plans[key] = plans
         return plans
 
-    def groups(self, task: int, log_views: np.ndarray, view: np.ndarray,
-               pairs: tuple[tuple[int, int], ...], seed: int, *, outcomes: bool = False
-               ) -> list[Group]:
+    def groups(
+        self,
+        task: int,
+        log_views: np.ndarray,
+        view: np.ndarray,
+        pairs: tuple[tuple[int, int], ...],
+        seed: int,
+        *,
+        outcomes: bool = False,
+    ) -> list[Group]:
         """Kernel-ready groups for rows ``pairs`` seen through ``log_views[view[p]]``.
 
         ``log_views`` is ``(V, n, K)`` log marginals (one agent's beliefs per view).
@@ -201,15 +225,23 @@ class Valuator:
             m = pl.unknown.shape[1]
             smp = bayes.sample_types(lm, self.samples, seed + 7919 * (m + 1))
             width = (t.rewards.size if outcomes else 1) * self.problem.n_actions
-            pr = self.tables(task, pl.rows, smp)                        # (B, S, A, O)
+            pr = self.tables(task, pl.rows, smp)  # (B, S, A, O)
             pr = pr.reshape(len(pl.rows), self.samples, width) if outcomes else pr @ t.rewards
-            out.append(Group(pl.index, pl.rows, lm,
-                             np.ascontiguousarray(pr.transpose(0, 2, 1)), smp))
+            out.append(
+                Group(pl.index, pl.rows, lm, np.ascontiguousarray(pr.transpose(0, 2, 1)), smp)
+            )
         return out
 
-    def expected(self, task: int, log_views: np.ndarray, view: np.ndarray,
-                 pairs: tuple[tuple[int, int], ...], seed: int, *, outcomes: bool = False
-                 ) -> tuple[np.ndarray, list[Group]]:
+    def expected(
+        self,
+        task: int,
+        log_views: np.ndarray,
+        view: np.ndarray,
+        pairs: tuple[tuple[int, int], ...],
+        seed: int,
+        *,
+        outcomes: bool = False,
+    ) -> tuple[np.ndarray, list[Group]]:
         """Expected values ``Q_i(S, a)`` (Eq. 2, inner sum) for each row: ``(P, A)``
         (or expected outcome probabilities ``(P, A*O)``), plus the kernel groups."""
         t = self.problem.tasks[task]
@@ -221,8 +253,14 @@ class Valuator:
         return q, groups
 
 
-def expected_many(valuator: Valuator, task: int, log_views: np.ndarray, agent: int,
-                  masks: tuple[int, ...], seed: int) -> np.ndarray:
+def expected_many(
+    valuator: Valuator,
+    task: int,
+    log_views: np.ndarray,
+    agent: int,
+    masks: tuple[int, ...],
+    seed: int,
+) -> np.ndarray:
     """``Q(S, a)`` for every view in ``log_views`` (``(Z, n, K)``) and every mask, as
     seen by ``agent``: one kernel call per group for all views -> ``(Z, len(masks), A)``.
     """
@@ -230,23 +268,27 @@ def expected_many(valuator: Valuator, task: int, log_views: np.ndarray, agent: i
     pairs = tuple((agent, s) for s in masks)
     out = np.empty((z_n, len(masks), valuator.problem.n_actions))
     for pl in valuator.plan(task, pairs):
-        if pl.values is None:      # sampled rows: fresh samples per view
+        if pl.values is None:  # sampled rows: fresh samples per view
             p = valuator.problem
-            per_view = (len(pl.rows) * valuator.samples * 8
-                        * (p.n_actions * (p.n_outcomes + 1) + 2 * p.n_agents))
+            per_view = (
+                len(pl.rows)
+                * valuator.samples
+                * 8
+                * (p.n_actions * (p.n_outcomes + 1) + 2 * p.n_agents)
+            )
             step = max(1, CHUNK_BYTES // per_view)
             for c, z0 in enumerate(range(0, z_n, step)):
                 z = min(z_n, z0 + step) - z0
                 view = np.repeat(np.arange(z0, z0 + z), len(pl.rows))
                 sub = tuple(pairs[q] for q in pl.index) * z
                 q, _ = valuator.expected(task, log_views, view, sub, seed + 1000003 * c)
-                out[z0:z0 + z, pl.index] = q.reshape(z, len(pl.rows), -1)
+                out[z0 : z0 + z, pl.index] = q.reshape(z, len(pl.rows), -1)
             continue
         # views in chunks, so the replicated tables stay within CHUNK_BYTES
         step = max(1, CHUNK_BYTES // max(1, pl.values.nbytes))
         for z0 in range(0, z_n, step):
             zs = slice(z0, min(z_n, z0 + step))
-            lm = log_views[zs, pl.unknown[:, :, None], pl.local]     # (z, B, m, k)
+            lm = log_views[zs, pl.unknown[:, :, None], pl.local]  # (z, B, m, k)
             z = lm.shape[0]
             rows = z * len(pl.rows)
             lm = np.where(pl.valid, lm, NEG_INF).reshape((rows,) + pl.local.shape[1:])
@@ -262,8 +304,9 @@ def log_of(p: np.ndarray) -> np.ndarray:
         return np.log(p)
 
 
-def posteriors(valuator: Valuator, task: int, log_views: np.ndarray, requests,
-               seed: int) -> list[np.ndarray]:
+def posteriors(
+    valuator: Valuator, task: int, log_views: np.ndarray, requests, seed: int
+) -> list[np.ndarray]:
     """Eq. 5 belief updates for ``requests`` = [(view, agent, mask, action, outcome)].
 
     Returns, per request, the ``(m, k)`` posterior log marginals of the row's
@@ -279,11 +322,9 @@ def posteriors(valuator: Valuator, task: int, log_views: np.ndarray, requests,
         if r.m:
             by_key.setdefault((r.m, r.enumerated), []).append(pos)
     for (m, enumerated), idx in sorted(by_key.items()):
-        lm = np.stack([valuator.log_marginals(log_views[requests[q][0]], rows[q])
-                       for q in idx])
+        lm = np.stack([valuator.log_marginals(log_views[requests[q][0]], rows[q]) for q in idx])
         if enumerated:
-            ll = np.stack([log_of(rows[q].probs[requests[q][3], requests[q][4]])
-                           for q in idx])
+            ll = np.stack([log_of(rows[q].probs[requests[q][3], requests[q][4]]) for q in idx])
             try:
                 post = bayes.update(lm, ll)
             except bayes.ZeroLikelihoodError as e:
@@ -296,11 +337,11 @@ def posteriors(valuator: Valuator, task: int, log_views: np.ndarray, requests,
             # each sample with one member's type replaced by each of its k types
             grid = np.repeat(np.repeat(smp[:, :, None, None, :], m, axis=2), k, axis=3)
             ar = np.arange(m)
-            grid[:, :, ar, :, ar] = np.arange(k)                  # (B, S, m, k, m)
+            grid[:, :, ar, :, ar] = np.arange(k)  # (B, S, m, k, m)
             pr = valuator.tables(task, [rows[q] for q in idx], grid.reshape(len(idx), -1, m))
             act = np.asarray([requests[q][3] for q in idx])
             obs = np.asarray([requests[q][4] for q in idx])
-            pr = pr[np.arange(len(idx)), :, act, obs]                # (B, S*m*k)
+            pr = pr[np.arange(len(idx)), :, act, obs]  # (B, S*m*k)
             ll = log_of(pr).reshape(len(idx), s_n, m, k)
             ll = np.where(np.stack([rows[q].valid for q in idx])[:, None], ll, NEG_INF)
             post = bayes.update(lm, ll, samples=smp)

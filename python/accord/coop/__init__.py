@@ -1,6 +1,7 @@
 """Cooperative (transferable-utility) games: values, indices and the core.
 
-See DESIGN.md §4 for the stable API.
+Coalitions are bitmasks (bit ``i`` is player ``i``); a dense game is a table of
+``2**n`` values indexed by mask, a structured game evaluates batches of masks.
 """
 
 from .classic import airport_game, bankruptcy_game, glove_game, unanimity_game

@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._masks import all_masks, mask_of, subset_reduce, subset_sums
 from .._validate import fail, finite_vector, integer
 from .game import TUGame, check_dense_size
-
-
-def _masks(n: int) -> np.ndarray:
-    return np.arange(1 << n, dtype=np.int64)
-
-
-def _member(n: int) -> np.ndarray:
-    """(2**n, n) boolean membership of every player in every coalition."""
-    return ((_masks(n)[:, None] >> np.arange(n)) & 1).astype(bool)
-
-
-def _sums(values: np.ndarray) -> np.ndarray:
-    """x(S) for every mask, by the subset-sum DP x(S) = x(S - top) + x[top]."""
-    n = values.shape[0]
-    out = np.zeros(1 << n)
-    for i in range(n):
-        out[1 << i: 2 << i] = out[: 1 << i] + values[i]
-    return out
 
 
 def glove_game(left: int, right: int) -> TUGame:
@@ -37,8 +20,8 @@ def glove_game(left: int, right: int) -> TUGame:
     check_dense_size("glove_game", n)
     is_left = np.arange(n) < left
     ones = np.ones(n)
-    lcount = _sums(ones * is_left)
-    rcount = _sums(ones * ~is_left)
+    lcount = subset_sums(ones * is_left)
+    rcount = subset_sums(ones * ~is_left)
     return TUGame(np.minimum(lcount, rcount))
 
 
@@ -50,25 +33,23 @@ def airport_game(costs) -> TUGame:
     c = finite_vector("airport_game", "costs", costs)
     n = c.shape[0]
     check_dense_size("airport_game", n)
-    out = np.zeros(1 << n)
-    for i in range(n):
-        out[1 << i: 2 << i] = np.maximum(out[: 1 << i], c[i])
-    return TUGame(out)
+    return TUGame(subset_reduce(c, np.maximum, 0.0))
 
 
 def unanimity_game(n: int, carrier) -> TUGame:
     """u_T(S) = 1 if T is a subset of S else 0; its Shapley value is 1/|T| on T."""
     n = integer("unanimity_game", "n", n, minimum=1)
     check_dense_size("unanimity_game", n)
-    t = 0
+    players = []
     for i in carrier:
         i = integer("unanimity_game", "carrier entry", i, minimum=0)
         if i >= n:
             fail("unanimity_game", f"carrier entries must be < n = {n}; got {i}")
-        t |= 1 << i
+        players.append(i)
+    t = mask_of(players)
     if t == 0:
         fail("unanimity_game", "carrier must be non-empty")
-    m = _masks(n)
+    m = all_masks(n)
     return TUGame(((m & t) == t).astype(np.float64))
 
 
@@ -81,5 +62,5 @@ def bankruptcy_game(estate: float, claims) -> TUGame:
         fail("bankruptcy_game", f"estate must be a finite number >= 0; got {estate!r}")
     n = c.shape[0]
     check_dense_size("bankruptcy_game", n)
-    inside = _sums(c)
+    inside = subset_sums(c)
     return TUGame(np.maximum(0.0, e - (c.sum() - inside)))

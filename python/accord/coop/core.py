@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _backend
+from .._masks import grand_mask
 from .._validate import fail, finite_vector
 from .game import as_dense
 
@@ -21,13 +22,11 @@ def core_violation(game, x, *, device: str | None = None) -> tuple[float, int]:
     xv = finite_vector("core_violation", "x", _backend.to_host(x), g.n)
     where = _backend.resolve_device("core_violation", g.values, device)
     if where == "cpu":
-        value, mask = _backend.cpu().coop.max_excess(_backend.to_host(g.values), xv)
+        value, mask = _backend.cpu_kernels("coop").max_excess(_backend.to_host(g.values), xv)
     else:
-        mod = _backend.require_cuda("core_violation")
-        import cupy
-
-        v = cupy.ascontiguousarray(cupy.asarray(g.values, dtype=cupy.float64))
-        value, mask = mod.max_excess(v.data.ptr, g.n, xv, cupy.cuda.get_current_stream().ptr)
+        mod = _backend.cuda_kernels("core_violation")
+        v = _backend.device_buffer(g.values)
+        value, mask = mod.max_excess(_backend.pointer(v), g.n, xv, _backend.stream())
     return float(value), int(mask)
 
 
@@ -39,7 +38,7 @@ def in_core(game, x, tol: float = 1e-9, *, device: str | None = None) -> bool:
         fail("in_core", f"tol must be a finite number >= 0; got {tol}")
     g = as_dense("in_core", game)
     xv = finite_vector("in_core", "x", _backend.to_host(x), g.n)
-    grand = float(g.values[(1 << g.n) - 1])
+    grand = float(g.values[grand_mask(g.n)])
     if abs(float(xv.sum()) - grand) > tol:
         return False
     excess, _ = core_violation(g, xv, device=device)

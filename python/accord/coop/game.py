@@ -1,6 +1,6 @@
 """Transferable-utility games: the dense table and the structured-game protocol.
 
-Coalitions are bitmasks: bit ``i`` of a mask is player ``i`` (DESIGN.md §2).
+Coalitions are bitmasks: bit ``i`` of a mask is player ``i`` (:mod:`accord._masks`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._backend import array_module
+from .._masks import all_masks, from_membership, grand_mask
 from .._validate import fail
 
 #: Largest number of players of a dense table (2**30 float64 values = 8 GiB).
@@ -34,7 +36,7 @@ class CoalitionalGame(ABC):
     def grand_value(self) -> float:
         """v(N)."""
         if self.n <= 62:
-            return float(self.value(np.array([(1 << self.n) - 1], dtype=np.int64))[0])
+            return float(self.value(np.array([grand_mask(self.n)], dtype=np.int64))[0])
         return float(self.value(np.ones((1, self.n), dtype=bool))[0])
 
 
@@ -67,7 +69,7 @@ class TUGame(CoalitionalGame):
     """
 
     def __init__(self, values) -> None:
-        xp = _array_module(values)
+        xp = array_module(values)
         v = xp.asarray(values, dtype=xp.float64)
         if v.ndim != 1:
             fail("TUGame", f"values must be 1-dimensional (indexed by mask); got shape {v.shape}")
@@ -85,8 +87,9 @@ class TUGame(CoalitionalGame):
         self.values = xp.ascontiguousarray(v)
 
     @classmethod
-    def from_function(cls, n: int, f: Callable[[np.ndarray], np.ndarray],
-                      batch_size: int = 1 << 20) -> TUGame:
+    def from_function(
+        cls, n: int, f: Callable[[np.ndarray], np.ndarray], batch_size: int = 1 << 20
+    ) -> TUGame:
         """Build the table by calling ``f`` on batches of masks (int64 arrays).
 
         ``f`` must be vectorised: it receives an array of masks and returns their
@@ -102,9 +105,12 @@ class TUGame(CoalitionalGame):
             masks = np.arange(start, min(size, start + batch_size), dtype=np.int64)
             out = np.asarray(f(masks), dtype=np.float64)
             if out.shape != masks.shape:
-                fail("TUGame.from_function", f"f must return one value per mask "
-                     f"(shape {masks.shape}); got shape {out.shape}")
-            values[start:start + masks.size] = out
+                fail(
+                    "TUGame.from_function",
+                    f"f must return one value per mask "
+                    f"(shape {masks.shape}); got shape {out.shape}",
+                )
+            values[start : start + masks.size] = out
         return cls(values)
 
     def value(self, coalitions) -> np.ndarray:
@@ -112,20 +118,11 @@ class TUGame(CoalitionalGame):
         if c.dtype == bool:
             if c.shape[-1] != self.n:
                 fail("TUGame.value", f"boolean coalitions must have last axis {self.n}")
-            c = (c.astype(np.int64) << np.arange(self.n, dtype=np.int64)).sum(axis=-1)
+            c = from_membership(c)
         return np.asarray(self.values)[c]
 
     def __repr__(self) -> str:
         return f"TUGame(n={self.n})"
-
-
-def _array_module(x):
-    """numpy, or cupy for arrays that live on a GPU."""
-    if type(x).__module__.split(".")[0] == "cupy":
-        import cupy
-
-        return cupy
-    return np
 
 
 def as_dense(func: str, game) -> TUGame:
@@ -134,5 +131,5 @@ def as_dense(func: str, game) -> TUGame:
         return game
     if isinstance(game, CoalitionalGame):
         check_dense_size(func, game.n)
-        return TUGame(game.value(np.arange(1 << game.n, dtype=np.int64)))
+        return TUGame(game.value(all_masks(game.n)))
     return TUGame(game)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import fail
 from .game import CoalitionalGame, TUGame
 from .weighted_voting import WeightedVotingGame
 
@@ -22,29 +23,34 @@ def load_game(path) -> tuple[CoalitionalGame, list[str]]:
     """The game in ``path`` and its player names (``"0"``, ``"1"``, … by default)."""
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"load_game(): no such file: {p}")
+        fail("load_game", f"no such file: {p}")
     if p.suffix == ".npy":
         game: CoalitionalGame = TUGame(np.load(p, allow_pickle=False))
         return game, [str(i) for i in range(game.n)]
     if p.suffix != ".json":
-        raise ValueError(f"load_game(): {p} must be a .json or .npy file")
+        fail("load_game", f"{p} must be a .json or .npy file")
     try:
         data = json.loads(p.read_text())
     except json.JSONDecodeError as exc:
-        raise ValueError(f"load_game(): {p} is not valid JSON: {exc}") from None
+        fail("load_game", f"{p} is not valid JSON: {exc}")
     if not isinstance(data, dict):
-        raise ValueError(f"load_game(): {p} must hold a JSON object")
+        fail("load_game", f"{p} must hold a JSON object")
     if "values" in data:
         game = TUGame(data["values"])
         if "n" in data and data["n"] != game.n:
-            raise ValueError(f"load_game(): {p} says n = {data['n']} but has {len(data['values'])} "
-                             f"values (2**{game.n})")
+            fail(
+                "load_game",
+                f"{p} says n = {data['n']} but has {len(data['values'])} values (2**{game.n})",
+            )
     elif "weights" in data and "quota" in data:
         game = WeightedVotingGame(data["weights"], data["quota"])
     else:
-        raise ValueError(f"load_game(): {p} needs either \"values\" (a table of length 2**n) or "
-                         "\"weights\" and \"quota\" (a weighted voting game)")
+        fail(
+            "load_game",
+            f'{p} needs either "values" (a table of length 2**n) or '
+            '"weights" and "quota" (a weighted voting game)',
+        )
     names = data.get("players") or [str(i) for i in range(game.n)]
     if len(names) != game.n:
-        raise ValueError(f"load_game(): {p} names {len(names)} players but the game has {game.n}")
+        fail("load_game", f"{p} names {len(names)} players but the game has {game.n}")
     return game, [str(x) for x in names]

@@ -1,7 +1,7 @@
 """Linear-programming solution concepts of TU games: least core, core point, nucleolus.
 
-All LPs are solved by HiGHS (Huangfu & Hall 2018) through
-``scipy.optimize.linprog(method="highs-ds")``.
+All LPs are solved by dual simplex in HiGHS (Huangfu & Hall 2018), without
+presolve, through :mod:`accord._highs`.
 
 Formulation
 -----------
@@ -47,8 +47,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
+from .. import _highs
+from .._backend import is_device_array, like, to_host
+from .._masks import grand_mask, membership, singleton_masks, subset_sums
 from .._validate import fail
 from .game import CoalitionalGame, TUGame, as_dense
 
@@ -112,15 +114,22 @@ def _dense(func: str, game) -> TUGame:
         _check_players(func, game.n)
         return as_dense(func, game)
     if game is None or isinstance(game, (str, bytes, dict, set)):
-        fail(func, "game must be a TUGame, a CoalitionalGame or a 1-D array of 2**n values "
-                   f"indexed by coalition bitmask; got {type(game).__name__}", TypeError)
-    if type(game).__module__.split(".")[0] != "cupy":
+        fail(
+            func,
+            "game must be a TUGame, a CoalitionalGame or a 1-D array of 2**n values "
+            f"indexed by coalition bitmask; got {type(game).__name__}",
+            TypeError,
+        )
+    if not is_device_array(game):
         try:
             arr = np.asarray(game, dtype=np.float64)
         except (TypeError, ValueError):
-            fail(func, "game must be a TUGame, a CoalitionalGame or a 1-D array of 2**n "
-                       f"values indexed by coalition bitmask; got {type(game).__name__}",
-                 TypeError)
+            fail(
+                func,
+                "game must be a TUGame, a CoalitionalGame or a 1-D array of 2**n "
+                f"values indexed by coalition bitmask; got {type(game).__name__}",
+                TypeError,
+            )
         if arr.ndim == 1 and arr.shape[0] >= 2 and not arr.shape[0] & (arr.shape[0] - 1):
             _check_players(func, arr.shape[0].bit_length() - 1)
         game = arr
@@ -133,40 +142,19 @@ def _dense(func: str, game) -> TUGame:
 
 def _check_players(func: str, n: int) -> None:
     if n > MAX_LP_PLAYERS:
-        fail(func, f"the LP of a {n}-player game has 2**{n} = {2**n:,} rows (one per "
-                   f"coalition); the LP methods are limited to n <= {MAX_LP_PLAYERS}. "
-                   "For large games use a sampled value such as shapley(game, samples=...)")
+        fail(
+            func,
+            f"the LP of a {n}-player game has 2**{n} = {2**n:,} rows (one per "
+            f"coalition); the LP methods are limited to n <= {MAX_LP_PLAYERS}. "
+            "For large games use a sampled value such as shapley(game, samples=...)",
+        )
 
 
 def _host(values) -> np.ndarray:
-    if type(values).__module__.split(".")[0] == "cupy":
-        return values.get()
-    return np.asarray(values, dtype=np.float64)
-
-
-def _like(x: np.ndarray, values):
-    """``x`` on the device ``values`` lives on."""
-    if type(values).__module__.split(".")[0] == "cupy":
-        import cupy
-
-        return cupy.asarray(x)
-    return x
+    return np.asarray(to_host(values), dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _subset_sums(a: np.ndarray) -> np.ndarray:
-    """``out[mask] = sum of a[i] over the bits i of mask`` for all ``2**len(a)`` masks."""
-    n = a.shape[0]
-    out = np.zeros(1 << n, dtype=np.float64)
-    for i in range(n):
-        out[1 << i:2 << i] = out[:1 << i] + a[i]
-    return out
-
-
-def _incidence(masks: np.ndarray, n: int) -> np.ndarray:
-    return ((masks[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(np.float64)
 
 
 class _Normalised:
@@ -174,8 +162,8 @@ class _Normalised:
 
     def __init__(self, v: np.ndarray, n: int) -> None:
         self.n = n
-        self.single = v[1 << np.arange(n)].copy()
-        w = v - _subset_sums(self.single)
+        self.single = v[singleton_masks(n)].copy()
+        w = v - subset_sums(self.single)
         self.scale = float(np.max(np.abs(w)))
         self.w = w / self.scale if self.scale > 0 else w
 
@@ -195,14 +183,20 @@ class _StageLP:
         self.block = 4 * (n + 1)  # rows added per row-generation round
         self.stage = 0
 
-    def solve(self, free: np.ndarray, eq_rows: np.ndarray, eq_rhs: np.ndarray,
-              start: np.ndarray, working: np.ndarray, t_lower: float
-              ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    def solve(
+        self,
+        free: np.ndarray,
+        eq_rows: np.ndarray,
+        eq_rhs: np.ndarray,
+        start: np.ndarray,
+        working: np.ndarray,
+        t_lower: float,
+    ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
         """Optimal ``(x, t)``, the working-set masks and their dual multipliers."""
         n, w = self.n, self.w
         self.stage += 1
         # Initial working set: the free coalitions of largest excess at `start`.
-        exc = w - _subset_sums(start)
+        exc = w - subset_sums(start)
         exc[~free] = -np.inf
         nfree = int(free.sum())
         k = min(nfree, 2 * self.block)
@@ -212,20 +206,28 @@ class _StageLP:
         c = np.zeros(ncols)
         c[n] = 1.0
         a_eq = np.hstack([eq_rows, np.zeros((eq_rows.shape[0], 1))])
-        xb = (0.0, None) if self.imputation else (None, None)
+        upper = np.full(ncols, _highs.INF)
+        lower = np.full(ncols, 0.0 if self.imputation else -_highs.INF)
         add = self.block
         for _ in range(10 * (1 << n)):  # terminates long before: each round adds rows
-            a_ub = -np.hstack([_incidence(working, n), np.ones((working.size, 1))])
-            res = linprog(c, A_ub=a_ub, b_ub=-w[working], A_eq=a_eq, b_eq=eq_rhs,
-                          bounds=[xb] * n + [(t_lower, None)], method="highs-ds",
-                          options={"presolve": False,
-                                   "primal_feasibility_tolerance": LP_TOL,
-                                   "dual_feasibility_tolerance": LP_TOL})
-            if res.status != 0:
-                fail(self.func, f"HiGHS failed at LP stage {self.stage} "
-                                f"(status {res.status}): {res.message}", RuntimeError)
+            a_ub = -np.hstack([membership(working, n, np.float64), np.ones((working.size, 1))])
+            lower[n] = t_lower
+            res = _highs.linprog(
+                self.func,
+                f"LP stage {self.stage}",
+                c,
+                a_ub=a_ub,
+                b_ub=-w[working],
+                a_eq=a_eq,
+                b_eq=eq_rhs,
+                lower=lower,
+                upper=upper,
+                preset="simplex",
+                tol=LP_TOL,
+                presolve="off",
+            )
             x, t = res.x[:n], float(res.x[n])
-            exc = w - _subset_sums(x)
+            exc = w - subset_sums(x)
             exc[~free] = -np.inf
             viol = np.flatnonzero(exc > t + VIOLATION_TOL)
             if viol.size:
@@ -237,23 +239,24 @@ class _StageLP:
             if t <= t_lower + 1e-6:  # the artificial lower bound on t may bind
                 t_lower -= 4.0 * (1.0 + abs(t_lower))
                 continue
-            return x, t, working, -res.ineqlin.marginals
+            return x, t, working, -res.row_duals[: working.size]
         fail(self.func, "row generation did not converge", RuntimeError)
         raise AssertionError  # pragma: no cover
 
 
 def _solve_least_core(func: str, g: _Normalised) -> tuple[np.ndarray, float, int]:
     n = g.n
-    full = (1 << n) - 1
+    full = grand_mask(n)
     free = np.ones(1 << n, dtype=bool)
     free[0] = free[full] = False
     lp = _StageLP(func, g.w, n, imputation=False)
     start = np.full(n, g.w[full] / n)
-    working = np.asarray(1 << np.arange(n), dtype=np.int64)
+    working = singleton_masks(n)
     # Singletons give t >= (w(N) - sum w_i) / n - ...: a valid bound, w_i = 0 here.
     t_lower = -abs(g.w[full]) / n - 1.0
-    x, t, working, _ = lp.solve(free, np.ones((1, n)), np.array([g.w[full]]), start,
-                                working, t_lower)
+    x, t, working, _ = lp.solve(
+        free, np.ones((1, n)), np.array([g.w[full]]), start, working, t_lower
+    )
     return x, t, int(working.size)
 
 
@@ -289,15 +292,16 @@ def least_core(game) -> LeastCore:
     _check_players(func, n)
     t0 = time.perf_counter()
     if n == 1:
-        return LeastCore(_like(v[1:2].copy(), tg.values), -math.inf, 1, 2, 0, 0.0)
+        return LeastCore(like(v[1:2].copy(), tg.values), -math.inf, 1, 2, 0, 0.0)
     g = _Normalised(v, n)
     if g.scale == 0.0:  # additive game: x = (v({i})), all excesses 0
         x, eps, rows = g.single, 0.0, 0
     else:
         xn, t, rows = _solve_least_core(func, g)
         x, eps = g.allocation(xn), g.scale * t + 0.0  # no -0.0
-    return LeastCore(_like(x, tg.values), float(eps), (1 << n) - 1, n + 1, rows,
-                     time.perf_counter() - t0)
+    return LeastCore(
+        like(x, tg.values), float(eps), (1 << n) - 1, n + 1, rows, time.perf_counter() - t0
+    )
 
 
 def core_allocation(game) -> np.ndarray | None:
@@ -314,7 +318,7 @@ def core_allocation(game) -> np.ndarray | None:
     v = _host(tg.values)
     _check_players(func, tg.n)
     x, eps = least_core(tg)
-    scale = float(np.max(np.abs(v - _subset_sums(v[1 << np.arange(tg.n)]))))
+    scale = float(np.max(np.abs(v - subset_sums(v[singleton_masks(tg.n)]))))
     return x if eps <= CORE_TOL * scale else None
 
 
@@ -351,29 +355,32 @@ def nucleolus(game, *, imputation: bool = True) -> np.ndarray:
     v = _host(tg.values)
     n = tg.n
     _check_players(func, n)
-    full = (1 << n) - 1
-    single = v[1 << np.arange(n)]
+    full = grand_mask(n)
+    single = v[singleton_masks(n)]
     if n == 1:
-        return _like(v[1:2].copy(), tg.values)
+        return like(v[1:2].copy(), tg.values)
     if imputation:
         total = math.fsum(single.tolist())
         gap = float(v[full]) - total
         rounding = IMPUTATION_TOL * max(1.0, abs(float(v[full])), float(np.abs(single).sum()))
         if gap < -rounding:
-            fail(func, f"the imputation set is empty: v(N) = {float(v[full])!r} < sum of "
-                       f"v({{i}}) = {total!r}; use imputation=False for the prenucleolus")
+            fail(
+                func,
+                f"the imputation set is empty: v(N) = {float(v[full])!r} < sum of "
+                f"v({{i}}) = {total!r}; use imputation=False for the prenucleolus",
+            )
         if gap <= rounding:  # one imputation (up to rounding): share the gap equally
-            return _like(single + gap / n, tg.values)
+            return like(single + gap / n, tg.values)
     g = _Normalised(v, n)
     if g.scale == 0.0:  # additive game
-        return _like(g.single.copy(), tg.values)
+        return like(g.single.copy(), tg.values)
     x = _prenucleolus_normalised(func, g, imputation)
-    return _like(g.allocation(x), tg.values)
+    return like(g.allocation(x), tg.values)
 
 
 def _prenucleolus_normalised(func: str, g: _Normalised, imputation: bool) -> np.ndarray:
     n, w = g.n, g.w
-    full = (1 << n) - 1
+    full = grand_mask(n)
     free = np.ones(1 << n, dtype=bool)
     free[0] = free[full] = False
     eq_rows = np.ones((1, n))
@@ -381,7 +388,7 @@ def _prenucleolus_normalised(func: str, g: _Normalised, imputation: bool) -> np.
     comp = _complement(eq_rows)  # orthonormal basis of span(eq_rows)^perp, (n, r)
     lp = _StageLP(func, w, n, imputation)
     x = np.full(n, w[full] / n)
-    working = np.asarray(1 << np.arange(n), dtype=np.int64)
+    working = singleton_masks(n)
     t_lower = -abs(w[full]) / n - 1.0
     for _ in range(n):
         x, t, working, duals = lp.solve(free, eq_rows, eq_rhs, x, working, t_lower)
@@ -389,7 +396,7 @@ def _prenucleolus_normalised(func: str, g: _Normalised, imputation: bool) -> np.
         if positive.size == 0:  # numerically impossible (they sum to 1); be safe
             positive = np.array([int(np.argmax(duals))])
         for m in working[positive[np.argsort(-duals[positive])]]:
-            a = _incidence(np.array([m]), n)[0]
+            a = membership(m, n, np.float64)
             if np.linalg.norm(a @ comp) > SPAN_TOL:
                 eq_rows = np.vstack([eq_rows, a])
                 # the excess is t at every optimum; use x(S) so x stays exactly feasible
@@ -400,11 +407,14 @@ def _prenucleolus_normalised(func: str, g: _Normalised, imputation: bool) -> np.
         # free coalitions in the span of the fixed ones have a constant excess now
         dist2 = np.zeros(1 << n)
         for j in range(comp.shape[1]):
-            dist2 += _subset_sums(comp[:, j]) ** 2
+            dist2 += subset_sums(comp[:, j]) ** 2
         free &= dist2 > SPAN_TOL**2
         t_lower = t - 1.0
-    fail(func, "the fixed coalitions did not reach full rank after n stages "
-               "(numerical trouble)", RuntimeError)
+    fail(
+        func,
+        "the fixed coalitions did not reach full rank after n stages (numerical trouble)",
+        RuntimeError,
+    )
     raise AssertionError  # pragma: no cover
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _backend
+from .._masks import from_membership, singleton_masks
 from .._validate import choice, fail, integer, seed_value
 from .game import CoalitionalGame, TUGame
 from .weighted_voting import WeightedVotingGame
@@ -66,8 +67,15 @@ def _moments(s, q, count: int, shift):
     return mean + shift, var
 
 
-def sample_shapley(game, samples, seed=None, method: str = "permutation", *,
-                   device: str | None = None, progress: bool = False) -> ShapleyEstimate:
+def sample_shapley(
+    game,
+    samples,
+    seed=None,
+    method: str = "permutation",
+    *,
+    device: str | None = None,
+    progress: bool = False,
+) -> ShapleyEstimate:
     func = "shapley"
     samples = integer(func, "samples", samples, minimum=1)
     method = choice(func, "method", method, METHODS)
@@ -78,43 +86,49 @@ def sample_shapley(game, samples, seed=None, method: str = "permutation", *,
     if n < 2:
         fail(func, "sampling needs at least 2 players; use the exact shapley(game)")
     if method == "antithetic" and samples % 2:
-        fail(func, f"method='antithetic' pairs each order with its reverse: samples must be "
-             f"even; got {samples}")
+        fail(
+            func,
+            f"method='antithetic' pairs each order with its reverse: samples must be "
+            f"even; got {samples}",
+        )
     per = samples // n
     if method == "stratified" and per < 2:
-        fail(func, f"method='stratified' needs samples >= 2*n = {2 * n} (at least two "
-             f"samples per position, for the standard error); got {samples}")
+        fail(
+            func,
+            f"method='stratified' needs samples >= 2*n = {2 * n} (at least two "
+            f"samples per position, for the standard error); got {samples}",
+        )
     if isinstance(game, TUGame):
         where = _backend.resolve_device(func, game.values, device)
     else:
         where = "cpu" if device is None else _backend.resolve_device(func, None, device)
     if where == "cuda":
-        mod = _backend.require_cuda(func)
+        mod = _backend.cuda_kernels(func)
     else:
-        mod = _backend.cpu().coop
+        mod = _backend.cpu_kernels("coop")
     if isinstance(game, TUGame):
         return _dense(mod, where, game, samples, seed, method, per, progress)
     if isinstance(game, WeightedVotingGame):
         return _voting(mod, game, samples, seed, method, per, progress)
     if where == "cuda":
-        fail(func, "device='cuda' supports TUGame and WeightedVotingGame; other structured "
-             "games are evaluated on the CPU")
+        fail(
+            func,
+            "device='cuda' supports TUGame and WeightedVotingGame; other structured "
+            "games are evaluated on the CPU",
+        )
     return _generic(game, samples, seed, method, per, progress)
 
 
 def _dense(mod, where, game: TUGame, samples, seed, method, per, progress):
     n = game.n
-    v = np.asarray(_backend.to_host(game.values)) if where == "cpu" else None
+    v = np.asarray(_backend.to_host(game.values))
     if where == "cpu":
         head, tail = (v,), ()
     else:
-        import cupy
-
-        dv = cupy.ascontiguousarray(cupy.asarray(game.values, dtype=cupy.float64))
-        head, tail = (dv.data.ptr, n), (cupy.cuda.get_current_stream().ptr,)
-        v = game.values.get()
+        dv = _backend.device_buffer(game.values)
+        head, tail = (_backend.pointer(dv), n), (_backend.stream(),)
     # Shift by v({i}) so the variance is accumulated near the mean.
-    shift = v[1 << np.arange(n)].astype(np.float64)
+    shift = v[singleton_masks(n)].astype(np.float64)
     if method == "stratified":
         s = np.zeros((n, n))
         q = np.zeros((n, n))
@@ -127,8 +141,9 @@ def _dense(mod, where, game: TUGame, samples, seed, method, per, progress):
     s = np.zeros(n)
     q = np.zeros(n)
     for a, c in _chunks(units, progress, method):
-        ds, dq = mod.permutation_sample_dense(*head, seed, a, c, method == "antithetic",
-                                              shift, *tail)
+        ds, dq = mod.permutation_sample_dense(
+            *head, seed, a, c, method == "antithetic", shift, *tail
+        )
         s += ds
         q += dq
     return _estimate(s, q, units, shift, samples, method, seed, where)
@@ -165,8 +180,9 @@ def _stratified_estimate(s, q, per, shift, seed, where) -> ShapleyEstimate:
     mean, var = _moments(s, q, per, shift)
     values = mean.mean(axis=1)
     stderr = np.sqrt((var / per).sum(axis=1)) / n
-    return ShapleyEstimate(_place(values, where), _place(stderr, where), per * n,
-                           "stratified", seed)
+    return ShapleyEstimate(
+        _place(values, where), _place(stderr, where), per * n, "stratified", seed
+    )
 
 
 def _place(x, where):
@@ -175,7 +191,7 @@ def _place(x, where):
 
 def _generic(game: CoalitionalGame, samples, seed, method, per, progress) -> ShapleyEstimate:
     """Any game with a batched ``value``: the same draws as the native samplers."""
-    core = _backend.cpu().coop
+    core = _backend.cpu_kernels("coop")
     n = game.n
     players = np.arange(n)
     if method == "stratified":
@@ -207,8 +223,7 @@ def _generic(game: CoalitionalGame, samples, seed, method, per, progress) -> Sha
 
 def _values(game: CoalitionalGame, rows: np.ndarray) -> np.ndarray:
     if game.n <= 62:
-        masks = (rows.astype(np.int64) << np.arange(game.n, dtype=np.int64)).sum(axis=1)
-        return np.asarray(game.value(masks), dtype=np.float64)
+        return np.asarray(game.value(from_membership(rows)), dtype=np.float64)
     return np.asarray(game.value(rows), dtype=np.float64)
 
 

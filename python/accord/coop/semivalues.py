@@ -45,8 +45,10 @@ def semivalue(game, weights, *, device: str | None = None):
     g = as_dense("semivalue", game)
     p = np.asarray(weights, dtype=np.float64)
     if p.shape != (g.n,):
-        fail("semivalue", f"weights must have shape ({g.n},) (one per coalition size 0..n-1); "
-             f"got {p.shape}")
+        fail(
+            "semivalue",
+            f"weights must have shape ({g.n},) (one per coalition size 0..n-1); got {p.shape}",
+        )
     if not np.isfinite(p).all():
         fail("semivalue", "weights must be finite")
     return _dense_semivalue("semivalue", g, p, device)
@@ -56,14 +58,12 @@ def _dense_semivalue(func: str, g: TUGame, p: np.ndarray, device: str | None):
     c, b = _coefficients(p)
     where = _backend.resolve_device(func, g.values, device)
     if where == "cpu":
-        A, T = _backend.cpu().coop.semivalue_sums(_backend.to_host(g.values), c, b)
+        A, T = _backend.cpu_kernels("coop").semivalue_sums(_backend.to_host(g.values), c, b)
         return A - T
-    mod = _backend.require_cuda(func)
-    import cupy
-
-    v = cupy.ascontiguousarray(cupy.asarray(g.values, dtype=cupy.float64))
-    A, T = mod.semivalue_sums(v.data.ptr, g.n, c, b, cupy.cuda.get_current_stream().ptr)
-    return cupy.asarray(A - T)
+    mod = _backend.cuda_kernels(func)
+    v = _backend.device_buffer(g.values)
+    A, T = mod.semivalue_sums(_backend.pointer(v), g.n, c, b, _backend.stream())
+    return _backend.to_device(A - T)
 
 
 def shapley_exact(game, device: str | None = None):

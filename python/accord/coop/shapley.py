@@ -6,9 +6,15 @@ from .sampling import ShapleyEstimate, sample_shapley
 from .semivalues import shapley_exact
 
 
-def shapley(game, samples: int | None = None, seed: int | None = None,
-            method: str = "permutation", *, device: str | None = None,
-            progress: bool = False):
+def shapley(
+    game,
+    samples: int | None = None,
+    seed: int | None = None,
+    method: str = "permutation",
+    *,
+    device: str | None = None,
+    progress: bool = False,
+):
     """Shapley value of every player (Shapley 1953).
 
     Without ``samples``: exact, as an ndarray of shape (n,) — one pass over a dense

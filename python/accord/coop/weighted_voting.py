@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from .. import _core
+from .. import _backend
+from .._masks import membership
 from .._validate import fail, finite_vector
 from .game import CoalitionalGame
 
@@ -40,8 +41,10 @@ class WeightedVotingGame(CoalitionalGame):
             fail("WeightedVotingGame", f"quota must be a number; got {quota!r}", TypeError)
         total = float(w.sum())
         if not math.isfinite(q) or q <= 0 or q > total:
-            fail("WeightedVotingGame",
-                 f"quota must satisfy 0 < quota <= sum(weights) = {total:g}; got {quota!r}")
+            fail(
+                "WeightedVotingGame",
+                f"quota must satisfy 0 < quota <= sum(weights) = {total:g}; got {quota!r}",
+            )
         self.weights = w
         self.quota = q
         self.n = int(w.shape[0])
@@ -51,23 +54,28 @@ class WeightedVotingGame(CoalitionalGame):
         c = np.asarray(coalitions)
         if c.dtype == bool:
             if c.shape[-1] != self.n:
-                fail("WeightedVotingGame.value",
-                     f"boolean coalitions must have last axis of length {self.n}")
+                fail(
+                    "WeightedVotingGame.value",
+                    f"boolean coalitions must have last axis of length {self.n}",
+                )
             weight = c @ self.weights
         else:
             if self.n > 62:
-                fail("WeightedVotingGame.value",
-                     f"integer masks hold at most 62 players; pass boolean rows of length {self.n}")
-            c = c.astype(np.int64)
-            bits = (c[..., None] >> np.arange(self.n, dtype=np.int64)) & 1
-            weight = bits @ self.weights
+                fail(
+                    "WeightedVotingGame.value",
+                    f"integer masks hold at most 62 players; pass boolean rows of length {self.n}",
+                )
+            weight = membership(c, self.n, np.int64) @ self.weights
         return (weight >= self.quota).astype(np.float64)
 
     def _integer_weights(self, func: str) -> tuple[np.ndarray, int]:
         w = self.weights
         if not np.array_equal(w, np.round(w)) or w.max() > 2.0**53:
-            fail(func, "the exact indices need integer weights; scale the weights to "
-                 "integers (and the quota with them) or use shapley(game, samples=...)")
+            fail(
+                func,
+                "the exact indices need integer weights; scale the weights to "
+                "integers (and the quota with them) or use shapley(game, samples=...)",
+            )
         return w.astype(np.int64), math.ceil(self.quota)
 
     def shapley_shubik(self) -> np.ndarray:
@@ -80,15 +88,18 @@ class WeightedVotingGame(CoalitionalGame):
         top = max(q - 1, W - q) + 1
         need = 8 * ((self.n - 1) // 2 + 1) * top * 3
         if need > MAX_DP_BYTES:
-            fail("shapley", f"the exact Shapley-Shubik DP for this game needs {need / 2**30:.1f} "
-                 f"GiB (n = {self.n}, total weight {W}); use shapley(game, samples=...) or "
-                 "smaller integer weights")
-        return _core.coop.voting_shapley(w, q)
+            fail(
+                "shapley",
+                f"the exact Shapley-Shubik DP for this game needs {need / 2**30:.1f} "
+                f"GiB (n = {self.n}, total weight {W}); use shapley(game, samples=...) or "
+                "smaller integer weights",
+            )
+        return _backend.cpu_kernels("coop").voting_shapley(w, q)
 
     def banzhaf_raw(self) -> np.ndarray:
         """Exact raw Banzhaf index: the probability of being a swing voter."""
         w, q = self._integer_weights("banzhaf")
-        return _core.coop.voting_banzhaf(w, q)
+        return _backend.cpu_kernels("coop").voting_banzhaf(w, q)
 
     def __repr__(self) -> str:
         return f"WeightedVotingGame(n={self.n}, quota={self.quota:g})"

@@ -1,6 +1,8 @@
 """Normal-form games: best responses, learning dynamics and equilibria.
 
-See DESIGN.md §4 for the stable API.
+A game with ``n`` players is one payoff array of shape ``(n, k_1, ..., k_n)``; a
+batch adds a leading axis.  NumPy payoffs run on the C++ kernels, CuPy payoffs on
+the CUDA kernels.
 """
 
 from .classic import (

@@ -74,15 +74,22 @@ def _prepare(func: str, game, iterations, record_every, minimum: int = 0):
     records = iterations // record_every
     B = game.batch_size or 1
     if B * records * 8 > MAX_OUTPUT_BYTES:
-        fail(func, f"the NashConv history would take {B * records * 8:,} bytes; raise "
-             "record_every (e.g. record_every=iterations keeps only the last value)")
+        fail(
+            func,
+            f"the NashConv history would take {B * records * 8:,} bytes; raise "
+            "record_every (e.g. record_every=iterations keeps only the last value)",
+        )
     return game, iterations, record_every
 
 
 def _cpu_payoffs(func: str, game: NormalFormGame) -> np.ndarray:
     if game.device != "cpu":
-        fail(func, "runs on the CPU kernels; pass NumPy payoffs (cupy.asnumpy), or use "
-             "fictitious_play, which also runs on the GPU", TypeError)
+        fail(
+            func,
+            "runs on the CPU kernels; pass NumPy payoffs (cupy.asnumpy), or use "
+            "fictitious_play, which also runs on the GPU",
+            TypeError,
+        )
     return np.ascontiguousarray(game.as_batch(), dtype=np.float64)
 
 
@@ -104,9 +111,16 @@ def _payoff_range(P: np.ndarray) -> float:
     return float(P.max() - P.min()) if P.size else 0.0
 
 
-def fictitious_play(game, iterations: int, *, mode: str = "simultaneous", initial=None,
-                    record_every: int = 1, device: str | None = None) -> DynamicsResult:
-    """Fictitious play (Brown 1951; Robinson 1951; seed 002, "Fictitious Play").
+def fictitious_play(
+    game,
+    iterations: int,
+    *,
+    mode: str = "simultaneous",
+    initial=None,
+    record_every: int = 1,
+    device: str | None = None,
+) -> DynamicsResult:
+    """Fictitious play (Brown 1951; Robinson 1951).
 
     Every player best-responds to the empirical frequencies of the others' past
     actions (lowest index on exact ties). ``mode="alternating"`` lets player ``i``
@@ -133,7 +147,8 @@ def fictitious_play(game, iterations: int, *, mode: str = "simultaneous", initia
     func = "fictitious_play"
     game, iterations, record_every = _prepare(func, game, iterations, record_every)
     mode_id = {"simultaneous": 0, "alternating": 1}[
-        choice(func, "mode", mode, ("simultaneous", "alternating"))]
+        choice(func, "mode", mode, ("simultaneous", "alternating"))
+    ]
     B, n = game.batch_size or 1, game.num_players
     if initial is None:
         init = np.zeros((B, n), dtype=np.int64)
@@ -153,34 +168,55 @@ def fictitious_play(game, iterations: int, *, mode: str = "simultaneous", initia
     if target == "cuda":
         return _fictitious_play_cuda(func, game, iterations, mode_id, init, record_every)
     P = _cpu_payoffs(func, game)
-    flat, hist = _backend.cpu().games.fictitious_play(P, iterations, mode_id, init,
-                                                      record_every)
+    flat, hist = _backend.cpu_kernels("games").fictitious_play(
+        P, iterations, mode_id, init, record_every
+    )
     return _result(game, flat, hist, record_every)
 
 
 def _fictitious_play_cuda(func, game, iterations, mode_id, init, record_every):
-    import cupy
-
     if game.num_players != 2:
-        fail(func, "on the GPU fictitious play runs two-player games; pass NumPy payoffs "
-             "for games with more players")
-    mod = _backend.require_cuda(func)
-    P = cupy.ascontiguousarray(cupy.asarray(game.as_batch()), dtype=cupy.float64)
+        fail(
+            func,
+            "on the GPU fictitious play runs two-player games; pass NumPy payoffs "
+            "for games with more players",
+        )
+    mod = _backend.cuda_kernels(func)
+    P = _backend.device_buffer(game.as_batch())
+    xp = _backend.array_module(P)
     B = P.shape[0]
     m, k = game.num_actions
-    flat = cupy.empty((B, m + k), dtype=cupy.float64)
-    hist = cupy.empty((B, iterations // record_every), dtype=cupy.float64)
-    init_d = cupy.asarray(init)
-    mod.fictitious_play(P.data.ptr, B, m, k, iterations, mode_id, init_d.data.ptr,
-                        record_every, flat.data.ptr, hist.data.ptr,
-                        cupy.cuda.get_current_stream().ptr)
+    flat = xp.empty((B, m + k), dtype=np.float64)
+    hist = xp.empty((B, iterations // record_every), dtype=np.float64)
+    init_d = _backend.device_buffer(init, np.int64)
+    ptr = _backend.pointer
+    mod.fictitious_play(
+        ptr(P),
+        B,
+        m,
+        k,
+        iterations,
+        mode_id,
+        ptr(init_d),
+        record_every,
+        ptr(flat),
+        ptr(hist),
+        _backend.stream(),
+    )
     return _result(game, flat, hist, record_every)
 
 
-def best_response_iteration(game, iterations: int = 1000, *, damping: float = 1.0,
-                            tol: float = 1e-8, start=None,
-                            record_every: int = 1) -> DynamicsResult:
-    """Damped best-response iteration (seed 002, "Implementation", done correctly).
+def best_response_iteration(
+    game,
+    iterations: int = 1000,
+    *,
+    damping: float = 1.0,
+    tol: float = 1e-8,
+    start=None,
+    record_every: int = 1,
+) -> DynamicsResult:
+    """Damped best-response iteration (best-response dynamics with inertia; cf.
+    Fudenberg & Levine 1998, Ch. 1).
 
     Every player moves towards its best response to the current profile,
     ``s <- (1 - damping) s + damping * BR(s)``, until the profile's NashConv is at
@@ -196,14 +232,21 @@ def best_response_iteration(game, iterations: int = 1000, *, damping: float = 1.
         fail(func, f"tol must be >= 0; got {tol!r}")
     P = _cpu_payoffs(func, game)
     s0 = _start(func, game, start)
-    flat, hist, at = _backend.cpu().games.best_response_iteration(
-        P, s0, iterations, float(damping), float(tol), record_every)
+    flat, hist, at = _backend.cpu_kernels("games").best_response_iteration(
+        P, s0, iterations, float(damping), float(tol), record_every
+    )
     return _result(game, flat, hist, record_every, converged=at >= 0, converged_at=at)
 
 
-def regret_matching(game, iterations: int, *, variant: str = "rm",
-                    inertia: float | None = None, seed=None,
-                    record_every: int = 1) -> DynamicsResult:
+def regret_matching(
+    game,
+    iterations: int,
+    *,
+    variant: str = "rm",
+    inertia: float | None = None,
+    seed=None,
+    record_every: int = 1,
+) -> DynamicsResult:
     """Regret matching; the empirical joint distribution approaches the coarse
     correlated (``"rm"``, ``"rm+"``) or correlated (``"conditional"``) equilibria.
 
@@ -225,33 +268,41 @@ def regret_matching(game, iterations: int, *, variant: str = "rm",
     func = "regret_matching"
     game, iterations, record_every = _prepare(func, game, iterations, record_every, 1)
     variant_id = {"rm": 0, "rm+": 1, "conditional": 2}[
-        choice(func, "variant", variant, ("rm", "rm+", "conditional"))]
+        choice(func, "variant", variant, ("rm", "rm+", "conditional"))
+    ]
     P = _cpu_payoffs(func, game)
     B = game.batch_size or 1
     if B * game.num_outcomes * 8 > MAX_OUTPUT_BYTES:
-        fail(func, f"the joint distributions would take {B * game.num_outcomes * 8:,} bytes; "
-             "run fewer games per call")
+        fail(
+            func,
+            f"the joint distributions would take {B * game.num_outcomes * 8:,} bytes; "
+            "run fewer games per call",
+        )
     spread = _payoff_range(P) * (max(game.num_actions) - 1)
     if inertia is None:
         inertia = 2.0 * spread if spread > 0 else 1.0
     elif not (isinstance(inertia, (int, float)) and np.isfinite(inertia) and inertia > spread):
-        fail(func, f"inertia must exceed the payoff range times (max k_i - 1) = {spread:g} "
-             f"so that switching probabilities stay below 1; got {inertia!r}")
+        fail(
+            func,
+            f"inertia must exceed the payoff range times (max k_i - 1) = {spread:g} "
+            f"so that switching probabilities stay below 1; got {inertia!r}",
+        )
     s = seed_value(func, seed) if variant == "conditional" else 0
-    flat, joint, hist = _backend.cpu().games.regret_matching(
-        P, iterations, variant_id, float(inertia), s, record_every)
+    flat, joint, hist = _backend.cpu_kernels("games").regret_matching(
+        P, iterations, variant_id, float(inertia), s, record_every
+    )
     joint = joint.reshape((B,) + game.num_actions)
     from .correlated import cce_violation, ce_violation
 
     # A single game is checked against its one distribution (batched as (1, ...)).
     ce = np.atleast_1d(ce_violation(game, joint))
     cce = np.atleast_1d(cce_violation(game, joint))
-    return _result(game, flat, hist, record_every, joint=joint, ce_violation=ce,
-                   cce_violation=cce)
+    return _result(game, flat, hist, record_every, joint=joint, ce_violation=ce, cce_violation=cce)
 
 
-def replicator_dynamics(game, iterations: int, *, step: float | None = None, start=None,
-                        record_every: int = 1) -> DynamicsResult:
+def replicator_dynamics(
+    game, iterations: int, *, step: float | None = None, start=None, record_every: int = 1
+) -> DynamicsResult:
     """Discrete-time replicator dynamics, ``x_a <- x_a (1 + step (u_a - x.u))``
     (Taylor & Jonker 1978; Weibull 1995, ch. 4), for every player at once.
 
@@ -265,16 +316,27 @@ def replicator_dynamics(game, iterations: int, *, step: float | None = None, sta
     if step is None:
         step = 0.5 / span if span > 0 else 1.0
     elif not (isinstance(step, (int, float)) and step > 0 and step * span < 1):
-        fail(func, f"step must be > 0 and below 1 / payoff range = {1 / span if span else 0:g}"
-             f" so that probabilities stay positive; got {step!r}")
+        fail(
+            func,
+            f"step must be > 0 and below 1 / payoff range = {1 / span if span else 0:g}"
+            f" so that probabilities stay positive; got {step!r}",
+        )
     s0 = _start(func, game, start)
-    flat, hist = _backend.cpu().games.replicator(P, s0, iterations, float(step), record_every)
+    flat, hist = _backend.cpu_kernels("games").replicator(
+        P, s0, iterations, float(step), record_every
+    )
     return _result(game, flat, hist, record_every)
 
 
-def logit_fictitious_play(game, iterations: int, *, temperature: float = 0.1,
-                          sampled: bool = False, seed=None,
-                          record_every: int = 1) -> DynamicsResult:
+def logit_fictitious_play(
+    game,
+    iterations: int,
+    *,
+    temperature: float = 0.1,
+    sampled: bool = False,
+    seed=None,
+    record_every: int = 1,
+) -> DynamicsResult:
     """Stochastic fictitious play with logit responses (Fudenberg & Kreps 1993;
     Fudenberg & Levine 1998, ch. 4).
 
@@ -287,13 +349,13 @@ def logit_fictitious_play(game, iterations: int, *, temperature: float = 0.1,
     """
     func = "logit_fictitious_play"
     game, iterations, record_every = _prepare(func, game, iterations, record_every)
-    if not (isinstance(temperature, (int, float)) and np.isfinite(temperature)
-            and temperature > 0):
+    if not (isinstance(temperature, (int, float)) and np.isfinite(temperature) and temperature > 0):
         fail(func, f"temperature must be a finite number > 0; got {temperature!r}")
     if not isinstance(sampled, bool):
         fail(func, f"sampled must be True or False; got {sampled!r}", TypeError)
     P = _cpu_payoffs(func, game)
     s = seed_value(func, seed) if sampled else 0
-    flat, hist = _backend.cpu().games.logit_fictitious_play(
-        P, iterations, float(temperature), sampled, s, record_every)
+    flat, hist = _backend.cpu_kernels("games").logit_fictitious_play(
+        P, iterations, float(temperature), sampled, s, record_every
+    )
     return _result(game, flat, hist, record_every)

@@ -20,9 +20,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .._core import games as _kernels
+from .._backend import cpu_kernels
 from .._validate import fail, integer
-from .lemke_howson import as_bimatrix
+from .game import as_bimatrix
+
+_kernels = cpu_kernels("games")
 
 __all__ = [
     "MAX_BASES",
@@ -49,8 +51,9 @@ def _pairs(X: np.ndarray, Y: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarra
     yield from zip(X, Y, strict=True)
 
 
-def support_enumeration(A, B=None, *, max_pairs: int = MAX_SUPPORT_PAIRS
-                        ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def support_enumeration(
+    A, B=None, *, max_pairs: int = MAX_SUPPORT_PAIRS
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """All Nash equilibria of a nondegenerate bimatrix game by support enumeration.
 
     For every pair of supports ``I`` (rows) and ``J`` (columns) of equal size ``k``
@@ -83,19 +86,26 @@ def support_enumeration(A, B=None, *, max_pairs: int = MAX_SUPPORT_PAIRS
     m, n = A.shape
     pairs = math.comb(m + n, m) - 1
     if pairs > max_pairs:
-        fail(func, f"a {m}x{n} game has {pairs:,} equal-size support pairs (max_pairs="
-              f"{max_pairs:,}); use vertex_enumeration or lemke_howson, or raise max_pairs")
+        fail(
+            func,
+            f"a {m}x{n} game has {pairs:,} equal-size support pairs (max_pairs="
+            f"{max_pairs:,}); use vertex_enumeration or lemke_howson, or raise max_pairs",
+        )
     X, Y, degenerate = _kernels.support_enumeration(A, B)
     if degenerate:
-        warnings.warn(f"{func}(): the game is degenerate (a strategy has more pure best "
-                      "responses than its support size); equilibria on supports of unequal "
-                      "size are not enumerated; use vertex_enumeration",
-                      DegenerateGameWarning, stacklevel=2)
+        warnings.warn(
+            f"{func}(): the game is degenerate (a strategy has more pure best "
+            "responses than its support size); equilibria on supports of unequal "
+            "size are not enumerated; use vertex_enumeration",
+            DegenerateGameWarning,
+            stacklevel=2,
+        )
     return _pairs(X, Y)
 
 
-def vertex_enumeration(A, B=None, *, max_bases: int = MAX_BASES
-                       ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def vertex_enumeration(
+    A, B=None, *, max_bases: int = MAX_BASES
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """All extreme Nash equilibria of a bimatrix game, each exactly once, degenerate
     games included.
 
@@ -128,7 +138,10 @@ def vertex_enumeration(A, B=None, *, max_bases: int = MAX_BASES
     max_bases = integer(func, "max_bases", max_bases, minimum=1)
     m, n = A.shape
     if m + n > 128:
-        fail(func, f"supports games with m + n <= 128 actions; got {m}x{n}; use "
-              "lemke_howson for one equilibrium of a larger game")
+        fail(
+            func,
+            f"supports games with m + n <= 128 actions; got {m}x{n}; use "
+            "lemke_howson for one equilibrium of a larger game",
+        )
     X, Y, _ = _kernels.vertex_enumeration(A, B, max_bases)
     return _pairs(X, Y)

@@ -2,7 +2,7 @@
 
 A game with ``n`` players and action counts ``k_1, ..., k_n`` is an array of shape
 ``(n, k_1, ..., k_n)``; entry ``[i, a_1, ..., a_n]`` is player ``i``'s payoff at the
-pure profile ``(a_1, ..., a_n)`` (DESIGN.md §2). A batch of games of the same shape
+pure profile ``(a_1, ..., a_n)``. A batch of games of the same shape
 adds a leading axis. Mixed strategies are lists of probability vectors, one per
 player, each of shape ``(k_i,)`` or ``(batch, k_i)``.
 """
@@ -51,12 +51,17 @@ class NormalFormGame:
             try:
                 arr = np.asarray(payoffs)
             except (TypeError, ValueError):
-                fail(func, "payoffs must be a numeric array of shape (n_players, k_1, ..., "
-                     f"k_n); got {type(payoffs).__name__}", TypeError)
+                fail(
+                    func,
+                    "payoffs must be a numeric array of shape (n_players, k_1, ..., "
+                    f"k_n); got {type(payoffs).__name__}",
+                    TypeError,
+                )
         else:
             arr = payoffs
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                       or arr.dtype == np.bool_):
+        if arr.dtype == object or not (
+            np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
+        ):
             fail(func, f"payoffs must be numeric; got dtype {arr.dtype}", TypeError)
         if np.issubdtype(arr.dtype, np.complexfloating):
             fail(func, "payoffs must be real; got a complex array", TypeError)
@@ -68,17 +73,26 @@ class NormalFormGame:
             fail(func, f"batch must be True, False or None (infer); got {batch!r}", TypeError)
         core_ndim = arr.ndim - 1 if batch else arr.ndim
         if core_ndim < 2:
-            fail(func, f"payoffs must have shape (n_players, k_1, ..., k_n){' per game' * batch}"
-                 f"; got shape {arr.shape}")
+            fail(
+                func,
+                f"payoffs must have shape (n_players, k_1, ..., k_n){' per game' * batch}"
+                f"; got shape {arr.shape}",
+            )
         shape = arr.shape[1:] if batch else arr.shape
         if shape[0] != len(shape) - 1:
-            fail(func, f"payoffs of shape {arr.shape} do not describe "
-                 f"{'a batch of games' if batch else 'one game'}: the player axis has length "
-                 f"{shape[0]} but there are {len(shape) - 1} action axes; expected shape "
-                 f"{'(batch, ' if batch else '('}n_players, k_1, ..., k_n)")
+            fail(
+                func,
+                f"payoffs of shape {arr.shape} do not describe "
+                f"{'a batch of games' if batch else 'one game'}: the player axis has length "
+                f"{shape[0]} but there are {len(shape) - 1} action axes; expected shape "
+                f"{'(batch, ' if batch else '('}n_players, k_1, ..., k_n)",
+            )
         if any(k < 1 for k in shape[1:]) or (batch and arr.shape[0] < 1):
-            fail(func, f"every player needs at least one action and a batch at least one "
-                 f"game; got shape {arr.shape}")
+            fail(
+                func,
+                f"every player needs at least one action and a batch at least one "
+                f"game; got shape {arr.shape}",
+            )
         finite = xp.isfinite(arr)
         if not bool(finite.all()):
             idx = tuple(int(i) for i in xp.argwhere(~finite)[0])
@@ -99,8 +113,11 @@ class NormalFormGame:
         A = xp.asarray(A)
         B = -A if B is None else xp.asarray(B)
         if A.shape != B.shape or A.ndim not in (2, 3):
-            fail("NormalFormGame.from_bimatrix", "A and B must be matrices (or batches of "
-                 f"matrices) of the same shape; got {A.shape} and {B.shape}")
+            fail(
+                "NormalFormGame.from_bimatrix",
+                "A and B must be matrices (or batches of "
+                f"matrices) of the same shape; got {A.shape} and {B.shape}",
+            )
         return cls(xp.stack([A, B], axis=-3), batch=A.ndim == 3)
 
     # -- shape -------------------------------------------------------------------------
@@ -139,8 +156,10 @@ class NormalFormGame:
     def bimatrix(self):
         """``(A, B)``: the row and column players' payoff matrices of a two-player game."""
         if self.num_players != 2:
-            fail("NormalFormGame.bimatrix", f"needs a two-player game; this one has "
-                 f"{self.num_players} players")
+            fail(
+                "NormalFormGame.bimatrix",
+                f"needs a two-player game; this one has {self.num_players} players",
+            )
         p = self.payoffs
         return (p[0], p[1]) if not self.batched else (p[:, 0], p[:, 1])
 
@@ -162,8 +181,11 @@ def as_game(func: str, game) -> NormalFormGame:
         return game
     if isinstance(game, (list, tuple)) or hasattr(game, "shape"):
         return NormalFormGame(game)
-    fail(func, f"game must be a NormalFormGame or a payoff array; got {type(game).__name__}",
-         TypeError)
+    fail(
+        func,
+        f"game must be a NormalFormGame or a payoff array; got {type(game).__name__}",
+        TypeError,
+    )
 
 
 def check_profile(func: str, game: NormalFormGame, profile, name: str = "profile"):
@@ -175,10 +197,17 @@ def check_profile(func: str, game: NormalFormGame, profile, name: str = "profile
     """
     xp = _xp(game.payoffs)
     n = game.num_players
-    if isinstance(profile, np.ndarray) or is_device_array(profile) or not isinstance(
-            profile, Sequence):
-        fail(func, f"{name} must be a list with one probability vector per player; got "
-             f"{type(profile).__name__}", TypeError)
+    if (
+        isinstance(profile, np.ndarray)
+        or is_device_array(profile)
+        or not isinstance(profile, Sequence)
+    ):
+        fail(
+            func,
+            f"{name} must be a list with one probability vector per player; got "
+            f"{type(profile).__name__}",
+            TypeError,
+        )
     if len(profile) != n:
         fail(func, f"{name} must have one strategy per player ({n}); got {len(profile)}")
     B = game.batch_size or 1
@@ -194,14 +223,19 @@ def check_profile(func: str, game: NormalFormGame, profile, name: str = "profile
         if not (bool(lo >= 0) and bool(hi < np.inf)):
             if not bool(xp.isfinite(s).all()):
                 fail(func, f"{name}[{i}] must be finite")
-            fail(func, f"{name}[{i}] has a negative probability; strategies must be "
-                 "probability vectors")
+            fail(
+                func,
+                f"{name}[{i}] has a negative probability; strategies must be probability vectors",
+            )
         dev = xp.abs(s @ xp.ones(k, dtype=s.dtype) - 1.0)  # row sums (faster than .sum)
         tol = PROBABILITY_TOL * k if game.dtype == np.float64 else 1e-5 * k
         if bool((dev > tol).any()):
             g = int(xp.argmax(dev))
-            fail(func, f"{name}[{i}] must sum to 1 (game {g} sums to "
-                 f"{float(s[g].sum())}); normalise it first")
+            fail(
+                func,
+                f"{name}[{i}] must sum to 1 (game {g} sums to "
+                f"{float(s[g].sum())}); normalise it first",
+            )
         parts.append(s)
     return xp.ascontiguousarray(xp.concatenate(parts, axis=1))
 
@@ -209,10 +243,72 @@ def check_profile(func: str, game: NormalFormGame, profile, name: str = "profile
 def split_profile(game: NormalFormGame, flat) -> list:
     """Split a ``(B, sum k)`` array into per-player arrays (squeezed for one game)."""
     offs = np.cumsum((0,) + game.num_actions)
-    out = [flat[:, offs[i]:offs[i + 1]] for i in range(game.num_players)]
+    out = [flat[:, offs[i] : offs[i + 1]] for i in range(game.num_players)]
     return out if game.batched else [o[0] for o in out]
 
 
 def uniform_profile(game: NormalFormGame) -> list:
     xp = _xp(game.payoffs)
     return [xp.full(k, 1.0 / k, dtype=game.dtype) for k in game.num_actions]
+
+
+def as_matrix(func: str, name: str, M) -> np.ndarray:
+    """One player's payoff matrix ``M`` as a C-contiguous float64 array (a view when it
+    already is one): numeric, real, 2-D, non-empty and finite."""
+    try:
+        a = np.asarray(M)
+    except (TypeError, ValueError):
+        fail(func, f"{name} must be a 2-D array of payoffs; got {type(M).__name__}", TypeError)
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
+        fail(func, f"{name} must be a numeric 2-D array; got dtype {a.dtype}", TypeError)
+    if np.issubdtype(a.dtype, np.complexfloating):
+        fail(func, f"{name} must be real; got a complex array", TypeError)
+    if a.ndim != 2:
+        fail(
+            func,
+            f"{name} must be a 2-D payoff matrix (rows: the row player's actions, "
+            f"columns: the column player's); got shape {a.shape}",
+        )
+    if a.shape[0] < 1 or a.shape[1] < 1:
+        fail(func, f"{name} must have at least one row and one column; got shape {a.shape}")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        i, j = (int(t) for t in np.argwhere(bad)[0])
+        fail(func, f"{name} must be finite; entry ({i}, {j}) is {a[i, j]}")
+    return a
+
+
+def as_bimatrix(func: str, A, B) -> tuple[np.ndarray, np.ndarray]:
+    """Validate ``(A, B)`` (or a two-player :class:`NormalFormGame` and ``B=None``);
+    return C-contiguous float64 copies-or-views of the same shape."""
+    if isinstance(A, NormalFormGame):
+        if B is not None:
+            fail(
+                func,
+                "pass either a two-player NormalFormGame or the matrices A and B; got "
+                "a NormalFormGame and B",
+                TypeError,
+            )
+        if A.num_players != 2 or A.batched:
+            fail(func, f"the game must be a single two-player game; got {A!r}")
+        if A.device != "cpu":
+            fail(
+                func,
+                "the game must be on the CPU; move it with NormalFormGame(cupy.asnumpy("
+                "game.payoffs))",
+                TypeError,
+            )
+        A, B = A.bimatrix()
+    elif B is None:
+        fail(
+            func,
+            "B (the column player's payoff matrix) is missing; pass A and B, or a "
+            "two-player NormalFormGame",
+            TypeError,
+        )
+    A = as_matrix(func, "A", A)
+    B = as_matrix(func, "B", B)
+    if A.shape != B.shape:
+        fail(func, f"A and B must have the same shape (m, n); got {A.shape} and {B.shape}")
+    return A, B

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core import games as _kernels
-from .._validate import fail, integer
-from .game import NormalFormGame
+from .._backend import cpu_kernels
+from .._validate import integer
+from .game import as_bimatrix
+
+_kernels = cpu_kernels("games")
 
 __all__ = ["MAX_PIVOTS", "lemke_howson", "lemke_howson_all"]
 
@@ -38,57 +40,13 @@ MAX_PIVOTS = 10_000_000
 _F64 = np.dtype(np.float64)
 
 
-def _matrix(func: str, name: str, M) -> np.ndarray:
-    try:
-        a = np.asarray(M)
-    except (TypeError, ValueError):
-        fail(func, f"{name} must be a 2-D array of payoffs; got {type(M).__name__}", TypeError)
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
-        fail(func, f"{name} must be a numeric 2-D array; got dtype {a.dtype}", TypeError)
-    if np.issubdtype(a.dtype, np.complexfloating):
-        fail(func, f"{name} must be real; got a complex array", TypeError)
-    if a.ndim != 2:
-        fail(func, f"{name} must be a 2-D payoff matrix (rows: the row player's actions, "
-             f"columns: the column player's); got shape {a.shape}")
-    if a.shape[0] < 1 or a.shape[1] < 1:
-        fail(func, f"{name} must have at least one row and one column; got shape {a.shape}")
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    bad = ~np.isfinite(a)
-    if bad.any():
-        i, j = (int(t) for t in np.argwhere(bad)[0])
-        fail(func, f"{name} must be finite; entry ({i}, {j}) is {a[i, j]}")
-    return a
-
-
-def as_bimatrix(func: str, A, B) -> tuple[np.ndarray, np.ndarray]:
-    """Validate ``(A, B)`` (or a two-player :class:`NormalFormGame` and ``B=None``);
-    return C-contiguous float64 copies-or-views of the same shape."""
-    if isinstance(A, NormalFormGame):
-        if B is not None:
-            fail(func, "pass either a two-player NormalFormGame or the matrices A and B; got "
-                 "a NormalFormGame and B", TypeError)
-        if A.num_players != 2 or A.batched:
-            fail(func, f"the game must be a single two-player game; got {A!r}")
-        if A.device != "cpu":
-            fail(func, "the game must be on the CPU; move it with NormalFormGame(cupy.asnumpy("
-                 "game.payoffs))", TypeError)
-        A, B = A.bimatrix()
-    elif B is None:
-        fail(func, "B (the column player's payoff matrix) is missing; pass A and B, or a "
-             "two-player NormalFormGame", TypeError)
-    A = _matrix(func, "A", A)
-    B = _matrix(func, "B", B)
-    if A.shape != B.shape:
-        fail(func, f"A and B must have the same shape (m, n); got {A.shape} and {B.shape}")
-    return A, B
-
-
 def _max_pivots(func: str, max_pivots) -> int:
     return integer(func, "max_pivots", max_pivots, minimum=1)
 
 
-def lemke_howson(A, B=None, initial_dropped_label: int = 0, *,
-                 max_pivots: int = MAX_PIVOTS) -> tuple[np.ndarray, np.ndarray]:
+def lemke_howson(
+    A, B=None, initial_dropped_label: int = 0, *, max_pivots: int = MAX_PIVOTS
+) -> tuple[np.ndarray, np.ndarray]:
     """One Nash equilibrium ``(x, y)`` of the bimatrix game ``(A, B)`` by Lemke–Howson.
 
     Lemke & Howson (1964); complementary pivoting with the lexicographic
@@ -114,8 +72,9 @@ def lemke_howson(A, B=None, initial_dropped_label: int = 0, *,
         float64 mixed strategies of the row (length ``m``) and column (length ``n``)
         player.
     """
-    if not (type(A) is np.ndarray and type(B) is np.ndarray and A.dtype == _F64
-            and B.dtype == _F64):
+    if not (
+        type(A) is np.ndarray and type(B) is np.ndarray and A.dtype == _F64 and B.dtype == _F64
+    ):
         A, B = as_bimatrix("lemke_howson", A, B)
     label = initial_dropped_label
     if type(label) is not int:
@@ -126,8 +85,9 @@ def lemke_howson(A, B=None, initial_dropped_label: int = 0, *,
     return _kernels.lemke_howson(A, B, label, max_pivots)
 
 
-def lemke_howson_all(A, B=None, *,
-                     max_pivots: int = MAX_PIVOTS) -> list[tuple[np.ndarray, np.ndarray]]:
+def lemke_howson_all(
+    A, B=None, *, max_pivots: int = MAX_PIVOTS
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """The distinct equilibria that Lemke–Howson reaches from each of the ``m + n``
     initial dropped labels, in the order of the first label that reached each.
 

@@ -1,25 +1,24 @@
 """The value and optimal strategies of a two-player zero-sum game by linear programming.
 
-Seed 003 ("Game Theory Connections", "Zero-Sum Games / Minimax Principle"): in a
-finite two-player zero-sum game ``max_x min_y x^T A y = min_y max_x x^T A y``, the
-value of the game (von Neumann 1928).  The row player's maximin strategy solves
+The minimax theorem (von Neumann 1928): in a finite two-player zero-sum game
+``max_x min_y x^T A y = min_y max_x x^T A y``, the value of the game.  The row
+player's maximin strategy solves
 
     maximise v  subject to  A^T x >= v 1,  1^T x = 1,  x >= 0,
 
 and the column player's minimax strategy is the dual of the ``n`` inequality rows
 (LP duality; e.g. von Stengel 2007, Algorithmic Game Theory ch. 3, Sec. 3.2).  The LP
-is solved by HiGHS (Huangfu & Hall 2018) through ``scipy.optimize.linprog(method=
-"highs")`` on the payoffs mapped onto ``[0, 1]``, and the value mapped back.
+is solved by HiGHS (Huangfu & Hall 2018; :mod:`accord._highs`) on the payoffs mapped
+onto ``[0, 1]``, and the value mapped back.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
+from .. import _highs
 from .._validate import fail
-from .game import NormalFormGame
-from .lemke_howson import _matrix
+from .game import NormalFormGame, as_matrix
 
 __all__ = ["LP_TOL", "minimax"]
 
@@ -47,20 +46,23 @@ def minimax(A) -> tuple[float, np.ndarray, np.ndarray]:
         ``m x n`` payoff matrix of the row player, or a two-player zero-sum
         :class:`NormalFormGame`.
 
-    References: seed 003, "Zero-Sum Games / Minimax Principle"; the LP formulation of
-    the minimax theorem (von Neumann 1928; Dantzig 1951).
+    References: the minimax theorem (von Neumann 1928) and its LP formulation
+    (Dantzig 1951).
     """
     func = "minimax"
     if isinstance(A, NormalFormGame):
         if A.num_players != 2 or A.batched:
             fail(func, f"the game must be a single two-player game; got {A!r}")
         if not A.is_zero_sum(tol=1e-12 * max(1.0, float(np.abs(A.payoffs).max()))):
-            fail(func, "the game is not zero-sum; pass the row player's payoff matrix "
-                 "(game.bimatrix()[0]) to solve A against -A")
+            fail(
+                func,
+                "the game is not zero-sum; pass the row player's payoff matrix "
+                "(game.bimatrix()[0]) to solve A against -A",
+            )
         A = A.bimatrix()[0]
         if not isinstance(A, np.ndarray):
             fail(func, "the game must be on the CPU", TypeError)
-    A = _matrix(func, "A", A)
+    A = as_matrix(func, "A", A)
     m, n = A.shape
     lo, hi = float(A.min()), float(A.max())
     scale = hi - lo if hi > lo else 1.0
@@ -71,13 +73,24 @@ def minimax(A) -> tuple[float, np.ndarray, np.ndarray]:
     A_ub = np.hstack([-U.T, np.ones((n, 1))])  # v - (U^T x)_j <= 0
     A_eq = np.ones((1, m + 1))
     A_eq[0, -1] = 0.0
-    bounds = [(0.0, None)] * m + [(None, None)]
-    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(n), A_eq=A_eq, b_eq=[1.0], bounds=bounds,
-                  method="highs", options={"primal_feasibility_tolerance": LP_TOL,
-                                           "dual_feasibility_tolerance": LP_TOL})
-    if res.status != 0:  # cannot happen for a finite matrix: the LP is feasible, bounded
-        raise RuntimeError(f"{func}(): HiGHS failed: {res.message}")
+    lower = np.r_[np.zeros(m), -_highs.INF]
+    upper = np.full(m + 1, _highs.INF)
+    # HiGHS cannot fail here for a finite matrix (the LP is feasible and bounded); it
+    # would raise a RuntimeError naming its status
+    res = _highs.linprog(
+        func,
+        "the minimax LP",
+        c,
+        a_ub=A_ub,
+        b_ub=np.zeros(n),
+        a_eq=A_eq,
+        b_eq=[1.0],
+        lower=lower,
+        upper=upper,
+        preset="choose",
+        tol=LP_TOL,
+    )
     x = _distribution(res.x[:m])
-    y = _distribution(-res.ineqlin.marginals)
+    y = _distribution(-res.row_duals[:n])
     value = lo + scale * float(res.x[-1])
     return value, x, y

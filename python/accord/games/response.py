@@ -1,8 +1,8 @@
 """Best responses, expected payoffs and NashConv, batched over games.
 
 Each player's payoff tensor is contracted with the other players' mixed strategies
-in one pass over the payoffs (seed 002, "GPU Acceleration": the best-response
-kernel). NumPy inputs run on the C++ kernels, CuPy inputs on the CUDA kernels.
+in one pass over the payoffs, batched over games. NumPy inputs run on the C++
+kernels, CuPy inputs on the CUDA kernels.
 """
 
 from __future__ import annotations
@@ -30,22 +30,31 @@ def _tol(func: str, game: NormalFormGame, tol: float | None) -> float:
 def _kernel(func: str, game: NormalFormGame, flat, tol: float, with_u: bool):
     """(actions, best, current, u) arrays of shape (B, n) / (B, sum k)."""
     if game.device == "cuda":
-        import cupy
-
-        mod = _backend.require_cuda(func)
+        mod = _backend.cuda_kernels(func)
         P = game.as_batch()
+        xp = _backend.array_module(P)
         B = P.shape[0]
         n = game.num_players
-        actions = cupy.empty((B, n), dtype=np.int64)
-        best = cupy.empty((B, n), dtype=game.dtype)
-        cur = cupy.empty((B, n), dtype=game.dtype)
-        u = cupy.empty((B, flat.shape[1]) if with_u else (0,), dtype=game.dtype)
-        mod.best_response(P.data.ptr, flat.data.ptr, B, list(game.num_actions),
-                          np.dtype(game.dtype).itemsize, tol, actions.data.ptr, best.data.ptr,
-                          cur.data.ptr, u.data.ptr if with_u else 0,
-                          cupy.cuda.get_current_stream().ptr)
+        actions = xp.empty((B, n), dtype=np.int64)
+        best = xp.empty((B, n), dtype=game.dtype)
+        cur = xp.empty((B, n), dtype=game.dtype)
+        u = xp.empty((B, flat.shape[1]) if with_u else (0,), dtype=game.dtype)
+        ptr = _backend.pointer
+        mod.best_response(
+            ptr(P),
+            ptr(flat),
+            B,
+            list(game.num_actions),
+            np.dtype(game.dtype).itemsize,
+            tol,
+            ptr(actions),
+            ptr(best),
+            ptr(cur),
+            ptr(u if with_u else None),
+            _backend.stream(),
+        )
         return actions, best, cur, u
-    return _backend.cpu().games.best_response(game.as_batch(), flat, tol, with_u)
+    return _backend.cpu_kernels("games").best_response(game.as_batch(), flat, tol, with_u)
 
 
 def _unbatch(game: NormalFormGame, a):

@@ -1,4 +1,5 @@
-"""The spare-capacity game of a server coalition and its Shapley values (seed 001 §3).
+"""The spare-capacity game of a server coalition in the load-balancing model of
+:mod:`accord.loadbalance`, and its Shapley values (Shapley 1953).
 
 v(S) = sum over s in S of (capacity_s - load_s), optionally capped at a demand D:
 v(S) = min(sum, D).  Without the cap the game is additive, so every server's Shapley
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._masks import membership
 from .._validate import fail
 from ..coop import CoalitionalGame, shapley
 
@@ -35,17 +37,23 @@ class SpareCapacityGame(CoalitionalGame):
         if c.dtype == bool:
             total = c.astype(np.float64) @ self.spare
         else:
-            bits = (c[..., None] >> np.arange(self.n, dtype=np.int64)) & 1
-            total = bits.astype(np.float64) @ self.spare
+            total = membership(c, self.n, np.float64) @ self.spare
         if self.demand is not None:
             total = np.minimum(total, self.demand)
             total = np.where(c.any(axis=-1) if c.dtype == bool else c != 0, total, 0.0)
         return total
 
 
-def coalition_shapley(capacity, load, coalition, *, demand: float | None = None,
-                      exact_limit: int = 16, samples: int = 2000,
-                      seed: int | None = None) -> np.ndarray:
+def coalition_shapley(
+    capacity,
+    load,
+    coalition,
+    *,
+    demand: float | None = None,
+    exact_limit: int = 16,
+    samples: int = 2000,
+    seed: int | None = None,
+) -> np.ndarray:
     """Each server's Shapley value in its coalition's spare-capacity game.
 
     Coalitions of at most ``exact_limit`` servers are solved exactly (a dense table,
