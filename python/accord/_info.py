@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import platform
 
-from . import _backend, _core
+from . import _backend
 from ._validate import integer
 from ._version import __version__
 
 
 def set_num_threads(n: int) -> None:
     """Set the number of OpenMP threads used by the CPU kernels."""
-    _core.set_num_threads(integer("set_num_threads", "n", n, minimum=1))
+    _backend.cpu_kernels().set_num_threads(integer("set_num_threads", "n", n, minimum=1))
 
 
 def info() -> dict:
     """Version, compiler flags, OpenMP threads, CUDA build and visible devices."""
-    build = dict(_core.build_info())
+    build = dict(_backend.cpu_kernels().build_info())
     out = {
         "version": __version__,
         "python": platform.python_version(),
         "compiler": build["compiler"],
         "cxx_flags": build["flags"].strip(),
         "openmp": build["openmp"],
-        "threads": _core.get_num_threads(),
+        "threads": _backend.cpu_kernels().get_num_threads(),
         "cuda_built": False,
         "cuda": None,
         "cuda_devices": [],

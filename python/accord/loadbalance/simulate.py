@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._backend import cpu_kernels
 from .._validate import fail
 from .bidding import action_multipliers
 from .game import coalition_shapley
@@ -242,7 +243,7 @@ class LoadBalancer:
         else:
             servers = servers.copy()
         self.servers = servers
-        if auction == "kernel" and (config.mode == "dqn" or _kernel() is None):
+        if auction == "kernel" and config.mode == "dqn":
             auction = "numpy"
         self.auction = auction
         self._rng_tasks = np.random.default_rng(s_tasks)
@@ -426,7 +427,7 @@ class LoadBalancer:
     def _auctions_kernel(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
         c, s = self.config, self.servers
         state = np.array([self.reserve, self._win_sum, float(self._win_count)])
-        _kernel().auction_round(
+        cpu_kernels("loadbalance").auction_round(
             s.load,
             s.capacity,
             s.sensitivity,
@@ -563,12 +564,3 @@ def simulate(
         base.update(settings)
         config = LoadBalanceConfig.from_dict(base)
     return LoadBalancer(config, servers=servers, seed=seed, auction=auction).run()
-
-
-def _kernel():
-    """The C++ kernels of this module (``accord._core.loadbalance``), or None."""
-    try:
-        from .._core import loadbalance
-    except ImportError:  # pragma: no cover - the compiled module is part of every build
-        return None
-    return loadbalance

@@ -45,15 +45,15 @@ class SerialExecutor:
         self.threads = threads
 
     def __enter__(self) -> SerialExecutor:
-        from accord import _core
+        from accord._backend import cpu_kernels
 
-        self._saved_threads = _core.get_num_threads()
+        self._saved_threads = cpu_kernels().get_num_threads()
         return self
 
     def __exit__(self, *exc) -> None:
-        from accord import _core
+        from accord._backend import cpu_kernels
 
-        _core.set_num_threads(self._saved_threads)
+        cpu_kernels().set_num_threads(self._saved_threads)
 
     def results(self, tasks: Iterable[Task], run_path: str) -> Iterator[tuple[Task, dict, float]]:
         for task in tasks:
