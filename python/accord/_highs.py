@@ -2,7 +2,7 @@
 
 Every LP of the package goes through this module:
 
-* :func:`instance` is this thread's ``highspy.Highs`` object, its model cleared
+* :func:`instance` is this thread's HiGHS solver object, its model cleared
   (constructing one costs more than a small LP's assembly, so one is reused per
   thread);
 * :func:`session` is that instance with the options of a preset from
@@ -100,11 +100,16 @@ class Solution:
     objective: float
 
 
-def instance() -> highspy.Highs:
-    """This thread's HiGHS object with its model cleared (options are kept)."""
+def instance() -> highspy._Highs:
+    """This thread's HiGHS object with its model cleared (options are kept).
+
+    It is highspy's solver class without the Python conveniences (``highspy._Highs``,
+    exported by highspy): the ``highspy.Highs`` wrapper installs its logging callback
+    in the constructor, which prints HiGHS's banner before output can be switched off.
+    """
     h = getattr(_local, "highs", None)
     if h is None:
-        h = _local.highs = highspy.Highs()
+        h = _local.highs = highspy._Highs()
         h.setOptionValue("output_flag", False)
         _local.configured = None
     else:
@@ -112,7 +117,7 @@ def instance() -> highspy.Highs:
     return h
 
 
-def session(preset: str, tol: float | None = None, **options) -> highspy.Highs:
+def session(preset: str, tol: float | None = None, **options) -> highspy._Highs:
     """:func:`instance` set to HiGHS's defaults, no output, and the options of
     ``preset`` (:data:`PRESETS`), ``tol`` for its tolerances and any ``options``."""
     if preset not in PRESETS:
@@ -136,7 +141,7 @@ def session(preset: str, tol: float | None = None, **options) -> highspy.Highs:
     return h
 
 
-def status_text(h: highspy.Highs) -> str:
+def status_text(h: highspy._Highs) -> str:
     """HiGHS's model status in words (``"Optimal"``, ``"Infeasible"``, ...)."""
     return h.modelStatusToString(h.getModelStatus())
 
