@@ -12,8 +12,13 @@ from accord.consensus.faults import BEHAVIOURS
 from accord.consensus.simnet import LinkFaults, SimCluster
 
 SCHEDULES = int(os.environ.get("ACCORD_PBFT_SCHEDULES", "24"))
-FAST = {"checkpoint_interval": 8, "log_window": 16, "batch_size": 4,
-        "view_change_timeout": 0.2, "client_timeout": 0.05}
+FAST = {
+    "checkpoint_interval": 8,
+    "log_window": 16,
+    "batch_size": 4,
+    "view_change_timeout": 0.2,
+    "client_timeout": 0.05,
+}
 
 
 def _load(c, per_client=8):
@@ -22,7 +27,7 @@ def _load(c, per_client=8):
 
 
 def _total(c, r):
-    sm = c.replica(r).sm
+    sm = c.replica(r).state_machine
     return sum(sm.execute({"op": "get", "key": f"k{i}"}) or 0 for i in range(3))
 
 
@@ -67,8 +72,9 @@ def test_twins_equivocate_but_correct_replicas_agree():
 
 def test_more_than_f_silent_replicas_stop_progress_without_divergence():
     cfg = ProtocolConfig(n=4, **FAST)
-    c = SimCluster(cfg, clients=2, seed=3, replica_class={2: BEHAVIOURS["silent"],
-                                                          3: BEHAVIOURS["silent"]})
+    c = SimCluster(
+        cfg, clients=2, seed=3, replica_class={2: BEHAVIOURS["silent"], 3: BEHAVIOURS["silent"]}
+    )
     _load(c, per_client=2)
     assert not c.run(20.0)  # liveness is lost with f + 1 faulty replicas ...
     assert all(h.complete is None for h in c.history)
@@ -98,8 +104,11 @@ def _random_schedule(seed):
     byz = rng.sample(range(n), rng.randint(0, f))
     names = sorted(BEHAVIOURS)
     classes = {r: BEHAVIOURS[rng.choice(names)] for r in byz}
-    chaos = LinkFaults(drop=rng.choice([0.0, 0.05, 0.15]), duplicate=rng.choice([0.0, 0.1]),
-                       jitter=rng.choice([0.0005, 0.005]))
+    chaos = LinkFaults(
+        drop=rng.choice([0.0, 0.05, 0.15]),
+        duplicate=rng.choice([0.0, 0.1]),
+        jitter=rng.choice([0.0005, 0.005]),
+    )
     c = SimCluster(cfg, clients=3, seed=seed, faults=chaos, replica_class=classes)
     heal = 1.0 + rng.random()
     c.net.schedule(heal, lambda: setattr(c.net, "faults", LinkFaults()))
@@ -123,9 +132,11 @@ def test_random_fault_schedules(seed):
     c.net.run(heal)
     before = max(c.replica(r).view for r in honest)
     bound = heal + 60.0
-    assert c.run(bound), (f"seed {seed}: requests pending at t={bound} "
-                          f"with faulty {classes} and views "
-                          f"{[c.replica(r).view for r in honest]}")
+    assert c.run(bound), (
+        f"seed {seed}: requests pending at t={bound} "
+        f"with faulty {classes} and views "
+        f"{[c.replica(r).view for r in honest]}"
+    )
     assert_safe(c, honest)
     # after the network heals: at most f faulty primaries in a row, plus the view
     # change that may be under way at the moment of healing

@@ -22,18 +22,26 @@ from accord.consensus.messages import (
 
 @pytest.fixture
 def cluster():
-    c = SimCluster(ProtocolConfig(n=4, max_request_bytes=1024, max_message_bytes=8192),
-                   clients=2, seed=4)
+    c = SimCluster(
+        ProtocolConfig(n=4, max_request_bytes=1024, max_message_bytes=8192), clients=2, seed=4
+    )
     yield c
     c.close()
 
 
 def test_decode_rejects_malformed_frames():
-    for bad in [b"", b"\x00\x00", frame(b"{}", b""), frame(b"[1,2]", b""),
-                frame(b'["PR",1,0,1]', b""), frame(b'["XX",1,2]', b""),
-                frame(b'["PR",-1,0,1,"' + b"a" * 64 + b'"]', b""),
-                frame(b'["PR",true,0,1,"' + b"a" * 64 + b'"]', b""),
-                b"\x00\x00\x10\x00abc", frame(b"[" * 3000 + b"]" * 3000, b"")]:
+    for bad in [
+        b"",
+        b"\x00\x00",
+        frame(b"{}", b""),
+        frame(b"[1,2]", b""),
+        frame(b'["PR",1,0,1]', b""),
+        frame(b'["XX",1,2]', b""),
+        frame(b'["PR",-1,0,1,"' + b"a" * 64 + b'"]', b""),
+        frame(b'["PR",true,0,1,"' + b"a" * 64 + b'"]', b""),
+        b"\x00\x00\x10\x00abc",
+        frame(b"[" * 3000 + b"]" * 3000, b""),
+    ]:
         with pytest.raises(Malformed):
             decode(bad, 1 << 20)
     with pytest.raises(Malformed, match="limit"):
@@ -68,8 +76,12 @@ def test_forged_replayed_oversize_and_out_of_window_messages_are_counted(cluster
     rep.on_frame(frame(b"[" + b"1," * 5000 + b"1]", b""))
     assert rep.rejected["oversize"] == 1
     cid = c.client_ids[0]
-    big = seal(keys[cid], cfg.auth, 4, [REQUEST, cid, 1, {"op": "set", "key": "k",
-                                                          "value": "x" * 2000}, False])
+    big = seal(
+        keys[cid],
+        cfg.auth,
+        4,
+        [REQUEST, cid, 1, {"op": "set", "key": "k", "value": "x" * 2000}, False],
+    )
     rep.on_frame(big)
     assert rep.rejected["oversize"] == 2
     # a request claiming to come from a replica id
@@ -90,13 +102,17 @@ def test_replayed_request_executes_once(cluster):
     c.submit(cid, [{"op": "increment", "key": "n"}])
     assert c.run(10.0)
     cl = c.client(cid)
-    replay = seal(c.keys[cid], c.cfg.auth, 4, [REQUEST, cid, cl.ts, {"op": "increment",
-                                                                     "key": "n"}, False])
+    replay = seal(
+        c.keys[cid],
+        c.cfg.auth,
+        4,
+        [REQUEST, cid, cl.timestamp, {"op": "increment", "key": "n"}, False],
+    )
     for r in range(4):
         c.replica(r).on_frame(replay)
         c.replica(r).flush()
     c.net.run(c.net.now + 1.0)
-    assert all(c.replica(r).sm.execute({"op": "get", "key": "n"}) == 1 for r in range(4))
+    assert all(c.replica(r).state_machine.execute({"op": "get", "key": "n"}) == 1 for r in range(4))
 
 
 def test_client_rejects_bad_input_before_sending(cluster):
@@ -110,12 +126,18 @@ def test_client_rejects_bad_input_before_sending(cluster):
         cl.submit({"op": "noop"})
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n": 0}, "n must be"), ({"checkpoint_interval": 0}, "checkpoint_interval"),
-    ({"checkpoint_interval": 64, "log_window": 32}, "log_window"),
-    ({"auth": "rsa"}, "auth must be"), ({"view_change_timeout": 0}, "view_change_timeout"),
-    ({"batch_size": 1.5}, "batch_size"), ({"max_request_bytes": 10}, "max_request_bytes"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n": 0}, "n must be"),
+        ({"checkpoint_interval": 0}, "checkpoint_interval"),
+        ({"checkpoint_interval": 64, "log_window": 32}, "log_window"),
+        ({"auth": "rsa"}, "auth must be"),
+        ({"view_change_timeout": 0}, "view_change_timeout"),
+        ({"batch_size": 1.5}, "batch_size"),
+        ({"max_request_bytes": 10}, "max_request_bytes"),
+    ],
+)
 def test_protocol_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ProtocolConfig(**kwargs)
@@ -129,5 +151,7 @@ def test_quorums_intersect_in_a_correct_replica(n, f, q):
 
 
 def test_payload_encoding_is_compact_json():
-    assert encode_payload([PREPARE, 1, 0, 2, "ab"]) == json.dumps(
-        [PREPARE, 1, 0, 2, "ab"], separators=(",", ":")).encode()
+    assert (
+        encode_payload([PREPARE, 1, 0, 2, "ab"])
+        == json.dumps([PREPARE, 1, 0, 2, "ab"], separators=(",", ":")).encode()
+    )

@@ -10,8 +10,9 @@ from accord.consensus.simnet import LinkFaults, SimCluster
 
 def _increments(c, per_client=10, keys=("x", "y")):
     for i, cid in enumerate(c.client_ids):
-        c.submit(cid, [{"op": "increment", "key": keys[(i + j) % len(keys)]}
-                       for j in range(per_client)])
+        c.submit(
+            cid, [{"op": "increment", "key": keys[(i + j) % len(keys)]} for j in range(per_client)]
+        )
 
 
 @pytest.mark.parametrize("n", [4, 7])
@@ -23,24 +24,30 @@ def test_all_requests_commit_and_states_agree(n, auth):
     assert c.run(60.0)
     c.net.run(c.net.now + 1.0)
     assert_safe(c, range(n))
-    states = {c.replica(r).sm.digest() for r in range(n)}
+    states = {c.replica(r).state_machine.digest() for r in range(n)}
     assert len(states) == 1
-    sm = c.replica(0).sm
+    sm = c.replica(0).state_machine
     assert sm.execute({"op": "get", "key": "x"}) + sm.execute({"op": "get", "key": "y"}) == 40
     # every replica garbage-collected its log below the last stable checkpoint
     for r in range(n):
         rep = c.replica(r)
-        assert rep.h > 0 and all(s > rep.h for s in rep.log)
+        assert rep.low_watermark > 0 and all(s > rep.low_watermark for s in rep.log)
         assert rep.rejected.get("auth", 0) == 0
 
 
 def test_results_are_those_of_a_sequential_execution():
     cfg = ProtocolConfig(n=4, checkpoint_interval=4, log_window=8, batch_size=3)
     c = SimCluster(cfg, clients=3, seed=5)
-    c.submit(c.client_ids[0], [{"op": "set", "key": "k", "value": 1},
-                               {"op": "compare_and_set", "key": "k", "expected": 1, "new": 2},
-                               {"op": "append", "record": {"winner": "a"}},
-                               {"op": "get", "key": "k"}, {"op": "ledger_head"}])
+    c.submit(
+        c.client_ids[0],
+        [
+            {"op": "set", "key": "k", "value": 1},
+            {"op": "compare_and_set", "key": "k", "expected": 1, "new": 2},
+            {"op": "append", "record": {"winner": "a"}},
+            {"op": "get", "key": "k"},
+            {"op": "ledger_head"},
+        ],
+    )
     c.submit(c.client_ids[1], [{"op": "increment", "key": "n", "amount": 2}] * 5)
     assert c.run(30.0)
     res = [h.result for h in c.history if h.client == c.client_ids[0]]
@@ -59,7 +66,8 @@ def test_batching_puts_many_requests_in_one_preprepare():
     def spy(src, dest, fr):
         if fr[4:12].startswith(b'["' + PREPREPARE.encode() + b'"'):
             import json
-            sizes.append(len(json.loads(fr[4:4 + int.from_bytes(fr[:4], "big")])[5]))
+
+            sizes.append(len(json.loads(fr[4 : 4 + int.from_bytes(fr[:4], "big")])[5]))
         orig(src, dest, fr)
 
     c.net._send = spy
@@ -79,8 +87,14 @@ def test_read_only_requests_are_answered_without_ordering():
 
 
 def test_lossy_network_with_duplicates_stays_safe_and_live():
-    cfg = ProtocolConfig(n=4, checkpoint_interval=8, log_window=16, batch_size=4,
-                         view_change_timeout=0.2, client_timeout=0.05)
+    cfg = ProtocolConfig(
+        n=4,
+        checkpoint_interval=8,
+        log_window=16,
+        batch_size=4,
+        view_change_timeout=0.2,
+        client_timeout=0.05,
+    )
     c = SimCluster(cfg, clients=3, seed=11, faults=LinkFaults(drop=0.1, duplicate=0.2))
     _increments(c, per_client=15)
     assert c.run(200.0)
@@ -92,6 +106,10 @@ def test_watermarks_bound_the_log():
     c = SimCluster(cfg, clients=20, seed=2)
     _increments(c, per_client=2)
     seen = []
-    c.net.run(5.0, stop=lambda: seen.append(max(c.replica(0).log, default=0)
-                                            - c.replica(0).h) or c.idle)
+    c.net.run(
+        5.0,
+        stop=lambda: (
+            seen.append(max(c.replica(0).log, default=0) - c.replica(0).low_watermark) or c.idle
+        ),
+    )
     assert c.idle and max(seen) <= 8

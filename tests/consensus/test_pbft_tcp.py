@@ -12,15 +12,17 @@ import pytest
 from accord.cli import main
 from accord.consensus.cluster_config import generate_cluster, load_cluster
 from accord.consensus.crypto import CLIENT_BASE
-from accord.consensus.tcp import AsyncClient, ReplicaServer, _reply_key, encode_hello
+from accord.consensus.tcp import AsyncClient, ReplicaServer, encode_hello
+from accord.consensus.tcp.client import reply_key
 
 T = 15.0  # generous per-operation timeout (seconds)
 
 
 def _cluster(tmp_path, n=4, clients=4, **protocol):
     protocol.setdefault("view_change_timeout", 2.0)
-    return load_cluster(generate_cluster(tmp_path / "c", n=n, clients=clients, base_port=0,
-                                         **protocol))
+    return load_cluster(
+        generate_cluster(tmp_path / "c", n=n, clients=clients, base_port=0, **protocol)
+    )
 
 
 async def _start(cluster, storage="memory"):
@@ -56,18 +58,21 @@ def test_kv_operations_and_a_stopped_backup(tmp_path):
                 assert await sub({"op": "get", "key": "x"}, timeout=T) == 1
                 assert await sub({"op": "increment", "key": "x", "amount": 4}, timeout=T) == 5
                 assert await sub({"op": "increment", "key": "x"}, timeout=T) == 6
-                assert await sub({"op": "compare_and_set", "key": "x", "expected": 6,
-                                  "new": "six"}, timeout=T) == {"swapped": True, "value": "six"}
-                assert await sub({"op": "compare_and_set", "key": "x", "expected": 6,
-                                  "new": 7}, timeout=T) == {"swapped": False, "value": "six"}
+                assert await sub(
+                    {"op": "compare_and_set", "key": "x", "expected": 6, "new": "six"}, timeout=T
+                ) == {"swapped": True, "value": "six"}
+                assert await sub(
+                    {"op": "compare_and_set", "key": "x", "expected": 6, "new": 7}, timeout=T
+                ) == {"swapped": False, "value": "six"}
                 a0 = await sub({"op": "append", "record": {"bid": 3}}, timeout=T)
                 a1 = await sub({"op": "append", "record": [1, 2]}, timeout=T)
                 assert (a0["index"], a1["index"]) == (0, 1)
                 head = await sub({"op": "ledger_head"}, timeout=T)
                 assert head == {"length": 2, "hash": a1["hash"]}
                 # concurrent requests from both client ids
-                res = await asyncio.wait_for(asyncio.gather(
-                    *(sub({"op": "increment", "key": "n"}) for _ in range(10))), T)
+                res = await asyncio.wait_for(
+                    asyncio.gather(*(sub({"op": "increment", "key": "n"}) for _ in range(10))), T
+                )
                 assert sorted(res) == list(range(1, 11))
                 with pytest.raises(ValueError, match="unknown op"):
                     await sub({"op": "nope"})
@@ -122,9 +127,9 @@ def test_oversize_length_prefix_closes_the_connection(tmp_path):
 
 
 def test_frames_split_across_reads_and_a_failing_handler(tmp_path):
-    from accord.consensus.tcp import _Framed
+    from accord.consensus.tcp.connection import FramedProtocol
 
-    class Collect(_Framed):
+    class Collect(FramedProtocol):
         def __init__(self):
             super().__init__(100)
             self.got, self.big = [], []
@@ -139,7 +144,7 @@ def test_frames_split_across_reads_and_a_failing_handler(tmp_path):
         p = Collect()
         stream = b"".join(len(f).to_bytes(4, "big") + f for f in [b"a", b"", b"xyz" * 30])
         for i in range(len(stream)):
-            p.data_received(stream[i:i + 1])
+            p.data_received(stream[i : i + 1])
         p.data_received(stream + stream[:6])
         p.data_received(stream[6:] + (101).to_bytes(4, "big"))
         assert p.got == [b"a", b"", b"xyz" * 30] * 3 and p.big == [101]
@@ -162,8 +167,9 @@ def test_frames_split_across_reads_and_a_failing_handler(tmp_path):
 
             rep.on_frame = on_frame
             async with AsyncClient(cluster) as c:
-                assert await c.submit({"op": "set", "key": "boom", "value": 1},
-                                      timeout=T) is None  # the backups relay it
+                assert (
+                    await c.submit({"op": "set", "key": "boom", "value": 1}, timeout=T) is None
+                )  # the backups relay it
                 assert await c.submit({"op": "get", "key": "x"}, timeout=T) is None
             assert servers[0].counters["errors"] >= 1
         finally:
@@ -175,11 +181,12 @@ def test_frames_split_across_reads_and_a_failing_handler(tmp_path):
 def test_reply_key_peeks_client_and_timestamp():
     from accord.consensus.messages import REPLY, encode_payload, frame
 
-    fr = frame(encode_payload([REPLY, 2, 0, CLIENT_BASE + 5, 1234, {"a": [1, 2]}, False]),
-               b"\0" * 16)
-    assert _reply_key(fr) == (CLIENT_BASE + 5, 1234)
-    assert _reply_key(b"\0\0\0\x05junk!") is None
-    assert _reply_key(b"") is None
+    fr = frame(
+        encode_payload([REPLY, 2, 0, CLIENT_BASE + 5, 1234, {"a": [1, 2]}, False]), b"\0" * 16
+    )
+    assert reply_key(fr) == (CLIENT_BASE + 5, 1234)
+    assert reply_key(b"\0\0\0\x05junk!") is None
+    assert reply_key(b"") is None
 
 
 def test_cli_init_load_and_client(tmp_path, capsys):
@@ -221,8 +228,22 @@ def test_cli_init_load_and_client(tmp_path, capsys):
         capsys.readouterr()
         assert main(["pbft", "client", "--config", conf, "set", "k", '{"a": 1}']) == 0
         assert main(["pbft", "client", "--config", conf, "get", "k"]) == 0
-        assert main(["pbft", "client", "--config", conf, "--id", str(CLIENT_BASE + 1),
-                     "increment", "n", "2"]) == 0
+        assert (
+            main(
+                [
+                    "pbft",
+                    "client",
+                    "--config",
+                    conf,
+                    "--id",
+                    str(CLIENT_BASE + 1),
+                    "increment",
+                    "n",
+                    "2",
+                ]
+            )
+            == 0
+        )
         assert main(["pbft", "client", "--config", conf, "cas", "n", "2", "word"]) == 0
         assert main(["pbft", "client", "--config", conf, "append", '{"e": 1}']) == 0
         assert main(["pbft", "client", "--config", conf, "head"]) == 0
@@ -238,12 +259,15 @@ def test_cli_init_load_and_client(tmp_path, capsys):
     assert not th.is_alive()
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace("n = 4", "n = 7", 1), "n = 7 but there are 4"),
-    (lambda t: t.replace("id = 1\n", "id = 0\n", 1), "duplicate replica id 0"),
-    (lambda t: t.replace("batch_size", "batch_sise", 1), "unknown field(s) batch_sise"),
-    (lambda t: t.replace('sign_public = "', 'sign_public = "zz', 1), "64 hex digits"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t.replace("n = 4", "n = 7", 1), "n = 7 but there are 4"),
+        (lambda t: t.replace("id = 1\n", "id = 0\n", 1), "duplicate replica id 0"),
+        (lambda t: t.replace("batch_size", "batch_sise", 1), "unknown field(s) batch_sise"),
+        (lambda t: t.replace('sign_public = "', 'sign_public = "zz', 1), "64 hex digits"),
+    ],
+)
 def test_cluster_file_validation(tmp_path, edit, message):
     path = generate_cluster(tmp_path, n=4, clients=1, base_port=7200, batch_size=10)
     path.write_text(edit(path.read_text()))

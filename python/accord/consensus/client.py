@@ -1,4 +1,4 @@
-"""A PBFT client (Castro & Liskov, OSDI'99 section 4.1 and 5.1).
+"""A PBFT client (Castro & Liskov (1999), Secs. 4.1 and 5.1).
 
 The client sends a request to the primary it believes in, accepts a result once
 ``f + 1`` replicas sent matching replies (``q`` for a read-only request, which
@@ -20,7 +20,7 @@ from .crypto import CLIENT_BASE, Keyring
 from .messages import REPLY, REQUEST, Malformed, authentic, decode, seal
 from .statemachine import is_read_only, validate_op
 
-_canon = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
 class Busy(RuntimeError):
@@ -30,19 +30,25 @@ class Busy(RuntimeError):
 class Client:
     """Sans-IO client; the host supplies ``send``, ``set_timer``, ``cancel_timer``, ``now``."""
 
-    def __init__(self, id: int, config: ProtocolConfig, keyring: Keyring, host,
-                 on_result: Callable[[int, int, Any], None] | None = None,
-                 max_backoff: float | None = None) -> None:
+    def __init__(
+        self,
+        id: int,
+        config: ProtocolConfig,
+        keyring: Keyring,
+        host,
+        on_result: Callable[[int, int, Any], None] | None = None,
+        max_backoff: float | None = None,
+    ) -> None:
         if id < CLIENT_BASE:
-            raise ValueError(f"Client: id must be >= {CLIENT_BASE} (replicas use 0..n-1); "
-                             f"got {id}")
+            raise ValueError(f"Client: id must be >= {CLIENT_BASE} (replicas use 0..n-1); got {id}")
         if keyring.id != id:
             raise ValueError(f"Client: keyring belongs to principal {keyring.id}, not {id}")
         self.id, self.cfg, self.keys, self.host = id, config, keyring, host
         self.on_result = on_result
         self.max_backoff = 4 * config.client_timeout if max_backoff is None else max_backoff
         self.view = 0
-        self.ts = 0
+        self.timestamp = 0
+        #: the outstanding request: timestamp, op, read_only, replies, timeout, frame
         self.current: dict | None = None
         self.rejected = 0
         self.retransmissions = 0
@@ -54,43 +60,54 @@ class Client:
     def submit(self, op: dict, read_only: bool | None = None) -> int:
         """Send ``op``; returns its timestamp.  The result arrives via ``on_result``."""
         if self.current is not None:
-            raise Busy(f"Client.submit(): request {self.current['ts']} is still outstanding; "
-                       "wait for its result (one request per client, OSDI'99 section 4.1)")
+            raise Busy(
+                f"Client.submit(): request {self.current['timestamp']} is still outstanding; "
+                "wait for its result (one request per client, Castro & Liskov (1999), Sec. 4.1)"
+            )
         op = validate_op(op)
-        ro = is_read_only(op) if read_only is None else bool(read_only)
-        if ro and not is_read_only(op):
-            raise ValueError(f"Client.submit(): read_only=True but {op['op']!r} changes state; "
-                             "only get, ledger_head and ledger_get may be read-only")
-        self.ts = max(self.ts + 1, int(self.host.now() * 1e6))
-        self.current = {"ts": self.ts, "op": op, "ro": ro, "replies": {}, "timeout":
-                        self.cfg.client_timeout, "frame": self._frame(op, ro)}
-        if ro:
+        read_only = is_read_only(op) if read_only is None else bool(read_only)
+        if read_only and not is_read_only(op):
+            raise ValueError(
+                f"Client.submit(): read_only=True but {op['op']!r} changes state; "
+                "only get, ledger_head and ledger_get may be read-only"
+            )
+        self.timestamp = max(self.timestamp + 1, int(self.host.now() * 1e6))
+        self.current = {
+            "timestamp": self.timestamp,
+            "op": op,
+            "read_only": read_only,
+            "replies": {},
+            "timeout": self.cfg.client_timeout,
+            "frame": self._frame(op, read_only),
+        }
+        if read_only:
             self._send_all()
         else:
             self.host.send(self.cfg.primary(self.view), self.current["frame"])
         self.host.set_timer("retransmit", self.current["timeout"])
-        return self.ts
+        return self.timestamp
 
-    def _frame(self, op: dict, ro: bool) -> bytes:
-        return seal(self.keys, self.cfg.auth, self.cfg.n, [REQUEST, self.id, self.ts, op, ro])
+    def _frame(self, op: dict, read_only: bool) -> bytes:
+        body = [REQUEST, self.id, self.timestamp, op, read_only]
+        return seal(self.keys, self.cfg.auth, self.cfg.n, body)
 
     def _send_all(self) -> None:
-        fr = self.current["frame"]
+        frame = self.current["frame"]
         for r in range(self.cfg.n):
-            self.host.send(r, fr)
+            self.host.send(r, frame)
 
     def on_timer(self, key: str) -> None:
-        cur = self.current
-        if key != "retransmit" or cur is None:
+        current = self.current
+        if key != "retransmit" or current is None:
             return
         self.retransmissions += 1
-        if cur["ro"]:
-            cur["ro"] = False
-            cur["replies"] = {}
-            cur["frame"] = self._frame(cur["op"], False)
+        if current["read_only"]:
+            current["read_only"] = False
+            current["replies"] = {}
+            current["frame"] = self._frame(current["op"], False)
         self._send_all()
-        cur["timeout"] = min(cur["timeout"] * 2, self.max_backoff)
-        self.host.set_timer("retransmit", cur["timeout"])
+        current["timeout"] = min(current["timeout"] * 2, self.max_backoff)
+        self.host.set_timer("retransmit", current["timeout"])
 
     def on_frame(self, data: bytes) -> None:
         try:
@@ -98,22 +115,30 @@ class Client:
         except Malformed:
             self.rejected += 1
             return
-        if msg.type != REPLY or not 0 <= msg.sender < self.cfg.n \
-                or not authentic(self.keys, self.cfg.auth, self.cfg.n, msg):
+        if (
+            msg.type != REPLY
+            or not 0 <= msg.sender < self.cfg.n
+            or not authentic(self.keys, self.cfg.auth, self.cfg.n, msg)
+        ):
             self.rejected += 1
             return
-        view, client, ts, result, ro = msg.body
-        cur = self.current
-        if cur is None or client != self.id or ts != cur["ts"] or ro != cur["ro"]:
+        view, client, timestamp, result, read_only = msg.body
+        current = self.current
+        if (
+            current is None
+            or client != self.id
+            or timestamp != current["timestamp"]
+            or read_only != current["read_only"]
+        ):
             return
-        cur["replies"][msg.sender] = (_canon(result), view)
-        key = cur["replies"][msg.sender][0]
-        match = [v for k, v in cur["replies"].values() if k == key]
-        need = self.cfg.quorum if ro else self.cfg.f + 1
-        if len(match) < need:
+        current["replies"][msg.sender] = (_canonical(result), view)
+        key = current["replies"][msg.sender][0]
+        views = [v for k, v in current["replies"].values() if k == key]
+        need = self.cfg.quorum if read_only else self.cfg.f + 1
+        if len(views) < need:
             return
-        self.view = max(self.view, sorted(match)[-need])
+        self.view = max(self.view, sorted(views)[-need])
         self.current = None
         self.host.cancel_timer("retransmit")
         if self.on_result is not None:
-            self.on_result(self.id, ts, result)
+            self.on_result(self.id, timestamp, result)

@@ -3,9 +3,9 @@
 Each class is a :class:`~accord.consensus.replica.Replica` that deviates from the
 protocol in one way, holding only its own keys (it can sign as itself, never as
 another replica).  The behaviours follow what trusted BFT systems are tested
-with: equivocation (Twins, Bano et al. OPODIS'21), forged and replayed messages,
-small mutations of view and sequence numbers (ByzzFuzz, Winter et al.
-OOPSLA'23), silence, and lies in VIEW-CHANGE.
+with: equivocation (Twins: Bano et al. (2021)), forged and replayed messages,
+small mutations of view and sequence numbers (ByzzFuzz: Winter et al. (2023)),
+silence, and lies in VIEW-CHANGE.
 """
 
 from __future__ import annotations
@@ -49,17 +49,17 @@ class EquivocatingPrimary(Replica):
     """As primary, sends one batch to half of the backups and a different batch
     (the same requests in reverse order, or the null request) to the other half."""
 
-    def _preprepare(self, seq, batch) -> None:
+    def _send_pre_prepare(self, seq, batch) -> None:
         other = batch[::-1] if len(batch) > 1 else []
-        frames = []
-        for b in (batch, other):
-            body, digests = self._preprepare_body(seq, b)
-            frames.append((seal(self.keys, self.cfg.auth, self.n, body), b, digests))
+        versions = []
+        for requests in (batch, other):
+            body, digests = self._pre_prepare_body(seq, requests)
+            versions.append((seal(self.keys, self.cfg.auth, self.n, body), requests, digests))
         backups = [r for r in range(self.n) if r != self.id]
         for i, r in enumerate(backups):
-            self._out.append((r, frames[i % 2][0]))
-        fr, b, digests = frames[0]
-        self._log_preprepare(decode(fr, self.cfg.max_message_bytes), b, digests)
+            self._outgoing.append((r, versions[i % 2][0]))
+        sent, requests, digests = versions[0]
+        self._log_pre_prepare(decode(sent, self.cfg.max_message_bytes), requests, digests)
 
 
 class WrongDigest(Replica):
@@ -82,19 +82,23 @@ class Forger(Replica):
         self._rng = random.Random(self.id)
 
     def _emit(self, body, dest=None):
-        fr = super()._emit(body, dest)
+        sent = super()._emit(body, dest)
         rng = self._rng
         victim = rng.choice([r for r in range(self.n) if r != self.id])
         forged = list(body)
         forged[1] = victim
         bad = seal(self.keys, self.cfg.auth, self.n, forged, dest if dest is not None else 0)
-        junk = [bad, frame(b'["PP",1,"x"', b""), b"\x00\x00",
-                frame(b"[" * 5000 + b"]" * 5000, b""),
-                b"\xff\xff\xff\xff" + b"x" * 64]
+        junk = [
+            bad,
+            frame(b'["PP",1,"x"', b""),
+            b"\x00\x00",
+            frame(b"[" * 5000 + b"]" * 5000, b""),
+            b"\xff\xff\xff\xff" + b"x" * 64,
+        ]
         targets = [dest] if dest is not None else [r for r in range(self.n) if r != self.id]
         for r in targets:
-            self._out.append((r, rng.choice(junk)))
-        return fr
+            self._outgoing.append((r, rng.choice(junk)))
+        return sent
 
 
 class Replayer(Replica):
@@ -115,7 +119,7 @@ class Replayer(Replica):
             for _ in range(3):
                 r = self._rng.randrange(self.n)
                 if r != self.id:
-                    self._out.append((r, self._rng.choice(self._seen)))
+                    self._outgoing.append((r, self._rng.choice(self._seen)))
         super().flush()
 
 
@@ -144,17 +148,20 @@ class LyingViewChange(Replica):
         if body[0] == VIEWCHANGE:
             honest = list(body)
             honest[5] = []
-            fr = super()._emit(honest, dest)
+            sent = super()._emit(honest, dest)
             if body[5]:
                 fake = list(body)
-                pp_hex, prs = fake[5][0]
-                pp = decode(unpack(pp_hex), self.cfg.max_message_bytes)
-                forged = [pack(seal(self.keys, self.cfg.auth, self.n,
-                               [PREPARE, r, pp.body[0], pp.body[1], "e" * 64]))
-                          for r in range(self.n) if r != pp.sender][:self.q - 1]
-                fake[5] = [[pp_hex, forged]]
+                packed_pre_prepare = fake[5][0][0]
+                pre_prepare = decode(unpack(packed_pre_prepare), self.cfg.max_message_bytes)
+                view, seq = pre_prepare.body[0], pre_prepare.body[1]
+                forged = [
+                    pack(seal(self.keys, self.cfg.auth, self.n, [PREPARE, r, view, seq, "e" * 64]))
+                    for r in range(self.n)
+                    if r != pre_prepare.sender
+                ][: self.quorum - 1]
+                fake[5] = [[packed_pre_prepare, forged]]
                 super()._emit(fake, dest)
-            return fr
+            return sent
         return super()._emit(body, dest)
 
     def on_timer(self, key: str) -> None:

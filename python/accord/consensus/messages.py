@@ -1,4 +1,4 @@
-"""Wire format of the PBFT messages (Castro & Liskov, OSDI'99, section 4).
+"""Wire format of the PBFT messages (Castro & Liskov (1999), Sec. 4).
 
 A *frame* is ``len(payload) (4 bytes, big endian) | payload | auth``.  The payload
 is a compact JSON array ``[type, sender, ...fields]``; ``auth`` is a signature, a
@@ -15,9 +15,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .crypto import MAC_BYTES, SIG_BYTES
+from .crypto import CLIENT_BASE, MAC_BYTES, SIG_BYTES
 
 REQUEST, PREPREPARE, PREPARE, COMMIT, REPLY = "REQ", "PP", "PR", "CM", "RP"
 CHECKPOINT, VIEWCHANGE, NEWVIEW, FETCH, STATE = "CP", "VC", "NV", "FE", "ST"
@@ -50,6 +51,10 @@ class Message:
         return self.body[i]
 
 
+#: Checks a decoded message's signature, MAC or authenticator for one receiver.
+Authenticator = Callable[[Message], bool]
+
+
 def encode_payload(body: list) -> bytes:
     return _dumps(body).encode()
 
@@ -70,9 +75,10 @@ def _digest(v) -> bool:
     return type(v) is str and len(v) == 64
 
 
-def _check_vc_p(p) -> bool:
+def _prepared_set(p) -> bool:
     return type(p) is list and all(
-        type(e) is list and len(e) == 2 and type(e[0]) is str and _hexes(e[1]) for e in p)
+        type(e) is list and len(e) == 2 and type(e[0]) is str and _hexes(e[1]) for e in p
+    )
 
 
 # type -> (number of fields after [type, sender], validator of those fields)
@@ -83,7 +89,7 @@ _SCHEMA = {
     COMMIT: (3, lambda b: _int(b[0]) and _int(b[1]) and _digest(b[2])),
     REPLY: (5, lambda b: _int(b[0]) and _int(b[1]) and _int(b[2]) and type(b[4]) is bool),
     CHECKPOINT: (2, lambda b: _int(b[0]) and _digest(b[1])),
-    VIEWCHANGE: (4, lambda b: _int(b[0]) and _int(b[1]) and _hexes(b[2]) and _check_vc_p(b[3])),
+    VIEWCHANGE: (4, lambda b: _int(b[0]) and _int(b[1]) and _hexes(b[2]) and _prepared_set(b[3])),
     NEWVIEW: (3, lambda b: _int(b[0]) and _hexes(b[1]) and _hexes(b[2])),
     FETCH: (1, lambda b: _int(b[0])),
     STATE: (4, lambda b: _int(b[0]) and _hexes(b[1]) and type(b[2]) is str and type(b[3]) is str),
@@ -101,7 +107,7 @@ def decode(data: bytes, max_bytes: int) -> Message:
     size = int.from_bytes(data[:4], "big")
     if size > len(data) - 4:
         raise Malformed("payload length exceeds the frame")
-    payload = data[4:4 + size]
+    payload = data[4 : 4 + size]
     try:
         body = json.loads(payload)
     except (ValueError, RecursionError) as exc:
@@ -115,7 +121,7 @@ def decode(data: bytes, max_bytes: int) -> Message:
     fields_ = body[2:]
     if not _int(body[1]) or len(fields_) != count or not ok(fields_):
         raise Malformed(f"bad fields for a {body[0]} message")
-    return Message(body[0], body[1], fields_, payload, data[4 + size:], data)
+    return Message(body[0], body[1], fields_, payload, data[4 + size :], data)
 
 
 def pack(data: bytes) -> str:
@@ -129,6 +135,33 @@ def unpack(s: str) -> bytes:
         return base64.b64decode(s, validate=True)
     except (ValueError, TypeError):
         raise Malformed("nested frame is not base64") from None
+
+
+def parse_batch(
+    packed: list[str],
+    max_message_bytes: int,
+    max_request_bytes: int,
+    authentic: Authenticator | None = None,
+) -> list[Message]:
+    """Decode the requests of a PRE-PREPARE; with ``authentic``, check each one.
+
+    Raises :class:`Malformed` unless every frame is a read-write client request
+    within ``max_request_bytes`` (read-only requests are never ordered).
+    """
+    batch = []
+    for text in packed:
+        msg = decode(unpack(text), max_message_bytes)
+        if (
+            msg.type != REQUEST
+            or msg.sender < CLIENT_BASE
+            or msg.body[2]
+            or len(msg.payload) > max_request_bytes
+        ):
+            raise Malformed("batch holds something other than a read-write request")
+        if authentic is not None and not authentic(msg):
+            raise Malformed("batch holds a request that fails authentication")
+        batch.append(msg)
+    return batch
 
 
 def request_digest(msg: Message) -> str:
@@ -177,6 +210,7 @@ def authentic(keyring, mode: str, n: int, msg: Message) -> bool:
         me = keyring.id
         if not 0 <= me < n:
             return False
-        return keyring.check_mac(msg.sender, msg.payload,
-                                 msg.auth[MAC_BYTES * me:MAC_BYTES * (me + 1)])
+        return keyring.check_mac(
+            msg.sender, msg.payload, msg.auth[MAC_BYTES * me : MAC_BYTES * (me + 1)]
+        )
     return keyring.check_mac(msg.sender, msg.payload, msg.auth)

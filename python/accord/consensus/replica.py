@@ -1,4 +1,4 @@
-"""A PBFT replica (Castro & Liskov, OSDI'99 section 4; TOCS'02 sections 2-3).
+"""A PBFT replica (Castro & Liskov (1999), Sec. 4; Castro & Liskov (2002)).
 
 The replica is *sans-IO*: it reacts to frames (:meth:`Replica.on_frame`) and
 timers (:meth:`Replica.on_timer`) and talks to the world through a host with
@@ -8,39 +8,46 @@ timers (:meth:`Replica.on_timer`) and talks to the world through a host with
 Outgoing frames are held until :meth:`Replica.flush` has made the log durable,
 so a replica never sends what it could forget in a crash.
 
-Rules implemented, with the paper's names:
+This module is the driver: it keeps the state, the timers and the outbox, and
+asks pure rule modules what to do:
 
-* normal case: PRE-PREPARE / PREPARE / COMMIT; ``prepared`` = pre-prepare plus
-  ``q - 1`` matching PREPAREs from distinct backups; ``committed-local`` =
-  prepared plus ``q`` matching COMMITs; execution in sequence order; REPLY;
-* request batching (``batch_size``) with a bounded pipeline, read-only requests
-  answered from the executed state;
-* checkpoints every K, stable with ``q`` matching CHECKPOINTs, watermarks
-  ``h < n <= h + L``, garbage collection, state transfer of a stable snapshot;
-* view change: VIEW-CHANGE with checkpoint proof C and prepared certificates P,
-  NEW-VIEW with the V and O sets (null requests for gaps) recomputed by every
-  backup, view-change timers doubling on each failed view, joining a view change
-  on ``f + 1`` VIEW-CHANGEs for higher views.
+* :mod:`~accord.consensus.message_log` -- log entries, votes, ``prepared`` (the
+  pre-prepare plus ``q - 1`` matching PREPAREs from distinct backups) and
+  ``committed-local`` (prepared plus ``q`` matching COMMITs);
+* :mod:`~accord.consensus.checkpoints` -- checkpoints every K, stable with ``q``
+  matching CHECKPOINTs, watermarks ``h < n <= h + L``, snapshots and state
+  transfer of a stable snapshot with its proof;
+* :mod:`~accord.consensus.view_change` -- VIEW-CHANGE with checkpoint proof C and
+  prepared certificates P, NEW-VIEW with the V and O sets (null requests for gaps)
+  recomputed by every backup, joining a view change on ``f + 1`` VIEW-CHANGEs for
+  higher views;
+* :mod:`~accord.consensus.storage` -- the durable log and its records.
+
+The driver itself runs the normal case (PRE-PREPARE / PREPARE / COMMIT, execution
+in sequence order, REPLY), request batching (``batch_size``) with a bounded
+pipeline, read-only requests answered from the executed state (Castro & Liskov
+(1999), Sec. 5.1), and view-change timers that double on each failed view.
 
 Every rejected frame is counted in :attr:`Replica.rejected` by reason.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from . import checkpoints, view_change
+from .checkpoints import CheckpointVotes, ClientTable, StableCheckpoint
 from .config import ProtocolConfig
 from .crypto import CLIENT_BASE, Keyring
+from .message_log import LogEntry
 from .messages import (
     CHECKPOINT,
     COMMIT,
     FETCH,
     MAC_TYPES,
     NEWVIEW,
-    NULL_DIGEST,
     PREPARE,
     PREPREPARE,
     REPLY,
@@ -53,14 +60,18 @@ from .messages import (
     batch_digest,
     decode,
     pack,
+    parse_batch,
     request_digest,
     seal,
     unpack,
 )
 from .statemachine import KVStore, is_read_only
-from .storage import MemoryStorage
+from .storage import MemoryStorage, Recovered, Storage, entry_record, read_entry_record
+from .view_change import VerifiedViewChange
 
-_canon = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+#: ``observer(event, replica, seq, digest[, done])`` sees "commit", "execute", "stable"
+#: and "view" events (the simulator's invariant checkers use it).
+Observer = Callable[..., None]
 
 
 class Host(Protocol):
@@ -70,95 +81,66 @@ class Host(Protocol):
     def now(self) -> float: ...
 
 
-class Entry:
-    """One sequence number of the log."""
-
-    __slots__ = ("view", "digest", "pp", "batch", "prepares", "commits", "voted",
-                 "prepared", "committed", "pcert", "my_prepare", "my_commits")
-
-    def __init__(self) -> None:
-        self.view = -1
-        self.digest: str | None = None
-        self.pp: Message | None = None
-        self.batch: list[Message] = []
-        self.prepares: dict[tuple[int, str], dict[int, bytes]] = defaultdict(dict)
-        self.commits: dict[tuple[int, str], set[int]] = defaultdict(set)
-        self.voted: dict[tuple[str, int, int], str] = {}  # (type, sender, view) -> digest
-        self.prepared = False
-        self.committed = False
-        self.pcert: tuple[int, str, bytes, list[bytes]] | None = None  # view, digest, pp, prs
-        self.my_prepare: bytes | None = None
-        self.my_commits: list[tuple[int, bytes]] = []
-
-
-class ViewChangeInfo:
-    """A verified VIEW-CHANGE message."""
-
-    __slots__ = ("sender", "view", "h", "ckpt_digest", "proof", "pcerts", "frame")
-
-    def __init__(self, sender, view, h, ckpt_digest, proof, pcerts, frame) -> None:
-        self.sender, self.view, self.h = sender, view, h
-        self.ckpt_digest, self.proof = ckpt_digest, proof
-        self.pcerts: dict[int, tuple[int, str, list[str]]] = pcerts  # seq -> view, d, batch
-        self.frame = frame
-
-
 class Replica:
     """One PBFT replica executing a :class:`~accord.consensus.statemachine.KVStore`."""
 
-    def __init__(self, id: int, config: ProtocolConfig, keyring: Keyring, host: Host,
-                 storage=None, observer=None) -> None:
+    def __init__(
+        self,
+        id: int,
+        config: ProtocolConfig,
+        keyring: Keyring,
+        host: Host,
+        storage: Storage | None = None,
+        observer: Observer | None = None,
+    ) -> None:
         if not 0 <= id < config.n:
             raise ValueError(f"Replica: id must be in 0..{config.n - 1}; got {id}")
         if keyring.id != id:
             raise ValueError(f"Replica: keyring belongs to principal {keyring.id}, not {id}")
         self.id, self.cfg, self.keys, self.host = id, config, keyring, host
-        self.storage = storage if storage is not None else MemoryStorage()
+        self.storage: Storage = storage if storage is not None else MemoryStorage()
         self.observer = observer
-        self.n, self.f, self.q = config.n, config.f, config.quorum
+        self.n, self.f, self.quorum = config.n, config.f, config.quorum
         self.rejected: Counter[str] = Counter()
         self.stats: Counter[str] = Counter()
-        self._out: list[tuple[int, bytes]] = []
-        self._dirty: set[int] = set()
+        self._outgoing: list[tuple[int, bytes]] = []
+        self._unsaved: set[int] = set()  # sequence numbers whose log entry changed
         self._timers: set[str] = set()
         self._reset_state()
-        rec = self.storage.load()
-        if rec is not None:
-            self._recover(rec)
+        recovered = self.storage.load()
+        if recovered is not None:
+            self._recover(recovered)
 
     # ------------------------------------------------------------------ state
     def _reset_state(self) -> None:
         self.view = 0
         self.in_view_change = False
-        self.sm = KVStore()
-        self.clients: dict[int, tuple[int, Any]] = {}
-        self.last_exec = 0
-        self.h = 0
-        genesis = self._snapshot()
-        self.stable: tuple[int, str, list[bytes]] = (0, _sha(genesis), [])
-        self.stable_snapshot: bytes | None = genesis
-        self.snapshots: dict[int, tuple[str, bytes]] = {}
-        self.cp_votes: dict[int, dict[int, tuple[str, bytes]]] = defaultdict(dict)
-        self.log: dict[int, Entry] = {}
+        self.state_machine = KVStore()
+        self.clients: ClientTable = {}
+        self.last_executed = 0
+        self.low_watermark = 0
+        self.stable_checkpoint: StableCheckpoint = checkpoints.genesis_checkpoint()
+        self.stable_snapshot: bytes | None = checkpoints.genesis_snapshot()
+        self.snapshots: dict[int, tuple[str, bytes]] = {}  # seq -> own (digest, snapshot)
+        self.checkpoint_votes = CheckpointVotes()
+        self.log: dict[int, LogEntry] = {}
         self.pending: dict[int, Message] = {}  # client -> latest request not yet executed
-        self.req_seq: dict[str, int] = {}  # request digest -> sequence number (this view)
-        self.seq_next = 0
-        self.vcs: dict[int, dict[int, ViewChangeInfo]] = defaultdict(dict)
-        self.latest_vc: dict[int, int] = {}  # replica -> highest view it asked for
+        self.request_seqs: dict[str, int] = {}  # request digest -> sequence number (this view)
+        self.last_assigned = 0  # primary: the last sequence number it assigned
+        self.view_changes: dict[int, dict[int, VerifiedViewChange]] = defaultdict(dict)
+        self.requested_views: dict[int, int] = {}  # replica -> highest view it asked for
         self.new_views: dict[int, bytes] = {}
-        self.vc_timeout = self.cfg.view_change_timeout
-        self.fetching: tuple[int, str, list[bytes]] | None = None
+        self.view_change_timeout = self.cfg.view_change_timeout
+        self.fetching: StableCheckpoint | None = None
+
+    def _authentic(self, msg: Message) -> bool:
+        return authentic(self.keys, self.cfg.auth, self.n, msg)
 
     def _snapshot(self) -> bytes:
-        clients = {str(c): [ts, res] for c, (ts, res) in sorted(self.clients.items())}
-        head = _canon(clients).encode()
-        return len(head).to_bytes(8, "big") + head + self.sm.snapshot()
+        return checkpoints.encode_snapshot(self.clients, self.state_machine)
 
-    def _restore(self, snap: bytes) -> None:
-        size = int.from_bytes(snap[:8], "big")
-        clients = json.loads(snap[8:8 + size])
-        self.sm = KVStore.from_snapshot(snap[8 + size:])
-        self.clients = {int(c): (v[0], v[1]) for c, v in clients.items()}
+    def _restore(self, snapshot: bytes) -> None:
+        self.clients, self.state_machine = checkpoints.decode_snapshot(snapshot)
 
     def primary(self, view: int | None = None) -> int:
         return self.cfg.primary(self.view if view is None else view)
@@ -172,31 +154,35 @@ class Replica:
         """Authenticate ``body`` and queue it for ``dest`` or every other replica."""
         mode, n = self.cfg.auth, self.n
         if dest is not None:
-            fr = seal(self.keys, mode, n, body, dest)
-            self._out.append((dest, fr))
-            return fr
+            frame = seal(self.keys, mode, n, body, dest)
+            self._outgoing.append((dest, frame))
+            return frame
         if mode == "hmac" and body[0] in MAC_TYPES:
             for r in range(n):
                 if r != self.id:
-                    self._out.append((r, seal(self.keys, mode, n, body, r)))
+                    self._outgoing.append((r, seal(self.keys, mode, n, body, r)))
             return None
-        fr = seal(self.keys, mode, n, body)
-        self._out.extend((r, fr) for r in range(n) if r != self.id)
-        return fr
+        frame = seal(self.keys, mode, n, body)
+        self._outgoing.extend((r, frame) for r in range(n) if r != self.id)
+        return frame
+
+    def _multicast_frame(self, frame: bytes) -> None:
+        """Queue an already sealed frame for every other replica."""
+        self._outgoing.extend((r, frame) for r in range(self.n) if r != self.id)
 
     def flush(self) -> None:
         """Propose queued requests, persist, then release queued frames."""
         if self.is_primary and not self.in_view_change and self.pending:
             self._propose()
-        for seq in self._dirty:
-            e = self.log.get(seq)
-            if e is not None and e.pp is not None:
-                self.storage.put_entry(seq, self._record(e))
-        self._dirty.clear()
+        for seq in self._unsaved:
+            entry = self.log.get(seq)
+            if entry is not None and entry.pre_prepare is not None:
+                self.storage.put_entry(seq, entry_record(entry))
+        self._unsaved.clear()
         self.storage.commit()
-        out, self._out = self._out, []
-        for dest, fr in out:
-            self.host.send(dest, fr)
+        outgoing, self._outgoing = self._outgoing, []
+        for dest, frame in outgoing:
+            self.host.send(dest, frame)
 
     def _set_timer(self, key: str, delay: float) -> None:
         self._timers.add(key)
@@ -212,16 +198,16 @@ class Replica:
         if key == "request" and not self.in_view_change:
             self.stats["request_timeouts"] += 1
             self._start_view_change(self.view + 1)
-        elif key == "newview" and self.in_view_change:
-            self.vc_timeout *= 2
+        elif key == "new-view" and self.in_view_change:
+            self.view_change_timeout *= 2
             self._start_view_change(self.view + 1)
-        elif key == "vcresend" and self.in_view_change:
-            mine = self.vcs.get(self.view, {}).get(self.id)
+        elif key == "view-change-resend" and self.in_view_change:
+            mine = self.view_changes.get(self.view, {}).get(self.id)
             if mine is not None:  # VIEW-CHANGEs may be lost: repeat until the view starts
-                self._out.extend((r, mine.frame) for r in range(self.n) if r != self.id)
-            self._set_timer("vcresend", self.cfg.client_timeout)
+                self._multicast_frame(mine.frame)
+            self._set_timer("view-change-resend", self.cfg.client_timeout)
         elif key == "fetch" and self.fetching is not None:
-            self._emit([FETCH, self.id, self.last_exec])
+            self._emit([FETCH, self.id, self.last_executed])
             self._set_timer("fetch", self.cfg.client_timeout)
         self.flush()
 
@@ -232,12 +218,16 @@ class Replica:
         except Malformed as exc:
             self.rejected["oversize" if "limit" in str(exc) else "malformed"] += 1
             return
-        client = msg.type == REQUEST
-        if (client and msg.sender < CLIENT_BASE) or (not client and not 0 <= msg.sender < self.n) \
-                or msg.type == REPLY or msg.sender == self.id:
+        from_client = msg.type == REQUEST
+        if (
+            (from_client and msg.sender < CLIENT_BASE)
+            or (not from_client and not 0 <= msg.sender < self.n)
+            or msg.type == REPLY
+            or msg.sender == self.id
+        ):
             self.rejected["bad-sender"] += 1
             return
-        if not authentic(self.keys, self.cfg.auth, self.n, msg):
+        if not self._authentic(msg):
             self.rejected["auth"] += 1
             return
         try:
@@ -245,81 +235,90 @@ class Replica:
         except Malformed:
             self.rejected["malformed"] += 1
 
-    def on_frames(self, frames) -> None:
-        for fr in frames:
-            self.on_frame(fr)
+    def on_frames(self, frames: Iterable[bytes]) -> None:
+        for frame in frames:
+            self.on_frame(frame)
         self.flush()
 
     # --------------------------------------------------------------- requests
     def _on_request(self, msg: Message) -> None:
-        c = msg.sender
-        ts, op, ro = msg.body
+        client = msg.sender
+        timestamp, op, read_only = msg.body
         if len(msg.payload) > self.cfg.max_request_bytes:
             self.rejected["oversize"] += 1
             return
-        last = self.clients.get(c)
-        if last is not None and ts <= last[0]:
-            if ts == last[0]:
-                self._reply(c, ts, last[1], False)
+        last = self.clients.get(client)
+        if last is not None and timestamp <= last[0]:
+            if timestamp == last[0]:
+                self._reply(client, timestamp, last[1], False)
                 self._retransmit(request_digest(msg))  # others may still need our votes
             else:
                 self.rejected["stale"] += 1
             return
-        if ro:
+        if read_only:
             if not is_read_only(op):
                 self.rejected["not-read-only"] += 1
                 return
-            self._reply(c, ts, self.sm.execute(op), True)
+            self._reply(client, timestamp, self.state_machine.execute(op), True)
             return
-        known = self.pending.get(c)
-        if known is not None and known.body[0] > ts:
+        known = self.pending.get(client)
+        if known is not None and known.body[0] > timestamp:
             self.rejected["stale"] += 1
             return
         retransmission = known is not None and known.payload == msg.payload
-        self.pending[c] = msg
+        self.pending[client] = msg
         if retransmission:
             self._retransmit(request_digest(msg))
         if not self.in_view_change:
             if not self.is_primary:
-                self._out.append((self.primary(), msg.frame))
+                self._outgoing.append((self.primary(), msg.frame))
             if "request" not in self._timers:  # the primary too: it may be cut off
                 self._set_timer("request", self.cfg.view_change_timeout)
 
-    def _retransmit(self, rdigest: str) -> None:
+    def _retransmit(self, digest: str) -> None:
         """Re-send our messages for a request still in progress (lost-message repair)."""
-        seq = self.req_seq.get(rdigest)
-        e = self.log.get(seq) if seq is not None else None
-        if e is None or e.view != self.view or self.in_view_change:
+        seq = self.request_seqs.get(digest)
+        entry = self.log.get(seq) if seq is not None else None
+        if entry is None or entry.view != self.view or self.in_view_change:
             return
-        if self.is_primary and e.pp is not None:
-            self._out.extend((r, e.pp.frame) for r in range(self.n) if r != self.id)
-        if e.my_prepare is not None:
-            self._out.extend((r, e.my_prepare) for r in range(self.n) if r != self.id)
-        for view, _ in e.my_commits:
+        if self.is_primary and entry.pre_prepare is not None:
+            self._multicast_frame(entry.pre_prepare.frame)
+        if entry.my_prepare is not None:
+            self._multicast_frame(entry.my_prepare)
+        for view in entry.commit_views:
             if view == self.view:
-                self._emit([COMMIT, self.id, view, seq, e.digest])
+                self._emit([COMMIT, self.id, view, seq, entry.digest])
 
     def _propose(self) -> None:
         """Primary: assign sequence numbers to pending requests, in batches."""
         cfg = self.cfg
-        todo = [m for m in self.pending.values() if request_digest(m) not in self.req_seq]
-        while todo and self.seq_next - self.last_exec < cfg.pipeline \
-                and self.seq_next + 1 <= self.h + cfg.log_window:
-            batch, todo = todo[:cfg.batch_size], todo[cfg.batch_size:]
-            self.seq_next += 1
-            self._preprepare(self.seq_next, batch)
+        todo = [m for m in self.pending.values() if request_digest(m) not in self.request_seqs]
+        while (
+            todo
+            and self.last_assigned - self.last_executed < cfg.pipeline
+            and self.last_assigned + 1 <= self.low_watermark + cfg.log_window
+        ):
+            batch, todo = todo[: cfg.batch_size], todo[cfg.batch_size :]
+            self.last_assigned += 1
+            self._send_pre_prepare(self.last_assigned, batch)
 
-    def _preprepare_body(self, seq: int, batch: list[Message]) -> tuple[list, list[str]]:
+    def _pre_prepare_body(self, seq: int, batch: list[Message]) -> tuple[list, list[str]]:
         digests = [request_digest(m) for m in batch]
-        body = [PREPREPARE, self.id, self.view, seq, batch_digest(digests),
-                [pack(m.frame) for m in batch]]
+        body = [
+            PREPREPARE,
+            self.id,
+            self.view,
+            seq,
+            batch_digest(digests),
+            [pack(m.frame) for m in batch],
+        ]
         return body, digests
 
-    def _preprepare(self, seq: int, batch: list[Message]) -> None:
+    def _send_pre_prepare(self, seq: int, batch: list[Message]) -> None:
         """Multicast and log the PRE-PREPARE assigning ``seq`` to ``batch``."""
-        body, digests = self._preprepare_body(seq, batch)
-        fr = self._emit(body)
-        self._log_preprepare(decode(fr, self.cfg.max_message_bytes), batch, digests)
+        body, digests = self._pre_prepare_body(seq, batch)
+        frame = self._emit(body)
+        self._log_pre_prepare(decode(frame, self.cfg.max_message_bytes), batch, digests)
 
     # ---------------------------------------------------------- normal case
     def _wrong_view(self, msg: Message, view: int) -> None:
@@ -329,46 +328,36 @@ class Replica:
             self.rejected["stale"] += 1
             return
         self.rejected["wrong-view"] += 1
-        if view > self.view and "catchup" not in self._timers:
-            self._emit([FETCH, self.id, max(self.last_exec, 0)], dest=msg.sender)
-            self._set_timer("catchup", self.cfg.client_timeout)
+        if view > self.view and "catch-up" not in self._timers:
+            self._emit([FETCH, self.id, max(self.last_executed, 0)], dest=msg.sender)
+            self._set_timer("catch-up", self.cfg.client_timeout)
 
     def _in_window(self, seq: int) -> bool:
-        if seq <= self.h:
-            self.rejected["stale"] += 1
-            return False
-        if seq > self.h + self.cfg.log_window:
-            self.rejected["window"] += 1
+        refused = checkpoints.outside_window(seq, self.low_watermark, self.cfg)
+        if refused is not None:
+            self.rejected[refused] += 1
             return False
         return True
 
-    def _entry(self, seq: int) -> Entry:
-        e = self.log.get(seq)
-        if e is None:
-            e = self.log[seq] = Entry()
-        return e
+    def _entry(self, seq: int) -> LogEntry:
+        entry = self.log.get(seq)
+        if entry is None:
+            entry = self.log[seq] = LogEntry()
+        return entry
 
-    def _vote(self, e: Entry, kind: str, sender: int, view: int, digest: str) -> bool:
-        prev = e.voted.setdefault((kind, sender, view), digest)
-        if prev != digest:
+    def _vote(self, entry: LogEntry, kind: str, sender: int, view: int, digest: str) -> bool:
+        if not entry.vote(kind, sender, view, digest):
             self.rejected["equivocation"] += 1
             return False
         return True
 
-    def _parse_batch(self, hexes: list[str], check_auth: bool) -> list[Message]:
-        batch = []
-        for hx in hexes:
-            m = decode(unpack(hx), self.cfg.max_message_bytes)
-            if m.type != REQUEST or m.sender < CLIENT_BASE or m.body[2] \
-                    or len(m.payload) > self.cfg.max_request_bytes:
-                raise Malformed("batch holds something other than a read-write request")
-            if check_auth and not authentic(self.keys, self.cfg.auth, self.n, m):
-                raise Malformed("batch holds a request that fails authentication")
-            batch.append(m)
-        return batch
+    def _parse_batch(self, packed: list[str], check_auth: bool) -> list[Message]:
+        cfg = self.cfg
+        checker = self._authentic if check_auth else None
+        return parse_batch(packed, cfg.max_message_bytes, cfg.max_request_bytes, checker)
 
-    def _on_preprepare(self, msg: Message, from_new_view: bool = False) -> None:
-        view, seq, d, hexes = msg.body
+    def _on_pre_prepare(self, msg: Message, from_new_view: bool = False) -> None:
+        view, seq, digest, packed = msg.body
         if msg.sender != self.primary(view):
             self.rejected["not-primary"] += 1
             return
@@ -377,44 +366,46 @@ class Replica:
             return
         if not self._in_window(seq):
             return
-        e = self.log.get(seq)
-        if e is not None and e.pp is not None and e.view == view:
-            if e.digest != d:
+        entry = self.log.get(seq)
+        if entry is not None and entry.pre_prepare is not None and entry.view == view:
+            if entry.digest != digest:
                 self.rejected["equivocation"] += 1
             return
         try:
-            batch = self._parse_batch(hexes, check_auth=not from_new_view)
+            batch = self._parse_batch(packed, check_auth=not from_new_view)
         except Malformed:
             self.rejected["bad-request"] += 1
             return
         digests = [request_digest(m) for m in batch]
-        if batch_digest(digests) != d:
+        if batch_digest(digests) != digest:
             self.rejected["bad-digest"] += 1
             return
-        self._log_preprepare(msg, batch, digests)
-        e = self.log[seq]
+        self._log_pre_prepare(msg, batch, digests)
+        entry = self.log[seq]
         if self.id != self.primary(view):
-            e.my_prepare = self._emit([PREPARE, self.id, view, seq, d])
-            e.prepares[(view, d)][self.id] = e.my_prepare
-            e.voted[(PREPARE, self.id, view)] = d
+            entry.my_prepare = self._emit([PREPARE, self.id, view, seq, digest])
+            entry.prepares[(view, digest)][self.id] = entry.my_prepare
+            entry.voted[(PREPARE, self.id, view)] = digest
         self._check_prepared(seq)
 
-    def _log_preprepare(self, pp: Message, batch: list[Message], digests: list[str]) -> None:
-        view, seq, d, _ = pp.body
-        e = self._entry(seq)
-        if e.committed and e.digest != d:
+    def _log_pre_prepare(
+        self, pre_prepare: Message, batch: list[Message], digests: list[str]
+    ) -> None:
+        view, seq, digest, _ = pre_prepare.body
+        entry = self._entry(seq)
+        if entry.committed and entry.digest != digest:
             self.stats["conflicting-commit"] += 1  # impossible with <= f faults
-        if e.digest != d:
-            e.committed = False
-        e.view, e.digest, e.pp, e.batch = view, d, pp, batch
-        e.prepared = False
-        e.my_prepare = None
-        for rd in digests:
-            self.req_seq[rd] = seq
-        self._dirty.add(seq)
+        if entry.digest != digest:
+            entry.committed = False
+        entry.view, entry.digest, entry.pre_prepare, entry.batch = view, digest, pre_prepare, batch
+        entry.prepared = False
+        entry.my_prepare = None
+        for request in digests:
+            self.request_seqs[request] = seq
+        self._unsaved.add(seq)
 
     def _on_prepare(self, msg: Message) -> None:
-        view, seq, d = msg.body
+        view, seq, digest = msg.body
         if view != self.view or self.in_view_change:
             self._wrong_view(msg, view)
             return
@@ -423,91 +414,88 @@ class Replica:
             return
         if not self._in_window(seq):
             return
-        e = self._entry(seq)
-        if self._vote(e, PREPARE, msg.sender, view, d):
-            e.prepares[(view, d)][msg.sender] = msg.frame
+        entry = self._entry(seq)
+        if self._vote(entry, PREPARE, msg.sender, view, digest):
+            entry.prepares[(view, digest)][msg.sender] = msg.frame
             self._check_prepared(seq)
 
     def _check_prepared(self, seq: int) -> None:
-        e = self.log[seq]
-        if e.prepared or e.pp is None:
+        entry = self.log[seq]
+        if entry.prepared or entry.pre_prepare is None:
             return
-        key = (e.view, e.digest)
-        votes = e.prepares.get(key, {})
-        others = [fr for s, fr in sorted(votes.items()) if s != self.primary(e.view)]
-        if len(others) < self.q - 1:
+        certificate = entry.prepared_certificate_for(self.primary(entry.view), self.quorum)
+        if certificate is None:
             return
-        e.prepared = True
-        e.pcert = (e.view, e.digest, e.pp.frame, others[:self.q - 1])
-        self._dirty.add(seq)
-        if not any(v == e.view for v, _ in e.my_commits):
-            self._emit([COMMIT, self.id, e.view, seq, e.digest])
-            e.my_commits.append((e.view, b""))
-            e.commits[key].add(self.id)
-            e.voted[(COMMIT, self.id, e.view)] = e.digest
+        entry.prepared = True
+        entry.prepared_certificate = certificate
+        self._unsaved.add(seq)
+        if entry.view not in entry.commit_views:
+            self._emit([COMMIT, self.id, entry.view, seq, entry.digest])
+            entry.commit_views.append(entry.view)
+            entry.commits[(entry.view, entry.digest)].add(self.id)
+            entry.voted[(COMMIT, self.id, entry.view)] = entry.digest
         self._check_committed(seq)
 
     def _on_commit(self, msg: Message) -> None:
-        view, seq, d = msg.body
+        view, seq, digest = msg.body
         if view != self.view or self.in_view_change:
             self._wrong_view(msg, view)
             return
         if not self._in_window(seq):
             return
-        e = self._entry(seq)
-        if self._vote(e, COMMIT, msg.sender, view, d):
-            e.commits[(view, d)].add(msg.sender)
+        entry = self._entry(seq)
+        if self._vote(entry, COMMIT, msg.sender, view, digest):
+            entry.commits[(view, digest)].add(msg.sender)
             self._check_committed(seq)
 
     def _check_committed(self, seq: int) -> None:
-        e = self.log[seq]
-        if e.committed or not e.prepared:
+        entry = self.log[seq]
+        if entry.committed or not entry.committed_local(self.quorum):
             return
-        if len(e.commits.get((e.view, e.digest), ())) >= self.q:
-            e.committed = True
-            self._dirty.add(seq)
-            if self.observer is not None:
-                self.observer("commit", self, seq, e.digest)
-            self._execute_ready()
+        entry.committed = True
+        self._unsaved.add(seq)
+        if self.observer is not None:
+            self.observer("commit", self, seq, entry.digest)
+        self._execute_ready()
 
     # -------------------------------------------------------------- execution
     def _execute_ready(self) -> None:
         progressed = False
-        while self.last_exec >= self.h:
-            seq = self.last_exec + 1
-            e = self.log.get(seq)
-            if e is None or not e.committed:
+        while self.last_executed >= self.low_watermark:
+            seq = self.last_executed + 1
+            entry = self.log.get(seq)
+            if entry is None or not entry.committed:
                 break
             done = []
-            for m in e.batch:
-                c = m.sender
-                ts, op, _ = m.body
-                last = self.clients.get(c)
-                p = self.pending.get(c)
-                if p is not None and p.body[0] <= ts:
-                    del self.pending[c]
-                if last is not None and ts <= last[0]:
+            for request in entry.batch:
+                client = request.sender
+                timestamp, op, _ = request.body
+                last = self.clients.get(client)
+                pending = self.pending.get(client)
+                if pending is not None and pending.body[0] <= timestamp:
+                    del self.pending[client]
+                if last is not None and timestamp <= last[0]:
                     continue  # already executed: exactly once
-                result = self.sm.execute(op)
-                self.clients[c] = (ts, result)
-                self._reply(c, ts, result, False)
-                done.append((c, ts))
-            self.last_exec = seq
+                result = self.state_machine.execute(op)
+                self.clients[client] = (timestamp, result)
+                self._reply(client, timestamp, result, False)
+                done.append((client, timestamp))
+            self.last_executed = seq
             progressed = True
             self.stats["executed_batches"] += 1
             self.stats["executed_requests"] += len(done)
             if self.observer is not None:
-                self.observer("execute", self, seq, e.digest, done)
-            if seq % self.cfg.checkpoint_interval == 0:
+                self.observer("execute", self, seq, entry.digest, done)
+            if checkpoints.is_checkpoint(seq, self.cfg):
                 self._take_checkpoint(seq)
         if progressed:
-            self.vc_timeout = self.cfg.view_change_timeout
+            self.view_change_timeout = self.cfg.view_change_timeout
             self._cancel_timer("request")
             if self.pending and not self.in_view_change:
                 self._set_timer("request", self.cfg.view_change_timeout)
 
-    def _reply(self, client: int, ts: int, result: Any, read_only: bool) -> None:
-        body = [REPLY, self.id, self.view, client, ts, result, read_only]
+    def _reply(self, client: int, timestamp: int, result: Any, read_only: bool) -> None:
+        body = [REPLY, self.id, self.view, client, timestamp, result, read_only]
         try:
             self._emit(body, dest=client)
         except KeyError:
@@ -515,124 +503,115 @@ class Replica:
 
     # ----------------------------------------------------------- checkpoints
     def _take_checkpoint(self, seq: int) -> None:
-        snap = self._snapshot()
-        d = _sha(snap)
-        self.snapshots[seq] = (d, snap)
-        fr = self._emit([CHECKPOINT, self.id, seq, d])
-        self._checkpoint_vote(self.id, seq, d, fr)
+        snapshot = self._snapshot()
+        digest = checkpoints.snapshot_digest(snapshot)
+        self.snapshots[seq] = (digest, snapshot)
+        frame = self._emit([CHECKPOINT, self.id, seq, digest])
+        self._checkpoint_vote(self.id, seq, digest, frame)
 
     def _on_checkpoint(self, msg: Message) -> None:
-        seq, d = msg.body
-        if seq <= self.h:
-            self.rejected["stale"] += 1
+        seq, digest = msg.body
+        refused = checkpoints.checkpoint_refused(seq, self.low_watermark, self.cfg)
+        if refused is not None:
+            self.rejected[refused] += 1
             return
-        if seq > self.h + 4 * self.cfg.log_window or seq % self.cfg.checkpoint_interval:
-            self.rejected["window"] += 1
-            return
-        self._checkpoint_vote(msg.sender, seq, d, msg.frame)
+        self._checkpoint_vote(msg.sender, seq, digest, msg.frame)
 
-    def _checkpoint_vote(self, sender: int, seq: int, d: str, fr: bytes) -> None:
-        votes = self.cp_votes[seq]
-        if sender in votes:
-            if votes[sender][0] != d:
+    def _checkpoint_vote(self, sender: int, seq: int, digest: str, frame: bytes) -> None:
+        refused = self.checkpoint_votes.add(seq, sender, digest, frame)
+        if refused is not None:
+            if refused == "equivocation":
                 self.rejected["equivocation"] += 1
             return
-        votes[sender] = (d, fr)
-        proof = [f for s, (dd, f) in sorted(votes.items()) if dd == d]
-        if len(proof) >= self.q and seq > self.h:
-            self._make_stable(seq, d, proof[:self.q])
+        proof = self.checkpoint_votes.proof(seq, digest, self.quorum)
+        if proof is not None and seq > self.low_watermark:
+            self._make_stable(seq, digest, proof)
 
-    def _make_stable(self, seq: int, d: str, proof: list[bytes]) -> None:
+    def _make_stable(self, seq: int, digest: str, proof: list[bytes]) -> None:
         """A checkpoint with a valid proof: advance the low watermark, collect garbage."""
-        self.h = seq
-        self.stable = (seq, d, proof)
+        self.low_watermark = seq
+        self.stable_checkpoint = StableCheckpoint(seq, digest, proof)
         mine = self.snapshots.get(seq)
-        if mine is not None and mine[0] == d:
+        if mine is not None and mine[0] == digest:
             self.stable_snapshot = mine[1]
-            self.storage.put_stable(seq, d, proof, mine[1])
+            self.storage.put_stable(seq, digest, proof, mine[1])
         else:
             if mine is not None:
                 self.stats["divergent-checkpoint"] += 1
             self.stable_snapshot = None
-            if self.last_exec >= seq:
-                self.last_exec = -1  # own state disagrees with the quorum: fetch it
+            if self.last_executed >= seq:
+                self.last_executed = -1  # own state disagrees with the quorum: fetch it
             self._start_fetch()
         for s in [s for s in self.log if s <= seq]:
             del self.log[s]
-        for s in [s for s in self.cp_votes if s <= seq]:
-            del self.cp_votes[s]
+        self.checkpoint_votes.discard_through(seq)
         for s in [s for s in self.snapshots if s <= seq]:
             del self.snapshots[s]
-        self.req_seq = {rd: s for rd, s in self.req_seq.items() if s > seq}
-        self._dirty = {s for s in self._dirty if s > seq}
-        if self.seq_next < seq:
-            self.seq_next = seq
+        self.request_seqs = {d: s for d, s in self.request_seqs.items() if s > seq}
+        self._unsaved = {s for s in self._unsaved if s > seq}
+        if self.last_assigned < seq:
+            self.last_assigned = seq
         if self.observer is not None:
-            self.observer("stable", self, seq, d)
+            self.observer("stable", self, seq, digest)
 
+    # --------------------------------------------------------- state transfer
     def _start_fetch(self) -> None:
-        if self.fetching is None or self.fetching[0] < self.h:
-            self.fetching = self.stable
-            self._emit([FETCH, self.id, max(self.last_exec, 0)])
+        if self.fetching is None or self.fetching.seq < self.low_watermark:
+            self.fetching = self.stable_checkpoint
+            self._emit([FETCH, self.id, max(self.last_executed, 0)])
             self._set_timer("fetch", self.cfg.client_timeout)
 
     def _on_fetch(self, msg: Message) -> None:
         (have,) = msg.body
-        nv = pack(self.new_views.get(self.view, b""))
-        seq, d, proof = self.stable
-        if self.stable_snapshot is not None and seq > have:
-            body = [STATE, self.id, seq, [pack(p) for p in proof], pack(self.stable_snapshot), nv]
-        elif nv:
-            body = [STATE, self.id, 0, [], "", nv]
-        else:
-            return
-        self._emit(body, dest=msg.sender)
+        body = checkpoints.state_reply(
+            self.id,
+            have,
+            self.stable_checkpoint,
+            self.stable_snapshot,
+            self.new_views.get(self.view, b""),
+        )
+        if body is not None:
+            self._emit(body, dest=msg.sender)
 
     def _on_state(self, msg: Message) -> None:
-        seq, proof_hex, snap_hex, nv_hex = msg.body
-        if nv_hex:
-            nv = decode(unpack(nv_hex), self.cfg.max_message_bytes)
-            if nv.type == NEWVIEW and nv.body[0] > self.view and \
-                    authentic(self.keys, self.cfg.auth, self.n, nv):
-                self._on_newview(nv)
-        if not snap_hex or seq <= max(self.last_exec, 0):
+        seq, packed_proof, packed_snapshot, packed_new_view = msg.body
+        if packed_new_view:
+            new_view = decode(unpack(packed_new_view), self.cfg.max_message_bytes)
+            if (
+                new_view.type == NEWVIEW
+                and new_view.body[0] > self.view
+                and self._authentic(new_view)
+            ):
+                self._on_new_view(new_view)
+        if not packed_snapshot or seq <= max(self.last_executed, 0):
             return
-        proof = [unpack(p) for p in proof_hex]
-        d = self._checkpoint_proof_digest(seq, proof)
-        snap = unpack(snap_hex)
-        if d is None or _sha(snap) != d:
+        proof = [unpack(p) for p in packed_proof]
+        digest = checkpoints.certified_digest(seq, proof, self.cfg, self._authentic)
+        snapshot = unpack(packed_snapshot)
+        if digest is None or checkpoints.snapshot_digest(snapshot) != digest:
             self.rejected["bad-certificate"] += 1
             return
         try:
-            self._restore(snap)
+            self._restore(snapshot)
         except (ValueError, KeyError, IndexError, TypeError):
             self.rejected["bad-certificate"] += 1
             return
         self.stats["state_transfers"] += 1
-        self.last_exec = seq
-        self.snapshots[seq] = (d, snap)
-        if seq > self.h or self.stable_snapshot is None:
-            self._make_stable(seq, d, proof)
-        if self.fetching is not None and self.fetching[0] <= seq:
+        self.last_executed = seq
+        self.snapshots[seq] = (digest, snapshot)
+        if seq > self.low_watermark or self.stable_snapshot is None:
+            self._make_stable(seq, digest, proof)
+        if self.fetching is not None and self.fetching.seq <= seq:
             self.fetching = None
             self._cancel_timer("fetch")
-        for c in [c for c, m in self.pending.items()
-                  if c in self.clients and m.body[0] <= self.clients[c][0]]:
-            del self.pending[c]
+        executed = [
+            c
+            for c, m in self.pending.items()
+            if c in self.clients and m.body[0] <= self.clients[c][0]
+        ]
+        for client in executed:
+            del self.pending[client]
         self._execute_ready()
-
-    def _checkpoint_proof_digest(self, seq: int, proof: list[bytes]) -> str | None:
-        """The digest that ``proof`` (q signed CHECKPOINTs for ``seq``) certifies."""
-        senders, digest = set(), None
-        for fr in proof:
-            m = decode(fr, self.cfg.max_message_bytes)
-            if m.type != CHECKPOINT or m.body[0] != seq or not 0 <= m.sender < self.n \
-                    or (digest is not None and m.body[1] != digest) or m.sender in senders \
-                    or not authentic(self.keys, self.cfg.auth, self.n, m):
-                return None
-            senders.add(m.sender)
-            digest = m.body[1]
-        return digest if len(senders) >= self.q else None
 
     # ------------------------------------------------------------ view change
     def _start_view_change(self, view: int) -> None:
@@ -641,188 +620,106 @@ class Replica:
         self.stats["view_changes_started"] += 1
         self.view, self.in_view_change = view, True
         self._cancel_timer("request")
-        self._cancel_timer("newview")
-        seq, d, proof = self.stable
-        pset = []
-        for s in sorted(self.log):
-            e = self.log[s]
-            if s > self.h and e.pcert is not None:
-                pv, pd, ppf, prs = e.pcert
-                pset.append([pack(ppf), [pack(p) for p in prs]])
-        body = [VIEWCHANGE, self.id, view, seq, [pack(p) for p in proof], pset]
-        fr = self._emit(body)
-        info = self._check_viewchange(decode(fr, self.cfg.max_message_bytes))
+        self._cancel_timer("new-view")
+        body = view_change.view_change_body(
+            self.id, view, self.stable_checkpoint, self.log, self.low_watermark
+        )
+        frame = self._emit(body)
+        mine = self._verify_view_change(decode(frame, self.cfg.max_message_bytes))
         self.storage.put_view(view, True)
-        if info is None:  # only a replica that corrupts its own log gets here
+        if mine is None:  # only a replica that corrupts its own log gets here
             self.stats["invalid-own-view-change"] += 1
             return
-        self.vcs[view][self.id] = info
-        self.latest_vc[self.id] = view
-        self._set_timer("vcresend", self.cfg.client_timeout)
+        self.view_changes[view][self.id] = mine
+        self.requested_views[self.id] = view
+        self._set_timer("view-change-resend", self.cfg.client_timeout)
         self._view_change_progress()
 
-    def _check_viewchange(self, msg: Message) -> ViewChangeInfo | None:
-        """Verify a VIEW-CHANGE: its checkpoint proof and every prepared certificate."""
-        view, h, proof_hex, pset = msg.body
-        if view == 0:
-            return None
-        proof = [unpack(p) for p in proof_hex]
-        if h == 0:
-            if proof:
-                return None
-            ckpt = self._genesis_digest()
-        else:
-            ckpt = self._checkpoint_proof_digest(h, proof)
-            if ckpt is None:
-                return None
-        pcerts: dict[int, tuple[int, str, list[str]]] = {}
-        for pp_hex, prs in pset:
-            pp = decode(unpack(pp_hex), self.cfg.max_message_bytes)
-            if pp.type != PREPREPARE:
-                return None
-            pv, seq, d, batch = pp.body
-            if pv >= view or not h < seq <= h + self.cfg.log_window or seq in pcerts \
-                    or pp.sender != self.primary(pv) \
-                    or not authentic(self.keys, self.cfg.auth, self.n, pp):
-                return None
-            try:
-                reqs = self._parse_batch(batch, check_auth=False)
-            except Malformed:
-                return None
-            if batch_digest([request_digest(m) for m in reqs]) != d:
-                return None
-            senders = set()
-            for p_hex in prs:
-                p = decode(unpack(p_hex), self.cfg.max_message_bytes)
-                if p.type != PREPARE or p.body != [pv, seq, d] or p.sender == pp.sender \
-                        or not 0 <= p.sender < self.n or p.sender in senders \
-                        or not authentic(self.keys, self.cfg.auth, self.n, p):
-                    return None
-                senders.add(p.sender)
-            if len(senders) < self.q - 1:
-                return None
-            pcerts[seq] = (pv, d, batch)
-        return ViewChangeInfo(msg.sender, view, h, ckpt, proof, pcerts, msg.frame)
+    def _verify_view_change(self, msg: Message) -> VerifiedViewChange | None:
+        return view_change.verify_view_change(msg, self.cfg, self._authentic)
 
-    def _genesis_digest(self) -> str:
-        g = getattr(self, "_genesis", None)
-        if g is None:
-            sm, clients = self.sm, self.clients
-            self.sm, self.clients = KVStore(), {}
-            g = self._genesis = _sha(self._snapshot())
-            self.sm, self.clients = sm, clients
-        return g
-
-    def _on_viewchange(self, msg: Message) -> None:
+    def _on_view_change(self, msg: Message) -> None:
         view = msg.body[0]
         if view < self.view or (view == self.view and not self.in_view_change):
             if view <= self.view and self.view in self.new_views and self.is_primary:
-                self._out.append((msg.sender, self.new_views[self.view]))  # lost NEW-VIEW
+                self._outgoing.append((msg.sender, self.new_views[self.view]))  # lost NEW-VIEW
             self.rejected["stale"] += 1
             return
-        if msg.sender in self.vcs.get(view, {}):
+        if msg.sender in self.view_changes.get(view, {}):
             return
-        info = self._check_viewchange(msg)
-        if info is None:
+        verified = self._verify_view_change(msg)
+        if verified is None:
             self.rejected["bad-certificate"] += 1
             return
-        self.vcs[view][msg.sender] = info
-        self.latest_vc[msg.sender] = max(view, self.latest_vc.get(msg.sender, 0))
-        higher = sorted(v for r, v in self.latest_vc.items() if r != self.id and v > self.view)
-        if len(higher) >= self.f + 1:
-            self._start_view_change(higher[0])  # join: f + 1 ask for a higher view
+        self.view_changes[view][msg.sender] = verified
+        self.requested_views[msg.sender] = max(view, self.requested_views.get(msg.sender, 0))
+        join = view_change.view_to_join(self.requested_views, self.id, self.view, self.f)
+        if join is not None:
+            self._start_view_change(join)  # f + 1 ask for a higher view
         self._view_change_progress()
 
     def _view_change_progress(self) -> None:
         if not self.in_view_change:
             return
-        got = self.vcs.get(self.view, {})
-        if len(got) >= self.q and self.id in got:
-            if "newview" not in self._timers:
-                self._set_timer("newview", self.vc_timeout)
+        received = self.view_changes.get(self.view, {})
+        if len(received) >= self.quorum and self.id in received:
+            if "new-view" not in self._timers:
+                self._set_timer("new-view", self.view_change_timeout)
             if self.is_primary and self.view not in self.new_views:
-                self._send_newview(self.view)
+                self._send_new_view(self.view)
 
-    @staticmethod
-    def _compute_o(cfg: ProtocolConfig, infos: list[ViewChangeInfo]):
-        """The O set of NEW-VIEW (OSDI'99 section 4.4): for every n in (min-s, max-s],
-        the batch of the highest-view prepared certificate, or the null request."""
-        best = max(infos, key=lambda i: i.h)
-        min_s = best.h
-        max_s = max([s for i in infos for s in i.pcerts if s > min_s], default=min_s)
-        out = []
-        for s in range(min_s + 1, max_s + 1):
-            cands = [i.pcerts[s] for i in infos if s in i.pcerts]
-            if cands:
-                pv, d, batch = max(cands, key=lambda c: (c[0], c[1]))
-                out.append((s, d, batch))
-            else:
-                out.append((s, NULL_DIGEST, []))
-        return best, out
-
-    def _send_newview(self, view: int) -> None:
-        got = self.vcs[view]
-        chosen = [got[self.id]] + [got[r] for r in sorted(got) if r != self.id][:self.q - 1]
-        best, o = self._compute_o(self.cfg, chosen)
-        pps = []
-        for s, d, batch in o:
-            pps.append(seal(self.keys, self.cfg.auth, self.n, [PREPREPARE, self.id, view, s, d,
-                                                                batch]))
-        body = [NEWVIEW, self.id, view, [pack(i.frame) for i in chosen], [pack(p) for p in pps]]
-        fr = self._emit(body)
+    def _send_new_view(self, view: int) -> None:
+        chosen = view_change.choose_view_changes(self.view_changes[view], self.id, self.quorum)
+        latest, proposals = view_change.new_view_proposals(chosen)
+        cfg = self.cfg
+        pre_prepares = [
+            seal(self.keys, cfg.auth, self.n, body)
+            for body in view_change.new_view_pre_prepares(self.id, view, proposals)
+        ]
+        frame = self._emit(view_change.new_view_body(self.id, view, chosen, pre_prepares))
         self.stats["new_views_sent"] += 1
-        self._enter_view(view, best, [decode(p, self.cfg.max_message_bytes) for p in pps], fr)
+        decoded = [decode(p, cfg.max_message_bytes) for p in pre_prepares]
+        self._enter_view(view, latest, decoded, frame)
 
-    def _on_newview(self, msg: Message) -> None:
-        view, v_hex, o_hex = msg.body
-        if msg.sender != self.primary(view) or view < self.view or \
-                (view == self.view and not self.in_view_change):
+    def _on_new_view(self, msg: Message) -> None:
+        view = msg.body[0]
+        if (
+            msg.sender != self.primary(view)
+            or view < self.view
+            or (view == self.view and not self.in_view_change)
+        ):
             self.rejected["stale"] += 1
             return
-        infos, senders = [], set()
-        for hx in v_hex:
-            vc = decode(unpack(hx), self.cfg.max_message_bytes)
-            if vc.type != VIEWCHANGE or vc.body[0] != view or vc.sender in senders \
-                    or not 0 <= vc.sender < self.n \
-                    or not authentic(self.keys, self.cfg.auth, self.n, vc):
-                self.rejected["bad-certificate"] += 1
-                return
-            info = self._check_viewchange(vc)
-            if info is None:
-                self.rejected["bad-certificate"] += 1
-                return
-            senders.add(vc.sender)
-            infos.append(info)
-        if len(infos) < self.q:
+        verified = view_change.verify_new_view(msg, self.cfg, self._authentic)
+        if verified is None:
             self.rejected["bad-certificate"] += 1
             return
-        best, o = self._compute_o(self.cfg, infos)
-        pps = [decode(unpack(hx), self.cfg.max_message_bytes) for hx in o_hex]
-        if len(pps) != len(o) or any(
-                p.type != PREPREPARE or p.sender != msg.sender or p.body != [view, s, d, b]
-                or not authentic(self.keys, self.cfg.auth, self.n, p)
-                for p, (s, d, b) in zip(pps, o, strict=True)):
-            self.rejected["bad-certificate"] += 1
-            return
-        self._enter_view(view, best, pps, msg.frame)
+        latest, pre_prepares = verified
+        self._enter_view(view, latest, pre_prepares, msg.frame)
 
-    def _enter_view(self, view: int, best: ViewChangeInfo, pps: list[Message],
-                    nv_frame: bytes) -> None:
+    def _enter_view(
+        self,
+        view: int,
+        latest: VerifiedViewChange,
+        pre_prepares: list[Message],
+        new_view_frame: bytes | None,
+    ) -> None:
         self.stats["views_entered"] += 1
         self.view, self.in_view_change = view, False
-        self.new_views = {view: nv_frame}
+        self.new_views = {view: new_view_frame}
         self.storage.put_view(view, False)
-        self._cancel_timer("newview")
-        self._cancel_timer("vcresend")
-        for v in [v for v in self.vcs if v <= view]:
-            del self.vcs[v]
-        self.req_seq.clear()
-        if best.h > self.h:
-            self._make_stable(best.h, best.ckpt_digest, best.proof)
-        for pp in pps:
-            if pp.body[1] > self.h:
-                self._on_preprepare(pp, from_new_view=True)
-        self.seq_next = max([self.h] + [pp.body[1] for pp in pps])
+        self._cancel_timer("new-view")
+        self._cancel_timer("view-change-resend")
+        for v in [v for v in self.view_changes if v <= view]:
+            del self.view_changes[v]
+        self.request_seqs.clear()
+        checkpoint = latest.checkpoint
+        if checkpoint.seq > self.low_watermark:
+            self._make_stable(checkpoint.seq, checkpoint.digest, checkpoint.proof)
+        for pre_prepare in pre_prepares:
+            if pre_prepare.body[1] > self.low_watermark:
+                self._on_pre_prepare(pre_prepare, from_new_view=True)
+        self.last_assigned = max([self.low_watermark] + [p.body[1] for p in pre_prepares])
         if self.pending:
             self._set_timer("request", self.cfg.view_change_timeout)
         if self.observer is not None:
@@ -830,74 +727,64 @@ class Replica:
         self._execute_ready()
 
     # ------------------------------------------------------------- recovery
-    def _record(self, e: Entry) -> dict:
-        pcert = None
-        if e.pcert is not None:
-            pv, pd, ppf, prs = e.pcert
-            same = ppf == e.pp.frame  # do not store the batch twice
-            pcert = [pv, pd, None if same else pack(ppf), [pack(p) for p in prs]]
-        return {"pp": pack(e.pp.frame), "prepared": e.prepared, "committed": e.committed,
-                "pcert": pcert, "my_prepare": e.my_prepare is not None,
-                "commit_views": [v for v, _ in e.my_commits]}
-
-    def _recover(self, rec) -> None:
+    def _recover(self, recovered: Recovered) -> None:
         """Restart from storage: stable snapshot, then replay the committed log."""
         self.stats["recoveries"] += 1
-        if rec.stable is not None:
-            seq, d, proof, snap = rec.stable
-            self._restore(snap)
-            self.h = self.last_exec = seq
-            self.stable, self.stable_snapshot = (seq, d, proof), snap
-        self.view, self.in_view_change = rec.view, rec.in_view_change
-        for seq in sorted(rec.entries):
-            r = rec.entries[seq]
-            if seq <= self.h:
+        if recovered.stable is not None:
+            seq, digest, proof, snapshot = recovered.stable
+            self._restore(snapshot)
+            self.low_watermark = self.last_executed = seq
+            self.stable_checkpoint = StableCheckpoint(seq, digest, proof)
+            self.stable_snapshot = snapshot
+        self.view, self.in_view_change = recovered.view, recovered.in_view_change
+        for seq in sorted(recovered.entries):
+            if seq <= self.low_watermark:
                 continue
-            pp = decode(unpack(r["pp"]), self.cfg.max_message_bytes)
-            batch = self._parse_batch(pp.body[3], check_auth=False)
-            self._log_preprepare(pp, batch, [request_digest(m) for m in batch])
-            e = self.log[seq]
-            e.prepared, e.committed = r["prepared"], r["committed"]
-            if r["pcert"] is not None:
-                pv, pd, ppf, prs = r["pcert"]
-                e.pcert = (pv, pd, pp.frame if ppf is None else unpack(ppf),
-                           [unpack(p) for p in prs])
-            if r["my_prepare"]:
-                e.my_prepare = seal(self.keys, self.cfg.auth, self.n,
-                                    [PREPARE, self.id, e.view, seq, e.digest])
-                e.voted[(PREPARE, self.id, e.view)] = e.digest
-            e.my_commits = [(v, b"") for v in r["commit_views"]]
-            for v in r["commit_views"]:
-                e.voted[(COMMIT, self.id, v)] = e.digest
-        self.seq_next = max([self.h] + list(self.log))
-        self._dirty.clear()
+            record = read_entry_record(recovered.entries[seq])
+            pre_prepare = decode(record.pre_prepare, self.cfg.max_message_bytes)
+            batch = self._parse_batch(pre_prepare.body[3], check_auth=False)
+            self._log_pre_prepare(pre_prepare, batch, [request_digest(m) for m in batch])
+            entry = self.log[seq]
+            entry.prepared, entry.committed = record.prepared, record.committed
+            entry.prepared_certificate = record.prepared_certificate
+            if record.sent_prepare:
+                body = [PREPARE, self.id, entry.view, seq, entry.digest]
+                entry.my_prepare = seal(self.keys, self.cfg.auth, self.n, body)
+                entry.voted[(PREPARE, self.id, entry.view)] = entry.digest
+            entry.commit_views = record.commit_views
+            for v in record.commit_views:
+                entry.voted[(COMMIT, self.id, v)] = entry.digest
+        self.last_assigned = max([self.low_watermark] + list(self.log))
+        self._unsaved.clear()
         self._execute_ready()
         if self.in_view_change:
-            v, self.view, self.in_view_change = self.view, self.view - 1, False
-            self._start_view_change(v)
-        self.fetching = self.stable
-        self._emit([FETCH, self.id, self.last_exec])
+            view, self.view, self.in_view_change = self.view, self.view - 1, False
+            self._start_view_change(view)
+        self.fetching = self.stable_checkpoint
+        self._emit([FETCH, self.id, self.last_executed])
         self._set_timer("fetch", self.cfg.client_timeout)
 
     # ---------------------------------------------------------------- status
     def status(self) -> dict:
-        return {"id": self.id, "view": self.view, "in_view_change": self.in_view_change,
-                "last_executed": self.last_exec, "low_watermark": self.h,
-                "pending": len(self.pending), "rejected": dict(self.rejected),
-                "stats": dict(self.stats)}
+        return {
+            "id": self.id,
+            "view": self.view,
+            "in_view_change": self.in_view_change,
+            "last_executed": self.last_executed,
+            "low_watermark": self.low_watermark,
+            "pending": len(self.pending),
+            "rejected": dict(self.rejected),
+            "stats": dict(self.stats),
+        }
 
-    _HANDLERS = {
+    _HANDLERS: dict[str, Callable[[Replica, Message], None]] = {
         REQUEST: _on_request,
-        PREPREPARE: _on_preprepare,
+        PREPREPARE: _on_pre_prepare,
         PREPARE: _on_prepare,
         COMMIT: _on_commit,
         CHECKPOINT: _on_checkpoint,
-        VIEWCHANGE: _on_viewchange,
-        NEWVIEW: _on_newview,
+        VIEWCHANGE: _on_view_change,
+        NEWVIEW: _on_new_view,
         FETCH: _on_fetch,
         STATE: _on_state,
     }
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -1,11 +1,16 @@
 """Durable replica state: view, protocol log and the last stable checkpoint.
 
-Castro & Liskov (TOCS'02, section 6.2) require that a replica which recovers
-neither forgets what it sent (or it could equivocate) nor loses what it
-executed.  A replica writes its log entries and view before it releases the
+A replica that recovers must neither forget what it sent (or it could
+equivocate) nor lose what it executed (Castro & Liskov (2002), proactive
+recovery).  A replica writes its log entries and view before it releases the
 messages that depend on them, and keeps the snapshot of its last stable
 checkpoint; on restart it restores that snapshot, replays the committed entries
 after it, and fetches anything newer from the others (state transfer).
+
+:func:`entry_record` and :func:`read_entry_record` convert a log entry to and
+from the JSON record that the storages keep; the record's keys are its on-disk
+format (``"pp"`` is the PRE-PREPARE, ``"pcert"`` the prepared certificate), kept
+so that existing databases still load.
 """
 
 from __future__ import annotations
@@ -14,6 +19,21 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+from .message_log import LogEntry, PreparedCertificate
+from .messages import pack, unpack
+
+
+class Storage(Protocol):
+    """What a replica needs from its storage (:class:`MemoryStorage`, :class:`SQLiteStorage`)."""
+
+    def load(self) -> Recovered | None: ...
+    def put_view(self, view: int, in_view_change: bool) -> None: ...
+    def put_entry(self, seq: int, record: dict) -> None: ...
+    def put_stable(self, seq: int, digest: str, proof: list[bytes], snapshot: bytes) -> None: ...
+    def commit(self) -> None: ...
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -24,6 +44,64 @@ class Recovered:
     in_view_change: bool = False
     stable: tuple[int, str, list[bytes], bytes] | None = None  # seq, digest, proof, snapshot
     entries: dict[int, dict] = field(default_factory=dict)
+
+
+@dataclass
+class RecoveredEntry:
+    """A log entry as read back from its record (raw frames)."""
+
+    pre_prepare: bytes
+    prepared: bool
+    committed: bool
+    prepared_certificate: PreparedCertificate | None
+    sent_prepare: bool  #: this replica had sent a PREPARE for it
+    commit_views: list[int]  #: views in which this replica had sent a COMMIT
+
+
+def entry_record(entry: LogEntry) -> dict:
+    """The record stored for a log entry that holds a PRE-PREPARE.  The prepared
+    certificate's PRE-PREPARE is left out when it is the entry's own (stored once)."""
+    assert entry.pre_prepare is not None
+    certificate = None
+    if entry.prepared_certificate is not None:
+        view, digest, pre_prepare, prepares = entry.prepared_certificate
+        same = pre_prepare == entry.pre_prepare.frame
+        certificate = [
+            view,
+            digest,
+            None if same else pack(pre_prepare),
+            [pack(p) for p in prepares],
+        ]
+    return {
+        "pp": pack(entry.pre_prepare.frame),
+        "prepared": entry.prepared,
+        "committed": entry.committed,
+        "pcert": certificate,
+        "my_prepare": entry.my_prepare is not None,
+        "commit_views": list(entry.commit_views),
+    }
+
+
+def read_entry_record(record: dict) -> RecoveredEntry:
+    """Inverse of :func:`entry_record`."""
+    pre_prepare = unpack(record["pp"])
+    certificate = None
+    if record["pcert"] is not None:
+        view, digest, packed, prepares = record["pcert"]
+        certificate = PreparedCertificate(
+            view,
+            digest,
+            pre_prepare if packed is None else unpack(packed),
+            [unpack(p) for p in prepares],
+        )
+    return RecoveredEntry(
+        pre_prepare,
+        record["prepared"],
+        record["committed"],
+        certificate,
+        record["my_prepare"],
+        list(record["commit_views"]),
+    )
 
 
 class MemoryStorage:
@@ -61,8 +139,9 @@ class SQLiteStorage:
 
     def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
         if synchronous not in ("OFF", "NORMAL", "FULL"):
-            raise ValueError(f"SQLiteStorage: synchronous must be OFF, NORMAL or FULL; "
-                             f"got {synchronous!r}")
+            raise ValueError(
+                f"SQLiteStorage: synchronous must be OFF, NORMAL or FULL; got {synchronous!r}"
+            )
         self.path = str(path)
         self._db = sqlite3.connect(self.path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -71,7 +150,8 @@ class SQLiteStorage:
             "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, rec TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS stable (id INTEGER PRIMARY KEY CHECK (id = 0),"
-            " seq INTEGER, digest TEXT, proof TEXT, snapshot BLOB);")
+            " seq INTEGER, digest TEXT, proof TEXT, snapshot BLOB);"
+        )
         self._in_tx = False
         self.commits = 0
 
@@ -88,8 +168,12 @@ class SQLiteStorage:
             rec.view, rec.in_view_change = int(view), bool(flag)
         row = self._db.execute("SELECT seq, digest, proof, snapshot FROM stable").fetchone()
         if row is not None:
-            rec.stable = (int(row[0]), row[1], [bytes.fromhex(p) for p in json.loads(row[2])],
-                          bytes(row[3]))
+            rec.stable = (
+                int(row[0]),
+                row[1],
+                [bytes.fromhex(p) for p in json.loads(row[2])],
+                bytes(row[3]),
+            )
         for seq, text in self._db.execute("SELECT seq, rec FROM entries"):
             rec.entries[int(seq)] = json.loads(text)
         if rec.stable is None and not rec.entries and rec.view == 0:
@@ -98,18 +182,23 @@ class SQLiteStorage:
 
     def put_view(self, view: int, in_view_change: bool) -> None:
         self._begin()
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('view', ?)",
-                         (json.dumps([view, in_view_change]),))
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('view', ?)", (json.dumps([view, in_view_change]),)
+        )
 
     def put_entry(self, seq: int, record: dict) -> None:
         self._begin()
-        self._db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?)",
-                         (seq, json.dumps(record, separators=(",", ":"))))
+        self._db.execute(
+            "INSERT OR REPLACE INTO entries VALUES (?, ?)",
+            (seq, json.dumps(record, separators=(",", ":"))),
+        )
 
     def put_stable(self, seq: int, digest: str, proof: list[bytes], snapshot: bytes) -> None:
         self._begin()
-        self._db.execute("INSERT OR REPLACE INTO stable VALUES (0, ?, ?, ?, ?)",
-                         (seq, digest, json.dumps([p.hex() for p in proof]), snapshot))
+        self._db.execute(
+            "INSERT OR REPLACE INTO stable VALUES (0, ?, ?, ?, ?)",
+            (seq, digest, json.dumps([p.hex() for p in proof]), snapshot),
+        )
         self._db.execute("DELETE FROM entries WHERE seq <= ?", (seq,))
 
     def commit(self) -> None:
