@@ -1,5 +1,7 @@
 // Input checks of python/accord/bayes that would otherwise take several NumPy passes.
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "accord/bayes.hpp"
 
@@ -52,6 +54,22 @@ std::int64_t first_invalid_sample(const double* log_marginals, const std::int32_
       }
   }
   return -1;
+}
+
+void check_values_finite(const double* values, const unsigned char* status, std::int64_t batch,
+                         std::int64_t actions, std::int64_t count) {
+  const std::int64_t per_row = actions * count;
+  for (std::int64_t b = 0; b < batch; ++b) {
+    if (status[b] == kOk) continue;
+    for (std::int64_t i = 0; i < per_row; ++i) {
+      const double x = values[b * per_row + i];
+      if (std::isfinite(x)) continue;
+      const std::string what = std::isnan(x) ? "nan" : (x > 0 ? "inf" : "-inf");
+      throw std::invalid_argument("values[" + std::to_string(b) + ", " +
+                                  std::to_string(i / count) + ", " + std::to_string(i % count) +
+                                  "] is " + what + "; values must be finite");
+    }
+  }
 }
 
 }  // namespace accord::bayes

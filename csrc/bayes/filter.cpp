@@ -1,4 +1,5 @@
-// Dec-POMDP belief filter (seed 003, "Belief States"): predict with the transition
+// Dec-POMDP belief filter (the belief state of Kaelbling, Littman & Cassandra (1998);
+// Bernstein et al. (2002) for the decentralised setting): predict with the transition
 // matrix, correct by the observation likelihood, normalise,
 //   b'(s') = P(o | s') sum_s P(s' | s) b(s) / sum_s' (...),
 // in probability space.  One row per OpenMP iteration; the prediction is a sequence of

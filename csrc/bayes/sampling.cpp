@@ -1,8 +1,9 @@
-// Independent draws of every member's type from its marginal (seed 004, Sec. 6: "100
-// type vectors are sampled according to the belief distribution").  Each draw is
-// draw_type(lp[b][j], K, type_uniform(seed, b, s, j)) of accord/bayes.hpp; here the
-// running sums of draw_type are tabulated once per member and searched, which gives
-// the same type bit for bit (same operations in the same order), so CPU and GPU agree.
+// Independent draws of every member's type from its marginal (Chalkiadakis & Boutilier
+// (2012), Sec. 6: "100 type vectors are sampled according to the belief distribution").
+// Each draw is draw_type(lp[b][j], K, type_uniform(seed, b, s, j)) of accord/bayes.hpp;
+// here the running sums of draw_type are tabulated once per member and searched, which
+// gives the same type bit for bit (same operations in the same order), so CPU and GPU
+// agree.
 #include <omp.h>
 
 #include <algorithm>

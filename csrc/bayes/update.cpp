@@ -1,4 +1,4 @@
-// The belief update of seed 004, Eq. 5, batched over rows: exact over enumerated joint
+// The belief update of Chalkiadakis & Boutilier (2012), Eq. 5, batched over rows: exact over enumerated joint
 // type vectors, or Rao-Blackwellised from sampled ones.  All in log space.
 //
 // Enumerated, per row (see joint.hpp for the enumeration):

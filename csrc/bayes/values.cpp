@@ -1,6 +1,7 @@
-// Expected action values under product-of-marginals beliefs (seed 004, Eq. 2's inner sum
-// Q_i(C, a) = sum_t B_i(t) Q(C, a | t)) and the expected value of perfect information
-// (Eqs. 11-13), over enumerated joint type vectors or sampled ones (Sec. 6).
+// Expected action values under product-of-marginals beliefs (Chalkiadakis & Boutilier
+// (2012), Eq. 2's inner sum Q_i(C, a) = sum_t B_i(t) Q(C, a | t)) and the expected value
+// of perfect information (Eqs. 11-13), over enumerated joint type vectors or sampled ones
+// (Sec. 6).
 //
 // Enumerated rows use the plan of joint.hpp: the inner members' joint probabilities are
 // tabulated once per row, and every outer prefix of positive prior contributes

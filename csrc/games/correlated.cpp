@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -265,6 +266,16 @@ std::int64_t incentive_rows(int n, const std::int64_t* actions, bool coarse) {
 void incentive_row_nnz(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
                        std::int64_t* row_nnz) {
   incentive_row_stats(payoffs, n, actions, coarse, row_nnz, nullptr);
+}
+
+void incentive_indptr(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                      std::int64_t* indptr) {
+  if (joint_size(n, actions) > std::numeric_limits<std::int32_t>::max())
+    throw std::invalid_argument("the game has more joint actions than int32 columns");
+  const std::int64_t rows = incentive_rows(n, actions, coarse);
+  indptr[0] = 0;
+  incentive_row_nnz(payoffs, n, actions, coarse, indptr + 1);
+  for (std::int64_t r = 0; r < rows; ++r) indptr[r + 1] += indptr[r];
 }
 
 void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, bool coarse,

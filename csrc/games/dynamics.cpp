@@ -376,6 +376,10 @@ inline void softmax(const double* u, std::int64_t k, double temperature, double*
 void fictitious_play(const double* payoffs, std::int64_t games, const Layout& L,
                      std::int64_t iterations, FPMode mode, const std::int64_t* initial,
                      std::int64_t record_every, double* profile, double* history) {
+  for (std::int64_t g = 0; g < games; ++g)
+    for (int i = 0; i < L.n; ++i)
+      if (initial[g * L.n + i] < 0 || initial[g * L.n + i] >= L.k[i])
+        throw std::invalid_argument("initial action out of range");
   for_games(games, L, iterations, [&](std::int64_t g, Work& w) {
     const double* P = payoffs + g * L.n * L.K;
     const auto rec = recorder(history, g, iterations, record_every);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "accord/bimatrix.hpp"
+#include "accord/runtime.hpp"
 
 namespace accord::bimatrix {
 
@@ -246,6 +247,10 @@ Equilibria lemke_howson_all(const double* A, const double* B, int m, int n,
                             std::int64_t max_pivots, int threads) {
   check_shape(m, n);
   const int labels = m + n;
+  // Threads pay only for long runs (a parallel region can cost a scheduler time slice
+  // on a busy machine).
+  if (threads < 1)
+    threads = static_cast<double>(m + n) * m * n >= 1e5 ? accord::get_num_threads() : 1;
   std::vector<double> xs(static_cast<std::size_t>(labels) * m), ys(static_cast<std::size_t>(labels) * n);
   std::string error;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)

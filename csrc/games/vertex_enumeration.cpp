@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "accord/bimatrix.hpp"
+#include "accord/runtime.hpp"
 
 namespace accord::bimatrix {
 
@@ -553,10 +554,18 @@ struct Polytope {
   }
 };
 
+// C(m + n, m) - 1, the number of equal-size support pairs (as a double).
+double support_pairs(int m, int n) {
+  double c = 1.0;
+  for (int k = 1; k <= m; ++k) c = c * (n + k) / k;
+  return c - 1.0;
+}
+
 }  // namespace
 
 Equilibria support_enumeration(const double* A, const double* B, int m, int n, int threads) {
   if (m < 1 || n < 1) throw std::invalid_argument("the game needs at least one action each");
+  if (threads < 1) threads = support_pairs(m, n) >= 1e5 ? accord::get_num_threads() : 1;
   const std::size_t mn = static_cast<std::size_t>(m) * n;
   std::vector<double> Ah(mn), Bh(mn);
   detail::normalise(A, mn, Ah.data());
@@ -598,6 +607,7 @@ Equilibria vertex_enumeration(const double* A, const double* B, int m, int n,
     throw std::invalid_argument("vertex_enumeration supports m + n <= " +
                                 std::to_string(kMaxVertexLabels) + "; got " +
                                 std::to_string(m + n));
+  if (threads < 1) threads = m * n >= 144 ? accord::get_num_threads() : 1;
   const std::size_t mn = static_cast<std::size_t>(m) * n;
   std::vector<double> Ah(mn), Bh(mn);
   detail::normalise(A, mn, Ah.data());

@@ -1,4 +1,5 @@
-// Sequential reverse auctions of one load-balancing round (seed 001 §4, §7.3-7.4).
+// Sequential reverse auctions of one round of the load-balancing model of
+// accord.loadbalance (accord/loadbalance.hpp).
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -1,17 +1,21 @@
 // Bindings of the Bayesian belief kernels (accord._core.bayes).  Shapes are checked
 // here again (python/accord/bayes validates values and gives the friendly messages);
 // every kernel runs without the GIL.
-#include <cmath>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <pybind11/stl.h>
+
+#include "../common.hpp"
 #include "accord/bayes.hpp"
-#include "common.hpp"
 
 namespace py = pybind11;
-using accord::bindings::carray;
+using accord::bindings::expect_shape;
+using accord::bindings::In;
+using accord::bindings::take;
 namespace bayes = accord::bayes;
 
 namespace {
@@ -43,36 +47,8 @@ std::int64_t joint_of(const Dims& d) {
   return T;
 }
 
-void expect_shape(const py::array& a, const std::vector<ssize>& shape, const char* name) {
-  bool ok = a.ndim() == static_cast<ssize>(shape.size());
-  for (std::size_t i = 0; ok && i < shape.size(); ++i) ok = a.shape(i) == shape[i];
-  if (!ok) {
-    std::string s = "(";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-      s += std::to_string(shape[i]) + (i + 1 < shape.size() ? ", " : "");
-    throw std::invalid_argument(std::string(name) + " must have shape " + s + ")");
-  }
-}
-
 py::array_t<unsigned char> status_array(std::int64_t B) {
   return py::array_t<unsigned char>(static_cast<ssize>(B));
-}
-
-// Throws naming the first non-finite entry of values (B, A, N) in the rows the kernel
-// flagged (the kernels check each row as they read it).
-void check_values(const double* v, const unsigned char* status, std::int64_t B, std::int64_t A,
-                  std::int64_t N) {
-  for (std::int64_t b = 0; b < B; ++b) {
-    if (status[b] == bayes::kOk) continue;
-    for (std::int64_t i = 0; i < A * N; ++i) {
-      const double x = v[b * A * N + i];
-      if (std::isfinite(x)) continue;
-      const std::string what = std::isnan(x) ? "nan" : (x > 0 ? "inf" : "-inf");
-      throw std::invalid_argument("values[" + std::to_string(b) + ", " + std::to_string(i / N) +
-                                  ", " + std::to_string(i % N) + "] is " + what +
-                                  "; values must be finite");
-    }
-  }
 }
 
 }  // namespace
@@ -82,7 +58,8 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "sample_types",
-      [](carray<double> lp, std::int64_t samples, std::uint64_t seed) {
+      [](In<double> log_marginals, std::int64_t samples, std::uint64_t seed) {
+        const auto lp = take(log_marginals, "log_marginals");
         const Dims d = dims_of(lp, "log_marginals");
         if (samples < 0 || samples > 0xffffffffLL || d.B > 0xffffffffLL)
           throw std::invalid_argument("B and samples must be below 2**32");
@@ -99,7 +76,8 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "check_log_marginals",
-      [](carray<double> lp, double tol) {
+      [](In<double> log_marginals, double tol) {
+        const auto lp = take(log_marginals, "log_marginals");
         const Dims d = dims_of(lp, "log_marginals");
         bayes::MarginalCheck c{};
         {
@@ -114,7 +92,8 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "check_probability_rows",
-      [](carray<double> p, double tol) {
+      [](In<double> p_, double tol) {
+        const auto p = take(p_, "p");
         const std::int64_t cols = p.ndim() ? p.shape(p.ndim() - 1) : 1;
         const std::int64_t rows = cols ? static_cast<std::int64_t>(p.size()) / cols : 0;
         bayes::ProbabilityCheck c{};
@@ -131,7 +110,9 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "first_invalid_sample",
-      [](carray<double> lp, carray<std::int32_t> samples) {
+      [](In<double> log_marginals, In<std::int32_t> samples_) {
+        const auto lp = take(log_marginals, "log_marginals");
+        const auto samples = take(samples_, "samples");
         const Dims d = dims_of(lp, "log_marginals");
         if (samples.ndim() != 3 || samples.shape(0) != d.B || samples.shape(2) != d.m)
           throw std::invalid_argument("samples must have shape (B, S, m)");
@@ -144,7 +125,9 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "update_enumerated",
-      [](carray<double> lp, carray<double> ll, bool return_joint) {
+      [](In<double> log_prior, In<double> log_likelihood, bool return_joint) {
+        const auto lp = take(log_prior, "log_prior");
+        const auto ll = take(log_likelihood, "log_likelihood");
         const Dims d = dims_of(lp, "log_prior");
         const std::int64_t T = joint_of(d);
         expect_shape(ll, {d.B, T}, "log_likelihood");
@@ -171,7 +154,9 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "update_sampled",
-      [](carray<double> lp, carray<double> ll) {
+      [](In<double> log_prior, In<double> log_likelihood) {
+        const auto lp = take(log_prior, "log_prior");
+        const auto ll = take(log_likelihood, "log_likelihood");
         const Dims d = dims_of(lp, "log_prior");
         if (ll.ndim() != 4)
           throw std::invalid_argument("log_likelihood must have shape (B, S, m, K)");
@@ -192,7 +177,9 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "expected_values",
-      [](carray<double> lp, carray<double> values) {
+      [](In<double> log_marginals, In<double> values_) {
+        const auto lp = take(log_marginals, "log_marginals");
+        const auto values = take(values_, "values");
         const Dims d = dims_of(lp, "log_marginals");
         const std::int64_t T = joint_of(d);
         if (values.ndim() != 3) throw std::invalid_argument("values must have shape (B, A, T)");
@@ -206,7 +193,7 @@ void init_bayes(py::module_& m) {
           py::gil_scoped_release release;
           bayes::expected_values(lp.data(), values.data(), d.B, d.m, d.K, A, o, sp);
         }
-        check_values(values.data(), sp, d.B, A, T);
+        bayes::check_values_finite(values.data(), sp, d.B, A, T);
         return out;
       },
       py::arg("log_marginals"), py::arg("values"),
@@ -215,7 +202,8 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "sample_means",
-      [](carray<double> values) {
+      [](In<double> values_) {
+        const auto values = take(values_, "values");
         if (values.ndim() != 3) throw std::invalid_argument("values must have shape (B, A, S)");
         const std::int64_t B = values.shape(0), A = values.shape(1), S = values.shape(2);
         py::array_t<double> out(std::vector<ssize>{B, A});
@@ -226,7 +214,7 @@ void init_bayes(py::module_& m) {
           py::gil_scoped_release release;
           bayes::sample_means(values.data(), B, A, S, o, sp);
         }
-        check_values(values.data(), sp, B, A, S);
+        bayes::check_values_finite(values.data(), sp, B, A, S);
         return out;
       },
       py::arg("values"),
@@ -234,8 +222,11 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "vpi",
-      [](py::object lp_obj, carray<double> values, carray<double> share, carray<double> best,
-         carray<double> second, carray<std::uint8_t> is_best) {
+      [](std::optional<In<double>> log_marginals, In<double> values_, In<double> share_,
+         In<double> best_, In<double> second_, In<std::uint8_t> is_best_) {
+        const auto values = take(values_, "values"), share = take(share_, "share");
+        const auto best = take(best_, "best"), second = take(second_, "second");
+        const auto is_best = take(is_best_, "is_best");
         if (values.ndim() != 3) throw std::invalid_argument("values must have shape (B, A, T)");
         const std::int64_t B = values.shape(0), A = values.shape(1), N = values.shape(2);
         expect_shape(share, {B, A}, "share");
@@ -246,12 +237,12 @@ void init_bayes(py::module_& m) {
         auto status = status_array(B);
         double* o = out.mutable_data();
         unsigned char* sp = status.mutable_data();
-        if (lp_obj.is_none()) {
+        if (!log_marginals) {
           py::gil_scoped_release release;
           bayes::vpi(nullptr, values.data(), B, 0, 1, A, N, share.data(), best.data(),
                      second.data(), is_best.data(), o, sp);
         } else {
-          const auto lp = lp_obj.cast<carray<double>>();
+          const auto lp = take(*log_marginals, "log_marginals");
           const Dims d = dims_of(lp, "log_marginals");
           const std::int64_t T = joint_of(d);
           expect_shape(values, {d.B, A, T}, "values");
@@ -259,7 +250,7 @@ void init_bayes(py::module_& m) {
           bayes::vpi(lp.data(), values.data(), B, d.m, d.K, A, T, share.data(), best.data(),
                      second.data(), is_best.data(), o, sp);
         }
-        check_values(values.data(), sp, B, A, N);
+        bayes::check_values_finite(values.data(), sp, B, A, N);
         return out;
       },
       py::arg("log_marginals"), py::arg("values"), py::arg("share"), py::arg("best"),
@@ -270,7 +261,9 @@ void init_bayes(py::module_& m) {
 
   m.def(
       "filter_step",
-      [](carray<double> belief, carray<double> transition, carray<double> obs) {
+      [](In<double> belief_, In<double> transition_, In<double> observation_likelihood) {
+        const auto belief = take(belief_, "belief"), transition = take(transition_, "transition");
+        const auto obs = take(observation_likelihood, "observation_likelihood");
         if (belief.ndim() != 2) throw std::invalid_argument("belief must have shape (B, S)");
         const std::int64_t B = belief.shape(0), S = belief.shape(1);
         std::int64_t stride = 0;

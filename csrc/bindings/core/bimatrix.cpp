@@ -2,12 +2,13 @@
 #include <string>
 #include <utility>
 
+#include "../common.hpp"
 #include "accord/bimatrix.hpp"
-#include "accord/runtime.hpp"
-#include "common.hpp"
 
 namespace py = pybind11;
 using accord::bindings::carray;
+using accord::bindings::In;
+using accord::bindings::take;
 namespace bm = accord::bimatrix;
 
 namespace {
@@ -39,13 +40,6 @@ std::pair<int, int> bimatrix_shape(const char* func, const carray<double>& A,
   return {m, n};
 }
 
-// C(m + n, m) - 1, the number of equal-size support pairs (as a double).
-double support_pairs(int m, int n) {
-  double c = 1.0;
-  for (int k = 1; k <= m; ++k) c = c * (n + k) / k;
-  return c - 1.0;
-}
-
 py::tuple to_arrays(const bm::Equilibria& e, int m, int n) {
   const auto c = static_cast<py::ssize_t>(e.count);
   py::array_t<double> X({c, static_cast<py::ssize_t>(m)}), Y({c, static_cast<py::ssize_t>(n)});
@@ -59,7 +53,8 @@ py::tuple to_arrays(const bm::Equilibria& e, int m, int n) {
 void init_bimatrix(py::module_& m) {
   m.def(
       "lemke_howson",
-      [](carray<double> A, carray<double> B, int label, std::int64_t max_pivots) {
+      [](In<double> A_, In<double> B_, int label, std::int64_t max_pivots) {
+        const auto A = take(A_, "A"), B = take(B_, "B");
         const auto [rows, cols] = bimatrix_shape("lemke_howson", A, B);
         if (label < 0 || label >= rows + cols)
           throw std::invalid_argument(
@@ -82,16 +77,13 @@ void init_bimatrix(py::module_& m) {
 
   m.def(
       "lemke_howson_all",
-      [](carray<double> A, carray<double> B, std::int64_t max_pivots) {
+      [](In<double> A_, In<double> B_, std::int64_t max_pivots) {
+        const auto A = take(A_, "A"), B = take(B_, "B");
         const auto [rows, cols] = bimatrix_shape("lemke_howson_all", A, B);
         bm::Equilibria e;
         {
           py::gil_scoped_release release;
-          // Threads pay only for long runs (a parallel region can cost a scheduler
-          // time slice on a busy machine).
-          const int threads =
-              static_cast<double>(rows + cols) * rows * cols >= 1e5 ? accord::get_num_threads() : 1;
-          e = bm::lemke_howson_all(A.data(), B.data(), rows, cols, max_pivots, threads);
+          e = bm::lemke_howson_all(A.data(), B.data(), rows, cols, max_pivots, 0);
         }
         return to_arrays(e, rows, cols);
       },
@@ -100,13 +92,13 @@ void init_bimatrix(py::module_& m) {
 
   m.def(
       "support_enumeration",
-      [](carray<double> A, carray<double> B) {
+      [](In<double> A_, In<double> B_) {
+        const auto A = take(A_, "A"), B = take(B_, "B");
         const auto [rows, cols] = bimatrix_shape("support_enumeration", A, B);
         bm::Equilibria e;
         {
           py::gil_scoped_release release;
-          const int threads = support_pairs(rows, cols) >= 1e5 ? accord::get_num_threads() : 1;
-          e = bm::support_enumeration(A.data(), B.data(), rows, cols, threads);
+          e = bm::support_enumeration(A.data(), B.data(), rows, cols, 0);
         }
         return to_arrays(e, rows, cols);
       },
@@ -115,13 +107,13 @@ void init_bimatrix(py::module_& m) {
 
   m.def(
       "vertex_enumeration",
-      [](carray<double> A, carray<double> B, std::int64_t max_bases) {
+      [](In<double> A_, In<double> B_, std::int64_t max_bases) {
+        const auto A = take(A_, "A"), B = take(B_, "B");
         const auto [rows, cols] = bimatrix_shape("vertex_enumeration", A, B);
         bm::Equilibria e;
         {
           py::gil_scoped_release release;
-          const int threads = rows * cols >= 144 ? accord::get_num_threads() : 1;
-          e = bm::vertex_enumeration(A.data(), B.data(), rows, cols, max_bases, threads);
+          e = bm::vertex_enumeration(A.data(), B.data(), rows, cols, max_bases, 0);
         }
         return to_arrays(e, rows, cols);
       },

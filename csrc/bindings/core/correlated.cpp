@@ -1,23 +1,24 @@
 // Bindings of the (coarse) correlated equilibrium kernels (accord._core.games).
 #include <algorithm>
 #include <cstdint>
-#include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "../common.hpp"
 #include "accord/correlated.hpp"
-#include "common.hpp"
 
 namespace py = pybind11;
-using accord::bindings::carray;
+using accord::bindings::In;
+using accord::bindings::take;
 namespace games = accord::games;
 
 namespace {
 
 // Action counts of a payoff array of shape (B, n, k_1, ..., k_n) (batched=true) or
 // (n, k_1, ..., k_n).
-std::vector<std::int64_t> actions_of(const carray<double>& u, bool batched) {
+std::vector<std::int64_t> actions_of(const py::array& u, bool batched) {
   const py::ssize_t lead = batched ? 1 : 0;
   if (u.ndim() < lead + 2)
     throw std::invalid_argument("payoffs must have shape " +
@@ -35,7 +36,7 @@ std::vector<std::int64_t> actions_of(const carray<double>& u, bool batched) {
 
 // Checks dist (B', k_1, ..., k_n) against payoffs (B, n, k_1, ..., k_n), where B and B'
 // are equal or one of them is 1 (shared by every game); returns max(B, B').
-std::int64_t check_distribution(const carray<double>& u, const carray<double>& p,
+std::int64_t check_distribution(const py::array& u, const py::array& p,
                                 const std::vector<std::int64_t>& k) {
   bool ok = p.ndim() == static_cast<py::ssize_t>(k.size()) + 1 &&
             (p.shape(0) == u.shape(0) || p.shape(0) == 1 || u.shape(0) == 1);
@@ -58,7 +59,8 @@ std::int64_t stride_of(const py::array& a) {
 void init_correlated(py::module_& m) {
   m.def(
       "incentive_gains",
-      [](carray<double> u, carray<double> p, bool coarse) {
+      [](In<double> payoffs, In<double> dist, bool coarse) {
+        const auto u = take(payoffs, "payoffs"), p = take(dist, "dist");
         const auto k = actions_of(u, true);
         const std::int64_t B = check_distribution(u, p, k);
         const int n = static_cast<int>(k.size());
@@ -78,7 +80,8 @@ void init_correlated(py::module_& m) {
 
   m.def(
       "incentive_violation",
-      [](carray<double> u, carray<double> p, bool coarse) {
+      [](In<double> payoffs, In<double> dist, bool coarse) {
+        const auto u = take(payoffs, "payoffs"), p = take(dist, "dist");
         const auto k = actions_of(u, true);
         const std::int64_t B = check_distribution(u, p, k);
         py::array_t<double> out(static_cast<py::ssize_t>(B));
@@ -95,25 +98,21 @@ void init_correlated(py::module_& m) {
 
   m.def(
       "incentive_matrix",
-      [](carray<double> u, bool coarse) {
+      [](In<double> payoffs, bool coarse) {
+        const auto u = take(payoffs, "payoffs");
         const auto k = actions_of(u, false);
         const int n = static_cast<int>(k.size());
         std::int64_t N = 1;
         for (auto ki : k) N *= ki;
-        if (N > std::numeric_limits<std::int32_t>::max())
-          throw std::invalid_argument("the game has more joint actions than int32 columns");
         const std::int64_t rows = games::incentive_rows(n, k.data(), coarse);
         py::array_t<std::int64_t> indptr(static_cast<py::ssize_t>(rows + 1));
         std::int64_t* ip = indptr.mutable_data();
         {
           py::gil_scoped_release release;
-          ip[0] = 0;
-          games::incentive_row_nnz(u.data(), n, k.data(), coarse, ip + 1);
-          for (std::int64_t r = 0; r < rows; ++r) ip[r + 1] += ip[r];
+          games::incentive_indptr(u.data(), n, k.data(), coarse, ip);
         }
-        const std::int64_t nnz = ip[rows];
-        py::array_t<std::int32_t> indices(static_cast<py::ssize_t>(nnz));
-        py::array_t<double> data(static_cast<py::ssize_t>(nnz));
+        py::array_t<std::int32_t> indices(static_cast<py::ssize_t>(ip[rows]));
+        py::array_t<double> data(static_cast<py::ssize_t>(ip[rows]));
         std::int32_t* ix = indices.mutable_data();
         double* dv = data.mutable_data();
         {
@@ -130,66 +129,26 @@ void init_correlated(py::module_& m) {
 
   m.def(
       "incentive_lp",
-      [](carray<double> u, bool coarse, bool egalitarian) {
+      [](In<double> payoffs, bool coarse, bool egalitarian) {
+        const auto u = take(payoffs, "payoffs");
         const auto k = actions_of(u, false);
         const int n = static_cast<int>(k.size());
-        std::int64_t N = 1;
-        for (auto ki : k) N *= ki;
-        constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
-        if (N >= kMax)
-          throw std::invalid_argument("the game has more joint actions than int32 columns");
-        const std::int64_t rows = games::incentive_rows(n, k.data(), coarse);
-        std::vector<std::int64_t> row_nnz(static_cast<std::size_t>(rows));
-        std::vector<unsigned char> positive(static_cast<std::size_t>(rows));
+        std::unique_ptr<games::IncentiveLp> lp;
         {
           py::gil_scoped_release release;
-          games::incentive_row_stats(u.data(), n, k.data(), coarse, row_nnz.data(),
-                                     positive.data());
+          lp = std::make_unique<games::IncentiveLp>(u.data(), n, k.data(), coarse, egalitarian);
         }
-        std::int64_t m = 0, nnz = 0;
-        for (std::int64_t r = 0; r < rows; ++r)
-          if (positive[r]) ++m, nnz += row_nnz[r];
-        const std::int64_t extra = (egalitarian ? n * (N + 1) : 0) + N;
-        if (nnz + extra > kMax)
-          throw std::invalid_argument("the LP has more non-zeros than int32 offsets");
-        const std::int64_t lp_rows = m + (egalitarian ? n : 0) + 1;
-        py::array_t<std::int32_t> indptr(static_cast<py::ssize_t>(lp_rows + 1));
-        py::array_t<std::int32_t> indices(static_cast<py::ssize_t>(nnz + extra));
-        py::array_t<double> data(static_cast<py::ssize_t>(nnz + extra));
-        py::array_t<std::int64_t> kept(static_cast<py::ssize_t>(m));
+        py::array_t<std::int32_t> indptr(static_cast<py::ssize_t>(lp->rows() + 1));
+        py::array_t<std::int32_t> indices(static_cast<py::ssize_t>(lp->nonzeros()));
+        py::array_t<double> data(static_cast<py::ssize_t>(lp->nonzeros()));
+        py::array_t<std::int64_t> kept(static_cast<py::ssize_t>(lp->kept()));
         std::int32_t* ip = indptr.mutable_data();
         std::int32_t* ix = indices.mutable_data();
         double* dv = data.mutable_data();
         std::int64_t* kp = kept.mutable_data();
         {
           py::gil_scoped_release release;
-          ip[0] = 0;
-          std::int64_t j = 0;
-          for (std::int64_t r = 0; r < rows; ++r) {
-            if (!positive[r]) continue;
-            kp[j] = r;
-            ip[j + 1] = static_cast<std::int32_t>(ip[j] + row_nnz[r]);
-            ++j;
-          }
-          games::incentive_fill_rows(u.data(), n, k.data(), coarse, m, kp, ip, ix, dv);
-          std::int64_t pos = nnz, row = m;
-          if (egalitarian) {  // z - U_i . p <= 0: every column, explicit zeros included
-            for (int i = 0; i < n; ++i) {
-              const double* ui = u.data() + i * N;
-              for (std::int64_t a = 0; a < N; ++a, ++pos) {
-                ix[pos] = static_cast<std::int32_t>(a);
-                dv[pos] = -ui[a];
-              }
-              ix[pos] = static_cast<std::int32_t>(N);
-              dv[pos++] = 1.0;
-              ip[++row] = static_cast<std::int32_t>(pos);
-            }
-          }
-          for (std::int64_t a = 0; a < N; ++a, ++pos) {  // sum p = 1
-            ix[pos] = static_cast<std::int32_t>(a);
-            dv[pos] = 1.0;
-          }
-          ip[++row] = static_cast<std::int32_t>(pos);
+          lp->fill(ip, ix, dv, kp);
         }
         return py::make_tuple(indptr, indices, data, kept);
       },

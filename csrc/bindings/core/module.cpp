@@ -1,10 +1,9 @@
 // accord._core: the CPU backend.
 #include <pybind11/pybind11.h>
 
-#include "accord/runtime.hpp"
-
 namespace py = pybind11;
 
+void init_runtime(py::module_& m);
 void init_coop(py::module_& m);
 void init_games(py::module_& m);
 void init_bimatrix(py::module_& m);
@@ -14,15 +13,7 @@ void init_loadbalance(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "accord CPU kernels (C++17, OpenMP)";
-  m.def("set_num_threads", &accord::set_num_threads, py::arg("n"));
-  m.def("get_num_threads", &accord::get_num_threads);
-  m.def("build_info", [] {
-    py::dict d;
-    d["compiler"] = accord::cxx_compiler();
-    d["flags"] = accord::cxx_flags();
-    d["openmp"] = accord::openmp_version();
-    return d;
-  });
+  init_runtime(m);
   py::module_ coop = m.def_submodule("coop", "cooperative-game kernels");
   init_coop(coop);
   py::module_ games = m.def_submodule("games", "normal-form game kernels");

@@ -2,10 +2,11 @@
 // values, the expected value of perfect information, and a Dec-POMDP belief filter.
 // Pure functions over raw buffers; see python/accord/bayes/.
 //
-// Sources: Chalkiadakis & Boutilier, "Sequentially optimal repeated coalition formation
-// under uncertainty", JAAMAS 24(3), 2012 (seed 004): Eq. 2 (expected action values),
+// Sources: Chalkiadakis & Boutilier (2012), "Sequentially optimal repeated coalition
+// formation under uncertainty", JAAMAS 24(3): Eq. 2 (expected action values),
 // Eq. 5 (belief update B'(t_C) = z Pr(s | alpha, t_C) B(t_C)), Eqs. 11-13 (VPI), Sec. 6
-// (sampling type vectors when there are too many); seed 003, "Belief States" (filter).
+// (sampling type vectors when there are too many); Kaelbling, Littman & Cassandra (1998)
+// and Bernstein et al. (2002) for the (Dec-)POMDP belief filter.
 //
 // A batch row b is one agent's view of one coalition: m unknown members, each with a
 // categorical marginal over K types, stored as log-probabilities lp[b][j][k] (row-major
@@ -172,7 +173,7 @@ ACCORD_HD int draw_type(const double* lp, int K, double u) {
   return last;
 }
 
-// ---- value of perfect information (seed 004, Eq. 12) ----------------------------------
+// ---- value of perfect information (Chalkiadakis & Boutilier (2012), Eq. 12) -----------
 
 // gain(q*) = second - q* if the action is the current best and q* < second;
 // q* - best if it is not and q* > best; 0 otherwise.
@@ -217,6 +218,12 @@ ProbabilityCheck check_probability_rows(const double* p, std::int64_t rows, std:
 std::int64_t first_invalid_sample(const double* log_marginals, const std::int32_t* samples,
                                   std::int64_t batch, int m, int K, std::int64_t count);
 
+// After expected_values / sample_means / vpi: throws std::invalid_argument naming the
+// first non-finite entry of values (B, A, N) in the rows whose status is not kOk
+// ("values[b, a, t] is nan; values must be finite"); returns normally when there is none.
+void check_values_finite(const double* values, const unsigned char* status, std::int64_t batch,
+                         std::int64_t actions, std::int64_t count);
+
 // Eq. 5 over enumerated joint type vectors.  log_lik (B, T): log Pr(obs | t) for every
 // joint vector.  Writes the normalised log posterior marginals log_post (B, m, K) and,
 // when log_joint is not null, the normalised log joint posterior (B, T) (-inf where the
@@ -255,7 +262,7 @@ void vpi(const double* log_marginals, const double* values, std::int64_t batch, 
          const double* second, const unsigned char* is_best, double* out,
          unsigned char* status);
 
-// Dec-POMDP belief filter (seed 003, "Belief States"):
+// Dec-POMDP belief filter (Kaelbling, Littman & Cassandra (1998), the belief state):
 // out[b][s'] = o[b][s'] sum_s belief[b][s] T_b[s][s'] / z, T_b = transition +
 // b * transition_stride (0: one matrix for every row).  status[b] = kZeroEvidence
 // when z = 0 (the row of out is then zero).

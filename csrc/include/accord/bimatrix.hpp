@@ -12,10 +12,13 @@
 // has all m+n labels is, normalised, a Nash equilibrium.
 //
 // Every kernel reads raw buffers, allocates only scratch space and throws
-// std::invalid_argument / std::runtime_error on bad input or failure.
+// std::invalid_argument / std::runtime_error on bad input or failure.  A `threads`
+// argument below 1 lets the kernel choose: one thread for small games (a parallel
+// region costs more than it saves there), accord::get_num_threads() otherwise.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace accord::bimatrix {
@@ -76,15 +79,21 @@ constexpr double kTieTol = 1e-10;    // ratios closer than this (relative) are t
 constexpr double kZeroTol = 1e-10;   // a variable below this is zero (has its label)
 
 // out = 1 + (M - min M) / (max M - min M), or all ones when M is constant: a
-// positive affine map, so the equilibria are unchanged and every entry is >= 1.
+// positive affine map, so the equilibria are unchanged and every entry is >= 1.  A
+// range so small that its reciprocal overflows (subnormal) is divided by instead.
 inline void normalise(const double* M, std::size_t size, double* out) {
   double lo = M[0], hi = M[0];
   for (std::size_t k = 1; k < size; ++k) {
     lo = M[k] < lo ? M[k] : lo;
     hi = M[k] > hi ? M[k] : hi;
   }
-  const double scale = hi > lo ? 1.0 / (hi - lo) : 0.0;
-  for (std::size_t k = 0; k < size; ++k) out[k] = 1.0 + (M[k] - lo) * scale;
+  const double range = hi - lo;
+  const double scale = hi > lo ? 1.0 / range : 0.0;
+  if (scale <= std::numeric_limits<double>::max()) {
+    for (std::size_t k = 0; k < size; ++k) out[k] = 1.0 + (M[k] - lo) * scale;
+  } else {
+    for (std::size_t k = 0; k < size; ++k) out[k] = 1.0 + (M[k] - lo) / range;
+  }
 }
 
 // Lexicographic minimum-ratio test (von Stengel 2007, Sec. 3.6) on the row-major

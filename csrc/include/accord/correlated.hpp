@@ -13,6 +13,7 @@
 // p is a CE iff every g_i(r, d) <= 0, a CCE iff every h_i(d) <= 0.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace accord::games {
 
@@ -48,6 +49,12 @@ void incentive_row_nnz(const double* payoffs, int n, const std::int64_t* actions
 void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
                     const std::int64_t* indptr, std::int32_t* indices, double* data);
 
+// The CSR row pointer indptr[rows + 1] of the incentive matrix: indptr[0] = 0 and the
+// running sum of incentive_row_nnz.  Throws std::invalid_argument when the game has more
+// joint actions than int32 column indices address.
+void incentive_indptr(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                      std::int64_t* indptr);
+
 // Incentive rows with a positive coefficient (the others hold for every p >= 0): writes
 // row_nnz[rows] (non-zeros of every row) and positive[rows] (1 when the row has a positive
 // coefficient, else 0; positive may be null).
@@ -59,5 +66,39 @@ void incentive_row_stats(const double* payoffs, int n, const std::int64_t* actio
 void incentive_fill_rows(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
                          std::int64_t count, const std::int64_t* rows, const std::int32_t* indptr,
                          std::int32_t* indices, double* data);
+
+// The constraint matrix of the LP of a (coarse) correlated equilibrium over the N joint
+// actions (Papadimitriou & Roughgarden 2008, Sec. 2), row-wise in CSR form with int32
+// offsets for HiGHS.  Its rows, in order:
+//   1. the incentive rows with a positive coefficient (kept_rows(), ascending; the others
+//      hold for every p >= 0), each M_r . p <= 0;
+//   2. with `egalitarian`, one row z - U_i . p <= 0 per player i over N + 1 columns (column
+//      N is z; explicit zeros included, so every row has N + 1 entries);
+//   3. the row sum_a p(a) = 1.
+// Construction counts (the row statistics, in parallel); fill() writes the arrays.
+// Throws std::invalid_argument when N or the non-zeros do not fit int32 offsets.
+class IncentiveLp {
+ public:
+  IncentiveLp(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+              bool egalitarian);
+
+  std::int64_t kept() const { return static_cast<std::int64_t>(kept_.size()); }
+  std::int64_t rows() const { return kept() + (egalitarian_ ? n_ : 0) + 1; }
+  std::int64_t nonzeros() const { return nnz_; }
+  std::int64_t columns() const { return N_ + (egalitarian_ ? 1 : 0); }
+
+  // Writes indptr[rows() + 1], indices[nonzeros()], data[nonzeros()] and
+  // kept_rows[kept()] (the incentive row index of each row of part 1).
+  void fill(std::int32_t* indptr, std::int32_t* indices, double* data,
+            std::int64_t* kept_rows) const;
+
+ private:
+  const double* payoffs_;
+  int n_;
+  std::vector<std::int64_t> actions_;
+  bool coarse_, egalitarian_;
+  std::int64_t N_ = 1, nnz_ = 0;
+  std::vector<std::int64_t> kept_, kept_nnz_;  // kept rows and their non-zeros
+};
 
 }  // namespace accord::games

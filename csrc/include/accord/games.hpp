@@ -48,7 +48,8 @@ void best_response(const T* payoffs, const T* profile, std::int64_t games, const
 enum class FPMode : int { kSimultaneous = 0, kAlternating = 1 };
 
 // Fictitious play (Brown 1951; Robinson 1951): empirical frequencies of past best
-// responses.  `initial` holds one action per game and player (play at t = 1).
+// responses.  `initial` holds one action per game and player (play at t = 1); an
+// action outside 0..k_i-1 throws std::invalid_argument.
 // Two-player games accumulate payoffs incrementally: O(k) per step per player.
 void fictitious_play(const double* payoffs, std::int64_t games, const Layout& L,
                      std::int64_t iterations, FPMode mode, const std::int64_t* initial,

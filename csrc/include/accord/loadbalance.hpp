@@ -1,9 +1,8 @@
-// One round of the auction-based load balancer of seed 001 ("Mega Simulation for
-// Advanced Network Load Balancing", sections 4 and 7.3-7.4): tasks are auctioned one
+// One round of the load-balancing model of accord.loadbalance: tasks are auctioned one
 // after another in a reverse auction among all servers, so each auction sees the loads
-// left by the previous ones.  Pure function over raw buffers; see
-// python/accord/loadbalance/simulate.py, which documents the rules and holds the NumPy
-// and pure-Python paths this kernel must match bit for bit (no FMA contraction here).
+// left by the previous ones.  Pure function over raw buffers; accord.loadbalance
+// documents the rules, and its other paths (and the tests' per-task reference) must match
+// this kernel bit for bit (no FMA contraction here).
 #pragma once
 #include <cstdint>
 

@@ -73,7 +73,12 @@ def lemke_howson(
         player.
     """
     if not (
-        type(A) is np.ndarray and type(B) is np.ndarray and A.dtype == _F64 and B.dtype == _F64
+        type(A) is np.ndarray
+        and type(B) is np.ndarray
+        and A.dtype == _F64
+        and B.dtype == _F64
+        and A.flags.c_contiguous
+        and B.flags.c_contiguous
     ):
         A, B = as_bimatrix("lemke_howson", A, B)
     label = initial_dropped_label

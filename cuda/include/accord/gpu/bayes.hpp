@@ -1,4 +1,4 @@
-// Host API of the CUDA Bayesian belief kernels (implemented in bayes_kernels.cu).
+// Host API of the CUDA Bayesian belief kernels (cuda/bayes/*.cu).
 //
 // Plain C++, included by the pybind11 module.  Every pointer is device memory of the
 // current device, laid out as in accord/bayes.hpp (C order, float64; status and
