@@ -1,6 +1,6 @@
 """Safety and liveness checks over a SimCluster run (test helpers, not package code).
 
-Invariants from Castro & Liskov (OSDI'99 section 4.5) and how Twins, Jepsen and
+Invariants from Castro & Liskov (1999), Sec. 4.5, and how Twins, Jepsen and
 CometBFT check BFT systems: one digest per sequence number among correct replicas,
 prefix-consistent executions, exactly-once execution, equal stable checkpoints,
 and linearizable client histories.

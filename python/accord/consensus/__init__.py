@@ -8,7 +8,7 @@ machine, a hash-chained agreement ledger, and robust aggregation of positions.
   and an append-only :class:`Ledger` checked by :func:`verify_ledger`);
 * :mod:`~accord.consensus.faults` -- Byzantine replicas for testing;
 * :func:`trimmed_mean`, :func:`median`, :func:`geometric_median` -- trust-weighted
-  robust aggregation (seed 002's ``ByzantineFaultTolerantConsensus``).
+  robust aggregation (Yin et al. (2018); Weiszfeld (1937)).
 """
 
 from .._extras import require_extra
@@ -26,9 +26,32 @@ from .statemachine import READ_ONLY_OPS, KVStore, is_read_only, validate_op
 from .storage import MemoryStorage, SQLiteStorage
 
 __all__ = [
-    "CLIENT_BASE", "READ_ONLY_OPS", "Busy", "Client", "Identity", "KVStore", "Keyring",
-    "Ledger", "LedgerEntry", "LedgerError", "LinkFaults", "MemoryStorage", "Network",
-    "ProtocolConfig", "PublicKeys", "Replica", "SQLiteStorage", "SimCluster",
-    "breakdown_point", "cluster_identities", "geometric_median", "is_read_only", "keyrings",
-    "max_byzantine", "median", "trimmed_mean", "validate_op", "verify_ledger",
+    "CLIENT_BASE",
+    "READ_ONLY_OPS",
+    "Busy",
+    "Client",
+    "Identity",
+    "KVStore",
+    "Keyring",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerError",
+    "LinkFaults",
+    "MemoryStorage",
+    "Network",
+    "ProtocolConfig",
+    "PublicKeys",
+    "Replica",
+    "SQLiteStorage",
+    "SimCluster",
+    "breakdown_point",
+    "cluster_identities",
+    "geometric_median",
+    "is_read_only",
+    "keyrings",
+    "max_byzantine",
+    "median",
+    "trimmed_mean",
+    "validate_op",
+    "verify_ledger",
 ]

@@ -1,13 +1,12 @@
 """Byzantine-robust aggregation of agents' numeric positions under trust weights.
 
-Replaces the naive rule of seed 002, ``ByzantineFaultTolerantConsensus.byzantine_nash_equilibrium
-(positions, trust_scores)`` (drop "suspicious" agents, weight by trust, take a trimmed mean), with
-estimators whose robustness is stated exactly and tested:
+Instead of a heuristic (drop "suspicious" agents, weight the rest by trust, take a trimmed
+mean), estimators whose robustness is stated exactly and tested:
 
 * :func:`trimmed_mean`, :func:`median`: coordinate-wise, optionally trust-weighted (Yin, Chen,
-  Ramchandran & Bartlett, ICML 2018, "Byzantine-Robust Distributed Learning: Towards Optimal
-  Statistical Rates"; Huber & Ronchetti, *Robust Statistics*, 2nd ed., 2009);
-* :func:`geometric_median`: Weiszfeld (1937) iteration with the Vardi & Zhang (2000, PNAS)
+  Ramchandran & Bartlett (2018), "Byzantine-Robust Distributed Learning: Towards Optimal
+  Statistical Rates", ICML; Huber & Ronchetti (2009), *Robust Statistics*, 2nd ed.);
+* :func:`geometric_median`: Weiszfeld (1937) iteration with the Vardi & Zhang (2000)
   treatment of iterates that land on an agent's position, and safeguarded Newton steps;
 * :func:`max_byzantine`, :func:`breakdown_point`: how many arbitrary agents each one tolerates.
 
@@ -239,12 +238,12 @@ def trimmed_mean(
     side; needs ``m >= 2f + 1``) or ``trim`` (fraction in ``[0, 0.5)`` trimmed from each side).
 
     Unweighted with ``f`` (or equal weights, or ``trim*m`` an integer) this is exactly the classic
-    rule of Yin et al. (ICML 2018): per coordinate sort, drop the ``f`` smallest and ``f``
+    rule of Yin et al. (2018): per coordinate sort, drop the ``f`` smallest and ``f``
     largest values and ``np.mean`` the rest (clipped into the kept values' range, which only
     undoes rounding). Otherwise it is the weighted trimmed mean: per coordinate sort by value,
     remove weight ``trim * W`` from each tail (a boundary agent keeps the fraction of its weight
     that lies inside), and average the remaining weight ``(1 - 2 trim) W``; unweighted, every
-    agent has weight 1. (Seed 002 instead dropped "suspicious" agents before averaging.)
+    agent has weight 1.
 
     Tolerates Byzantine weight ``<= trim * W`` (``f`` agents unweighted); see the module doc.
 
@@ -274,7 +273,7 @@ def median(positions, weights=None) -> np.ndarray:
     two middle values). Zero-trust agents are never selected.
 
     Tolerates Byzantine weight ``< W/2`` (``floor((m-1)/2)`` agents unweighted); Yin et al.
-    (ICML 2018) analyse this estimator for Byzantine-robust learning.
+    (2018) analyse this estimator for Byzantine-robust learning.
 
     Returns a float64 array of shape ``()`` for ``(m,)`` input, ``(d,)`` for ``(m, d)``.
     """
@@ -454,7 +453,7 @@ def geometric_median(
     """(Trust-weighted) geometric median: argmin_y sum_i w_i ||x_i - y||_2.
 
     Weiszfeld's (1937) fixed-point iteration, started at the coordinate-wise median, with
-    standard safeguards: the Vardi & Zhang (2000, PNAS) step when the iterate sits on an agent's
+    standard safeguards: the Vardi & Zhang (2000) step when the iterate sits on an agent's
     position; a test whether the nearest agent's position satisfies the strict optimality
     condition ``||sum_{x_i != x_k} w_i (x_i - x_k)/||x_i - x_k|| || < weight at x_k`` (it is then
     the unique minimiser); and Newton steps (plain, and from the nearest agent's position with
@@ -470,7 +469,7 @@ def geometric_median(
     With one coordinate (``(m,)`` or ``(m, 1)`` input) the minimisers form an interval whose
     midpoint is :func:`median`, which is returned. Tolerates Byzantine weight ``< W/2`` in the
     bounded-distance sense of the module doc (breakdown point ``floor((m+1)/2)/m``: Lopuhaa &
-    Rousseeuw, Annals of Statistics, 1991).
+    Rousseeuw (1991), Annals of Statistics).
     """
     func = "geometric_median"
     X, one_d = _positions(func, positions)
@@ -562,6 +561,6 @@ def breakdown_point(
 ) -> float:
     """``max_byzantine(...) / m``: the largest tolerated fraction of Byzantine agents, e.g.
     ``f/m`` for the trimmed mean with ``f`` trimmed and ``floor((m-1)/2)/m`` for the median.
-    This is the finite-sample breakdown point of Donoho & Huber (1983, "The notion of breakdown
+    This is the finite-sample breakdown point of Donoho & Huber (1983), "The notion of breakdown
     point") minus ``1/m``: theirs counts the smallest fraction that can break the estimate."""
     return _max_byzantine("breakdown_point", method, m, weights, f, trim) / int(m)

@@ -1,4 +1,4 @@
-"""Parameters of a PBFT cluster (Castro & Liskov, OSDI'99, sections 4.2-4.4)."""
+"""Parameters of a PBFT cluster (Castro & Liskov (1999), Secs. 4.2-4.4)."""
 
 from __future__ import annotations
 
@@ -35,26 +35,42 @@ class ProtocolConfig:
         for fld in fields(self):
             v = getattr(self, fld.name)
             if fld.type == "int":
-                need(isinstance(v, int) and not isinstance(v, bool),
-                     f"{fld.name} must be an integer; got {v!r}")
+                need(
+                    isinstance(v, int) and not isinstance(v, bool),
+                    f"{fld.name} must be an integer; got {v!r}",
+                )
             elif fld.type == "float":
-                need(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
-                     and v == v and v != float("inf"),
-                     f"{fld.name} must be a positive finite number of seconds; got {v!r}")
-        need(self.n >= 1, f"n must be at least 1 (use n = 3f + 1 to tolerate f faults); "
-                          f"got {self.n}")
-        need(self.checkpoint_interval >= 1,
-             f"checkpoint_interval must be >= 1; got {self.checkpoint_interval}")
-        need(self.log_window >= self.checkpoint_interval,
-             f"log_window ({self.log_window}) must be >= checkpoint_interval "
-             f"({self.checkpoint_interval}), or the log could never advance; use about 2K")
+                need(
+                    isinstance(v, (int, float))
+                    and not isinstance(v, bool)
+                    and v > 0
+                    and v == v
+                    and v != float("inf"),
+                    f"{fld.name} must be a positive finite number of seconds; got {v!r}",
+                )
+        need(
+            self.n >= 1, f"n must be at least 1 (use n = 3f + 1 to tolerate f faults); got {self.n}"
+        )
+        need(
+            self.checkpoint_interval >= 1,
+            f"checkpoint_interval must be >= 1; got {self.checkpoint_interval}",
+        )
+        need(
+            self.log_window >= self.checkpoint_interval,
+            f"log_window ({self.log_window}) must be >= checkpoint_interval "
+            f"({self.checkpoint_interval}), or the log could never advance; use about 2K",
+        )
         need(self.batch_size >= 1, f"batch_size must be >= 1; got {self.batch_size}")
         need(self.pipeline >= 1, f"pipeline must be >= 1; got {self.pipeline}")
         need(self.auth in AUTH_MODES, f"auth must be one of {AUTH_MODES}; got {self.auth!r}")
-        need(self.max_request_bytes >= 256,
-             f"max_request_bytes must be >= 256; got {self.max_request_bytes}")
-        need(self.max_message_bytes >= 4 * self.max_request_bytes,
-             "max_message_bytes must be at least 4 x max_request_bytes")
+        need(
+            self.max_request_bytes >= 256,
+            f"max_request_bytes must be >= 256; got {self.max_request_bytes}",
+        )
+        need(
+            self.max_message_bytes >= 4 * self.max_request_bytes,
+            "max_message_bytes must be at least 4 x max_request_bytes",
+        )
 
     @property
     def f(self) -> int:

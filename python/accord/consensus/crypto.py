@@ -1,13 +1,14 @@
 """Keys and message authentication for the PBFT service.
 
-Castro & Liskov (OSDI'99, section 4; TOCS'02, section 3) authenticate the normal
-case with MACs and the view change with signatures.  accord offers two modes:
+Castro & Liskov (1999), Sec. 5.2, authenticate the normal case with MACs and the
+view change with signatures (Castro & Liskov (2002) do without signatures
+altogether).  accord offers two modes:
 
 * ``"ed25519"``: every message carries an Ed25519 signature of its sender;
 * ``"hmac"``: messages that never leave the pair that exchanged them (requests,
   replies, COMMIT, FETCH) carry HMAC-SHA256 tags; messages that third parties must
   verify later, because they end up in certificates (PRE-PREPARE, PREPARE,
-  CHECKPOINT, VIEW-CHANGE, NEW-VIEW, state transfer), are signed, as in OSDI'99.
+  CHECKPOINT, VIEW-CHANGE, NEW-VIEW, state transfer), are signed, as in Castro & Liskov (1999).
 
 A client request carries an *authenticator*: one tag per replica, so that every
 replica can check a request that the primary relays inside a PRE-PREPARE.
@@ -41,8 +42,9 @@ def _raw_public(key) -> bytes:
 
 
 def _raw_private(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ class Identity:
     def public(self) -> PublicKeys:
         return PublicKeys(
             _raw_public(Ed25519PrivateKey.from_private_bytes(self.sign_secret).public_key()),
-            _raw_public(X25519PrivateKey.from_private_bytes(self.dh_secret).public_key()))
+            _raw_public(X25519PrivateKey.from_private_bytes(self.dh_secret).public_key()),
+        )
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ class Keyring:
         return hmac.compare_digest(hmac.digest(key, data, "sha256")[:MAC_BYTES], tag)
 
     def authenticator(self, replicas: int, data: bytes) -> bytes:
-        """One MAC per replica ``0 .. replicas-1`` (OSDI'99 section 4.1)."""
+        """One MAC per replica ``0 .. replicas-1`` (Castro & Liskov (1999), Sec. 5.2)."""
         return b"".join(self.mac(r, data) for r in range(replicas))
 
 

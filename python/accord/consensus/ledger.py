@@ -1,10 +1,11 @@
 """An append-only, hash-chained agreement ledger.
 
-Seeds 001 and 002 describe an auctioneer that logs every event of an auction in a
-"blockchain-style" ledger so that bidders can audit it afterwards.  This module is that
-ledger: each :class:`LedgerEntry` commits to its position, to the hash of the entry
-before it and to its JSON record, so changing, dropping, reordering or inserting any
-entry breaks the chain, and :func:`verify_ledger` names the first entry where it breaks.
+An auctioneer logs every event of an auction in a "blockchain-style" ledger so that
+bidders can audit it afterwards; this module is that ledger, a hash chain in the manner
+of Haber & Stornetta (1991): each :class:`LedgerEntry` commits to its position, to the
+hash of the entry before it and to its JSON record, so changing, dropping, reordering or
+inserting any entry breaks the chain, and :func:`verify_ledger` names the first entry where
+it breaks.
 A reader who holds a trusted *head* (the hash of the last entry, e.g. taken from a PBFT
 checkpoint certificate) also detects a truncated ledger.
 
@@ -117,17 +118,17 @@ def json_problem(value: object, name: str = "value") -> str | None:
                 continue
             for k, x in v.items():
                 if not isinstance(k, str):
-                    return (f"{path} has a key of type {type(k).__name__}; "
-                            f"object keys must be str")
+                    return f"{path} has a key of type {type(k).__name__}; object keys must be str"
                 try:
                     k.encode("utf-8")
                 except UnicodeEncodeError:
-                    return (f"{path} has a key with a lone surrogate; "
-                            f"strings must be valid Unicode")
+                    return f"{path} has a key with a lone surrogate; strings must be valid Unicode"
                 stack.append((x, f"{path}[{_short(k)}]", depth + 1))
             continue
-        return (f"{path} is a {type(v).__name__}; use dict (str keys), list, str, int, "
-                f"finite float, bool or None")
+        return (
+            f"{path} is a {type(v).__name__}; use dict (str keys), list, str, int, "
+            f"finite float, bool or None"
+        )
     return None
 
 
@@ -137,8 +138,9 @@ def canonical_json(value: JSONValue) -> str:
     Sorted keys, no whitespace, UTF-8 characters kept as they are, no NaN/Infinity: equal
     values give equal text whatever the insertion order of their dicts.
     """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def _reject_constant(name: str) -> None:
@@ -183,29 +185,36 @@ class LedgerEntry:
         for name in ("prev_hash", "hash"):
             h = getattr(self, name)
             if not isinstance(h, bytes) or len(h) != HASH_BYTES:
-                raise ValueError(f"LedgerEntry(): {name} must be {HASH_BYTES} bytes; "
-                                 f"got {type(h).__name__} of length {_len(h)}")
+                raise ValueError(
+                    f"LedgerEntry(): {name} must be {HASH_BYTES} bytes; "
+                    f"got {type(h).__name__} of length {_len(h)}"
+                )
 
     def __hash__(self) -> int:  # ``record`` may be a dict; the entry hash identifies it
         return hash((self.index, self.hash))
 
     def to_dict(self) -> dict[str, JSONValue]:
         """``{"index", "prev_hash", "record", "hash"}`` with hex hashes (JSON-compatible)."""
-        return {"index": self.index, "prev_hash": self.prev_hash.hex(),
-                "record": self.record, "hash": self.hash.hex()}
+        return {
+            "index": self.index,
+            "prev_hash": self.prev_hash.hex(),
+            "record": self.record,
+            "hash": self.hash.hex(),
+        }
 
     @classmethod
     def from_dict(cls, d: object) -> LedgerEntry:
         """Inverse of :meth:`to_dict`; checks the shape only (use :func:`verify_ledger`)."""
         if not isinstance(d, dict) or set(d) != {"index", "prev_hash", "record", "hash"}:
-            raise ValueError("LedgerEntry.from_dict(): expected a dict with exactly the keys "
-                             "'index', 'prev_hash', 'record', 'hash'")
+            raise ValueError(
+                "LedgerEntry.from_dict(): expected a dict with exactly the keys "
+                "'index', 'prev_hash', 'record', 'hash'"
+            )
         hashes = []
         for name in ("prev_hash", "hash"):
             h = d[name]
             if not isinstance(h, str) or not _HEX64.fullmatch(h):
-                raise ValueError(f"LedgerEntry.from_dict(): {name} must be 64 lowercase hex "
-                                 f"digits")
+                raise ValueError(f"LedgerEntry.from_dict(): {name} must be 64 lowercase hex digits")
             hashes.append(bytes.fromhex(h))
         return cls(d["index"], hashes[0], d["record"], hashes[1])
 
@@ -219,8 +228,10 @@ def _len(x: object) -> int | str:
 
 def _check_head(func: str, head: object) -> bytes:
     if not isinstance(head, bytes) or len(head) != HASH_BYTES:
-        raise ValueError(f"{func}: head must be {HASH_BYTES} bytes (an entry hash); "
-                         f"got {type(head).__name__} of length {_len(head)}")
+        raise ValueError(
+            f"{func}: head must be {HASH_BYTES} bytes (an entry hash); "
+            f"got {type(head).__name__} of length {_len(head)}"
+        )
     return head
 
 
@@ -244,28 +255,37 @@ def verify_ledger(entries: Iterable[LedgerEntry], *, head: bytes | None = None) 
         if not isinstance(e, LedgerEntry):
             raise LedgerError(i, f"is a {type(e).__name__}, not a LedgerEntry")
         if isinstance(e.index, bool) or not isinstance(e.index, int) or e.index != i:
-            raise LedgerError(i, f"has index {e.index!r}; expected {i} (entries are "
-                                 f"missing, reordered or inserted)")
+            raise LedgerError(
+                i,
+                f"has index {e.index!r}; expected {i} (entries are missing, reordered or inserted)",
+            )
         if not isinstance(e.prev_hash, bytes) or e.prev_hash != prev:
-            raise LedgerError(i, "prev_hash does not match the hash of the previous entry "
-                                 "(the chain is broken)")
+            raise LedgerError(
+                i, "prev_hash does not match the hash of the previous entry (the chain is broken)"
+            )
         problem = json_problem(e.record, "record")
         if problem is not None:
             raise LedgerError(i, problem)
         if not isinstance(e.hash, bytes) or e.hash != entry_hash(i, prev, e.record):
-            raise LedgerError(i, "hash does not match the entry's contents (the record or "
-                                 "the hash was tampered with)")
+            raise LedgerError(
+                i,
+                "hash does not match the entry's contents (the record or "
+                "the hash was tampered with)",
+            )
         prev = e.hash
     if head is not None and prev != head:
-        raise LedgerError(n, f"the ledger of {n} entries ends at head {prev.hex()}, not at "
-                             f"the trusted head {head.hex()} (truncated or forked)")
+        raise LedgerError(
+            n,
+            f"the ledger of {n} entries ends at head {prev.hex()}, not at "
+            f"the trusted head {head.hex()} (truncated or forked)",
+        )
 
 
 # ----------------------------------------------------------------------------- the ledger
 
 
 class Ledger:
-    """An append-only, hash-chained log of JSON records (seeds 001/002).
+    """An append-only, hash-chained log of JSON records (Haber & Stornetta (1991)).
 
     ``Ledger(entries)`` adopts existing entries after :func:`verify_ledger`.
     Entries are immutable :class:`LedgerEntry` objects; ``len``, indexing (including
@@ -299,12 +319,13 @@ class Ledger:
         """Append an already-validated record whose canonical JSON is ``record_json``."""
         i = len(self._entries)
         prev = self.head
-        body = f"[{i},\"{prev.hex()}\",{record_json}]".encode()
+        body = f'[{i},"{prev.hex()}",{record_json}]'.encode()
         h = hashlib.sha256(HASH_PREFIX + body).digest()
         entry = LedgerEntry(i, prev, record, h)
         self._entries.append(entry)
-        self._encoded.append(f'{{"hash":"{h.hex()}","index":{i},"prev_hash":"{prev.hex()}",'
-                             f'"record":{record_json}}}')
+        self._encoded.append(
+            f'{{"hash":"{h.hex()}","index":{i},"prev_hash":"{prev.hex()}","record":{record_json}}}'
+        )
         return entry
 
     # -- reading
@@ -343,8 +364,7 @@ class Ledger:
     def to_bytes(self) -> bytes:
         """Canonical JSON ``{"entries": [entry.to_dict(), ...], "format": "accord-ledger-v1"}``
         in UTF-8: equal ledgers give equal bytes."""
-        return (f'{{"entries":[{",".join(self._encoded)}],'
-                f'"format":"{LEDGER_FORMAT}"}}').encode()
+        return (f'{{"entries":[{",".join(self._encoded)}],"format":"{LEDGER_FORMAT}"}}').encode()
 
     def _json_entries(self) -> str:
         """The canonical JSON array of the entries (used by state-machine snapshots)."""
@@ -376,8 +396,7 @@ class Ledger:
         except ValueError as exc:  # includes UnicodeDecodeError and JSONDecodeError
             raise ValueError(f"{func}: data is not UTF-8 JSON ({exc})") from None
         if not isinstance(doc, dict) or set(doc) != {"entries", "format"}:
-            raise ValueError(f"{func}: expected a JSON object with the keys 'entries' and "
-                             f"'format'")
+            raise ValueError(f"{func}: expected a JSON object with the keys 'entries' and 'format'")
         if doc["format"] != LEDGER_FORMAT:
             raise ValueError(f"{func}: format must be {LEDGER_FORMAT!r}; got {doc['format']!r}")
         ledger = cls._from_entry_dicts(func, doc["entries"])

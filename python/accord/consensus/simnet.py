@@ -3,7 +3,7 @@
 Discrete-event simulation in virtual time: every link delay, drop, duplicate and
 reordering is drawn from one seeded generator, so a seed replays a run exactly.
 Partitions, crashes and restarts are scheduled events.  Several nodes may share
-one address (Twins, Bano et al. OPODIS'21): a frame sent to that address reaches
+one address (Twins: Bano et al. (2021)): a frame sent to that address reaches
 each of them that the partition lets through.
 
 :class:`SimCluster` wires replicas and clients together and records what the
@@ -129,9 +129,9 @@ class Network:
     def _blocked(self, a: str, b: str) -> bool:
         for start, end, groups in self._partitions:
             if start <= self.now < end:
-                ga = [i for i, g in enumerate(groups) if a in g]
-                gb = [i for i, g in enumerate(groups) if b in g]
-                if ga and gb and not set(ga) & set(gb):
+                groups_a = {i for i, g in enumerate(groups) if a in g}
+                groups_b = {i for i, g in enumerate(groups) if b in g}
+                if groups_a and groups_b and not groups_a & groups_b:
                     return True
         return False
 
@@ -139,39 +139,39 @@ class Network:
         if not src.alive:
             return
         out = [(dest, frame)] if src.outbound is None else src.outbound(dest, frame)
-        f, rng = self.faults, self.rng
-        for d, fr in out:
+        faults, rng = self.faults, self.rng
+        for addr, sent in out:
             for node in self.nodes.values():
-                if node.addr != d or node is src or self._blocked(src.name, node.name):
+                if node.addr != addr or node is src or self._blocked(src.name, node.name):
                     continue
-                copies = 1 + (rng.random() < f.duplicate)
+                copies = 1 + (rng.random() < faults.duplicate)
                 for _ in range(copies):
-                    if rng.random() < f.drop:
+                    if rng.random() < faults.drop:
                         self.dropped += 1
                         continue
-                    t = self.now + f.delay + (rng.expovariate(1 / f.jitter) if f.jitter else 0)
-                    self._at(t, ("frame", node, fr))
+                    jitter = rng.expovariate(1 / faults.jitter) if faults.jitter else 0
+                    self._at(self.now + faults.delay + jitter, ("frame", node, sent))
 
     def step(self) -> bool:
         if not self._heap:
             return False
-        t, _, ev = heapq.heappop(self._heap)
+        t, _, event = heapq.heappop(self._heap)
         self.now = max(self.now, t)
-        kind = ev[0]
+        kind = event[0]
         if kind == "frame":
-            node, fr = ev[1], ev[2]
+            node, frame = event[1], event[2]
             if node.alive:
                 self.delivered += 1
-                node.obj.on_frame(fr)
+                node.obj.on_frame(frame)
                 if hasattr(node.obj, "flush"):
                     node.obj.flush()
         elif kind == "timer":
-            node, key, token = ev[1], ev[2], ev[3]
+            node, key, token = event[1], event[2], event[3]
             if node.alive and node.timers.get(key) == token:
                 del node.timers[key]
                 node.obj.on_timer(key)
         else:
-            ev[1]()
+            event[1]()
         return True
 
     def run(self, until: float, stop: Callable[[], bool] | None = None) -> None:
@@ -214,18 +214,26 @@ class SimCluster:
     ``"memory"`` (survives a simulated crash) or ``"sqlite"`` (files in ``tmpdir``).
     """
 
-    def __init__(self, config: ProtocolConfig, clients: int = 1, seed: int = 0,
-                 faults: LinkFaults | None = None, replica_class: dict | None = None,
-                 twins: Iterable[int] = (), storage: str = "memory",
-                 tmpdir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        config: ProtocolConfig,
+        clients: int = 1,
+        seed: int = 0,
+        faults: LinkFaults | None = None,
+        replica_class: dict | None = None,
+        twins: Iterable[int] = (),
+        storage: str = "memory",
+        tmpdir: str | Path | None = None,
+    ) -> None:
         if storage not in ("memory", "sqlite"):
             raise ValueError(f"SimCluster: storage must be 'memory' or 'sqlite'; got {storage!r}")
         if clients < 1:
             raise ValueError(f"SimCluster: clients must be >= 1; got {clients}")
         self.cfg = config
         self.net = Network(seed, faults)
-        self.keys = keyrings(cluster_identities(config.n, clients,
-                                                seed=seed.to_bytes(8, "big", signed=True)))
+        self.keys = keyrings(
+            cluster_identities(config.n, clients, seed=seed.to_bytes(8, "big", signed=True))
+        )
         self.replica_class = dict(replica_class or {})
         self.traces: dict[int, ReplicaTrace] = {r: ReplicaTrace() for r in range(config.n)}
         self.history: list[OpRecord] = []
@@ -238,67 +246,69 @@ class SimCluster:
         self.storages: dict[str, Any] = {}
         names = [(f"r{r}", r) for r in range(config.n)] + [(f"r{r}'", r) for r in twins]
         for name, r in names:
-            self.storages[name] = (MemoryStorage() if storage == "memory"
-                                   else SQLitePath(Path(tmpdir) / f"{name}.db"))
+            self.storages[name] = (
+                MemoryStorage() if storage == "memory" else SQLitePath(Path(tmpdir) / f"{name}.db")
+            )
             self.net.add(name, r, self._replica_factory(name, r))
         self.client_ids = [CLIENT_BASE + c for c in range(clients)]
-        for cid in self.client_ids:
-            self.net.add(f"c{cid - CLIENT_BASE}", cid, self._client_factory(cid))
+        for client_id in self.client_ids:
+            self.net.add(f"c{client_id - CLIENT_BASE}", client_id, self._client_factory(client_id))
 
     def _replica_factory(self, name: str, r: int):
         def make(host):
-            st = self.storages[name]
-            storage = st.open() if isinstance(st, SQLitePath) else st
+            kept = self.storages[name]
+            storage = kept.open() if isinstance(kept, SQLitePath) else kept
             cls = self.replica_class.get(r, Replica)
             return cls(r, self.cfg, self.keys[r], host, storage=storage, observer=self._observe)
+
         return make
 
-    def _client_factory(self, cid: int):
+    def _client_factory(self, client_id: int):
         def make(host):
-            return Client(cid, self.cfg, self.keys[cid], host, on_result=self._done)
+            return Client(client_id, self.cfg, self.keys[client_id], host, on_result=self._done)
+
         return make
 
     def replica(self, r: int, twin: bool = False) -> Replica:
         return self.net.nodes[f"r{r}'" if twin else f"r{r}"].obj
 
-    def client(self, cid: int) -> Client:
-        return self.net.nodes[f"c{cid - CLIENT_BASE}"].obj
+    def client(self, client_id: int) -> Client:
+        return self.net.nodes[f"c{client_id - CLIENT_BASE}"].obj
 
-    def _observe(self, event: str, rep: Replica, seq: int, digest, done=None) -> None:
-        tr = self.traces[rep.id]
+    def _observe(self, event: str, replica: Replica, seq: int, digest, done=None) -> None:
+        trace = self.traces[replica.id]
         if event == "execute":
-            tr.executed.setdefault(seq, digest)
+            trace.executed.setdefault(seq, digest)
             for key in done:
-                prev = tr.requests.setdefault(key, seq)
-                if prev != seq:
-                    tr.duplicates.append(key)
+                first = trace.requests.setdefault(key, seq)
+                if first != seq:
+                    trace.duplicates.append(key)
         elif event == "commit":
-            tr.committed.setdefault(seq, set()).add(digest)
+            trace.committed.setdefault(seq, set()).add(digest)
         elif event == "stable":
-            tr.stable.setdefault(seq, digest)
+            trace.stable.setdefault(seq, digest)
 
     # ------------------------------------------------------------ workload
-    def submit(self, cid: int, ops: Iterable[dict]) -> None:
-        """Queue operations for client ``cid``; it runs them one after another."""
-        self._queues.setdefault(cid, []).extend(ops)
-        if cid not in self._open:
-            self._next_op(cid)
+    def submit(self, client_id: int, ops: Iterable[dict]) -> None:
+        """Queue operations for client ``client_id``; it runs them one after another."""
+        self._queues.setdefault(client_id, []).extend(ops)
+        if client_id not in self._open:
+            self._next_op(client_id)
 
-    def _next_op(self, cid: int) -> None:
-        q = self._queues.get(cid)
-        if not q:
+    def _next_op(self, client_id: int) -> None:
+        queue = self._queues.get(client_id)
+        if not queue:
             return
-        op = q.pop(0)
-        cl = self.client(cid)
-        rec = OpRecord(cid, self.net.now, None, op)
-        self._open[cid] = rec
-        self.history.append(rec)
-        cl.submit(op)
+        op = queue.pop(0)
+        record = OpRecord(client_id, self.net.now, None, op)
+        self._open[client_id] = record
+        self.history.append(record)
+        self.client(client_id).submit(op)
 
-    def _done(self, cid: int, ts: int, result: Any) -> None:
-        rec = self._open.pop(cid)
-        rec.complete, rec.result = self.net.now, result
-        self._next_op(cid)
+    def _done(self, client_id: int, timestamp: int, result: Any) -> None:
+        record = self._open.pop(client_id)
+        record.complete, record.result = self.net.now, result
+        self._next_op(client_id)
 
     @property
     def idle(self) -> bool:
@@ -311,9 +321,9 @@ class SimCluster:
 
     def close(self) -> None:
         for node in self.net.nodes.values():
-            st = getattr(node.obj, "storage", None)
-            if isinstance(st, SQLiteStorage):
-                st.close()
+            storage = getattr(node.obj, "storage", None)
+            if isinstance(storage, SQLiteStorage):
+                storage.close()
         if self._tmp is not None:
             self._tmp.cleanup()
 

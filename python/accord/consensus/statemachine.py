@@ -1,14 +1,13 @@
 """The deterministic replicated state machine that the PBFT service executes.
 
-Seed 000 (the course module's pBFT example) replicates a small state machine with
-``set`` and ``increment`` operations; seeds 001 and 002 add an auctioneer who logs every
-event in a blockchain-style ledger for transparency.  :class:`KVStore` is both: a
-key-value map plus a hash-chained :class:`~accord.consensus.ledger.Ledger`.
+The service is a small key-value store (``set``, ``increment`` and friends) together
+with an auctioneer's ledger that logs every event for transparency: :class:`KVStore` is
+a key-value map plus a hash-chained :class:`~accord.consensus.ledger.Ledger`.
 
-Castro & Liskov (OSDI'99, section 4) require the service to be a *deterministic* state
+Castro & Liskov (1999), Sec. 4, require the service to be a *deterministic* state
 machine: every non-faulty replica that starts from the same state and executes the same
 sequence of operations must produce the same results and the same state, and replicas
-compare states through *digests* in checkpoints (section 4.3) and state transfer.
+compare states through *digests* in checkpoints (Sec. 4.3) and state transfer.
 Hence:
 
 * :meth:`KVStore.execute` never raises on an operation that came from the network: a
@@ -91,7 +90,8 @@ _FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 #: Every operation name.
 OPS: frozenset[str] = frozenset(_FIELDS)
-#: Operations that never change the state (PBFT's read-only optimisation, OSDI'99 sec. 5.1.3).
+#: Operations that never change the state (PBFT's read-only optimisation:
+#: Castro & Liskov (1999), Sec. 5.1).
 READ_ONLY_OPS: frozenset[str] = frozenset({"get", "ledger_head", "ledger_get"})
 _OP_LIST = ", ".join(sorted(OPS))
 
@@ -109,8 +109,10 @@ def _key(opname: str, k: object) -> str:
     if not isinstance(k, str):
         raise _OpError(f"{opname}: field 'key' must be a string; got {type(k).__name__}")
     if len(k) > MAX_KEY_CHARS:
-        raise _OpError(f"{opname}: field 'key' has {len(k)} characters; keys may have at "
-                       f"most {MAX_KEY_CHARS}, so use a shorter key")
+        raise _OpError(
+            f"{opname}: field 'key' has {len(k)} characters; keys may have at "
+            f"most {MAX_KEY_CHARS}, so use a shorter key"
+        )
     problem = json_problem(k, "'key'")
     if problem is not None:
         raise _OpError(f"{opname}: field {problem}")
@@ -128,20 +130,22 @@ def _value(opname: str, field: str, v: object) -> tuple[JSONValue, str | None]:
     text = canonical_json(v)
     size = len(text.encode("utf-8"))
     if size > MAX_VALUE_BYTES:
-        raise _OpError(f"{opname}: field '{field}' takes {size} bytes as canonical JSON; at "
-                       f"most {MAX_VALUE_BYTES} are allowed, so store smaller pieces")
+        raise _OpError(
+            f"{opname}: field '{field}' takes {size} bytes as canonical JSON; at "
+            f"most {MAX_VALUE_BYTES} are allowed, so store smaller pieces"
+        )
     return _loads(text), text
 
 
 def _number(opname: str, field: str, v: object) -> int | float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise _OpError(f"{opname}: field '{field}' must be an int or a float; "
-                       f"got {type(v).__name__}")
+        raise _OpError(
+            f"{opname}: field '{field}' must be an int or a float; got {type(v).__name__}"
+        )
     if isinstance(v, float) and not math.isfinite(v):
         raise _OpError(f"{opname}: field '{field}' must be finite; got {v!r}")
     if isinstance(v, int) and abs(v).bit_length() > MAX_INT_BITS:
-        raise _OpError(f"{opname}: field '{field}' is an integer wider than {MAX_INT_BITS} "
-                       f"bits")
+        raise _OpError(f"{opname}: field '{field}' is an integer wider than {MAX_INT_BITS} bits")
     return float(v) if isinstance(v, float) else int(v)
 
 
@@ -151,8 +155,10 @@ def _parse(op: object) -> tuple[dict[str, Any], dict[str, str | None]]:
     Raises :class:`_OpError` with a message that names the field and the fix.
     """
     if not isinstance(op, dict):
-        raise _OpError(f"an operation must be a dict (a JSON object) with an 'op' field; "
-                       f"got {type(op).__name__}")
+        raise _OpError(
+            f"an operation must be a dict (a JSON object) with an 'op' field; "
+            f"got {type(op).__name__}"
+        )
     if "op" not in op:
         raise _OpError(f"an operation needs the field 'op', one of: {_OP_LIST}")
     name = op["op"]
@@ -162,12 +168,14 @@ def _parse(op: object) -> tuple[dict[str, Any], dict[str, str | None]]:
     required, optional = _FIELDS[name]
     for f in required:
         if f not in op:
-            raise _OpError(f"{name}: missing field {f!r} (op {name!r} takes "
-                           f"{', '.join(required + optional)})")
+            raise _OpError(
+                f"{name}: missing field {f!r} (op {name!r} takes {', '.join(required + optional)})"
+            )
     extra = [f for f in op if f != "op" and f not in required and f not in optional]
     if extra:
-        shown = ", ".join(sorted(_short(f) if isinstance(f, str) else type(f).__name__
-                                 for f in extra))
+        shown = ", ".join(
+            sorted(_short(f) if isinstance(f, str) else type(f).__name__ for f in extra)
+        )
         takes = ", ".join(repr(f) for f in required + optional) or "no other fields"
         raise _OpError(f"{name}: unexpected field(s) {shown}; op {name!r} takes {takes}")
     out: dict[str, Any] = {"op": name}
@@ -189,8 +197,9 @@ def _parse(op: object) -> tuple[dict[str, Any], dict[str, str | None]]:
                 shown = type(i).__name__
             else:
                 shown = repr(i) if abs(i) < 2**63 else "an integer that large"
-            raise _OpError(f"ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; "
-                           f"got {shown}")
+            raise _OpError(
+                f"ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; got {shown}"
+            )
         out["index"] = int(i)
     return out, enc
 
@@ -216,8 +225,7 @@ def is_read_only(op: object) -> bool:
     A malformed operation is not read-only, so it goes through the full protocol and
     gets its error result from :meth:`KVStore.execute`.
     """
-    return isinstance(op, dict) and isinstance(op.get("op"), str) and \
-        op["op"] in READ_ONLY_OPS
+    return isinstance(op, dict) and isinstance(op.get("op"), str) and op["op"] in READ_ONLY_OPS
 
 
 def _error(message: str) -> dict[str, str]:
@@ -227,9 +235,8 @@ def _error(message: str) -> dict[str, str]:
 class KVStore:
     """A key-value map (``str`` keys, JSON values) plus an agreement :class:`Ledger`.
 
-    The state machine of seed 000's pBFT (``set``/``increment``) with the ledger of
-    seeds 001/002, made deterministic with canonical snapshots and SHA-256 digests as
-    Castro & Liskov (OSDI'99, section 4) require.  See the module docstring for the
+    Made deterministic with canonical snapshots and SHA-256 digests, as Castro & Liskov
+    (1999), Sec. 4, require.  See the module docstring for the
     operations.
     """
 
@@ -305,8 +312,10 @@ class KVStore:
         i = op["index"]
         if i >= len(self._ledger):
             n = len(self._ledger)
-            raise _OpError(f"ledger_get: index {i} is out of range; the ledger has {n} "
-                           f"entries, numbered from 0")
+            raise _OpError(
+                f"ledger_get: index {i} is out of range; the ledger has {n} "
+                f"entries, numbered from 0"
+            )
         entry = self._ledger[i]
         d = entry.to_dict()
         d["record"] = _loads(self._ledger._encoded[i])["record"]  # a private copy
@@ -316,8 +325,10 @@ class KVStore:
         text = self._data.get(key)
         current: object = 0 if text is None else _loads(text)
         if isinstance(current, bool) or not isinstance(current, (int, float)):
-            raise _OpError(f"increment: the value under key {_short(key)} is a "
-                           f"{type(current).__name__}, not a number; set it to a number first")
+            raise _OpError(
+                f"increment: the value under key {_short(key)} is a "
+                f"{type(current).__name__}, not a number; set it to a number first"
+            )
         try:
             new = current + amount
         except OverflowError:
@@ -345,8 +356,10 @@ class KVStore:
         Equal states give equal bytes, whatever order the keys were inserted in.
         """
         data = ",".join(f"{canonical_json(k)}:{self._data[k]}" for k in sorted(self._data))
-        return (f'{{"data":{{{data}}},"format":"{SNAPSHOT_FORMAT}",'
-                f'"ledger":{self._ledger._json_entries()}}}').encode()
+        return (
+            f'{{"data":{{{data}}},"format":"{SNAPSHOT_FORMAT}",'
+            f'"ledger":{self._ledger._json_entries()}}}'
+        ).encode()
 
     def digest(self) -> bytes:
         """SHA-256 of :meth:`snapshot` (32 bytes), cached until the state changes."""
@@ -382,11 +395,13 @@ class KVStore:
         except ValueError as exc:  # includes UnicodeDecodeError and JSONDecodeError
             raise ValueError(f"{func}: data is not UTF-8 JSON ({exc})") from None
         if not isinstance(doc, dict) or set(doc) != {"data", "format", "ledger"}:
-            raise ValueError(f"{func}: expected a JSON object with the keys 'data', 'format' "
-                             f"and 'ledger'")
+            raise ValueError(
+                f"{func}: expected a JSON object with the keys 'data', 'format' and 'ledger'"
+            )
         if doc["format"] != SNAPSHOT_FORMAT:
-            raise ValueError(f"{func}: format must be {SNAPSHOT_FORMAT!r}; "
-                             f"got {_short(str(doc['format']))}")
+            raise ValueError(
+                f"{func}: format must be {SNAPSHOT_FORMAT!r}; got {_short(str(doc['format']))}"
+            )
         if not isinstance(doc["data"], dict):
             raise ValueError(f"{func}: 'data' must be a JSON object")
         new_data: dict[str, str] = {}
@@ -394,8 +409,10 @@ class KVStore:
             try:
                 _key("data", k)
                 if v is None:
-                    raise _OpError(f"key {_short(k)} holds null; a snapshot never stores null "
-                                   f"(null means absent)")
+                    raise _OpError(
+                        f"key {_short(k)} holds null; a snapshot never stores null "
+                        f"(null means absent)"
+                    )
                 _, text = _value("data", "value", v)
             except _OpError as exc:
                 raise ValueError(f"{func}: {exc}") from None
@@ -407,13 +424,17 @@ class KVStore:
         for entry in ledger:
             size = len(canonical_json(entry.record).encode("utf-8"))
             if size > MAX_VALUE_BYTES:
-                raise ValueError(f"{func}: ledger entry {entry.index} has a record of {size} "
-                                 f"bytes; at most {MAX_VALUE_BYTES} are allowed")
+                raise ValueError(
+                    f"{func}: ledger entry {entry.index} has a record of {size} "
+                    f"bytes; at most {MAX_VALUE_BYTES} are allowed"
+                )
         fresh = KVStore()
         fresh._data, fresh._ledger = new_data, ledger
         if fresh.snapshot() != raw:
-            raise ValueError(f"{func}: data is not in canonical form (sorted keys, no "
-                             f"whitespace, as KVStore.snapshot() writes it)")
+            raise ValueError(
+                f"{func}: data is not in canonical form (sorted keys, no "
+                f"whitespace, as KVStore.snapshot() writes it)"
+            )
         self._data, self._ledger = new_data, ledger
         self._version += 1
         self._digest = None
