@@ -5,8 +5,8 @@ Sections (``--sections a,b,c,d,e``; all by default):
 
 a. exact Shapley and Banzhaf on dense float64 tables: time, ratio to the memory
    floor (the faster of ``numpy.max`` and ``numpy.sum`` over the same table),
-   speed-up over a vectorised NumPy implementation, and over the seed's itertools
-   implementation (seed 000, ``CooperativeGameSolver.calculate_shapley_value``);
+   speed-up over a vectorised NumPy implementation, and over the textbook itertools
+   implementation of the definition (Shapley 1953);
 b. ``core_violation``: time, ratio to the same floor, speed-up over NumPy;
 c. sampled Shapley values: marginal contributions per second per core for each
    method against a vectorised NumPy permutation sampler, and the error against
@@ -68,10 +68,12 @@ def best_of(fn, repeat: int, budget: float = 10.0):
 
 def best_of_device(fn, repeat: int):
     """``best_of`` for GPU work: each call waits for the current CUDA stream."""
+
     def run():
         out = fn()
         common.synchronize()
         return out
+
     return best_of(run, repeat)
 
 
@@ -193,10 +195,10 @@ def numpy_core_violation(v: np.ndarray, x: np.ndarray) -> tuple[float, int]:
     return float(e.flat[i]), i
 
 
-def seed_shapley(agents, value_function):
-    """The seed's algorithm (seed 000, CooperativeGameSolver.calculate_shapley_value),
-    copied: for each player, every subset of the others by itertools.combinations,
-    weight s!(n-s-1)!/n!, the value function called on lists of players."""
+def itertools_shapley(agents, value_function):
+    """The definition computed naively (Shapley 1953): for each player, every subset of
+    the others by itertools.combinations, weight s!(n-s-1)!/n!, the value function called
+    on lists of players."""
     n = len(agents)
     shapley_values = {agent: 0.0 for agent in agents}
     for agent in agents:
@@ -210,15 +212,16 @@ def seed_shapley(agents, value_function):
                 value_without = value_function(coalition_list)
                 marginal_contribution = value_with - value_without
                 coalition_size = len(coalition_list)
-                weight = (math.factorial(coalition_size)
-                          * math.factorial(n - coalition_size - 1)) / math.factorial(n)
+                weight = (
+                    math.factorial(coalition_size) * math.factorial(n - coalition_size - 1)
+                ) / math.factorial(n)
                 marginal_contributions.append(marginal_contribution * weight)
         shapley_values[agent] = sum(marginal_contributions)
     return shapley_values
 
 
 def table_value_function(values: list[float]):
-    """The seed's value_function over a list of player ids: look the table up by
+    """A value function over a list of player ids: look the table up by
     building the coalition's bitmask (a Python list, the fastest lookup)."""
 
     def value_function(players):
@@ -234,8 +237,9 @@ def shapley_weights(n: int) -> np.ndarray:
     return np.array([1.0 / (n * comb(n - 1, s)) for s in range(n)])
 
 
-def numpy_permutation_dense(v: np.ndarray, n: int, samples: int, rng,
-                            batch: int = 1 << 13) -> tuple[np.ndarray, np.ndarray]:
+def numpy_permutation_dense(
+    v: np.ndarray, n: int, samples: int, rng, batch: int = 1 << 13
+) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised permutation sampler on a dense table: orders from
     ``Generator.permuted`` (a row-wise Fisher-Yates shuffle, faster than argsort of
     a random matrix), prefix masks by cumsum of 1 << order, values by fancy indexing,
@@ -257,8 +261,9 @@ def numpy_permutation_dense(v: np.ndarray, n: int, samples: int, rng,
     return mean, np.sqrt(var / samples)
 
 
-def numpy_permutation_voting(w: np.ndarray, quota: float, samples: int, rng,
-                             batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def numpy_permutation_voting(
+    w: np.ndarray, quota: float, samples: int, rng, batch: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised permutation sampler on a weighted voting game: cumulative weights
     along each order, the pivot (first position reaching the quota) by argmax, a
     bincount of pivotal players.  Every order yields n marginal contributions (one
@@ -290,50 +295,96 @@ def section_a(cfg) -> None:
         sv = NumpySemivalue(n, shapley_weights(n))
         t_nsh, phi_np = best_of(lambda v=v, sv=sv: sv(v), cfg.repeat)
         bits = (sv.bits_lo, sv.bits_hi)
-        t_nbz, beta_np = best_of(lambda v=v, n=n, bits=bits: numpy_banzhaf(v, n, bits),
-                                 cfg.repeat)
+        t_nbz, beta_np = best_of(lambda v=v, n=n, bits=bits: numpy_banzhaf(v, n, bits), cfg.repeat)
         err_sh = float(np.max(np.abs(phi - phi_np)))
         err_bz = float(np.max(np.abs(beta - beta_np)))
         assert err_sh <= 1e-9, f"NumPy Shapley differs from accord by {err_sh} at n={n}"
         assert err_bz <= 1e-9, f"NumPy Banzhaf differs from accord by {err_bz} at n={n}"
         nbytes = 8 * 2**n
-        rows.append([n, mib(n), ms(floor), gbs(nbytes, floor),
-                     ms(t_sh), f"{t_sh / floor:.2f}", gbs(nbytes, t_sh), ms(t_nsh),
-                     speedup(t_nsh / t_sh),
-                     ms(t_bz), f"{t_bz / floor:.2f}", ms(t_nbz), speedup(t_nbz / t_bz),
-                     sci(max(err_sh, err_bz))])
-    table("a. Exact Shapley / Banzhaf, dense float64 (times in ms)",
-          ["n", "table", "floor", "GB/s", "Shapley", "/floor", "GB/s", "NumPy Sh",
-           "speed-up", "Banzhaf", "/floor", "NumPy Bz", "speed-up", "max|diff|"],
-          rows,
-          ["floor = min(numpy.max(v), numpy.sum(v)) on the same table (single thread); "
-           "/floor = accord time / floor",
-           "NumPy Sh: one pass over a (2**(n-13), 2**13) view, dot products per row with "
-           "popcount-class weight rows (untimed setup); NumPy Bz: row and column sums",
-           "speed-up = NumPy time / accord time; max|diff| = max abs difference of the "
-           "NumPy results from accord (asserted <= 1e-9)"])
+        rows.append(
+            [
+                n,
+                mib(n),
+                ms(floor),
+                gbs(nbytes, floor),
+                ms(t_sh),
+                f"{t_sh / floor:.2f}",
+                gbs(nbytes, t_sh),
+                ms(t_nsh),
+                speedup(t_nsh / t_sh),
+                ms(t_bz),
+                f"{t_bz / floor:.2f}",
+                ms(t_nbz),
+                speedup(t_nbz / t_bz),
+                sci(max(err_sh, err_bz)),
+            ]
+        )
+    table(
+        "a. Exact Shapley / Banzhaf, dense float64 (times in ms)",
+        [
+            "n",
+            "table",
+            "floor",
+            "GB/s",
+            "Shapley",
+            "/floor",
+            "GB/s",
+            "NumPy Sh",
+            "speed-up",
+            "Banzhaf",
+            "/floor",
+            "NumPy Bz",
+            "speed-up",
+            "max|diff|",
+        ],
+        rows,
+        [
+            "floor = min(numpy.max(v), numpy.sum(v)) on the same table (single thread); "
+            "/floor = accord time / floor",
+            "NumPy Sh: one pass over a (2**(n-13), 2**13) view, dot products per row with "
+            "popcount-class weight rows (untimed setup); NumPy Bz: row and column sums",
+            "speed-up = NumPy time / accord time; max|diff| = max abs difference of the "
+            "NumPy results from accord (asserted <= 1e-9)",
+        ],
+    )
 
     n = cfg.seed_n
     v = common.dense_values(n)
     g = common.dense_game(n)
     vf = table_value_function(v.tolist())
     agents = list(range(n))
-    t_seed, phi_seed = best_of(lambda: seed_shapley(agents, vf), min(cfg.repeat, 2), budget=5.0)
-    phi_seed = np.array([phi_seed[a] for a in agents])
+    t_iter, phi_iter = best_of(
+        lambda: itertools_shapley(agents, vf), min(cfg.repeat, 2), budget=5.0
+    )
+    phi_iter = np.array([phi_iter[a] for a in agents])
     t_acc, phi = best_of(lambda: shapley(g), cfg.repeat)
     sv = NumpySemivalue(n, shapley_weights(n))
     t_np, phi_np = best_of(lambda: sv(v), cfg.repeat)
-    err = max(float(np.max(np.abs(phi - phi_seed))), float(np.max(np.abs(phi - phi_np))))
-    assert err <= 1e-9, f"seed/NumPy Shapley differ from accord by {err} at n={n}"
-    table(f"a'. Exact Shapley at n = {n}: the seed's itertools implementation",
-          ["implementation", "time ms", "accord speed-up", "max|diff| vs accord"],
-          [["seed itertools", ms(t_seed), speedup(t_seed / t_acc),
-            sci(float(np.max(np.abs(phi - phi_seed))))],
-           ["NumPy vectorised", ms(t_np), speedup(t_np / t_acc),
-            sci(float(np.max(np.abs(phi - phi_np))))],
-           ["accord", ms(t_acc), "1x", "0"]],
-          ["seed itertools: seed 000 calculate_shapley_value verbatim, value_function = "
-           "table lookup by bitmask built from the player list"])
+    err = max(float(np.max(np.abs(phi - phi_iter))), float(np.max(np.abs(phi - phi_np))))
+    assert err <= 1e-9, f"itertools/NumPy Shapley differ from accord by {err} at n={n}"
+    table(
+        f"a'. Exact Shapley at n = {n}: the naive itertools implementation",
+        ["implementation", "time ms", "accord speed-up", "max|diff| vs accord"],
+        [
+            [
+                "itertools",
+                ms(t_iter),
+                speedup(t_iter / t_acc),
+                sci(float(np.max(np.abs(phi - phi_iter)))),
+            ],
+            [
+                "NumPy vectorised",
+                ms(t_np),
+                speedup(t_np / t_acc),
+                sci(float(np.max(np.abs(phi - phi_np)))),
+            ],
+            ["accord", ms(t_acc), "1x", "0"],
+        ],
+        [
+            "itertools: the definition over itertools.combinations, value_function = "
+            "table lookup by bitmask built from the player list"
+        ],
+    )
 
 
 def section_b(cfg) -> None:
@@ -344,18 +395,42 @@ def section_b(cfg) -> None:
         x = common.efficient_allocation(v)
         floor = memory_floor(v, cfg.repeat)
         t_acc, (exc, mask) = best_of(lambda g=g, x=x: core_violation(g, x), cfg.repeat)
-        t_np, (exc_np, mask_np) = best_of(lambda v=v, x=x: numpy_core_violation(v, x),
-                                          cfg.repeat)
+        t_np, (exc_np, mask_np) = best_of(lambda v=v, x=x: numpy_core_violation(v, x), cfg.repeat)
         assert abs(exc - exc_np) <= 1e-9 and mask == mask_np, (n, exc, exc_np, mask, mask_np)
-        rows.append([n, mib(n), ms(floor), ms(t_acc), f"{t_acc / floor:.2f}",
-                     gbs(8 * 2**n, t_acc), ms(t_np), speedup(t_np / t_acc),
-                     f"{exc:.6f}", mask])
-    table("b. core_violation(game, x), x = equal split of v(N) (times in ms)",
-          ["n", "table", "floor", "accord", "/floor", "GB/s", "NumPy", "speed-up",
-           "max excess", "mask"],
-          rows,
-          ["NumPy: v - (X_hi[h] + X_lo[l]) on the (2**(n-13), 2**13) view, then argmax; "
-           "results asserted equal"])
+        rows.append(
+            [
+                n,
+                mib(n),
+                ms(floor),
+                ms(t_acc),
+                f"{t_acc / floor:.2f}",
+                gbs(8 * 2**n, t_acc),
+                ms(t_np),
+                speedup(t_np / t_acc),
+                f"{exc:.6f}",
+                mask,
+            ]
+        )
+    table(
+        "b. core_violation(game, x), x = equal split of v(N) (times in ms)",
+        [
+            "n",
+            "table",
+            "floor",
+            "accord",
+            "/floor",
+            "GB/s",
+            "NumPy",
+            "speed-up",
+            "max excess",
+            "mask",
+        ],
+        rows,
+        [
+            "NumPy: v - (X_hi[h] + X_lo[l]) on the (2**(n-13), 2**13) view, then argmax; "
+            "results asserted equal"
+        ],
+    )
 
 
 def section_c(cfg) -> None:
@@ -372,39 +447,88 @@ def section_c(cfg) -> None:
     exact_voting = shapley(voting)
     t_voting_exact = time.perf_counter() - t0
     games = [
-        (f"dense n={dense_n}", dense, exact_dense, cfg.acc_samples_dense,
-         lambda s, r: numpy_permutation_dense(v, dense_n, s, r), cfg.np_samples_dense),
-        (f"voting n={cfg.voting_n}", voting, exact_voting, cfg.acc_samples_voting,
-         lambda s, r: numpy_permutation_voting(voting.weights, voting.quota, s, r),
-         cfg.np_samples_voting),
+        (
+            f"dense n={dense_n}",
+            dense,
+            exact_dense,
+            cfg.acc_samples_dense,
+            lambda s, r: numpy_permutation_dense(v, dense_n, s, r),
+            cfg.np_samples_dense,
+        ),
+        (
+            f"voting n={cfg.voting_n}",
+            voting,
+            exact_voting,
+            cfg.acc_samples_voting,
+            lambda s, r: numpy_permutation_voting(voting.weights, voting.quota, s, r),
+            cfg.np_samples_voting,
+        ),
     ]
 
     rows = []
     for name, game, _, acc_samples, np_sampler, np_samples in games:
         n = game.n
-        t_np, _ = best_of(lambda np_sampler=np_sampler, s=np_samples:
-                          np_sampler(s, np.random.default_rng(rng_seed)), cfg.repeat)
+        t_np, _ = best_of(
+            lambda np_sampler=np_sampler, s=np_samples: np_sampler(
+                s, np.random.default_rng(rng_seed)
+            ),
+            cfg.repeat,
+        )
         np_rate = np_samples * n / t_np
-        rows.append([name, "NumPy permutation", 1, f"{np_samples:,}", ms(t_np),
-                     sci(np_rate), sci(np_rate), "1.0"])
+        rows.append(
+            [
+                name,
+                "NumPy permutation",
+                1,
+                f"{np_samples:,}",
+                ms(t_np),
+                sci(np_rate),
+                sci(np_rate),
+                "1.0",
+            ]
+        )
         for method in ("permutation", "antithetic", "stratified"):
             samples = acc_samples[method]
-            t, est = best_of(lambda game=game, s=samples, m=method:
-                             shapley(game, samples=s, seed=1, method=m), cfg.repeat)
+            t, est = best_of(
+                lambda game=game, s=samples, m=method: shapley(game, samples=s, seed=1, method=m),
+                cfg.repeat,
+            )
             rate = est.samples * n / t
-            rows.append([name, f"accord {method}", threads, f"{est.samples:,}", ms(t),
-                         sci(rate), sci(rate / threads), ratio(rate / threads / np_rate)])
-    table("c. Sampled Shapley: throughput",
-          ["game", "sampler", "threads", "samples", "time ms", "marg/s", "marg/s/core",
-           "vs NumPy/core"],
-          rows,
-          ["marginal contributions = samples x n (stratified: samples per position x n "
-           "positions x n players); per core = / threads (NumPy is single-threaded)",
-           "vs NumPy/core = accord per-core rate / NumPy per-core rate (goal >= 3)",
-           f"voting game: integer weights uniform on 1..20 (seeded), quota = floor(W/2) + 1 "
-           f"= {voting.quota:g} of W = {voting.weights.sum():g}",
-           f"exact values: dense one-pass kernel {ms(t_dense_exact)} ms; voting "
-           f"Shapley-Shubik DP {t_voting_exact:.2f} s"])
+            rows.append(
+                [
+                    name,
+                    f"accord {method}",
+                    threads,
+                    f"{est.samples:,}",
+                    ms(t),
+                    sci(rate),
+                    sci(rate / threads),
+                    ratio(rate / threads / np_rate),
+                ]
+            )
+    table(
+        "c. Sampled Shapley: throughput",
+        [
+            "game",
+            "sampler",
+            "threads",
+            "samples",
+            "time ms",
+            "marg/s",
+            "marg/s/core",
+            "vs NumPy/core",
+        ],
+        rows,
+        [
+            "marginal contributions = samples x n (stratified: samples per position x n "
+            "positions x n players); per core = / threads (NumPy is single-threaded)",
+            "vs NumPy/core = accord per-core rate / NumPy per-core rate (goal >= 3)",
+            f"voting game: integer weights uniform on 1..20 (seeded), quota = floor(W/2) + 1 "
+            f"= {voting.quota:g} of W = {voting.weights.sum():g}",
+            f"exact values: dense one-pass kernel {ms(t_dense_exact)} ms; voting "
+            f"Shapley-Shubik DP {t_voting_exact:.2f} s",
+        ],
+    )
 
     rows = []
     notes = []
@@ -417,8 +541,10 @@ def section_c(cfg) -> None:
                 if prev is not None and prev[1] * samples / prev[0] > cfg.max_error_run:
                     predicted = prev[1] * samples / prev[0]
                     rows.append([name, label, f"{samples:,}", "skipped", "-", "-"])
-                    notes.append(f"{name} {label} at {samples:,} samples skipped: predicted "
-                                 f"{predicted:.0f} s > {cfg.max_error_run:g} s")
+                    notes.append(
+                        f"{name} {label} at {samples:,} samples skipped: predicted "
+                        f"{predicted:.0f} s > {cfg.max_error_run:g} s"
+                    )
                     continue
                 t0 = time.perf_counter()
                 if method == "numpy":
@@ -429,13 +555,19 @@ def section_c(cfg) -> None:
                 t = time.perf_counter() - t0
                 prev = (samples, t)
                 err = float(np.max(np.abs(values - exact)))
-                rows.append([name, label, f"{samples:,}", sci(err),
-                             sci(float(np.max(stderr))), ms(t)])
-    table("c'. Sampled Shapley: error against the exact values",
-          ["game", "sampler", "samples", "max|err|", "max stderr", "time ms"],
-          rows,
-          ["max|err| = max over players of |estimate - exact|; max stderr = the largest "
-           "standard error the sampler reports", *notes])
+                rows.append(
+                    [name, label, f"{samples:,}", sci(err), sci(float(np.max(stderr))), ms(t)]
+                )
+    table(
+        "c'. Sampled Shapley: error against the exact values",
+        ["game", "sampler", "samples", "max|err|", "max stderr", "time ms"],
+        rows,
+        [
+            "max|err| = max over players of |estimate - exact|; max stderr = the largest "
+            "standard error the sampler reports",
+            *notes,
+        ],
+    )
 
 
 def max_proper_excess(v: np.ndarray, x) -> float:
@@ -462,9 +594,15 @@ def section_d(cfg) -> None:
         masks = np.arange(1, (1 << n) - 1)
         inc = ((masks[:, None] >> np.arange(n)) & 1).astype(np.float64)
         t0 = time.perf_counter()
-        full = linprog(np.r_[np.zeros(n), 1.0], A_ub=-np.hstack([inc, np.ones((masks.size, 1))]),
-                       b_ub=-v[masks], A_eq=np.r_[np.ones(n), 0.0][None, :], b_eq=[v[-1]],
-                       bounds=[(None, None)] * (n + 1), method="highs")
+        full = linprog(
+            np.r_[np.zeros(n), 1.0],
+            A_ub=-np.hstack([inc, np.ones((masks.size, 1))]),
+            b_ub=-v[masks],
+            A_eq=np.r_[np.ones(n), 0.0][None, :],
+            b_eq=[v[-1]],
+            bounds=[(None, None)] * (n + 1),
+            method="highs",
+        )
         t_full = time.perf_counter() - t0
         assert full.status == 0, full.message
         assert abs(full.x[n] - eps) <= 1e-7 * max(1.0, abs(eps)), (n, full.x[n], eps)
@@ -474,20 +612,46 @@ def section_d(cfg) -> None:
             pre_exc = f"{max_proper_excess(v, lp.nucleolus(g, imputation=False)):.6f}"
         except TypeError:
             pre_exc = "-"
-        rows.append([n, f"{getattr(res, 'lp_rows', masks.size + 1):,}",
-                     getattr(res, "lp_cols", n + 1), getattr(res, "rows_generated", "-"),
-                     ms(t_lc), ms(t_nu), ms(t_full), speedup(t_full / t_lc),
-                     f"{eps:.6f}", f"{nuc_exc:.6f}", pre_exc])
-    table("d. least_core / nucleolus on random games (times in ms)",
-          ["n", "LP rows", "cols", "rows gen.", "least_core", "nucleolus", "full LP",
-           "speed-up", "eps", "nucl. max exc", "prenucl. max exc"],
-          rows,
-          ["game: v(S) = a(S) + |S|^2/n (1 + u_S)/2, a_i, u_S ~ U[0,1) (seeded)",
-           "full LP: all 2**n - 2 coalition rows given to scipy linprog(method='highs') "
-           "once (eps asserted equal); speed-up = full LP / least_core",
-           "max exc = max over proper coalitions S of v(S) - x(S) at the nucleolus and at "
-           "the prenucleolus (imputation=False); the latter lies in the least core, so "
-           "its max exc must equal eps"])
+        rows.append(
+            [
+                n,
+                f"{getattr(res, 'lp_rows', masks.size + 1):,}",
+                getattr(res, "lp_cols", n + 1),
+                getattr(res, "rows_generated", "-"),
+                ms(t_lc),
+                ms(t_nu),
+                ms(t_full),
+                speedup(t_full / t_lc),
+                f"{eps:.6f}",
+                f"{nuc_exc:.6f}",
+                pre_exc,
+            ]
+        )
+    table(
+        "d. least_core / nucleolus on random games (times in ms)",
+        [
+            "n",
+            "LP rows",
+            "cols",
+            "rows gen.",
+            "least_core",
+            "nucleolus",
+            "full LP",
+            "speed-up",
+            "eps",
+            "nucl. max exc",
+            "prenucl. max exc",
+        ],
+        rows,
+        [
+            "game: v(S) = a(S) + |S|^2/n (1 + u_S)/2, a_i, u_S ~ U[0,1) (seeded)",
+            "full LP: all 2**n - 2 coalition rows given to scipy linprog(method='highs') "
+            "once (eps asserted equal); speed-up = full LP / least_core",
+            "max exc = max over proper coalitions S of v(S) - x(S) at the nucleolus and at "
+            "the prenucleolus (imputation=False); the latter lies in the least core, so "
+            "its max exc must equal eps",
+        ],
+    )
 
 
 def section_e(cfg) -> None:
@@ -519,24 +683,48 @@ def section_e(cfg) -> None:
             t_cpu, phi_cpu = best_of(lambda host=host: shapley(host), 1)
             assert float(np.max(np.abs(cupy.asnumpy(phi) - phi_cpu))) <= 1e-9
         nbytes = 8 * 2**n
-        for what, t in (("cupy floor", min(t_sum, t_max)), ("shapley", t_sh),
-                        ("core_violation", t_cv)):
+        for what, t in (
+            ("cupy floor", min(t_sum, t_max)),
+            ("shapley", t_sh),
+            ("core_violation", t_cv),
+        ):
             bw = nbytes / t
-            rows.append([n, mib(n), what, ms(t), f"{bw / 1e9:.0f}",
-                         f"{100 * bw / peak:.0f}%" if peak else "n/a"])
+            rows.append(
+                [
+                    n,
+                    mib(n),
+                    what,
+                    ms(t),
+                    f"{bw / 1e9:.0f}",
+                    f"{100 * bw / peak:.0f}%" if peak else "n/a",
+                ]
+            )
         if t_cpu is not None:
-            rows.append([n, mib(n), "shapley (CPU)", ms(t_cpu), f"{nbytes / t_cpu / 1e9:.1f}",
-                         f"GPU {t_cpu / t_sh:.0f}x faster"])
+            rows.append(
+                [
+                    n,
+                    mib(n),
+                    "shapley (CPU)",
+                    ms(t_cpu),
+                    f"{nbytes / t_cpu / 1e9:.1f}",
+                    f"GPU {t_cpu / t_sh:.0f}x faster",
+                ]
+            )
         del host
         common.device_game.cache_clear()
         del g
         cupy.get_default_memory_pool().free_all_blocks()
-    table(f"e. GPU ({dev.get('name', 'device 0')}), times in ms",
-          ["n", "table", "kernel", "time", "GB/s", "of peak"],
-          rows,
-          [f"peak = {peak / 1e9:.0f} GB/s (accord._cuda.devices()[0])" if peak
-           else "peak bandwidth unknown",
-           "cupy floor = min(cupy.sum, cupy.max) over the same table"])
+    table(
+        f"e. GPU ({dev.get('name', 'device 0')}), times in ms",
+        ["n", "table", "kernel", "time", "GB/s", "of peak"],
+        rows,
+        [
+            f"peak = {peak / 1e9:.0f} GB/s (accord._cuda.devices()[0])"
+            if peak
+            else "peak bandwidth unknown",
+            "cupy floor = min(cupy.sum, cupy.max) over the same table",
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- driver
@@ -552,10 +740,14 @@ class Config:
             self.core_sizes = [16, 18]
             self.sample_dense_n = 12
             self.voting_n = 200
-            self.acc_samples_dense = dict.fromkeys(("permutation", "antithetic",
-                                                    "stratified"), 100_000)
-            self.acc_samples_voting = {"permutation": 20_000, "antithetic": 20_000,
-                                       "stratified": 2_000}
+            self.acc_samples_dense = dict.fromkeys(
+                ("permutation", "antithetic", "stratified"), 100_000
+            )
+            self.acc_samples_voting = {
+                "permutation": 20_000,
+                "antithetic": 20_000,
+                "stratified": 2_000,
+            }
             self.np_samples_dense = 20_000
             self.np_samples_voting = 2_000
             self.error_samples = [1_000, 10_000]
@@ -567,10 +759,14 @@ class Config:
             self.core_sizes = [22, 24, 26]
             self.sample_dense_n = 20
             self.voting_n = common.VOTING_PLAYERS
-            self.acc_samples_dense = dict.fromkeys(("permutation", "antithetic",
-                                                    "stratified"), 1_000_000)
-            self.acc_samples_voting = {"permutation": 100_000, "antithetic": 100_000,
-                                       "stratified": 4_000}
+            self.acc_samples_dense = dict.fromkeys(
+                ("permutation", "antithetic", "stratified"), 1_000_000
+            )
+            self.acc_samples_voting = {
+                "permutation": 100_000,
+                "antithetic": 100_000,
+                "stratified": 4_000,
+            }
             self.np_samples_dense = 200_000
             self.np_samples_voting = 10_000
             self.error_samples = [10_000, 100_000]
@@ -584,12 +780,18 @@ SECTIONS = {"a": section_a, "b": section_b, "c": section_c, "d": section_d, "e":
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
-    ap.add_argument("--sections", default="a,b,c,d,e",
-                    help="comma-separated subset of a,b,c,d,e (default: all)")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="accord.set_num_threads(THREADS) before measuring")
-    ap.add_argument("--repeat", type=int, default=None,
-                    help="timed calls per measurement after the warm-up (default 5; 3 quick)")
+    ap.add_argument(
+        "--sections", default="a,b,c,d,e", help="comma-separated subset of a,b,c,d,e (default: all)"
+    )
+    ap.add_argument(
+        "--threads", type=int, default=None, help="accord.set_num_threads(THREADS) before measuring"
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="timed calls per measurement after the warm-up (default 5; 3 quick)",
+    )
     args = ap.parse_args(argv)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     unknown = [s for s in sections if s not in SECTIONS]
@@ -599,14 +801,20 @@ def main(argv=None) -> None:
         accord.set_num_threads(args.threads)
     cfg = Config(args.quick, args.repeat or (3 if args.quick else 5))
     info = accord.info()
-    print(f"accord {info['version']}, Python {info['python']}, NumPy {np.__version__}, "
-          f"{platform.machine()}, {os.cpu_count()} CPUs, accord threads = {info['threads']}")
-    print(f"compiler {info['compiler']} {info['cxx_flags']}; timings: best of "
-          f"{cfg.repeat} after a warm-up; load average {os.getloadavg()[0]:.2f}"
-          + ("; --quick sizes" if args.quick else ""))
+    print(
+        f"accord {info['version']}, Python {info['python']}, NumPy {np.__version__}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, accord threads = {info['threads']}"
+    )
+    print(
+        f"compiler {info['compiler']} {info['cxx_flags']}; timings: best of "
+        f"{cfg.repeat} after a warm-up; load average {os.getloadavg()[0]:.2f}"
+        + ("; --quick sizes" if args.quick else "")
+    )
     if os.getloadavg()[0] > 0.5:
-        print("warning: the machine is busy (load average above); timings of the "
-              "multi-threaded kernels suffer most")
+        print(
+            "warning: the machine is busy (load average above); timings of the "
+            "multi-threaded kernels suffer most"
+        )
     t0 = time.perf_counter()
     for s in sections:
         SECTIONS[s](cfg)

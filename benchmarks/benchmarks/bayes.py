@@ -4,8 +4,8 @@ visible) the CUDA kernels.
 
 Sizes are ``rows x members x types``: many small coalitions (5,000 x 4 x 4, 256 joint
 type vectors each), mid-sized ones (500 x 6 x 4, 4,096) and a few large ones
-(2 x 10 x 4, about a million); 3 actions; 100 samples in the sampled mode (seed 004,
-Sec. 6).
+(2 x 10 x 4, about a million); 3 actions; 100 samples in the sampled mode
+(Chalkiadakis & Boutilier (2012), Sec. 6).
 """
 
 from __future__ import annotations
@@ -66,8 +66,11 @@ def _sampled(name: str) -> dict:
 def _filter(name: str) -> dict:
     B, S = FILTERS[name]
     rng = np.random.default_rng([common.SEED, 6, B, S])
-    return {"b": rng.dirichlet(np.ones(S), size=B), "T": rng.dirichlet(np.ones(S), size=S),
-            "o": rng.random((B, S))}
+    return {
+        "b": rng.dirichlet(np.ones(S), size=B),
+        "T": rng.dirichlet(np.ones(S), size=S),
+        "o": rng.random((B, S)),
+    }
 
 
 def _place(data: dict, device: str) -> dict:
@@ -133,8 +136,15 @@ class Sampled:
 
     def time_vpi(self, device, size):
         d = self.d
-        bayes.vpi(d["lp"], d["values"], d["share"], d["best"], d["second"], d["is_best"],
-                  samples=d["samples"])
+        bayes.vpi(
+            d["lp"],
+            d["values"],
+            d["share"],
+            d["best"],
+            d["second"],
+            d["is_best"],
+            samples=d["samples"],
+        )
         _done(device)
 
 

@@ -1,6 +1,6 @@
 """asv benchmarks of accord.learn: one select + update round of the vectorised bandit and
-Q-learning learners for many servers, and the NumPy DQN (act, train step) at the seed's
-sizes (state of 4 features, two hidden layers of 64, three actions; seed 001).
+Q-learning learners for many servers, and the NumPy DQN (act, train step) at the load
+balancer's sizes (state of 4 features, two hidden layers of 64, three actions).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from . import common
 
 LEARNERS = [100, 10_000]
 ARMS = 3
-STATES = 11          # the seed's int(10 * load_ratio) for load ratios in [0, 1]
+STATES = 11  # int(10 * load_ratio) for load ratios in [0, 1], as accord.loadbalance
 
 
 class Bandits:
@@ -62,8 +62,13 @@ class DQN:
         rng = np.random.default_rng([common.SEED, 12])
         self.agent = DQNAgent(seed=common.SEED)
         s = rng.random((1000, 4))
-        self.agent.remember(s, rng.integers(3, size=1000), rng.random(1000),
-                            rng.random((1000, 4)), rng.random(1000) < 0.05)
+        self.agent.remember(
+            s,
+            rng.integers(3, size=1000),
+            rng.random(1000),
+            rng.random((1000, 4)),
+            rng.random(1000) < 0.05,
+        )
         self.states = rng.random((100, 4))
 
     def time_act(self):

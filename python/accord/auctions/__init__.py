@@ -7,8 +7,8 @@
   the CPU, CuPy on the GPU);
 * :func:`vcg`, :func:`vcg_multi_unit` -- VCG with the Clarke pivot for combinatorial XOR bids
   and identical units, winner determination by HiGHS (Clarke 1971, Groves 1973);
-* :mod:`~accord.auctions.bidders` -- seed 000's bidding strategies ("Strategic Agent Behavior
-  and Auction Mechanisms") and learning bidders over bid multipliers;
+* :mod:`~accord.auctions.bidders` -- heuristic task-auction strategies (truthful, competitive,
+  conservative, aggressive, adaptive) and learning bidders over bid multipliers;
 * :func:`repeated_auction` -- repeated auctions between adapting bidders;
 * :mod:`~accord.auctions.theory` -- closed forms for values uniform on [0, 1].
 """
@@ -29,8 +29,22 @@ from .repeated import AuctionHistory, repeated_auction
 from .single import AuctionOutcome, first_price, second_price
 
 __all__ = [
-    "STRATEGIES", "AuctionHistory", "AuctionOutcome", "BanditBidder", "BatchOutcome", "Feedback",
-    "QLearningBidder", "StrategicBidder", "VCGOutcome", "batch_auction", "first_price",
-    "make_bidder", "repeated_auction", "second_price", "task_auction", "theory", "vcg",
+    "STRATEGIES",
+    "AuctionHistory",
+    "AuctionOutcome",
+    "BanditBidder",
+    "BatchOutcome",
+    "Feedback",
+    "QLearningBidder",
+    "StrategicBidder",
+    "VCGOutcome",
+    "batch_auction",
+    "first_price",
+    "make_bidder",
+    "repeated_auction",
+    "second_price",
+    "task_auction",
+    "theory",
+    "vcg",
     "vcg_multi_unit",
 ]

@@ -6,8 +6,15 @@ import numpy as np
 
 from .._validate import fail, generator, numeric_array, real
 
-__all__ = ["MECHANISMS", "TIE_BREAKS", "check_finite_nonneg", "generator", "numeric_array",
-           "real", "tie_break_and_mechanism"]
+__all__ = [
+    "MECHANISMS",
+    "TIE_BREAKS",
+    "check_finite_nonneg",
+    "generator",
+    "numeric_array",
+    "real",
+    "tie_break_and_mechanism",
+]
 
 MECHANISMS = ("first", "second")
 TIE_BREAKS = ("lowest-index", "random")
@@ -19,8 +26,10 @@ def check_finite_nonneg(func: str, name: str, a: np.ndarray, what: str) -> None:
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         where = idx[0] if len(idx) == 1 else idx
-        fail(func, f"{name} must be finite; entry {where} is {a[idx]} (drop that {what} or "
-                   "give a number)")
+        fail(
+            func,
+            f"{name} must be finite; entry {where} is {a[idx]} (drop that {what} or give a number)",
+        )
     neg = a < 0
     if neg.any():
         idx = tuple(int(i) for i in np.argwhere(neg)[0])
@@ -30,8 +39,10 @@ def check_finite_nonneg(func: str, name: str, a: np.ndarray, what: str) -> None:
 
 def tie_break_and_mechanism(func: str, mechanism, tie_break) -> None:
     if mechanism not in MECHANISMS:
-        fail(func, f"mechanism must be one of {', '.join(map(repr, MECHANISMS))}; "
-                   f"got {mechanism!r}")
+        fail(
+            func, f"mechanism must be one of {', '.join(map(repr, MECHANISMS))}; got {mechanism!r}"
+        )
     if tie_break not in TIE_BREAKS:
-        fail(func, f"tie_break must be one of {', '.join(map(repr, TIE_BREAKS))}; "
-                   f"got {tie_break!r}")
+        fail(
+            func, f"tie_break must be one of {', '.join(map(repr, TIE_BREAKS))}; got {tie_break!r}"
+        )

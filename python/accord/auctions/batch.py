@@ -28,19 +28,30 @@ __all__ = ["BatchOutcome", "batch_auction"]
 class BatchOutcome:
     """Result of :func:`batch_auction` (arrays on the input's device).
 
-    Attributes:
-        winner: ``(B,)`` int64 winning bidder per auction, -1 for no sale.
-        sold: ``(B,)`` bool.
-        price: ``(B,)`` price formed, NaN for no sale.
-        payment: ``(B,)`` amount the winner pays (reverse: is paid), 0.0 for no sale.
-        revenue: ``(B,)`` seller's revenue (reverse: buyer's spend); equal to ``payment``.
-        utilities: ``(B, n)`` utilities (0 for losers and non-participants), or None without
-            ``values``.
-        efficiency: ``(B,)`` realised over best possible surplus among the participants, or None
-            without ``values``; 1.0 for a row without participants.
-        participants: ``(B,)`` int64 number of participating bidders.
-        mechanism: ``"first"`` or ``"second"``.
-        reverse: True for procurement auctions.
+    Attributes
+    ----------
+    winner
+        ``(B,)`` int64 winning bidder per auction, -1 for no sale.
+    sold
+        ``(B,)`` bool.
+    price
+        ``(B,)`` price formed, NaN for no sale.
+    payment
+        ``(B,)`` amount the winner pays (reverse: is paid), 0.0 for no sale.
+    revenue
+        ``(B,)`` seller's revenue (reverse: buyer's spend); equal to ``payment``.
+    utilities
+        ``(B, n)`` utilities (0 for losers and non-participants), or None without
+        ``values``.
+    efficiency
+        ``(B,)`` realised over best possible surplus among the participants, or None
+        without ``values``; 1.0 for a row without participants.
+    participants
+        ``(B,)`` int64 number of participating bidders.
+    mechanism
+        ``"first"`` or ``"second"``.
+    reverse
+        True for procurement auctions.
     """
 
     winner: object
@@ -66,44 +77,69 @@ def _table(func: str, name: str, x, xp, shape=None):
         fail(func, f"{name} must be real numbers; got dtype {a.dtype}", TypeError)
     a = a.astype(xp.float64, copy=False)
     if shape is None and a.ndim != 2:
-        fail(func, f"{name} must be 2-dimensional (auctions x bidders); got shape {a.shape}; use "
-                   "first_price/second_price for one auction")
+        fail(
+            func,
+            f"{name} must be 2-dimensional (auctions x bidders); got shape {a.shape}; use "
+            "first_price/second_price for one auction",
+        )
     if shape is not None and a.shape != shape:
         fail(func, f"{name} must have the shape of bids {shape}; got {a.shape}")
     if a.size and not (float(a.min()) >= 0.0 and float(a.max()) < np.inf):  # NaN fails too
         if not bool(xp.isfinite(a).all()):
             i, j = (int(k) for k in to_host(xp.argwhere(~xp.isfinite(a))[0]))
-            fail(func, f"{name} must be finite; entry ({i}, {j}) is {float(a[i, j])} (use mask= "
-                       "to leave a bidder out of an auction)")
+            fail(
+                func,
+                f"{name} must be finite; entry ({i}, {j}) is {float(a[i, j])} (use mask= "
+                "to leave a bidder out of an auction)",
+            )
         if bool((a < 0).any()):
             i, j = (int(k) for k in to_host(xp.argwhere(a < 0)[0]))
             fail(func, f"{name} must be >= 0; entry ({i}, {j}) is {float(a[i, j])}")
     return a
 
 
-def batch_auction(bids, *, mechanism: str = "second", reserve=None, reverse: bool = False,
-                  values=None, mask=None, tie_break: str = "lowest-index",
-                  seed=None) -> BatchOutcome:
+def batch_auction(
+    bids,
+    *,
+    mechanism: str = "second",
+    reserve=None,
+    reverse: bool = False,
+    values=None,
+    mask=None,
+    tie_break: str = "lowest-index",
+    seed=None,
+) -> BatchOutcome:
     """Evaluate ``B`` independent first- or second-price auctions at once.
 
-    Args:
-        bids: ``(B, n)`` non-negative finite bids (reverse: asks); NumPy or CuPy. ``n >= 1``;
-            ``B == 0`` gives empty results.
-        mechanism: ``"first"`` or ``"second"`` (Vickrey 1961).
-        reserve: None, a scalar, or ``(B,)`` per-auction reserves (forward: minimum bid; reverse:
-            maximum ask), finite and ``>= 0``.
-        reverse: procurement auctions (lowest ask wins).
-        values: ``(B, n)`` values (reverse: costs) for utilities and efficiency.
-        mask: ``(B, n)`` bool, True where the bidder participates; default all True.
-        tie_break: ``"lowest-index"`` (default) or ``"random"``: ``u = rng.random((B, n))`` is
-            drawn on the host from ``seed`` (the same numbers on CPU and GPU; row ``i`` equals
-            ``rng.random(n)`` for ``B == 1``) and the tied bidder with the largest ``u`` wins.
-        seed: None, an int or a ``numpy.random.Generator``; used only by ``"random"``.
+    Parameters
+    ----------
+    bids
+        ``(B, n)`` non-negative finite bids (reverse: asks); NumPy or CuPy. ``n >= 1``;
+        ``B == 0`` gives empty results.
+    mechanism
+        ``"first"`` or ``"second"`` (Vickrey 1961).
+    reserve
+        None, a scalar, or ``(B,)`` per-auction reserves (forward: minimum bid; reverse:
+        maximum ask), finite and ``>= 0``.
+    reverse
+        procurement auctions (lowest ask wins).
+    values
+        ``(B, n)`` values (reverse: costs) for utilities and efficiency.
+    mask
+        ``(B, n)`` bool, True where the bidder participates; default all True.
+    tie_break
+        ``"lowest-index"`` (default) or ``"random"``: ``u = rng.random((B, n))`` is
+        drawn on the host from ``seed`` (the same numbers on CPU and GPU; row ``i`` equals
+        ``rng.random(n)`` for ``B == 1``) and the tied bidder with the largest ``u`` wins.
+    seed
+        None, an int or a ``numpy.random.Generator``; used only by ``"random"``.
 
-    Raises:
-        ValueError: bad shapes, NaN/inf or negative entries (the message names the entry), a
-            reverse second-price auction with exactly one participant and no reserve (its
-            price is unbounded).
+    Raises
+    ------
+    ValueError
+        bad shapes, NaN/inf or negative entries (the message names the entry), a
+        reverse second-price auction with exactly one participant and no reserve (its
+        price is unbounded).
     """
     func = "batch_auction"
     tie_break_and_mechanism(func, mechanism, tie_break)
@@ -121,8 +157,11 @@ def batch_auction(bids, *, mechanism: str = "second", reserve=None, reverse: boo
     else:
         m = xp.asarray(mask)
         if m.dtype != xp.bool_:
-            fail(func, f"mask must be a bool array (True = participates); got dtype {m.dtype}",
-                 TypeError)
+            fail(
+                func,
+                f"mask must be a bool array (True = participates); got dtype {m.dtype}",
+                TypeError,
+            )
         if m.shape != b.shape:
             fail(func, f"mask must have the shape of bids {b.shape}; got {m.shape}")
     if reserve is None:
@@ -130,8 +169,11 @@ def batch_auction(bids, *, mechanism: str = "second", reserve=None, reverse: boo
     else:
         ra = xp.asarray(reserve)
         if ra.dtype.kind not in "biuf" or ra.dtype == xp.bool_:
-            fail(func, f"reserve must be None, a number or a (B,) array; got dtype {ra.dtype}",
-                 TypeError)
+            fail(
+                func,
+                f"reserve must be None, a number or a (B,) array; got dtype {ra.dtype}",
+                TypeError,
+            )
         ra = ra.astype(xp.float64)
         if ra.ndim not in (0, 1) or (ra.ndim == 1 and ra.shape != (B,)):
             fail(func, f"reserve must be a scalar or have shape ({B},); got {ra.shape}")
@@ -144,8 +186,11 @@ def batch_auction(bids, *, mechanism: str = "second", reserve=None, reverse: boo
         participants = m.sum(axis=1).astype(xp.int64)
     if mechanism == "second" and reverse and r is None and bool((participants == 1).any()):
         i = int(to_host(xp.argwhere(participants == 1)[0, 0]))
-        fail(func, f"auction {i} is a reverse second-price auction with one participant and no "
-                   "reserve: its price is unbounded; give reserve= or use mechanism='first'")
+        fail(
+            func,
+            f"auction {i} is a reverse second-price auction with one participant and no "
+            "reserve: its price is unbounded; give reserve= or use mechanism='first'",
+        )
     if tie_break == "random":
         u_host = generator(func, seed).random((B, n))
         u = xp.asarray(u_host) if is_device_array(b) else u_host
@@ -204,6 +249,15 @@ def batch_auction(bids, *, mechanism: str = "second", reserve=None, reverse: boo
             vmax = v.max(axis=1) if m is None else xp.where(m, v, 0.0).max(axis=1)
             realised = xp.where(sold, vw, 0.0)
             efficiency = xp.where(vmax > 0, realised / xp.where(vmax > 0, vmax, 1.0), 1.0)
-    return BatchOutcome(winner=winner, sold=sold, price=price, payment=payment, revenue=payment,
-                        utilities=utilities, efficiency=efficiency, participants=participants,
-                        mechanism=mechanism, reverse=reverse)
+    return BatchOutcome(
+        winner=winner,
+        sold=sold,
+        price=price,
+        payment=payment,
+        revenue=payment,
+        utilities=utilities,
+        efficiency=efficiency,
+        participants=participants,
+        mechanism=mechanism,
+        reverse=reverse,
+    )

@@ -1,7 +1,6 @@
-"""Bidders: the strategies of seed 000 and learning bidders built on :mod:`accord.learn`.
+"""Bidders: heuristic task-auction strategies and learning bidders built on :mod:`accord.learn`.
 
-Seed 000, "Strategic Agent Behavior and Auction Mechanisms" (``GameTheoryAgent``,
-``VickreyAuction._collect_agent_bid`` and helpers) specifies:
+The task-auction model (agents with skill levels bid for tasks that require skills):
 
 * valuation of a task: ``max(0, reward * match * U(0.8, 1.2))`` with ``match = min(1, sum of
   the bidder's levels of the required skills / number of required skills)`` (missing skill:
@@ -15,14 +14,14 @@ Seed 000, "Strategic Agent Behavior and Auction Mechanisms" (``GameTheoryAgent``
   10 auctions: below 0.3 ``U(1.1, 1.3)``, above 0.7 ``U(0.7, 0.9)``, else ``U(0.9, 1.1)``, and
   with probability ``exploration_rate`` ``U(0.5, 1.5)`` instead; after each auction the
   exploration rate is multiplied by 1.1 (at most 0.3) when the mean payoff of the last 5
-  auctions is below ``payoff_threshold`` (the seed's 10), else by 0.95 (at least 0.05) --
+  auctions is below ``payoff_threshold`` (default 10), else by 0.95 (at least 0.05) --
   :func:`strategy_multipliers`, :func:`adaptive_multiplier`, :class:`StrategicBidder`;
 * participation: ``bid - cost >= cost * min_profit_margin`` (default margin 0.1) --
   :func:`participates`;
 * the winner's payoff ``payment - cost`` (losers 0) -- :func:`task_payoffs`.
 
-The seed's task auction lets the *highest* bid win and then credits the winner with
-``payment - cost``, so its payoff grows with the price; :func:`task_auction` reproduces that
+In this task auction the *highest* bid wins and the winner is credited with
+``payment - cost``, so its payoff grows with the price; :func:`task_auction` runs that
 flow with accord's mechanisms (a lone bidder pays the reserve, not its own bid). In
 :func:`accord.auctions.repeated_auction` bidders are instead paid their quasi-linear auction
 utility (forward ``value - price``, reverse ``price - cost``).
@@ -47,19 +46,35 @@ import numpy as np
 from .._validate import fail
 from ._common import generator, numeric_array, real
 
-__all__ = ["BIDDER_KINDS", "MULTIPLIER_RANGES", "STRATEGIES", "BanditBidder", "Feedback",
-           "QLearningBidder", "StrategicBidder", "adaptive_multiplier", "execution_costs",
-           "make_bidder", "participates", "strategy_multipliers", "task_auction",
-           "task_payoffs", "task_valuations"]
+__all__ = [
+    "BIDDER_KINDS",
+    "MULTIPLIER_RANGES",
+    "STRATEGIES",
+    "BanditBidder",
+    "Feedback",
+    "QLearningBidder",
+    "StrategicBidder",
+    "adaptive_multiplier",
+    "execution_costs",
+    "make_bidder",
+    "participates",
+    "strategy_multipliers",
+    "task_auction",
+    "task_payoffs",
+    "task_valuations",
+]
 
-#: The seed's bidding strategies.
+#: The heuristic bidding strategies.
 STRATEGIES = ("truthful", "competitive", "conservative", "aggressive", "adaptive")
 #: Bid multiplier ranges of the fixed strategies: the bid is the value times ``U(lo, hi)``.
-MULTIPLIER_RANGES = {"truthful": (1.0, 1.0), "competitive": (1.05, 1.15),
-                     "conservative": (0.7, 0.9), "aggressive": (1.2, 1.5)}
+MULTIPLIER_RANGES = {
+    "truthful": (1.0, 1.0),
+    "competitive": (1.05, 1.15),
+    "conservative": (0.7, 0.9),
+    "aggressive": (1.2, 1.5),
+}
 #: The adaptive strategy's ranges: winning too rarely, too often, in between; exploration.
-ADAPTIVE_RANGES = {"low": (1.1, 1.3), "high": (0.7, 0.9), "mid": (0.9, 1.1),
-                   "explore": (0.5, 1.5)}
+ADAPTIVE_RANGES = {"low": (1.1, 1.3), "high": (0.7, 0.9), "mid": (0.9, 1.1), "explore": (0.5, 1.5)}
 #: Every name :func:`make_bidder` accepts.
 BIDDER_KINDS = STRATEGIES + ("bandit", "q-learning")
 #: Default grid of bid multipliers of the learning bidders.
@@ -69,8 +84,7 @@ BANDIT_ALGORITHMS = ("epsilon-greedy", "ucb1", "thompson")
 
 def _strategy(func: str, strategy) -> str:
     if not isinstance(strategy, str) or strategy not in STRATEGIES:
-        fail(func, f"strategy must be one of {', '.join(map(repr, STRATEGIES))}; "
-                   f"got {strategy!r}")
+        fail(func, f"strategy must be one of {', '.join(map(repr, STRATEGIES))}; got {strategy!r}")
     return strategy
 
 
@@ -87,29 +101,37 @@ def _rate(func: str, name: str, x) -> float:
     return x
 
 
-# ----------------------------------------------------------------------------- the seed's rules
+# --------------------------------------------------------------------------- the task-auction rules
 
 
-def _adaptive(success: np.ndarray, has_history: np.ndarray, exploration: np.ndarray,
-              rng: np.random.Generator) -> np.ndarray:
+def _adaptive(
+    success: np.ndarray, has_history: np.ndarray, exploration: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Vectorised adaptive multipliers; draws three uniforms per entry in a fixed order."""
     size = success.shape[0]
     u = rng.random(size)
     coin = rng.random(size)
     ux = rng.random(size)
-    lo = np.where(success < 0.3, ADAPTIVE_RANGES["low"][0],
-                  np.where(success > 0.7, ADAPTIVE_RANGES["high"][0], ADAPTIVE_RANGES["mid"][0]))
-    hi = np.where(success < 0.3, ADAPTIVE_RANGES["low"][1],
-                  np.where(success > 0.7, ADAPTIVE_RANGES["high"][1], ADAPTIVE_RANGES["mid"][1]))
+    lo = np.where(
+        success < 0.3,
+        ADAPTIVE_RANGES["low"][0],
+        np.where(success > 0.7, ADAPTIVE_RANGES["high"][0], ADAPTIVE_RANGES["mid"][0]),
+    )
+    hi = np.where(
+        success < 0.3,
+        ADAPTIVE_RANGES["low"][1],
+        np.where(success > 0.7, ADAPTIVE_RANGES["high"][1], ADAPTIVE_RANGES["mid"][1]),
+    )
     m = lo + (hi - lo) * u
     elo, ehi = ADAPTIVE_RANGES["explore"]
     m = np.where(coin < exploration, elo + (ehi - elo) * ux, m)
     return np.where(has_history, m, 1.0)
 
 
-def strategy_multipliers(strategy: str, size: int, *, seed=None, success_rate=None,
-                         exploration_rate=0.1) -> np.ndarray:
-    """Bid multipliers of one of the seed's strategies for ``size`` bids (seed 000).
+def strategy_multipliers(
+    strategy: str, size: int, *, seed=None, success_rate=None, exploration_rate=0.1
+) -> np.ndarray:
+    """Bid multipliers of one of the :data:`STRATEGIES` for ``size`` bids.
 
     ``strategy="adaptive"`` needs the bidders' recent success rates: ``success_rate`` None
     (no history: truthful, multiplier 1) or ``(size,)`` values in [0, 1];
@@ -135,11 +157,12 @@ def strategy_multipliers(strategy: str, size: int, *, seed=None, success_rate=No
     return _adaptive(s, np.ones(size, dtype=bool), e, rng)
 
 
-def adaptive_multiplier(recent_payoffs: Sequence[float], *, exploration_rate: float = 0.1,
-                        window: int = 10, seed=None) -> float:
-    """The seed's adaptive multiplier for one bidder from its payoff history (seed 000,
-    ``_adaptive_bidding``): the success rate is the share of positive payoffs among the last
-    ``window`` entries; an empty history gives 1.0 (truthful)."""
+def adaptive_multiplier(
+    recent_payoffs: Sequence[float], *, exploration_rate: float = 0.1, window: int = 10, seed=None
+) -> float:
+    """The adaptive strategy's multiplier for one bidder from its payoff history: the success
+    rate is the share of positive payoffs among the last ``window`` entries; an empty history
+    gives 1.0 (truthful)."""
     func = "adaptive_multiplier"
     p = numeric_array(func, "recent_payoffs", recent_payoffs)
     if p.ndim != 1 or not np.isfinite(p).all():
@@ -158,11 +181,17 @@ def _skill_table(func: str, capabilities, required_skills, missing: float) -> np
     """``(n, len(required))`` levels: from mappings (missing skills get ``missing``) or from an
     array whose columns are the required skills."""
     if isinstance(required_skills, (str, bytes)):
-        fail(func, "required_skills must be a sequence of skill names, not a single string",
-             TypeError)
+        fail(
+            func,
+            "required_skills must be a sequence of skill names, not a single string",
+            TypeError,
+        )
     req = list(required_skills)
-    if isinstance(capabilities, Sequence) and capabilities and all(
-            isinstance(c, Mapping) for c in capabilities):
+    if (
+        isinstance(capabilities, Sequence)
+        and capabilities
+        and all(isinstance(c, Mapping) for c in capabilities)
+    ):
         rows = [[c.get(s, missing) for s in req] for c in capabilities]
         a = numeric_array(func, "capabilities", rows).reshape(len(capabilities), len(req))
     elif isinstance(capabilities, Sequence) and not capabilities:
@@ -170,9 +199,12 @@ def _skill_table(func: str, capabilities, required_skills, missing: float) -> np
     else:
         a = numeric_array(func, "capabilities", capabilities)
         if a.ndim != 2 or a.shape[1] != len(req):
-            fail(func, f"capabilities must be a list of {{skill: level}} mappings or an (n, "
-                       f"{len(req)}) array with one column per required skill; got shape "
-                       f"{a.shape}")
+            fail(
+                func,
+                f"capabilities must be a list of {{skill: level}} mappings or an (n, "
+                f"{len(req)}) array with one column per required skill; got shape "
+                f"{a.shape}",
+            )
         if a.shape[0] == 0:
             fail(func, "capabilities is empty; give one entry per bidder")
     if not np.isfinite(a).all():
@@ -180,12 +212,13 @@ def _skill_table(func: str, capabilities, required_skills, missing: float) -> np
     return a
 
 
-def task_valuations(capabilities, required_skills=(), *, reward: float = 100.0,
-                    seed=None) -> np.ndarray:
-    """Each bidder's value of a task (seed 000, ``_calculate_true_valuation``):
-    ``max(0, reward * min(1, mean skill level) * U(0.8, 1.2))``; the seed's 0.5 match without
-    required skills and its clipping at 0 are kept. ``capabilities``: a list of ``{skill:
-    level}`` mappings (missing skill: 0) or an ``(n, len(required_skills))`` array."""
+def task_valuations(
+    capabilities, required_skills=(), *, reward: float = 100.0, seed=None
+) -> np.ndarray:
+    """Each bidder's value of a task: ``max(0, reward * min(1, mean skill level) *
+    U(0.8, 1.2))``, with a match of 0.5 when the task requires no skills. ``capabilities``: a
+    list of ``{skill: level}`` mappings (missing skill: 0) or an ``(n, len(required_skills))``
+    array."""
     func = "task_valuations"
     levels = _skill_table(func, capabilities, required_skills, 0.0)
     reward = real(func, "reward", reward)
@@ -196,9 +229,8 @@ def task_valuations(capabilities, required_skills=(), *, reward: float = 100.0,
 
 
 def execution_costs(capabilities, required_skills=(), *, complexity: float = 50.0) -> np.ndarray:
-    """Each bidder's cost of executing a task (seed 000, ``_estimate_execution_cost``):
-    ``complexity * (2 - mean skill level)`` (missing skill: 0.5); ``complexity`` without
-    required skills."""
+    """Each bidder's cost of executing a task: ``complexity * (2 - mean skill level)``
+    (missing skill: 0.5); ``complexity`` without required skills."""
     func = "execution_costs"
     levels = _skill_table(func, capabilities, required_skills, 0.5)
     complexity = real(func, "complexity", complexity)
@@ -207,7 +239,7 @@ def execution_costs(capabilities, required_skills=(), *, complexity: float = 50.
 
 
 def participates(bids, costs, min_profit_margin=0.1) -> np.ndarray:
-    """The seed's participation rule: ``bid - cost >= cost * min_profit_margin`` (elementwise;
+    """The participation rule: ``bid - cost >= cost * min_profit_margin`` (elementwise;
     ``min_profit_margin`` a scalar or an array broadcastable to the bids)."""
     func = "participates"
     b = numeric_array(func, "bids", bids)
@@ -219,12 +251,15 @@ def participates(bids, costs, min_profit_margin=0.1) -> np.ndarray:
     try:
         return (b - c) >= c * m
     except ValueError:
-        fail(func, f"bids {b.shape}, costs {c.shape} and min_profit_margin {m.shape} must have "
-                   "broadcastable shapes")
+        fail(
+            func,
+            f"bids {b.shape}, costs {c.shape} and min_profit_margin {m.shape} must have "
+            "broadcastable shapes",
+        )
 
 
 def task_payoffs(winner, payment, costs) -> np.ndarray:
-    """The seed's payoffs (``_update_agent_learning``): the winner gets ``payment - cost``,
+    """Task-auction payoffs: the winner gets ``payment - cost``,
     everyone else 0. ``winner`` an int (-1 or None for no sale) with ``costs`` ``(n,)``, or
     ``(B,)`` winners and payments with ``costs`` ``(B, n)``."""
     func = "task_payoffs"
@@ -312,20 +347,35 @@ class _Bidder(ABC):
 
 
 class StrategicBidder(_Bidder):
-    """A bidder following one of seed 000's strategies (see the module docstring).
+    """A bidder following one of the :data:`STRATEGIES` (see the module docstring).
 
-    Args:
-        strategy: one of :data:`STRATEGIES`.
-        min_profit_margin: the participation rule's margin (applied when costs are given).
-        exploration_rate: initial exploration rate of the adaptive strategy.
-        window: auctions in the adaptive success rate (the seed's 10).
-        payoff_window, payoff_threshold: the seed's exploration-rate update (last 5, 10).
-        seed: None, an int or a Generator.
+    Parameters
+    ----------
+    strategy
+        one of :data:`STRATEGIES`.
+    min_profit_margin
+        the participation rule's margin (applied when costs are given).
+    exploration_rate
+        initial exploration rate of the adaptive strategy.
+    window
+        auctions in the adaptive success rate (default 10).
+    payoff_window, payoff_threshold
+        the adaptive exploration-rate update (last 5 payoffs, threshold 10).
+    seed
+        None, an int or a Generator.
     """
 
-    def __init__(self, strategy: str, *, min_profit_margin: float = 0.1,
-                 exploration_rate: float = 0.1, window: int = 10, payoff_window: int = 5,
-                 payoff_threshold: float = 10.0, seed=None) -> None:
+    def __init__(
+        self,
+        strategy: str,
+        *,
+        min_profit_margin: float = 0.1,
+        exploration_rate: float = 0.1,
+        window: int = 10,
+        payoff_window: int = 5,
+        payoff_threshold: float = 10.0,
+        seed=None,
+    ) -> None:
         func = "StrategicBidder"
         self.strategy = _strategy(func, strategy)
         self.min_profit_margin = real(func, "min_profit_margin", min_profit_margin)
@@ -349,7 +399,7 @@ class StrategicBidder(_Bidder):
 
     def bid(self, values, costs=None) -> tuple[np.ndarray, np.ndarray]:
         """``(bids, participate)`` for one round: value x multiplier; with ``costs`` the
-        seed's participation rule decides who takes part (everyone otherwise)."""
+        participation rule (:func:`participates`) decides who takes part (everyone otherwise)."""
         func = "StrategicBidder.bid"
         v, c = self._prepare(func, values, costs)
         if self.strategy == "adaptive":
@@ -364,8 +414,11 @@ class StrategicBidder(_Bidder):
             lo, hi = MULTIPLIER_RANGES[self.strategy]
             mult = np.ones(self.markets) if lo == hi else self.rng.uniform(lo, hi, self.markets)
         bids = v * mult
-        part = np.ones(self.markets, dtype=bool) if c is None else participates(
-            bids, c, self.min_profit_margin)
+        part = (
+            np.ones(self.markets, dtype=bool)
+            if c is None
+            else participates(bids, c, self.min_profit_margin)
+        )
         return bids, part
 
     def observe(self, feedback: Feedback) -> None:
@@ -379,9 +432,11 @@ class StrategicBidder(_Bidder):
             k = np.minimum(self.recorded, w)
             cols = np.arange(w)[None, :] >= (w - k)[:, None]
             mean = np.where(cols, self.payoffs[:, -w:], 0.0).sum(axis=1) / k
-            self.exploration = np.where(mean < self.payoff_threshold,
-                                        np.minimum(0.3, self.exploration * 1.1),
-                                        np.maximum(0.05, self.exploration * 0.95))
+            self.exploration = np.where(
+                mean < self.payoff_threshold,
+                np.minimum(0.3, self.exploration * 1.1),
+                np.maximum(0.05, self.exploration * 0.95),
+            )
 
 
 def _multipliers(func: str, multipliers) -> np.ndarray:
@@ -395,21 +450,35 @@ class BanditBidder(_Bidder):
     """Bids ``value x multipliers[arm]``; a bandit per market picks the arm and is rewarded with
     the round's utility (:mod:`accord.learn.bandits`).
 
-    Args:
-        multipliers: the arms (default 0.5, 0.75, 1, 1.25, 1.5).
-        algorithm: ``"epsilon-greedy"`` (``epsilon``), ``"ucb1"`` (``c``) or ``"thompson"``
-            (Gaussian model with ``noise_std``, for unbounded utilities).
-        seed: None, an int or a Generator.
+    Parameters
+    ----------
+    multipliers
+        the arms (default 0.5, 0.75, 1, 1.25, 1.5).
+    algorithm
+        ``"epsilon-greedy"`` (``epsilon``), ``"ucb1"`` (``c``) or ``"thompson"``
+        (Gaussian model with ``noise_std``, for unbounded utilities).
+    seed
+        None, an int or a Generator.
     """
 
-    def __init__(self, multipliers=DEFAULT_MULTIPLIERS, *, algorithm: str = "epsilon-greedy",
-                 epsilon: float = 0.1, c: float = 2.0, noise_std: float = 1.0,
-                 seed=None) -> None:
+    def __init__(
+        self,
+        multipliers=DEFAULT_MULTIPLIERS,
+        *,
+        algorithm: str = "epsilon-greedy",
+        epsilon: float = 0.1,
+        c: float = 2.0,
+        noise_std: float = 1.0,
+        seed=None,
+    ) -> None:
         func = "BanditBidder"
         self.multipliers = _multipliers(func, multipliers)
         if algorithm not in BANDIT_ALGORITHMS:
-            fail(func, f"algorithm must be one of {', '.join(map(repr, BANDIT_ALGORITHMS))}; "
-                       f"got {algorithm!r}")
+            fail(
+                func,
+                f"algorithm must be one of {', '.join(map(repr, BANDIT_ALGORITHMS))}; "
+                f"got {algorithm!r}",
+            )
         self.algorithm = algorithm
         self.epsilon = _rate(func, "epsilon", epsilon)
         self.c = real(func, "c", c, 0.0)
@@ -427,8 +496,9 @@ class BanditBidder(_Bidder):
         elif self.algorithm == "ucb1":
             self.learner = UCB1(m, k, c=self.c, seed=self.rng)
         else:
-            self.learner = ThompsonSampling(m, k, prior="gaussian", seed=self.rng,
-                                            noise_std=self.noise_std)
+            self.learner = ThompsonSampling(
+                m, k, prior="gaussian", seed=self.rng, noise_std=self.noise_std
+            )
         self._arms = np.zeros(m, dtype=np.int64)
 
     @property
@@ -461,17 +531,29 @@ class QLearningBidder(_Bidder):
     the round's utility. ``initial`` fills the Q-table (optimistic values explore more).
     """
 
-    def __init__(self, multipliers=DEFAULT_MULTIPLIERS, *, alpha: float = 0.1,
-                 gamma: float = 0.9, epsilon: float = 0.1, initial: float = 0.0,
-                 price_bins: int = 1, price_max: float = 1.0, seed=None) -> None:
+    def __init__(
+        self,
+        multipliers=DEFAULT_MULTIPLIERS,
+        *,
+        alpha: float = 0.1,
+        gamma: float = 0.9,
+        epsilon: float = 0.1,
+        initial: float = 0.0,
+        price_bins: int = 1,
+        price_max: float = 1.0,
+        seed=None,
+    ) -> None:
         func = "QLearningBidder"
         self.multipliers = _multipliers(func, multipliers)
         self.alpha = real(func, "alpha", alpha)
         self.gamma = real(func, "gamma", gamma)
         self.epsilon = _rate(func, "epsilon", epsilon)
         self.initial = real(func, "initial", initial)
-        if isinstance(price_bins, bool) or not isinstance(price_bins, numbers.Integral) \
-                or price_bins < 1:
+        if (
+            isinstance(price_bins, bool)
+            or not isinstance(price_bins, numbers.Integral)
+            or price_bins < 1
+        ):
             fail(func, f"price_bins must be an integer >= 1; got {price_bins!r}")
         self.price_bins = int(price_bins)
         self.price_max = real(func, "price_max", price_max)
@@ -482,9 +564,16 @@ class QLearningBidder(_Bidder):
     def _start(self) -> None:
         from ..learn.qlearning import QLearning
 
-        self.learner = QLearning(self.markets, 2 * self.price_bins, self.multipliers.size,
-                                 alpha=self.alpha, gamma=self.gamma, epsilon=self.epsilon,
-                                 initial=self.initial, seed=self.rng)
+        self.learner = QLearning(
+            self.markets,
+            2 * self.price_bins,
+            self.multipliers.size,
+            alpha=self.alpha,
+            gamma=self.gamma,
+            epsilon=self.epsilon,
+            initial=self.initial,
+            seed=self.rng,
+        )
         self.state = np.zeros(self.markets, dtype=np.int64)
         self._actions = np.zeros(self.markets, dtype=np.int64)
 
@@ -500,11 +589,13 @@ class QLearningBidder(_Bidder):
 
     def observe(self, feedback: Feedback) -> None:
         price = np.nan_to_num(np.asarray(feedback.price, dtype=np.float64), nan=0.0)
-        b = np.clip((price / self.price_max * self.price_bins).astype(np.int64), 0,
-                    self.price_bins - 1)
+        b = np.clip(
+            (price / self.price_max * self.price_bins).astype(np.int64), 0, self.price_bins - 1
+        )
         nxt = 2 * b + np.asarray(feedback.won, dtype=np.int64)
-        self.learner.update(self.state, self._actions,
-                            np.asarray(feedback.utility, dtype=np.float64), nxt)
+        self.learner.update(
+            self.state, self._actions, np.asarray(feedback.utility, dtype=np.float64), nxt
+        )
         self.state = nxt
 
 
@@ -513,8 +604,10 @@ def make_bidder(strategy: str, **kwargs):
     (:class:`BanditBidder`) or ``"q-learning"`` (:class:`QLearningBidder`); ``kwargs`` go to
     the constructor."""
     if not isinstance(strategy, str) or strategy not in BIDDER_KINDS:
-        fail("make_bidder", f"strategy must be one of {', '.join(map(repr, BIDDER_KINDS))}; "
-                            f"got {strategy!r}")
+        fail(
+            "make_bidder",
+            f"strategy must be one of {', '.join(map(repr, BIDDER_KINDS))}; got {strategy!r}",
+        )
     if strategy == "bandit":
         return BanditBidder(**kwargs)
     if strategy == "q-learning":
@@ -522,13 +615,13 @@ def make_bidder(strategy: str, **kwargs):
     return StrategicBidder(strategy, **kwargs)
 
 
-# ----------------------------------------------------------------------------- the seed's flow
+# ---------------------------------------------------------------------------- the task auction
 
 
 @dataclass(frozen=True, eq=False)
 class TaskAuctionResult:
     """Result of :func:`task_auction`: the auction outcome (over all bidders, non-participants
-    masked out) and the seed's per-bidder quantities, ``(n,)`` arrays."""
+    masked out) and the per-bidder quantities, ``(n,)`` arrays."""
 
     outcome: object
     values: np.ndarray
@@ -538,17 +631,25 @@ class TaskAuctionResult:
     payoffs: np.ndarray
 
 
-def task_auction(bidders: Sequence[StrategicBidder], capabilities, required_skills=(), *,
-                 reward: float = 100.0, complexity: float = 50.0, mechanism: str = "second",
-                 reserve=None, seed=None) -> TaskAuctionResult:
-    """One round of seed 000's task auction with accord's mechanisms.
+def task_auction(
+    bidders: Sequence[StrategicBidder],
+    capabilities,
+    required_skills=(),
+    *,
+    reward: float = 100.0,
+    complexity: float = 50.0,
+    mechanism: str = "second",
+    reserve=None,
+    seed=None,
+) -> TaskAuctionResult:
+    """One round of the task auction with accord's mechanisms.
 
     Valuations (:func:`task_valuations`) and costs (:func:`execution_costs`) from the bidders'
-    capabilities; bids from each :class:`StrategicBidder` (one market); the seed's participation
+    capabilities; bids from each :class:`StrategicBidder` (one market); the participation
     rule; a forward sealed-bid auction among the participants (highest bid wins; second price
     ``max(second bid, reserve)``, so a lone bidder pays the reserve, 0 without one; no
     participant or no bid at the reserve: no sale); payoffs ``payment - cost`` for the winner
-    (the seed's rule), which are fed back to the bidders.
+    (the task-auction rule), which are fed back to the bidders.
     """
     from .batch import batch_auction
 
@@ -557,8 +658,7 @@ def task_auction(bidders: Sequence[StrategicBidder], capabilities, required_skil
         fail(func, "bidders must be a non-empty sequence of StrategicBidder")
     for i, b in enumerate(bidders):
         if not isinstance(b, StrategicBidder):
-            fail(func, f"bidders[{i}] must be a StrategicBidder; got {type(b).__name__}",
-                 TypeError)
+            fail(func, f"bidders[{i}] must be a StrategicBidder; got {type(b).__name__}", TypeError)
     rng = generator(func, seed)
     values = task_valuations(capabilities, required_skills, reward=reward, seed=rng)
     costs = execution_costs(capabilities, required_skills, complexity=complexity)
@@ -569,15 +669,29 @@ def task_auction(bidders: Sequence[StrategicBidder], capabilities, required_skil
     for i, b in enumerate(bidders):
         if b.markets != 1:
             b.reset(1)
-        bi, pi = b.bid(values[i:i + 1], costs[i:i + 1])
+        bi, pi = b.bid(values[i : i + 1], costs[i : i + 1])
         bids[i], part[i] = bi[0], pi[0]
-    out = batch_auction(bids[None, :], mechanism=mechanism, reserve=reserve,
-                        mask=part[None, :], values=values[None, :])
+    out = batch_auction(
+        bids[None, :],
+        mechanism=mechanism,
+        reserve=reserve,
+        mask=part[None, :],
+        values=values[None, :],
+    )
     payoffs = task_payoffs(int(out.winner[0]), float(out.payment[0]), costs)
     for i, b in enumerate(bidders):
         won = np.array([out.winner[0] == i])
-        b.observe(Feedback(values=values[i:i + 1], bids=bids[i:i + 1],
-                           participated=part[i:i + 1], won=won, price=out.price,
-                           payment=np.where(won, out.payment, 0.0), utility=payoffs[i:i + 1]))
-    return TaskAuctionResult(outcome=out, values=values, costs=costs, bids=bids,
-                             participated=part, payoffs=payoffs)
+        b.observe(
+            Feedback(
+                values=values[i : i + 1],
+                bids=bids[i : i + 1],
+                participated=part[i : i + 1],
+                won=won,
+                price=out.price,
+                payment=np.where(won, out.payment, 0.0),
+                utility=payoffs[i : i + 1],
+            )
+        )
+    return TaskAuctionResult(
+        outcome=out, values=values, costs=costs, bids=bids, participated=part, payoffs=payoffs
+    )

@@ -1,5 +1,5 @@
-"""Repeated sealed-bid auctions between bidders that adapt (seed 000, "Strategic Agent Behavior
-and Auction Mechanisms"; Banchio & Skrzypacz 2022 for learning bidders).
+"""Repeated sealed-bid auctions between bidders that adapt (Banchio & Skrzypacz 2022 study
+learning bidders in this setting).
 
 Every round, in each of ``markets`` independent parallel markets, the bidders draw (or are
 given) private values, bid, and one :func:`accord.auctions.batch_auction` call settles all
@@ -27,15 +27,24 @@ __all__ = ["AuctionHistory", "repeated_auction"]
 class AuctionHistory:
     """Arrays of a :func:`repeated_auction` run (``T`` rounds, ``M`` markets, ``n`` bidders).
 
-    Attributes:
-        values: ``(T, M, n)`` private values (reverse: costs).
-        bids: ``(T, M, n)`` bids (asks).
-        participated: ``(T, M, n)`` bool.
-        winners: ``(T, M)`` int64, -1 for no sale.
-        prices: ``(T, M)`` price formed, NaN for no sale.
-        payments: ``(T, M)`` the winner's payment (reverse: receipt), 0 for no sale.
-        utilities: ``(T, M, n)`` quasi-linear utilities.
-        mechanism, reverse: the auction format.
+    Attributes
+    ----------
+    values
+        ``(T, M, n)`` private values (reverse: costs).
+    bids
+        ``(T, M, n)`` bids (asks).
+    participated
+        ``(T, M, n)`` bool.
+    winners
+        ``(T, M)`` int64, -1 for no sale.
+    prices
+        ``(T, M)`` price formed, NaN for no sale.
+    payments
+        ``(T, M)`` the winner's payment (reverse: receipt), 0 for no sale.
+    utilities
+        ``(T, M, n)`` quasi-linear utilities.
+    mechanism, reverse
+        the auction format.
     """
 
     values: np.ndarray
@@ -61,49 +70,79 @@ def _sampler(func: str, name: str, x, rounds: int, markets: int, n: int, default
             return None
         return lambda t, rng: rng.random((markets, n))
     if callable(x):
+
         def draw(t, rng, f=x):
             a = numeric_array(func, f"{name}(rng, markets, n)", f(rng, markets, n))
             if a.shape != (markets, n):
-                fail(func, f"{name}(rng, markets, n) must return shape ({markets}, {n}); got "
-                           f"{a.shape}")
+                fail(
+                    func,
+                    f"{name}(rng, markets, n) must return shape ({markets}, {n}); got {a.shape}",
+                )
             if not np.isfinite(a).all() or (a < 0).any():
                 fail(func, f"{name}(rng, markets, n) must return finite numbers >= 0")
             return a
+
         return draw
     a = numeric_array(func, name, x)
     if a.ndim > 3:
-        fail(func, f"{name} must be broadcastable to (rounds, markets, n) = ({rounds}, {markets}, "
-                   f"{n}); got shape {a.shape}")
+        fail(
+            func,
+            f"{name} must be broadcastable to (rounds, markets, n) = ({rounds}, {markets}, "
+            f"{n}); got shape {a.shape}",
+        )
     try:
         full = np.broadcast_to(a.reshape((1,) * (3 - a.ndim) + a.shape), (rounds, markets, n))
     except ValueError:
-        fail(func, f"{name} must be broadcastable to (rounds, markets, n) = ({rounds}, {markets}, "
-                   f"{n}); got shape {a.shape}")
+        fail(
+            func,
+            f"{name} must be broadcastable to (rounds, markets, n) = ({rounds}, {markets}, "
+            f"{n}); got shape {a.shape}",
+        )
     if not np.isfinite(full).all() or (full < 0).any():
         fail(func, f"{name} must be finite and >= 0")
     return lambda t, rng: np.array(full[t])
 
 
-def repeated_auction(bidders: Sequence, rounds: int, *, mechanism: str = "second",
-                     reverse: bool = False, markets: int = 1,
-                     values: Callable | np.ndarray | None = None, costs=None, reserve=None,
-                     tie_break: str = "lowest-index", seed=None) -> AuctionHistory:
+def repeated_auction(
+    bidders: Sequence,
+    rounds: int,
+    *,
+    mechanism: str = "second",
+    reverse: bool = False,
+    markets: int = 1,
+    values: Callable | np.ndarray | None = None,
+    costs=None,
+    reserve=None,
+    tie_break: str = "lowest-index",
+    seed=None,
+) -> AuctionHistory:
     """Run ``rounds`` rounds of sealed-bid auctions in ``markets`` parallel markets.
 
-    Args:
-        bidders: ``n >= 1`` distinct bidder objects with ``reset(markets, seed)``,
-            ``bid(values, costs) -> (bids, participate)`` and ``observe(feedback)`` (see
-            :mod:`accord.auctions.bidders`); they are reset first.
-        rounds: number of rounds, ``>= 1``.
-        mechanism: ``"first"`` or ``"second"``; ``reverse`` for procurement.
-        markets: independent parallel markets, ``>= 1``.
-        values: private values (reverse: costs): None for i.i.d. U[0,1] each round, an array
-            broadcastable to ``(rounds, markets, n)``, or ``f(rng, markets, n) -> (markets, n)``.
-        costs: execution costs for the seed's participation rule, same forms (None: no rule).
-        reserve: as :func:`accord.auctions.batch_auction`.
-        tie_break: as :func:`accord.auctions.batch_auction`.
-        seed: None, an int or a Generator; the values, the tie-breaks and each bidder get
-            independent streams spawned from it.
+    Parameters
+    ----------
+    bidders
+        ``n >= 1`` distinct bidder objects with ``reset(markets, seed)``,
+        ``bid(values, costs) -> (bids, participate)`` and ``observe(feedback)`` (see
+        :mod:`accord.auctions.bidders`); they are reset first.
+    rounds
+        number of rounds, ``>= 1``.
+    mechanism
+        ``"first"`` or ``"second"``; ``reverse`` for procurement.
+    markets
+        independent parallel markets, ``>= 1``.
+    values
+        private values (reverse: costs): None for i.i.d. U[0,1] each round, an array
+        broadcastable to ``(rounds, markets, n)``, or ``f(rng, markets, n) -> (markets, n)``.
+    costs
+        execution costs for the participation rule
+        (:func:`accord.auctions.bidders.participates`), same forms (None: no rule).
+    reserve
+        as :func:`accord.auctions.batch_auction`.
+    tie_break
+        as :func:`accord.auctions.batch_auction`.
+    seed
+        None, an int or a Generator; the values, the tie-breaks and each bidder get
+        independent streams spawned from it.
     """
     func = "repeated_auction"
     tie_break_and_mechanism(func, mechanism, tie_break)
@@ -112,12 +151,19 @@ def repeated_auction(bidders: Sequence, rounds: int, *, mechanism: str = "second
     for i, b in enumerate(bidders):
         for method in ("reset", "bid", "observe"):
             if not callable(getattr(b, method, None)):
-                fail(func, f"bidders[{i}] has no {method}() method; use make_bidder or a "
-                           "class from accord.auctions.bidders", TypeError)
+                fail(
+                    func,
+                    f"bidders[{i}] has no {method}() method; use make_bidder or a "
+                    "class from accord.auctions.bidders",
+                    TypeError,
+                )
         for j in range(i):
             if bidders[j] is b:
-                fail(func, f"bidders[{i}] is the same object as bidders[{j}]; create one bidder "
-                           "per seat (each keeps its own state)")
+                fail(
+                    func,
+                    f"bidders[{i}] is the same object as bidders[{j}]; create one bidder "
+                    "per seat (each keeps its own state)",
+                )
     for name, x in (("rounds", rounds), ("markets", markets)):
         if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 1:
             fail(func, f"{name} must be an integer >= 1; got {x!r}")
@@ -146,17 +192,46 @@ def repeated_auction(bidders: Sequence, rounds: int, *, mechanism: str = "second
             bj = np.asarray(bj, dtype=np.float64)
             pj = np.asarray(pj)
             if bj.shape != (M,) or pj.shape != (M,) or pj.dtype != bool:
-                fail(func, f"bidders[{j}].bid() must return ((markets,) bids, (markets,) bool "
-                           f"participation); got shapes {bj.shape}, {pj.shape}", TypeError)
+                fail(
+                    func,
+                    f"bidders[{j}].bid() must return ((markets,) bids, (markets,) bool "
+                    f"participation); got shapes {bj.shape}, {pj.shape}",
+                    TypeError,
+                )
             Bd[t, :, j] = bj
             P[t, :, j] = pj
-        out = batch_auction(Bd[t], mechanism=mechanism, reserve=reserve, reverse=reverse,
-                            values=v, mask=P[t], tie_break=tie_break, seed=rng_ties)
+        out = batch_auction(
+            Bd[t],
+            mechanism=mechanism,
+            reserve=reserve,
+            reverse=reverse,
+            values=v,
+            mask=P[t],
+            tie_break=tie_break,
+            seed=rng_ties,
+        )
         V[t], U[t], W[t], price[t], pay[t] = v, out.utilities, out.winner, out.price, out.payment
         for j, b in enumerate(bidders):
             won = out.winner == j
-            b.observe(Feedback(values=v[:, j], bids=Bd[t, :, j], participated=P[t, :, j],
-                               won=won, price=out.price, payment=np.where(won, out.payment, 0.0),
-                               utility=out.utilities[:, j]))
-    return AuctionHistory(values=V, bids=Bd, participated=P, winners=W, prices=price,
-                          payments=pay, utilities=U, mechanism=mechanism, reverse=bool(reverse))
+            b.observe(
+                Feedback(
+                    values=v[:, j],
+                    bids=Bd[t, :, j],
+                    participated=P[t, :, j],
+                    won=won,
+                    price=out.price,
+                    payment=np.where(won, out.payment, 0.0),
+                    utility=out.utilities[:, j],
+                )
+            )
+    return AuctionHistory(
+        values=V,
+        bids=Bd,
+        participated=P,
+        winners=W,
+        prices=price,
+        payments=pay,
+        utilities=U,
+        mechanism=mechanism,
+        reverse=bool(reverse),
+    )

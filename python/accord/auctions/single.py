@@ -10,9 +10,8 @@ Prices:
 * second price, forward: ``max(second-highest bid, reserve)``; reverse: ``min(second-lowest
   ask, reserve)``. A single forward bidder pays the reserve (0 without one); a single reverse
   seller without a reserve would be owed an unbounded price, which is refused with a
-  ``ValueError`` (give ``reserve=``). Seed 000 ("Strategic Agent Behavior and Auction
-  Mechanisms", ``VickreyAuction``) charges a lone bidder its own bid, which breaks truthfulness;
-  this module does not.
+  ``ValueError`` (give ``reserve=``). Charging a lone bidder its own bid instead would break
+  truthfulness; this module does not.
 
 Reserve prices follow Myerson (1981) and Riley & Samuelson (1981). ``reserve=None`` means no
 reserve: forward this is the same as ``reserve=0`` (bids are ``>= 0``), reverse it means no
@@ -57,20 +56,33 @@ __all__ = ["AuctionOutcome", "first_price", "second_price"]
 class AuctionOutcome:
     """Result of one sealed-bid auction.
 
-    Attributes:
-        winner: index of the winning bidder, or None for no sale.
-        sold: whether the item changed hands.
-        price: the price formed (NaN for no sale).
-        payment: the amount the winner pays (forward) or is paid (reverse); 0.0 for no sale.
-        payments: ``(n,)`` transfers per bidder: ``payment`` for the winner, 0 for the others.
-        utilities: ``(n,)`` quasi-linear utilities, or None when ``values`` was not given.
-        revenue: the seller's revenue (forward) or the buyer's spend (reverse): ``payment``.
-        efficiency: realised over best possible surplus (see the module), or None without
-            ``values``.
-        mechanism: ``"first"`` or ``"second"``.
-        reverse: True for a procurement auction.
-        reserve: the reserve price, or None.
-        bids: ``(n,)`` copy of the bids.
+    Attributes
+    ----------
+    winner
+        index of the winning bidder, or None for no sale.
+    sold
+        whether the item changed hands.
+    price
+        the price formed (NaN for no sale).
+    payment
+        the amount the winner pays (forward) or is paid (reverse); 0.0 for no sale.
+    payments
+        ``(n,)`` transfers per bidder: ``payment`` for the winner, 0 for the others.
+    utilities
+        ``(n,)`` quasi-linear utilities, or None when ``values`` was not given.
+    revenue
+        the seller's revenue (forward) or the buyer's spend (reverse): ``payment``.
+    efficiency
+        realised over best possible surplus (see the module), or None without
+        ``values``.
+    mechanism
+        ``"first"`` or ``"second"``.
+    reverse
+        True for a procurement auction.
+    reserve
+        the reserve price, or None.
+    bids
+        ``(n,)`` copy of the bids.
     """
 
     winner: int | None
@@ -90,11 +102,17 @@ class AuctionOutcome:
 def _bids(func: str, bids) -> np.ndarray:
     b = numeric_array(func, "bids", to_host(bids))
     if b.ndim != 1:
-        fail(func, f"bids must be 1-dimensional (one bid per bidder); got shape {b.shape}; "
-                   "use batch_auction for a table of auctions")
+        fail(
+            func,
+            f"bids must be 1-dimensional (one bid per bidder); got shape {b.shape}; "
+            "use batch_auction for a table of auctions",
+        )
     if b.shape[0] == 0:
-        fail(func, "bids is empty; an auction needs at least one bidder (batch_auction treats a "
-                   "row with no participant as no sale)")
+        fail(
+            func,
+            "bids is empty; an auction needs at least one bidder (batch_auction treats a "
+            "row with no participant as no sale)",
+        )
     check_finite_nonneg(func, "bids", b, "bidder")
     return b
 
@@ -105,8 +123,11 @@ def _values(func: str, values, n: int, reverse: bool) -> np.ndarray | None:
     name = "values"
     v = numeric_array(func, name, to_host(values))
     if v.shape != (n,):
-        fail(func, f"{name} must have shape ({n},), one {'cost' if reverse else 'value'} per "
-                   f"bidder; got {v.shape}")
+        fail(
+            func,
+            f"{name} must have shape ({n},), one {'cost' if reverse else 'value'} per "
+            f"bidder; got {v.shape}",
+        )
     check_finite_nonneg(func, name, v, "bidder")
     return v
 
@@ -121,9 +142,12 @@ def _auction(func: str, mechanism: str, bids, reserve, reverse, values, tie_brea
     r = None if reserve is None else real(func, "reserve", reserve, 0.0)
     v = _values(func, values, n, reverse)
     if mechanism == "second" and reverse and r is None and n == 1:
-        fail(func, "a reverse second-price auction with one seller and no reserve has no "
-                   "price (the runner-up ask is missing); give reserve= (the buyer's maximum "
-                   "price) or use first_price")
+        fail(
+            func,
+            "a reverse second-price auction with one seller and no reserve has no "
+            "price (the runner-up ask is missing); give reserve= (the buyer's maximum "
+            "price) or use first_price",
+        )
     u = generator(func, seed).random(n) if tie_break == "random" else None
 
     best = float(b.min() if reverse else b.max())
@@ -145,11 +169,13 @@ def _auction(func: str, mechanism: str, bids, reserve, reverse, values, tie_brea
             others = np.delete(b, winner)
             if reverse:
                 candidates = ([float(others.min())] if others.size else []) + (
-                    [r] if r is not None else [])
+                    [r] if r is not None else []
+                )
                 price = min(candidates)
             else:
                 candidates = ([float(others.max())] if others.size else []) + [
-                    r if r is not None else 0.0]
+                    r if r is not None else 0.0
+                ]
                 price = max(candidates)
     sold = winner is not None
     payment = price if sold else 0.0
@@ -173,33 +199,66 @@ def _auction(func: str, mechanism: str, bids, reserve, reverse, values, tie_brea
             top = float(v.max())
             realised = float(v[winner]) if sold else 0.0
             efficiency = realised / top if top > 0 else 1.0
-    return AuctionOutcome(winner=winner, sold=sold, price=price, payment=payment,
-                          payments=payments, utilities=utilities, revenue=payment,
-                          efficiency=efficiency, mechanism=mechanism, reverse=reverse,
-                          reserve=r, bids=b)
+    return AuctionOutcome(
+        winner=winner,
+        sold=sold,
+        price=price,
+        payment=payment,
+        payments=payments,
+        utilities=utilities,
+        revenue=payment,
+        efficiency=efficiency,
+        mechanism=mechanism,
+        reverse=reverse,
+        reserve=r,
+        bids=b,
+    )
 
 
-def first_price(bids, *, reserve=None, reverse: bool = False, values=None,
-                tie_break: str = "lowest-index", seed=None) -> AuctionOutcome:
+def first_price(
+    bids,
+    *,
+    reserve=None,
+    reverse: bool = False,
+    values=None,
+    tie_break: str = "lowest-index",
+    seed=None,
+) -> AuctionOutcome:
     """Sealed-bid first-price auction: the winner pays (reverse: is paid) its own bid.
 
-    Args:
-        bids: ``(n,)`` non-negative finite bids (reverse: asks), ``n >= 1``.
-        reserve: minimum accepted bid (reverse: maximum accepted ask), or None for none.
-        reverse: procurement form: the lowest ask wins.
-        values: ``(n,)`` private values (reverse: costs) for utilities and efficiency.
-        tie_break: ``"lowest-index"`` (default) or ``"random"`` (see the module docstring).
-        seed: None, an int or a ``numpy.random.Generator``; used only by ``"random"``.
+    Parameters
+    ----------
+    bids
+        ``(n,)`` non-negative finite bids (reverse: asks), ``n >= 1``.
+    reserve
+        minimum accepted bid (reverse: maximum accepted ask), or None for none.
+    reverse
+        procurement form: the lowest ask wins.
+    values
+        ``(n,)`` private values (reverse: costs) for utilities and efficiency.
+    tie_break
+        ``"lowest-index"`` (default) or ``"random"`` (see the module docstring).
+    seed
+        None, an int or a ``numpy.random.Generator``; used only by ``"random"``.
 
-    Returns:
-        AuctionOutcome. With U[0,1] values the symmetric equilibrium bid is ``(n-1)v/n`` and the
+    Returns
+    -------
+    AuctionOutcome
+        With U[0,1] values the symmetric equilibrium bid is ``(n-1)v/n`` and the
         expected revenue ``(n-1)/(n+1)`` (Vickrey 1961; :mod:`accord.auctions.theory`).
     """
     return _auction("first_price", "first", bids, reserve, reverse, values, tie_break, seed)
 
 
-def second_price(bids, *, reserve=None, reverse: bool = False, values=None,
-                 tie_break: str = "lowest-index", seed=None) -> AuctionOutcome:
+def second_price(
+    bids,
+    *,
+    reserve=None,
+    reverse: bool = False,
+    values=None,
+    tie_break: str = "lowest-index",
+    seed=None,
+) -> AuctionOutcome:
     """Sealed-bid second-price (Vickrey 1961) auction; truthful bidding is dominant.
 
     The winner pays ``max(second-highest bid, reserve)``; reverse, it is paid

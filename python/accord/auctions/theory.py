@@ -14,9 +14,15 @@ import numpy as np
 from .._validate import fail, integer
 from ._common import real
 
-__all__ = ["expected_bidder_surplus", "expected_revenue", "expected_winner_value",
-           "first_price_bid", "optimal_reserve", "reverse_expected_payment",
-           "reverse_first_price_bid"]
+__all__ = [
+    "expected_bidder_surplus",
+    "expected_revenue",
+    "expected_winner_value",
+    "first_price_bid",
+    "optimal_reserve",
+    "reverse_expected_payment",
+    "reverse_first_price_bid",
+]
 
 
 def _n(func: str, n) -> int:

@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 
+from .._extras import available
+
 
 def _fmt_row(name: str, *cols: str) -> str:
     return f"  {name:<20} " + " ".join(f"{c:>14}" for c in cols)
@@ -50,7 +52,7 @@ def cmd_shapley(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 method=args.method,
                 device=args.device,
-                progress=True,
+                progress=available("tqdm"),  # a bar when tqdm is installed
             )
         )
         _print_vector(

@@ -1,5 +1,6 @@
-"""Learning agents for servers that adapt their bidding (seed 001, "Learning Agents",
-"Neural Bid Predictor", "Learning Updates", Sec. 7.3 step 4 and 7.5).
+"""Learning agents for servers and bidders that adapt their bidding (bandits, Q-learning, a
+deep Q-network and bid predictors; used by :mod:`accord.loadbalance` and
+:mod:`accord.auctions`).
 
 Every learner is vectorised over ``n_learners`` independent learners held in NumPy arrays
 (one per server, say), takes ``seed=`` (an int or a ``numpy.random.Generator``) and keeps
@@ -9,7 +10,7 @@ its own generator in ``.rng``:
 * tabular Q-learning -- :class:`QLearning`;
 * deep Q-learning in NumPy -- :class:`DQNAgent` with :class:`MLP`, :class:`Adam` and
   :class:`ReplayBuffer`;
-* bid predictors -- :class:`NeuralBidPredictor` (the seed's), :class:`LinearBidPredictor`
+* bid predictors -- :class:`NeuralBidPredictor` (one weight), :class:`LinearBidPredictor`
   (recursive least squares);
 * exploration schedules -- :func:`linear_decay`, :func:`exponential_decay`.
 """
@@ -21,7 +22,16 @@ from .qlearning import QLearning
 from .schedules import exponential_decay, linear_decay
 
 __all__ = [
-    "MLP", "UCB1", "Adam", "DQNAgent", "EpsilonGreedy", "LinearBidPredictor",
-    "NeuralBidPredictor", "QLearning", "ReplayBuffer", "ThompsonSampling", "exponential_decay",
+    "MLP",
+    "UCB1",
+    "Adam",
+    "DQNAgent",
+    "EpsilonGreedy",
+    "LinearBidPredictor",
+    "NeuralBidPredictor",
+    "QLearning",
+    "ReplayBuffer",
+    "ThompsonSampling",
+    "exponential_decay",
     "linear_decay",
 ]

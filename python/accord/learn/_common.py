@@ -10,8 +10,17 @@ import numpy as np
 
 from .._validate import as_array, fail, generator, integer, real
 
-__all__ = ["generator", "integer", "real", "learner_index", "index_array", "float_array",
-           "done_array", "random_argmax", "sequential_passes"]
+__all__ = [
+    "generator",
+    "integer",
+    "real",
+    "learner_index",
+    "index_array",
+    "float_array",
+    "done_array",
+    "random_argmax",
+    "sequential_passes",
+]
 
 
 def learner_index(func: str, learners, n_learners: int) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -24,8 +33,10 @@ def learner_index(func: str, learners, n_learners: int) -> tuple[np.ndarray, tup
         return np.arange(n_learners, dtype=np.int64), (n_learners,)
     idx = index_array(func, "learners", learners, n_learners, None, "n_learners")
     if idx.ndim > 1:
-        fail(func, f"learners must be an int or a 1-D array of learner indices; "
-                   f"got shape {idx.shape}")
+        fail(
+            func,
+            f"learners must be an int or a 1-D array of learner indices; got shape {idx.shape}",
+        )
     return idx.reshape(-1), idx.shape
 
 
@@ -33,16 +44,20 @@ def _shape_msg(shape: tuple[int, ...]) -> str:
     return "a scalar" if shape == () else f"shape {shape}"
 
 
-def index_array(func: str, name: str, x, upper: int | None, shape: tuple[int, ...] | None,
-                upper_name: str = "") -> np.ndarray:
+def index_array(
+    func: str, name: str, x, upper: int | None, shape: tuple[int, ...] | None, upper_name: str = ""
+) -> np.ndarray:
     """An int64 copy of integer array ``x`` with entries in ``[0, upper)`` (``upper=None``:
     only ``>= 0``) and the given ``shape``."""
     a = as_array(func, name, x)
     if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):  # [] is float
         fail(func, f"{name} must be integers; got dtype {a.dtype}", TypeError)
     if shape is not None and a.shape != shape:
-        fail(func, f"{name} must have {_shape_msg(shape)} (one entry per selected learner); "
-                   f"got {_shape_msg(a.shape)}")
+        fail(
+            func,
+            f"{name} must have {_shape_msg(shape)} (one entry per selected learner); "
+            f"got {_shape_msg(a.shape)}",
+        )
     a = a.astype(np.int64)
     bad = (a < 0) if upper is None else (a < 0) | (a >= upper)
     if bad.any():
@@ -52,8 +67,13 @@ def index_array(func: str, name: str, x, upper: int | None, shape: tuple[int, ..
     return a
 
 
-def float_array(func: str, name: str, x, shape: tuple[int, ...] | None = None,
-                ndims: tuple[int, ...] | None = None) -> np.ndarray:
+def float_array(
+    func: str,
+    name: str,
+    x,
+    shape: tuple[int, ...] | None = None,
+    ndims: tuple[int, ...] | None = None,
+) -> np.ndarray:
     """A finite float64 copy of ``x`` with the given ``shape`` (or number of dimensions)."""
     a = as_array(func, name, x)
     if a.dtype.kind not in "biuf":
@@ -62,8 +82,9 @@ def float_array(func: str, name: str, x, shape: tuple[int, ...] | None = None,
     if shape is not None and a.shape != shape:
         fail(func, f"{name} must have {_shape_msg(shape)}; got {_shape_msg(a.shape)}")
     if ndims is not None and a.ndim not in ndims:
-        fail(func, f"{name} must have {' or '.join(map(str, ndims))} dimensions; "
-                   f"got shape {a.shape}")
+        fail(
+            func, f"{name} must have {' or '.join(map(str, ndims))} dimensions; got shape {a.shape}"
+        )
     bad = ~np.isfinite(a)
     if bad.any():
         pos = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -77,8 +98,11 @@ def done_array(func: str, x, shape: tuple[int, ...]) -> np.ndarray:
         return np.zeros(shape, dtype=bool)
     a = as_array(func, "done", x)
     if a.shape != shape:
-        fail(func, f"done must have {_shape_msg(shape)} (one flag per transition); "
-                   f"got {_shape_msg(a.shape)}")
+        fail(
+            func,
+            f"done must have {_shape_msg(shape)} (one flag per transition); "
+            f"got {_shape_msg(a.shape)}",
+        )
     if a.dtype == bool:
         return a.copy()
     if a.dtype.kind not in "iuf" or not np.isin(a, (0, 1)).all():

@@ -1,17 +1,16 @@
-"""Multi-armed bandits, vectorised over many independent learners (seed 001, "Multi-Armed
-Bandit" and "Learning Updates"; Sec. 7.5).
+"""Multi-armed bandits, vectorised over many independent learners.
 
 Each class holds ``n_learners`` independent bandit learners over the same ``n_arms`` arms in
 ``(n_learners, n_arms)`` arrays -- one learner per server, say -- and updates any subset of
 them in one call, without a Python loop over learners:
 
 * :class:`EpsilonGreedy` -- sample-average action values ``value_a += (r - value_a)/n_a``
-  (the seed's update; Sutton & Barto, *Reinforcement Learning*, 2nd ed., 2018, Sec. 2.4) with
-  epsilon-greedy selection;
+  (Sutton & Barto (2018), *Reinforcement Learning*, 2nd ed., Sec. 2.4) with epsilon-greedy
+  selection;
 * :class:`UCB1` -- the same estimates with upper-confidence selection (Auer, Cesa-Bianchi &
-  Fischer, "Finite-time analysis of the multiarmed bandit problem", Machine Learning 47, 2002);
-* :class:`ThompsonSampling` -- posterior sampling (Thompson, Biometrika 25, 1933; Agrawal &
-  Goyal, COLT 2012 and AISTATS 2013) with a Beta-Bernoulli or known-variance Gaussian model.
+  Fischer (2002), "Finite-time analysis of the multiarmed bandit problem");
+* :class:`ThompsonSampling` -- posterior sampling (Thompson (1933); Agrawal & Goyal (2012,
+  2013)) with a Beta-Bernoulli or known-variance Gaussian model.
 
 Calling convention: ``select(learners=None)`` returns one arm per learner, or one per entry of
 ``learners`` (an int or a 1-D int array of learner indices); ``update(arms, rewards,
@@ -54,11 +53,11 @@ class _SampleAverage:
 
     def update(self, arms, rewards, learners=None) -> None:
         """``counts[l, a] += 1; values[l, a] += (r - values[l, a]) / counts[l, a]`` for each
-        (learner, arm, reward) triple (seed 001, "Learning Updates").
+        (learner, arm, reward) triple (Sutton & Barto (2018), Sec. 2.4).
 
         Repeated (learner, arm) pairs are folded in at once: ``m`` rewards with sum ``S`` give
         ``values += (S - m * values) / (counts + m)``, the sequential result up to rounding;
-        with ``m = 1`` this is the seed's update bit for bit.
+        with ``m = 1`` this is the sequential update bit for bit.
         """
         idx, a, r = self._check_update(f"{type(self).__name__}.update", arms, rewards, learners)
         if idx.size == 0:
@@ -80,16 +79,17 @@ class _SampleAverage:
 
 
 class EpsilonGreedy(_SampleAverage):
-    """Epsilon-greedy sample-average bandits for ``n_learners`` independent learners (seed
-    001, ``LearningAgent(mode="bandit")``; Sutton & Barto 2018, Sec. 2.2-2.4).
+    """Epsilon-greedy sample-average bandits for ``n_learners`` independent learners (Sutton &
+    Barto (2018), Sec. 2.2-2.4).
 
     ``epsilon`` is the exploration probability (may be reassigned, e.g. from
     :mod:`accord.learn.schedules`); ``initial`` the starting value estimate (it is replaced
-    by the first reward of each arm, as in the seed's update).
+    by the first reward of each arm, as the sample-average update does).
     """
 
-    def __init__(self, n_learners: int, n_arms: int, epsilon: float = 0.1,
-                 initial: float = 0.0, seed=None) -> None:
+    def __init__(
+        self, n_learners: int, n_arms: int, epsilon: float = 0.1, initial: float = 0.0, seed=None
+    ) -> None:
         self.epsilon = epsilon
         super().__init__(n_learners, n_arms, initial, seed)
 
@@ -119,8 +119,9 @@ class UCB1(_SampleAverage):
     (ties broken uniformly at random). ``c = 2`` is the paper's UCB1 for rewards in [0, 1].
     """
 
-    def __init__(self, n_learners: int, n_arms: int, c: float = 2.0, initial: float = 0.0,
-                 seed=None) -> None:
+    def __init__(
+        self, n_learners: int, n_arms: int, c: float = 2.0, initial: float = 0.0, seed=None
+    ) -> None:
         self.c = _real("UCB1", "c", c, 0.0)
         super().__init__(n_learners, n_arms, initial, seed)
 
@@ -140,12 +141,12 @@ class UCB1(_SampleAverage):
 
 
 class ThompsonSampling:
-    """Thompson sampling for ``n_learners`` independent learners (Thompson 1933; Agrawal &
-    Goyal 2012, 2013).
+    """Thompson sampling for ``n_learners`` independent learners (Thompson (1933);
+    Agrawal & Goyal (2012, 2013)).
 
     ``prior="beta"``: Bernoulli rewards with a ``Beta(prior_alpha, prior_beta)`` prior per
     arm; rewards in [0, 1] (a fractional reward ``r`` adds ``r`` to ``alpha`` and ``1 - r`` to
-    ``beta``, the fractional update of Agrawal & Goyal 2012, Sec. 2 in expectation).
+    ``beta``, the fractional update of Agrawal & Goyal (2012), Sec. 2 in expectation).
 
     ``prior="gaussian"``: rewards ``N(mu_a, noise_std**2)`` with known ``noise_std`` and a
     ``N(prior_mean, prior_std**2)`` prior on ``mu_a``; the posterior is normal with precision
@@ -155,9 +156,19 @@ class ThompsonSampling:
     ``select`` draws one sample per arm from each posterior and plays the argmax.
     """
 
-    def __init__(self, n_learners: int, n_arms: int, prior: str = "beta", seed=None, *,
-                 prior_alpha: float = 1.0, prior_beta: float = 1.0, prior_mean: float = 0.0,
-                 prior_std: float = 1.0, noise_std: float = 1.0) -> None:
+    def __init__(
+        self,
+        n_learners: int,
+        n_arms: int,
+        prior: str = "beta",
+        seed=None,
+        *,
+        prior_alpha: float = 1.0,
+        prior_beta: float = 1.0,
+        prior_mean: float = 0.0,
+        prior_std: float = 1.0,
+        noise_std: float = 1.0,
+    ) -> None:
         cls = "ThompsonSampling"
         self.n_learners = integer(cls, "n_learners", n_learners, minimum=1)
         self.n_arms = integer(cls, "n_arms", n_arms, minimum=1)
@@ -211,8 +222,11 @@ class ThompsonSampling:
             bad = (r < 0) | (r > 1)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                fail(func, f"rewards must be in [0, 1] with prior='beta'; entry {i} is {r[i]}; "
-                           "rescale the rewards or use prior='gaussian'")
+                fail(
+                    func,
+                    f"rewards must be in [0, 1] with prior='beta'; entry {i} is {r[i]}; "
+                    "rescale the rewards or use prior='gaussian'",
+                )
             np.add.at(self.alpha, (idx, a), r)
             np.add.at(self.beta, (idx, a), 1.0 - r)
         else:

@@ -1,13 +1,12 @@
-"""Deep Q-network agent in pure NumPy (float64) (seed 001, "Deep Q-Network (DQN) Agent" and
-Sec. 7.3 step 4; Mnih et al., "Human-level control through deep reinforcement learning",
-Nature 518, 2015).
+"""Deep Q-network agent in pure NumPy (float64) (Mnih et al. (2015), "Human-level control
+through deep reinforcement learning").
 
-* :class:`MLP` -- fully connected ReLU network with He initialisation (He, Zhang, Ren & Sun,
-  ICCV 2015) and exact backpropagation of the DQN loss;
-* :class:`Adam` -- the Adam optimiser (Kingma & Ba, ICLR 2015, Algorithm 1);
+* :class:`MLP` -- fully connected ReLU network with He initialisation (He et al. (2015)) and
+  exact backpropagation of the DQN loss;
+* :class:`Adam` -- the Adam optimiser (Kingma & Ba (2015), Algorithm 1);
 * :class:`ReplayBuffer` -- batched ring buffer of transitions, uniform sampling (Mnih et al.
   2015, "experience replay");
-* :class:`DQNAgent` -- the seed's agent: state (load ratio, task load, sensitivity, risk
+* :class:`DQNAgent` -- the load balancer's agent: state (load ratio, task load, sensitivity, risk
   aversion), two hidden layers of 64 ReLU units, three actions (increase, decrease, keep the
   bid), loss ``MSE(Q(s, a), r + gamma max_a' Q_target(s', a'))`` with a target network copied
   every ``target_update`` training steps.
@@ -30,8 +29,12 @@ __all__ = ["MLP", "Adam", "DQNAgent", "ReplayBuffer"]
 
 def _sizes(func: str, sizes) -> tuple[int, ...]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-        fail(func, f"sizes must be a sequence of layer widths such as (4, 64, 64, 3); "
-                   f"got {type(sizes).__name__}", TypeError)
+        fail(
+            func,
+            f"sizes must be a sequence of layer widths such as (4, 64, 64, 3); "
+            f"got {type(sizes).__name__}",
+            TypeError,
+        )
     out = tuple(integer(func, f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes))
     if len(out) < 2:
         fail(func, f"sizes needs at least an input and an output width; got {out}")
@@ -57,8 +60,11 @@ class MLP:
     def _input(self, func: str, x) -> np.ndarray:
         a = float_array(func, "x", x, ndims=(1, 2))
         if a.shape[-1] != self.sizes[0]:
-            fail(func, f"x must have {self.sizes[0]} features in its last axis (sizes[0]); "
-                       f"got shape {a.shape}")
+            fail(
+                func,
+                f"x must have {self.sizes[0]} features in its last axis (sizes[0]); "
+                f"got shape {a.shape}",
+            )
         return a
 
     def _forward(self, x: np.ndarray, keep: bool = False):
@@ -84,7 +90,7 @@ class MLP:
         """The DQN loss on a batch and its gradient with respect to every parameter.
 
         ``loss = mean_i (Q(x_i)[actions_i] - targets_i)**2`` -- the plain mean squared error
-        of the seed (no factor 1/2). ``grads`` matches ``params`` one to one.
+        of the load balancer's DQN (no factor 1/2). ``grads`` matches ``params`` one to one.
         """
         func = "MLP.loss_and_grads"
         x = self._input(func, x)
@@ -124,23 +130,33 @@ class MLP:
         if not isinstance(other, MLP):
             fail("MLP.load", f"other must be an MLP; got {type(other).__name__}", TypeError)
         if other.sizes != self.sizes:
-            fail("MLP.load", f"other has sizes {other.sizes} but this network has {self.sizes}; "
-                             "load only a network of the same architecture")
+            fail(
+                "MLP.load",
+                f"other has sizes {other.sizes} but this network has {self.sizes}; "
+                "load only a network of the same architecture",
+            )
         for p, q in zip(self.params, other.params, strict=True):
             p[...] = q
 
 
 class Adam:
-    """Adam (Kingma & Ba 2015, Algorithm 1) updating a list of arrays in place."""
+    """Adam (Kingma & Ba (2015), Algorithm 1) updating a list of arrays in place."""
 
-    def __init__(self, params: list[np.ndarray], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        params: list[np.ndarray],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
         self.params = params
         self.lr = real("Adam", "lr", lr, 0.0, low_open=True)
         if len(betas) != 2:
             fail("Adam", f"betas must be a pair (beta1, beta2); got {betas!r}")
-        self.betas = (real("Adam", "betas[0]", betas[0], 0.0, 1.0, high_open=True),
-                      real("Adam", "betas[1]", betas[1], 0.0, 1.0, high_open=True))
+        self.betas = (
+            real("Adam", "betas[0]", betas[0], 0.0, 1.0, high_open=True),
+            real("Adam", "betas[1]", betas[1], 0.0, 1.0, high_open=True),
+        )
         self.eps = real("Adam", "eps", eps, 0.0, low_open=True)
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
@@ -150,8 +166,10 @@ class Adam:
     def step(self, grads: list[np.ndarray]) -> None:
         """One Adam step with bias-corrected moments."""
         if len(grads) != len(self.params):
-            fail("Adam.step", f"grads must have one array per parameter ({len(self.params)}); "
-                              f"got {len(grads)}")
+            fail(
+                "Adam.step",
+                f"grads must have one array per parameter ({len(self.params)}); got {len(grads)}",
+            )
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if np.shape(g) != p.shape:
                 fail("Adam.step", f"grads[{i}] must have shape {p.shape}; got {np.shape(g)}")
@@ -169,7 +187,7 @@ class Adam:
 
 class ReplayBuffer:
     """Ring buffer of the last ``capacity`` transitions ``(s, a, r, s', done)`` with uniform
-    sampling with replacement (Mnih et al. 2015, "experience replay")."""
+    sampling with replacement (Mnih et al. (2015), "experience replay")."""
 
     def __init__(self, capacity: int, state_dim: int, seed=None) -> None:
         self.capacity = integer("ReplayBuffer", "capacity", capacity, minimum=1)
@@ -192,19 +210,20 @@ class ReplayBuffer:
         transition), overwriting the oldest once full; actions are non-negative ints."""
         self._add("ReplayBuffer.add", states, actions, rewards, next_states, dones, None)
 
-    def _add(self, func: str, states, actions, rewards, next_states, dones,
-             n_actions: int | None) -> None:
+    def _add(
+        self, func: str, states, actions, rewards, next_states, dones, n_actions: int | None
+    ) -> None:
         s = float_array(func, "states", states, ndims=(1, 2))
         one = s.ndim == 1
         s = s.reshape(-1, s.shape[-1])
         if s.shape[1] != self.state_dim:
-            fail(func, f"states must have state_dim={self.state_dim} columns; got shape "
-                       f"{s.shape}")
+            fail(func, f"states must have state_dim={self.state_dim} columns; got shape {s.shape}")
         shape = () if one else (s.shape[0],)
         a = index_array(func, "actions", actions, n_actions, shape, "n_actions").reshape(-1)
         r = float_array(func, "rewards", rewards, shape).reshape(-1)
-        s2 = float_array(func, "next_states", next_states,
-                         (self.state_dim,) if one else s.shape).reshape(-1, self.state_dim)
+        s2 = float_array(
+            func, "next_states", next_states, (self.state_dim,) if one else s.shape
+        ).reshape(-1, self.state_dim)
         d = done_array(func, dones, shape).reshape(-1)
         b = s.shape[0]
         if b > self.capacity:  # only the newest `capacity` transitions survive
@@ -228,32 +247,52 @@ class ReplayBuffer:
         if self._size == 0:
             fail("ReplayBuffer.sample", "the buffer is empty; add transitions before sampling")
         i = self.rng.integers(self._size, size=batch_size)
-        return (self.states[i], self.actions[i], self.rewards[i], self.next_states[i],
-                self.dones[i])
+        return (
+            self.states[i],
+            self.actions[i],
+            self.rewards[i],
+            self.next_states[i],
+            self.dones[i],
+        )
 
 
 class DQNAgent:
-    """DQN with experience replay and a target network (Mnih et al. 2015; seed 001).
+    """DQN with experience replay and a target network (Mnih et al. (2015)).
 
     The online network ``q_net`` has sizes ``(state_dim, *hidden, n_actions)``; ``target_net``
     is a copy refreshed every ``target_update`` training steps. Each training step samples
     ``batch_size`` transitions and takes one Adam step on
     ``mean (Q(s, a) - (r + gamma * (1 - done) * max_a' Q_target(s', a')))**2``; with
     ``double=True`` the next action is chosen by the online network and valued by the target
-    network (van Hasselt, Guez & Silver, AAAI 2016). ``epsilon`` may be reassigned.
+    network (van Hasselt, Guez & Silver (2016)). ``epsilon`` may be reassigned.
     """
 
-    def __init__(self, state_dim: int = 4, n_actions: int = 3,
-                 hidden: Sequence[int] = (64, 64), gamma: float = 0.9, lr: float = 1e-3,
-                 epsilon: float = 0.1, batch_size: int = 32, buffer_size: int = 10000,
-                 target_update: int = 100, train_every: int = 1, seed=None, *,
-                 double: bool = False) -> None:
+    def __init__(
+        self,
+        state_dim: int = 4,
+        n_actions: int = 3,
+        hidden: Sequence[int] = (64, 64),
+        gamma: float = 0.9,
+        lr: float = 1e-3,
+        epsilon: float = 0.1,
+        batch_size: int = 32,
+        buffer_size: int = 10000,
+        target_update: int = 100,
+        train_every: int = 1,
+        seed=None,
+        *,
+        double: bool = False,
+    ) -> None:
         cls = "DQNAgent"
         self.state_dim = integer(cls, "state_dim", state_dim, minimum=1)
         self.n_actions = integer(cls, "n_actions", n_actions, minimum=1)
         if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
-            fail(cls, f"hidden must be a sequence of layer widths such as (64, 64); "
-                      f"got {type(hidden).__name__}", TypeError)
+            fail(
+                cls,
+                f"hidden must be a sequence of layer widths such as (64, 64); "
+                f"got {type(hidden).__name__}",
+                TypeError,
+            )
         hidden = tuple(integer(cls, f"hidden[{i}]", h, minimum=1) for i, h in enumerate(hidden))
         self.gamma = real(cls, "gamma", gamma, 0.0, 1.0)
         real(cls, "lr", lr, 0.0, low_open=True)
@@ -284,8 +323,11 @@ class DQNAgent:
     def _states(self, func: str, states) -> np.ndarray:
         s = float_array(func, "states", states, ndims=(1, 2))
         if s.shape[-1] != self.state_dim:
-            fail(func, f"states must have state_dim={self.state_dim} features in the last "
-                       f"axis; got shape {s.shape}")
+            fail(
+                func,
+                f"states must have state_dim={self.state_dim} features in the last "
+                f"axis; got shape {s.shape}",
+            )
         return s
 
     def q_values(self, states) -> np.ndarray:
@@ -309,8 +351,9 @@ class DQNAgent:
 
     def remember(self, states, actions, rewards, next_states, dones) -> None:
         """Store a batch of transitions in the replay buffer."""
-        self.buffer._add("DQNAgent.remember", states, actions, rewards, next_states, dones,
-                         self.n_actions)
+        self.buffer._add(
+            "DQNAgent.remember", states, actions, rewards, next_states, dones, self.n_actions
+        )
 
     def train_step(self) -> float | None:
         """One gradient step on a sampled minibatch; returns the loss before the step, or

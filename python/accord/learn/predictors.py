@@ -1,11 +1,10 @@
-"""Online bid-adjustment predictors (seed 001, "Neural Bid Predictor" and "Future Work:
-Enhanced Neural Models").
+"""Online bid-adjustment predictors for the load balancer's servers.
 
-* :class:`NeuralBidPredictor` -- the seed's model, ``w * sum(features)``, one weight trained
-  by stochastic gradient descent on the squared error;
-* :class:`LinearBidPredictor` -- the "more sophisticated predictor": a linear model with a
-  bias and one weight per feature, fitted exactly online by recursive least squares with
-  exponential forgetting (Haykin, *Adaptive Filter Theory*, 5th ed., 2014, Ch. 10).
+* :class:`NeuralBidPredictor` -- ``w * sum(features)``, one weight trained by stochastic
+  gradient descent on the squared error;
+* :class:`LinearBidPredictor` -- a linear model with a bias and one weight per feature,
+  fitted exactly online by recursive least squares with exponential forgetting (Haykin
+  (2014), *Adaptive Filter Theory*, 5th ed., Ch. 10).
 
 Both take ``features`` of shape ``(B, d)`` (a batch) or ``(d,)`` (one row) and ``targets``
 of shape ``(B,)`` or ``()``; ``update`` returns the mean squared error of the predictions made
@@ -37,9 +36,9 @@ def _batch(func: str, features, targets, d: int | None = None):
 
 
 class NeuralBidPredictor:
-    """The seed's bid-adjustment model ``prediction = w * sum(features)`` (seed 001, "Neural
-    Bid Predictor"), trained by one SGD step per :meth:`update` on
-    ``mean (w * sum(features) - target)**2`` with learning rate ``lr``."""
+    """The one-weight bid-adjustment model ``prediction = w * sum(features)``, trained by one
+    SGD step per :meth:`update` on ``mean (w * sum(features) - target)**2`` with learning rate
+    ``lr``."""
 
     def __init__(self, w: float = 0.0, lr: float = 0.01) -> None:
         #: The single weight.
@@ -64,7 +63,7 @@ class NeuralBidPredictor:
 
 class LinearBidPredictor:
     """``prediction = theta[0] + features @ theta[1:]`` fitted online by recursive least
-    squares with forgetting factor ``lam`` (Haykin 2014, Ch. 10).
+    squares with forgetting factor ``lam`` (Haykin (2014), Ch. 10).
 
     After rows ``(x_1, y_1) ... (x_n, y_n)`` the weights minimise
     ``sum_i lam**(n - i) (y_i - theta . [1, x_i])**2 + lam**n * delta * |theta|**2``:
@@ -74,8 +73,9 @@ class LinearBidPredictor:
     given. Rows of a batch are folded in one after another, ``O(d**2)`` each.
     """
 
-    def __init__(self, n_features: int | None = None, lam: float = 1.0,
-                 delta: float = 1e-2) -> None:
+    def __init__(
+        self, n_features: int | None = None, lam: float = 1.0, delta: float = 1e-2
+    ) -> None:
         cls = "LinearBidPredictor"
         self.lam = real(cls, "lam", lam, 0.0, 1.0, low_open=True)
         self.delta = real(cls, "delta", delta, 0.0, low_open=True)

@@ -1,10 +1,10 @@
-"""Tabular Q-learning, vectorised over many independent learners (seed 001, "Q-Learning",
-"Learning Updates" and Sec. 7.5; Watkins & Dayan, "Q-learning", Machine Learning 8, 1992).
+"""Tabular Q-learning, vectorised over many independent learners (Watkins & Dayan (1992),
+"Q-learning").
 
 Each of ``n_learners`` learners (one per server, say) has its own table ``Q[l]`` of shape
-``(n_states, n_actions)``; states are integers (the seed discretises a server's load ratio as
-``int(10 * load_ratio)``). Calls take one entry per learner, or per entry of ``learners`` (an
-int or a 1-D int array of learner indices, repeats allowed).
+``(n_states, n_actions)``; states are integers (:mod:`accord.loadbalance` discretises a
+server's load ratio as ``int(10 * load_ratio)``). Calls take one entry per learner, or per
+entry of ``learners`` (an int or a 1-D int array of learner indices, repeats allowed).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ __all__ = ["QLearning"]
 class QLearning:
     """Epsilon-greedy tabular Q-learning for ``n_learners`` independent learners.
 
-    Update (seed 001, "Learning Updates"; Watkins & Dayan 1992)::
+    Update (Watkins & Dayan (1992); Sutton & Barto (2018), Sec. 6.5)::
 
         Q[s, a] += alpha * (r + gamma * (1 - done) * max_a' Q[s', a'] - Q[s, a])
 
@@ -37,9 +37,17 @@ class QLearning:
     reassigned, e.g. from :mod:`accord.learn.schedules`); ``initial`` fills the table.
     """
 
-    def __init__(self, n_learners: int, n_states: int, n_actions: int, alpha: float = 0.1,
-                 gamma: float = 0.9, epsilon: float = 0.1, initial: float = 0.0,
-                 seed=None) -> None:
+    def __init__(
+        self,
+        n_learners: int,
+        n_states: int,
+        n_actions: int,
+        alpha: float = 0.1,
+        gamma: float = 0.9,
+        epsilon: float = 0.1,
+        initial: float = 0.0,
+        seed=None,
+    ) -> None:
         cls = "QLearning"
         self.n_learners = integer(cls, "n_learners", n_learners, minimum=1)
         self.n_states = integer(cls, "n_states", n_states, minimum=1)
@@ -79,8 +87,7 @@ class QLearning:
         idx, s, shape = self._states("QLearning.greedy", "states", states, learners)
         return np.argmax(self.Q[idx, s], axis=-1).astype(np.int64).reshape(shape)
 
-    def update(self, states, actions, rewards, next_states, learners=None,
-               done=None) -> np.ndarray:
+    def update(self, states, actions, rewards, next_states, learners=None, done=None) -> np.ndarray:
         """Apply one Q-learning update per transition and return the TD errors
         ``r + gamma * (1 - done) * max_a' Q[s', a'] - Q[s, a]`` (float64, before the update).
 
@@ -92,8 +99,9 @@ class QLearning:
         idx, s, shape = self._states(func, "states", states, learners)
         a = index_array(func, "actions", actions, self.n_actions, shape, "n_actions").reshape(-1)
         r = float_array(func, "rewards", rewards, shape).reshape(-1)
-        s2 = index_array(func, "next_states", next_states, self.n_states, shape,
-                         "n_states").reshape(-1)
+        s2 = index_array(
+            func, "next_states", next_states, self.n_states, shape, "n_states"
+        ).reshape(-1)
         cont = ~done_array(func, done, shape).reshape(-1)
         td = np.empty(idx.size)
         passes = [np.arange(idx.size)] if learners is None else sequential_passes(idx)

@@ -1,8 +1,8 @@
 """Exploration-rate schedules: plain functions of the step count, to assign to a learner's
 ``epsilon`` (e.g. ``agent.epsilon = linear_decay(t, 1.0, 0.1, 10_000)``).
 
-* :func:`linear_decay` -- the annealing of Mnih et al. (Nature 518, 2015, Methods: epsilon
-  from 1 to 0.1 over the first million frames, then fixed);
+* :func:`linear_decay` -- the annealing of Mnih et al. (2015), Methods (epsilon from 1
+  to 0.1 over the first million frames, then fixed);
 * :func:`exponential_decay` -- ``end + (start - end) * rate**step``.
 """
 
@@ -29,8 +29,9 @@ def linear_decay(step: int, start: float = 1.0, end: float = 0.1, steps: int = 1
     return start + frac * (end - start)
 
 
-def exponential_decay(step: int, start: float = 1.0, end: float = 0.01,
-                      rate: float = 0.999) -> float:
+def exponential_decay(
+    step: int, start: float = 1.0, end: float = 0.01, rate: float = 0.999
+) -> float:
     """``end + (start - end) * rate**step`` with ``rate`` in (0, 1]."""
     step = _step("exponential_decay", step)
     start = real("exponential_decay", "start", start)

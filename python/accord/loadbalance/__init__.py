@@ -1,12 +1,16 @@
-"""Auction-based load balancing with learning servers (seed 001).
+"""Auction-based load balancing with learning servers.
 
-```python
-from accord.loadbalance import simulate, plot_result
-r = simulate(n_servers=20, rounds=2000, mode="q-learning", seed=1)
-r.summary()            # welfare, fairness, reserve, split and above-reserve rates
-r.verify_ledger()      # the hash-chained auction ledger matches the log
-plot_result(r, "figures/")
-```
+Servers bid for every task in a reverse auction (the lowest bid wins, the second-lowest
+is the price; Vickrey (1961)), split tasks with coalition partners when overloaded, and
+adapt their bidding sensitivity by a continuous rule or with the learners of
+:mod:`accord.learn`. Every round is logged to a hash-chained ledger
+(:class:`accord.consensus.Ledger`)::
+
+    from accord.loadbalance import simulate, plot_result
+    r = simulate(n_servers=20, rounds=2000, mode="q-learning", seed=1)
+    r.summary()            # welfare, fairness, reserve, split and above-reserve rates
+    r.verify_ledger()      # the hash-chained auction ledger matches the log
+    plot_result(r, "figures/")
 """
 
 from .._extras import require_extra
@@ -20,8 +24,22 @@ from .plots import plot_result
 from .simulate import AUCTION_PATHS, LoadBalancer, RoundRecord, SimulationResult, simulate
 
 __all__ = [
-    "ACTIONS", "AUCTION_PATHS", "MODES", "SLA_LEVELS", "LoadBalanceConfig", "LoadBalancer",
-    "RoundRecord", "Servers", "SimulationResult", "SpareCapacityGame", "Tasks",
-    "action_multipliers", "arrival_rate", "bid_scalar", "bids", "coalition_shapley",
-    "plot_result", "simulate",
+    "ACTIONS",
+    "AUCTION_PATHS",
+    "MODES",
+    "SLA_LEVELS",
+    "LoadBalanceConfig",
+    "LoadBalancer",
+    "RoundRecord",
+    "Servers",
+    "SimulationResult",
+    "SpareCapacityGame",
+    "Tasks",
+    "action_multipliers",
+    "arrival_rate",
+    "bid_scalar",
+    "bids",
+    "coalition_shapley",
+    "plot_result",
+    "simulate",
 ]

@@ -1,4 +1,4 @@
-"""The servers' bids (seed 001 §4 "Bid Calculation" and §7.3, steps 1-6).
+"""The servers' bids in the load balancer's reverse auctions, steps 1-6.
 
 For server i and a task of load L::
 
@@ -9,7 +9,7 @@ For server i and a task of load L::
     bid   += noise                                                        (5)
     bid    = min(bid * (1 + capacity_i / damping), max_bid)               (6)
 
-Step 6 is the seed's dampening (damping = 200) and clamp (max_bid = 1000).  Nothing
+Step 6 dampens large servers' bids (damping = 200) and clamp (max_bid = 1000).  Nothing
 floors a bid at zero: with zero-load tasks and negative noise a bid can be negative,
 and the reverse auction simply treats it as the cheapest offer.
 """
@@ -20,17 +20,29 @@ import numpy as np
 
 __all__ = ["ACTIONS", "action_multipliers", "bid_scalar", "bids"]
 
-#: The actions of the learning agents (seed 001 §2, the ``LearningAgent`` snippet).
+#: The actions of the learning agents.
 ACTIONS = ("increase", "decrease", "none")
 
 
 def action_multipliers(learning_rate: float) -> np.ndarray:
-    """(1 + lr, 1 - lr, 1): the factor each action applies (seed 001 §7.3 step 4)."""
+    """(1 + lr, 1 - lr, 1): the factor each action applies (step 4)."""
     return np.array([1.0 + learning_rate, 1.0 - learning_rate, 1.0])
 
 
-def bids(load, capacity, sensitivity, risk_aversion, target, task_load: float, noise,
-         *, damping: float, max_bid: float, adjust=None, ratio_cap: float = 1.0) -> np.ndarray:
+def bids(
+    load,
+    capacity,
+    sensitivity,
+    risk_aversion,
+    target,
+    task_load: float,
+    noise,
+    *,
+    damping: float,
+    max_bid: float,
+    adjust=None,
+    ratio_cap: float = 1.0,
+) -> np.ndarray:
     """Every server's bid for one task, steps (1)-(6); ``adjust`` is the step-4 factor."""
     ratio = np.minimum(load / capacity, ratio_cap)
     bid = sensitivity * ratio + task_load
@@ -41,10 +53,21 @@ def bids(load, capacity, sensitivity, risk_aversion, target, task_load: float, n
     return np.minimum(bid * (1.0 + capacity / damping), max_bid)
 
 
-def bid_scalar(load: float, capacity: float, sensitivity: float, risk_aversion: float,
-               target: float, task_load: float, noise: float, *, damping: float,
-               max_bid: float, adjust: float | None = None, ratio_cap: float = 1.0) -> float:
-    """One server's bid with Python floats: the per-task loop of the seed, same operations
+def bid_scalar(
+    load: float,
+    capacity: float,
+    sensitivity: float,
+    risk_aversion: float,
+    target: float,
+    task_load: float,
+    noise: float,
+    *,
+    damping: float,
+    max_bid: float,
+    adjust: float | None = None,
+    ratio_cap: float = 1.0,
+) -> float:
+    """One server's bid with Python floats, for the per-task reference loop: the same operations
     in the same order as :func:`bids`, so both give identical numbers."""
     ratio = min(load / capacity, ratio_cap)
     bid = sensitivity * ratio + task_load

@@ -1,9 +1,9 @@
-"""Servers, tasks and the settings of the load-balancing simulation (seed 001).
+"""Servers, tasks and the settings of the load-balancing simulation.
 
-Seed 001 §7.1 draws every server's capacity, bidding sensitivity, risk aversion and
-coalition at random; §7.2 draws tasks (load, SLA level, complexity, latency
-requirement) whose number per round follows a sinusoid.  The seed gives the forms but
-not the ranges; :class:`LoadBalanceConfig` holds ours, all documented and settable.
+In the load-balancing model of :mod:`accord.loadbalance` every server's capacity,
+bidding sensitivity, risk aversion and coalition are drawn at random, and so are the
+tasks (load, SLA level, complexity, latency requirement), whose number per round follows
+a sinusoid.  :class:`LoadBalanceConfig` holds the ranges, all documented and settable.
 """
 
 from __future__ import annotations
@@ -18,18 +18,19 @@ from .._validate import fail
 
 __all__ = ["MODES", "SLA_LEVELS", "LoadBalanceConfig", "Servers", "Tasks", "arrival_rate"]
 
-#: How servers adapt their bidding sensitivity (seed 001 §7.5), and ``"dqn"``, where a
-#: deep Q-network adjusts every bid (§7.3 step 4) and sensitivity follows the
-#: continuous rule.  ``"static"`` keeps sensitivities fixed (a baseline).
+#: How servers adapt their bidding sensitivity, and ``"dqn"``, where a deep Q-network
+#: adjusts every bid (step 4 of :mod:`accord.loadbalance.bidding`) and sensitivity
+#: follows the continuous rule.  ``"static"`` keeps sensitivities fixed (a baseline).
 MODES = ("static", "continuous", "q-learning", "bandit", "ucb1", "thompson", "dqn")
-#: Task service levels (seed 001 §2 "Task Module"), index 0 is the highest.
+#: Task service levels, index 0 is the highest.
 SLA_LEVELS = ("gold", "silver", "bronze")
 
 _RANGES = ("capacity", "sensitivity", "risk_aversion", "task_load", "complexity", "latency")
 
 
-def _number(func: str, name: str, x, lo: float | None = None, hi: float | None = None,
-            lo_open: bool = False) -> float:
+def _number(
+    func: str, name: str, x, lo: float | None = None, hi: float | None = None, lo_open: bool = False
+) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         fail(func, f"{name} must be a number; got {x!r}", TypeError)
     x = float(x)
@@ -54,12 +55,12 @@ def _count(func: str, name: str, x, minimum: int) -> int:
 class LoadBalanceConfig:
     """Every setting of one simulation; validated on construction.
 
-    Ranges ``(lo, hi)`` are uniform draws.  Defaults are ours (the seed names the
-    quantities only): ten servers of capacity 50-150 whose processing matches the mean
-    arrival of ten tasks of load 5-25 per round, so loads hover near the target.
+    Ranges ``(lo, hi)`` are uniform draws.  The defaults are ten servers of capacity 50-150
+    whose processing matches the mean arrival of ten tasks of load 5-25 per round, so loads
+    hover near the target.
 
     ``sensitivity_bounds`` keeps the multiplicative sensitivity updates finite: the
-    continuous rule of §7.5 grows without limit on a server that stays full.
+    continuous rule grows without limit on a server that stays full.
     """
 
     n_servers: int = 10
@@ -70,7 +71,7 @@ class LoadBalanceConfig:
     sensitivity: tuple[float, float] = (10.0, 50.0)
     risk_aversion: tuple[float, float] = (0.5, 2.0)
     target_load_ratio: float = 0.5
-    # arrivals, §7.2: avg = base + amplitude * sin(2 pi round / period), Poisson counts
+    # arrivals: avg = base + amplitude * sin(2 pi round / period), Poisson counts
     base_tasks_per_round: float = 10.0
     amplitude: float = 5.0
     period: float = 50.0
@@ -78,20 +79,20 @@ class LoadBalanceConfig:
     complexity: tuple[float, float] = (0.5, 2.0)
     latency: tuple[float, float] = (10.0, 100.0)
     sla_probabilities: tuple[float, float, float] = (0.2, 0.3, 0.5)
-    # the load ratio's cap (seed: 1.0; inf removes it), §4 step 1
+    # the load ratio's cap in a bid (1.0; inf removes it), bidding step 1
     ratio_cap: float = 1.0
-    # processing, §7.5: every server's load falls by this much per round
+    # processing: every server's load falls by this much per round
     processing_rate: float = 20.0
-    # bids, §7.3
+    # bids (accord.loadbalance.bidding)
     noise_std: float = 0.5
     damping: float = 200.0
     max_bid: float = 1000.0
-    # auctioneer, §7.4 and §4 "Adaptive Reserve Threshold"
+    # auctioneer: task splitting and the adaptive reserve threshold
     overload_threshold: float = 0.6
     partner_threshold: float = 0.5
     initial_reserve: float = 100.0
     reserve_factor: float = 1.5
-    # learning, §7.5
+    # learning
     learning_rate: float = 0.1
     sensitivity_bounds: tuple[float, float] = (0.01, 1000.0)
     epsilon: float = 0.1
@@ -120,16 +121,18 @@ class LoadBalanceConfig:
             r = getattr(self, name)
             if not isinstance(r, (tuple, list)) or len(r) != 2:
                 fail(f, f"{name} must be a pair (low, high); got {r!r}")
-            lo = _number(f, f"{name}[0]", r[0], 0.0, lo_open=name in ("capacity",
-                                                                         "sensitivity_bounds"))
+            lo = _number(
+                f, f"{name}[0]", r[0], 0.0, lo_open=name in ("capacity", "sensitivity_bounds")
+            )
             hi = _number(f, f"{name}[1]", r[1])
             if hi < lo:
                 fail(f, f"{name} must have low <= high; got {tuple(r)}")
             object.__setattr__(self, name, (lo, hi))
         p = self.sla_probabilities
         if not isinstance(p, (tuple, list)) or len(p) != len(SLA_LEVELS):
-            fail(f, f"sla_probabilities must give one probability per level {SLA_LEVELS}; "
-                 f"got {p!r}")
+            fail(
+                f, f"sla_probabilities must give one probability per level {SLA_LEVELS}; got {p!r}"
+            )
         p = tuple(_number(f, f"sla_probabilities[{i}]", x, 0.0, 1.0) for i, x in enumerate(p))
         if abs(sum(p) - 1.0) > 1e-9:
             fail(f, f"sla_probabilities must sum to 1; got {p} (sum {sum(p)})")
@@ -138,10 +141,16 @@ class LoadBalanceConfig:
         _number(f, "base_tasks_per_round", self.base_tasks_per_round, 0.0)
         _number(f, "amplitude", self.amplitude, 0.0)
         _number(f, "period", self.period, 0.0, lo_open=True)
-        if not (isinstance(self.ratio_cap, numbers.Real) and not isinstance(self.ratio_cap, bool)
-                and self.ratio_cap > 0):
-            fail(f, f"ratio_cap must be a number > 0 (1.0 as in the seed, or inf for no cap); "
-                 f"got {self.ratio_cap!r}")
+        if not (
+            isinstance(self.ratio_cap, numbers.Real)
+            and not isinstance(self.ratio_cap, bool)
+            and self.ratio_cap > 0
+        ):
+            fail(
+                f,
+                f"ratio_cap must be a number > 0 (1.0 caps the load ratio, inf for no cap); "
+                f"got {self.ratio_cap!r}",
+            )
         _number(f, "processing_rate", self.processing_rate, 0.0)
         _number(f, "noise_std", self.noise_std, 0.0)
         _number(f, "damping", self.damping, 0.0, lo_open=True)
@@ -152,8 +161,11 @@ class LoadBalanceConfig:
         _number(f, "reserve_factor", self.reserve_factor, 0.0, lo_open=True)
         _number(f, "learning_rate", self.learning_rate, 0.0, 1.0, lo_open=True)
         if self.learning_rate >= 1.0:
-            fail(f, f"learning_rate must be < 1 (a 'decrease' multiplies by 1 - learning_rate);"
-                 f" got {self.learning_rate}")
+            fail(
+                f,
+                f"learning_rate must be < 1 (a 'decrease' multiplies by 1 - learning_rate);"
+                f" got {self.learning_rate}",
+            )
         _number(f, "epsilon", self.epsilon, 0.0, 1.0)
         _number(f, "alpha", self.alpha, 0.0, 1.0, lo_open=True)
         _number(f, "gamma", self.gamma, 0.0, 1.0)
@@ -166,8 +178,11 @@ class LoadBalanceConfig:
         _count(f, "shapley_every", self.shapley_every, 0)
         _count(f, "shapley_exact_limit", self.shapley_exact_limit, 1)
         if self.shapley_exact_limit > 25:
-            fail(f, f"shapley_exact_limit must be <= 25 (a dense table of 2**n values); got "
-                 f"{self.shapley_exact_limit}")
+            fail(
+                f,
+                f"shapley_exact_limit must be <= 25 (a dense table of 2**n values); got "
+                f"{self.shapley_exact_limit}",
+            )
         _count(f, "shapley_samples", self.shapley_samples, 1)
         if not isinstance(self.ledger, bool):
             fail(f, f"ledger must be true or false; got {self.ledger!r}", TypeError)
@@ -178,8 +193,10 @@ class LoadBalanceConfig:
         known = {fl.name for fl in fields(cls)}
         unknown = sorted(set(params) - known)
         if unknown:
-            fail("LoadBalanceConfig.from_dict", f"unknown setting(s) {unknown}; known: "
-                 f"{sorted(known)}")
+            fail(
+                "LoadBalanceConfig.from_dict",
+                f"unknown setting(s) {unknown}; known: {sorted(known)}",
+            )
         kw = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         return cls(**kw)
 
@@ -188,15 +205,16 @@ class LoadBalanceConfig:
 
 
 def arrival_rate(config: LoadBalanceConfig, round_num) -> np.ndarray | float:
-    """Mean number of tasks in round ``round_num`` (seed 001 §7.2), floored at 0."""
+    """Mean number of tasks in round ``round_num`` (a sinusoid), floored at 0."""
     t = np.asarray(round_num, dtype=np.float64)
     avg = config.base_tasks_per_round + config.amplitude * np.sin(2 * np.pi * t / config.period)
     out = np.maximum(avg, 0.0)
     return float(out) if out.ndim == 0 else out
 
 
-def _vector(func: str, name: str, x, n: int | None, lo: float | None = None,
-            lo_open: bool = False) -> np.ndarray:
+def _vector(
+    func: str, name: str, x, n: int | None, lo: float | None = None, lo_open: bool = False
+) -> np.ndarray:
     try:
         a = np.array(x, dtype=np.float64)
     except (TypeError, ValueError):
@@ -204,8 +222,11 @@ def _vector(func: str, name: str, x, n: int | None, lo: float | None = None,
     if a.ndim == 0 and n is not None:
         a = np.full(n, float(a))
     if a.ndim != 1 or (n is not None and a.shape[0] != n):
-        fail(func, f"{name} must be a scalar or have shape ({n if n is not None else 'n'},); "
-             f"got shape {a.shape}")
+        fail(
+            func,
+            f"{name} must be a scalar or have shape ({n if n is not None else 'n'},); "
+            f"got shape {a.shape}",
+        )
     if not np.isfinite(a).all():
         i = int(np.flatnonzero(~np.isfinite(a))[0])
         fail(func, f"{name} must be finite; entry {i} is {a[i]}")
@@ -219,10 +240,10 @@ def _vector(func: str, name: str, x, n: int | None, lo: float | None = None,
 
 @dataclass
 class Servers:
-    """The servers' state as arrays of length ``n`` (seed 001 §2 "Server Module").
+    """The servers' state as arrays of length ``n``.
 
     ``load`` and ``sensitivity`` change during a simulation; the rest are fixed.
-    ``coalition[i]`` is server ``i``'s coalition id (§7.1).
+    ``coalition[i]`` is server ``i``'s coalition id.
     """
 
     capacity: np.ndarray
@@ -257,17 +278,19 @@ class Servers:
 
     @classmethod
     def random(cls, config: LoadBalanceConfig, rng: np.random.Generator) -> Servers:
-        """Servers drawn as in seed 001 §7.1 from the ranges of ``config``; empty at start."""
+        """Servers drawn uniformly from the ranges of ``config``; empty at start."""
         n = config.n_servers
-        return cls(capacity=rng.uniform(*config.capacity, n),
-                   sensitivity=rng.uniform(*config.sensitivity, n),
-                   risk_aversion=rng.uniform(*config.risk_aversion, n),
-                   target_load_ratio=np.full(n, config.target_load_ratio),
-                   coalition=rng.integers(0, config.n_coalitions, n),
-                   load=np.zeros(n))
+        return cls(
+            capacity=rng.uniform(*config.capacity, n),
+            sensitivity=rng.uniform(*config.sensitivity, n),
+            risk_aversion=rng.uniform(*config.risk_aversion, n),
+            target_load_ratio=np.full(n, config.target_load_ratio),
+            coalition=rng.integers(0, config.n_coalitions, n),
+            load=np.zeros(n),
+        )
 
     def load_ratio(self, cap: float = 1.0) -> np.ndarray:
-        """min(load / capacity, cap) (seed 001 §4 step 1, cap = 1)."""
+        """min(load / capacity, cap) (step 1 of :mod:`accord.loadbalance.bidding`)."""
         return np.minimum(self.load / self.capacity, cap)
 
     def copy(self) -> Servers:
@@ -276,9 +299,9 @@ class Servers:
 
 @dataclass
 class Tasks:
-    """One round's tasks as arrays (seed 001 §2 "Task Module", §7.2).
+    """One round's tasks as arrays.
 
-    ``sla`` indexes :data:`SLA_LEVELS`.  Only ``load`` enters the seed's equations; the
+    ``sla`` indexes :data:`SLA_LEVELS`.  Only ``load`` enters the bids; the
     other attributes are drawn and logged with every auction.
     """
 
@@ -296,8 +319,12 @@ class Tasks:
         s = np.array(self.sla)
         if s.ndim == 0:
             s = np.full(n, s)
-        if (s.shape != (n,) or (n and not np.issubdtype(s.dtype, np.integer))
-                or (s < 0).any() or (s >= len(SLA_LEVELS)).any()):
+        if (
+            s.shape != (n,)
+            or (n and not np.issubdtype(s.dtype, np.integer))
+            or (s < 0).any()
+            or (s >= len(SLA_LEVELS)).any()
+        ):
             fail(f, f"sla must be {n} integers in [0, {len(SLA_LEVELS)}) indexing {SLA_LEVELS}")
         self.sla = s.astype(np.int64)
 
@@ -309,15 +336,20 @@ class Tasks:
         """Tasks with the given loads and neutral other attributes (silver, 1.0, 0.0)."""
         loads = np.asarray(loads, dtype=np.float64)
         n = loads.shape[0] if loads.ndim == 1 else -1
-        return cls(load=loads, sla=np.ones(max(n, 0), np.int64), complexity=np.ones(max(n, 0)),
-                   latency=np.zeros(max(n, 0)))
+        return cls(
+            load=loads,
+            sla=np.ones(max(n, 0), np.int64),
+            complexity=np.ones(max(n, 0)),
+            latency=np.zeros(max(n, 0)),
+        )
 
     @classmethod
-    def random(cls, config: LoadBalanceConfig, round_num: int,
-               rng: np.random.Generator) -> Tasks:
-        """A Poisson number of tasks with mean :func:`arrival_rate` (seed 001 §7.2)."""
+    def random(cls, config: LoadBalanceConfig, round_num: int, rng: np.random.Generator) -> Tasks:
+        """A Poisson number of tasks with mean :func:`arrival_rate`."""
         k = int(rng.poisson(arrival_rate(config, round_num)))
-        return cls(load=rng.uniform(*config.task_load, k),
-                   sla=rng.choice(len(SLA_LEVELS), size=k, p=config.sla_probabilities),
-                   complexity=rng.uniform(*config.complexity, k),
-                   latency=rng.uniform(*config.latency, k))
+        return cls(
+            load=rng.uniform(*config.task_load, k),
+            sla=rng.choice(len(SLA_LEVELS), size=k, p=config.sla_probabilities),
+            complexity=rng.uniform(*config.complexity, k),
+            latency=rng.uniform(*config.latency, k),
+        )

@@ -1,4 +1,4 @@
-"""Figures of one simulation (seed 001 §7.6): loads, sensitivities, reserve threshold,
+"""Figures of one simulation: loads, sensitivities, reserve threshold,
 fairness and social welfare over time, as PNG files (matplotlib, Agg canvas)."""
 
 from __future__ import annotations
@@ -32,24 +32,30 @@ def _figure():
     return fig
 
 
-def plot_result(result: SimulationResult, out_dir, *, prefix: str = "",
-                dpi: int = 110) -> list[Path]:
+def plot_result(
+    result: SimulationResult, out_dir, *, prefix: str = "", dpi: int = 110
+) -> list[Path]:
     """Write one PNG per entry of :data:`PLOTS` into ``out_dir``; return their paths.
 
     Per-server plots draw at most 20 servers (evenly spaced ids) so large runs stay
     legible; the title says how many are shown.
     """
     if not isinstance(result, SimulationResult):
-        raise TypeError(f"plot_result(): result must be a SimulationResult; got "
-                        f"{type(result).__name__}")
+        raise TypeError(
+            f"plot_result(): result must be a SimulationResult; got {type(result).__name__}"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rounds = np.arange(len(result.welfare))
     n = result.loads.shape[1]
     shown = np.unique(np.linspace(0, n - 1, min(n, _MAX_LINES)).round().astype(int))
-    series = {"loads": result.loads, "sensitivity": result.sensitivity,
-              "reserve": result.reserve, "fairness": result.fairness,
-              "welfare": result.welfare}
+    series = {
+        "loads": result.loads,
+        "sensitivity": result.sensitivity,
+        "reserve": result.reserve,
+        "fairness": result.fairness,
+        "welfare": result.welfare,
+    }
     paths = []
     for stem, (title, ylabel) in PLOTS.items():
         fig = _figure()
