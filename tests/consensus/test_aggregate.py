@@ -26,7 +26,7 @@ def drop_reference(positions, f: int) -> np.ndarray:
     cols = a.reshape(a.shape[0], -1).T
     out = []
     for col in cols:
-        kept = sorted(col.tolist())[f: len(col) - f]
+        kept = sorted(col.tolist())[f : len(col) - f]
         out.append(float(np.clip(np.mean(np.array(kept)), kept[0], kept[-1])))
     return np.array(out).reshape(a.shape[1:])
 
@@ -136,14 +136,20 @@ def test_weighted_scale_of_weights_is_irrelevant():
     X = rng.normal(size=(9, 2))
     w = rng.uniform(0.1, 2, size=9)
     for s in (1e-200, 2.0**-30, 3.0, 1e250):
-        np.testing.assert_allclose(trimmed_mean(X, w * s, trim=0.3), trimmed_mean(X, w, trim=0.3),
-                                   rtol=1e-13)
+        np.testing.assert_allclose(
+            trimmed_mean(X, w * s, trim=0.3), trimmed_mean(X, w, trim=0.3), rtol=1e-13
+        )
         np.testing.assert_allclose(median(X, w * s), median(X, w), rtol=0, atol=0)
 
 
-@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 15), st.integers(1, 3)),
-                  elements=st.floats(-1e12, 1e12, allow_subnormal=False)),
-       st.data())
+@given(
+    hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 15), st.integers(1, 3)),
+        elements=st.floats(-1e12, 1e12, allow_subnormal=False),
+    ),
+    st.data(),
+)
 def test_unweighted_f_equals_brute_force_exactly(X, data):
     f = data.draw(st.integers(0, (X.shape[0] - 1) // 2))
     np.testing.assert_array_equal(trimmed_mean(X, f=f), drop_reference(X, f))
@@ -152,14 +158,17 @@ def test_unweighted_f_equals_brute_force_exactly(X, data):
     np.testing.assert_array_equal(median(X), np.median(X, axis=0))
 
 
-@given(st.lists(st.tuples(st.integers(-1000, 1000), st.integers(0, 20)), min_size=1, max_size=12),
-       st.floats(0, 0.49))
+@given(
+    st.lists(st.tuples(st.integers(-1000, 1000), st.integers(0, 20)), min_size=1, max_size=12),
+    st.floats(0, 0.49),
+)
 def test_weighted_equals_agent_by_agent_reference(rows, beta):
     x = np.array([v for v, _ in rows], dtype=float)
     w = np.array([q for _, q in rows], dtype=float)
     assume(w.sum() > 0)
     assert trimmed_mean(x, w, trim=beta) == pytest.approx(
-        weighted_trim_reference(x, w, beta), rel=1e-12, abs=1e-9)
+        weighted_trim_reference(x, w, beta), rel=1e-12, abs=1e-9
+    )
     assert median(x, w) == weighted_median_reference(x, w)
 
 
@@ -186,8 +195,7 @@ def test_median_tolerates_floor_m_minus_1_over_2(case):
 @given(st.integers(3, 12), st.data(), st.floats(1e3, 1e250))
 def test_f_plus_one_byzantine_break_the_trimmed_mean(m, data, target):
     f = data.draw(st.integers(0, (m - 3) // 2))  # leaves at least one honest agent kept
-    honest = np.array(data.draw(st.lists(honest_values, min_size=m - f - 1,
-                                         max_size=m - f - 1)))
+    honest = np.array(data.draw(st.lists(honest_values, min_size=m - f - 1, max_size=m - f - 1)))
     kept = m - 2 * f
     A = np.abs(honest).max()
     # f+1 agents at V > every honest value: f are trimmed, one is averaged with kept-1 honest
@@ -214,8 +222,9 @@ def weighted_case(draw):
     X, _, evil = draw(honest_and_evil(n_evil=lambda m, f: m // 2))
     m = len(X)
     assume(m - len(evil) >= 1)
-    w = np.array(draw(st.lists(st.floats(0.0, 100.0, allow_subnormal=False),
-                               min_size=m, max_size=m)))
+    w = np.array(
+        draw(st.lists(st.floats(0.0, 100.0, allow_subnormal=False), min_size=m, max_size=m))
+    )
     honest = np.setdiff1d(np.arange(m), evil)
     w[honest[0]] = max(w[honest[0]], 1.0)
     total, bad = w.sum(), w[evil].sum()
@@ -246,8 +255,7 @@ def test_weighted_boundary_exactly_at_trimmed_weight():
     assert trimmed_mean(-x, w, trim=0.3) == pytest.approx(-out, rel=1e-12)
 
 
-@given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=10), st.floats(0.01, 0.49),
-       st.data())
+@given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=10), st.floats(0.01, 0.49), st.data())
 def test_weighted_boundary_hypothesis(honest_w, beta, data):
     """One Byzantine agent per tail, each holding beta * W (real arithmetic) of the trust."""
     m = len(honest_w)
@@ -267,26 +275,38 @@ def test_trust_weight_above_trim_breaks():
     assert trimmed_mean(x, w, trim=0.34) <= 2.0
 
 
-@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 10), st.integers(1, 3)),
-                  elements=honest_values),
-       st.floats(0.01, 50.0), st.floats(0, 0.49), st.data())
+@given(
+    hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 10), st.integers(1, 3)), elements=honest_values
+    ),
+    st.floats(0.01, 50.0),
+    st.floats(0, 0.49),
+    st.data(),
+)
 def test_equal_weights_reduce_to_unweighted(X, c, beta, data):
     w = np.full(len(X), c)
     f = data.draw(st.integers(0, (len(X) - 1) // 2))
     np.testing.assert_array_equal(trimmed_mean(X, w, f=f), trimmed_mean(X, f=f))
     np.testing.assert_array_equal(trimmed_mean(X, w, trim=beta), trimmed_mean(X, trim=beta))
     np.testing.assert_array_equal(median(X, w), median(X))
-    np.testing.assert_allclose(trimmed_mean(X, np.ones(len(X)) + 1e-12 * np.arange(len(X)),
-                                            f=f), trimmed_mean(X, f=f), rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(
+        trimmed_mean(X, np.ones(len(X)) + 1e-12 * np.arange(len(X)), f=f),
+        trimmed_mean(X, f=f),
+        rtol=1e-9,
+        atol=1e-3,
+    )
 
 
 # ----------------------------------------------------------------------------- invariances
 
 
 @settings(deadline=None)
-@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 10), st.integers(1, 3)),
-                  elements=honest_values),
-       st.data())
+@given(
+    hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 10), st.integers(1, 3)), elements=honest_values
+    ),
+    st.data(),
+)
 def test_permutation_invariance(X, data):
     m = len(X)
     w = np.array(data.draw(st.lists(st.floats(0, 10), min_size=m, max_size=m)))
@@ -296,20 +316,27 @@ def test_permutation_invariance(X, data):
     f = data.draw(st.integers(0, (m - 1) // 2))
     for wt in (None, w):
         wp = None if wt is None else wt[perm]
-        np.testing.assert_array_equal(trimmed_mean(X[perm], wp, trim=beta),
-                                      trimmed_mean(X, wt, trim=beta))
+        np.testing.assert_array_equal(
+            trimmed_mean(X[perm], wp, trim=beta), trimmed_mean(X, wt, trim=beta)
+        )
         np.testing.assert_array_equal(trimmed_mean(X[perm], wp, f=f), trimmed_mean(X, wt, f=f))
         np.testing.assert_array_equal(median(X[perm], wp), median(X, wt))
-        np.testing.assert_allclose(geometric_median(X[perm], wp), geometric_median(X, wt),
-                                   rtol=1e-9, atol=1e-9 * (1 + np.abs(X).max()))
+        np.testing.assert_allclose(
+            geometric_median(X[perm], wp),
+            geometric_median(X, wt),
+            rtol=1e-9,
+            atol=1e-9 * (1 + np.abs(X).max()),
+        )
 
 
-dyadic = st.integers(-10**6, 10**6).map(lambda k: k / 1024)  # scaling by 2**p stays exact
+dyadic = st.integers(-(10**6), 10**6).map(lambda k: k / 1024)  # scaling by 2**p stays exact
 
 
 @settings(deadline=None)
-@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 10), st.integers(1, 3)), elements=dyadic),
-       st.data())
+@given(
+    hnp.arrays(np.float64, st.tuples(st.integers(1, 10), st.integers(1, 3)), elements=dyadic),
+    st.data(),
+)
 def test_translation_and_scale_equivariance(X, data):
     m, d = X.shape
     w = np.array(data.draw(st.lists(st.floats(0.01, 10), min_size=m, max_size=m)))
@@ -320,19 +347,26 @@ def test_translation_and_scale_equivariance(X, data):
     size = 1 + np.abs(X).max()
     t_tol = 1e-9 * (size + np.abs(shift).max())
     for wt in (None, w):
-        for agg in (lambda Y, wt=wt: trimmed_mean(Y, wt, trim=beta),
-                    lambda Y, wt=wt: trimmed_mean(Y, wt, f=(m - 1) // 2),
-                    lambda Y, wt=wt: median(Y, wt)):
+        for agg in (
+            lambda Y, wt=wt: trimmed_mean(Y, wt, trim=beta),
+            lambda Y, wt=wt: trimmed_mean(Y, wt, f=(m - 1) // 2),
+            lambda Y, wt=wt: median(Y, wt),
+        ):
             base = agg(X)
             np.testing.assert_allclose(agg(X + shift), base + shift, rtol=0, atol=t_tol)
             np.testing.assert_allclose(agg(a * X), a * base, rtol=0, atol=1e-9 * abs(a) * size)
             np.testing.assert_array_equal(agg(2.0**p * X), 2.0**p * base)  # exact in binary
         if d > 1:
             g = geometric_median(X, wt)
-            np.testing.assert_allclose(geometric_median(X + shift, wt), g + shift,
-                                       rtol=0, atol=1e-6 * (size + np.abs(shift).max()))
-            np.testing.assert_allclose(geometric_median(a * X, wt), a * g,
-                                       rtol=0, atol=1e-6 * abs(a) * size)
+            np.testing.assert_allclose(
+                geometric_median(X + shift, wt),
+                g + shift,
+                rtol=0,
+                atol=1e-6 * (size + np.abs(shift).max()),
+            )
+            np.testing.assert_allclose(
+                geometric_median(a * X, wt), a * g, rtol=0, atol=1e-6 * abs(a) * size
+            )
 
 
 def test_input_not_altered():
@@ -371,9 +405,12 @@ def test_geometric_median_known_points():
 
 
 @settings(max_examples=50, deadline=None)
-@given(hnp.arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(2, 4)),
-                  elements=st.floats(-100, 100)),
-       st.data())
+@given(
+    hnp.arrays(
+        np.float64, st.tuples(st.integers(2, 12), st.integers(2, 4)), elements=st.floats(-100, 100)
+    ),
+    st.data(),
+)
 def test_geometric_median_minimises_objective(X, data):
     m = len(X)
     w = np.array(data.draw(st.lists(st.floats(0.1, 10), min_size=m, max_size=m)))
@@ -389,8 +426,11 @@ def test_geometric_median_integer_weights_equal_replication():
     rng = np.random.default_rng(7)
     X = rng.normal(size=(6, 3))
     reps = np.array([1, 3, 2, 1, 4, 2])
-    np.testing.assert_allclose(geometric_median(X, reps.astype(float)),
-                               geometric_median(np.repeat(X, reps, axis=0)), atol=1e-7)
+    np.testing.assert_allclose(
+        geometric_median(X, reps.astype(float)),
+        geometric_median(np.repeat(X, reps, axis=0)),
+        atol=1e-7,
+    )
 
 
 @settings(max_examples=50, deadline=None)
@@ -458,8 +498,11 @@ ALL = [
         (np.zeros((2, 2, 2)), ValueError, r"shape \(m,\) or \(m, d\)"),
         (3.0, ValueError, r"shape \(m,\) or \(m, d\)"),
         ([1.0, np.nan, 2.0, 3.0], ValueError, r"positions contain NaN at row 1; remove or impute"),
-        ([[1.0, 2.0], [0.0, 1.0], [3.0, np.nan], [1.0, 1.0]], ValueError,
-         r"positions contain NaN at row 2, column 1; remove or impute"),
+        (
+            [[1.0, 2.0], [0.0, 1.0], [3.0, np.nan], [1.0, 1.0]],
+            ValueError,
+            r"positions contain NaN at row 2, column 1; remove or impute",
+        ),
         ([1.0, np.inf], ValueError, r"infinite value at row 1"),
         ([[1.0], [2.0, 3.0]], ValueError, r"rectangular array of numbers"),
         ("abc", TypeError, r"positions must be numbers"),
@@ -495,8 +538,12 @@ def test_weights_errors(name, fn, weights, exc, match):
     [
         ({}, TypeError, r"pass exactly one of f= .* or trim="),
         ({"f": 1, "trim": 0.1}, TypeError, r"pass exactly one of f="),
-        ({"f": 3}, ValueError, r"f=3 needs at least 2\*f\+1 = 7 agents but there are 6; "
-                               r"lower f to at most 2 or add agents"),
+        (
+            {"f": 3},
+            ValueError,
+            r"f=3 needs at least 2\*f\+1 = 7 agents but there are 6; "
+            r"lower f to at most 2 or add agents",
+        ),
         ({"f": -1}, ValueError, r"f must be >= 0"),
         ({"f": 1.0}, TypeError, r"f must be an integer number of agents"),
         ({"f": True}, TypeError, r"f must be an integer"),

@@ -25,18 +25,27 @@ from accord.consensus.ledger import (
 )
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
-                                                                max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
 def reference_hash(index: int, prev: bytes, record) -> bytes:
     """The documented hash formula, written out independently."""
-    text = json.dumps([index, prev.hex(), record], sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
+    text = json.dumps(
+        [index, prev.hex(), record],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
     return hashlib.sha256(b"accord-ledger-v1\0" + text.encode("utf-8")).digest()
 
 
@@ -149,8 +158,9 @@ def test_append_rejects_deep_and_cyclic_records():
 def test_json_problem_accepts_json():
     assert json_problem({"a": [1, 2.5, None, True, "s", {"b": []}]}) is None
     assert json_problem(-0.0) is None
-    assert json_problem(set(), "thing") == ("thing is a set; use dict (str keys), list, str, "
-                                            "int, finite float, bool or None")
+    assert json_problem(set(), "thing") == (
+        "thing is a set; use dict (str keys), list, str, int, finite float, bool or None"
+    )
 
 
 def test_canonical_json():
@@ -208,8 +218,9 @@ def tamper(entry: LedgerEntry, kind: str, data) -> LedgerEntry:
         return dataclasses.replace(entry, record={"tampered": entry.record})
     if kind == "record_rehashed":  # a forger who also fixes this entry's own hash
         rec = {"tampered": entry.record}
-        return dataclasses.replace(entry, record=rec,
-                                   hash=entry_hash(entry.index, entry.prev_hash, rec))
+        return dataclasses.replace(
+            entry, record=rec, hash=entry_hash(entry.index, entry.prev_hash, rec)
+        )
     if kind in ("hash", "prev_hash"):
         h = bytearray(getattr(entry, kind))
         byte = data.draw(st.integers(0, 31), label="byte")
@@ -222,8 +233,11 @@ def tamper(entry: LedgerEntry, kind: str, data) -> LedgerEntry:
 
 
 @settings(max_examples=150)
-@given(records=st.lists(json_values, min_size=1, max_size=6), kind=st.sampled_from(KINDS),
-       data=st.data())
+@given(
+    records=st.lists(json_values, min_size=1, max_size=6),
+    kind=st.sampled_from(KINDS),
+    data=st.data(),
+)
 def test_any_tampering_is_detected(records, kind, data):
     ledger = make_ledger(records)
     entries = list(ledger)
@@ -259,7 +273,7 @@ def test_mutating_a_stored_record_is_detected():
 def test_dropping_or_reordering_entries_is_detected(records, data):
     entries = list(make_ledger(records))
     i = data.draw(st.integers(0, len(entries) - 2), label="i")
-    dropped = entries[:i] + entries[i + 1:]
+    dropped = entries[:i] + entries[i + 1 :]
     with pytest.raises(LedgerError) as info:
         verify_ledger(dropped)
     assert info.value.index == i

@@ -23,8 +23,7 @@ from accord.consensus.statemachine import (
 
 
 def canon(v) -> str:
-    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def run(store: KVStore, *ops):
@@ -32,15 +31,21 @@ def run(store: KVStore, *ops):
 
 
 def is_error(result) -> bool:
-    return isinstance(result, dict) and set(result) == {"error"} and \
-        isinstance(result["error"], str)
+    return (
+        isinstance(result, dict) and set(result) == {"error"} and isinstance(result["error"], str)
+    )
 
 
 @pytest.fixture
 def store() -> KVStore:
     kv = KVStore()
-    run(kv, {"op": "set", "key": "n", "value": 5}, {"op": "set", "key": "s", "value": "text"},
-        {"op": "set", "key": "b", "value": True}, {"op": "append", "record": {"lot": 1}})
+    run(
+        kv,
+        {"op": "set", "key": "n", "value": 5},
+        {"op": "set", "key": "s", "value": "text"},
+        {"op": "set", "key": "b", "value": True},
+        {"op": "append", "record": {"lot": 1}},
+    )
     return kv
 
 
@@ -105,26 +110,33 @@ def test_increment_errors_leave_state_unchanged(store):
     before = store.snapshot()
     assert store.execute({"op": "increment", "key": "s"}) == {
         "error": "increment: the value under key 's' is a str, not a number; "
-                 "set it to a number first"}
+        "set it to a number first"
+    }
     assert store.execute({"op": "increment", "key": "b"}) == {
         "error": "increment: the value under key 'b' is a bool, not a number; "
-                 "set it to a number first"}
+        "set it to a number first"
+    }
     assert store.execute({"op": "increment", "key": "n", "amount": True}) == {
-        "error": "increment: field 'amount' must be an int or a float; got bool"}
+        "error": "increment: field 'amount' must be an int or a float; got bool"
+    }
     assert store.execute({"op": "increment", "key": "n", "amount": "1"}) == {
-        "error": "increment: field 'amount' must be an int or a float; got str"}
+        "error": "increment: field 'amount' must be an int or a float; got str"
+    }
     assert store.execute({"op": "increment", "key": "n", "amount": math.inf}) == {
-        "error": "increment: field 'amount' must be finite; got inf"}
+        "error": "increment: field 'amount' must be finite; got inf"
+    }
     assert store.snapshot() == before
     store.execute({"op": "set", "key": "big", "value": 1e308})
     before = store.snapshot()
     assert store.execute({"op": "increment", "key": "big", "amount": 1e308}) == {
-        "error": "increment: the result overflows a float"}
+        "error": "increment: the result overflows a float"
+    }
     store.execute({"op": "set", "key": "wide", "value": 2**4096 - 1})
     before = store.snapshot()
     assert is_error(store.execute({"op": "increment", "key": "wide", "amount": 1.5}))
     assert store.execute({"op": "increment", "key": "wide", "amount": 2**4096 - 1}) == {
-        "error": "increment: the result is wider than 4096 bits"}
+        "error": "increment: the result is wider than 4096 bits"
+    }
     assert store.snapshot() == before
 
 
@@ -139,13 +151,16 @@ def test_compare_and_set():
     assert kv.execute({**cas, "expected": 1.0, "new": 9}) == {"swapped": False, "value": 1}
     assert kv.execute({**cas, "expected": True, "new": 9}) == {"swapped": False, "value": 1}
     assert kv.execute({**cas, "expected": 1, "new": {"b": 1, "a": 2}}) == {
-        "swapped": True, "value": {"a": 2, "b": 1}}
+        "swapped": True,
+        "value": {"a": 2, "b": 1},
+    }
     # dict key order does not matter
     assert kv.execute({**cas, "expected": {"a": 2, "b": 1}, "new": [1]}) == {
-        "swapped": True, "value": [1]}
+        "swapped": True,
+        "value": [1],
+    }
     # new: None deletes
-    assert kv.execute({**cas, "expected": [1], "new": None}) == {"swapped": True,
-                                                                   "value": None}
+    assert kv.execute({**cas, "expected": [1], "new": None}) == {"swapped": True, "value": None}
     assert kv.to_dict() == {}
 
 
@@ -160,38 +175,52 @@ def test_append_and_ledger_ops():
     assert r1 == {"index": 1, "hash": h1}
     assert kv.execute({"op": "ledger_head"}) == {"length": 2, "hash": h1}
     assert kv.execute({"op": "ledger_get", "index": 0}) == {
-        "index": 0, "prev_hash": "00" * 32, "record": {"amount": 3, "event": "bid"},
-        "hash": h0}
+        "index": 0,
+        "prev_hash": "00" * 32,
+        "record": {"amount": 3, "event": "bid"},
+        "hash": h0,
+    }
     assert kv.execute({"op": "ledger_get", "index": 1}) == {
-        "index": 1, "prev_hash": h0, "record": None, "hash": h1}
+        "index": 1,
+        "prev_hash": h0,
+        "record": None,
+        "hash": h1,
+    }
     got = kv.execute({"op": "ledger_get", "index": 0})
     got["record"]["amount"] = 100  # a private copy
     kv.ledger.verify()
     before = kv.snapshot()
     assert kv.execute({"op": "ledger_get", "index": 2}) == {
-        "error": "ledger_get: index 2 is out of range; the ledger has 2 entries, "
-                 "numbered from 0"}
+        "error": "ledger_get: index 2 is out of range; the ledger has 2 entries, numbered from 0"
+    }
     assert kv.execute({"op": "ledger_get", "index": -1}) == {
-        "error": "ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; got -1"}
+        "error": "ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; got -1"
+    }
     assert kv.execute({"op": "ledger_get", "index": 1.0}) == {
-        "error": "ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; got float"}
+        "error": "ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; got float"
+    }
     assert kv.execute({"op": "ledger_get", "index": False}) == {
-        "error": "ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; got bool"}
+        "error": "ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; got bool"
+    }
     for huge in (10**5000, -(10**5000), 2**63):
         assert kv.execute({"op": "ledger_get", "index": huge}) == {
             "error": "ledger_get: field 'index' must be an int in 0 .. 2**63 - 1; "
-                     "got an integer that large"}
+            "got an integer that large"
+        }
     assert kv.execute({"op": "ledger_get", "index": 2**63 - 1}) == {
         "error": f"ledger_get: index {2**63 - 1} is out of range; the ledger has 2 entries, "
-                 "numbered from 0"}
+        "numbered from 0"
+    }
     assert kv.snapshot() == before
 
 
 def test_huge_integers_are_errors_not_exceptions():
     kv = KVStore()
-    for op in ({"op": "set", "key": "a", "value": 10**5000},
-               {"op": "increment", "key": "a", "amount": -(10**5000)},
-               {"op": "append", "record": [10**5000]}):
+    for op in (
+        {"op": "set", "key": "a", "value": 10**5000},
+        {"op": "increment", "key": "a", "amount": -(10**5000)},
+        {"op": "append", "record": [10**5000]},
+    ):
         assert is_error(kv.execute(op))
     assert kv.snapshot() == KVStore().snapshot()
 
@@ -201,43 +230,74 @@ def test_huge_integers_are_errors_not_exceptions():
 BAD_OPS = [
     (None, "an operation must be a dict (a JSON object) with an 'op' field; got NoneType"),
     ([], "an operation must be a dict (a JSON object) with an 'op' field; got list"),
-    ({}, "an operation needs the field 'op', one of: append, compare_and_set, get, increment, "
-         "ledger_get, ledger_head, noop, set"),
-    ({"op": "delete"}, "unknown op 'delete'; 'op' must be one of: append, compare_and_set, "
-                       "get, increment, ledger_get, ledger_head, noop, set"),
-    ({"op": 3}, "unknown op int; 'op' must be one of: append, compare_and_set, get, "
-                "increment, ledger_get, ledger_head, noop, set"),
+    (
+        {},
+        "an operation needs the field 'op', one of: append, compare_and_set, get, increment, "
+        "ledger_get, ledger_head, noop, set",
+    ),
+    (
+        {"op": "delete"},
+        "unknown op 'delete'; 'op' must be one of: append, compare_and_set, "
+        "get, increment, ledger_get, ledger_head, noop, set",
+    ),
+    (
+        {"op": 3},
+        "unknown op int; 'op' must be one of: append, compare_and_set, get, "
+        "increment, ledger_get, ledger_head, noop, set",
+    ),
     ({"op": "set", "key": "a"}, "set: missing field 'value' (op 'set' takes key, value)"),
     ({"op": "get"}, "get: missing field 'key' (op 'get' takes key)"),
-    ({"op": "get", "key": "a", "value": 1}, "get: unexpected field(s) 'value'; op 'get' "
-                                             "takes 'key'"),
+    (
+        {"op": "get", "key": "a", "value": 1},
+        "get: unexpected field(s) 'value'; op 'get' takes 'key'",
+    ),
     ({"op": "noop", 1: 2}, "noop: unexpected field(s) int; op 'noop' takes no other fields"),
     ({"op": "set", "key": 1, "value": 1}, "set: field 'key' must be a string; got int"),
-    ({"op": "set", "key": "x" * (MAX_KEY_CHARS + 1), "value": 1},
-     "set: field 'key' has 1025 characters; keys may have at most 1024, so use a shorter key"),
-    ({"op": "set", "key": "\udfff", "value": 1},
-     "set: field 'key' is a string with a lone surrogate; strings must be valid Unicode"),
-    ({"op": "set", "key": "a", "value": {1, 2}},
-     "set: field 'value' is a set; use dict (str keys), list, str, int, finite float, bool "
-     "or None"),
-    ({"op": "set", "key": "a", "value": [0, float("nan")]},
-     "set: field 'value'[1] is nan; only finite numbers are allowed"),
-    ({"op": "set", "key": "a", "value": {"k": (1,)}},
-     "set: field 'value'['k'] is a tuple; use dict (str keys), list, str, int, finite float, "
-     "bool or None"),
-    ({"op": "set", "key": "a", "value": "x" * MAX_VALUE_BYTES},
-     "set: field 'value' takes 65538 bytes as canonical JSON; at most 65536 are allowed, so "
-     "store smaller pieces"),
-    ({"op": "compare_and_set", "key": "a", "expected": b"", "new": 1},
-     "compare_and_set: field 'expected' is a bytes; use dict (str keys), list, str, int, "
-     "finite float, bool or None"),
-    ({"op": "compare_and_set", "key": "a", "expected": 1},
-     "compare_and_set: missing field 'new' (op 'compare_and_set' takes key, expected, new)"),
-    ({"op": "append", "record": ["é" * (MAX_VALUE_BYTES // 2)]},
-     "append: field 'record' takes 65540 bytes as canonical JSON; at most 65536 are allowed, "
-     "so store smaller pieces"),
-    ({"op": "append", "record": {"k": float("-inf")}},
-     "append: field 'record'['k'] is -inf; only finite numbers are allowed"),
+    (
+        {"op": "set", "key": "x" * (MAX_KEY_CHARS + 1), "value": 1},
+        "set: field 'key' has 1025 characters; keys may have at most 1024, so use a shorter key",
+    ),
+    (
+        {"op": "set", "key": "\udfff", "value": 1},
+        "set: field 'key' is a string with a lone surrogate; strings must be valid Unicode",
+    ),
+    (
+        {"op": "set", "key": "a", "value": {1, 2}},
+        "set: field 'value' is a set; use dict (str keys), list, str, int, finite float, bool "
+        "or None",
+    ),
+    (
+        {"op": "set", "key": "a", "value": [0, float("nan")]},
+        "set: field 'value'[1] is nan; only finite numbers are allowed",
+    ),
+    (
+        {"op": "set", "key": "a", "value": {"k": (1,)}},
+        "set: field 'value'['k'] is a tuple; use dict (str keys), list, str, int, finite float, "
+        "bool or None",
+    ),
+    (
+        {"op": "set", "key": "a", "value": "x" * MAX_VALUE_BYTES},
+        "set: field 'value' takes 65538 bytes as canonical JSON; at most 65536 are allowed, so "
+        "store smaller pieces",
+    ),
+    (
+        {"op": "compare_and_set", "key": "a", "expected": b"", "new": 1},
+        "compare_and_set: field 'expected' is a bytes; use dict (str keys), list, str, int, "
+        "finite float, bool or None",
+    ),
+    (
+        {"op": "compare_and_set", "key": "a", "expected": 1},
+        "compare_and_set: missing field 'new' (op 'compare_and_set' takes key, expected, new)",
+    ),
+    (
+        {"op": "append", "record": ["é" * (MAX_VALUE_BYTES // 2)]},
+        "append: field 'record' takes 65540 bytes as canonical JSON; at most 65536 are allowed, "
+        "so store smaller pieces",
+    ),
+    (
+        {"op": "append", "record": {"k": float("-inf")}},
+        "append: field 'record'['k'] is -inf; only finite numbers are allowed",
+    ),
     ({"op": "ledger_get"}, "ledger_get: missing field 'index' (op 'ledger_get' takes index)"),
 ]
 
@@ -261,25 +321,46 @@ def test_size_limits_are_inclusive():
     value = "x" * (MAX_VALUE_BYTES - 2)  # plus two quotes
     assert kv.execute({"op": "set", "key": "v", "value": value}) is None
     assert kv.execute({"op": "append", "record": value}) == {
-        "index": 0, "hash": kv.ledger.head.hex()}
+        "index": 0,
+        "hash": kv.ledger.head.hex(),
+    }
     KVStore.from_snapshot(kv.snapshot())
 
 
 weird = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3)
-    | st.binary(max_size=2) | st.just(()) | st.just(frozenset()) | st.sampled_from(sorted(OPS)),
-    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner)
-    | st.dictionaries(st.sampled_from(["op", "key", "value", "amount", "index", "record",
-                                       "expected", "new"]) | st.integers(), inner, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=3)
+    | st.binary(max_size=2)
+    | st.just(())
+    | st.just(frozenset())
+    | st.sampled_from(sorted(OPS)),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner)
+        | st.dictionaries(
+            st.sampled_from(["op", "key", "value", "amount", "index", "record", "expected", "new"])
+            | st.integers(),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=10,
 )
 
 
 @settings(max_examples=300)
-@given(op=weird | st.fixed_dictionaries({"op": st.sampled_from(sorted(OPS))},
-                                        optional={f: weird for f in (
-                                            "key", "value", "amount", "index", "record",
-                                            "expected", "new")}))
+@given(
+    op=weird
+    | st.fixed_dictionaries(
+        {"op": st.sampled_from(sorted(OPS))},
+        optional={
+            f: weird for f in ("key", "value", "amount", "index", "record", "expected", "new")
+        },
+    )
+)
 def test_execute_never_raises(op):
     kv = KVStore()
     kv.execute({"op": "set", "key": "k", "value": 1})
@@ -300,15 +381,22 @@ def test_execute_never_raises(op):
 
 
 def test_validate_op_normalises():
-    assert validate_op({"op": "increment", "key": "a"}) == {"op": "increment", "key": "a",
-                                                           "amount": 1}
+    assert validate_op({"op": "increment", "key": "a"}) == {
+        "op": "increment",
+        "key": "a",
+        "amount": 1,
+    }
     value = {"x": [1]}
     out = validate_op({"op": "set", "key": "a", "value": value})
     assert out == {"op": "set", "key": "a", "value": {"x": [1]}}
     assert out["value"] is not value
     assert validate_op({"op": "ledger_get", "index": 3}) == {"op": "ledger_get", "index": 3}
-    assert validate_op({"op": "compare_and_set", "key": "a", "expected": None, "new": None}) \
-        == {"op": "compare_and_set", "key": "a", "expected": None, "new": None}
+    assert validate_op({"op": "compare_and_set", "key": "a", "expected": None, "new": None}) == {
+        "op": "compare_and_set",
+        "key": "a",
+        "expected": None,
+        "new": None,
+    }
     assert validate_op({"op": "append", "record": None}) == {"op": "append", "record": None}
 
 
@@ -318,8 +406,16 @@ def test_read_only():
     assert is_read_only({"op": "get", "key": "a"})
     assert is_read_only({"op": "ledger_head"})
     assert is_read_only({"op": "ledger_get", "index": 0})
-    for op in ({"op": "set", "key": "a", "value": 1}, {"op": "noop"}, {"op": "append"},
-               {"op": ["get"]}, {}, None, "get", []):
+    for op in (
+        {"op": "set", "key": "a", "value": 1},
+        {"op": "noop"},
+        {"op": "append"},
+        {"op": ["get"]},
+        {},
+        None,
+        "get",
+        [],
+    ):
         assert not is_read_only(op)
 
 
@@ -391,8 +487,7 @@ class Model:
             i, prev = len(self.ledger), self.head()
             text = canon([i, prev, op["record"]])
             h = hashlib.sha256(b"accord-ledger-v1\0" + text.encode()).hexdigest()
-            self.ledger.append({"index": i, "prev_hash": prev, "record": op["record"],
-                                "hash": h})
+            self.ledger.append({"index": i, "prev_hash": prev, "record": op["record"], "hash": h})
             return {"index": i, "hash": h}
         if name == "ledger_head":
             return {"length": len(self.ledger), "hash": self.head()}
@@ -404,10 +499,14 @@ class Model:
 
 KEYS = st.sampled_from(["a", "b", "c", "é"])
 values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3)
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.text(max_size=3)
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner,
-                                                                max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3)
+    ),
     max_leaves=5,
 )
 numbers = st.integers(-5, 5) | st.sampled_from([0.5, -2.25, 1e308, -1e308, 0.0])
@@ -416,10 +515,15 @@ good_ops = st.one_of(
     st.just({"op": "noop"}),
     st.fixed_dictionaries({"op": st.just("get"), "key": KEYS}),
     st.fixed_dictionaries({"op": st.just("set"), "key": KEYS, "value": values | numbers}),
-    st.fixed_dictionaries({"op": st.just("increment"), "key": KEYS},
-                          optional={"amount": numbers}),
-    st.fixed_dictionaries({"op": st.just("compare_and_set"), "key": KEYS,
-                           "expected": values | numbers, "new": values | numbers}),
+    st.fixed_dictionaries({"op": st.just("increment"), "key": KEYS}, optional={"amount": numbers}),
+    st.fixed_dictionaries(
+        {
+            "op": st.just("compare_and_set"),
+            "key": KEYS,
+            "expected": values | numbers,
+            "new": values | numbers,
+        }
+    ),
     st.fixed_dictionaries({"op": st.just("append"), "record": values}),
     st.just({"op": "ledger_head"}),
     st.fixed_dictionaries({"op": st.just("ledger_get"), "index": st.integers(0, 4)}),
@@ -427,8 +531,13 @@ good_ops = st.one_of(
 bad_ops = st.one_of(
     st.fixed_dictionaries({"op": st.just("set"), "key": KEYS}),
     st.fixed_dictionaries({"op": st.just("get"), "key": st.integers()}),
-    st.fixed_dictionaries({"op": st.just("increment"), "key": KEYS, "amount": values
-                           .filter(lambda v: type(v) not in (int, float))}),
+    st.fixed_dictionaries(
+        {
+            "op": st.just("increment"),
+            "key": KEYS,
+            "amount": values.filter(lambda v: type(v) not in (int, float)),
+        }
+    ),
     st.fixed_dictionaries({"op": st.sampled_from(["del", "GET", ""])}),
     st.fixed_dictionaries({"op": st.just("append"), "record": st.just({"x": float("nan")})}),
     st.fixed_dictionaries({"op": st.just("noop"), "extra": values}),
@@ -480,9 +589,10 @@ def test_snapshot_restore_round_trip(first, then):
         assert kv.digest() == copy.digest() == other.digest()
 
 
-@given(items=st.dictionaries(st.text(max_size=4), values.filter(lambda v: v is not None),
-                             max_size=8),
-       data=st.data())
+@given(
+    items=st.dictionaries(st.text(max_size=4), values.filter(lambda v: v is not None), max_size=8),
+    data=st.data(),
+)
 def test_snapshot_independent_of_insertion_order(items, data):
     order = data.draw(st.permutations(sorted(items)), label="order")
     a, b = KVStore(), KVStore()
@@ -542,8 +652,10 @@ def _bytes(doc) -> bytes:
     [
         (lambda d: b"\xff\xfe", "not UTF-8 JSON"),
         (lambda d: b"{", "not UTF-8 JSON"),
-        (lambda d: b'{"data":{"a":NaN},"format":"accord-kvstore-v1","ledger":[]}',
-         "not UTF-8 JSON"),
+        (
+            lambda d: b'{"data":{"a":NaN},"format":"accord-kvstore-v1","ledger":[]}',
+            "not UTF-8 JSON",
+        ),
         (lambda d: b"[]", "expected a JSON object with the keys"),
         (lambda d: _bytes({**d, "extra": 1}), "expected a JSON object with the keys"),
         (lambda d: _bytes({**d, "format": "v0"}), "format must be 'accord-kvstore-v1'"),
@@ -552,16 +664,19 @@ def _bytes(doc) -> bytes:
         (lambda d: _bytes({**d, "data": {"k" * 1025: 1}}), "keys may have at most 1024"),
         (lambda d: _bytes({**d, "data": {"a": "x" * MAX_VALUE_BYTES}}), "at most 65536"),
         (lambda d: _bytes({**d, "ledger": {}}), "entries must be a JSON array"),
-        (lambda d: _bytes({**d, "ledger": [{**d["ledger"][0], "record": {"lot": 2}}]}),
-         "ledger entry 0: hash does not match"),
-        (lambda d: _bytes({**d, "ledger": [{**d["ledger"][0], "index": 1}]}),
-         "ledger entry 0: has index 1"),
+        (
+            lambda d: _bytes({**d, "ledger": [{**d["ledger"][0], "record": {"lot": 2}}]}),
+            "ledger entry 0: hash does not match",
+        ),
+        (
+            lambda d: _bytes({**d, "ledger": [{**d["ledger"][0], "index": 1}]}),
+            "ledger entry 0: has index 1",
+        ),
         (lambda d: _bytes({**d, "ledger": [{"index": 0}]}), "exactly the keys"),
         (lambda d: json.dumps(d).encode(), "not in canonical form"),
         (lambda d: _bytes(d) + b" ", "not in canonical form"),
         (lambda d: _bytes(d).replace(b'"n":5', b'"n":5e0'), "not in canonical form"),
-        (lambda d: _bytes(d).replace(b'"s":"text"', b'"s":"t\\u0065xt"'),
-         "not in canonical form"),
+        (lambda d: _bytes(d).replace(b'"s":"text"', b'"s":"t\\u0065xt"'), "not in canonical form"),
     ],
 )
 def test_restore_rejects_corrupt_data(store, mangle, words):
@@ -584,14 +699,16 @@ def test_restore_rejects_oversized_ledger_record_and_non_bytes():
         KVStore.from_snapshot(kv.snapshot())
     with pytest.raises(ValueError, match="data must be bytes"):
         KVStore().restore("{}")  # type: ignore[arg-type]
-    assert KVStore.from_snapshot(bytearray(KVStore().snapshot())).digest() == \
-        KVStore().digest()
+    assert KVStore.from_snapshot(bytearray(KVStore().snapshot())).digest() == KVStore().digest()
 
 
 def test_restore_keeps_later_behaviour(store):
     copy = KVStore.from_snapshot(store.snapshot())
     assert repr(copy) == repr(store) == "KVStore(keys=3, ledger=1)"
-    for op in ({"op": "append", "record": 2}, {"op": "increment", "key": "n"},
-               {"op": "ledger_get", "index": 1}):
+    for op in (
+        {"op": "append", "record": 2},
+        {"op": "increment", "key": "n"},
+        {"op": "ledger_get", "index": 1},
+    ):
         assert store.execute(op) == copy.execute(op)
     assert store.digest() == copy.digest()

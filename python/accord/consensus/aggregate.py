@@ -254,7 +254,7 @@ def trimmed_mean(
     m = X.shape[1]
     w = _weights(func, weights, m)
     beta, k = _trim_amount(func, m, f, trim)
-    if _equal(w):
+    if w is None or _equal(w):
         if k is None:
             k = _count(beta, m)
             if abs(beta * m - k) > 64 * _EPS * max(beta * m, 1.0):  # fractional boundary agent
@@ -280,7 +280,7 @@ def median(positions, weights=None) -> np.ndarray:
     func = "median"
     X, one_d = _positions(func, positions)
     w = _weights(func, weights, X.shape[1])
-    return _result(_median(X) if _equal(w) else _wmedian(X, w), one_d)
+    return _result(_median(X) if w is None or _equal(w) else _wmedian(X, w), one_d)
 
 
 def _row_norms(A: np.ndarray) -> np.ndarray:
@@ -530,7 +530,7 @@ def _max_byzantine(func: str, method: str, m, weights, f, trim) -> int:
         fail(func, f"f= and trim= apply only to method 'trimmed_mean', not {method!r}", TypeError)
     if method == "mean":
         return 0
-    heaviest = None if _equal(w) else np.cumsum(np.sort(w)[::-1])
+    heaviest = None if w is None or _equal(w) else np.cumsum(np.sort(w)[::-1])
     if method == "trimmed_mean":
         beta, k = _trim_amount(func, m, f, trim)
         if heaviest is None:

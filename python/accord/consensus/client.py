@@ -81,7 +81,7 @@ class Client:
             "frame": self._frame(op, read_only),
         }
         if read_only:
-            self._send_all()
+            self._send_all(self.current["frame"])
         else:
             self.host.send(self.cfg.primary(self.view), self.current["frame"])
         self.host.set_timer("retransmit", self.current["timeout"])
@@ -91,8 +91,7 @@ class Client:
         body = [REQUEST, self.id, self.timestamp, op, read_only]
         return seal(self.keys, self.cfg.auth, self.cfg.n, body)
 
-    def _send_all(self) -> None:
-        frame = self.current["frame"]
+    def _send_all(self, frame: bytes) -> None:
         for r in range(self.cfg.n):
             self.host.send(r, frame)
 
@@ -105,7 +104,7 @@ class Client:
             current["read_only"] = False
             current["replies"] = {}
             current["frame"] = self._frame(current["op"], False)
-        self._send_all()
+        self._send_all(current["frame"])
         current["timeout"] = min(current["timeout"] * 2, self.max_backoff)
         self.host.set_timer("retransmit", current["timeout"])
 

@@ -40,8 +40,14 @@ from pathlib import Path
 from .config import ProtocolConfig
 from .crypto import AUTH_MODES, CLIENT_BASE, Identity, Keyring, PublicKeys
 
-__all__ = ["ClusterConfig", "ReplicaAddress", "free_ports", "generate_cluster",
-           "load_cluster", "key_file_name"]
+__all__ = [
+    "ClusterConfig",
+    "ReplicaAddress",
+    "free_ports",
+    "generate_cluster",
+    "load_cluster",
+    "key_file_name",
+]
 
 CLUSTER_FILE = "cluster.toml"
 _PROTOCOL_FIELDS = {f.name: f.type for f in fields(ProtocolConfig)}
@@ -52,11 +58,12 @@ def _toml_loads(text: str, source: str) -> dict:
         import tomllib  # Python >= 3.11
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib  # type: ignore[no-redef,import-not-found]
         except ModuleNotFoundError:
             raise RuntimeError(
                 f"reading {source} needs a TOML parser: Python >= 3.11 has tomllib; on "
-                "Python 3.10 install it with `pip install tomli`") from None
+                "Python 3.10 install it with `pip install tomli`"
+            ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -114,15 +121,19 @@ class ClusterConfig:
         pubs = self.publics()
         if principal not in pubs:
             kind = "replica" if principal < CLIENT_BASE else "client"
-            raise ValueError(f"{self._src()}: no {kind} with id {principal}; known ids: "
-                             f"replicas 0..{self.n - 1}, clients {_ranges(self.client_ids)} "
-                             f"(client ids start at {CLIENT_BASE})")
+            raise ValueError(
+                f"{self._src()}: no {kind} with id {principal}; known ids: "
+                f"replicas 0..{self.n - 1}, clients {_ranges(self.client_ids)} "
+                f"(client ids start at {CLIENT_BASE})"
+            )
         ident = read_key_file(self.key_path(principal), principal)
         if ident.public() != pubs[principal]:
-            raise ValueError(f"{self.key_path(principal)}: these secret keys do not match the "
-                             f"public keys of principal {principal} in {self._src()}; "
-                             "regenerate the cluster with `accord pbft init` or fix the "
-                             "sign_public/dh_public entries")
+            raise ValueError(
+                f"{self.key_path(principal)}: these secret keys do not match the "
+                f"public keys of principal {principal} in {self._src()}; "
+                "regenerate the cluster with `accord pbft init` or fix the "
+                "sign_public/dh_public entries"
+            )
         self._identities[principal] = ident
         return ident
 
@@ -152,8 +163,16 @@ def _ranges(ids: list[int]) -> str:
 # ------------------------------------------------------------------ key files
 def write_key_file(path: Path, ident: Identity) -> None:
     """Write ``ident`` as JSON, readable by its owner only (0600 from the start)."""
-    data = json.dumps({"id": ident.id, "sign_secret": ident.sign_secret.hex(),
-                       "dh_secret": ident.dh_secret.hex()}) + "\n"
+    data = (
+        json.dumps(
+            {
+                "id": ident.id,
+                "sign_secret": ident.sign_secret.hex(),
+                "dh_secret": ident.dh_secret.hex(),
+            }
+        )
+        + "\n"
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
@@ -165,11 +184,15 @@ def write_key_file(path: Path, ident: Identity) -> None:
 def read_key_file(path: Path, principal: int) -> Identity:
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"missing key file {path} for principal {principal}: copy it there "
-                         f"or generate a cluster with `accord pbft init`")
+        raise ValueError(
+            f"missing key file {path} for principal {principal}: copy it there "
+            f"or generate a cluster with `accord pbft init`"
+        )
     if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ValueError(f"key file {path} is readable by others (mode "
-                         f"{stat.S_IMODE(path.stat().st_mode):o}); run `chmod 600 {path}`")
+        raise ValueError(
+            f"key file {path} is readable by others (mode "
+            f"{stat.S_IMODE(path.stat().st_mode):o}); run `chmod 600 {path}`"
+        )
     text = path.read_text().strip()
     try:
         if text.startswith("{"):
@@ -181,11 +204,14 @@ def read_key_file(path: Path, principal: int) -> Identity:
             raw = bytes.fromhex(text)
             sign, dh = raw[:32], raw[32:]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"key file {path}: expected JSON {{\"id\", \"sign_secret\", "
-                         f"\"dh_secret\"}} (hex) or 128 hex digits; {exc}") from None
+        raise ValueError(
+            f'key file {path}: expected JSON {{"id", "sign_secret", '
+            f'"dh_secret"}} (hex) or 128 hex digits; {exc}'
+        ) from None
     if len(sign) != 32 or len(dh) != 32:
-        raise ValueError(f"key file {path}: sign_secret and dh_secret must be 32 bytes "
-                         "(64 hex digits) each")
+        raise ValueError(
+            f"key file {path}: sign_secret and dh_secret must be 32 bytes (64 hex digits) each"
+        )
     return Identity(principal, sign, dh)
 
 
@@ -198,8 +224,9 @@ def _hex32(src: str, where: str, name: str, v) -> bytes:
         if len(b) != 32:
             raise ValueError
     except ValueError:
-        raise ValueError(f"{src}: {where}: {name} must be 64 hex digits (a 32-byte public "
-                         f"key); got {v!r}") from None
+        raise ValueError(
+            f"{src}: {where}: {name} must be 64 hex digits (a 32-byte public key); got {v!r}"
+        ) from None
     return b
 
 
@@ -213,27 +240,39 @@ def _int(src: str, where: str, name: str, v, lo: int, hi: int | None = None) -> 
 def _check_keys(src: str, where: str, entry: dict, allowed: set[str], required: set[str]):
     missing = sorted(required - set(entry))
     if missing:
-        raise ValueError(f"{src}: {where}: missing field(s) {', '.join(missing)} "
-                         f"(needs {', '.join(sorted(required))})")
+        raise ValueError(
+            f"{src}: {where}: missing field(s) {', '.join(missing)} "
+            f"(needs {', '.join(sorted(required))})"
+        )
     extra = sorted(set(entry) - allowed)
     if extra:
-        raise ValueError(f"{src}: {where}: unknown field(s) {', '.join(extra)}; allowed: "
-                         f"{', '.join(sorted(allowed))}")
+        raise ValueError(
+            f"{src}: {where}: unknown field(s) {', '.join(extra)}; allowed: "
+            f"{', '.join(sorted(allowed))}"
+        )
 
 
-def parse_cluster(doc: dict, base_dir: Path, source: str = "cluster config",
-                  path: Path | None = None) -> ClusterConfig:
+def parse_cluster(
+    doc: dict, base_dir: Path, source: str = "cluster config", path: Path | None = None
+) -> ClusterConfig:
     """Validate a parsed cluster document; relative directories are under ``base_dir``."""
     src = source
-    _check_keys(src, "top level", doc, {"key_dir", "data_dir", "protocol", "replica", "client"},
-                {"protocol", "replica"})
+    _check_keys(
+        src,
+        "top level",
+        doc,
+        {"key_dir", "data_dir", "protocol", "replica", "client"},
+        {"protocol", "replica"},
+    )
     proto = doc["protocol"]
     if not isinstance(proto, dict):
         raise ValueError(f"{src}: [protocol] must be a table")
     unknown = sorted(set(proto) - set(_PROTOCOL_FIELDS))
     if unknown:
-        raise ValueError(f"{src}: [protocol]: unknown field(s) {', '.join(unknown)}; allowed: "
-                         f"{', '.join(_PROTOCOL_FIELDS)}")
+        raise ValueError(
+            f"{src}: [protocol]: unknown field(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(_PROTOCOL_FIELDS)}"
+        )
     if "n" not in proto:
         raise ValueError(f"{src}: [protocol]: missing n (the number of replicas)")
     try:
@@ -244,8 +283,10 @@ def parse_cluster(doc: dict, base_dir: Path, source: str = "cluster config",
     if not isinstance(reps, list):
         raise ValueError(f"{src}: replicas must be an array of tables: write [[replica]]")
     if len(reps) != protocol.n:
-        raise ValueError(f"{src}: [protocol] n = {protocol.n} but there are {len(reps)} "
-                         f"[[replica]] entries; make them agree")
+        raise ValueError(
+            f"{src}: [protocol] n = {protocol.n} but there are {len(reps)} "
+            f"[[replica]] entries; make them agree"
+        )
     rfields = {"id", "host", "port", "sign_public", "dh_public"}
     replicas: dict[int, ReplicaAddress] = {}
     endpoints: dict[tuple[str, int], int] = {}
@@ -257,18 +298,23 @@ def parse_cluster(doc: dict, base_dir: Path, source: str = "cluster config",
         rid = _int(src, where, "id", e["id"], 0, protocol.n - 1)
         where = f"[[replica]] id = {rid}"
         if rid in replicas:
-            raise ValueError(f"{src}: duplicate replica id {rid}; ids must be 0..{protocol.n - 1}"
-                             f", each once")
+            raise ValueError(
+                f"{src}: duplicate replica id {rid}; ids must be 0..{protocol.n - 1}, each once"
+            )
         host = e["host"]
         if type(host) is not str or not host:
             raise ValueError(f"{src}: {where}: host must be a non-empty string; got {host!r}")
         port = _int(src, where, "port", e["port"], 1, 65535)
         if (host, port) in endpoints:
-            raise ValueError(f"{src}: replicas {endpoints[(host, port)]} and {rid} both use "
-                             f"{host}:{port}; give each replica its own port")
+            raise ValueError(
+                f"{src}: replicas {endpoints[(host, port)]} and {rid} both use "
+                f"{host}:{port}; give each replica its own port"
+            )
         endpoints[(host, port)] = rid
-        pubs = PublicKeys(_hex32(src, where, "sign_public", e["sign_public"]),
-                          _hex32(src, where, "dh_public", e["dh_public"]))
+        pubs = PublicKeys(
+            _hex32(src, where, "sign_public", e["sign_public"]),
+            _hex32(src, where, "dh_public", e["dh_public"]),
+        )
         replicas[rid] = ReplicaAddress(rid, host, port, pubs)
     clients: dict[int, PublicKeys] = {}
     cl = doc.get("client", [])
@@ -284,8 +330,10 @@ def parse_cluster(doc: dict, base_dir: Path, source: str = "cluster config",
         if cid in clients:
             raise ValueError(f"{src}: duplicate client id {cid}; give each client its own id")
         where = f"[[client]] id = {cid}"
-        clients[cid] = PublicKeys(_hex32(src, where, "sign_public", e["sign_public"]),
-                                  _hex32(src, where, "dh_public", e["dh_public"]))
+        clients[cid] = PublicKeys(
+            _hex32(src, where, "sign_public", e["sign_public"]),
+            _hex32(src, where, "dh_public", e["dh_public"]),
+        )
     dirs = {}
     for name in ("key_dir", "data_dir"):
         v = doc.get(name, "keys" if name == "key_dir" else "data")
@@ -293,8 +341,14 @@ def parse_cluster(doc: dict, base_dir: Path, source: str = "cluster config",
             raise ValueError(f"{src}: {name} must be a non-empty path string; got {v!r}")
         p = Path(v).expanduser()
         dirs[name] = p if p.is_absolute() else base_dir / p
-    return ClusterConfig(protocol, [replicas[r] for r in range(protocol.n)], clients,
-                         dirs["key_dir"], dirs["data_dir"], path)
+    return ClusterConfig(
+        protocol,
+        [replicas[r] for r in range(protocol.n)],
+        clients,
+        dirs["key_dir"],
+        dirs["data_dir"],
+        path,
+    )
 
 
 def load_cluster(path: str | os.PathLike, check_keys: bool = False) -> ClusterConfig:
@@ -306,8 +360,7 @@ def load_cluster(path: str | os.PathLike, check_keys: bool = False) -> ClusterCo
     if p.is_dir():
         p = p / CLUSTER_FILE
     if not p.exists():
-        raise ValueError(f"cluster file {p} does not exist; create one with "
-                         f"`accord pbft init DIR`")
+        raise ValueError(f"cluster file {p} does not exist; create one with `accord pbft init DIR`")
     cfg = parse_cluster(_toml_loads(p.read_text(), str(p)), p.parent.resolve(), str(p), p)
     if check_keys:
         for pid in [r.id for r in cfg.replicas] + cfg.client_ids:
@@ -338,10 +391,18 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
             s.close()
 
 
-def generate_cluster(directory: str | os.PathLike, n: int = 4, clients: int = 8,
-                     base_port: int = 7000, auth: str = "hmac", host: str = "127.0.0.1",
-                     ports: list[int] | None = None, seed: bytes | None = None,
-                     force: bool = False, **protocol) -> Path:
+def generate_cluster(
+    directory: str | os.PathLike,
+    n: int = 4,
+    clients: int = 8,
+    base_port: int = 7000,
+    auth: str = "hmac",
+    host: str = "127.0.0.1",
+    ports: list[int] | None = None,
+    seed: bytes | None = None,
+    force: bool = False,
+    **protocol,
+) -> Path:
     """Write ``DIR/cluster.toml``, ``DIR/keys/*.key`` and ``DIR/data/``; return the file.
 
     Replica ``i`` listens on ``base_port + i`` (``base_port = 0``: free ports now), or on
@@ -354,32 +415,43 @@ def generate_cluster(directory: str | os.PathLike, n: int = 4, clients: int = 8,
         raise ValueError(f"generate_cluster(): clients must be >= 0; got {clients}")
     unknown = sorted(set(protocol) - set(_PROTOCOL_FIELDS))
     if unknown:
-        raise ValueError(f"generate_cluster(): unknown protocol field(s) {', '.join(unknown)}; "
-                         f"allowed: {', '.join(_PROTOCOL_FIELDS)}")
+        raise ValueError(
+            f"generate_cluster(): unknown protocol field(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(_PROTOCOL_FIELDS)}"
+        )
     pcfg = ProtocolConfig(n=n, auth=auth, **protocol)  # validates
     if ports is None:
         if base_port == 0:
             ports = free_ports(n, host)
         else:
             if not 1 <= base_port <= 65535 - n + 1:
-                raise ValueError(f"generate_cluster(): base_port must leave room for {n} ports "
-                                 f"below 65536; got {base_port}")
+                raise ValueError(
+                    f"generate_cluster(): base_port must leave room for {n} ports "
+                    f"below 65536; got {base_port}"
+                )
             ports = [base_port + i for i in range(n)]
     if len(ports) != n or len(set(ports)) != n:
         raise ValueError(f"generate_cluster(): need {n} distinct ports; got {ports}")
     d = Path(directory)
     path = d / CLUSTER_FILE
     if path.exists() and not force:
-        raise ValueError(f"{path} exists; choose another directory or pass --force to "
-                         "overwrite it (and its keys)")
+        raise ValueError(
+            f"{path} exists; choose another directory or pass --force to "
+            "overwrite it (and its keys)"
+        )
     keys = d / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     os.chmod(keys, 0o700)
     (d / "data").mkdir(exist_ok=True)
     for old in (d / "data").glob("replica-*.db*"):  # a log signed with replaced keys
         old.unlink()
-    lines = ["# PBFT cluster written by `accord pbft init`; secret keys are in key_dir.",
-             'key_dir = "keys"', 'data_dir = "data"', "", "[protocol]"]
+    lines = [
+        "# PBFT cluster written by `accord pbft init`; secret keys are in key_dir.",
+        'key_dir = "keys"',
+        'data_dir = "data"',
+        "",
+        "[protocol]",
+    ]
     defaults = ProtocolConfig()
     for name in _PROTOCOL_FIELDS:
         v = getattr(pcfg, name)
@@ -392,8 +464,12 @@ def generate_cluster(directory: str | os.PathLike, n: int = 4, clients: int = 8,
         pub = ident.public()
         lines.append("")
         if pid < CLIENT_BASE:
-            lines += ["[[replica]]", f"id = {pid}", f"host = {_toml_value(host)}",
-                      f"port = {ports[pid]}"]
+            lines += [
+                "[[replica]]",
+                f"id = {pid}",
+                f"host = {_toml_value(host)}",
+                f"port = {ports[pid]}",
+            ]
         else:
             lines += ["[[client]]", f"id = {pid}"]
         lines += [f'sign_public = "{pub.sign.hex()}"', f'dh_public = "{pub.dh.hex()}"']

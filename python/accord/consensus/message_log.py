@@ -80,4 +80,6 @@ class LogEntry:
 
     def committed_local(self, quorum: int) -> bool:
         """Prepared, with ``quorum`` matching COMMITs (this replica's own included)."""
-        return self.prepared and len(self.commits.get((self.view, self.digest), ())) >= quorum
+        if not self.prepared or self.digest is None:
+            return False
+        return len(self.commits.get((self.view, self.digest), ())) >= quorum

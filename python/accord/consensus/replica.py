@@ -166,6 +166,12 @@ class Replica:
         self._outgoing.extend((r, frame) for r in range(n) if r != self.id)
         return frame
 
+    def _emit_signed(self, body: list) -> bytes:
+        """Multicast a signed message (one frame serves every receiver); return the frame."""
+        frame = self._emit(body)
+        assert frame is not None, f"{body[0]} messages are signed"
+        return frame
+
     def _multicast_frame(self, frame: bytes) -> None:
         """Queue an already sealed frame for every other replica."""
         self._outgoing.extend((r, frame) for r in range(self.n) if r != self.id)
@@ -317,7 +323,7 @@ class Replica:
     def _send_pre_prepare(self, seq: int, batch: list[Message]) -> None:
         """Multicast and log the PRE-PREPARE assigning ``seq`` to ``batch``."""
         body, digests = self._pre_prepare_body(seq, batch)
-        frame = self._emit(body)
+        frame = self._emit_signed(body)
         self._log_pre_prepare(decode(frame, self.cfg.max_message_bytes), batch, digests)
 
     # ---------------------------------------------------------- normal case
@@ -383,7 +389,7 @@ class Replica:
         self._log_pre_prepare(msg, batch, digests)
         entry = self.log[seq]
         if self.id != self.primary(view):
-            entry.my_prepare = self._emit([PREPARE, self.id, view, seq, digest])
+            entry.my_prepare = self._emit_signed([PREPARE, self.id, view, seq, digest])
             entry.prepares[(view, digest)][self.id] = entry.my_prepare
             entry.voted[(PREPARE, self.id, view)] = digest
         self._check_prepared(seq)
@@ -429,11 +435,12 @@ class Replica:
         entry.prepared = True
         entry.prepared_certificate = certificate
         self._unsaved.add(seq)
-        if entry.view not in entry.commit_views:
-            self._emit([COMMIT, self.id, entry.view, seq, entry.digest])
-            entry.commit_views.append(entry.view)
-            entry.commits[(entry.view, entry.digest)].add(self.id)
-            entry.voted[(COMMIT, self.id, entry.view)] = entry.digest
+        view, digest = certificate.view, certificate.digest
+        if view not in entry.commit_views:
+            self._emit([COMMIT, self.id, view, seq, digest])
+            entry.commit_views.append(view)
+            entry.commits[(view, digest)].add(self.id)
+            entry.voted[(COMMIT, self.id, view)] = digest
         self._check_committed(seq)
 
     def _on_commit(self, msg: Message) -> None:
@@ -506,7 +513,7 @@ class Replica:
         snapshot = self._snapshot()
         digest = checkpoints.snapshot_digest(snapshot)
         self.snapshots[seq] = (digest, snapshot)
-        frame = self._emit([CHECKPOINT, self.id, seq, digest])
+        frame = self._emit_signed([CHECKPOINT, self.id, seq, digest])
         self._checkpoint_vote(self.id, seq, digest, frame)
 
     def _on_checkpoint(self, msg: Message) -> None:
@@ -624,7 +631,7 @@ class Replica:
         body = view_change.view_change_body(
             self.id, view, self.stable_checkpoint, self.log, self.low_watermark
         )
-        frame = self._emit(body)
+        frame = self._emit_signed(body)
         mine = self._verify_view_change(decode(frame, self.cfg.max_message_bytes))
         self.storage.put_view(view, True)
         if mine is None:  # only a replica that corrupts its own log gets here
@@ -676,7 +683,7 @@ class Replica:
             seal(self.keys, cfg.auth, self.n, body)
             for body in view_change.new_view_pre_prepares(self.id, view, proposals)
         ]
-        frame = self._emit(view_change.new_view_body(self.id, view, chosen, pre_prepares))
+        frame = self._emit_signed(view_change.new_view_body(self.id, view, chosen, pre_prepares))
         self.stats["new_views_sent"] += 1
         decoded = [decode(p, cfg.max_message_bytes) for p in pre_prepares]
         self._enter_view(view, latest, decoded, frame)
@@ -702,7 +709,7 @@ class Replica:
         view: int,
         latest: VerifiedViewChange,
         pre_prepares: list[Message],
-        new_view_frame: bytes | None,
+        new_view_frame: bytes,
     ) -> None:
         self.stats["views_entered"] += 1
         self.view, self.in_view_change = view, False
@@ -744,16 +751,17 @@ class Replica:
             pre_prepare = decode(record.pre_prepare, self.cfg.max_message_bytes)
             batch = self._parse_batch(pre_prepare.body[3], check_auth=False)
             self._log_pre_prepare(pre_prepare, batch, [request_digest(m) for m in batch])
+            view, _, digest, _ = pre_prepare.body
             entry = self.log[seq]
             entry.prepared, entry.committed = record.prepared, record.committed
             entry.prepared_certificate = record.prepared_certificate
             if record.sent_prepare:
-                body = [PREPARE, self.id, entry.view, seq, entry.digest]
+                body = [PREPARE, self.id, view, seq, digest]
                 entry.my_prepare = seal(self.keys, self.cfg.auth, self.n, body)
-                entry.voted[(PREPARE, self.id, entry.view)] = entry.digest
+                entry.voted[(PREPARE, self.id, view)] = digest
             entry.commit_views = record.commit_views
             for v in record.commit_views:
-                entry.voted[(COMMIT, self.id, v)] = entry.digest
+                entry.voted[(COMMIT, self.id, v)] = digest
         self.last_assigned = max([self.low_watermark] + list(self.log))
         self._unsaved.clear()
         self._execute_ready()

@@ -246,9 +246,10 @@ class SimCluster:
         self.storages: dict[str, Any] = {}
         names = [(f"r{r}", r) for r in range(config.n)] + [(f"r{r}'", r) for r in twins]
         for name, r in names:
-            self.storages[name] = (
-                MemoryStorage() if storage == "memory" else SQLitePath(Path(tmpdir) / f"{name}.db")
-            )
+            if storage == "sqlite" and tmpdir is not None:  # tmpdir is set for sqlite
+                self.storages[name] = SQLitePath(Path(tmpdir) / f"{name}.db")
+            else:
+                self.storages[name] = MemoryStorage()
             self.net.add(name, r, self._replica_factory(name, r))
         self.client_ids = [CLIENT_BASE + c for c in range(clients)]
         for client_id in self.client_ids:

@@ -144,6 +144,7 @@ def verify_view_change(
     if view == 0:
         return None
     proof = [unpack(p) for p in packed_proof]
+    digest: str | None
     if checkpoint_seq == 0:
         if proof:
             return None

@@ -265,8 +265,7 @@ class AsyncClient:
                 self.counters["unroutable"] += 1
                 continue
             client = clients.get(key[0])
-            current = client.current if client is not None else None
-            if current is None or current["timestamp"] != key[1]:
+            if client is None or client.current is None or client.current["timestamp"] != key[1]:
                 self.counters["late_replies"] += 1  # the client would ignore it anyway
                 continue
             try:

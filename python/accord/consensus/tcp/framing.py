@@ -72,7 +72,8 @@ class FrameReader:
             data = bytes(buffer)
             buffer.clear()
         self._need = 0
-        end_of_data, pos, frames = len(data), 0, []
+        end_of_data, pos = len(data), 0
+        frames: list[bytes] = []
         max_bytes = self.max_bytes
         while end_of_data - pos >= 4:
             size = int.from_bytes(data[pos : pos + 4], "big")

@@ -24,7 +24,7 @@ from typing import Any
 from ..cluster_config import ClusterConfig, load_cluster
 from ..crypto import CLIENT_BASE
 from ..replica import Replica
-from ..storage import MemoryStorage, SQLiteStorage
+from ..storage import MemoryStorage, SQLiteStorage, Storage
 from .connection import WRITE_BUFFER_LIMIT, FramedProtocol, Link, Outbox
 from .framing import decode_hello, encode_hello, is_hello
 
@@ -57,7 +57,8 @@ class _Inbound(FramedProtocol):
 
     def oversize(self, size: int) -> None:
         self.server.counters["oversize_closed"] += 1
-        self.server.replica.rejected["oversize"] += 1
+        if self.server.replica is not None:
+            self.server.replica.rejected["oversize"] += 1
         log.warning(
             "replica %d: closed a connection announcing a %d-byte frame (limit %d)",
             self.server.id,
@@ -132,7 +133,7 @@ class ReplicaServer:
         self._inbox: list[bytes] = []
         self._processing_scheduled = False
         self._stopped: asyncio.Event | None = None
-        self._storage = None
+        self._storage: Storage | None = None
         self._error_logs = 0
         self._view = (0, False)
 
@@ -169,22 +170,24 @@ class ReplicaServer:
         self._stopped = asyncio.Event()
         self._outbox = Outbox(self.write_buffer_limit, self.counters)
         spec = self.storage_spec
+        storage: Storage
         if spec == "sqlite":
             self.cluster.data_dir.mkdir(parents=True, exist_ok=True)
-            self._storage = SQLiteStorage(self.cluster.db_path(self.id))
+            storage = SQLiteStorage(self.cluster.db_path(self.id))
         elif spec == "memory":
-            self._storage = MemoryStorage()
+            storage = MemoryStorage()
         elif isinstance(spec, str):
             raise ValueError(
                 f"ReplicaServer: storage must be 'sqlite', 'memory' or a storage "
                 f"object; got {spec!r}"
             )
         else:
-            self._storage = spec
+            storage = spec
+        self._storage = storage
         host, port = self.cluster.address(self.id)
         try:
             keyring = self.cluster.keyring(self.id)
-            self.replica = Replica(self.id, self.cfg, keyring, self, storage=self._storage)
+            self.replica = Replica(self.id, self.cfg, keyring, self, storage=storage)
             self._server = await self.loop.create_server(
                 lambda: _Inbound(self), self.listen_host or host, port, reuse_address=True
             )
@@ -192,7 +195,7 @@ class ReplicaServer:
             for handle in self._timers.values():
                 handle.cancel()
             self._timers.clear()
-            self._storage.close()
+            storage.close()
             self._storage = None
             raise
         hello = encode_hello({"role": "replica", "id": self.id})
@@ -213,6 +216,8 @@ class ReplicaServer:
 
     async def serve_forever(self) -> None:
         """Run until :meth:`stop` is called (from another task or a signal handler)."""
+        if self._stopped is None:
+            raise RuntimeError("ReplicaServer.serve_forever(): call `await start()` first")
         await self._stopped.wait()
 
     def request_stop(self) -> None:
@@ -285,6 +290,8 @@ class ReplicaServer:
 
     def _note_view(self) -> None:
         replica = self.replica
+        if replica is None:
+            return
         now = (replica.view, replica.in_view_change)
         if now != self._view:
             self._view = now
