@@ -17,13 +17,15 @@ def fail(func: str, message: str, exc: type[Exception] = ValueError) -> NoReturn
 
 
 def finite_vector(func: str, name: str, x, length: int | None = None) -> np.ndarray:
-    """A 1-D float64 array of finite values (a copy is never silently altered)."""
+    """A 1-D C-contiguous float64 array of finite values (a copy when ``x`` is not one;
+    the caller's data is never altered)."""
     try:
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
         fail(func, f"{name} must be a sequence of numbers; got {type(x).__name__}", TypeError)
     if a.ndim != 1:
         fail(func, f"{name} must be 1-dimensional; got shape {a.shape}")
+    a = np.ascontiguousarray(a)
     if length is not None and a.shape[0] != length:
         fail(func, f"{name} must have length {length} (one entry per player); got {a.shape[0]}")
     bad = ~np.isfinite(a)

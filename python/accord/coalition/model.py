@@ -334,7 +334,7 @@ class Agreement:
         ``pbar[i, j]`` is agent ``i``'s belief about agent ``j``: shape ``(n, n)``."""
         c = np.asarray(self.coalition, dtype=np.int64)
         a = np.asarray(self.action, dtype=np.int64)
-        return self.share() * values[..., c, a]
+        return np.ascontiguousarray(self.share() * values[..., c, a])
 
     def validate(self) -> None:
         n = self.coalition.size
