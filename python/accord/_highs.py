@@ -24,21 +24,42 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
+from highspy._core import _Highs
 
 from ._validate import fail
 
-__all__ = ["INF", "PRESETS", "Solution", "instance", "linprog", "session", "solve", "status_text"]
+__all__ = [
+    "InfeasibleError",
+    "INF",
+    "PRESETS",
+    "Preset",
+    "Solution",
+    "instance",
+    "linprog",
+    "session",
+    "solve",
+    "status_text",
+]
 
 #: HiGHS's infinity (``inf``): an absent row or column bound.
 INF = highspy.kHighsInf
 
+
+class Preset(TypedDict):
+    """HiGHS options of a preset and the tolerance options that ``tol`` sets."""
+
+    options: dict[str, bool | float | str]
+    tolerances: tuple[str, ...]
+
+
 #: Solver presets.  ``tol`` in :func:`session` sets each preset's tolerances
 #: (the options listed under ``"tolerances"``).
-PRESETS: Mapping[str, Mapping[str, object]] = {
+PRESETS: Mapping[str, Preset] = {
     # HiGHS chooses the solver (dual simplex for these LPs); presolve on.
     "choose": {
         "options": {"presolve": "on"},
@@ -84,6 +105,10 @@ PRESETS: Mapping[str, Mapping[str, object]] = {
 _local = threading.local()
 
 
+class InfeasibleError(RuntimeError):
+    """HiGHS proved the model infeasible."""
+
+
 @dataclass(frozen=True)
 class Solution:
     """An optimal solution read from HiGHS.
@@ -100,16 +125,16 @@ class Solution:
     objective: float
 
 
-def instance() -> highspy._Highs:
+def instance() -> _Highs:
     """This thread's HiGHS object with its model cleared (options are kept).
 
-    It is highspy's solver class without the Python conveniences (``highspy._Highs``,
-    exported by highspy): the ``highspy.Highs`` wrapper installs its logging callback
+    It is highspy's solver class without the Python conveniences (``_Highs``, which
+    highspy exports): the ``highspy.Highs`` wrapper installs its logging callback
     in the constructor, which prints HiGHS's banner before output can be switched off.
     """
     h = getattr(_local, "highs", None)
     if h is None:
-        h = _local.highs = highspy._Highs()
+        h = _local.highs = _Highs()
         h.setOptionValue("output_flag", False)
         _local.configured = None
     else:
@@ -117,7 +142,7 @@ def instance() -> highspy._Highs:
     return h
 
 
-def session(preset: str, tol: float | None = None, **options) -> highspy._Highs:
+def session(preset: str, tol: float | None = None, **options) -> _Highs:
     """:func:`instance` set to HiGHS's defaults, no output, and the options of
     ``preset`` (:data:`PRESETS`), ``tol`` for its tolerances and any ``options``."""
     if preset not in PRESETS:
@@ -141,7 +166,7 @@ def session(preset: str, tol: float | None = None, **options) -> highspy._Highs:
     return h
 
 
-def status_text(h: highspy._Highs) -> str:
+def status_text(h: _Highs) -> str:
     """HiGHS's model status in words (``"Optimal"``, ``"Infeasible"``, ...)."""
     return h.modelStatusToString(h.getModelStatus())
 
@@ -159,16 +184,15 @@ def solve(
     preset: str,
     tol: float | None = None,
     integer: bool = False,
-    infeasible: str = "raise",
     **options,
-) -> Solution | None:
+) -> Solution:
     """Minimise ``cost @ x`` s.t. ``row_lower <= matrix @ x <= row_upper`` and
     ``col_lower <= x <= col_upper`` (``x`` integer with ``integer=True``).
 
     ``matrix`` is dense or SciPy sparse (passed column-wise); ``-inf``/``inf`` bounds
-    are absent.  ``preset``, ``tol`` and ``options`` configure :func:`session`.  An
-    infeasible model returns ``None`` with ``infeasible="none"``; any other status
-    than optimal raises ``RuntimeError``: ``"func(): HiGHS did not solve what: status"``.
+    are absent.  ``preset``, ``tol`` and ``options`` configure :func:`session`.  Any
+    other status than optimal raises ``RuntimeError``, ``"func(): HiGHS did not solve
+    what: status"``; an infeasible model raises its subclass :class:`InfeasibleError`.
     """
     A = sp.csc_array(matrix)
     cost = np.ascontiguousarray(cost, dtype=np.float64)
@@ -196,10 +220,13 @@ def solve(
         fail(func, f"HiGHS rejected the model of {what}", RuntimeError)
     h.run()
     model_status = h.getModelStatus()
-    if model_status == highspy.HighsModelStatus.kInfeasible and infeasible == "none":
-        return None
     if model_status != highspy.HighsModelStatus.kOptimal:
-        fail(func, f"HiGHS did not solve {what}: {status_text(h)}", RuntimeError)
+        infeasible = model_status == highspy.HighsModelStatus.kInfeasible
+        fail(
+            func,
+            f"HiGHS did not solve {what}: {status_text(h)}",
+            InfeasibleError if infeasible else RuntimeError,
+        )
     sol = h.getSolution()
     duals = (
         np.array(sol.row_dual, dtype=np.float64)
@@ -233,7 +260,9 @@ def linprog(
     (rows ``a_ub`` then ``a_eq``), so ``row_duals[:len(b_ub)]`` and the rest are its
     ``ineqlin`` and ``eqlin`` marginals."""
     n = np.asarray(c).shape[0]
-    blocks, lo, hi = [], [], []
+    blocks: list[sp.csr_array] = []
+    lo: list[np.ndarray] = [np.empty(0)]
+    hi: list[np.ndarray] = [np.empty(0)]
     if a_ub is not None:
         b = np.asarray(b_ub, dtype=np.float64)
         blocks.append(sp.csr_array(a_ub))
@@ -250,8 +279,8 @@ def linprog(
         what,
         cost=c,
         matrix=A,
-        row_lower=np.concatenate(lo or [[]]),
-        row_upper=np.concatenate(hi or [[]]),
+        row_lower=np.concatenate(lo),
+        row_upper=np.concatenate(hi),
         col_lower=lower,
         col_upper=upper,
         preset=preset,

@@ -134,21 +134,21 @@ def _solve(
     else:
         row_lo = np.full(n_rows, -inf)
         row_hi = np.concatenate([cap.astype(np.float64), np.ones(owners.size)])
-    sol = _highs.solve(
-        func,
-        "the winner determination",
-        cost=scaled if reverse else -scaled,
-        matrix=matrix,
-        row_lower=row_lo,
-        row_upper=row_hi,
-        col_lower=0.0,
-        col_upper=1.0,
-        preset="mip",
-        tol=TOLERANCE,
-        integer=True,
-        infeasible="none",
-    )
-    if sol is None:
+    try:
+        sol = _highs.solve(
+            func,
+            "the winner determination",
+            cost=scaled if reverse else -scaled,
+            matrix=matrix,
+            row_lower=row_lo,
+            row_upper=row_hi,
+            col_lower=0.0,
+            col_upper=1.0,
+            preset="mip",
+            tol=TOLERANCE,
+            integer=True,
+        )
+    except _highs.InfeasibleError:
         if reverse:
             return None
         fail(func, "internal error: the forward winner determination was infeasible", RuntimeError)
