@@ -113,11 +113,15 @@ class InfeasibleError(RuntimeError):
 class Solution:
     """An optimal solution read from HiGHS.
 
-    Attributes:
-        x: column values.
-        row_duals: row dual values (HiGHS's sign convention, that of the
-            ``marginals`` of ``scipy.optimize.linprog``); zeros for an integer program.
-        objective: the objective value.
+    Attributes
+    ----------
+    x
+        column values.
+    row_duals
+        row dual values (HiGHS's sign convention, that of the
+        ``marginals`` of ``scipy.optimize.linprog``); zeros for an integer program.
+    objective
+        the objective value.
     """
 
     x: np.ndarray

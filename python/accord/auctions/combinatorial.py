@@ -57,19 +57,30 @@ TOLERANCE = 1e-10
 class VCGOutcome:
     """Result of :func:`vcg` and :func:`vcg_multi_unit`.
 
-    Attributes:
-        allocation: ``(n, n_items)`` int64 units of each item allocated to (reverse: bought
-            from) each bidder; for :func:`vcg_multi_unit` ``n_items == 1``.
-        bid_index: ``(n,)`` int64 index of each bidder's winning atom in its input (the bid list
-            of :func:`vcg`; ``q - 1`` for ``q`` units in :func:`vcg_multi_unit`), -1 if none.
-        values: ``(n,)`` reported value (reverse: cost) of each bidder's allocation.
-        payments: ``(n,)`` Clarke payments: paid by (reverse: paid to) each bidder.
-        utilities: ``(n,)`` ``W - W(-i)`` forward, ``C(-i) - C`` reverse (at the reports).
-        welfare: optimal total reported value ``W`` (reverse: minimal total cost ``C``).
-        welfare_without: ``(n,)`` ``W(-i)`` (reverse ``C(-i)``, ``inf`` for essential sellers).
-        revenue: sum of payments: the seller's revenue (reverse: the buyer's spend).
-        essential: sellers whose removal makes the demand infeasible (reverse only).
-        reverse: True for procurement.
+    Attributes
+    ----------
+    allocation
+        ``(n, n_items)`` int64 units of each item allocated to (reverse: bought
+        from) each bidder; for :func:`vcg_multi_unit` ``n_items == 1``.
+    bid_index
+        ``(n,)`` int64 index of each bidder's winning atom in its input (the bid list
+        of :func:`vcg`; ``q - 1`` for ``q`` units in :func:`vcg_multi_unit`), -1 if none.
+    values
+        ``(n,)`` reported value (reverse: cost) of each bidder's allocation.
+    payments
+        ``(n,)`` Clarke payments: paid by (reverse: paid to) each bidder.
+    utilities
+        ``(n,)`` ``W - W(-i)`` forward, ``C(-i) - C`` reverse (at the reports).
+    welfare
+        optimal total reported value ``W`` (reverse: minimal total cost ``C``).
+    welfare_without
+        ``(n,)`` ``W(-i)`` (reverse ``C(-i)``, ``inf`` for essential sellers).
+    revenue
+        sum of payments: the seller's revenue (reverse: the buyer's spend).
+    essential
+        sellers whose removal makes the demand infeasible (reverse only).
+    reverse
+        True for procurement.
     """
 
     allocation: np.ndarray
@@ -300,21 +311,31 @@ def vcg(
 ) -> VCGOutcome:
     """VCG auction with the Clarke pivot for combinatorial XOR bids (Clarke 1971, Groves 1973).
 
-    Args:
-        bids: sequence of ``(bidder, bundle, value)``: ``bidder`` an int ``>= 0``; ``bundle`` an
-            int bitmask (bit ``j`` = item ``j``) or a collection of distinct item indices;
-            ``value`` finite and ``>= 0`` (reverse: the seller's ask for supplying the bundle).
-            Each bidder wins at most one of its bids (XOR).
-        n_items: number of items (default: one more than the largest item named).
-        n_bidders: number of bidders (default: one more than the largest bidder index);
-            bidders without bids get nothing and pay nothing.
-        reverse: procurement: the buyer needs ``demand`` and pays sellers.
-        supply: forward units of each item for sale (scalar or ``(n_items,)``; default 1).
-        demand: reverse units of each item the buyer needs (default 1).
-        essential: ``"raise"`` or ``"report"`` (see the module docstring).
+    Parameters
+    ----------
+    bids
+        sequence of ``(bidder, bundle, value)``: ``bidder`` an int ``>= 0``; ``bundle`` an
+        int bitmask (bit ``j`` = item ``j``) or a collection of distinct item indices;
+        ``value`` finite and ``>= 0`` (reverse: the seller's ask for supplying the bundle).
+        Each bidder wins at most one of its bids (XOR).
+    n_items
+        number of items (default: one more than the largest item named).
+    n_bidders
+        number of bidders (default: one more than the largest bidder index);
+        bidders without bids get nothing and pay nothing.
+    reverse
+        procurement: the buyer needs ``demand`` and pays sellers.
+    supply
+        forward units of each item for sale (scalar or ``(n_items,)``; default 1).
+    demand
+        reverse units of each item the buyer needs (default 1).
+    essential
+        ``"raise"`` or ``"report"`` (see the module docstring).
 
-    Returns:
-        VCGOutcome. Winner determination: an integer program solved by HiGHS.
+    Returns
+    -------
+    VCGOutcome
+        Winner determination: an integer program solved by HiGHS.
     """
     func = "vcg"
     _essential_option(func, essential)
@@ -380,18 +401,25 @@ def vcg_multi_unit(
 ) -> VCGOutcome:
     """VCG with the Clarke pivot for ``units`` identical units (Vickrey 1961, Clarke 1971).
 
-    Args:
-        values: ``(n, k)`` table: with ``marginal=True`` ``values[i, t]`` is bidder ``i``'s value
-            of its ``(t+1)``-th unit (any shape of marginal values, not only decreasing), so
-            ``V_i(q) = values[i, :q].sum()``; with ``marginal=False`` ``values[i, q-1] = V_i(q)``
-            directly. Finite; marginal values ``>= 0`` (totals ``>= 0``). Reverse: costs of
-            supplying ``q`` units.
-        units: units for sale (reverse: units the buyer needs), ``>= 1``.
-        reverse: procurement: sellers supply at least ``units`` in total, at minimal cost.
-        essential: as :func:`vcg`.
+    Parameters
+    ----------
+    values
+        ``(n, k)`` table: with ``marginal=True`` ``values[i, t]`` is bidder ``i``'s value
+        of its ``(t+1)``-th unit (any shape of marginal values, not only decreasing), so
+        ``V_i(q) = values[i, :q].sum()``; with ``marginal=False`` ``values[i, q-1] = V_i(q)``
+        directly. Finite; marginal values ``>= 0`` (totals ``>= 0``). Reverse: costs of
+        supplying ``q`` units.
+    units
+        units for sale (reverse: units the buyer needs), ``>= 1``.
+    reverse
+        procurement: sellers supply at least ``units`` in total, at minimal cost.
+    essential
+        as :func:`vcg`.
 
-    Returns:
-        VCGOutcome with ``allocation[:, 0]`` the units of each bidder and ``bid_index[i] = q-1``.
+    Returns
+    -------
+    VCGOutcome
+        With ``allocation[:, 0]`` the units of each bidder and ``bid_index[i] = q-1``.
     """
     func = "vcg_multi_unit"
     _essential_option(func, essential)

@@ -37,8 +37,10 @@ class ZeroLikelihoodError(ValueError):
     observation zero likelihood, so Bayes' rule (Chalkiadakis & Boutilier 2012, Eq. 5)
     has no posterior.
 
-    Attributes:
-        rows: the indices of those rows (ints, ascending).
+    Attributes
+    ----------
+    rows
+        the indices of those rows (ints, ascending).
     """
 
     def __init__(self, func: str, rows, detail: str):

@@ -103,15 +103,23 @@ def kst_round(
     """One negotiation round of the adapted KST algorithm (Chalkiadakis & Boutilier 2012,
     Sec. 6.3).
 
-    Args:
-        values: ``(n, 2**n, A)`` belief-based values ``Q_k(S, a)`` (see
-            :mod:`accord.coalition.core`), ``n <= KST_MAX_AGENTS``.
-        agreement: the current ``<CS, d, alpha>``.
-        proposer: the agent who proposes this round.
-        compromise: the KST compromise factor in ``(0, 1]`` (0.8 in Sec. 6.3).
-        tol: relative slack for gains and acceptance (module docstring).
+    Parameters
+    ----------
+    values
+        ``(n, 2**n, A)`` belief-based values ``Q_k(S, a)`` (see
+        :mod:`accord.coalition.core`), ``n <= KST_MAX_AGENTS``.
+    agreement
+        the current ``<CS, d, alpha>``.
+    proposer
+        the agent who proposes this round.
+    compromise
+        the KST compromise factor in ``(0, 1]`` (0.8 in Sec. 6.3).
+    tol
+        relative slack for gains and acceptance (module docstring).
 
-    Returns:
+    Returns
+    -------
+    Agreement
         The new agreement (a new object; the input is not modified).  Deterministic
         given the proposer; see the module docstring for the protocol.
     """

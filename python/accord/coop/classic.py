@@ -37,7 +37,8 @@ def airport_game(costs) -> TUGame:
 
 
 def unanimity_game(n: int, carrier) -> TUGame:
-    """u_T(S) = 1 if T is a subset of S else 0; its Shapley value is 1/|T| on T."""
+    """``u_T(S) = 1`` if ``T`` is a subset of ``S``, else 0; its Shapley value is ``1/|T|``
+    on ``T``."""
     n = integer("unanimity_game", "n", n, minimum=1)
     check_dense_size("unanimity_game", n)
     players = []

@@ -82,15 +82,22 @@ CORE_TOL = 1e-9
 class LeastCore:
     """Result of :func:`least_core`; unpacks as ``x, eps = least_core(game)``.
 
-    Attributes:
-        x: a least-core allocation (efficient: ``x.sum() == v(N)``).
-        eps: the least-core value, the smallest ``e`` with ``x(S) >= v(S) - e`` for
-            all coalitions other than the empty set and ``N``; ``-inf`` for one
-            player (no such coalition).  The core is non-empty iff ``eps <= 0``.
-        lp_rows: rows of the full LP (``2**n - 2`` coalition rows + efficiency).
-        lp_cols: columns of the LP (``n + 1``: ``x`` and ``eps``).
-        rows_generated: coalition rows of the last restricted LP of row generation.
-        solve_time: wall-clock seconds spent in HiGHS and row generation.
+    Attributes
+    ----------
+    x
+        a least-core allocation (efficient: ``x.sum() == v(N)``).
+    eps
+        the least-core value, the smallest ``e`` with ``x(S) >= v(S) - e`` for
+        all coalitions other than the empty set and ``N``; ``-inf`` for one
+        player (no such coalition).  The core is non-empty iff ``eps <= 0``.
+    lp_rows
+        rows of the full LP (``2**n - 2`` coalition rows + efficiency).
+    lp_cols
+        columns of the LP (``n + 1``: ``x`` and ``eps``).
+    rows_generated
+        coalition rows of the last restricted LP of row generation.
+    solve_time
+        wall-clock seconds spent in HiGHS and row generation.
     """
 
     x: np.ndarray
@@ -271,19 +278,26 @@ def least_core(game) -> LeastCore:
     nucleolus, and related solution concepts", Math. Oper. Res. 4(4):303-338,
     Sec. 2; Shapley & Shubik (1966) (the strong epsilon-core).
 
-    Args:
-        game: a :class:`TUGame`, a :class:`CoalitionalGame` with ``n <= MAX_LP_PLAYERS``
-            or a 1-D array of ``2**n`` values indexed by coalition bitmask.
+    Parameters
+    ----------
+    game
+        a :class:`TUGame`, a :class:`CoalitionalGame` with ``n <= MAX_LP_PLAYERS``
+        or a 1-D array of ``2**n`` values indexed by coalition bitmask.
 
-    Returns:
-        :class:`LeastCore`, which unpacks as ``(x, eps)``.  ``x`` is one optimal
+    Returns
+    -------
+    LeastCore
+        Unpacks as ``(x, eps)``.  ``x`` is one optimal
         vertex of the LP (the least core is a polytope; :func:`nucleolus` picks a
         canonical point of it).  The core is non-empty iff ``eps <= 0``.  For one
         player there is no constraint: ``x = [v(N)]`` and ``eps = -inf``.
 
-    Raises:
-        ValueError: invalid game or ``n > MAX_LP_PLAYERS``.
-        RuntimeError: HiGHS did not solve the LP.
+    Raises
+    ------
+    ValueError
+        invalid game or ``n > MAX_LP_PLAYERS``.
+    RuntimeError
+        HiGHS did not solve the LP.
     """
     func = "least_core"
     tg = _dense(func, game)
@@ -310,7 +324,7 @@ def core_allocation(game) -> np.ndarray | None:
     The core (Gillies 1959) is non-empty iff the least-core value ``eps <= 0``
     (Bondareva 1963; Shapley 1967); the point returned is the least-core LP vertex
     of :func:`least_core`.  Tolerance: the core counts as non-empty when
-    ``eps <= CORE_TOL * scale`` (``scale`` = largest |v(S) - sum_{i in S} v({i})|);
+    ``eps <= CORE_TOL * scale`` (``scale`` = largest ``|v(S) - sum_{i in S} v({i})|``);
     the point then satisfies ``x(S) >= v(S) - max(eps, 0)``.
     """
     func = "core_allocation"
@@ -335,20 +349,28 @@ def nucleolus(game, *, imputation: bool = True) -> np.ndarray:
     (HiGHS marginals) and every free coalition in the span of the fixed ones; stop
     when the fixed ones span ``R^n``.  See the module docstring for tolerances.
 
-    Args:
-        game: a :class:`TUGame`, a :class:`CoalitionalGame` with ``n <= MAX_LP_PLAYERS``
-            or a 1-D array of ``2**n`` values indexed by coalition bitmask.
-        imputation: restrict to imputations (the nucleolus); ``False`` gives the
-            prenucleolus.  The two coincide when the core is non-empty.
+    Parameters
+    ----------
+    game
+        a :class:`TUGame`, a :class:`CoalitionalGame` with ``n <= MAX_LP_PLAYERS``
+        or a 1-D array of ``2**n`` values indexed by coalition bitmask.
+    imputation
+        restrict to imputations (the nucleolus); ``False`` gives the
+        prenucleolus.  The two coincide when the core is non-empty.
 
-    Returns:
-        ndarray ``(n,)``, on the device of the game's values.
+    Returns
+    -------
+    ndarray
+        ``(n,)``, on the device of the game's values.
 
-    Raises:
-        ValueError: invalid game, ``n > MAX_LP_PLAYERS``, or (with ``imputation``)
-            an empty imputation set, ``v(N) < sum_i v({i})`` (beyond rounding,
-            see ``IMPUTATION_TOL``).
-        RuntimeError: HiGHS failed on a stage LP.
+    Raises
+    ------
+    ValueError
+        invalid game, ``n > MAX_LP_PLAYERS``, or (with ``imputation``)
+        an empty imputation set, ``v(N) < sum_i v({i})`` (beyond rounding,
+        see ``IMPUTATION_TOL``).
+    RuntimeError
+        HiGHS failed on a stage LP.
     """
     func = "nucleolus"
     tg = _dense(func, game)

@@ -39,7 +39,7 @@ def _coefficients(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def semivalue(game, weights, *, device: str | None = None):
     """The semivalue of ``game`` with weights ``p(s)``, s = 0..n-1, in one pass.
 
-    phi_i = sum_{S not containing i} p(|S|) (v(S + i) - v(S)).  Shapley and Banzhaf
+    ``phi_i = sum_{S not containing i} p(|S|) (v(S + i) - v(S))``.  Shapley and Banzhaf
     are the special cases :func:`shapley_weights` and :func:`banzhaf_weights`.
     """
     g = as_dense("semivalue", game)

@@ -4,13 +4,13 @@ Importing this package registers the built-in kinds with the runner
 (:func:`accord.runner.register`); the registration stores ``module:function`` paths
 only, so it imports no system. ``accord run`` and ``accord report`` import it.
 
-```python
-from accord.experiments import load_config, run_experiment, report_experiment
+::
 
-cfg = load_config("examples/coalition/static-5.toml")
-run_experiment(cfg, executor="process")      # results/static-5
-report_experiment("results/static-5")        # the kind's tables and PNGs
-```
+    from accord.experiments import load_config, run_experiment, report_experiment
+
+    cfg = load_config("examples/coalition/static-5.toml")
+    run_experiment(cfg, executor="process")      # results/static-5
+    report_experiment("results/static-5")        # the kind's tables and PNGs
 
 =============== ==========================================================
 ``coalition``   :mod:`accord.experiments.coalition` -- repeated coalition

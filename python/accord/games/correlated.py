@@ -64,34 +64,47 @@ GAP_TOL = 1e-7
 class CorrelatedEquilibrium:
     """Result of :func:`correlated_equilibrium` / :func:`coarse_correlated_equilibrium`.
 
-    Attributes:
-        distribution: the joint distribution, shape ``(k_1, ..., k_n)``; exactly
-            non-negative and summing to 1 up to rounding.
-        max_violation: :func:`ce_violation` (or :func:`cce_violation` when
-            ``coarse``) recomputed from ``distribution`` by the kernel, not read
-            from the solver; ``<= tol * scale``.
-        objective_value: the objective at ``distribution`` (welfare, smallest
-            expected payoff, ``<objective, distribution>``, or 0 for feasibility).
-        upper_bound: a verified upper bound on the objective over the whole
-            (C)CE polytope, from the solver's dual multipliers clipped to be dual
-            feasible: ``max_a (c - M^T y)(a)`` for any ``y >= 0``.  The optimality
-            gap is ``upper_bound - objective_value``.
-        expected_payoffs: every player's expected payoff, shape ``(n,)``.
-        coarse: ``True`` for a coarse correlated equilibrium.
-        objective: ``"welfare"``, ``"egalitarian"``, ``"linear"`` or ``"feasibility"``.
-        status: ``"optimal"`` when the gap is below ``GAP_TOL * scale``, else
-            ``"feasible"`` (an exact equilibrium whose optimality is not certified).
-        method: the solver path that produced it (``"simplex"``, ``"ipm"``,
-            ``"pdlp"``), ``+polish`` when the face projection was applied.
-        lp_shape: ``(rows, columns)`` of the LP passed to HiGHS.
-        solve_time: wall-clock seconds (assembly, solve, polish, verification).
-        timings: seconds by stage: ``"assembly"`` (the kernel's LP matrix with the
-            redundant rows dropped, bounds and costs), ``"solver"`` (inside HiGHS
-            ``run`` only, all attempts), ``"model"`` (our side of the HiGHS calls:
-            options, ``passModel`` and reading the solution; ``passModel`` copies and
-            checks the matrix, a cost of our interface, not of the solve),
-            ``"polish"`` (clipping, the kernel check and any face projection) and
-            ``"other"`` (argument checks, dual bound, verification).
+    Attributes
+    ----------
+    distribution
+        the joint distribution, shape ``(k_1, ..., k_n)``; exactly
+        non-negative and summing to 1 up to rounding.
+    max_violation
+        :func:`ce_violation` (or :func:`cce_violation` when
+        ``coarse``) recomputed from ``distribution`` by the kernel, not read
+        from the solver; ``<= tol * scale``.
+    objective_value
+        the objective at ``distribution`` (welfare, smallest
+        expected payoff, ``<objective, distribution>``, or 0 for feasibility).
+    upper_bound
+        a verified upper bound on the objective over the whole
+        (C)CE polytope, from the solver's dual multipliers clipped to be dual
+        feasible: ``max_a (c - M^T y)(a)`` for any ``y >= 0``.  The optimality
+        gap is ``upper_bound - objective_value``.
+    expected_payoffs
+        every player's expected payoff, shape ``(n,)``.
+    coarse
+        ``True`` for a coarse correlated equilibrium.
+    objective
+        ``"welfare"``, ``"egalitarian"``, ``"linear"`` or ``"feasibility"``.
+    status
+        ``"optimal"`` when the gap is below ``GAP_TOL * scale``, else
+        ``"feasible"`` (an exact equilibrium whose optimality is not certified).
+    method
+        the solver path that produced it (``"simplex"``, ``"ipm"``,
+        ``"pdlp"``), ``+polish`` when the face projection was applied.
+    lp_shape
+        ``(rows, columns)`` of the LP passed to HiGHS.
+    solve_time
+        wall-clock seconds (assembly, solve, polish, verification).
+    timings
+        seconds by stage: ``"assembly"`` (the kernel's LP matrix with the
+        redundant rows dropped, bounds and costs), ``"solver"`` (inside HiGHS
+        ``run`` only, all attempts), ``"model"`` (our side of the HiGHS calls:
+        options, ``passModel`` and reading the solution; ``passModel`` copies and
+        checks the matrix, a cost of our interface, not of the solve),
+        ``"polish"`` (clipping, the kernel check and any face projection) and
+        ``"other"`` (argument checks, dual bound, verification).
     """
 
     distribution: np.ndarray
@@ -188,14 +201,19 @@ def ce_violation(game, distribution):
     correlated equilibrium; the gain is unconditional (not divided by ``P(r)``),
     so it is in payoff units and comparable across recommendations.
 
-    Args:
-        game: a :class:`NormalFormGame` (one game or a batch) or a payoff array.
-        distribution: joint distribution of shape ``(k_1, ..., k_n)``, or a batch
-            ``(B, k_1, ..., k_n)`` (one per game of a batched game of size ``B``,
-            or several distributions of one game).  Must be finite, non-negative
-            and sum to 1 within ``PROBABILITY_TOL * prod(k)``; never renormalised.
+    Parameters
+    ----------
+    game
+        a :class:`NormalFormGame` (one game or a batch) or a payoff array.
+    distribution
+        joint distribution of shape ``(k_1, ..., k_n)``, or a batch
+        ``(B, k_1, ..., k_n)`` (one per game of a batched game of size ``B``,
+        or several distributions of one game).  Must be finite, non-negative
+        and sum to 1 within ``PROBABILITY_TOL * prod(k)``; never renormalised.
 
-    Returns:
+    Returns
+    -------
+    float or ndarray
         A float for one game and one distribution, else an array ``(B,)``.
     """
     return _violation("ce_violation", game, distribution, coarse=False)
@@ -432,26 +450,35 @@ _SOLVER_DOC = """
     verified gap from the solver's duals exceeds ``GAP_TOL * scale``, the LP is
     re-solved by simplex.
 
-    Args:
-        game: one :class:`NormalFormGame` or a payoff array ``(n, k_1, ..., k_n)``.
-            A batch of games is refused (solve them one at a time).
-        objective: ``"welfare"`` (maximise the sum of expected payoffs),
-            ``"egalitarian"`` or ``"maxmin"`` (maximise the smallest player's
-            expected payoff: ``max z`` s.t. ``z <= E_p[u_i]``, one extra variable),
-            ``"feasibility"`` (any equilibrium), or an array of the game's joint
-            action shape ``(k_1, ..., k_n)``, whose inner product with ``p`` is
-            maximised.
-        method: ``"auto"``, ``"simplex"``, ``"ipm"`` or ``"pdlp"``.
-        tol: the returned distribution's verified ``max_violation`` is at most
-            ``tol * scale`` (it is usually ~1e-16 * scale).
+    Parameters
+    ----------
+    game
+        one :class:`NormalFormGame` or a payoff array ``(n, k_1, ..., k_n)``.
+        A batch of games is refused (solve them one at a time).
+    objective
+        ``"welfare"`` (maximise the sum of expected payoffs),
+        ``"egalitarian"`` or ``"maxmin"`` (maximise the smallest player's
+        expected payoff: ``max z`` s.t. ``z <= E_p[u_i]``, one extra variable),
+        ``"feasibility"`` (any equilibrium), or an array of the game's joint
+        action shape ``(k_1, ..., k_n)``, whose inner product with ``p`` is
+        maximised.
+    method
+        ``"auto"``, ``"simplex"``, ``"ipm"`` or ``"pdlp"``.
+    tol
+        the returned distribution's verified ``max_violation`` is at most
+        ``tol * scale`` (it is usually ~1e-16 * scale).
 
-    Returns:
-        :class:`CorrelatedEquilibrium`.
+    Returns
+    -------
+    CorrelatedEquilibrium
 
-    Raises:
-        ValueError: bad game, objective or method, a batch of games, or an LP with
-            more than ``MAX_LP_NONZEROS`` non-zeros.
-        RuntimeError: HiGHS failed to produce an exact equilibrium.
+    Raises
+    ------
+    ValueError
+        bad game, objective or method, a batch of games, or an LP with
+        more than ``MAX_LP_NONZEROS`` non-zeros.
+    RuntimeError
+        HiGHS failed to produce an exact equilibrium.
     """
 
 

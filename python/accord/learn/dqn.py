@@ -42,8 +42,8 @@ def _sizes(func: str, sizes) -> tuple[int, ...]:
 
 
 class MLP:
-    """Fully connected network ``sizes[0] -> ... -> sizes[-1]``, ReLU on hidden layers and a
-    linear output; float64.
+    """Fully connected float64 network with layer sizes ``sizes`` (``sizes[0]`` inputs,
+    ``sizes[-1]`` outputs), ReLU on the hidden layers and a linear output.
 
     ``params`` is ``[W1, b1, W2, b2, ...]`` with ``W_k`` of shape ``(sizes[k-1], sizes[k])``
     drawn from ``N(0, 2 / fan_in)`` (He et al. 2015) and zero biases.

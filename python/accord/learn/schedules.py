@@ -20,7 +20,7 @@ def _step(func: str, step) -> int:
 
 
 def linear_decay(step: int, start: float = 1.0, end: float = 0.1, steps: int = 10_000) -> float:
-    """``start`` moving linearly to ``end`` over ``steps`` steps, then ``end``."""
+    """Linear decay: ``start`` moving linearly to ``end`` over ``steps`` steps, then ``end``."""
     step = _step("linear_decay", step)
     start = real("linear_decay", "start", start)
     end = real("linear_decay", "end", end)
@@ -32,7 +32,8 @@ def linear_decay(step: int, start: float = 1.0, end: float = 0.1, steps: int = 1
 def exponential_decay(
     step: int, start: float = 1.0, end: float = 0.01, rate: float = 0.999
 ) -> float:
-    """``end + (start - end) * rate**step`` with ``rate`` in (0, 1]."""
+    """Exponential decay from ``start`` towards ``end``: ``end + (start - end) * rate**step``,
+    with ``rate`` in (0, 1]."""
     step = _step("exponential_decay", step)
     start = real("exponential_decay", "start", start)
     end = real("exponential_decay", "end", end)

@@ -1,14 +1,14 @@
 """Batch jobs: experiment configs, executors, a resumable result store, reports.
 
-```python
-import accord.experiments                   # registers the built-in kinds
-from accord.runner import load_config, run_experiment, load, report_experiment
+::
 
-cfg = load_config("static-5.toml")          # [experiment] [settings] [grid] [[extra]]
-run_experiment(cfg, executor="process")     # results/static-5/runs/<key>.parquet
-table = load("results/static-5")            # pyarrow.Table, one row per run
-report_experiment("results/static-5")       # the kind's report: tables + PNGs
-```
+    import accord.experiments                   # registers the built-in kinds
+    from accord.runner import load_config, run_experiment, load, report_experiment
+
+    cfg = load_config("static-5.toml")          # [experiment] [settings] [grid] [[extra]]
+    run_experiment(cfg, executor="process")     # results/static-5/runs/<key>.parquet
+    table = load("results/static-5")            # pyarrow.Table, one row per run
+    report_experiment("results/static-5")       # the kind's report: tables + PNGs
 
 Experiment kinds are registered by ``module:function`` paths and imported only when
 used (``register``). The runner holds no algorithms and knows no system: the kinds
