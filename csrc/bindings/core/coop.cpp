@@ -112,7 +112,7 @@ void init_coop(py::module_& m) {
       },
       py::arg("v"), py::arg("seed"), py::arg("first"), py::arg("count"), py::arg("antithetic"),
       py::arg("shift"),
-      "(sum, sum of squares) (n,) of the shifted marginal contributions of the sampled "
+      "(sum, sum of squares) (n,) of the shifted marginal contributions of the sampled\n"
       "permutations.");
 
   m.def(

@@ -77,7 +77,7 @@ void init_loadbalance(py::module_& m) {
       py::arg("above"), py::arg("reserve_seen"), py::arg("damping"), py::arg("max_bid"),
       py::arg("overload_threshold"), py::arg("partner_threshold"), py::arg("reserve_factor"),
       py::arg("ratio_cap"),
-      "Sequential reverse auctions of one round of the load-balancing model, in place: "
-      "updates load and the reserve state (3,) and writes winner, partner, bid, price, above "
-      "and reserve_seen (one entry per task); see accord.loadbalance.");
+      "Sequential reverse auctions of one round of the load-balancing model, in place:\n"
+      "updates load and the reserve state (3,) and writes winner, partner, bid, price,\n"
+      "above and reserve_seen (one entry per task); see accord.loadbalance.");
 }

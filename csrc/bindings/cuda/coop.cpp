@@ -63,8 +63,8 @@ void init_cuda_coop(py::module_& m) {
         return py::make_tuple(A, T);
       },
       py::arg("v_ptr"), py::arg("n"), py::arg("c"), py::arg("b"), py::arg("stream") = 0,
-      "A[i] = sum_{S∋i} c[|S|] v[S] and T = sum_S b[|S|] v[S] for a float64 device table v "
-      "of length 2**n.");
+      "A[i] = sum_{S∋i} c[|S|] v[S] and T = sum_S b[|S|] v[S] for a float64 device table\n"
+      "v of length 2**n.");
 
   m.def(
       "max_excess",
@@ -118,7 +118,7 @@ void init_cuda_coop(py::module_& m) {
       },
       py::arg("v_ptr"), py::arg("n"), py::arg("seed"), py::arg("first"), py::arg("count"),
       py::arg("antithetic"), py::arg("shift"), py::arg("stream") = 0,
-      "(sum, sum of squares) (n,) of the shifted marginal contributions of the sampled "
+      "(sum, sum of squares) (n,) of the shifted marginal contributions of the sampled\n"
       "permutations.");
 
   m.def(
