@@ -1,4 +1,4 @@
-"""Seed 000's bidder rules (strategies, valuation, cost, participation, adaptive rule, payoff),
+"""The task-auction bidder rules (strategies, valuation, cost, participation, adaptive rule, payoff),
 the repeated-auction driver and bad input."""
 
 import copy
@@ -91,7 +91,7 @@ def test_strategic_bidder_adaptive_matches_scalar_rule():
         b.observe(Feedback(values=np.array([2.0]), bids=bids, participated=part,
                            won=np.array([payoff != 0]), price=np.array([1.0]),
                            payment=np.array([1.0]), utility=np.array([payoff])))
-        # the seed's exploration-rate update over the last 5 payoffs
+        # the adaptive exploration-rate update over the last 5 payoffs
         recent = history[-5:]
         if sum(recent) / len(recent) < 10.0:
             want = min(0.3, explore_before * 1.1)
@@ -106,7 +106,7 @@ def test_task_valuations_and_costs():
     match = np.array([0.75, 0.1, 0.0, 0.0])  # min(1, sum/len); missing skill 0
     lo, hi = 100 * match * 0.8, 100 * match * 1.2
     assert ((v >= lo - 1e-12) & (v <= hi + 1e-12)).all()
-    assert v[3] == 0.0  # negative match clipped at 0 (the seed's max(0, .))
+    assert v[3] == 0.0  # negative match clipped at 0 (max(0, .))
     v0 = task_valuations(caps, [], reward=10.0, seed=4)
     assert ((v0 >= 4.0) & (v0 <= 6.0)).all()  # no required skills: match 0.5
     c = execution_costs(caps, ["nlp", "vision"], complexity=40.0)
@@ -142,7 +142,7 @@ def test_task_auction_flow():
     w = int(res.outcome.winner[0])
     if w >= 0:
         assert res.participated[w] and res.payoffs[w] == res.outcome.payment[0] - res.costs[w]
-    # a lone participant pays the reserve (0 without one), not its own bid (the seed's bug)
+    # a lone participant pays the reserve (0 without one), not its own bid (which would break truthfulness)
     lone = task_auction([StrategicBidder("truthful"), StrategicBidder("truthful")],
                         np.array([[1.0], [0.0]]), ["nlp"], reward=100.0, complexity=10.0,
                         seed=1)

@@ -1,4 +1,4 @@
-"""Bid predictors (the seed's single-weight model and recursive least squares) and the
+"""Bid predictors (the single-weight model and recursive least squares) and the
 exploration schedules."""
 
 from __future__ import annotations
