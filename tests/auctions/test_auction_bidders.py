@@ -1,5 +1,5 @@
-"""The task-auction bidder rules (strategies, valuation, cost, participation, adaptive rule, payoff),
-the repeated-auction driver and bad input."""
+"""The task-auction bidder rules (strategies, valuation, cost, participation, adaptive rule,
+payoff), the repeated-auction driver and bad input."""
 
 import copy
 
@@ -142,7 +142,8 @@ def test_task_auction_flow():
     w = int(res.outcome.winner[0])
     if w >= 0:
         assert res.participated[w] and res.payoffs[w] == res.outcome.payment[0] - res.costs[w]
-    # a lone participant pays the reserve (0 without one), not its own bid (which would break truthfulness)
+    # a lone participant pays the reserve (0 without one), not its own bid (which would break
+    # truthfulness)
     lone = task_auction([StrategicBidder("truthful"), StrategicBidder("truthful")],
                         np.array([[1.0], [0.0]]), ["nlp"], reward=100.0, complexity=10.0,
                         seed=1)
