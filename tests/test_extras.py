@@ -114,3 +114,17 @@ def test_extras_match_pyproject():
         assert {dist[m] for m in modules} <= names(extra)
         for umbrella in ("all", "test", "bench", "docs"):
             assert {dist[m] for m in modules} <= names(umbrella)
+
+
+def test_cli_reports_a_missing_extra_in_one_line(monkeypatch, capsys):
+    from accord.cli import main
+
+    for name in [m for m in sys.modules if m == "accord.runner" or m.startswith("accord.runner.")]:
+        monkeypatch.delitem(sys.modules, name)
+    for name in [m for m in sys.modules if m.startswith("accord.experiments")]:
+        monkeypatch.delitem(sys.modules, name)
+    _hide(monkeypatch, "pyarrow")
+    assert main(["report", "no-such-dir"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("accord: error: accord.runner needs the 'runner' extra")
+    assert isinstance(_extras.MissingExtraError("x"), ImportError)

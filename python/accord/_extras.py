@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-__all__ = ["EXTRAS", "available", "require_extra"]
+__all__ = ["EXTRAS", "MissingExtraError", "available", "require_extra"]
 
 _TOML = () if sys.version_info >= (3, 11) else ("tomli",)  # tomllib before Python 3.11
 
@@ -22,6 +22,10 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 }
 
 
+class MissingExtraError(ImportError):
+    """A subsystem was imported without the extra that provides its dependencies."""
+
+
 def available(module: str) -> bool:
     """Whether the top-level ``module`` can be imported (found without importing it)."""
     try:
@@ -31,7 +35,7 @@ def available(module: str) -> bool:
 
 
 def require_extra(package: str, extra: str) -> None:
-    """Raise :class:`ImportError` unless every module of ``extra`` can be imported.
+    """Raise :class:`MissingExtraError` unless every module of ``extra`` can be imported.
 
     ``package`` is the importing subsystem (``"accord.consensus"``); the message names
     the extra and the command that installs it, and the first missing module is the
@@ -39,7 +43,7 @@ def require_extra(package: str, extra: str) -> None:
     """
     missing = [m for m in EXTRAS[extra] if not available(m)]
     if missing:
-        raise ImportError(
+        raise MissingExtraError(
             f'{package} needs the {extra!r} extra: pip install "accord[{extra}]" '
             f"(missing: {', '.join(missing)})",
             name=missing[0],

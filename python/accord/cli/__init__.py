@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._extras import MissingExtraError
 from . import coop, experiments, info, pbft
 
 __all__ = ["build_parser", "main"]
@@ -29,10 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``accord ARGV``; bad input is one ``accord: error: ...`` line and status 2."""
+    """Run ``accord ARGV``; bad input or a missing extra is one ``accord: error: ...``
+    line and status 2."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, RuntimeError) as exc:
+    except (ValueError, TypeError, RuntimeError, MissingExtraError) as exc:
         print(f"accord: error: {exc}", file=sys.stderr)
         return 2
