@@ -1,4 +1,4 @@
-"""accord.bayes.filter_step: the Dec-POMDP belief filter of seed 003."""
+"""accord.bayes.filter_step: the Dec-POMDP belief filter (Bernstein et al. 2002)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""accord.bayes.expected_values and vpi: seed 004's Eqs. 2-4 and 11-13."""
+"""accord.bayes.expected_values and vpi: Chalkiadakis & Boutilier (2012), Eqs. 2-4 and 11-13."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MODERATE = 500 * np.array([0.9, 0.8, 0.7])
 
 
 def test_paper_expected_values_eq3_eq4():
-    """Seed 004, Eqs. 3-4: Q(Ambitious) = 540 and Q(Moderate) = 415.
+    """Chalkiadakis & Boutilier (2012), Eqs. 3-4: Q(Ambitious) = 540 and Q(Moderate) = 415.
 
     Eq. 3 as printed reads (0.8 * 0.5 + 0.3 * 0.3 + 0.1 * 0.2) * 1000, which is 510;
     its value 540 (and the outcome table, P(succ | g, m) = 0.4) use 0.4 for type m."""

@@ -1,4 +1,4 @@
-"""The settings of seed 004 (Chalkiadakis & Boutilier 2012): Sec. 3.1, 6.1-6.3."""
+"""The settings of Chalkiadakis & Boutilier (2012): Sec. 3.1, 6.1-6.3."""
 
 import itertools
 

@@ -1,4 +1,4 @@
-"""Kernel-based coalition formation with compromise (KST; seed 004, Sec. 6.3)."""
+"""Kernel-based coalition formation with compromise (KST; Chalkiadakis & Boutilier 2012, Sec. 6.3)."""
 
 import numpy as np
 import pytest
