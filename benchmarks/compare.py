@@ -13,8 +13,15 @@ c. sampled Shapley values: marginal contributions per second per core for each
    the exact values at 10^4 and 10^5 samples;
 d. least core and nucleolus (``accord.coop.lp``, when it exists): time, LP size,
    and the least-core value checked against the full LP solved by HiGHS;
-e. the CUDA kernels (when accord._cuda, a device and CuPy are available):
-   achieved bandwidth relative to the device's peak.
+e. the CUDA kernels (when accord._cuda, a device and CuPy are available): exact
+   Shapley and ``core_violation`` on device tables, achieved bandwidth relative to
+   the device's peak (``--gpu-sizes``, default 28,30);
+f. sampled Shapley values on the device: marginal contributions per second for
+   each method on a dense device table and a 1,000-player weighted voting game,
+   checked against the CPU kernels (same Philox samples).
+
+Sections e and f run on ``--device cuda`` (default); ``--device cpu`` runs the same
+code on NumPy arrays and the CPU kernels, to test it on a machine without a GPU.
 
 Every timing is the best of ``--repeat`` calls after one warm-up call (fewer
 repeats when a call is long), with ``time.perf_counter``.  Inputs are seeded
@@ -23,6 +30,7 @@ repeats when a call is long), with ``time.perf_counter``.  Inputs are seeded
     python benchmarks/compare.py                 # full run (a few minutes)
     python benchmarks/compare.py --quick         # smoke test, small sizes
     python benchmarks/compare.py --sections a,c --threads 2
+    python benchmarks/compare.py --sections e,f --device cpu --gpu-sizes 16,18 --quick
 """
 
 from __future__ import annotations
@@ -75,6 +83,67 @@ def best_of_device(fn, repeat: int):
         return out
 
     return best_of(run, repeat)
+
+
+class Device:
+    """Where the GPU sections run: ``"cuda"`` (CuPy arrays, accord._cuda) or ``"cpu"``
+    (NumPy arrays through the same code and the CPU kernels, to test a section on a
+    machine without a GPU).  ``unavailable(kind)`` says why a kind cannot run."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        if kind == "cuda":
+            import cupy
+
+            from accord import _backend
+
+            device = cupy.cuda.Device()
+            info = _backend.cuda_module().devices()[device.id]
+            self.xp = cupy
+            self.name = info.get("name") or "CUDA device"
+            self.peak = info.get("peak_bandwidth_bytes_per_s")
+            if not self.peak:  # CuPy's view of the same attributes: 2 x clock x bus width
+                attrs = device.attributes
+                clock_khz = attrs.get("MemoryClockRate", 0)
+                bus_bits = attrs.get("GlobalMemoryBusWidth", 0)
+                self.peak = 2.0 * clock_khz * 1e3 * bus_bits / 8 or None
+        else:
+            self.xp = np
+            self.name = f"CPU ({platform.machine()}, {os.cpu_count()} CPUs)"
+            self.peak = None
+
+    @staticmethod
+    def unavailable(kind: str) -> str | None:
+        return common.cuda_available() if kind == "cuda" else None
+
+    def sync(self) -> None:
+        if self.kind == "cuda":
+            self.xp.cuda.get_current_stream().synchronize()
+
+    def asnumpy(self, x) -> np.ndarray:
+        return self.xp.asnumpy(x) if self.kind == "cuda" else np.asarray(x)
+
+    def free(self) -> None:
+        if self.kind == "cuda":
+            self.xp.get_default_memory_pool().free_all_blocks()
+
+    def time(self, fn, repeat: int):
+        """``best_of`` where each call waits for the device."""
+
+        def run():
+            out = fn()
+            self.sync()
+            return out
+
+        return best_of(run, repeat)
+
+    def of_peak(self, bytes_per_s: float) -> str:
+        return f"{100 * bytes_per_s / self.peak:.0f}%" if self.peak else "n/a"
+
+    def peak_note(self) -> str:
+        if self.peak:
+            return f"peak = {self.peak / 1e9:.0f} GB/s (2 x memory clock x bus width)"
+        return "peak bandwidth unknown (n/a)"
 
 
 def memory_floor(v, repeat: int) -> float:
@@ -654,51 +723,42 @@ def section_d(cfg) -> None:
     )
 
 
+def device_table(dev: Device, n: int):
+    """A random dense game on the device: ``v[mask]`` uniform on [0, 1), ``v[0] = 0``."""
+    if dev.kind == "cuda":
+        return common.device_game(n)
+    return common.dense_game(n)
+
+
 def section_e(cfg) -> None:
-    reason = common.cuda_available()
+    dev = cfg.device
+    reason = Device.unavailable(dev.kind) if isinstance(dev, Device) else dev
     if reason is not None:
-        print(f"\nGPU: unavailable ({reason})")
+        print(f"\ne. GPU: unavailable ({reason})")
         return
-    import cupy
-
-    from accord import _backend
-
-    dev = _backend.cuda_module().devices()[0]
-    peak = dev.get("peak_bandwidth_bytes_per_s")
+    xp = dev.xp
     rows = []
     for n in cfg.gpu_sizes:
-        g = common.device_game(n)
+        g = device_table(dev, n)
         x = np.full(n, 1.0 / n)
-
-        def timed(fn):
-            return best_of_device(fn, cfg.repeat)
-
-        t_sum, _ = timed(lambda g=g: cupy.sum(g.values))
-        t_max, _ = timed(lambda g=g: cupy.max(g.values))
-        t_sh, phi = timed(lambda g=g: shapley(g))
-        t_cv, _ = timed(lambda g=g, x=x: core_violation(g, x))
-        host = cupy.asnumpy(g.values)
+        t_sum, _ = dev.time(lambda g=g: xp.sum(g.values), cfg.repeat)
+        t_max, _ = dev.time(lambda g=g: xp.max(g.values), cfg.repeat)
+        t_sh, phi = dev.time(lambda g=g: shapley(g), cfg.repeat)
+        t_cv, _ = dev.time(lambda g=g, x=x: core_violation(g, x), cfg.repeat)
         t_cpu = None
-        if n <= 28:
+        if dev.kind == "cuda" and n <= 28:
+            host = dev.asnumpy(g.values)
             t_cpu, phi_cpu = best_of(lambda host=host: shapley(host), 1)
-            assert float(np.max(np.abs(cupy.asnumpy(phi) - phi_cpu))) <= 1e-9
+            assert float(np.max(np.abs(dev.asnumpy(phi) - phi_cpu))) <= 1e-9
+            del host
         nbytes = 8 * 2**n
         for what, t in (
-            ("cupy floor", min(t_sum, t_max)),
+            ("floor", min(t_sum, t_max)),
             ("shapley", t_sh),
             ("core_violation", t_cv),
         ):
             bw = nbytes / t
-            rows.append(
-                [
-                    n,
-                    mib(n),
-                    what,
-                    ms(t),
-                    f"{bw / 1e9:.0f}",
-                    f"{100 * bw / peak:.0f}%" if peak else "n/a",
-                ]
-            )
+            rows.append([n, mib(n), what, ms(t), f"{bw / 1e9:.0f}", dev.of_peak(bw)])
         if t_cpu is not None:
             rows.append(
                 [
@@ -710,19 +770,63 @@ def section_e(cfg) -> None:
                     f"GPU {t_cpu / t_sh:.0f}x faster",
                 ]
             )
-        del host
         common.device_game.cache_clear()
+        common.dense_game.cache_clear()
         del g
-        cupy.get_default_memory_pool().free_all_blocks()
+        dev.free()
     table(
-        f"e. GPU ({dev.get('name', 'device 0')}), times in ms",
+        f"e. exact Shapley and core_violation on {dev.name}, times in ms",
         ["n", "table", "kernel", "time", "GB/s", "of peak"],
         rows,
         [
-            f"peak = {peak / 1e9:.0f} GB/s (accord._cuda.devices()[0])"
-            if peak
-            else "peak bandwidth unknown",
-            "cupy floor = min(cupy.sum, cupy.max) over the same table",
+            dev.peak_note(),
+            f"floor = min({xp.__name__}.sum, {xp.__name__}.max) over the same table",
+        ],
+    )
+
+
+def section_f(cfg) -> None:
+    from accord.coop import TUGame
+
+    dev = cfg.device
+    reason = Device.unavailable(dev.kind) if isinstance(dev, Device) else dev
+    if reason is not None:
+        print(f"\nf. GPU sampling: unavailable ({reason})")
+        return
+    n = cfg.gpu_sample_n
+    dense = device_table(dev, n)
+    host_dense = TUGame(dev.asnumpy(dense.values))
+    voting = common.voting_game(cfg.voting_n)
+    rows = []
+    for kind, game, host, kw in (
+        ("dense", dense, host_dense, {}),
+        ("voting", voting, voting, {"device": dev.kind}),
+    ):
+        for method, samples in cfg.gpu_samples[kind].items():
+            # The same samples as the CPU kernels: checked on a short run, timed on a long one.
+            check = 2 * game.n if method == "stratified" else 10_000
+            est = shapley(game, check, 1, method, **kw)
+            ref = shapley(host, check, 1, method, device="cpu")
+            diff = float(np.max(np.abs(dev.asnumpy(est.values) - ref.values)))
+            assert diff <= 1e-9, (kind, method, diff)
+            t, est = dev.time(
+                lambda g=game, s=samples, m=method, kw=kw: shapley(g, s, 1, m, **kw),
+                cfg.repeat,
+            )
+            rate = est.samples * game.n / t
+            name = f"{kind} n={game.n}"
+            rows.append([name, method, f"{est.samples:,}", ms(t), sci(rate), f"{diff:.0e}"])
+    common.device_game.cache_clear()
+    del dense
+    dev.free()
+    table(
+        f"f. sampled Shapley values on {dev.name} (times in ms)",
+        ["game", "method", "samples", "time", "marginals/s", "max |diff| vs CPU"],
+        rows,
+        [
+            "marginals/s = samples x n / time (one marginal contribution per player and sample)",
+            "max |diff| vs CPU: the same Philox samples on the CPU kernels (a short run), "
+            "equal up to summation order",
         ],
     )
 
@@ -753,6 +857,11 @@ class Config:
             self.error_samples = [1_000, 10_000]
             self.lp_sizes = [8, 10]
             self.gpu_sizes = [22, 24]
+            self.gpu_sample_n = 14
+            self.gpu_samples = {
+                "dense": dict.fromkeys(("permutation", "antithetic", "stratified"), 100_000),
+                "voting": {"permutation": 20_000, "antithetic": 20_000, "stratified": 2_000},
+            }
         else:
             self.exact_sizes = [20, 22, 24, 26]
             self.seed_n = 14
@@ -772,16 +881,42 @@ class Config:
             self.error_samples = [10_000, 100_000]
             self.lp_sizes = [12, 14, 16]
             self.gpu_sizes = [28, 30]
+            self.gpu_sample_n = 20
+            self.gpu_samples = {
+                "dense": dict.fromkeys(("permutation", "antithetic", "stratified"), 10_000_000),
+                "voting": {"permutation": 1_000_000, "antithetic": 1_000_000, "stratified": 20_000},
+            }
+        self.device: Device | str = "not selected"
 
 
-SECTIONS = {"a": section_a, "b": section_b, "c": section_c, "d": section_d, "e": section_e}
+SECTIONS = {
+    "a": section_a,
+    "b": section_b,
+    "c": section_c,
+    "d": section_d,
+    "e": section_e,
+    "f": section_f,
+}
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument(
-        "--sections", default="a,b,c,d,e", help="comma-separated subset of a,b,c,d,e (default: all)"
+        "--sections",
+        default="a,b,c,d,e,f",
+        help="comma-separated subset of a,b,c,d,e,f (default: all)",
+    )
+    ap.add_argument(
+        "--device",
+        choices=("cuda", "cpu"),
+        default="cuda",
+        help="where sections e and f run (cpu: the same code on NumPy arrays)",
+    )
+    ap.add_argument(
+        "--gpu-sizes",
+        default=None,
+        help="comma-separated n of the dense tables of section e (default 28,30; 22,24 quick)",
     )
     ap.add_argument(
         "--threads", type=int, default=None, help="accord.set_num_threads(THREADS) before measuring"
@@ -800,6 +935,11 @@ def main(argv=None) -> None:
     if args.threads is not None:
         accord.set_num_threads(args.threads)
     cfg = Config(args.quick, args.repeat or (3 if args.quick else 5))
+    if args.gpu_sizes:
+        cfg.gpu_sizes = [int(x) for x in args.gpu_sizes.split(",") if x.strip()]
+    if {"e", "f"} & set(sections):
+        reason = Device.unavailable(args.device)
+        cfg.device = Device(args.device) if reason is None else reason
     info = accord.info()
     print(
         f"accord {info['version']}, Python {info['python']}, NumPy {np.__version__}, "
