@@ -54,14 +54,14 @@ class BatchOutcome:
         True for procurement auctions.
     """
 
-    winner: object
-    sold: object
-    price: object
-    payment: object
-    revenue: object
-    utilities: object | None
-    efficiency: object | None
-    participants: object
+    winner: np.ndarray
+    sold: np.ndarray
+    price: np.ndarray
+    payment: np.ndarray
+    revenue: np.ndarray
+    utilities: np.ndarray | None
+    efficiency: np.ndarray | None
+    participants: np.ndarray
     mechanism: str
     reverse: bool
 

@@ -40,11 +40,17 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._validate import fail
 from ._common import generator, numeric_array, real
+
+if TYPE_CHECKING:
+    from ..learn.bandits import UCB1, EpsilonGreedy, ThompsonSampling
+    from ..learn.qlearning import QLearning
+    from .batch import BatchOutcome
 
 __all__ = [
     "BIDDER_KINDS",
@@ -317,6 +323,7 @@ class _Bidder(ABC):
     """Shared plumbing: per-market state is created by ``reset`` (or on the first ``bid``)."""
 
     markets: int | None = None
+    rng: np.random.Generator
 
     def __init__(self, seed=None) -> None:
         self._seed = seed
@@ -327,23 +334,26 @@ class _Bidder(ABC):
         name = f"{type(self).__name__}.reset"
         if isinstance(markets, bool) or not isinstance(markets, numbers.Integral) or markets < 1:
             fail(name, f"markets must be an integer >= 1; got {markets!r}")
-        self.markets = int(markets)
+        self.markets = m = int(markets)
         self.rng = generator(name, self._seed if seed is None else seed)
-        self._start()
+        self._start(m)
 
     @abstractmethod
-    def _start(self) -> None:
-        """Create the per-market state for ``self.markets`` markets."""
+    def _start(self, m: int) -> None:
+        """Create the per-market state for ``m`` (``self.markets``) markets."""
 
-    def _prepare(self, func: str, values, costs):
+    def _prepare(self, func: str, values, costs) -> tuple[np.ndarray, np.ndarray | None, int]:
+        """``(values, costs or None, markets)`` for one round."""
         v = numeric_array(func, "values", values)
         if v.ndim == 0:
             v = v.reshape(1)
-        if self.markets is None:
-            self.reset(v.shape[0] if v.ndim == 1 and v.shape[0] else 1)
-        v = _values_arg(func, "values", v, self.markets)
-        c = None if costs is None else _values_arg(func, "costs", costs, self.markets)
-        return v, c
+        m = self.markets
+        if m is None:
+            m = int(v.shape[0] if v.ndim == 1 and v.shape[0] else 1)
+            self.reset(m)
+        v = _values_arg(func, "values", v, m)
+        c = None if costs is None else _values_arg(func, "costs", costs, m)
+        return v, c, m
 
 
 class StrategicBidder(_Bidder):
@@ -388,8 +398,7 @@ class StrategicBidder(_Bidder):
         self.payoff_threshold = real(func, "payoff_threshold", payoff_threshold)
         super().__init__(seed)
 
-    def _start(self) -> None:
-        m = self.markets
+    def _start(self, m: int) -> None:
         depth = max(self.window, self.payoff_window)
         #: Last ``depth`` payoffs per market (most recent last) and how many are recorded.
         self.payoffs = np.zeros((m, depth))
@@ -401,7 +410,7 @@ class StrategicBidder(_Bidder):
         """``(bids, participate)`` for one round: value x multiplier; with ``costs`` the
         participation rule (:func:`participates`) decides who takes part (everyone otherwise)."""
         func = "StrategicBidder.bid"
-        v, c = self._prepare(func, values, costs)
+        v, c, m = self._prepare(func, values, costs)
         if self.strategy == "adaptive":
             w = min(self.window, self.payoffs.shape[1])
             k = np.minimum(self.recorded, w)
@@ -412,10 +421,10 @@ class StrategicBidder(_Bidder):
             mult = _adaptive(success, k > 0, self.exploration, self.rng)
         else:
             lo, hi = MULTIPLIER_RANGES[self.strategy]
-            mult = np.ones(self.markets) if lo == hi else self.rng.uniform(lo, hi, self.markets)
+            mult = np.ones(m) if lo == hi else self.rng.uniform(lo, hi, m)
         bids = v * mult
         part = (
-            np.ones(self.markets, dtype=bool)
+            np.ones(m, dtype=np.bool_)
             if c is None
             else participates(bids, c, self.min_profit_margin)
         )
@@ -487,10 +496,11 @@ class BanditBidder(_Bidder):
             fail(func, f"noise_std must be > 0; got {self.noise_std}")
         super().__init__(seed)
 
-    def _start(self) -> None:
+    def _start(self, m: int) -> None:
         from ..learn.bandits import UCB1, EpsilonGreedy, ThompsonSampling
 
-        k, m = self.multipliers.size, self.markets
+        k = self.multipliers.size
+        self.learner: EpsilonGreedy | UCB1 | ThompsonSampling
         if self.algorithm == "epsilon-greedy":
             self.learner = EpsilonGreedy(m, k, epsilon=self.epsilon, seed=self.rng)
         elif self.algorithm == "ucb1":
@@ -504,8 +514,10 @@ class BanditBidder(_Bidder):
     @property
     def estimates(self) -> np.ndarray:
         """``(markets, K)`` estimated mean utility of each multiplier."""
+        from ..learn.bandits import ThompsonSampling
+
         lr = self.learner
-        return lr.mean if self.algorithm == "thompson" else lr.values
+        return lr.mean if isinstance(lr, ThompsonSampling) else lr.values
 
     @property
     def greedy_multiplier(self) -> np.ndarray:
@@ -514,9 +526,9 @@ class BanditBidder(_Bidder):
 
     def bid(self, values, costs=None) -> tuple[np.ndarray, np.ndarray]:
         """``(bids, participate)``: the learner's arm per market; always participates."""
-        v, _ = self._prepare("BanditBidder.bid", values, costs)
+        v, _, m = self._prepare("BanditBidder.bid", values, costs)
         self._arms = self.learner.select()
-        return v * self.multipliers[self._arms], np.ones(self.markets, dtype=bool)
+        return v * self.multipliers[self._arms], np.ones(m, dtype=np.bool_)
 
     def observe(self, feedback: Feedback) -> None:
         self.learner.update(self._arms, np.asarray(feedback.utility, dtype=np.float64))
@@ -555,17 +567,17 @@ class QLearningBidder(_Bidder):
             or price_bins < 1
         ):
             fail(func, f"price_bins must be an integer >= 1; got {price_bins!r}")
-        self.price_bins = int(price_bins)
-        self.price_max = real(func, "price_max", price_max)
+        self.price_bins: int = int(price_bins)
+        self.price_max: float = real(func, "price_max", price_max)
         if self.price_max <= 0:
             fail(func, f"price_max must be > 0; got {self.price_max}")
         super().__init__(seed)
 
-    def _start(self) -> None:
+    def _start(self, m: int) -> None:
         from ..learn.qlearning import QLearning
 
-        self.learner = QLearning(
-            self.markets,
+        self.learner: QLearning = QLearning(
+            m,
             2 * self.price_bins,
             self.multipliers.size,
             alpha=self.alpha,
@@ -574,8 +586,8 @@ class QLearningBidder(_Bidder):
             initial=self.initial,
             seed=self.rng,
         )
-        self.state = np.zeros(self.markets, dtype=np.int64)
-        self._actions = np.zeros(self.markets, dtype=np.int64)
+        self.state = np.zeros(m, dtype=np.int64)
+        self._actions = np.zeros(m, dtype=np.int64)
 
     @property
     def greedy_multiplier(self) -> np.ndarray:
@@ -583,9 +595,9 @@ class QLearningBidder(_Bidder):
         return self.multipliers[self.learner.greedy(self.state)]
 
     def bid(self, values, costs=None) -> tuple[np.ndarray, np.ndarray]:
-        v, _ = self._prepare("QLearningBidder.bid", values, costs)
+        v, _, m = self._prepare("QLearningBidder.bid", values, costs)
         self._actions = self.learner.select(self.state)
-        return v * self.multipliers[self._actions], np.ones(self.markets, dtype=bool)
+        return v * self.multipliers[self._actions], np.ones(m, dtype=np.bool_)
 
     def observe(self, feedback: Feedback) -> None:
         price = np.nan_to_num(np.asarray(feedback.price, dtype=np.float64), nan=0.0)
@@ -623,7 +635,7 @@ class TaskAuctionResult:
     """Result of :func:`task_auction`: the auction outcome (over all bidders, non-participants
     masked out) and the per-bidder quantities, ``(n,)`` arrays."""
 
-    outcome: object
+    outcome: BatchOutcome
     values: np.ndarray
     costs: np.ndarray
     bids: np.ndarray

@@ -210,7 +210,9 @@ def repeated_auction(
             tie_break=tie_break,
             seed=rng_ties,
         )
-        V[t], U[t], W[t], price[t], pay[t] = v, out.utilities, out.winner, out.price, out.payment
+        utilities = out.utilities
+        assert utilities is not None  # values= was given
+        V[t], U[t], W[t], price[t], pay[t] = v, utilities, out.winner, out.price, out.payment
         for j, b in enumerate(bidders):
             won = out.winner == j
             b.observe(
@@ -221,7 +223,7 @@ def repeated_auction(
                     won=won,
                     price=out.price,
                     payment=np.where(won, out.payment, 0.0),
-                    utility=out.utilities[:, j],
+                    utility=utilities[:, j],
                 )
             )
     return AuctionHistory(

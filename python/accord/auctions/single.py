@@ -138,7 +138,7 @@ def _auction(func: str, mechanism: str, bids, reserve, reverse, values, tie_brea
         fail(func, f"reverse must be True or False; got {reverse!r}", TypeError)
     reverse = bool(reverse)
     b = _bids(func, bids)
-    n = b.shape[0]
+    n = int(b.shape[0])
     r = None if reserve is None else real(func, "reserve", reserve, 0.0)
     v = _values(func, values, n, reverse)
     if mechanism == "second" and reverse and r is None and n == 1:

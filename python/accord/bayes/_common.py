@@ -41,7 +41,12 @@ class ZeroLikelihoodError(ValueError):
     ----------
     rows
         the indices of those rows (ints, ascending).
+    requests
+        set only by callers that batch rows for requests of their own (the coalition
+        system's belief updates): the positions of those requests.
     """
+
+    requests: list[int]
 
     def __init__(self, func: str, rows, detail: str):
         self.rows = [int(r) for r in rows]
@@ -82,9 +87,9 @@ def xp_of(func: str, **arrays):
     return np
 
 
-def as_float(func: str, name: str, x, xp) -> object:
+def as_float(func: str, name: str, x, xp) -> np.ndarray:
     """A C-contiguous float64 array of the real numbers in ``x`` (the same object when
-    it already is one)."""
+    it already is one), on ``x``'s device: a NumPy array, or a CuPy array for device input."""
     if xp is np:
         try:
             a = np.asarray(x)

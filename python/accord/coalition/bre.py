@@ -78,7 +78,8 @@ def bre_round(
         cur = valuation.value(i, np.array([c_i]), np.full((1, base.shape[2]), r_cur[i]))
         same = masks == c_i
         vals[same, a_i] = -np.inf
-        row, act = np.unravel_index(int(np.argmax(vals)), vals.shape)
+        best_row, best_act = np.unravel_index(int(np.argmax(vals)), vals.shape)
+        row, act = int(best_row), int(best_act)
         if not vals[row, act] > cur[0, a_i] + TOL:
             return agreement
     s = int(masks[row])

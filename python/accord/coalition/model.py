@@ -15,7 +15,7 @@ own type).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -129,7 +129,7 @@ class BCFP:
     def __init__(
         self,
         type_names: Sequence[str],
-        type_sets: Sequence[Sequence[int]],
+        type_sets: Sequence[Iterable[int]],
         true_types: Sequence[int],
         tasks: Sequence[Task],
         schedule: Callable[[int], int] | None = None,

@@ -42,6 +42,13 @@ class Row:
     def m(self) -> int:
         return int(self.unknown.size)
 
+    @property
+    def enumerated_probs(self) -> np.ndarray:
+        """``probs`` of an enumerated row (sampled rows have none)."""
+        if self.probs is None:
+            raise ValueError(f"the view of agent {self.agent} on {self.mask:#x} is sampled")
+        return self.probs
+
 
 @dataclass
 class Plan:
@@ -176,7 +183,7 @@ class Valuator:
             rs = [rows[q] for q in idx]
             vals = None
             if enumerated:
-                pr = np.stack([r.probs for r in rs])  # (B, A, O, T)
+                pr = np.stack([r.enumerated_probs for r in rs])  # (B, A, O, T)
                 vals = np.ascontiguousarray(
                     pr.reshape(len(rs), -1, pr.shape[-1])
                     if outcomes
@@ -324,7 +331,9 @@ def posteriors(
     for (m, enumerated), idx in sorted(by_key.items()):
         lm = np.stack([valuator.log_marginals(log_views[requests[q][0]], rows[q]) for q in idx])
         if enumerated:
-            ll = np.stack([log_of(rows[q].probs[requests[q][3], requests[q][4]]) for q in idx])
+            ll = np.stack(
+                [log_of(rows[q].enumerated_probs[requests[q][3], requests[q][4]]) for q in idx]
+            )
             try:
                 post = bayes.update(lm, ll)
             except bayes.ZeroLikelihoodError as e:

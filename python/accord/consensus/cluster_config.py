@@ -34,6 +34,7 @@ import json
 import os
 import socket
 import stat
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -54,11 +55,11 @@ _PROTOCOL_FIELDS = {f.name: f.type for f in fields(ProtocolConfig)}
 
 
 def _toml_loads(text: str, source: str) -> dict:
-    try:
-        import tomllib  # Python >= 3.11
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
         try:
-            import tomli as tomllib  # type: ignore[no-redef,import-not-found]
+            import tomli as tomllib
         except ModuleNotFoundError:
             raise RuntimeError(
                 f"reading {source} needs a TOML parser: Python >= 3.11 has tomllib; on "

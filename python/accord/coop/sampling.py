@@ -22,6 +22,7 @@ from Philox streams keyed by ``seed``, identical on CPU and GPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,8 @@ def sample_shapley(
 def _dense(mod, where, game: TUGame, samples, seed, method, per, progress):
     n = game.n
     v = np.asarray(_backend.to_host(game.values))
+    head: tuple[Any, ...]
+    tail: tuple[Any, ...]
     if where == "cpu":
         head, tail = (v,), ()
     else:
@@ -130,8 +133,8 @@ def _dense(mod, where, game: TUGame, samples, seed, method, per, progress):
     # Shift by v({i}) so the variance is accumulated near the mean.
     shift = v[singleton_masks(n)].astype(np.float64)
     if method == "stratified":
-        s = np.zeros((n, n))
-        q = np.zeros((n, n))
+        s: np.ndarray = np.zeros((n, n))
+        q: np.ndarray = np.zeros((n, n))
         for a, c in _chunks(per, progress, "stratified"):
             ds, dq = mod.stratified_sample_dense(*head, seed, per, a, c, shift, *tail)
             s += ds
@@ -152,8 +155,8 @@ def _dense(mod, where, game: TUGame, samples, seed, method, per, progress):
 def _voting(mod, game: WeightedVotingGame, samples, seed, method, per, progress):
     n, w, quota = game.n, game.weights, game.quota
     if method == "stratified":
-        s = np.zeros((n, n))
-        q = np.zeros((n, n))
+        s: np.ndarray = np.zeros((n, n))
+        q: np.ndarray = np.zeros((n, n))
         for a, c in _chunks(per, progress, "stratified"):
             ds, dq = mod.stratified_sample_voting(w, quota, seed, per, a, c)
             s += ds
@@ -195,8 +198,8 @@ def _generic(game: CoalitionalGame, samples, seed, method, per, progress) -> Sha
     n = game.n
     players = np.arange(n)
     if method == "stratified":
-        s = np.zeros((n, n))
-        q = np.zeros((n, n))
+        s: np.ndarray = np.zeros((n, n))
+        q: np.ndarray = np.zeros((n, n))
         for i in players:
             for k in range(n):
                 rows = core.stratum_subsets(n, seed, per, int(i), k, 0, per)

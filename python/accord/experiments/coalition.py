@@ -218,9 +218,8 @@ class _Runs:
                     f"report(): row {i} ({dict(zip(_DIMS, dims, strict=True))}) has "
                     "no rewards; the store is not a coalition experiment's"
                 )
-            core = (
-                None if in_core[i] is None else np.array([bool(x) for x in in_core[i]], dtype=bool)
-            )
+            flags = in_core[i]
+            core = None if flags is None else np.array([bool(x) for x in flags], dtype=np.bool_)
             self.groups.setdefault((skey, *dims), []).append(
                 (np.asarray(rewards[i], dtype=np.float64), core)
             )

@@ -121,7 +121,7 @@ def report(table: pa.Table, out_dir: Path) -> None:
                 continue
             m, h = mean_ci(np.stack(arr), axis=0)
             label = ", ".join(f"{c}={v}" for c, v in zip(varying, key, strict=True))
-            lines[label or "all"] = (m, h)
+            lines[label or "all"] = (np.asarray(m), np.asarray(h))
         if lines:
             x = np.arange(len(next(iter(lines.values()))[0]))
             path = line_plot(

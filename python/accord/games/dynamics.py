@@ -48,8 +48,8 @@ class DynamicsResult:
         correlated and as a coarse correlated equilibrium (0 at an equilibrium).
     """
 
-    profile: list
-    history: object
+    profile: list[np.ndarray]
+    history: np.ndarray
     record_every: int
     converged: object = None
     converged_at: object = None

@@ -142,7 +142,7 @@ class NormalFormGame:
         return self.payoffs if self.batched else self.payoffs[None]
 
     def __len__(self) -> int:
-        if not self.batched:
+        if self.batch_size is None:
             raise TypeError("a single NormalFormGame has no length; check .batched")
         return self.batch_size
 

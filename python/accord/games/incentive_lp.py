@@ -60,7 +60,7 @@ class IncentiveLP:
         self.m = self.kept.size
         self.rows = self.indptr.size - 1
         self.cols = ncols = self.N + egal
-        if egal:
+        if c is None:  # egalitarian
             cost = np.zeros(ncols)
             cost[-1] = -1.0
         else:
@@ -74,7 +74,7 @@ class IncentiveLP:
         if egal:
             self.col_lower[-1] = -np.inf
         self.col_upper = np.full(ncols, np.inf)
-        self._M = None
+        self._M: sp.csr_matrix | None = None
 
     @property
     def M(self) -> sp.csr_matrix:

@@ -87,27 +87,32 @@ class LinearBidPredictor:
         if n_features is not None:
             self._init(integer(cls, "n_features", n_features, minimum=1))
 
-    def _init(self, d: int) -> None:
+    def _init(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         self.n_features = d
         self.theta = np.zeros(d + 1)
         self.P = np.eye(d + 1) / self.delta
+        return self.theta, self.P
+
+    def _state(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """``theta`` and ``P``, set up for ``d`` features on first use."""
+        if self.theta is None or self.P is None:
+            return self._init(d)
+        return self.theta, self.P
 
     def predict(self, features) -> np.ndarray:
         """Predictions: shape ``(B,)`` for a batch, ``()`` for one row."""
         x, _ = _batch("LinearBidPredictor.predict", features, None, self.n_features)
-        if self.theta is None:
-            self._init(x.shape[-1])
-        return self.theta[0] + x @ self.theta[1:]
+        theta, _ = self._state(x.shape[-1])
+        return theta[0] + x @ theta[1:]
 
     def update(self, features, targets) -> float:
         """Fold the rows in one at a time; returns the mean squared a-priori error (each row
         predicted before it is used)."""
         x, y = _batch("LinearBidPredictor.update", features, targets, self.n_features)
-        if self.theta is None:
-            self._init(x.shape[-1])
+        theta, P = self._state(x.shape[-1])
         x = x.reshape(-1, x.shape[-1])
         y = np.atleast_1d(y)
-        theta, P, lam = self.theta, self.P, self.lam
+        lam = self.lam
         z = np.ones(x.shape[1] + 1)
         sq = 0.0
         for xi, yi in zip(x, y, strict=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -133,10 +134,10 @@ class LoadBalanceConfig:
             fail(
                 f, f"sla_probabilities must give one probability per level {SLA_LEVELS}; got {p!r}"
             )
-        p = tuple(_number(f, f"sla_probabilities[{i}]", x, 0.0, 1.0) for i, x in enumerate(p))
-        if abs(sum(p) - 1.0) > 1e-9:
-            fail(f, f"sla_probabilities must sum to 1; got {p} (sum {sum(p)})")
-        object.__setattr__(self, "sla_probabilities", p)
+        probs = tuple(_number(f, f"sla_probabilities[{i}]", x, 0.0, 1.0) for i, x in enumerate(p))
+        if abs(sum(probs) - 1.0) > 1e-9:
+            fail(f, f"sla_probabilities must sum to 1; got {probs} (sum {sum(probs)})")
+        object.__setattr__(self, "sla_probabilities", probs)
         _number(f, "target_load_ratio", self.target_load_ratio, 0.0, 1.0)
         _number(f, "base_tasks_per_round", self.base_tasks_per_round, 0.0)
         _number(f, "amplitude", self.amplitude, 0.0)
@@ -197,7 +198,7 @@ class LoadBalanceConfig:
                 "LoadBalanceConfig.from_dict",
                 f"unknown setting(s) {unknown}; known: {sorted(known)}",
             )
-        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         return cls(**kw)
 
     def to_dict(self) -> dict:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -50,6 +51,12 @@ from .._validate import fail
 from .bidding import action_multipliers
 from .game import coalition_shapley
 from .model import LoadBalanceConfig, Servers, Tasks
+
+if TYPE_CHECKING:
+    from ..consensus.ledger import Ledger
+    from ..learn.bandits import UCB1, EpsilonGreedy, ThompsonSampling
+    from ..learn.dqn import DQNAgent
+    from ..learn.qlearning import QLearning
 
 __all__ = ["AUCTION_PATHS", "LoadBalancer", "RoundRecord", "SimulationResult", "simulate"]
 
@@ -117,7 +124,7 @@ class SimulationResult:
     log: dict[str, np.ndarray]
     shapley_rounds: np.ndarray
     shapley: np.ndarray
-    ledger: object | None
+    ledger: Ledger | None
     elapsed_s: float
     auction: str
 
@@ -182,8 +189,8 @@ class SimulationResult:
 class _Learner:
     """Sensitivity learning of the discrete modes, vectorised over servers."""
 
-    agent: object
-    stateful: bool
+    #: Q-learning over load-ratio states, or a stateless bandit.
+    agent: QLearning | EpsilonGreedy | UCB1 | ThompsonSampling
     prev_state: np.ndarray | None = None
     prev_action: np.ndarray | None = None
     prev_dev: np.ndarray | None = None
@@ -257,7 +264,7 @@ class LoadBalancer:
         self._learner = self._make_learner(np.random.default_rng(s_learn))
         self._dqn = self._make_dqn(s_learn) if config.mode == "dqn" else None
         self._history = _History()
-        self._ledger = None
+        self._ledger: Ledger | None = None
         if config.ledger:
             from ..consensus.ledger import Ledger
 
@@ -276,16 +283,15 @@ class LoadBalancer:
             return _Learner(
                 QLearning(
                     n, _N_STATES, 3, alpha=c.alpha, gamma=c.gamma, epsilon=c.epsilon, seed=rng
-                ),
-                True,
+                )
             )
         if mode == "bandit":
-            return _Learner(EpsilonGreedy(n, 3, epsilon=c.epsilon, seed=rng), False)
+            return _Learner(EpsilonGreedy(n, 3, epsilon=c.epsilon, seed=rng))
         if mode == "ucb1":
-            return _Learner(UCB1(n, 3, c=c.ucb_c, seed=rng), False)
-        return _Learner(ThompsonSampling(n, 3, prior="gaussian", seed=rng), False)
+            return _Learner(UCB1(n, 3, c=c.ucb_c, seed=rng))
+        return _Learner(ThompsonSampling(n, 3, prior="gaussian", seed=rng))
 
-    def _make_dqn(self, ss: np.random.SeedSequence):
+    def _make_dqn(self, ss: np.random.SeedSequence) -> DQNAgent:
         from ..learn.dqn import DQNAgent
 
         c = self.config
@@ -383,6 +389,7 @@ class LoadBalancer:
         after = state.copy()
         after[:, 0] = ratio
         reward = np.abs(state[:, 0] - target) - np.abs(ratio - target)
+        assert self._dqn is not None  # dqn mode
         self._dqn.remember(state, actions, reward, after, np.zeros(len(ratio), bool))
 
     def _auctions_numpy(self, tasks: Tasks, noise: np.ndarray, out: dict) -> None:
@@ -462,16 +469,18 @@ class LoadBalancer:
         if c.mode in ("continuous", "dqn"):
             s.sensitivity *= 1.0 + c.learning_rate * (ratio - s.target_load_ratio)
         elif self._learner is not None:
-            lr = self._learner
+            from ..learn.qlearning import QLearning
+
+            lr, agent = self._learner, self._learner.agent
             state = np.minimum((ratio * 10).astype(np.int64), _N_STATES - 1)
             dev = np.abs(ratio - s.target_load_ratio)
-            if lr.prev_action is not None:
+            if lr.prev_action is not None and lr.prev_dev is not None:
                 reward = lr.prev_dev - dev
-                if lr.stateful:
-                    lr.agent.update(lr.prev_state, lr.prev_action, reward, state)
+                if isinstance(agent, QLearning):
+                    agent.update(lr.prev_state, lr.prev_action, reward, state)
                 else:
-                    lr.agent.update(lr.prev_action, reward)
-            action = lr.agent.select(state) if lr.stateful else lr.agent.select()
+                    agent.update(lr.prev_action, reward)
+            action = agent.select(state) if isinstance(agent, QLearning) else agent.select()
             s.sensitivity *= self._mult[action]
             lr.prev_state, lr.prev_action, lr.prev_dev = state, action, dev
         np.clip(s.sensitivity, *c.sensitivity_bounds, out=s.sensitivity)

@@ -24,15 +24,16 @@ import hashlib
 import itertools
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-try:  # Python >= 3.11
+if sys.version_info >= (3, 11):
     import tomllib as _toml
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+else:  # pragma: no cover - Python 3.10
     try:
         import tomli as _toml
     except ModuleNotFoundError:
@@ -55,7 +56,8 @@ def run_seed(seed: int, run: int) -> int:
     numbers in run ``r`` (common random numbers), whatever executor runs it.
     """
     state = np.random.SeedSequence(int(seed), spawn_key=(int(run),)).generate_state(
-        1, dtype=np.uint64)
+        1, dtype=np.uint64
+    )
     return int(state[0] >> np.uint64(1))
 
 
@@ -123,8 +125,11 @@ class ExperimentConfig:
     def tasks(self) -> list[Task]:
         """Every run of every cell: ``len(cells()) * runs`` tasks, cell-major."""
         seeds = [run_seed(self.seed, r) for r in range(self.runs)]
-        return [Task(self.kind, params, r, seeds[r], run_key(self.kind, params, r), c)
-                for c, params in enumerate(self.cells()) for r in range(self.runs)]
+        return [
+            Task(self.kind, params, r, seeds[r], run_key(self.kind, params, r), c)
+            for c, params in enumerate(self.cells())
+            for r in range(self.runs)
+        ]
 
 
 def _product(grid: dict) -> list[dict]:
@@ -136,13 +141,16 @@ def load_config(path) -> ExperimentConfig:
     """Read and check an experiment TOML file (format in :mod:`accord.runner.config`)."""
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"load_config(): {p} does not exist or is not a file; pass the path "
-                         "of an experiment TOML file")
+        raise ValueError(
+            f"load_config(): {p} does not exist or is not a file; pass the path "
+            "of an experiment TOML file"
+        )
     return _parse(p.read_text(encoding="utf-8"), str(p), True, "load_config")
 
 
-def parse_config(text: str, source: str = "<string>", *,
-                 check_kind: bool = True) -> ExperimentConfig:
+def parse_config(
+    text: str, source: str = "<string>", *, check_kind: bool = True
+) -> ExperimentConfig:
     """Parse and check experiment TOML ``text``; ``source`` names it in errors.
 
     ``check_kind=False`` accepts kinds that are not registered in this process.
@@ -153,8 +161,10 @@ def parse_config(text: str, source: str = "<string>", *,
 def _parse(text: str, source: str, check_kind: bool, func: str) -> ExperimentConfig:
     where = f"{func}(): {source}"
     if _toml is None:  # pragma: no cover - Python 3.10 without tomli
-        raise RuntimeError(f"{where}: reading TOML on Python < 3.11 needs the tomli package; "
-                           "install it with `pip install tomli`")
+        raise RuntimeError(
+            f"{where}: reading TOML on Python < 3.11 needs the tomli package; "
+            "install it with `pip install tomli`"
+        )
     try:
         doc = _toml.loads(text)
     except _toml.TOMLDecodeError as exc:
@@ -162,21 +172,28 @@ def _parse(text: str, source: str, check_kind: bool, func: str) -> ExperimentCon
 
     unknown = [k for k in doc if k not in _TABLES]
     if unknown:
-        raise ValueError(f"{where}: unknown table or key {unknown[0]!r} at the top level; "
-                         f"allowed are [experiment], [settings], [grid] and [[extra]]")
+        raise ValueError(
+            f"{where}: unknown table or key {unknown[0]!r} at the top level; "
+            f"allowed are [experiment], [settings], [grid] and [[extra]]"
+        )
     exp = doc.get("experiment")
     if not isinstance(exp, dict):
-        raise ValueError(f"{where}: missing [experiment] table; add one with kind, runs and "
-                         "seed, e.g. [experiment] kind = \"coalition\" runs = 30 seed = 1")
+        raise ValueError(
+            f"{where}: missing [experiment] table; add one with kind, runs and "
+            'seed, e.g. [experiment] kind = "coalition" runs = 30 seed = 1'
+        )
     for k in exp:
         if k not in _EXPERIMENT_KEYS:
-            raise ValueError(f"{where}: [experiment] has unknown key {k!r}; allowed are "
-                             f"{', '.join(_EXPERIMENT_KEYS)}")
+            raise ValueError(
+                f"{where}: [experiment] has unknown key {k!r}; allowed are "
+                f"{', '.join(_EXPERIMENT_KEYS)}"
+            )
     for k in ("kind", "runs", "seed"):
         if k not in exp:
-            raise ValueError(f"{where}: [experiment] is missing key {k!r}; add e.g. "
-                             + {"kind": 'kind = "coalition"', "runs": "runs = 30",
-                                "seed": "seed = 1"}[k])
+            raise ValueError(
+                f"{where}: [experiment] is missing key {k!r}; add e.g. "
+                + {"kind": 'kind = "coalition"', "runs": "runs = 30", "seed": "seed = 1"}[k]
+            )
 
     kind = exp["kind"]
     if not isinstance(kind, str) or not kind:
@@ -185,19 +202,22 @@ def _parse(text: str, source: str, check_kind: bool, func: str) -> ExperimentCon
         from .registry import kinds
 
         if kind not in kinds():
-            raise ValueError(f"{where}: [experiment] kind {kind!r} is not registered; use one "
-                             f"of {', '.join(map(repr, kinds()))} or register it with "
-                             "accord.runner.register()")
+            raise ValueError(
+                f"{where}: [experiment] kind {kind!r} is not registered; use one "
+                f"of {', '.join(map(repr, kinds()))} or register it with "
+                "accord.runner.register()"
+            )
     name = exp.get("name", Path(source).stem if source != "<string>" else kind)
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise ValueError(f"{where}: [experiment] name must be a directory name (letters, "
-                         f"digits, '.', '_', '-'); got {name!r}")
+        raise ValueError(
+            f"{where}: [experiment] name must be a directory name (letters, "
+            f"digits, '.', '_', '-'); got {name!r}"
+        )
     runs, seed = exp["runs"], exp["seed"]
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"{where}: [experiment] runs must be an integer >= 1; got {runs!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"{where}: [experiment] seed must be a non-negative integer; "
-                         f"got {seed!r}")
+        raise ValueError(f"{where}: [experiment] seed must be a non-negative integer; got {seed!r}")
 
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
@@ -210,9 +230,11 @@ def _parse(text: str, source: str, check_kind: bool, func: str) -> ExperimentCon
         raise ValueError(f"{where}: grid must be a table [grid]; got {grid!r}")
     for k, v in grid.items():
         if not isinstance(v, list) or not v:
-            raise ValueError(f"{where}: [grid] {k} must be a non-empty list of values, e.g. "
-                             f"{k} = [{_toml_repr(v)}]; got {_toml_repr(v)} (put fixed values "
-                             "in [settings])")
+            raise ValueError(
+                f"{where}: [grid] {k} must be a non-empty list of values, e.g. "
+                f"{k} = [{_toml_repr(v)}]; got {_toml_repr(v)} (put fixed values "
+                "in [settings])"
+            )
         _check_name(where, "[grid]", k)
         for item in v:
             _check_param(where, "[grid]", k, item)
@@ -221,30 +243,40 @@ def _parse(text: str, source: str, check_kind: bool, func: str) -> ExperimentCon
 
     extra = doc.get("extra", [])
     if not isinstance(extra, list) or not all(isinstance(t, dict) for t in extra):
-        raise ValueError(f"{where}: extra must be an array of tables: write [[extra]], "
-                         "not [extra]")
+        raise ValueError(f"{where}: extra must be an array of tables: write [[extra]], not [extra]")
     for i, table in enumerate(extra):
         label = f"[[extra]] #{i + 1}"
         for k, v in table.items():
             if isinstance(v, list):
                 if not v:
-                    raise ValueError(f"{where}: {label} {k} is an empty list; give at least "
-                                     "one value")
+                    raise ValueError(
+                        f"{where}: {label} {k} is an empty list; give at least one value"
+                    )
                 _check_name(where, label, k)
                 for item in v:
                     _check_param(where, label, k, item)
             else:
                 _check_param(where, label, k, v)
 
-    return ExperimentConfig(kind=kind, name=name, runs=runs, seed=seed, settings=dict(settings),
-                            grid=dict(grid), extra=tuple(dict(t) for t in extra),
-                            source=source, text=text)
+    return ExperimentConfig(
+        kind=kind,
+        name=name,
+        runs=runs,
+        seed=seed,
+        settings=dict(settings),
+        grid=dict(grid),
+        extra=tuple(dict(t) for t in extra),
+        source=source,
+        text=text,
+    )
 
 
 def _check_name(where: str, table: str, key: str) -> None:
     if key in RESERVED:
-        raise ValueError(f"{where}: {table} parameter {key!r} clashes with a column the store "
-                         f"adds ({', '.join(RESERVED)}); rename it")
+        raise ValueError(
+            f"{where}: {table} parameter {key!r} clashes with a column the store "
+            f"adds ({', '.join(RESERVED)}); rename it"
+        )
 
 
 def _check_param(where: str, table: str, key: str, value: Any) -> None:
@@ -253,13 +285,16 @@ def _check_param(where: str, table: str, key: str, value: Any) -> None:
     if isinstance(value, scalar):
         return
     if isinstance(value, list) and all(isinstance(x, scalar) for x in value):
-        kinds = {"str" if isinstance(x, str) else "bool" if isinstance(x, bool) else "num"
-                 for x in value}
+        kinds = {
+            "str" if isinstance(x, str) else "bool" if isinstance(x, bool) else "num" for x in value
+        }
         if len(kinds) <= 1:
             return
-    raise ValueError(f"{where}: {table} {key} must be a string, number, boolean or a list of "
-                     f"one of those; got {_toml_repr(value)} (tables, dates and mixed lists "
-                     "cannot be stored as columns)")
+    raise ValueError(
+        f"{where}: {table} {key} must be a string, number, boolean or a list of "
+        f"one of those; got {_toml_repr(value)} (tables, dates and mixed lists "
+        "cannot be stored as columns)"
+    )
 
 
 def _toml_repr(v: Any) -> str:

@@ -25,8 +25,7 @@ from .config import Task
 __all__ = ["EXECUTORS", "RunError", "make_executor"]
 
 EXECUTORS = ("process", "serial", "ray")
-_BROKEN = ("a worker process ended abruptly (killed, out of memory, or os._exit() in the "
-           "experiment)")
+_BROKEN = "a worker process ended abruptly (killed, out of memory, or os._exit() in the experiment)"
 
 
 class RunError(RuntimeError):
@@ -92,8 +91,12 @@ class ProcessExecutor:
         if not tasks:
             return
         n = min(self.workers, len(tasks))
-        self._pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(
-            "spawn"), initializer=init_worker, initargs=(os.getpid(),))
+        pool = self._pool = ProcessPoolExecutor(
+            max_workers=n,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(os.getpid(),),
+        )
         todo = iter(tasks)
         pending: dict = {}
 
@@ -103,8 +106,7 @@ class ProcessExecutor:
                 if task is None:
                     return
                 try:
-                    fut = self._pool.submit(execute, run_path, task.params, task.seed,
-                                            self.threads)
+                    fut = pool.submit(execute, run_path, task.params, task.seed, self.threads)
                 except BrokenProcessPool as exc:
                     raise RunError(None, _BROKEN) from exc
                 pending[fut] = task
@@ -131,9 +133,11 @@ class RayExecutor:
         try:
             import ray
         except ImportError as exc:
-            raise RuntimeError("run_experiment(): executor 'ray' needs Ray, which is not "
-                               "installed; install it with `pip install ray` or use executor "
-                               "'process'") from exc
+            raise RuntimeError(
+                "run_experiment(): executor 'ray' needs Ray, which is not "
+                "installed; install it with `pip install ray` or use executor "
+                "'process'"
+            ) from exc
         self.ray = ray
         self.requested = workers
         self.workers = workers
@@ -163,6 +167,8 @@ class RayExecutor:
         todo = iter(tasks)
         pending = self._pending
         n = self.workers
+        if n is None:  # resolved by __enter__
+            raise RuntimeError("RayExecutor.results() runs inside `with executor:`")
 
         def fill() -> None:
             while len(pending) < 2 * n:

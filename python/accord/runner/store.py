@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,8 @@ import pyarrow.parquet as pq
 
 from .config import RESERVED, ExperimentConfig, Task, parse_config
 
-try:
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
 
 __all__ = ["ResultStore", "load", "param_columns", "result_columns"]
 
@@ -80,18 +79,24 @@ def _column(func: str, name: str, value: Any) -> pa.Array:
             values = pa.array(value.tolist() if value.dtype == object else value)
             return pa.ListArray.from_arrays(pa.array([0, len(value)], pa.int32()), values)
         else:
-            raise ValueError(f"{func}: value {name!r} has shape {value.shape}; return scalars "
-                             "or 1-D arrays (flatten it or split it into several values)")
+            raise ValueError(
+                f"{func}: value {name!r} has shape {value.shape}; return scalars "
+                "or 1-D arrays (flatten it or split it into several values)"
+            )
     if value is None or isinstance(value, (bool, int, float, str)):
         return pa.array([value])
     if isinstance(value, (list, tuple)):
         try:
             return pa.array([list(value)])
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise ValueError(f"{func}: value {name!r} is a list that cannot be stored as a "
-                             f"column ({exc}); return a 1-D numpy array of one dtype") from None
-    raise TypeError(f"{func}: value {name!r} has type {type(value).__name__}; return scalars "
-                    "(bool, int, float, str, None) or 1-D numpy arrays")
+            raise ValueError(
+                f"{func}: value {name!r} is a list that cannot be stored as a "
+                f"column ({exc}); return a 1-D numpy array of one dtype"
+            ) from None
+    raise TypeError(
+        f"{func}: value {name!r} has type {type(value).__name__}; return scalars "
+        "(bool, int, float, str, None) or 1-D numpy arrays"
+    )
 
 
 def param_columns(table: pa.Table) -> list[str]:
@@ -103,8 +108,7 @@ def param_columns(table: pa.Table) -> list[str]:
     meta = table.schema.metadata or {}
     if _META_PARAMS in meta:
         return [c for c in json.loads(meta[_META_PARAMS]) if c in table.column_names]
-    return [f.name for f in table.schema
-            if f.name not in RESERVED and not pa.types.is_list(f.type)]
+    return [f.name for f in table.schema if f.name not in RESERVED and not pa.types.is_list(f.type)]
 
 
 def result_columns(table: pa.Table) -> list[str]:
@@ -140,17 +144,24 @@ class ResultStore:
             try:
                 old = self.stored_config()
             except ValueError as exc:
-                raise ValueError(f"{func}: {self.config_path} is not a valid experiment config "
-                                 f"({exc}); repair it or use another results directory") from None
+                raise ValueError(
+                    f"{func}: {self.config_path} is not a valid experiment config "
+                    f"({exc}); repair it or use another results directory"
+                ) from None
+            if old is None:  # removed since the check above
+                old = config
             for what, a, b in (("kind", old.kind, config.kind), ("seed", old.seed, config.seed)):
                 if a != b:
                     raise ValueError(
                         f"{func}: {self.root} holds results of {what} {a!r} "
                         f"({self.config_path}) but {config.source} has {what} {b!r}; pass "
-                        "another results directory (--results) or restore the config")
+                        "another results directory (--results) or restore the config"
+                    )
         elif self.root.is_dir() and any(p.name != ".lock" for p in self.root.iterdir()):
-            raise ValueError(f"{func}: {self.root} is not empty and has no {CONFIG_NAME}, so it "
-                             "is not a results directory; pass an empty or new directory")
+            raise ValueError(
+                f"{func}: {self.root} is not empty and has no {CONFIG_NAME}, so it "
+                "is not a results directory; pass an empty or new directory"
+            )
 
     def init(self, config: ExperimentConfig) -> None:
         """Create the store for ``config``, or check that an existing one matches it.
@@ -180,7 +191,7 @@ class ResultStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Hold an exclusive lock so that two runs never write the same store."""
-        if fcntl is None:  # pragma: no cover
+        if sys.platform == "win32":  # pragma: no cover - no fcntl file locks
             yield
             return
         self.root.mkdir(parents=True, exist_ok=True)
@@ -188,9 +199,11 @@ class ResultStore:
             try:
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RuntimeError(f"ResultStore.lock(): another `accord run` is writing to "
-                                   f"{self.root}; wait for it to finish or pass another "
-                                   "--results directory") from None
+                raise RuntimeError(
+                    f"ResultStore.lock(): another `accord run` is writing to "
+                    f"{self.root}; wait for it to finish or pass another "
+                    "--results directory"
+                ) from None
             try:
                 yield
             finally:
@@ -210,8 +223,10 @@ class ResultStore:
         """Store one finished run atomically; return its file."""
         func = f"ResultStore.write() (kind {task.kind!r}, run {task.run}, params {task.params})"
         if not isinstance(values, dict):
-            raise TypeError(f"{func}: the run returned {type(values).__name__}; an experiment's "
-                            "run() must return a dict of scalars and 1-D arrays")
+            raise TypeError(
+                f"{func}: the run returned {type(values).__name__}; an experiment's "
+                "run() must return a dict of scalars and 1-D arrays"
+            )
         names: dict[str, pa.Array] = {}
         for k, v in task.params.items():
             names[k] = _column(func, k, v)
@@ -222,12 +237,16 @@ class ResultStore:
             if not isinstance(k, str):
                 raise TypeError(f"{func}: value names must be strings; got {k!r}")
             if k in names:
-                raise ValueError(f"{func}: returned value {k!r} clashes with a parameter or a "
-                                 "store column (run, seed, wall_s); rename it")
+                raise ValueError(
+                    f"{func}: returned value {k!r} clashes with a parameter or a "
+                    "store column (run, seed, wall_s); rename it"
+                )
             names[k] = _column(func, k, v)
-        meta = {_META_KIND: task.kind.encode(),
-                _META_PARAMS: json.dumps(list(task.params)).encode(),
-                _META_RESULTS: json.dumps(list(values)).encode()}
+        meta = {
+            _META_KIND: task.kind.encode(),
+            _META_PARAMS: json.dumps(list(task.params)).encode(),
+            _META_RESULTS: json.dumps(list(values)).encode(),
+        }
         table = pa.table(names).replace_schema_metadata(meta)
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         path = self.path(task.key)
@@ -243,8 +262,10 @@ class ResultStore:
         float ones as float.
         """
         if not self.config_path.is_file():
-            raise ValueError(f"load(): {self.root} is not a results directory (no {CONFIG_NAME}); "
-                             "pass the directory that `accord run` wrote (its --results)")
+            raise ValueError(
+                f"load(): {self.root} is not a results directory (no {CONFIG_NAME}); "
+                "pass the directory that `accord run` wrote (its --results)"
+            )
         try:
             config = self.stored_config()
         except ValueError:
@@ -264,12 +285,16 @@ class ResultStore:
             results.update(dict.fromkeys(json.loads(m.get(_META_RESULTS, b"[]"))))
             if not kind and _META_KIND in m:
                 kind = m[_META_KIND].decode()
-        meta = {_META_KIND: kind.encode(), _META_PARAMS: json.dumps(list(params)).encode(),
-                _META_RESULTS: json.dumps(list(results)).encode()}
+        meta = {
+            _META_KIND: kind.encode(),
+            _META_PARAMS: json.dumps(list(params)).encode(),
+            _META_RESULTS: json.dumps(list(results)).encode(),
+        }
         if not tables:
             return pa.table({}).replace_schema_metadata(meta)
-        table = pa.concat_tables([t.replace_schema_metadata(None) for t in tables],
-                                 promote_options="permissive")
+        table = pa.concat_tables(
+            [t.replace_schema_metadata(None) for t in tables], promote_options="permissive"
+        )
         cols = [c for c in [*params, *RESERVED, *results] if c in table.column_names]
         cols += [c for c in table.column_names if c not in cols]
         return table.select(cols).replace_schema_metadata(meta)
