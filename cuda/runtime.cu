@@ -72,9 +72,8 @@ std::vector<DeviceInfo> devices() {
     const int clock = attribute_or_zero(cudaDevAttrMemoryClockRate, i);
     d.memory_bus_width = bus;
     d.memory_clock_khz = clock;
-    d.peak_bandwidth = (bus > 0 && clock > 0)
-                           ? 2.0 * static_cast<double>(clock) * 1000.0 * (bus / 8.0)
-                           : -1.0;
+    d.peak_bandwidth =
+        (bus > 0 && clock > 0) ? 2.0 * static_cast<double>(clock) * 1000.0 * (bus / 8.0) : -1.0;
     out.push_back(d);
   }
   return out;

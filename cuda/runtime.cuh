@@ -19,7 +19,9 @@ constexpr std::size_t kSharedMemoryBudget = 48 * 1024;
 
 // ---- reductions (fixed order: deterministic for a given launch configuration) -------
 
-__device__ __forceinline__ double warp_sum(double x) {
+// Sum of x over the 32 lanes of a full warp (butterfly: every lane gets the result).
+template <class T>
+__device__ __forceinline__ T warp_sum(T x) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(kFullMask, x, o);
   return x;

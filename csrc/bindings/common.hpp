@@ -45,8 +45,7 @@ template <class T>
 carray<T> take(const py::handle& obj, const char* name) {
   if (!py::isinstance<py::array>(obj))
     throw py::type_error(std::string(name) + " must be a numpy.ndarray of dtype " +
-                         dtype_name<T>() + "; got " +
-                         std::string(Py_TYPE(obj.ptr())->tp_name));
+                         dtype_name<T>() + "; got " + std::string(Py_TYPE(obj.ptr())->tp_name));
   const auto a = py::reinterpret_borrow<py::array>(obj);
   if (!a.dtype().equal(py::dtype::of<T>()))
     throw py::type_error(std::string(name) + " must have dtype " + dtype_name<T>() + "; got " +
@@ -54,8 +53,7 @@ carray<T> take(const py::handle& obj, const char* name) {
                          "np.asarray(" + name + ", dtype=np." + dtype_name<T>() + "))");
   if (!(a.flags() & py::array::c_style))
     throw std::invalid_argument(std::string(name) +
-                                " must be C-contiguous (pass np.ascontiguousarray(" + name +
-                                "))");
+                                " must be C-contiguous (pass np.ascontiguousarray(" + name + "))");
   return py::reinterpret_borrow<carray<T>>(a);
 }
 

@@ -13,8 +13,8 @@ namespace {
 constexpr std::int64_t kMaxOffset = std::numeric_limits<std::int32_t>::max();
 }  // namespace
 
-IncentiveLp::IncentiveLp(const double* payoffs, int n, const std::int64_t* actions,
-                         bool coarse, bool egalitarian)
+IncentiveLp::IncentiveLp(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
+                         bool egalitarian)
     : payoffs_(payoffs),
       n_(n),
       actions_(actions, actions + (n > 0 ? n : 0)),
@@ -46,8 +46,7 @@ void IncentiveLp::fill(std::int32_t* indptr, std::int32_t* indices, double* data
     kept_rows[j] = kept_[j];
     indptr[j + 1] = static_cast<std::int32_t>(indptr[j] + kept_nnz_[j]);
   }
-  incentive_fill_rows(payoffs_, n_, actions_.data(), coarse_, m, kept_rows, indptr, indices,
-                      data);
+  incentive_fill_rows(payoffs_, n_, actions_.data(), coarse_, m, kept_rows, indptr, indices, data);
   std::int64_t pos = indptr[m], row = m;
   if (egalitarian_) {  // z - U_i . p <= 0: every column, explicit zeros included
     for (int i = 0; i < n_; ++i) {

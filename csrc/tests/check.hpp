@@ -15,12 +15,12 @@ inline int& failures() {
   return count;
 }
 
-#define CHECK(cond)                                                           \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
       std::fprintf(stderr, "%s:%d: CHECK(%s)\n", __FILE__, __LINE__, #cond); \
-      ++::accord::testing::failures();                                        \
-    }                                                                         \
+      ++::accord::testing::failures();                                       \
+    }                                                                        \
   } while (0)
 
 struct Test {

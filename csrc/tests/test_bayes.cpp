@@ -31,7 +31,7 @@ void test_bayes_exp_det() {
 void test_bayes_sample_types() {
   const int m = 3, K = 4;
   const std::int64_t B = 2, S = 20000;
-  const double p[B * m * K] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0,
+  const double p[B * m * K] = {0.1,  0.2,  0.3,  0.4,  0.5, 0.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0,
                                0.25, 0.25, 0.25, 0.25, 0.0, 0.0, 0.0, 1.0, 0.7, 0.1, 0.1, 0.1};
   std::vector<double> lp(B * m * K);
   for (std::size_t i = 0; i < lp.size(); ++i) lp[i] = std::log(p[i]);
@@ -63,8 +63,9 @@ void test_bayes_sample_types() {
   }
 }
 
-// The worked example of Chalkiadakis & Boutilier (2012), Eq. 5: belief (0.5, 0.3, 0.2) about agent 3, the Ambitious project
-// failed, P(fail | g, m, b) = (0.2, 0.6, 0.9): posterior (0.10, 0.18, 0.18) / 0.46.
+// The worked example of Chalkiadakis & Boutilier (2012), Eq. 5: belief (0.5, 0.3, 0.2) about agent
+// 3, the Ambitious project failed, P(fail | g, m, b) = (0.2, 0.6, 0.9): posterior (0.10, 0.18,
+// 0.18) / 0.46.
 void test_bayes_update_paper() {
   const double lp[3] = {std::log(0.5), std::log(0.3), std::log(0.2)};
   const double ll[3] = {std::log(0.2), std::log(0.6), std::log(0.9)};
@@ -157,11 +158,9 @@ void test_bayes_values_and_filter() {
 }  // namespace
 
 int main() {
-  return run_tests("bayes", {
-      {"test_bayes_exp_det", test_bayes_exp_det},
-      {"test_bayes_sample_types", test_bayes_sample_types},
-      {"test_bayes_update_paper", test_bayes_update_paper},
-      {"test_bayes_update_brute_force", test_bayes_update_brute_force},
-      {"test_bayes_values_and_filter", test_bayes_values_and_filter}
-  });
+  return run_tests("bayes", {{"test_bayes_exp_det", test_bayes_exp_det},
+                             {"test_bayes_sample_types", test_bayes_sample_types},
+                             {"test_bayes_update_paper", test_bayes_update_paper},
+                             {"test_bayes_update_brute_force", test_bayes_update_brute_force},
+                             {"test_bayes_values_and_filter", test_bayes_values_and_filter}});
 }

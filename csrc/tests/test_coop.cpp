@@ -96,10 +96,9 @@ void test_voting_dp_brute_force() {
 }  // namespace
 
 int main() {
-  return run_tests("coop", {
-      {"test_shapley_brute_force", test_shapley_brute_force},
-      {"test_max_excess_brute_force", test_max_excess_brute_force},
-      {"test_permutations_are_permutations", test_permutations_are_permutations},
-      {"test_voting_dp_brute_force", test_voting_dp_brute_force}
-  });
+  return run_tests("coop",
+                   {{"test_shapley_brute_force", test_shapley_brute_force},
+                    {"test_max_excess_brute_force", test_max_excess_brute_force},
+                    {"test_permutations_are_permutations", test_permutations_are_permutations},
+                    {"test_voting_dp_brute_force", test_voting_dp_brute_force}});
 }

@@ -69,12 +69,11 @@ void test_fictitious_play_matching_pennies() {
   const double P[8] = {1, -1, -1, 1, -1, 1, 1, -1};
   const std::int64_t init[2] = {0, 0};
   std::vector<double> prof(4), hist(10);
-  accord::games::fictitious_play(P, 1, L, 10000, accord::games::FPMode::kSimultaneous, init,
-                                 1000, prof.data(), hist.data());
+  accord::games::fictitious_play(P, 1, L, 10000, accord::games::FPMode::kSimultaneous, init, 1000,
+                                 prof.data(), hist.data());
   CHECK(std::abs(prof[0] - 0.5) < 0.01 && std::abs(prof[2] - 0.5) < 0.01);
   CHECK(hist[9] < hist[0] && hist[9] < 0.02);
 }
-
 
 // An initial action outside 0..k_i-1 is an error of the kernel, not undefined behaviour.
 void test_fictitious_play_rejects_bad_initial_actions() {
@@ -86,8 +85,8 @@ void test_fictitious_play_rejects_bad_initial_actions() {
     const std::int64_t init[2] = {0, bad};
     bool thrown = false;
     try {
-      accord::games::fictitious_play(P, 1, L, 10, accord::games::FPMode::kSimultaneous, init,
-                                     10, prof.data(), hist.data());
+      accord::games::fictitious_play(P, 1, L, 10, accord::games::FPMode::kSimultaneous, init, 10,
+                                     prof.data(), hist.data());
     } catch (const std::invalid_argument&) {
       thrown = true;
     }
@@ -181,8 +180,8 @@ bool solve(std::vector<double> M, std::vector<double> r, int k, std::vector<doub
 // payoff to action a against pure s is pay(a, s), indifferent over `other`: solves
 // sum_s w_s pay(a, s) = value (a in other), sum_s w_s = 1.
 template <class Pay>
-bool indifference(const std::vector<int>& support, const std::vector<int>& other, int size,
-                  Pay pay, std::vector<double>& w) {
+bool indifference(const std::vector<int>& support, const std::vector<int>& other, int size, Pay pay,
+                  std::vector<double>& w) {
   const int k = static_cast<int>(support.size());
   std::vector<double> M((k + 1) * (k + 1), 0.0), r(k + 1, 0.0), z;
   for (int e = 0; e < k; ++e) {  // rows: pay(other[e], .) . w - value = 0
@@ -240,8 +239,8 @@ void test_lemke_howson_brute_force() {
       CHECK(contains(all, p));
     }
     for (int threads : {1, 2}) {
-      const auto found = profiles_of(bm::lemke_howson_all(A.data(), B.data(), m, n, 10000,
-                                                          threads), m, n);
+      const auto found =
+          profiles_of(bm::lemke_howson_all(A.data(), B.data(), m, n, 10000, threads), m, n);
       CHECK(!found.empty());
       for (const Profile& p : found) {
         CHECK(regret(A, B, m, n, p.x, p.y) <= 1e-9);
@@ -401,8 +400,7 @@ void test_incentive_matrix_and_lp_direct() {
       CHECK(indptr[0] == 0);
       std::vector<std::int32_t> idx(indptr[rows]);
       std::vector<double> val(indptr[rows]);
-      g::incentive_fill(G.u.data(), G.n, k.data(), coarse, indptr.data(), idx.data(),
-                        val.data());
+      g::incentive_fill(G.u.data(), G.n, k.data(), coarse, indptr.data(), idx.data(), val.data());
       // Row r of the matrix, dense, and its product with p against the direct gain.
       std::vector<std::vector<double>> dense(rows, std::vector<double>(G.N, 0.0));
       std::int64_t row = 0;
@@ -460,14 +458,13 @@ void test_incentive_matrix_and_lp_direct() {
 }  // namespace
 
 int main() {
-  return run_tests("games", {
-      {"test_best_response_brute_force", test_best_response_brute_force},
-      {"test_fictitious_play_matching_pennies", test_fictitious_play_matching_pennies},
-      {"test_fictitious_play_rejects_bad_initial_actions",
-       test_fictitious_play_rejects_bad_initial_actions},
-      {"test_lemke_howson_brute_force", test_lemke_howson_brute_force},
-      {"test_enumeration_brute_force", test_enumeration_brute_force},
-      {"test_incentive_gains_direct", test_incentive_gains_direct},
-      {"test_incentive_matrix_and_lp_direct", test_incentive_matrix_and_lp_direct}
-  });
+  return run_tests(
+      "games", {{"test_best_response_brute_force", test_best_response_brute_force},
+                {"test_fictitious_play_matching_pennies", test_fictitious_play_matching_pennies},
+                {"test_fictitious_play_rejects_bad_initial_actions",
+                 test_fictitious_play_rejects_bad_initial_actions},
+                {"test_lemke_howson_brute_force", test_lemke_howson_brute_force},
+                {"test_enumeration_brute_force", test_enumeration_brute_force},
+                {"test_incentive_gains_direct", test_incentive_gains_direct},
+                {"test_incentive_matrix_and_lp_direct", test_incentive_matrix_and_lp_direct}});
 }

@@ -26,8 +26,8 @@ void test_loadbalance_round() {
   double bid[2], price[2], seen[2];
   bool above[2];
   const accord::loadbalance::AuctionParams p{200.0, 1000.0, 0.6, 0.5, 1.5, 1.0};
-  accord::loadbalance::auction_round(3, 2, load, cap, sens, risk, target, coal, tasks, noise,
-                                     state, winner, partner, bid, price, above, seen, p);
+  accord::loadbalance::auction_round(3, 2, load, cap, sens, risk, target, coal, tasks, noise, state,
+                                     winner, partner, bid, price, above, seen, p);
   CHECK(winner[0] == 0 && partner[0] == 2);
   CHECK(std::abs(bid[0] - 6.0) < 1e-12 && std::abs(price[0] - 7.5) < 1e-12);
   CHECK(load[0] == 73.0 && load[1] == 10.0 && load[2] == 23.0);  // after both tasks
@@ -40,7 +40,5 @@ void test_loadbalance_round() {
 }  // namespace
 
 int main() {
-  return run_tests("loadbalance", {
-      {"test_loadbalance_round", test_loadbalance_round}
-  });
+  return run_tests("loadbalance", {{"test_loadbalance_round", test_loadbalance_round}});
 }

@@ -29,7 +29,5 @@ void test_philox_known_answers() {
 }  // namespace
 
 int main() {
-  return run_tests("philox", {
-      {"test_philox_known_answers", test_philox_known_answers}
-  });
+  return run_tests("philox", {{"test_philox_known_answers", test_philox_known_answers}});
 }

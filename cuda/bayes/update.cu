@@ -43,9 +43,9 @@ __global__ void sample_kernel(const double* __restrict__ lp, std::int64_t B, int
        idx < total; idx += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const std::int64_t j = idx % m, bs = idx / m;
     const std::int64_t s = bs % S, b = bs / S;
-    const double u = bayes::type_uniform(seed, static_cast<std::uint32_t>(b),
-                                         static_cast<std::uint32_t>(s),
-                                         static_cast<std::uint32_t>(j));
+    const double u =
+        bayes::type_uniform(seed, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(s),
+                            static_cast<std::uint32_t>(j));
     out[idx] = bayes::draw_type(lp + (b * m + j) * K, K, u);
   }
 }
@@ -90,8 +90,7 @@ __global__ void update_enum_kernel(const double* __restrict__ lp_all,
         unsigned I = 1;
         for (int p = j + 1; p < m; ++p) I *= static_cast<unsigned>(K);
         double mjk = neg_inf();
-        for (unsigned e = 0; e < count; ++e)
-          mjk = fmax(mjk, J[(e / I) * K * I + k * I + e % I]);
+        for (unsigned e = 0; e < count; ++e) mjk = fmax(mjk, J[(e / I) * K * I + k * I + e % I]);
         double s = 0.0;
         if (mjk > neg_inf())
           for (unsigned e = 0; e < count; ++e)
@@ -169,22 +168,21 @@ void bayes_sample_types(const double* log_marginals, std::int64_t batch, int m, 
   const std::int64_t total = batch * samples * m;
   if (total == 0) return;
   sample_kernel<<<grid_for((total + 255) / 256), 256, 0, stream>>>(log_marginals, batch, m, K,
-                                                                    samples, seed, out);
+                                                                   samples, seed, out);
   ACCORD_CHECK_LAUNCH("sample_kernel");
   finish(stream);
 }
 
-void bayes_update_enumerated(const double* log_prior, const double* log_lik,
-                             std::int64_t batch, int m, int K, double* log_post,
-                             double* log_joint, unsigned char* status, cudaStream_t stream) {
+void bayes_update_enumerated(const double* log_prior, const double* log_lik, std::int64_t batch,
+                             int m, int K, double* log_post, double* log_joint,
+                             unsigned char* status, cudaStream_t stream) {
   check_batch(batch);
   const std::int64_t T = joint_count(m, K);
   if (batch == 0) return;
   const int bd = block_for(T);
   if (log_joint) {
     update_enum_kernel<<<grid_for(batch), bd, 0, stream>>>(
-        log_prior, log_lik, m, K, static_cast<unsigned>(T), 0, batch, log_post, log_joint,
-        status);
+        log_prior, log_lik, m, K, static_cast<unsigned>(T), 0, batch, log_post, log_joint, status);
     ACCORD_CHECK_LAUNCH("update_enum_kernel");
   } else {
     const std::int64_t chunk = std::max<std::int64_t>(
@@ -204,9 +202,9 @@ void bayes_update_enumerated(const double* log_prior, const double* log_lik,
   finish(stream);
 }
 
-void bayes_update_sampled(const double* log_prior, const double* log_lik, std::int64_t batch,
-                          int m, int K, std::int64_t samples, double* log_post,
-                          unsigned char* status, cudaStream_t stream) {
+void bayes_update_sampled(const double* log_prior, const double* log_lik, std::int64_t batch, int m,
+                          int K, std::int64_t samples, double* log_post, unsigned char* status,
+                          cudaStream_t stream) {
   check_batch(batch);
   if (m < 0 || K < 1 || samples < 1)
     throw std::invalid_argument("need m >= 0, K >= 1 and samples >= 1");

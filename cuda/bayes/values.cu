@@ -46,8 +46,8 @@ __global__ void values_kernel(const double* __restrict__ lp_all, const double* _
     for (std::int64_t t = threadIdx.x; t < N; t += blockDim.x) {
       double w = 1.0;
       if (lp) {
-        w = bayes::exp_det(log_prior_of(lp, m, K, static_cast<unsigned>(N),
-                                        static_cast<unsigned>(t)));
+        w = bayes::exp_det(
+            log_prior_of(lp, m, K, static_cast<unsigned>(N), static_cast<unsigned>(t)));
         if (w == 0.0) continue;
       }
       const double v = V[t];
@@ -59,8 +59,8 @@ __global__ void values_kernel(const double* __restrict__ lp_all, const double* _
 }
 
 __global__ void filter_kernel(const double* __restrict__ belief, const double* __restrict__ trans,
-                              std::int64_t tstride, const double* __restrict__ obs,
-                              std::int64_t B, std::int64_t S, double* __restrict__ out,
+                              std::int64_t tstride, const double* __restrict__ obs, std::int64_t B,
+                              std::int64_t S, double* __restrict__ out,
                               unsigned char* __restrict__ status) {
   __shared__ double red[kMaxBlock];
   for (std::int64_t b = blockIdx.x; b < B; b += gridDim.x) {
@@ -87,17 +87,17 @@ __global__ void filter_kernel(const double* __restrict__ belief, const double* _
 
 }  // namespace
 
-void bayes_expected_values(const double* log_marginals, const double* values,
-                           std::int64_t batch, int m, int K, std::int64_t actions,
-                           std::int64_t joint, double* out, cudaStream_t stream) {
-  bayes_vpi(log_marginals, values, batch, m, K, actions, joint, nullptr, nullptr, nullptr,
-            nullptr, out, stream);
+void bayes_expected_values(const double* log_marginals, const double* values, std::int64_t batch,
+                           int m, int K, std::int64_t actions, std::int64_t joint, double* out,
+                           cudaStream_t stream) {
+  bayes_vpi(log_marginals, values, batch, m, K, actions, joint, nullptr, nullptr, nullptr, nullptr,
+            out, stream);
 }
 
-void bayes_vpi(const double* log_marginals, const double* values, std::int64_t batch, int m,
-               int K, std::int64_t actions, std::int64_t joint, const double* share,
-               const double* best, const double* second, const unsigned char* is_best,
-               double* out, cudaStream_t stream) {
+void bayes_vpi(const double* log_marginals, const double* values, std::int64_t batch, int m, int K,
+               std::int64_t actions, std::int64_t joint, const double* share, const double* best,
+               const double* second, const unsigned char* is_best, double* out,
+               cudaStream_t stream) {
   check_batch(batch);
   if (actions < 0 || joint < 0) throw std::invalid_argument("actions and joint must be >= 0");
   if (log_marginals && joint != joint_count(m, K))
@@ -112,14 +112,13 @@ void bayes_vpi(const double* log_marginals, const double* values, std::int64_t b
 
 void bayes_filter_step(const double* belief, const double* transition,
                        std::int64_t transition_stride, const double* observation_likelihood,
-                       std::int64_t batch, std::int64_t states, double* out,
-                       unsigned char* status, cudaStream_t stream) {
+                       std::int64_t batch, std::int64_t states, double* out, unsigned char* status,
+                       cudaStream_t stream) {
   check_batch(batch);
   if (states < 1) throw std::invalid_argument("states must be >= 1");
   if (batch == 0) return;
   filter_kernel<<<grid_for(batch), block_for(states), 0, stream>>>(
-      belief, transition, transition_stride, observation_likelihood, batch, states, out,
-      status);
+      belief, transition, transition_stride, observation_likelihood, batch, states, out, status);
   ACCORD_CHECK_LAUNCH("filter_kernel");
   finish(stream);
 }

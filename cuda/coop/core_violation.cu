@@ -47,8 +47,8 @@ __device__ __forceinline__ void warp_best(double& bv, u64& bm) {
 // n >= kLow.  Per block: the best (value, mask) of its tiles.
 template <bool kVec>
 __global__ void __launch_bounds__(kBlock)
-    max_excess_tiles(const double* __restrict__ v, int n, std::int64_t ntiles,
-                     ExcessTables tabs, double* __restrict__ best_v, u64* __restrict__ best_m) {
+    max_excess_tiles(const double* __restrict__ v, int n, std::int64_t ntiles, ExcessTables tabs,
+                     double* __restrict__ best_v, u64* __restrict__ best_m) {
   __shared__ double sx[kCoefs];
   __shared__ double rv[kWarps];
   __shared__ u64 rm[kWarps];
@@ -68,8 +68,8 @@ __global__ void __launch_bounds__(kBlock)
   double bv = kNegInf;
   u64 bm = 0;
   const std::int64_t nwarps = static_cast<std::int64_t>(gridDim.x) * kWarps;
-  for (std::int64_t tile = static_cast<std::int64_t>(blockIdx.x) * kWarps + warp;
-       tile < ntiles; tile += nwarps) {
+  for (std::int64_t tile = static_cast<std::int64_t>(blockIdx.x) * kWarps + warp; tile < ntiles;
+       tile += nwarps) {
     double x[8];
     load_tile<kVec>(v + (tile << kLow), lane, x);
     double xh = 0.0;  // same order of additions as the CPU: increasing bit
@@ -171,8 +171,8 @@ coop::Excess max_excess(const double* v, int n, const double* x, cudaStream_t st
     kernel<<<static_cast<unsigned>(grid), kBlock, 0, stream>>>(
         v, n, ntiles, tabs, buf.at<double>(o_bv), buf.at<u64>(o_bm));
     ACCORD_CHECK_LAUNCH("max_excess_tiles");
-    best_of<<<1, 32, 0, stream>>>(buf.at<double>(o_bv), buf.at<u64>(o_bm),
-                                  static_cast<int>(grid), buf.at<double>(o_v), buf.at<u64>(o_m));
+    best_of<<<1, 32, 0, stream>>>(buf.at<double>(o_bv), buf.at<u64>(o_bm), static_cast<int>(grid),
+                                  buf.at<double>(o_v), buf.at<u64>(o_m));
     ACCORD_CHECK_LAUNCH("best_of");
     copy_to_host(&value, buf.at<double>(o_v), sizeof(double), stream);
     copy_to_host(&mask, buf.at<u64>(o_m), sizeof(u64), stream);

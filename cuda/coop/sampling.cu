@@ -27,8 +27,8 @@ struct DenseShift {
 __global__ void permutations_kernel(int n, std::uint64_t seed, std::int64_t first,
                                     std::int64_t count, std::int32_t* __restrict__ out) {
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t r = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-       r < count; r += stride)
+  for (std::int64_t r = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; r < count;
+       r += stride)
     draw_permutation(seed, static_cast<std::uint64_t>(first + r), n, out + r * n);
 }
 
@@ -158,8 +158,8 @@ void permutations(int n, std::uint64_t seed, std::int64_t first, std::int64_t co
 }
 
 void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::int64_t first,
-                              std::int64_t count, bool antithetic, const double* shift,
-                              double* sum, double* sumsq, cudaStream_t stream) {
+                              std::int64_t count, bool antithetic, const double* shift, double* sum,
+                              double* sumsq, cudaStream_t stream) {
   tables::check_table_args(v, n);
   check_range(first, count);
   const Device dev = current_device();
@@ -170,10 +170,10 @@ void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::i
   const DenseShift sh = dense_shift(shift, n);
 
   const std::size_t per_thread =
-      static_cast<std::size_t>(n) * (sizeof(std::int32_t) + 2 * sizeof(double) +
-                                     (antithetic ? sizeof(double) : 0));
-  const std::int64_t T = scratch_threads(
-      std::min<std::int64_t>(count, std::int64_t{dev.sms} * 512), per_thread, kBlock);
+      static_cast<std::size_t>(n) *
+      (sizeof(std::int32_t) + 2 * sizeof(double) + (antithetic ? sizeof(double) : 0));
+  const std::int64_t T = scratch_threads(std::min<std::int64_t>(count, std::int64_t{dev.sms} * 512),
+                                         per_thread, kBlock);
   Scratch buf(dev, stream);
   const std::size_t o_perm = buf.reserve(sizeof(std::int32_t) * n * T);
   const std::size_t o_m = antithetic ? buf.reserve(sizeof(double) * n * T) : 0;
@@ -190,10 +190,9 @@ void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::i
   finish(stream);
 }
 
-void stratified_sample_dense(const double* v, int n, std::uint64_t seed,
-                             std::int64_t per_stratum, std::int64_t first, std::int64_t count,
-                             const double* shift, double* sum, double* sumsq,
-                             cudaStream_t stream) {
+void stratified_sample_dense(const double* v, int n, std::uint64_t seed, std::int64_t per_stratum,
+                             std::int64_t first, std::int64_t count, const double* shift,
+                             double* sum, double* sumsq, cudaStream_t stream) {
   tables::check_table_args(v, n);
   check_strata(first, count, per_stratum);
   const Device dev = current_device();
@@ -204,19 +203,19 @@ void stratified_sample_dense(const double* v, int n, std::uint64_t seed,
   if (n == 0 || count == 0) return;
   const DenseShift sh = dense_shift(shift, n);
   // Enough blocks to fill the device, none without samples.
-  const std::int64_t chunks = std::max<std::int64_t>(
-      1, std::min<std::int64_t>({ceil_div(std::int64_t{dev.sms} * 8, strata),
-                                 ceil_div(count, kStrataBlock), 65535}));
+  const std::int64_t chunks =
+      std::max<std::int64_t>(1, std::min<std::int64_t>({ceil_div(std::int64_t{dev.sms} * 8, strata),
+                                                        ceil_div(count, kStrataBlock), 65535}));
   Scratch buf(dev, stream);
   const std::size_t o_part = buf.reserve(sizeof(double) * chunks * 2 * strata);
   const std::size_t o_out = buf.reserve(sizeof(double) * 2 * strata);
   buf.allocate();
   const dim3 grid(static_cast<unsigned>(strata), static_cast<unsigned>(chunks));
-  stratified_dense_kernel<<<grid, kStrataBlock, 0, stream>>>(v, n, seed, per_stratum, first,
-                                                             count, sh, buf.at<double>(o_part));
+  stratified_dense_kernel<<<grid, kStrataBlock, 0, stream>>>(v, n, seed, per_stratum, first, count,
+                                                             sh, buf.at<double>(o_part));
   ACCORD_CHECK_LAUNCH("stratified_dense_kernel");
-  sum_columns(buf.at<double>(o_part), static_cast<int>(chunks), 2 * strata,
-              buf.at<double>(o_out), stream);
+  sum_columns(buf.at<double>(o_part), static_cast<int>(chunks), 2 * strata, buf.at<double>(o_out),
+              stream);
   copy_to_host(sum, buf.at<double>(o_out), sizeof(double) * strata, stream);
   copy_to_host(sumsq, buf.at<double>(o_out) + strata, sizeof(double) * strata, stream);
   finish(stream);

@@ -29,8 +29,8 @@ struct SemivalueCoefs {
 // n >= kLow.  partial[block][i]: i < n the block's share of A[i], i = n of T.
 template <bool kVec>
 __global__ void __launch_bounds__(kBlock)
-    semivalue_tiles(const double* __restrict__ v, int n, std::int64_t ntiles,
-                    SemivalueCoefs coefs, double* __restrict__ partial) {
+    semivalue_tiles(const double* __restrict__ v, int n, std::int64_t ntiles, SemivalueCoefs coefs,
+                    double* __restrict__ partial) {
   __shared__ double2 cb[kCoefs];  // (c, b) by coalition size
   __shared__ double red[kWarps][kCoefs];
   for (int k = threadIdx.x; k < kCoefs; k += blockDim.x)
@@ -47,8 +47,8 @@ __global__ void __launch_bounds__(kBlock)
   for (int s = 0; s < 8; ++s) B[s] = 0.0;
   double t = 0.0, h0 = 0.0, h1 = 0.0;
   const std::int64_t nwarps = static_cast<std::int64_t>(gridDim.x) * kWarps;
-  for (std::int64_t tile = static_cast<std::int64_t>(blockIdx.x) * kWarps + warp;
-       tile < ntiles; tile += nwarps) {
+  for (std::int64_t tile = static_cast<std::int64_t>(blockIdx.x) * kWarps + warp; tile < ntiles;
+       tile += nwarps) {
     double x[8];
     load_tile<kVec>(v + (tile << kLow), lane, x);
     const int h = __popcll(static_cast<u64>(tile));
@@ -123,8 +123,8 @@ __global__ void semivalue_small(const double* __restrict__ v, int n, SemivalueCo
 
 }  // namespace
 
-void semivalue_sums(const double* v, int n, const double* c, const double* b, double* A,
-                    double* T, cudaStream_t stream) {
+void semivalue_sums(const double* v, int n, const double* c, const double* b, double* A, double* T,
+                    cudaStream_t stream) {
   check_table_args(v, n);
   const Device dev = current_device();
   check_table_memory(v, dev);

@@ -20,10 +20,9 @@ using namespace sampling;
 
 // perm: [n][T]; out: [2][n] zeroed (pivot counts are multiples of 1/4: exact sums).
 __global__ void __launch_bounds__(kBlock)
-    permutation_voting_kernel(const double* __restrict__ w, int n, double quota,
-                              std::uint64_t seed, std::int64_t first, std::int64_t count,
-                              bool antithetic, std::int32_t* __restrict__ perm_all,
-                              double* __restrict__ out) {
+    permutation_voting_kernel(const double* __restrict__ w, int n, double quota, std::uint64_t seed,
+                              std::int64_t first, std::int64_t count, bool antithetic,
+                              std::int32_t* __restrict__ perm_all, double* __restrict__ out) {
   const std::int64_t T = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   const std::int64_t t = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   std::int32_t* perm = perm_all + t;
@@ -131,8 +130,8 @@ __global__ void __launch_bounds__(kBlock)
 }  // namespace
 
 void permutation_sample_voting(const double* w, int n, double quota, std::uint64_t seed,
-                               std::int64_t first, std::int64_t count, bool antithetic,
-                               double* sum, double* sumsq, cudaStream_t stream) {
+                               std::int64_t first, std::int64_t count, bool antithetic, double* sum,
+                               double* sumsq, cudaStream_t stream) {
   if (n < 0) throw std::invalid_argument("n must be >= 0");
   check_range(first, count);
   std::fill(sum, sum + n, 0.0);
@@ -150,8 +149,8 @@ void permutation_sample_voting(const double* w, int n, double quota, std::uint64
   copy_to_device(buf.at<double>(o_w), w, sizeof(double) * n, stream);
   ACCORD_CHECK(cudaMemsetAsync(buf.at<double>(o_out), 0, sizeof(double) * 2 * n, stream));
   permutation_voting_kernel<<<static_cast<unsigned>(T / kBlock), kBlock, 0, stream>>>(
-      buf.at<double>(o_w), n, quota, seed, first, count, antithetic,
-      buf.at<std::int32_t>(o_perm), buf.at<double>(o_out));
+      buf.at<double>(o_w), n, quota, seed, first, count, antithetic, buf.at<std::int32_t>(o_perm),
+      buf.at<double>(o_out));
   ACCORD_CHECK_LAUNCH("permutation_voting_kernel");
   copy_to_host(sum, buf.at<double>(o_out), sizeof(double) * n, stream);
   copy_to_host(sumsq, buf.at<double>(o_out) + n, sizeof(double) * n, stream);
@@ -173,9 +172,9 @@ void stratified_sample_voting(const double* w, int n, double quota, std::uint64_
   for (int i = 0; i < n; ++i) total += w[i];
   const int words = (n - 1 + 63) / 64;
   const Device dev = current_device();
-  const std::int64_t T = scratch_threads(
-      std::min<std::int64_t>(strata * count, std::int64_t{dev.sms} * 1024),
-      sizeof(u64) * static_cast<std::size_t>(words), kBlock);
+  const std::int64_t T =
+      scratch_threads(std::min<std::int64_t>(strata * count, std::int64_t{dev.sms} * 1024),
+                      sizeof(u64) * static_cast<std::size_t>(words), kBlock);
   Scratch buf(dev, stream);
   const std::size_t o_w = buf.reserve(sizeof(double) * n);
   const std::size_t o_bits =
@@ -185,8 +184,8 @@ void stratified_sample_voting(const double* w, int n, double quota, std::uint64_
   copy_to_device(buf.at<double>(o_w), w, sizeof(double) * n, stream);
   ACCORD_CHECK(cudaMemsetAsync(buf.at<double>(o_out), 0, sizeof(double) * 2 * strata, stream));
   stratified_voting_kernel<<<static_cast<unsigned>(T / kBlock), kBlock, 0, stream>>>(
-      buf.at<double>(o_w), n, quota, total, seed, per_stratum, first, count,
-      buf.at<u64>(o_bits), words, buf.at<double>(o_out));
+      buf.at<double>(o_w), n, quota, total, seed, per_stratum, first, count, buf.at<u64>(o_bits),
+      words, buf.at<double>(o_out));
   ACCORD_CHECK_LAUNCH("stratified_voting_kernel");
   copy_to_host(sum, buf.at<double>(o_out), sizeof(double) * strata, stream);
   copy_to_host(sumsq, buf.at<double>(o_out) + strata, sizeof(double) * strata, stream);

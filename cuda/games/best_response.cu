@@ -27,7 +27,7 @@ struct Dims {
   std::int64_t k[kMaxPlayers];
   std::int64_t off[kMaxPlayers + 1];
   std::int64_t R[kMaxPlayers], S[kMaxPlayers];  // outcomes before / after player i
-  std::int64_t wofs[kMaxPlayers + 1];          // offsets of the weight vectors
+  std::int64_t wofs[kMaxPlayers + 1];           // offsets of the weight vectors
   std::int64_t K, sumk;
 };
 
@@ -90,13 +90,13 @@ __device__ void finish_player(const Dims& d, int i, const T* u, const T* prof, d
 // One block per game, everything in shared memory.
 template <class T>
 __global__ void br_shared(const T* __restrict__ payoffs, const T* __restrict__ profile,
-                          std::int64_t games, Dims d, double tol, std::int64_t* actions,
-                          T* best, T* current, T* u_out) {
+                          std::int64_t games, Dims d, double tol, std::int64_t* actions, T* best,
+                          T* current, T* u_out) {
   extern __shared__ unsigned char smem_raw[];
   T* P = reinterpret_cast<T*>(smem_raw);
   T* prof = P + d.n * d.K;
-  T* W = prof + d.sumk;      // weights: player i's pre (R_i) then suf (S_i)
-  T* U = W + d.wofs[d.n];    // sumk
+  T* W = prof + d.sumk;    // weights: player i's pre (R_i) then suf (S_i)
+  T* U = W + d.wofs[d.n];  // sumk
   for (std::int64_t g = blockIdx.x; g < games; g += gridDim.x) {
     const T* src = payoffs + g * d.n * d.K;
     for (std::int64_t e = threadIdx.x; e < d.n * d.K; e += blockDim.x) P[e] = __ldcs(src + e);
@@ -154,20 +154,20 @@ __global__ void br_items(const T* __restrict__ payoffs, const T* __restrict__ pr
     acc += Pi[(r * d.k[i] + a) * S + s] * weight_at(d, prof, 0, i, r) *
            weight_at(d, prof, i + 1, d.n, s);
   }
-  for (int sh = 16; sh; sh >>= 1) acc += __shfl_down_sync(kFullMask, acc, sh);
+  acc = warp_sum(acc);
   if (lane == 0) U[g * d.sumk + item] = acc;
 }
 
 template <class T>
 __global__ void br_finish(const T* __restrict__ U, const T* __restrict__ profile,
-                          std::int64_t games, Dims d, double tol, std::int64_t* actions,
-                          T* best, T* current) {
+                          std::int64_t games, Dims d, double tol, std::int64_t* actions, T* best,
+                          T* current) {
   const std::int64_t t = blockIdx.x * std::int64_t(blockDim.x) + threadIdx.x;
   if (t >= games * d.n) return;
   const std::int64_t g = t / d.n;
   const int i = static_cast<int>(t % d.n);
-  finish_player(d, i, U + g * d.sumk + d.off[i], profile + g * d.sumk + d.off[i], tol, g,
-                actions, best, current);
+  finish_player(d, i, U + g * d.sumk + d.off[i], profile + g * d.sumk + d.off[i], tol, g, actions,
+                best, current);
 }
 
 template <class T>
@@ -205,17 +205,16 @@ void best_response_t(const T* payoffs, const T* profile, std::int64_t games, con
 
 void best_response(const void* payoffs, const void* profile, std::int64_t games,
                    const std::vector<std::int64_t>& k, int itemsize, double tol,
-                   std::int64_t* actions, void* best, void* current, void* u,
-                   cudaStream_t stream) {
+                   std::int64_t* actions, void* best, void* current, void* u, cudaStream_t stream) {
   const Dims d = make_dims(k);
   if (itemsize == 8) {
-    best_response_t(static_cast<const double*>(payoffs), static_cast<const double*>(profile),
-                    games, d, tol, actions, static_cast<double*>(best),
-                    static_cast<double*>(current), static_cast<double*>(u), stream);
+    best_response_t(static_cast<const double*>(payoffs), static_cast<const double*>(profile), games,
+                    d, tol, actions, static_cast<double*>(best), static_cast<double*>(current),
+                    static_cast<double*>(u), stream);
   } else if (itemsize == 4) {
-    best_response_t(static_cast<const float*>(payoffs), static_cast<const float*>(profile),
-                    games, d, tol, actions, static_cast<float*>(best),
-                    static_cast<float*>(current), static_cast<float*>(u), stream);
+    best_response_t(static_cast<const float*>(payoffs), static_cast<const float*>(profile), games,
+                    d, tol, actions, static_cast<float*>(best), static_cast<float*>(current),
+                    static_cast<float*>(u), stream);
   } else {
     throw std::invalid_argument("itemsize must be 8 (float64) or 4 (float32)");
   }

@@ -22,7 +22,7 @@ struct ArgMax {
   int i;
 };
 
-// Warp argmax of x[0..k) (lowest index on ties) and the warp sum of x . c.
+// Warp argmax of x[0..k), the lowest index on ties, broadcast to every lane.
 __device__ ArgMax warp_argmax(const double* x, int k, int lane) {
   ArgMax best{-INFINITY, 0x7fffffff};
   for (int a = lane; a < k; a += 32)
@@ -37,11 +37,11 @@ __device__ ArgMax warp_argmax(const double* x, int k, int lane) {
   return best;
 }
 
+// x . y over k entries, lanes striding by 32; every lane gets the result.
 __device__ double warp_dot(const double* x, const double* y, int k, int lane) {
   double s = 0;
   for (int a = lane; a < k; a += 32) s += x[a] * y[a];
-  for (int sh = 16; sh; sh >>= 1) s += __shfl_down_sync(kFullMask, s, sh);
-  return __shfl_sync(kFullMask, s, 0);
+  return warp_sum(s);
 }
 
 // Dynamic shared memory per warp: U0 (m), U1 (n), c0 (m), c1 (n), then optionally
@@ -110,8 +110,8 @@ __global__ void fp_warp(const double* __restrict__ payoffs, std::int64_t games, 
         const double t = double(it + 1);
         const double mx = warp_argmax(U0, m, lane).v + warp_argmax(U1, n, lane).v;
         const double cu = warp_dot(c0, U0, m, lane) + warp_dot(c1, U1, n, lane);
-        if (lane == 0 && it / every <= records) history[g * records + it / every - 1] =
-            mx / t - cu / (t * t);
+        if (lane == 0 && it / every <= records)
+          history[g * records + it / every - 1] = mx / t - cu / (t * t);
       }
     }
     const double t = double(iterations + 1);
@@ -123,10 +123,10 @@ __global__ void fp_warp(const double* __restrict__ payoffs, std::int64_t games, 
 
 }  // namespace
 
-void fictitious_play(const double* payoffs, std::int64_t games, std::int64_t m,
-                     std::int64_t n, std::int64_t iterations, int mode,
-                     const std::int64_t* initial, std::int64_t record_every, double* profile,
-                     double* history, cudaStream_t stream) {
+void fictitious_play(const double* payoffs, std::int64_t games, std::int64_t m, std::int64_t n,
+                     std::int64_t iterations, int mode, const std::int64_t* initial,
+                     std::int64_t record_every, double* profile, double* history,
+                     cudaStream_t stream) {
   if (m < 1 || n < 1 || m > (1 << 24) || n > (1 << 24))
     throw std::invalid_argument("bad action counts");
   if (iterations < 0 || record_every < 1) throw std::invalid_argument("bad iterations");
@@ -137,8 +137,8 @@ void fictitious_play(const double* payoffs, std::int64_t games, std::int64_t m,
   const std::size_t per_warp = state + (staged ? stage : 0);
   if (per_warp > kSharedMemoryBudget)
     throw std::invalid_argument("fictitious play on the GPU needs m + n <= 3072");
-  const int warps = static_cast<int>(std::max<std::size_t>(
-      1, std::min<std::size_t>(4, kSharedMemoryBudget / per_warp)));
+  const int warps = static_cast<int>(
+      std::max<std::size_t>(1, std::min<std::size_t>(4, kSharedMemoryBudget / per_warp)));
   const Device dev = current_device();
   const std::int64_t blocks = std::min<std::int64_t>(
       ceil_div(games, warps),

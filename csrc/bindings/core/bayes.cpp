@@ -29,8 +29,7 @@ struct Dims {
 };
 
 Dims dims_of(const py::array& lp, const char* name) {
-  if (lp.ndim() != 3)
-    throw std::invalid_argument(std::string(name) + " must have shape (B, m, K)");
+  if (lp.ndim() != 3) throw std::invalid_argument(std::string(name) + " must have shape (B, m, K)");
   if (lp.shape(1) > (ssize{1} << 20) || lp.shape(2) > (ssize{1} << 30))
     throw std::invalid_argument(std::string(name) + ": m or K is too large");
   Dims d{lp.shape(0), static_cast<int>(lp.shape(1)), static_cast<int>(lp.shape(2)), 1};

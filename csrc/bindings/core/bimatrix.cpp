@@ -26,8 +26,8 @@ std::pair<int, int> bimatrix_shape(const char* func, const carray<double>& A,
                                 std::to_string(B.shape(1)) + ")");
   if (A.shape(0) < 1 || A.shape(1) < 1)
     throw std::invalid_argument(f + "each player needs at least one action; got shape (" +
-                                std::to_string(A.shape(0)) + ", " +
-                                std::to_string(A.shape(1)) + ")");
+                                std::to_string(A.shape(0)) + ", " + std::to_string(A.shape(1)) +
+                                ")");
   if (A.shape(0) > (1 << 20) || A.shape(1) > (1 << 20))
     throw std::invalid_argument(f + "the game is too large");
   const int m = static_cast<int>(A.shape(0)), n = static_cast<int>(A.shape(1));
@@ -102,8 +102,7 @@ void init_bimatrix(py::module_& m) {
         }
         return to_arrays(e, rows, cols);
       },
-      py::arg("A"), py::arg("B"),
-      "Equilibria on equal-size supports: (X, Y, degenerate).");
+      py::arg("A"), py::arg("B"), "Equilibria on equal-size supports: (X, Y, degenerate).");
 
   m.def(
       "vertex_enumeration",

@@ -83,7 +83,8 @@ void init_coop(py::module_& m) {
       [](int n, std::uint64_t seed, std::int64_t first, std::int64_t count) {
         if (n < 1) throw std::invalid_argument("n must be >= 1");
         check_range(first, count);
-        py::array_t<std::int32_t> out({static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(n)});
+        py::array_t<std::int32_t> out(
+            {static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(n)});
         std::int32_t* p = out.mutable_data();
         {
           py::gil_scoped_release release;
@@ -96,8 +97,8 @@ void init_coop(py::module_& m) {
 
   m.def(
       "permutation_sample_dense",
-      [](In<double> v_, std::uint64_t seed, std::int64_t first, std::int64_t count,
-         bool antithetic, In<double> shift_) {
+      [](In<double> v_, std::uint64_t seed, std::int64_t first, std::int64_t count, bool antithetic,
+         In<double> shift_) {
         const auto v = take(v_, "v"), shift = take(shift_, "shift");
         const int n = players_of_table(v, "v");
         check_length(shift, n, "shift");
@@ -105,8 +106,8 @@ void init_coop(py::module_& m) {
         Stats s(0, n);
         {
           py::gil_scoped_release release;
-          coop::permutation_sample_dense(v.data(), n, seed, first, count, antithetic,
-                                         shift.data(), s.out());
+          coop::permutation_sample_dense(v.data(), n, seed, first, count, antithetic, shift.data(),
+                                         s.out());
         }
         return s.result();
       },
@@ -117,8 +118,8 @@ void init_coop(py::module_& m) {
 
   m.def(
       "permutation_sample_voting",
-      [](In<double> w_, double quota, std::uint64_t seed, std::int64_t first,
-         std::int64_t count, bool antithetic) {
+      [](In<double> w_, double quota, std::uint64_t seed, std::int64_t first, std::int64_t count,
+         bool antithetic) {
         const auto w = take(w_, "w");
         const int n = static_cast<int>(w.ndim() == 1 ? w.shape(0) : 0);
         check_length(w, n, "w");
@@ -146,8 +147,8 @@ void init_coop(py::module_& m) {
         Stats s(n, n);
         {
           py::gil_scoped_release release;
-          coop::stratified_sample_dense(v.data(), n, seed, per_stratum, first, count,
-                                        shift.data(), s.out());
+          coop::stratified_sample_dense(v.data(), n, seed, per_stratum, first, count, shift.data(),
+                                        s.out());
         }
         return s.result();
       },

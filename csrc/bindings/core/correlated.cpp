@@ -21,8 +21,8 @@ namespace {
 std::vector<std::int64_t> actions_of(const py::array& u, bool batched) {
   const py::ssize_t lead = batched ? 1 : 0;
   if (u.ndim() < lead + 2)
-    throw std::invalid_argument("payoffs must have shape " +
-                                std::string(batched ? "(B, " : "(") + "n, k_1, ..., k_n)");
+    throw std::invalid_argument("payoffs must have shape " + std::string(batched ? "(B, " : "(") +
+                                "n, k_1, ..., k_n)");
   const py::ssize_t n = u.shape(lead);
   if (n != u.ndim() - lead - 1)
     throw std::invalid_argument("payoffs: the player axis must have length n_players");
@@ -119,9 +119,9 @@ void init_correlated(py::module_& m) {
           py::gil_scoped_release release;
           games::incentive_fill(u.data(), n, k.data(), coarse, ip, ix, dv);
         }
-        return py::make_tuple(indptr, indices, data,
-                              py::make_tuple(static_cast<py::ssize_t>(rows),
-                                             static_cast<py::ssize_t>(N)));
+        return py::make_tuple(
+            indptr, indices, data,
+            py::make_tuple(static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(N)));
       },
       py::arg("payoffs"), py::arg("coarse"),
       "CSR (indptr int64, indices int32, data, shape) of the incentive matrix of one game\n"

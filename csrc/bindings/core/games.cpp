@@ -114,8 +114,8 @@ void init_games(py::module_& m) {
         std::int64_t* c = conv.mutable_data();
         {
           py::gil_scoped_release nogil;
-          games::best_response_iteration(payoffs.data(), G, L, start.data(), iterations,
-                                          damping, tol, every, p, h, c);
+          games::best_response_iteration(payoffs.data(), G, L, start.data(), iterations, damping,
+                                         tol, every, p, h, c);
         }
         return py::make_tuple(prof, hist, conv);
       },
@@ -182,8 +182,8 @@ void init_games(py::module_& m) {
         double *p = prof.mutable_data(), *h = hist.mutable_data();
         {
           py::gil_scoped_release nogil;
-          games::logit_fictitious_play(payoffs.data(), G, L, iterations, temperature, sampled,
-                                       seed, every, p, h);
+          games::logit_fictitious_play(payoffs.data(), G, L, iterations, temperature, sampled, seed,
+                                       every, p, h);
         }
         return py::make_tuple(prof, hist);
       },

@@ -36,12 +36,12 @@ T* inout(const In<T>& arg, py::ssize_t n, const char* name) {
 void init_loadbalance(py::module_& m) {
   m.def(
       "auction_round",
-      [](In<double> load_, In<double> capacity, In<double> sensitivity,
-         In<double> risk_aversion, In<double> target, In<std::int64_t> coalition,
-         In<double> task_load_, In<double> noise_, In<double> state, In<std::int64_t> winner,
-         In<std::int64_t> partner, In<double> bid, In<double> price, In<bool> above,
-         In<double> reserve_seen, double damping, double max_bid, double overload_threshold,
-         double partner_threshold, double reserve_factor, double ratio_cap) {
+      [](In<double> load_, In<double> capacity, In<double> sensitivity, In<double> risk_aversion,
+         In<double> target, In<std::int64_t> coalition, In<double> task_load_, In<double> noise_,
+         In<double> state, In<std::int64_t> winner, In<std::int64_t> partner, In<double> bid,
+         In<double> price, In<bool> above, In<double> reserve_seen, double damping, double max_bid,
+         double overload_threshold, double partner_threshold, double reserve_factor,
+         double ratio_cap) {
         auto load = take_writable(load_, "load");
         const auto task_load = take(task_load_, "task_load");
         const py::ssize_t n = load.ndim() == 1 ? load.shape(0) : -1;
@@ -49,9 +49,8 @@ void init_loadbalance(py::module_& m) {
         if (n < 1 || t < 0) throw std::invalid_argument("load and task_load must be 1-D");
         const auto noise = take(noise_, "noise");
         expect_shape(noise, {t, n}, "noise");
-        const accord::loadbalance::AuctionParams p{damping, max_bid, overload_threshold,
-                                                   partner_threshold, reserve_factor,
-                                                   ratio_cap};
+        const accord::loadbalance::AuctionParams p{
+            damping, max_bid, overload_threshold, partner_threshold, reserve_factor, ratio_cap};
         double* ld = load.mutable_data();
         const double* cap = in(capacity, n, "capacity");
         const double* sens = in(sensitivity, n, "sensitivity");
@@ -68,8 +67,8 @@ void init_loadbalance(py::module_& m) {
         bool* ab = inout(above, t, "above");
         double* rs = inout(reserve_seen, t, "reserve_seen");
         py::gil_scoped_release release;
-        accord::loadbalance::auction_round(n, t, ld, cap, sens, ra, tg, co, tl, nz, st, wi, pa,
-                                           bi, pr, ab, rs, p);
+        accord::loadbalance::auction_round(n, t, ld, cap, sens, ra, tg, co, tl, nz, st, wi, pa, bi,
+                                           pr, ab, rs, p);
       },
       py::arg("load"), py::arg("capacity"), py::arg("sensitivity"), py::arg("risk_aversion"),
       py::arg("target"), py::arg("coalition"), py::arg("task_load"), py::arg("noise"),

@@ -6,16 +6,13 @@
 #include <stdexcept>
 
 #include "accord/gpu/bayes.hpp"
+#include "device_args.hpp"
 
 namespace py = pybind11;
 namespace gpu = accord::gpu;
-
-namespace {
-
-cudaStream_t as_stream(std::uintptr_t s) { return reinterpret_cast<cudaStream_t>(s); }
-const double* as_table(std::uintptr_t p) { return reinterpret_cast<const double*>(p); }
-
-}  // namespace
+using accord::bindings::as_device;
+using accord::bindings::as_stream;
+using accord::bindings::as_table;
 
 void init_cuda_bayes(py::module_& m) {
   m.def(
@@ -24,10 +21,10 @@ void init_cuda_bayes(py::module_& m) {
          std::uint64_t seed, std::uintptr_t out, std::uintptr_t stream) {
         py::gil_scoped_release nogil;
         gpu::bayes_sample_types(as_table(lp), batch, m, K, samples, seed,
-                                reinterpret_cast<std::int32_t*>(out), as_stream(stream));
+                                as_device<std::int32_t>(out), as_stream(stream));
       },
-      py::arg("log_marginals"), py::arg("batch"), py::arg("m"), py::arg("K"),
-      py::arg("samples"), py::arg("seed"), py::arg("out"), py::arg("stream") = 0);
+      py::arg("log_marginals"), py::arg("batch"), py::arg("m"), py::arg("K"), py::arg("samples"),
+      py::arg("seed"), py::arg("out"), py::arg("stream") = 0);
 
   m.def(
       "bayes_update_enumerated",
@@ -35,13 +32,11 @@ void init_cuda_bayes(py::module_& m) {
          std::uintptr_t post, std::uintptr_t joint, std::uintptr_t status, std::uintptr_t stream) {
         py::gil_scoped_release nogil;
         gpu::bayes_update_enumerated(as_table(lp), as_table(ll), batch, m, K,
-                                     reinterpret_cast<double*>(post),
-                                     reinterpret_cast<double*>(joint),
-                                     reinterpret_cast<unsigned char*>(status), as_stream(stream));
+                                     as_device<double>(post), as_device<double>(joint),
+                                     as_device<unsigned char>(status), as_stream(stream));
       },
-      py::arg("log_prior"), py::arg("log_likelihood"), py::arg("batch"), py::arg("m"),
-      py::arg("K"), py::arg("log_post"), py::arg("log_joint"), py::arg("status"),
-      py::arg("stream") = 0);
+      py::arg("log_prior"), py::arg("log_likelihood"), py::arg("batch"), py::arg("m"), py::arg("K"),
+      py::arg("log_post"), py::arg("log_joint"), py::arg("status"), py::arg("stream") = 0);
 
   m.def(
       "bayes_update_sampled",
@@ -49,12 +44,11 @@ void init_cuda_bayes(py::module_& m) {
          std::int64_t samples, std::uintptr_t post, std::uintptr_t status, std::uintptr_t stream) {
         py::gil_scoped_release nogil;
         gpu::bayes_update_sampled(as_table(lp), as_table(ll), batch, m, K, samples,
-                                  reinterpret_cast<double*>(post),
-                                  reinterpret_cast<unsigned char*>(status), as_stream(stream));
+                                  as_device<double>(post), as_device<unsigned char>(status),
+                                  as_stream(stream));
       },
-      py::arg("log_prior"), py::arg("log_likelihood"), py::arg("batch"), py::arg("m"),
-      py::arg("K"), py::arg("samples"), py::arg("log_post"), py::arg("status"),
-      py::arg("stream") = 0);
+      py::arg("log_prior"), py::arg("log_likelihood"), py::arg("batch"), py::arg("m"), py::arg("K"),
+      py::arg("samples"), py::arg("log_post"), py::arg("status"), py::arg("stream") = 0);
 
   m.def(
       "bayes_expected_values",
@@ -62,7 +56,7 @@ void init_cuda_bayes(py::module_& m) {
          std::int64_t actions, std::int64_t joint, std::uintptr_t out, std::uintptr_t stream) {
         py::gil_scoped_release nogil;
         gpu::bayes_expected_values(as_table(lp), as_table(values), batch, m, K, actions, joint,
-                                   reinterpret_cast<double*>(out), as_stream(stream));
+                                   as_device<double>(out), as_stream(stream));
       },
       py::arg("log_marginals"), py::arg("values"), py::arg("batch"), py::arg("m"), py::arg("K"),
       py::arg("actions"), py::arg("joint"), py::arg("out"), py::arg("stream") = 0,
@@ -72,17 +66,15 @@ void init_cuda_bayes(py::module_& m) {
       "bayes_vpi",
       [](std::uintptr_t lp, std::uintptr_t values, std::int64_t batch, int m, int K,
          std::int64_t actions, std::int64_t joint, std::uintptr_t share, std::uintptr_t best,
-         std::uintptr_t second, std::uintptr_t is_best, std::uintptr_t out,
-         std::uintptr_t stream) {
+         std::uintptr_t second, std::uintptr_t is_best, std::uintptr_t out, std::uintptr_t stream) {
         py::gil_scoped_release nogil;
-        gpu::bayes_vpi(as_table(lp), as_table(values), batch, m, K, actions, joint,
-                       as_table(share), as_table(best), as_table(second),
-                       reinterpret_cast<const unsigned char*>(is_best),
-                       reinterpret_cast<double*>(out), as_stream(stream));
+        gpu::bayes_vpi(as_table(lp), as_table(values), batch, m, K, actions, joint, as_table(share),
+                       as_table(best), as_table(second), as_device<const unsigned char>(is_best),
+                       as_device<double>(out), as_stream(stream));
       },
       py::arg("log_marginals"), py::arg("values"), py::arg("batch"), py::arg("m"), py::arg("K"),
-      py::arg("actions"), py::arg("joint"), py::arg("share"), py::arg("best"),
-      py::arg("second"), py::arg("is_best"), py::arg("out"), py::arg("stream") = 0,
+      py::arg("actions"), py::arg("joint"), py::arg("share"), py::arg("best"), py::arg("second"),
+      py::arg("is_best"), py::arg("out"), py::arg("stream") = 0,
       "log_marginals = 0: sampled type vectors, weights 1 / joint.");
 
   m.def(
@@ -92,8 +84,8 @@ void init_cuda_bayes(py::module_& m) {
          std::uintptr_t status, std::uintptr_t stream) {
         py::gil_scoped_release nogil;
         gpu::bayes_filter_step(as_table(belief), as_table(transition), transition_stride,
-                               as_table(obs), batch, states, reinterpret_cast<double*>(out),
-                               reinterpret_cast<unsigned char*>(status), as_stream(stream));
+                               as_table(obs), batch, states, as_device<double>(out),
+                               as_device<unsigned char>(status), as_stream(stream));
       },
       py::arg("belief"), py::arg("transition"), py::arg("transition_stride"),
       py::arg("observation_likelihood"), py::arg("batch"), py::arg("states"), py::arg("out"),

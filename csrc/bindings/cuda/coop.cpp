@@ -8,19 +8,21 @@
 
 #include "../common.hpp"
 #include "accord/gpu/coop.hpp"
+#include "device_args.hpp"
 
 namespace py = pybind11;
 using accord::bindings::check_length;
 using accord::bindings::In;
 using accord::bindings::take;
 namespace gpu = accord::gpu;
+using accord::bindings::as_stream;
+using accord::bindings::as_table;
 
 namespace {
 
 void check_players(int n) {
   if (n < 0 || n > gpu::kMaxDensePlayers)
-    throw std::invalid_argument("n must be in [0, " + std::to_string(gpu::kMaxDensePlayers) +
-                                "]");
+    throw std::invalid_argument("n must be in [0, " + std::to_string(gpu::kMaxDensePlayers) + "]");
 }
 
 int players_of_weights(const py::array& w) {
@@ -28,9 +30,6 @@ int players_of_weights(const py::array& w) {
   if (w.shape(0) > (py::ssize_t{1} << 30)) throw std::invalid_argument("w is too long");
   return static_cast<int>(w.shape(0));
 }
-
-cudaStream_t as_stream(std::uintptr_t s) { return reinterpret_cast<cudaStream_t>(s); }
-const double* as_table(std::uintptr_t p) { return reinterpret_cast<const double*>(p); }
 
 // (sum, sum of squares) result arrays of shape (n,) or (n, n).
 struct Stats {
@@ -84,8 +83,7 @@ void init_cuda_coop(py::module_& m) {
 
   m.def(
       "permutations",
-      [](int n, std::uint64_t seed, std::int64_t first, std::int64_t count,
-         std::uintptr_t stream) {
+      [](int n, std::uint64_t seed, std::int64_t first, std::int64_t count, std::uintptr_t stream) {
         if (n < 1) throw std::invalid_argument("n must be >= 1");
         if (first < 0 || count < 0) throw std::invalid_argument("first and count must be >= 0");
         py::array_t<std::int32_t> out(
@@ -123,16 +121,16 @@ void init_cuda_coop(py::module_& m) {
 
   m.def(
       "permutation_sample_voting",
-      [](In<double> w_, double quota, std::uint64_t seed, std::int64_t first,
-         std::int64_t count, bool antithetic, std::uintptr_t stream) {
+      [](In<double> w_, double quota, std::uint64_t seed, std::int64_t first, std::int64_t count,
+         bool antithetic, std::uintptr_t stream) {
         const auto w = take(w_, "w");
         const int n = players_of_weights(w);
         Stats s(n, false);
         double *sp = s.sum.mutable_data(), *qp = s.sumsq.mutable_data();
         {
           py::gil_scoped_release release;
-          gpu::permutation_sample_voting(w.data(), n, quota, seed, first, count, antithetic, sp,
-                                         qp, as_stream(stream));
+          gpu::permutation_sample_voting(w.data(), n, quota, seed, first, count, antithetic, sp, qp,
+                                         as_stream(stream));
         }
         return s.result();
       },
@@ -170,8 +168,8 @@ void init_cuda_coop(py::module_& m) {
         double *sp = s.sum.mutable_data(), *qp = s.sumsq.mutable_data();
         {
           py::gil_scoped_release release;
-          gpu::stratified_sample_voting(w.data(), n, quota, seed, per_stratum, first, count, sp,
-                                        qp, as_stream(stream));
+          gpu::stratified_sample_voting(w.data(), n, quota, seed, per_stratum, first, count, sp, qp,
+                                        as_stream(stream));
         }
         return s.result();
       },

@@ -8,16 +8,13 @@
 #include <vector>
 
 #include "accord/gpu/games.hpp"
+#include "device_args.hpp"
 
 namespace py = pybind11;
 namespace gpu = accord::gpu;
-
-namespace {
-
-cudaStream_t as_stream(std::uintptr_t s) { return reinterpret_cast<cudaStream_t>(s); }
-const double* as_table(std::uintptr_t p) { return reinterpret_cast<const double*>(p); }
-
-}  // namespace
+using accord::bindings::as_device;
+using accord::bindings::as_stream;
+using accord::bindings::as_table;
 
 void init_cuda_games(py::module_& m) {
   m.def(
@@ -27,15 +24,13 @@ void init_cuda_games(py::module_& m) {
          std::uintptr_t best, std::uintptr_t current, std::uintptr_t u, std::uintptr_t stream) {
         if (games < 0) throw std::invalid_argument("games must be >= 0");
         py::gil_scoped_release nogil;
-        gpu::best_response(reinterpret_cast<const void*>(payoffs),
-                           reinterpret_cast<const void*>(profile), games, k, itemsize, tol,
-                           reinterpret_cast<std::int64_t*>(actions),
-                           reinterpret_cast<void*>(best), reinterpret_cast<void*>(current),
-                           reinterpret_cast<void*>(u), as_stream(stream));
+        gpu::best_response(as_device<const void>(payoffs), as_device<const void>(profile), games, k,
+                           itemsize, tol, as_device<std::int64_t>(actions), as_device<void>(best),
+                           as_device<void>(current), as_device<void>(u), as_stream(stream));
       },
-      py::arg("payoffs"), py::arg("profile"), py::arg("games"), py::arg("k"),
-      py::arg("itemsize"), py::arg("tol"), py::arg("actions"), py::arg("best"),
-      py::arg("current"), py::arg("u"), py::arg("stream") = 0);
+      py::arg("payoffs"), py::arg("profile"), py::arg("games"), py::arg("k"), py::arg("itemsize"),
+      py::arg("tol"), py::arg("actions"), py::arg("best"), py::arg("current"), py::arg("u"),
+      py::arg("stream") = 0);
 
   m.def(
       "fictitious_play",
@@ -45,9 +40,9 @@ void init_cuda_games(py::module_& m) {
         if (games < 0) throw std::invalid_argument("games must be >= 0");
         py::gil_scoped_release nogil;
         gpu::fictitious_play(as_table(payoffs), games, rows, cols, iterations, mode,
-                             reinterpret_cast<const std::int64_t*>(initial), every,
-                             reinterpret_cast<double*>(profile),
-                             reinterpret_cast<double*>(history), as_stream(stream));
+                             as_device<const std::int64_t>(initial), every,
+                             as_device<double>(profile), as_device<double>(history),
+                             as_stream(stream));
       },
       py::arg("payoffs"), py::arg("games"), py::arg("m"), py::arg("n"), py::arg("iterations"),
       py::arg("mode"), py::arg("initial"), py::arg("record_every"), py::arg("profile"),

@@ -15,8 +15,9 @@ void init_cuda_games(py::module_& m);
 void init_cuda_bayes(py::module_& m);
 
 PYBIND11_MODULE(_cuda, m) {
-  m.doc() = "accord CUDA kernels (cooperative games on device tables, normal-form games, "
-            "Bayesian beliefs)";
+  m.doc() =
+      "accord CUDA kernels (cooperative games on device tables, normal-form games, "
+      "Bayesian beliefs)";
   init_cuda_runtime(m);
   init_cuda_coop(m);
   init_cuda_games(m);

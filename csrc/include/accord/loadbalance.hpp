@@ -9,12 +9,12 @@
 namespace accord::loadbalance {
 
 struct AuctionParams {
-  double damping;             // bid *= 1 + capacity / damping  (seed: 200)
-  double max_bid;             // clamp (seed: 1000)
+  double damping;             // bid *= 1 + capacity / damping  (default: 200)
+  double max_bid;             // clamp (default: 1000)
   double overload_threshold;  // winner's load ratio above which it seeks a partner
   double partner_threshold;   // a partner's load ratio must be below this
-  double reserve_factor;      // reserve = factor * mean winning bid (seed: 1.5)
-  double ratio_cap;           // load ratio = min(load / capacity, ratio_cap) (seed: 1)
+  double reserve_factor;      // reserve = factor * mean winning bid (default: 1.5)
+  double ratio_cap;           // load ratio = min(load / capacity, ratio_cap) (default: 1)
 };
 
 // n servers, t tasks.  load (n) is updated in place; noise is row-major (t, n).

@@ -17,31 +17,31 @@ void bayes_sample_types(const double* log_marginals, std::int64_t batch, int m, 
                         cudaStream_t stream);
 
 // accord::bayes::update_enumerated: one block per row (log_joint may be null).
-void bayes_update_enumerated(const double* log_prior, const double* log_lik,
-                             std::int64_t batch, int m, int K, double* log_post,
-                             double* log_joint, unsigned char* status, cudaStream_t stream);
+void bayes_update_enumerated(const double* log_prior, const double* log_lik, std::int64_t batch,
+                             int m, int K, double* log_post, double* log_joint,
+                             unsigned char* status, cudaStream_t stream);
 
 // accord::bayes::update_sampled: one thread per (row, member, type), then per member.
-void bayes_update_sampled(const double* log_prior, const double* log_lik, std::int64_t batch,
-                          int m, int K, std::int64_t samples, double* log_post,
-                          unsigned char* status, cudaStream_t stream);
+void bayes_update_sampled(const double* log_prior, const double* log_lik, std::int64_t batch, int m,
+                          int K, std::int64_t samples, double* log_post, unsigned char* status,
+                          cudaStream_t stream);
 
 // accord::bayes::expected_values (log_marginals non-null, joint = K^m) or sample_means
 // (log_marginals null, joint = S): one block per (row, action).
-void bayes_expected_values(const double* log_marginals, const double* values,
-                           std::int64_t batch, int m, int K, std::int64_t actions,
-                           std::int64_t joint, double* out, cudaStream_t stream);
+void bayes_expected_values(const double* log_marginals, const double* values, std::int64_t batch,
+                           int m, int K, std::int64_t actions, std::int64_t joint, double* out,
+                           cudaStream_t stream);
 
 // accord::bayes::vpi (log_marginals null: sampled, joint = S): one block per (row, action).
-void bayes_vpi(const double* log_marginals, const double* values, std::int64_t batch, int m,
-               int K, std::int64_t actions, std::int64_t joint, const double* share,
-               const double* best, const double* second, const unsigned char* is_best,
-               double* out, cudaStream_t stream);
+void bayes_vpi(const double* log_marginals, const double* values, std::int64_t batch, int m, int K,
+               std::int64_t actions, std::int64_t joint, const double* share, const double* best,
+               const double* second, const unsigned char* is_best, double* out,
+               cudaStream_t stream);
 
 // accord::bayes::filter_step: one block per row.
 void bayes_filter_step(const double* belief, const double* transition,
                        std::int64_t transition_stride, const double* observation_likelihood,
-                       std::int64_t batch, std::int64_t states, double* out,
-                       unsigned char* status, cudaStream_t stream);
+                       std::int64_t batch, std::int64_t states, double* out, unsigned char* status,
+                       cudaStream_t stream);
 
 }  // namespace accord::gpu

@@ -20,8 +20,8 @@ constexpr int kMaxDensePlayers = 62;
 
 // A[i] = sum_{S contains i} c[|S|] v[S], T = sum_S b[|S|] v[S]; c, b host (n+1), A host (n).
 // (coop/semivalues.cu)
-void semivalue_sums(const double* v, int n, const double* c, const double* b, double* A,
-                    double* T, cudaStream_t stream);
+void semivalue_sums(const double* v, int n, const double* c, const double* b, double* A, double* T,
+                    cudaStream_t stream);
 
 // max over non-empty S of v[S] - x(S), lowest mask on ties; x host (n).
 // (coop/core_violation.cu)
@@ -36,15 +36,14 @@ void permutations(int n, std::uint64_t seed, std::int64_t first, std::int64_t co
 // overwritten (length n, or n*n for the stratified ones).  Dense tables:
 // coop/sampling.cu; weighted voting games: coop/weighted_voting.cu.
 void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::int64_t first,
-                              std::int64_t count, bool antithetic, const double* shift,
-                              double* sum, double* sumsq, cudaStream_t stream);
+                              std::int64_t count, bool antithetic, const double* shift, double* sum,
+                              double* sumsq, cudaStream_t stream);
 void permutation_sample_voting(const double* w, int n, double quota, std::uint64_t seed,
-                               std::int64_t first, std::int64_t count, bool antithetic,
-                               double* sum, double* sumsq, cudaStream_t stream);
-void stratified_sample_dense(const double* v, int n, std::uint64_t seed,
-                             std::int64_t per_stratum, std::int64_t first, std::int64_t count,
-                             const double* shift, double* sum, double* sumsq,
-                             cudaStream_t stream);
+                               std::int64_t first, std::int64_t count, bool antithetic, double* sum,
+                               double* sumsq, cudaStream_t stream);
+void stratified_sample_dense(const double* v, int n, std::uint64_t seed, std::int64_t per_stratum,
+                             std::int64_t first, std::int64_t count, const double* shift,
+                             double* sum, double* sumsq, cudaStream_t stream);
 void stratified_sample_voting(const double* w, int n, double quota, std::uint64_t seed,
                               std::int64_t per_stratum, std::int64_t first, std::int64_t count,
                               double* sum, double* sumsq, cudaStream_t stream);

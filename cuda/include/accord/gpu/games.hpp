@@ -18,15 +18,14 @@ namespace accord::gpu {
 // (u != null) every action's expected payoff.  T = double or float (itemsize 8 or 4).
 void best_response(const void* payoffs, const void* profile, std::int64_t games,
                    const std::vector<std::int64_t>& k, int itemsize, double tol,
-                   std::int64_t* actions, void* best, void* current, void* u,
-                   cudaStream_t stream);
+                   std::int64_t* actions, void* best, void* current, void* u, cudaStream_t stream);
 
 // Two-player fictitious play (games/fictitious_play.cu), as
 // accord::games::fictitious_play: one warp per game, cumulative payoffs in shared
 // memory, both payoff matrices staged in shared memory when they fit.
-void fictitious_play(const double* payoffs, std::int64_t games, std::int64_t m,
-                     std::int64_t n, std::int64_t iterations, int mode,
-                     const std::int64_t* initial, std::int64_t record_every, double* profile,
-                     double* history, cudaStream_t stream);
+void fictitious_play(const double* payoffs, std::int64_t games, std::int64_t m, std::int64_t n,
+                     std::int64_t iterations, int mode, const std::int64_t* initial,
+                     std::int64_t record_every, double* profile, double* history,
+                     cudaStream_t stream);
 
 }  // namespace accord::gpu

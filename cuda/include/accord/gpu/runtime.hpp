@@ -22,10 +22,10 @@ struct DeviceInfo {
   int index;
   std::string name;
   int major, minor;
-  std::size_t total_memory;   // bytes
-  int memory_bus_width;       // bits, 0 if unknown
-  int memory_clock_khz;       // peak memory clock, 0 if unknown
-  double peak_bandwidth;      // bytes/s (DDR: 2 * clock * bus/8), < 0 if unknown
+  std::size_t total_memory;  // bytes
+  int memory_bus_width;      // bits, 0 if unknown
+  int memory_clock_khz;      // peak memory clock, 0 if unknown
+  double peak_bandwidth;     // bytes/s (DDR: 2 * clock * bus/8), < 0 if unknown
 };
 std::vector<DeviceInfo> devices();
 
