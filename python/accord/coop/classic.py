@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._masks import all_masks, mask_of, subset_reduce, subset_sums
 from .._validate import fail, finite_vector, integer
@@ -25,7 +28,7 @@ def glove_game(left: int, right: int) -> TUGame:
     return TUGame(np.minimum(lcount, rcount))
 
 
-def airport_game(costs) -> TUGame:
+def airport_game(costs: ArrayLike) -> TUGame:
     """Cost-sharing game of a runway (Littlechild & Owen 1973): v(S) = max cost in S.
 
     The Shapley value is the sequential equal-sharing rule.
@@ -36,7 +39,7 @@ def airport_game(costs) -> TUGame:
     return TUGame(subset_reduce(c, np.maximum, 0.0))
 
 
-def unanimity_game(n: int, carrier) -> TUGame:
+def unanimity_game(n: int, carrier: Iterable[int]) -> TUGame:
     """``u_T(S) = 1`` if ``T`` is a subset of ``S``, else 0; its Shapley value is ``1/|T|``
     on ``T``."""
     n = integer("unanimity_game", "n", n, minimum=1)
@@ -54,7 +57,7 @@ def unanimity_game(n: int, carrier) -> TUGame:
     return TUGame(((m & t) == t).astype(np.float64))
 
 
-def bankruptcy_game(estate: float, claims) -> TUGame:
+def bankruptcy_game(estate: float, claims: ArrayLike) -> TUGame:
     """v(S) = max(0, E - sum of the claims outside S) (O'Neill 1982; Aumann &
     Maschler 1985, whose nucleolus is the Talmud rule)."""
     c = finite_vector("bankruptcy_game", "claims", claims)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _backend
 from .._masks import grand_mask
 from .._validate import fail, finite_vector
-from .game import as_dense
+from .game import TUGameLike, as_dense
 
 
-def core_violation(game, x, *, device: str | None = None) -> tuple[float, int]:
+def core_violation(
+    game: TUGameLike, x: ArrayLike, *, device: str | None = None
+) -> tuple[float, int]:
     """Largest excess ``v(S) - x(S)`` over all non-empty coalitions and its mask.
 
     Returns ``(max_excess, blocking_mask)``; the lowest mask wins ties.  The grand
@@ -30,7 +33,9 @@ def core_violation(game, x, *, device: str | None = None) -> tuple[float, int]:
     return float(value), int(mask)
 
 
-def in_core(game, x, tol: float = 1e-9, *, device: str | None = None) -> bool:
+def in_core(
+    game: TUGameLike, x: ArrayLike, tol: float = 1e-9, *, device: str | None = None
+) -> bool:
     """True when ``x`` is in the core: ``|x(N) - v(N)| <= tol`` and every
     coalition's excess ``v(S) - x(S)`` is at most ``tol``."""
     tol = float(tol)

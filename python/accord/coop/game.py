@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._backend import array_module
 from .._masks import all_masks, from_membership, grand_mask
@@ -68,7 +70,7 @@ class TUGame(CoalitionalGame):
     kernels, CuPy tables on the CUDA kernels.
     """
 
-    def __init__(self, values) -> None:
+    def __init__(self, values: ArrayLike) -> None:
         xp = array_module(values)
         v = xp.asarray(values, dtype=xp.float64)
         if v.ndim != 1:
@@ -125,7 +127,12 @@ class TUGame(CoalitionalGame):
         return f"TUGame(n={self.n})"
 
 
-def as_dense(func: str, game) -> TUGame:
+#: A TU-game argument: a :class:`CoalitionalGame` (a :class:`TUGame` or a structured game),
+#: or a dense table of ``2**n`` values indexed by coalition bitmask (NumPy, CuPy or a sequence).
+TUGameLike: TypeAlias = CoalitionalGame | ArrayLike
+
+
+def as_dense(func: str, game: TUGameLike) -> TUGame:
     """The dense table of ``game`` (a TUGame, or anything TUGame accepts)."""
     if isinstance(game, TUGame):
         return game

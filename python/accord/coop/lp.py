@@ -52,7 +52,7 @@ from .. import _highs
 from .._backend import is_device_array, like, to_host
 from .._masks import grand_mask, membership, singleton_masks, subset_sums
 from .._validate import fail
-from .game import CoalitionalGame, TUGame, as_dense
+from .game import CoalitionalGame, TUGame, TUGameLike, as_dense
 
 __all__ = ["MAX_LP_PLAYERS", "LeastCore", "core_allocation", "least_core", "nucleolus"]
 
@@ -115,7 +115,7 @@ class LeastCore:
 # ----------------------------------------------------------------------------- input
 
 
-def _dense(func: str, game) -> TUGame:
+def _dense(func: str, game: TUGameLike) -> TUGame:
     """The dense table of ``game``, with the player limit checked before any work."""
     if isinstance(game, CoalitionalGame):
         _check_players(func, game.n)
@@ -270,7 +270,7 @@ def _solve_least_core(func: str, g: _Normalised) -> tuple[np.ndarray, float, int
 # ----------------------------------------------------------------------------- public
 
 
-def least_core(game) -> LeastCore:
+def least_core(game: TUGameLike) -> LeastCore:
     """The least core: ``min eps`` s.t. ``x(S) >= v(S) - eps`` for all coalitions
     ``S`` other than the empty set and ``N``, and ``x(N) = v(N)``.
 
@@ -318,7 +318,7 @@ def least_core(game) -> LeastCore:
     )
 
 
-def core_allocation(game) -> np.ndarray | None:
+def core_allocation(game: TUGameLike) -> np.ndarray | None:
     """An allocation in the core, or ``None`` when the core is empty.
 
     The core (Gillies 1959) is non-empty iff the least-core value ``eps <= 0``
@@ -336,7 +336,7 @@ def core_allocation(game) -> np.ndarray | None:
     return x if eps <= CORE_TOL * scale else None
 
 
-def nucleolus(game, *, imputation: bool = True) -> np.ndarray:
+def nucleolus(game: TUGameLike, *, imputation: bool = True) -> np.ndarray:
     """The nucleolus (Schmeidler 1969), or the prenucleolus with ``imputation=False``.
 
     The nucleolus is the allocation that lexicographically minimises the vector

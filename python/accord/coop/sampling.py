@@ -29,7 +29,7 @@ import numpy as np
 from .. import _backend
 from .._masks import from_membership, singleton_masks
 from .._validate import choice, fail, integer, seed_value
-from .game import CoalitionalGame, TUGame
+from .game import CoalitionalGame, TUGame, TUGameLike
 from .weighted_voting import WeightedVotingGame
 
 METHODS = ("permutation", "antithetic", "stratified")
@@ -69,9 +69,9 @@ def _moments(s, q, count: int, shift):
 
 
 def sample_shapley(
-    game,
-    samples,
-    seed=None,
+    game: TUGameLike,
+    samples: int,
+    seed: int | None = None,
     method: str = "permutation",
     *,
     device: str | None = None,

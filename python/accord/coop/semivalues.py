@@ -11,10 +11,11 @@ from __future__ import annotations
 from math import comb
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _backend
 from .._validate import fail
-from .game import TUGame, as_dense
+from .game import TUGame, TUGameLike, as_dense
 
 
 def shapley_weights(n: int) -> np.ndarray:
@@ -36,7 +37,7 @@ def _coefficients(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return c, b
 
 
-def semivalue(game, weights, *, device: str | None = None):
+def semivalue(game: TUGameLike, weights: ArrayLike, *, device: str | None = None) -> np.ndarray:
     """The semivalue of ``game`` with weights ``p(s)``, s = 0..n-1, in one pass.
 
     ``phi_i = sum_{S not containing i} p(|S|) (v(S + i) - v(S))``.  Shapley and Banzhaf
@@ -54,7 +55,7 @@ def semivalue(game, weights, *, device: str | None = None):
     return _dense_semivalue("semivalue", g, p, device)
 
 
-def _dense_semivalue(func: str, g: TUGame, p: np.ndarray, device: str | None):
+def _dense_semivalue(func: str, g: TUGame, p: np.ndarray, device: str | None) -> np.ndarray:
     c, b = _coefficients(p)
     where = _backend.resolve_device(func, g.values, device)
     if where == "cpu":
@@ -66,7 +67,7 @@ def _dense_semivalue(func: str, g: TUGame, p: np.ndarray, device: str | None):
     return _backend.to_device(A - T)
 
 
-def shapley_exact(game, device: str | None = None):
+def shapley_exact(game: TUGameLike, device: str | None = None) -> np.ndarray:
     from .weighted_voting import WeightedVotingGame
 
     if isinstance(game, WeightedVotingGame) and device is None:
@@ -75,7 +76,7 @@ def shapley_exact(game, device: str | None = None):
     return _dense_semivalue("shapley", g, shapley_weights(g.n), device)
 
 
-def banzhaf(game, *, normalized: bool = False, device: str | None = None):
+def banzhaf(game: TUGameLike, *, normalized: bool = False, device: str | None = None) -> np.ndarray:
     """The Banzhaf index of every player (Banzhaf 1965), exact.
 
     Raw: beta_i = 2**(1-n) sum_{S not containing i} (v(S + i) - v(S)).  With

@@ -2,19 +2,60 @@
 
 from __future__ import annotations
 
+from typing import overload
+
+import numpy as np
+
+from .game import TUGameLike
 from .sampling import ShapleyEstimate, sample_shapley
 from .semivalues import shapley_exact
 
 
+@overload
 def shapley(
-    game,
+    game: TUGameLike,
+    samples: None = None,
+    seed: int | None = None,
+    method: str = "permutation",
+    *,
+    device: str | None = None,
+    progress: bool = False,
+) -> np.ndarray: ...
+
+
+@overload
+def shapley(
+    game: TUGameLike,
+    samples: int,
+    seed: int | None = None,
+    method: str = "permutation",
+    *,
+    device: str | None = None,
+    progress: bool = False,
+) -> ShapleyEstimate: ...
+
+
+@overload
+def shapley(
+    game: TUGameLike,
+    samples: int | None,
+    seed: int | None = None,
+    method: str = "permutation",
+    *,
+    device: str | None = None,
+    progress: bool = False,
+) -> np.ndarray | ShapleyEstimate: ...
+
+
+def shapley(
+    game: TUGameLike,
     samples: int | None = None,
     seed: int | None = None,
     method: str = "permutation",
     *,
     device: str | None = None,
     progress: bool = False,
-):
+) -> np.ndarray | ShapleyEstimate:
     """Shapley value of every player (Shapley 1953).
 
     Without ``samples``: exact, as an ndarray of shape (n,) — one pass over a dense

@@ -19,12 +19,16 @@ def _bimatrix(A, B) -> NormalFormGame:
     return NormalFormGame(np.stack([np.asarray(A, float), np.asarray(B, float)]))
 
 
-def prisoners_dilemma(temptation: float = 5, reward: float = 3, punishment: float = 1,
-                      sucker: float = 0) -> NormalFormGame:
+def prisoners_dilemma(
+    temptation: float = 5, reward: float = 3, punishment: float = 1, sucker: float = 0
+) -> NormalFormGame:
     """Actions (cooperate, defect); needs ``T > R > P > S`` (Axelrod 1984)."""
     if not temptation > reward > punishment > sucker:
-        fail("prisoners_dilemma", "payoffs must satisfy temptation > reward > punishment > "
-             f"sucker; got {temptation}, {reward}, {punishment}, {sucker}")
+        fail(
+            "prisoners_dilemma",
+            "payoffs must satisfy temptation > reward > punishment > "
+            f"sucker; got {temptation}, {reward}, {punishment}, {sucker}",
+        )
     A = [[reward, sucker], [temptation, punishment]]
     return _bimatrix(A, np.transpose(A))
 
@@ -57,8 +61,9 @@ def battle_of_the_sexes() -> NormalFormGame:
     return _bimatrix([[3.0, 0.0], [0.0, 2.0]], [[2.0, 0.0], [0.0, 3.0]])
 
 
-def stag_hunt(stag: float = 4, hare: float = 3, alone: float = 0,
-              temptation: float = 3) -> NormalFormGame:
+def stag_hunt(
+    stag: float = 4, hare: float = 3, alone: float = 0, temptation: float = 3
+) -> NormalFormGame:
     """Actions (stag, hare): hunting stag together pays ``stag``; hunting stag alone
     ``alone``; hare pays ``temptation`` against stag and ``hare`` against hare."""
     if not stag > temptation >= hare > alone:
@@ -94,13 +99,13 @@ def penalty_game(penalty: float = -10.0) -> NormalFormGame:
 def blotto_allocations(coins: int, fields: int) -> np.ndarray:
     """All ways to split ``coins`` identical coins over ``fields`` fields, one per row,
     in lexicographic order: ``C(coins + fields - 1, fields - 1)`` rows."""
-    rows = [c for c in itertools.product(range(coins + 1), repeat=fields - 1)
-            if sum(c) <= coins]
+    rows = [c for c in itertools.product(range(coins + 1), repeat=fields - 1) if sum(c) <= coins]
     return np.array([(*c, coins - sum(c)) for c in rows], dtype=np.int64)
 
 
-def colonel_blotto(coins: int = 10, fields: int = 3, coins_b: int | None = None,
-                   payoff: str = "majority") -> NormalFormGame:
+def colonel_blotto(
+    coins: int = 10, fields: int = 3, coins_b: int | None = None, payoff: str = "majority"
+) -> NormalFormGame:
     """Colonel Blotto (Borel 1921): each player splits its coins over the fields.
 
     A field goes to whoever put more coins on it. ``payoff="majority"`` pays +1 to
@@ -113,8 +118,7 @@ def colonel_blotto(coins: int = 10, fields: int = 3, coins_b: int | None = None,
     fields = integer(func, "fields", fields, minimum=1)
     coins_b = coins if coins_b is None else integer(func, "coins_b", coins_b, minimum=1)
     choice(func, "payoff", payoff, ("majority", "fields"))
-    size = math.comb(coins + fields - 1, fields - 1) * math.comb(coins_b + fields - 1,
-                                                                 fields - 1)
+    size = math.comb(coins + fields - 1, fields - 1) * math.comb(coins_b + fields - 1, fields - 1)
     if size > 50_000_000:
         fail(func, f"the game would have {size:,} outcomes; use fewer coins or fields")
     a = blotto_allocations(coins, fields)
@@ -140,8 +144,15 @@ def _shape(func: str, actions, batch) -> tuple[tuple[int, ...], tuple[int, ...]]
     return actions, lead
 
 
-def random_game(actions, *, batch: int | None = None, seed=None, low: float = 0.0,
-                high: float = 1.0, dtype=np.float64) -> NormalFormGame:
+def random_game(
+    actions,
+    *,
+    batch: int | None = None,
+    seed=None,
+    low: float = 0.0,
+    high: float = 1.0,
+    dtype=np.float64,
+) -> NormalFormGame:
     """Payoffs drawn independently and uniformly from ``[low, high)`` (GAMUT's
     RandomGame). ``actions`` is an int (two players) or one count per player."""
     actions, lead = _shape("random_game", actions, batch)
@@ -152,8 +163,9 @@ def random_game(actions, *, batch: int | None = None, seed=None, low: float = 0.
     return NormalFormGame(p.astype(dtype), batch=batch is not None)
 
 
-def covariant_game(actions, rho: float, *, batch: int | None = None,
-                   seed=None, dtype=np.float64) -> NormalFormGame:
+def covariant_game(
+    actions, rho: float, *, batch: int | None = None, seed=None, dtype=np.float64
+) -> NormalFormGame:
     """GAMUT's CovariantGame (Nudelman et al. 2004): at every outcome the players'
     payoffs are jointly normal, mean 0, variance 1, pairwise correlation ``rho``.
 

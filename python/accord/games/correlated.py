@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels, is_device_array, like, to_host
 from .._validate import choice, fail
-from .game import PROBABILITY_TOL, NormalFormGame, as_game
+from .game import PROBABILITY_TOL, GameLike, NormalFormGame, as_game
 from .incentive_lp import POLISH_TARGET, IncentiveLP, polish
 
 _kernels = cpu_kernels("games")
@@ -183,7 +184,9 @@ def _check_distribution(
     return np.ascontiguousarray(d), batched
 
 
-def _violation(func: str, game, distribution, coarse: bool):
+def _violation(
+    func: str, game: GameLike, distribution: ArrayLike, coarse: bool
+) -> float | np.ndarray:
     g = as_game(func, game)
     dist, dist_batched = _check_distribution(func, g, distribution)
     out = _kernels.incentive_violation(_host_payoffs(g), dist, coarse)
@@ -192,7 +195,7 @@ def _violation(func: str, game, distribution, coarse: bool):
     return like(out, g.payoffs if is_device_array(g.payoffs) else distribution)
 
 
-def ce_violation(game, distribution):
+def ce_violation(game: GameLike, distribution: ArrayLike) -> float | np.ndarray:
     """Largest incentive gain of a joint distribution against the CE constraints.
 
     ``max_{i, r, d} sum_{a_-i} p(r, a_-i) [u_i(d, a_-i) - u_i(r, a_-i)]``: the most
@@ -219,7 +222,7 @@ def ce_violation(game, distribution):
     return _violation("ce_violation", game, distribution, coarse=False)
 
 
-def cce_violation(game, distribution):
+def cce_violation(game: GameLike, distribution: ArrayLike) -> float | np.ndarray:
     """Largest incentive gain of a joint distribution against the CCE constraints.
 
     ``max_{i, d} sum_a p(a) [u_i(d, a_-i) - u_i(a)]``: the most any player gains by
@@ -305,7 +308,7 @@ def _objective_vector(func: str, game: NormalFormGame, u: np.ndarray, objective)
     return "linear", c.ravel().copy()
 
 
-def incentive_matrix(game, *, coarse: bool = False) -> sp.csr_matrix:
+def incentive_matrix(game: GameLike, *, coarse: bool = False) -> sp.csr_matrix:
     """The incentive-constraint matrix ``M`` of a game (C++ kernel), as SciPy CSR.
 
     Rows: one per player ``i``, recommendation ``r`` and deviation ``d != r``
@@ -483,13 +486,21 @@ _SOLVER_DOC = """
 
 
 def correlated_equilibrium(
-    game, objective="welfare", *, method: str = "auto", tol: float = 1e-9
+    game: GameLike,
+    objective: str | ArrayLike = "welfare",
+    *,
+    method: str = "auto",
+    tol: float = 1e-9,
 ) -> CorrelatedEquilibrium:
     return _equilibrium("correlated_equilibrium", game, objective, False, method, tol)
 
 
 def coarse_correlated_equilibrium(
-    game, objective="welfare", *, method: str = "auto", tol: float = 1e-9
+    game: GameLike,
+    objective: str | ArrayLike = "welfare",
+    *,
+    method: str = "auto",
+    tol: float = 1e-9,
 ) -> CorrelatedEquilibrium:
     return _equilibrium("coarse_correlated_equilibrium", game, objective, True, method, tol)
 

@@ -11,10 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _backend
 from .._validate import choice, fail, integer, seed_value
-from .game import NormalFormGame, as_game, check_profile, split_profile, uniform_profile
+from .game import (
+    GameLike,
+    NormalFormGame,
+    Profile,
+    as_game,
+    check_profile,
+    split_profile,
+    uniform_profile,
+)
 
 #: Largest history or joint-distribution output a call may allocate (bytes).
 MAX_OUTPUT_BYTES = 4 << 30
@@ -67,7 +76,9 @@ class DynamicsResult:
         return self.history[..., -1]
 
 
-def _prepare(func: str, game, iterations, record_every, minimum: int = 0):
+def _prepare(
+    func: str, game: GameLike, iterations: int, record_every: int, minimum: int = 0
+) -> tuple[NormalFormGame, int, int]:
     game = as_game(func, game)
     iterations = integer(func, "iterations", iterations, minimum=minimum)
     record_every = integer(func, "record_every", record_every, minimum=1)
@@ -100,7 +111,7 @@ def _result(game: NormalFormGame, flat, history, every: int, **extra) -> Dynamic
     return DynamicsResult(split_profile(game, flat), history, every, **extra)
 
 
-def _start(func: str, game: NormalFormGame, start) -> np.ndarray:
+def _start(func: str, game: NormalFormGame, start: Profile | None) -> np.ndarray:
     if start is None:
         start = uniform_profile(game)
     flat = check_profile(func, game, start, "start")
@@ -112,11 +123,11 @@ def _payoff_range(P: np.ndarray) -> float:
 
 
 def fictitious_play(
-    game,
+    game: GameLike,
     iterations: int,
     *,
     mode: str = "simultaneous",
-    initial=None,
+    initial: ArrayLike | None = None,
     record_every: int = 1,
     device: str | None = None,
 ) -> DynamicsResult:
@@ -150,6 +161,7 @@ def fictitious_play(
         choice(func, "mode", mode, ("simultaneous", "alternating"))
     ]
     B, n = game.batch_size or 1, game.num_players
+    init: np.ndarray
     if initial is None:
         init = np.zeros((B, n), dtype=np.int64)
     else:
@@ -207,12 +219,12 @@ def _fictitious_play_cuda(func, game, iterations, mode_id, init, record_every):
 
 
 def best_response_iteration(
-    game,
+    game: GameLike,
     iterations: int = 1000,
     *,
     damping: float = 1.0,
     tol: float = 1e-8,
-    start=None,
+    start: Profile | None = None,
     record_every: int = 1,
 ) -> DynamicsResult:
     """Damped best-response iteration (best-response dynamics with inertia; cf.
@@ -239,7 +251,7 @@ def best_response_iteration(
 
 
 def regret_matching(
-    game,
+    game: GameLike,
     iterations: int,
     *,
     variant: str = "rm",
@@ -301,7 +313,12 @@ def regret_matching(
 
 
 def replicator_dynamics(
-    game, iterations: int, *, step: float | None = None, start=None, record_every: int = 1
+    game: GameLike,
+    iterations: int,
+    *,
+    step: float | None = None,
+    start: Profile | None = None,
+    record_every: int = 1,
 ) -> DynamicsResult:
     """Discrete-time replicator dynamics, ``x_a <- x_a (1 + step (u_a - x.u))``
     (Taylor & Jonker 1978; Weibull 1995, ch. 4), for every player at once.
@@ -329,7 +346,7 @@ def replicator_dynamics(
 
 
 def logit_fictitious_play(
-    game,
+    game: GameLike,
     iterations: int,
     *,
     temperature: float = 0.1,

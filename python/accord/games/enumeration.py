@@ -19,10 +19,11 @@ import warnings
 from collections.abc import Iterator
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels
 from .._validate import fail, integer
-from .game import as_bimatrix
+from .game import GameLike, as_bimatrix
 
 _kernels = cpu_kernels("games")
 
@@ -52,7 +53,7 @@ def _pairs(X: np.ndarray, Y: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarra
 
 
 def support_enumeration(
-    A, B=None, *, max_pairs: int = MAX_SUPPORT_PAIRS
+    A: GameLike, B: ArrayLike | None = None, *, max_pairs: int = MAX_SUPPORT_PAIRS
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """All Nash equilibria of a nondegenerate bimatrix game by support enumeration.
 
@@ -104,7 +105,7 @@ def support_enumeration(
 
 
 def vertex_enumeration(
-    A, B=None, *, max_bases: int = MAX_BASES
+    A: GameLike, B: ArrayLike | None = None, *, max_bases: int = MAX_BASES
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """All extreme Nash equilibria of a bimatrix game, each exactly once, degenerate
     games included.

@@ -10,8 +10,10 @@ player, each of shape ``(k_i,)`` or ``(batch, k_i)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._backend import array_module as _xp
 from .._backend import is_device_array
@@ -44,9 +46,10 @@ class NormalFormGame:
         Number of games, or ``None`` for a single game.
     """
 
-    def __init__(self, payoffs, *, batch: bool | None = None):
+    def __init__(self, payoffs: ArrayLike, *, batch: bool | None = None) -> None:
         func = "NormalFormGame"
         xp = _xp(payoffs)
+        arr: Any  # a NumPy or CuPy array
         if xp is np:
             try:
                 arr = np.asarray(payoffs)
@@ -153,7 +156,7 @@ class NormalFormGame:
         sub = self.payoffs[index]
         return NormalFormGame(sub, batch=sub.ndim == self.payoffs.ndim)
 
-    def bimatrix(self):
+    def bimatrix(self) -> tuple[np.ndarray, np.ndarray]:
         """``(A, B)``: the row and column players' payoff matrices of a two-player game."""
         if self.num_players != 2:
             fail(
@@ -175,7 +178,15 @@ class NormalFormGame:
         return f"NormalFormGame({self.num_players} players, {shape}{b}, {self.dtype})"
 
 
-def as_game(func: str, game) -> NormalFormGame:
+#: A game argument: a :class:`NormalFormGame`, or its payoff array (NumPy, CuPy or nested
+#: sequences) of shape ``(n, k_1, ..., k_n)``, or ``(B, n, k_1, ..., k_n)`` for a batch.
+GameLike: TypeAlias = NormalFormGame | ArrayLike
+
+#: A mixed profile: one probability vector per player, ``(k_i,)`` or ``(B, k_i)``.
+Profile: TypeAlias = Sequence[ArrayLike]
+
+
+def as_game(func: str, game: GameLike) -> NormalFormGame:
     """Accept a :class:`NormalFormGame` or a payoff array."""
     if isinstance(game, NormalFormGame):
         return game
@@ -188,7 +199,9 @@ def as_game(func: str, game) -> NormalFormGame:
     )
 
 
-def check_profile(func: str, game: NormalFormGame, profile, name: str = "profile"):
+def check_profile(
+    func: str, game: NormalFormGame, profile: Profile, name: str = "profile"
+) -> np.ndarray:
     """Validate a mixed profile; return it as one ``(B, sum k)`` array of the game's dtype.
 
     Each player's entry may be a probability vector ``(k_i,)`` (shared by every game
@@ -252,7 +265,7 @@ def uniform_profile(game: NormalFormGame) -> list:
     return [xp.full(k, 1.0 / k, dtype=game.dtype) for k in game.num_actions]
 
 
-def as_matrix(func: str, name: str, M) -> np.ndarray:
+def as_matrix(func: str, name: str, M: ArrayLike) -> np.ndarray:
     """One player's payoff matrix ``M`` as a C-contiguous float64 array (a view when it
     already is one): numeric, real, 2-D, non-empty and finite."""
     try:
@@ -279,7 +292,7 @@ def as_matrix(func: str, name: str, M) -> np.ndarray:
     return a
 
 
-def as_bimatrix(func: str, A, B) -> tuple[np.ndarray, np.ndarray]:
+def as_bimatrix(func: str, A: GameLike, B: ArrayLike | None) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``(A, B)`` (or a two-player :class:`NormalFormGame` and ``B=None``);
     return C-contiguous float64 copies-or-views of the same shape."""
     if isinstance(A, NormalFormGame):

@@ -23,10 +23,11 @@ The pivoting runs in C++ (``accord._core.games``), with the GIL released.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels
 from .._validate import integer
-from .game import as_bimatrix
+from .game import GameLike, as_bimatrix
 
 _kernels = cpu_kernels("games")
 
@@ -45,7 +46,11 @@ def _max_pivots(func: str, max_pivots) -> int:
 
 
 def lemke_howson(
-    A, B=None, initial_dropped_label: int = 0, *, max_pivots: int = MAX_PIVOTS
+    A: GameLike,
+    B: ArrayLike | None = None,
+    initial_dropped_label: int = 0,
+    *,
+    max_pivots: int = MAX_PIVOTS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One Nash equilibrium ``(x, y)`` of the bimatrix game ``(A, B)`` by Lemke–Howson.
 
@@ -91,7 +96,7 @@ def lemke_howson(
 
 
 def lemke_howson_all(
-    A, B=None, *, max_pivots: int = MAX_PIVOTS
+    A: GameLike, B: ArrayLike | None = None, *, max_pivots: int = MAX_PIVOTS
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The distinct equilibria that Lemke–Howson reaches from each of the ``m + n``
     initial dropped labels, in the order of the first label that reached each.

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _highs
 from .._validate import fail
-from .game import NormalFormGame, as_matrix
+from .game import GameLike, NormalFormGame, as_matrix
 
 __all__ = ["LP_TOL", "minimax"]
 
@@ -32,7 +32,7 @@ def _distribution(p: np.ndarray) -> np.ndarray:
     return p / p.sum()
 
 
-def minimax(A) -> tuple[float, np.ndarray, np.ndarray]:
+def minimax(A: GameLike) -> tuple[float, np.ndarray, np.ndarray]:
     """``(value, x, y)`` of the zero-sum game in which the row player receives ``A``.
 
     The row player maximises ``x^T A y``, the column player minimises it; ``value``

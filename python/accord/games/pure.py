@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _backend
-from .game import as_game
+from .game import GameLike, as_game
 
 
-def pure_nash_equilibria(game, *, tol: float = 0.0):
+def pure_nash_equilibria(
+    game: GameLike, *, tol: float = 0.0
+) -> list[tuple[int, ...]] | list[list[tuple[int, ...]]]:
     """All pure Nash equilibria: outcomes where no player gains more than ``tol`` by a
     unilateral deviation (Nash 1951). Each player's payoff is compared with its
     maximum along its own action axis, so the cost is one pass over the payoffs.

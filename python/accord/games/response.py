@@ -7,11 +7,13 @@ kernels, CuPy inputs on the CUDA kernels.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import _backend
 from .._validate import fail
-from .game import NormalFormGame, as_game, check_profile, split_profile
+from .game import GameLike, NormalFormGame, Profile, as_game, check_profile, split_profile
 
 #: Default tie tolerance: actions within ``tol * max(1, |best|)`` of the best
 #: expected payoff count as best responses, and the lowest index among them is
@@ -63,7 +65,9 @@ def _unbatch(game: NormalFormGame, a):
     return cols if game.batched else [c[0] for c in cols]
 
 
-def best_response(game, profile, *, tol: float | None = None):
+def best_response(
+    game: GameLike, profile: Profile, *, tol: float | None = None
+) -> tuple[list[Any], list[Any]]:
     """Best responses of every player to the others' mixed strategies.
 
     Parameters
@@ -90,7 +94,7 @@ def best_response(game, profile, *, tol: float | None = None):
     return _unbatch(game, actions), _unbatch(game, best)
 
 
-def expected_payoffs(game, profile) -> list:
+def expected_payoffs(game: GameLike, profile: Profile) -> list[np.ndarray]:
     """Each player's expected payoff of each of its actions against the others.
 
     Returns a list with one array per player, ``(k_i,)`` or ``(B, k_i)``.
@@ -102,7 +106,7 @@ def expected_payoffs(game, profile) -> list:
     return split_profile(game, u)
 
 
-def regrets(game, profile):
+def regrets(game: GameLike, profile: Profile) -> np.ndarray:
     """Each player's regret: best-response payoff minus the payoff of its strategy.
 
     Returns an array of shape ``(n,)`` for one game or ``(B, n)`` for a batch.
@@ -117,7 +121,7 @@ def regrets(game, profile):
     return r if game.batched else r[0]
 
 
-def nash_conv(game, profile):
+def nash_conv(game: GameLike, profile: Profile) -> float | np.ndarray:
     """NashConv: the sum over players of their regrets; zero exactly at a Nash
     equilibrium (Lanctot et al. 2017). One value per game (a float for one game)."""
     r = regrets(as_game("nash_conv", game), profile)
