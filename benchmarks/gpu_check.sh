@@ -90,6 +90,12 @@ run_step() {
 # ---- 1. environment -------------------------------------------------------------------
 ENV_LOG="$WORK/logs/environment.txt"
 MISSING=()
+if ! command -v nvcc >/dev/null 2>&1 && [[ -z "${CUDACXX:-}" ]]; then
+  for d in /usr/local/cuda/bin /opt/cuda/bin; do
+    [[ -x "$d/nvcc" ]] && export PATH="$d:$PATH" && break
+  done
+  command -v nvcc >/dev/null 2>&1 || MISSING+=("nvcc (set CUDACXX or put it on PATH)")
+fi
 {
   echo "repository: $REPO"
   echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo 'unknown (no git metadata)')"
@@ -109,12 +115,6 @@ MISSING=()
 } >"$ENV_LOG" 2>&1
 command -v "$PYTHON" >/dev/null 2>&1 || MISSING+=("$PYTHON")
 command -v cmake >/dev/null 2>&1 || MISSING+=("cmake")
-if ! command -v nvcc >/dev/null 2>&1 && [[ -z "${CUDACXX:-}" ]]; then
-  for d in /usr/local/cuda/bin /opt/cuda/bin; do
-    [[ -x "$d/nvcc" ]] && export PATH="$d:$PATH" && break
-  done
-  command -v nvcc >/dev/null 2>&1 || MISSING+=("nvcc (set CUDACXX or put it on PATH)")
-fi
 
 # Python modules: needed to build (pybind11, scikit_build_core), to run accord and its
 # tests (numpy, scipy, highspy, pytest, hypothesis, cupy), and optional ones.
@@ -159,7 +159,10 @@ export PYTHON VENV REPO WORK
 # shellcheck disable=SC2329  # invoked as `bash -c build`
 build() {
   local PY="$PYTHON"
-  if "$PYTHON" -m venv --system-site-packages --without-pip "$VENV"; then
+  # The system's pip serves the environment when it is importable; else the bundled one.
+  if { "$PYTHON" -m venv --system-site-packages --without-pip "$VENV" &&
+    "$VENV/bin/python" -m pip --version; } ||
+    "$PYTHON" -m venv --clear --system-site-packages "$VENV"; then
     PY="$VENV/bin/python"
     echo "virtual environment: $VENV (system site-packages visible)"
   else
