@@ -1,4 +1,5 @@
-"""accord.bayes.update: Chalkiadakis & Boutilier (2012), Eq. 5, enumerated and sampled (Rao-Blackwellised)."""
+"""accord.bayes.update: Chalkiadakis & Boutilier (2012), Eq. 5, enumerated and sampled
+(Rao-Blackwellised)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ import accord.bayes as bayes
 
 
 def test_paper_example_posterior():
-    """Chalkiadakis & Boutilier (2012), Sec. 3.2: agent 1 believes agent 3 is (g, m, b) = (0.5, 0.3, 0.2); the
-    Ambitious project of {1, 3} failed; P(fail | t_c = g, t_e) = (0.2, 0.6, 0.9).
+    """Chalkiadakis & Boutilier (2012), Sec. 3.2: agent 1 believes agent 3 is
+    (g, m, b) = (0.5, 0.3, 0.2); the Ambitious project of {1, 3} failed;
+    P(fail | t_c = g, t_e) = (0.2, 0.6, 0.9).
     Posterior (0.10, 0.18, 0.18) / 0.46 = (0.217, 0.391, 0.391); printed (0.22, 0.39, 0.39)."""
     prior = np.log([[[0.5, 0.3, 0.2]]])
     fail = np.log([[0.2, 0.6, 0.9]])

@@ -1,4 +1,5 @@
-"""Weak and strong Bayesian core (Chalkiadakis & Boutilier 2012, Definitions 3 and 4) and the classic core."""
+"""Weak and strong Bayesian core (Chalkiadakis & Boutilier 2012, Definitions 3 and 4) and the
+classic core."""
 
 import itertools
 

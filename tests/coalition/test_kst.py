@@ -1,4 +1,5 @@
-"""Kernel-based coalition formation with compromise (KST; Chalkiadakis & Boutilier 2012, Sec. 6.3)."""
+"""Kernel-based coalition formation with compromise (KST; Chalkiadakis & Boutilier 2012,
+Sec. 6.3)."""
 
 import numpy as np
 import pytest
