@@ -16,17 +16,22 @@ from .executors import EXECUTORS, RunError, make_executor
 from .registry import get_kind, resolve
 from .store import ResultStore, table_kind
 
-__all__ = ["ExperimentInterrupted", "RunFailed", "RunSummary", "report_experiment",
-           "run_experiment"]
+__all__ = [
+    "ExperimentInterrupted",
+    "RunFailed",
+    "RunSummary",
+    "report_experiment",
+    "run_experiment",
+]
 
 
 @dataclass(frozen=True)
 class RunSummary:
     results: Path
     cells: int
-    total: int       # runs in the config
-    skipped: int     # already in the store
-    completed: int   # run now
+    total: int  # runs in the config
+    skipped: int  # already in the store
+    completed: int  # run now
     elapsed_s: float
 
 
@@ -45,8 +50,10 @@ class ExperimentInterrupted(KeyboardInterrupt):
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """Turn SIGTERM (``kill``) into KeyboardInterrupt so cleanup runs."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
         yield
         return
 
@@ -64,9 +71,15 @@ def _fmt_params(params: dict) -> str:
     return "{" + ", ".join(f"{k}={v!r}" for k, v in params.items()) + "}"
 
 
-def run_experiment(config, results=None, *, executor: str = "process",
-                   workers: int | None = None, threads: int | None = 1,
-                   progress: bool | None = None) -> RunSummary:
+def run_experiment(
+    config,
+    results=None,
+    *,
+    executor: str = "process",
+    workers: int | None = None,
+    threads: int | None = 1,
+    progress: bool | None = None,
+) -> RunSummary:
     """Run every cell x run of ``config`` that is not in the store yet.
 
     ``config`` is an :class:`ExperimentConfig` or the path of a TOML file;
@@ -100,8 +113,10 @@ def run_experiment(config, results=None, *, executor: str = "process",
             try:
                 validate(dict(params))
             except (ValueError, TypeError) as exc:
-                raise type(exc)(f"{func}: {config.source}: {origin} cell "
-                                f"{_fmt_params(params)} is invalid: {exc}") from None
+                raise type(exc)(
+                    f"{func}: {config.source}: {origin} cell "
+                    f"{_fmt_params(params)} is invalid: {exc}"
+                ) from None
 
     root = Path(results) if results is not None else Path("results") / config.name
     store = ResultStore(root)
@@ -112,8 +127,9 @@ def run_experiment(config, results=None, *, executor: str = "process",
     completed = 0
 
     def summary(skipped: int) -> RunSummary:
-        return RunSummary(root, len(labelled), len(tasks), skipped, completed,
-                          time.perf_counter() - t0)
+        return RunSummary(
+            root, len(labelled), len(tasks), skipped, completed, time.perf_counter() - t0
+        )
 
     with store.lock():
         store.init(config)
@@ -125,25 +141,40 @@ def run_experiment(config, results=None, *, executor: str = "process",
         from tqdm import tqdm
 
         try:
-            with _sigterm_as_interrupt(), ex, tqdm(total=len(todo), disable=not progress,
-                                                   unit="run", desc=config.name,
-                                                   file=sys.stderr) as bar:
+            with (
+                _sigterm_as_interrupt(),
+                ex,
+                tqdm(
+                    total=len(todo),
+                    disable=not progress,
+                    unit="run",
+                    desc=config.name,
+                    file=sys.stderr,
+                ) as bar,
+            ):
                 for task, values, wall in ex.results(todo, kind.run):
                     store.write(task, values, wall)
                     completed += 1
                     bar.update(1)
         except RunError as exc:
-            where = ("a run" if exc.task is None else
-                     f"run {exc.task.run} (seed {exc.task.seed}) of cell "
-                     f"{_fmt_params(exc.task.params)}")
-            raise RunFailed(f"{func}: {where} failed: {exc}; the {skipped + completed} finished "
-                            f"runs are kept in {root}; fix the problem and run the same "
-                            "command again to resume") from exc.__cause__
+            where = (
+                "a run"
+                if exc.task is None
+                else f"run {exc.task.run} (seed {exc.task.seed}) of cell "
+                f"{_fmt_params(exc.task.params)}"
+            )
+            raise RunFailed(
+                f"{func}: {where} failed: {exc}; the {skipped + completed} finished "
+                f"runs are kept in {root}; fix the problem and run the same "
+                "command again to resume"
+            ) from exc.__cause__
         except KeyboardInterrupt:
             s = summary(skipped)
             raise ExperimentInterrupted(
                 f"interrupted; {s.skipped + s.completed} of {s.total} runs are finished in "
-                f"{root}; run the same command again to resume", s) from None
+                f"{root}; run the same command again to resume",
+                s,
+            ) from None
     return summary(skipped)
 
 
@@ -159,11 +190,15 @@ def report_experiment(results, out=None) -> Path:
         raise ValueError(f"report_experiment(): {store.config_path} names no kind; repair it")
     kind = get_kind(kind_name)
     if kind.report is None:
-        raise ValueError(f"report_experiment(): experiment kind {kind_name!r} has no report; "
-                         "register one with accord.runner.register(kind, ..., report=...)")
+        raise ValueError(
+            f"report_experiment(): experiment kind {kind_name!r} has no report; "
+            "register one with accord.runner.register(kind, ..., report=...)"
+        )
     if table.num_rows == 0:
-        raise ValueError(f"report_experiment(): {store.root} has no finished runs yet; run "
-                         "`accord run CONFIG` first")
+        raise ValueError(
+            f"report_experiment(): {store.root} has no finished runs yet; run "
+            "`accord run CONFIG` first"
+        )
     out_dir = Path(out) if out is not None else store.root / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
     resolve(kind.report)(table, out_dir)
