@@ -40,6 +40,7 @@ __all__ = [
     "canonical_json",
     "entry_hash",
     "json_problem",
+    "strict_loads",
     "verify_ledger",
 ]
 
@@ -147,7 +148,7 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _loads(text: str | bytes) -> JSONValue:
+def strict_loads(text: str | bytes) -> JSONValue:
     """Strict ``json.loads``: NaN/Infinity and over-deep nesting raise ``ValueError``."""
     try:
         return json.loads(text, parse_constant=_reject_constant)
@@ -313,10 +314,12 @@ class Ledger:
         if problem is not None:
             raise ValueError(f"Ledger.append(): {problem}")
         text = canonical_json(record)
-        return self._append_encoded(_loads(text), text)
+        return self.append_canonical(strict_loads(text), text)
 
-    def _append_encoded(self, record: JSONValue, record_json: str) -> LedgerEntry:
-        """Append an already-validated record whose canonical JSON is ``record_json``."""
+    def append_canonical(self, record: JSONValue, record_json: str) -> LedgerEntry:
+        """Append a record already checked by :func:`json_problem`, given with its
+        canonical JSON (``record_json == canonical_json(record)``, which the caller
+        guarantees: a replicated state machine encodes each operation once)."""
         i = len(self._entries)
         prev = self.head
         body = f'[{i},"{prev.hex()}",{record_json}]'.encode()
@@ -366,12 +369,16 @@ class Ledger:
         in UTF-8: equal ledgers give equal bytes."""
         return (f'{{"entries":[{",".join(self._encoded)}],"format":"{LEDGER_FORMAT}"}}').encode()
 
-    def _json_entries(self) -> str:
+    def canonical_entry(self, i: int) -> str:
+        """The canonical JSON of entry ``i`` (as :meth:`to_bytes` writes it)."""
+        return self._encoded[i]
+
+    def entries_json(self) -> str:
         """The canonical JSON array of the entries (used by state-machine snapshots)."""
         return f"[{','.join(self._encoded)}]"
 
     @classmethod
-    def _from_entry_dicts(cls, func: str, items: object) -> Ledger:
+    def from_entry_dicts(cls, func: str, items: object) -> Ledger:
         if not isinstance(items, list):
             raise ValueError(f"{func}: entries must be a JSON array")
         entries = []
@@ -392,14 +399,14 @@ class Ledger:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ValueError(f"{func}: data must be bytes; got {type(data).__name__}")
         try:
-            doc = _loads(bytes(data).decode("utf-8"))
+            doc = strict_loads(bytes(data).decode("utf-8"))
         except ValueError as exc:  # includes UnicodeDecodeError and JSONDecodeError
             raise ValueError(f"{func}: data is not UTF-8 JSON ({exc})") from None
         if not isinstance(doc, dict) or set(doc) != {"entries", "format"}:
             raise ValueError(f"{func}: expected a JSON object with the keys 'entries' and 'format'")
         if doc["format"] != LEDGER_FORMAT:
             raise ValueError(f"{func}: format must be {LEDGER_FORMAT!r}; got {doc['format']!r}")
-        ledger = cls._from_entry_dicts(func, doc["entries"])
+        ledger = cls.from_entry_dicts(func, doc["entries"])
         if head is not None:
             ledger.verify(head)
         return ledger

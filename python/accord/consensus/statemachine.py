@@ -54,9 +54,9 @@ from .ledger import (
     JSONValue,
     Ledger,
     LedgerError,
-    _loads,
     canonical_json,
     json_problem,
+    strict_loads,
 )
 
 __all__ = [
@@ -134,7 +134,7 @@ def _value(opname: str, field: str, v: object) -> tuple[JSONValue, str | None]:
             f"{opname}: field '{field}' takes {size} bytes as canonical JSON; at "
             f"most {MAX_VALUE_BYTES} are allowed, so store smaller pieces"
         )
-    return _loads(text), text
+    return strict_loads(text), text
 
 
 def _number(opname: str, field: str, v: object) -> int | float:
@@ -262,7 +262,7 @@ class KVStore:
 
     def to_dict(self) -> dict[str, JSONValue]:
         """A fresh copy of the key-value map."""
-        return {k: _loads(v) for k, v in self._data.items()}
+        return {k: strict_loads(v) for k, v in self._data.items()}
 
     def __repr__(self) -> str:
         return f"KVStore(keys={len(self._data)}, ledger={len(self._ledger)})"
@@ -288,11 +288,11 @@ class KVStore:
             return None
         if name == "get":
             text = self._data.get(op["key"])
-            return None if text is None else _loads(text)
+            return None if text is None else strict_loads(text)
         if name == "set":
             prev = self._data.get(op["key"])
             self._store(op["key"], enc["value"])
-            return None if prev is None else _loads(prev)
+            return None if prev is None else strict_loads(prev)
         if name == "increment":
             return self._increment(op["key"], op["amount"])
         if name == "compare_and_set":
@@ -302,9 +302,9 @@ class KVStore:
             if swapped:
                 self._store(key, enc["new"])
                 current = enc["new"]
-            return {"swapped": swapped, "value": None if current is None else _loads(current)}
+            return {"swapped": swapped, "value": None if current is None else strict_loads(current)}
         if name == "append":
-            entry = self._ledger._append_encoded(op["record"], enc["record"])  # type: ignore[arg-type]
+            entry = self._ledger.append_canonical(op["record"], enc["record"])  # type: ignore[arg-type]
             return {"index": entry.index, "hash": entry.hash.hex()}
         if name == "ledger_head":
             return {"length": len(self._ledger), "hash": self._ledger.head.hex()}
@@ -318,12 +318,12 @@ class KVStore:
             )
         entry = self._ledger[i]
         d = entry.to_dict()
-        d["record"] = _loads(self._ledger._encoded[i])["record"]  # a private copy
+        d["record"] = strict_loads(self._ledger.canonical_entry(i))["record"]  # a private copy
         return d
 
     def _increment(self, key: str, amount: int | float) -> int | float:
         text = self._data.get(key)
-        current: object = 0 if text is None else _loads(text)
+        current: object = 0 if text is None else strict_loads(text)
         if isinstance(current, bool) or not isinstance(current, (int, float)):
             raise _OpError(
                 f"increment: the value under key {_short(key)} is a "
@@ -358,7 +358,7 @@ class KVStore:
         data = ",".join(f"{canonical_json(k)}:{self._data[k]}" for k in sorted(self._data))
         return (
             f'{{"data":{{{data}}},"format":"{SNAPSHOT_FORMAT}",'
-            f'"ledger":{self._ledger._json_entries()}}}'
+            f'"ledger":{self._ledger.entries_json()}}}'
         ).encode()
 
     def digest(self) -> bytes:
@@ -391,7 +391,7 @@ class KVStore:
             raise ValueError(f"{func}: data must be bytes; got {type(data).__name__}")
         raw = bytes(data)
         try:
-            doc = _loads(raw.decode("utf-8"))
+            doc = strict_loads(raw.decode("utf-8"))
         except ValueError as exc:  # includes UnicodeDecodeError and JSONDecodeError
             raise ValueError(f"{func}: data is not UTF-8 JSON ({exc})") from None
         if not isinstance(doc, dict) or set(doc) != {"data", "format", "ledger"}:
@@ -418,7 +418,7 @@ class KVStore:
                 raise ValueError(f"{func}: {exc}") from None
             new_data[k] = text  # type: ignore[assignment]
         try:
-            ledger = Ledger._from_entry_dicts(func, doc["ledger"])
+            ledger = Ledger.from_entry_dicts(func, doc["ledger"])
         except LedgerError as exc:
             raise ValueError(f"{func}: {exc}") from None
         for entry in ledger:
