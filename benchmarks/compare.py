@@ -47,6 +47,7 @@ from math import comb
 import numpy as np
 
 import accord
+from accord._masks import membership, membership_table
 from accord.coop import banzhaf, core_violation, shapley
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -220,9 +221,8 @@ class NumpySemivalue:
         classes = np.arange(n - k + 1)[:, None] + pc_lo[None, :]
         self.cw = c[classes]  # (n-k+1, 2**k)
         self.bw = b[classes]
-        self.bits_lo = ((np.arange(1 << k)[:, None] >> np.arange(k)) & 1).astype(np.float64)
-        hi = np.arange(1 << (n - k))[:, None] >> np.arange(n - k)
-        self.bits_hi = (hi & 1).astype(np.float64)
+        self.bits_lo = membership_table(k).astype(np.float64)
+        self.bits_hi = membership_table(n - k).astype(np.float64)
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         n, k = self.n, self.k
@@ -661,7 +661,7 @@ def section_d(cfg) -> None:
         eps = res.eps
         # Check eps against the full LP (2**n - 2 rows) solved by HiGHS directly.
         masks = np.arange(1, (1 << n) - 1)
-        inc = ((masks[:, None] >> np.arange(n)) & 1).astype(np.float64)
+        inc = membership(masks, n, dtype=np.float64)
         t0 = time.perf_counter()
         full = linprog(
             np.r_[np.zeros(n), 1.0],

@@ -11,6 +11,8 @@ import importlib
 
 import numpy as np
 
+from accord._masks import subset_sums
+
 #: Seed of every random input (each input also mixes in its own size).
 SEED = 20240611
 
@@ -19,22 +21,10 @@ VOTING_PLAYERS = 1000
 
 
 def popcounts(n: int) -> np.ndarray:
-    """``out[mask] = popcount(mask)`` for all ``2**n`` masks (uint8)."""
-    out = np.zeros(1 << n, dtype=np.uint8)
-    for i in range(n):
-        out[1 << i:2 << i] = out[:1 << i] + 1
-    return out
+    """``out[mask] = popcount(mask)`` for all ``2**n`` masks (int64)."""
+    return subset_sums(np.ones(n)).astype(np.int64)
 
 
-def subset_sums(a: np.ndarray) -> np.ndarray:
-    """``out[mask] = sum of a[i] over the bits i of mask`` (float64)."""
-    out = np.zeros(1 << a.shape[0])
-    for i, ai in enumerate(a):
-        out[1 << i:2 << i] = out[:1 << i] + ai
-    return out
-
-
-@functools.cache
 def dense_values(n: int) -> np.ndarray:
     """A random dense table: ``v[mask]`` uniform on [0, 1), ``v[0] = 0``."""
     v = np.random.default_rng([SEED, n]).random(1 << n)
