@@ -29,7 +29,11 @@ from typing import TypedDict
 import highspy
 import numpy as np
 import scipy.sparse as sp
-from highspy._core import _Highs
+
+try:  # the solver class without the wrapper's logging callback (highspy >= 1.8)
+    from highspy._core import _Highs
+except ImportError:  # pragma: no cover - older highspy: the wrapper (its banner may print)
+    from highspy import Highs as _Highs
 
 from ._validate import fail
 
