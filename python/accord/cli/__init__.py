@@ -10,20 +10,39 @@ that returns the exit status; the work is done by the package it calls.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .._extras import MissingExtraError
+from .._version import __version__
 from . import coop, experiments, info, pbft
 
 __all__ = ["build_parser", "main"]
 
 _GROUPS = (info, coop, experiments, pbft)
 
+# An argument that starts with a minus sign followed by a digit or a point is a value
+# (``--allocation -50,175,75``, ``--tol -1e-3``), never an option: no option name
+# starts that way.
+_NEGATIVE_VALUE = re.compile(r"^-\.?\d")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that reads negative numbers and comma-separated lists of
+    numbers starting with a minus sign as values; its subparsers are of this class."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_VALUE
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every ``accord`` command."""
-    parser = argparse.ArgumentParser(prog="accord", description="The ``accord`` command line.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="accord", description="The ``accord`` command line.")
+    parser.add_argument(
+        "--version", action="version", version=f"accord {__version__}", help="print the version"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, help="the command")
     for group in _GROUPS:
         group.add_commands(sub)
     return parser

@@ -78,6 +78,17 @@ def cmd_banzhaf(args: argparse.Namespace) -> int:
     return 0
 
 
+def count(text: str) -> int:
+    """An argparse type: a positive whole number, also written as ``1e6`` or ``10_000``."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}") from None
+    if not np.isfinite(value) or value != int(value) or value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {text!r}")
+    return int(value)
+
+
 def _parse_allocation(text: str) -> np.ndarray:
     try:
         return np.array([float(t) for t in text.replace(",", " ").split()])
@@ -94,8 +105,22 @@ def cmd_core(args: argparse.Namespace) -> int:
     (excess, mask), dt = _timed(lambda: core_violation(game, x, device=args.device))
     inside = in_core(game, x, tol=args.tol, device=args.device)
     members = [names[i] for i in range(game.n) if mask >> i & 1]
+    total, grand = float(np.sum(x)), float(game.grand_value())
     print(f"allocation  {', '.join(f'{v:g}' for v in x)}")
     print(f"max excess  {excess:.6g} (coalition {{{', '.join(members)}}}, mask {mask})")
+    if abs(total - grand) > args.tol:
+        gap = abs(total - grand)
+        how = (
+            f"hands out {gap:.6g} more than the grand coalition earns"
+            if total > grand
+            else f"leaves {gap:.6g} of it unallocated"
+        )
+        print(
+            f"efficiency  fails: x(N) = {total:.6g} but v(N) = {grand:.6g}, so the "
+            f"allocation {how}; a core allocation sums to exactly v(N)"
+        )
+    else:
+        print(f"efficiency  holds: x(N) = v(N) = {grand:.6g}")
     print(f"in core     {'yes' if inside else 'no'} (tol {args.tol:g})")
     print(f"time: {dt:.4f} s")
     return 0
@@ -119,18 +144,29 @@ def cmd_least_core(args: argparse.Namespace) -> int:
     x, eps = res
     _print_vector(
         f"least core (n = {game.n}), eps = {eps:.6g}"
-        f" ({'core non-empty' if eps <= 1e-9 else 'core empty'})",
+        f" ({'core non-empty' if eps <= 1e-9 else 'core empty'}); one point of it:",
         names,
         x,
+    )
+    print(
+        "the least core is a set (a polytope) and the point above is one vertex of it, "
+        "chosen by the LP solver; for a unique point of it use "
+        f"`accord coop nucleolus {args.file}`"
     )
     print(f"time: {dt:.4f} s")
     return 0
 
 
+_FILE_HELP = (
+    'game file: .json with "values" (a table of 2**n) or "weights" and "quota", '
+    'optionally "players"; or .npy (a table)'
+)
+
+
 def add_commands(sub) -> None:
     """Add ``coop shapley|banzhaf|core|nucleolus|least-core`` to the subparsers ``sub``."""
     coop = sub.add_parser("coop", help="cooperative (TU) games").add_subparsers(
-        dest="coop_command", required=True
+        dest="coop_command", required=True, help="the solution concept"
     )
     device = {
         "choices": ["cpu", "cuda"],
@@ -139,33 +175,49 @@ def add_commands(sub) -> None:
     }
 
     p = coop.add_parser("shapley", help="Shapley value, exact or sampled")
-    p.add_argument("file", help="game file (.json or .npy)")
-    p.add_argument("--samples", type=int, default=None, help="sample instead of exact")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("file", help=_FILE_HELP)
     p.add_argument(
-        "--method", default="permutation", choices=["permutation", "antithetic", "stratified"]
+        "--samples",
+        type=count,
+        default=None,
+        help="estimate from this many sampled permutations (e.g. 1e6) instead of exactly",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
+    p.add_argument(
+        "--method",
+        default="permutation",
+        choices=["permutation", "antithetic", "stratified"],
+        help="sampling scheme (default: permutation)",
     )
     p.add_argument("--device", **device)
     p.set_defaults(func=cmd_shapley)
 
     p = coop.add_parser("banzhaf", help="Banzhaf index")
-    p.add_argument("file")
-    p.add_argument("--normalized", action="store_true")
+    p.add_argument("file", help=_FILE_HELP)
+    p.add_argument(
+        "--normalized", action="store_true", help="scale the indices to sum to 1 (default: raw)"
+    )
     p.add_argument("--device", **device)
     p.set_defaults(func=cmd_banzhaf)
 
     p = coop.add_parser("core", help="is an allocation in the core?")
-    p.add_argument("file")
-    p.add_argument("--allocation", required=True, help="comma-separated payoffs, one per player")
-    p.add_argument("--tol", type=float, default=1e-9)
+    p.add_argument("file", help=_FILE_HELP)
+    p.add_argument(
+        "--allocation",
+        required=True,
+        help="comma-separated payoffs, one per player (e.g. -50,175,75)",
+    )
+    p.add_argument(
+        "--tol", type=float, default=1e-9, help="tolerance of every constraint (default 1e-9)"
+    )
     p.add_argument("--device", **device)
     p.set_defaults(func=cmd_core)
 
     p = coop.add_parser("nucleolus", help="nucleolus by a sequence of LPs")
-    p.add_argument("file")
+    p.add_argument("file", help=_FILE_HELP)
     p.add_argument("--pre", action="store_true", help="prenucleolus (no individual rationality)")
     p.set_defaults(func=cmd_nucleolus)
 
-    p = coop.add_parser("least-core", help="least core allocation and epsilon")
-    p.add_argument("file")
+    p = coop.add_parser("least-core", help="least core epsilon and one allocation in it")
+    p.add_argument("file", help=_FILE_HELP)
     p.set_defaults(func=cmd_least_core)

@@ -187,7 +187,7 @@ def cmd_pbft_bench(args: argparse.Namespace) -> int:
 def add_commands(sub) -> None:
     """Add ``pbft init|serve|client|bench`` to the subparsers ``sub``."""
     pbft = sub.add_parser("pbft", help="PBFT replicated key-value service over TCP").add_subparsers(
-        dest="pbft_command", required=True
+        dest="pbft_command", required=True, help="the pbft command"
     )
 
     p = pbft.add_parser("init", help="write DIR/cluster.toml and key files")
@@ -197,8 +197,13 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--port", type=int, default=7000, help="replica i listens on PORT + i (0: free ports now)"
     )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--auth", choices=["hmac", "ed25519"], default="hmac")
+    p.add_argument("--host", default="127.0.0.1", help="address the replicas listen on")
+    p.add_argument(
+        "--auth",
+        choices=["hmac", "ed25519"],
+        default="hmac",
+        help="message authentication (default: hmac)",
+    )
     p.add_argument("--batch", type=int, default=None, help="batch_size (default 64)")
     p.add_argument("--force", action="store_true", help="overwrite an existing cluster")
     p.add_argument(
@@ -212,7 +217,12 @@ def add_commands(sub) -> None:
     p = pbft.add_parser("serve", help="run one replica until SIGINT/SIGTERM")
     p.add_argument("--id", type=int, required=True, help="replica id (0 .. n-1)")
     p.add_argument("--config", required=True, help="cluster.toml (or its directory)")
-    p.add_argument("--storage", choices=["sqlite", "memory"], default="sqlite")
+    p.add_argument(
+        "--storage",
+        choices=["sqlite", "memory"],
+        default="sqlite",
+        help="replica log and state (default: sqlite under the data directory)",
+    )
     p.add_argument("--status-file", default=None, help="write the final status JSON here")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
     p.set_defaults(func=cmd_pbft_serve)
@@ -221,7 +231,11 @@ def add_commands(sub) -> None:
     p.add_argument("--config", required=True, help="cluster.toml (or its directory)")
     p.add_argument("--id", type=int, default=None, help="client id (default: the first)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
-    p.add_argument("op", choices=["set", "get", "increment", "cas", "append", "head"])
+    p.add_argument(
+        "op",
+        choices=["set", "get", "increment", "cas", "append", "head"],
+        help="the operation",
+    )
     p.add_argument(
         "args",
         nargs="*",
@@ -231,10 +245,20 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_pbft_client)
 
     p = pbft.add_parser("bench", help="throughput/latency of a local cluster, or view-change cost")
-    p.add_argument("--n", type=int, nargs="+", default=[4])
-    p.add_argument("--batch", type=int, nargs="+", default=[100])
-    p.add_argument("--transport", choices=["tcp", "sim"], default="tcp")
-    p.add_argument("--ops", choices=["null", "kv"], default="null")
+    p.add_argument("--n", type=int, nargs="+", default=[4], help="replica counts (default 4)")
+    p.add_argument("--batch", type=int, nargs="+", default=[100], help="batch sizes (default 100)")
+    p.add_argument(
+        "--transport",
+        choices=["tcp", "sim"],
+        default="tcp",
+        help="real sockets on loopback or the simulated network (default: tcp)",
+    )
+    p.add_argument(
+        "--ops",
+        choices=["null", "kv"],
+        default="null",
+        help="null operations or key-value writes (default: null)",
+    )
     p.add_argument("--seconds", type=float, default=5.0, help="measurement window")
     p.add_argument(
         "--clients",
