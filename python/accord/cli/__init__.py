@@ -15,11 +15,11 @@ import sys
 
 from .._extras import MissingExtraError
 from .._version import __version__
-from . import coop, experiments, info, pbft
+from . import coop, experiments, games, info, pbft
 
 __all__ = ["build_parser", "main"]
 
-_GROUPS = (info, coop, experiments, pbft)
+_GROUPS = (info, coop, games, experiments, pbft)
 
 # An argument that starts with a minus sign followed by a digit or a point is a value
 # (``--allocation -50,175,75``, ``--tol -1e-3``), never an option: no option name

@@ -40,10 +40,16 @@ from .enumeration import DegenerateGameWarning, support_enumeration, vertex_enum
 from .game import NormalFormGame
 from .lemke_howson import lemke_howson, lemke_howson_all
 from .minimax import minimax
+from .nfg import NfgGame, format_nfg, parse_nfg, read_nfg, write_nfg
 from .pure import pure_nash_equilibria
 from .response import best_response, expected_payoffs, nash_conv, regrets
 
 __all__ = [
+    "NfgGame",
+    "format_nfg",
+    "parse_nfg",
+    "read_nfg",
+    "write_nfg",
     "CorrelatedEquilibrium",
     "DegenerateGameWarning",
     "DynamicsResult",
