@@ -48,7 +48,7 @@ Excess max_excess(const double* v, int n, const double* x) {
       }
       if (bmax > mine.value) {  // rare: find the first mask attaining the new maximum
         std::int64_t l = start;
-        while (!(vb[l] - (xh + xlp[l]) == bmax)) ++l;
+        while (l + 1 < block && !(vb[l] - (xh + xlp[l]) == bmax)) ++l;
         mine = Excess{bmax, static_cast<std::uint64_t>(H * block + l)};
       }
     }

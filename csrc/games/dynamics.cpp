@@ -38,14 +38,20 @@ inline std::int64_t sample(const double* p, std::int64_t k, PhiloxStream& rng) {
   return k - 1;
 }
 
+// First index in u[0..k) equal to m; k - 1 when none is (a NaN maximum), so the
+// scan never leaves the row.
+inline std::int64_t first_equal(const double* u, std::int64_t k, double m) {
+  std::int64_t b = 0;
+  while (b + 1 < k && u[b] != m) ++b;
+  return b;
+}
+
 // Lowest index of the maximum: a vectorised max, then a scan for its first copy.
 inline std::int64_t argmax_exact(const double* u, std::int64_t k) {
   double m = u[0];
 #pragma omp simd reduction(max : m)
   for (std::int64_t a = 1; a < k; ++a) m = u[a] > m ? u[a] : m;
-  std::int64_t b = 0;
-  while (u[b] != m) ++b;
-  return b;
+  return first_equal(u, k, m);
 }
 
 inline double max_of(const double* u, std::int64_t k) { return u[argmax_exact(u, k)]; }
@@ -59,12 +65,6 @@ inline double add_max(double* __restrict u, const double* __restrict x, std::int
     m = u[a] > m ? u[a] : m;
   }
   return m;
-}
-
-inline std::int64_t first_equal(const double* u, double m) {
-  std::int64_t b = 0;
-  while (u[b] != m) ++b;
-  return b;
 }
 
 // Per-game working memory of a dynamic.
@@ -169,16 +169,16 @@ ACCORD_CLONES void fp_two_player(const double* P, const Layout& L, std::int64_t 
   double mx0 = max_of(U0, m), mx1 = max_of(U1, n);
   for (std::int64_t it = 1; it <= iterations; ++it) {
     if (mode == FPMode::kSimultaneous) {
-      const std::int64_t b0 = first_equal(U0, mx0), b1 = first_equal(U1, mx1);
+      const std::int64_t b0 = first_equal(U0, m, mx0), b1 = first_equal(U1, n, mx1);
       mx0 = add_max(U0, col(b1), m);
       mx1 = add_max(U1, B + b0 * n, n);
       c0[b0] += 1.0;
       c1[b1] += 1.0;
     } else {
-      const std::int64_t b0 = first_equal(U0, mx0);
+      const std::int64_t b0 = first_equal(U0, m, mx0);
       mx1 = add_max(U1, B + b0 * n, n);
       c0[b0] += 1.0;
-      const std::int64_t b1 = first_equal(U1, mx1);
+      const std::int64_t b1 = first_equal(U1, n, mx1);
       mx0 = add_max(U0, col(b1), m);
       c1[b1] += 1.0;
     }

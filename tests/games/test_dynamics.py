@@ -165,3 +165,66 @@ def test_logit_fictitious_play():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call(G.matching_pennies())
+
+
+_NAN_KERNELS = """
+import numpy as np
+from accord import _backend
+k = _backend.cpu_kernels("games")
+for n in (2, 3):
+    P = np.full((1, n) + (3,) * n, np.nan)
+    s = np.full((1, 3 * n), 1 / 3)
+    assert k.fictitious_play(P, 5, 0, np.zeros((1, n), np.int64), 1)[0].shape == (1, 3 * n)
+    k.fictitious_play(P, 5, 1, np.zeros((1, n), np.int64), 1)
+    k.best_response_iteration(P, s, 5, 0.5, 0.0, 1)
+    k.replicator(P, s, 5, 0.1, 1)
+    k.logit_fictitious_play(P, 5, 0.1, False, 0, 1)
+    for variant in (0, 1, 2):
+        k.regret_matching(P, 5, variant, 1.0, 0, 1)
+print("ok")
+"""
+
+
+def test_kernel_action_searches_stay_in_bounds_on_nan():
+    # A NaN maximum matches no entry: the scan for its first copy must stop at the
+    # row's end instead of running through memory.
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _NAN_KERNELS], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"
+
+
+_PENNIES = np.array([[1.7e308, -1.7e308], [-1.7e308, 1.7e308]])
+
+
+@pytest.mark.parametrize("call", [
+    lambda P, it: G.replicator_dynamics(P, it),
+    lambda P, it: G.fictitious_play(P, it),
+    lambda P, it: G.fictitious_play(P, it, mode="alternating"),
+    lambda P, it: G.regret_matching(P, it),
+    lambda P, it: G.regret_matching(P, it, variant="conditional", seed=1),
+    lambda P, it: G.best_response_iteration(P, it),
+    lambda P, it: G.logit_fictitious_play(P, it),
+])
+def test_dynamics_refuse_payoffs_whose_sums_overflow(call):
+    with pytest.raises(ValueError, match=r"\(\): payoffs reach max \|payoff\|.*overflows "
+                                         r"float64; rescale the payoffs"):
+        call(np.stack([_PENNIES, -_PENNIES]), 100)
+    # Rescaled (Nash equilibria are invariant to positive affine maps) it runs.
+    res = call(np.stack([_PENNIES, -_PENNIES]) / 1e300, 100)
+    assert np.isfinite(res.history).all()
+    assert all(np.isfinite(p).all() for p in res.profile)
+
+
+@pytest.mark.parametrize("variant", ["fp", "rm"])
+def test_three_player_dynamics_near_1e305_refused_not_nan(variant):
+    P = np.random.default_rng(0).uniform(-1e305, 1e305, (3, 2, 2, 2))
+    run = G.fictitious_play if variant == "fp" else G.regret_matching
+    with pytest.raises(ValueError, match="overflows float64"):
+        run(P, 10_000)
+    res = run(P / 1e295, 10_000)
+    assert np.isfinite(res.history).all()
+

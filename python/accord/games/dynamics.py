@@ -8,6 +8,7 @@ are processed in float64.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,13 @@ def _cpu_payoffs(func: str, game: NormalFormGame) -> np.ndarray:
 
 
 def _result(game: NormalFormGame, flat, history, every: int, **extra) -> DynamicsResult:
+    xp = _backend.array_module(flat)
+    if not (bool(xp.isfinite(flat).all()) and bool(xp.isfinite(history).all())):
+        # _check_scale keeps sums finite; a non-finite result is never returned silently.
+        raise ValueError(
+            "the dynamics produced non-finite values (payoffs too large for float64 "
+            "accumulation); rescale the payoffs"
+        )
     if not game.batched:
         history = history[0]
         extra = {k: (v[0] if v is not None else None) for k, v in extra.items()}
@@ -116,6 +124,27 @@ def _start(func: str, game: NormalFormGame, start: Profile | None) -> np.ndarray
         start = uniform_profile(game)
     flat = check_profile(func, game, start, "start")
     return np.ascontiguousarray(_backend.to_host(flat), dtype=np.float64)
+
+
+def _check_scale(func: str, P, log2_factor: float, how: str, floor: float = 0.0) -> None:
+    """Refuse payoffs whose accumulated sums could overflow float64.
+
+    ``log2_factor`` bounds (in log2) how many payoff magnitudes a dynamic adds up
+    (``how`` says which), so that ``max|payoff| * 2**log2_factor`` stays finite with
+    a margin of 4 before any work starts. ``floor`` is a least magnitude, for
+    dynamics whose weights (counts) grow on their own.
+    """
+    M = max(float(abs(P).max()) if P.size else 0.0, floor)
+    if M == 0.0:
+        return
+    need = math.log2(M) + log2_factor
+    if need + 2 > 1023:
+        fail(
+            func,
+            f"payoffs reach max |payoff| = {M:.3g}; the dynamics accumulate up to {how} "
+            f"(about 2^{need:.0f}), which overflows float64; rescale the payoffs (Nash "
+            "equilibria are invariant to positive affine maps) or run fewer iterations",
+        )
 
 
 def _payoff_range(P: np.ndarray) -> float:
@@ -176,6 +205,15 @@ def fictitious_play(
         if ((init < 0) | (init >= k)).any():
             fail(func, f"initial actions must lie in 0..k_i-1 for k = {game.num_actions}")
         init = np.ascontiguousarray(init, dtype=np.int64)
+    t = iterations + 1
+    # Two players: counts x cumulative payoffs; more: products of the others' counts.
+    _check_scale(
+        func,
+        game.payoffs,
+        max(n, 2) * math.log2(t) + 1,
+        f"2 x (iterations + 1)^{max(n, 2)} x max(|payoff|, 1)",
+        floor=1.0 if n > 2 else 0.0,
+    )
     target = _backend.resolve_device(func, game.payoffs, device)
     if target == "cuda":
         return _fictitious_play_cuda(func, game, iterations, mode_id, init, record_every)
@@ -243,6 +281,7 @@ def best_response_iteration(
     if not (isinstance(tol, (int, float)) and tol >= 0):
         fail(func, f"tol must be >= 0; got {tol!r}")
     P = _cpu_payoffs(func, game)
+    _check_scale(func, P, 2, "4 x max|payoff|")
     s0 = _start(func, game, start)
     flat, hist, at = _backend.cpu_kernels("games").best_response_iteration(
         P, s0, iterations, float(damping), float(tol), record_every
@@ -290,7 +329,14 @@ def regret_matching(
             f"the joint distributions would take {B * game.num_outcomes * 8:,} bytes; "
             "run fewer games per call",
         )
-    spread = _payoff_range(P) * (max(game.num_actions) - 1)
+    kmax = max(game.num_actions)
+    _check_scale(
+        func,
+        P,
+        math.log2(iterations) + math.log2(4 * kmax),
+        "4 x max k_i x iterations x max|payoff|",
+    )
+    spread = _payoff_range(P) * (kmax - 1)
     if inertia is None:
         inertia = 2.0 * spread if spread > 0 else 1.0
     elif not (isinstance(inertia, (int, float)) and np.isfinite(inertia) and inertia > spread):
@@ -329,6 +375,7 @@ def replicator_dynamics(
     func = "replicator_dynamics"
     game, iterations, record_every = _prepare(func, game, iterations, record_every)
     P = _cpu_payoffs(func, game)
+    _check_scale(func, P, 2, "4 x max|payoff|")
     span = _payoff_range(P)
     if step is None:
         step = 0.5 / span if span > 0 else 1.0
@@ -371,6 +418,7 @@ def logit_fictitious_play(
     if not isinstance(sampled, bool):
         fail(func, f"sampled must be True or False; got {sampled!r}", TypeError)
     P = _cpu_payoffs(func, game)
+    _check_scale(func, P, 2, "4 x max|payoff|")
     s = seed_value(func, seed) if sampled else 0
     flat, hist = _backend.cpu_kernels("games").logit_fictitious_play(
         P, iterations, float(temperature), sampled, s, record_every
