@@ -129,7 +129,7 @@ def cmd_nash(args: argparse.Namespace) -> int:
 def add_commands(sub) -> None:
     """Add ``games nash`` to the subparsers ``sub``."""
     games = sub.add_parser("games", help="normal-form games").add_subparsers(
-        dest="games_command", required=True
+        dest="games_command", required=True, help="the games command"
     )
     p = games.add_parser(
         "nash",

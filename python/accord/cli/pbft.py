@@ -6,6 +6,7 @@ The measurements of ``bench`` are :func:`accord.consensus.commands.bench`.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 
@@ -16,6 +17,17 @@ def _json_arg(text: str):
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds; got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0; got {text!r}")
+    return value
 
 
 def _protocol_args(items) -> dict:
@@ -55,6 +67,10 @@ def cmd_pbft_init(args: argparse.Namespace) -> int:
     return 0
 
 
+# errno values of a replica that cannot listen on its address: one line, no traceback
+_LISTEN_ERRORS = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+
+
 def cmd_pbft_serve(args: argparse.Namespace) -> int:
     import asyncio
     import json
@@ -75,16 +91,31 @@ def cmd_pbft_serve(args: argparse.Namespace) -> int:
         print(f"replica {args.id} ready on {host}:{port}", flush=True)
 
     prof_dir = os.environ.get("ACCORD_PBFT_PROFILE")  # a directory: cProfile each replica
-    if prof_dir:
-        import cProfile
+    try:
+        if prof_dir:
+            import cProfile
 
-        prof = cProfile.Profile()
-        status = prof.runcall(
-            asyncio.run, run_replica(args.id, cluster, storage=args.storage, on_ready=ready)
+            prof = cProfile.Profile()
+            status = prof.runcall(
+                asyncio.run, run_replica(args.id, cluster, storage=args.storage, on_ready=ready)
+            )
+            prof.dump_stats(os.path.join(prof_dir, f"replica-{args.id}.prof"))
+        else:
+            status = asyncio.run(
+                run_replica(args.id, cluster, storage=args.storage, on_ready=ready)
+            )
+    except OSError as exc:
+        if exc.errno not in _LISTEN_ERRORS:
+            raise
+        host, port = cluster.address(args.id)
+        print(
+            f"accord: error: pbft serve: replica {args.id} cannot listen on {host}:{port}: "
+            f"{os.strerror(exc.errno or 0).lower()}; stop whatever holds the port (is this "
+            "replica already running?) or give the cluster other ports "
+            "(`accord pbft init --port`)",
+            file=sys.stderr,
         )
-        prof.dump_stats(os.path.join(prof_dir, f"replica-{args.id}.prof"))
-    else:
-        status = asyncio.run(run_replica(args.id, cluster, storage=args.storage, on_ready=ready))
+        return 1
     text = json.dumps(status, sort_keys=True)
     if args.status_file:
         with open(args.status_file, "w") as f:
@@ -133,28 +164,54 @@ def _pbft_op(args: argparse.Namespace) -> dict:
     return {"op": "ledger_head"}
 
 
+def _is_error_result(result) -> bool:
+    """Whether ``result`` is the service's error result ``{"error": message}``."""
+    return isinstance(result, dict) and set(result) == {"error"}
+
+
 def cmd_pbft_client(args: argparse.Namespace) -> int:
+    """Run one operation; ``--timeout`` bounds connecting and waiting for the result
+    together.  Status 0 with the result (JSON) on stdout; 1 when the service answers
+    with an error result or no result comes in time."""
     import asyncio
     import json
+    import time
 
     from ..consensus.cluster_config import load_cluster
     from ..consensus.tcp import AsyncClient
 
     op = _pbft_op(args)
     cluster = load_cluster(args.config)
+    client = AsyncClient(cluster, args.id)
+    quorum = cluster.protocol.quorum
+
+    connected: list[int] = []  # replicas connected when the client stopped
 
     async def go():
-        async with AsyncClient(cluster, args.id) as c:
-            return await c.submit(op, timeout=args.timeout)
+        deadline = time.monotonic() + args.timeout
+        try:
+            await client.start(wait=True, timeout=args.timeout)
+            return await client.submit(op, timeout=max(deadline - time.monotonic(), 0.0))
+        finally:
+            connected.extend(client.connected_replicas())
+            await client.close()
 
     try:
         result = asyncio.run(go())
     except (TimeoutError, asyncio.TimeoutError):
+        up = len(connected)
+        where = f"connected to {up} of {cluster.n} replicas" + (
+            f", {quorum} needed" if up < quorum else ", but no quorum of them replied"
+        )
         print(
-            f"accord: error: no result within {args.timeout} s; are at least "
-            f"{cluster.protocol.quorum} replicas running?",
+            f"accord: error: pbft client {args.op}: no result within {args.timeout:g} s "
+            f"({where}); are at least {quorum} replicas running (`accord pbft serve`)? "
+            "A longer --timeout waits longer",
             file=sys.stderr,
         )
+        return 1
+    if _is_error_result(result):
+        print(f"accord: error: pbft client {args.op}: {result['error']}", file=sys.stderr)
         return 1
     print(json.dumps(result))
     return 0
@@ -230,7 +287,12 @@ def add_commands(sub) -> None:
     p = pbft.add_parser("client", help="run one operation and print its result (JSON)")
     p.add_argument("--config", required=True, help="cluster.toml (or its directory)")
     p.add_argument("--id", type=int, default=None, help="client id (default: the first)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=10.0,
+        help="seconds to wait for connecting and the result together (default 10)",
+    )
     p.add_argument(
         "op",
         choices=["set", "get", "increment", "cas", "append", "head"],

@@ -138,13 +138,17 @@ class AsyncClient:
         if wait:
             await self.wait_connected(self.cfg.quorum, timeout)
 
+    def connected_replicas(self) -> list[int]:
+        """The replicas this client is connected to now."""
+        return [r for r, link in self._links.items() if link.connected.is_set()]
+
     async def wait_connected(self, count: int | None = None, timeout: float = 10.0) -> None:
         """Wait until ``count`` replicas (default: all) are connected."""
         count = self.cluster.n if count is None else count
         deadline = time.monotonic() + timeout
         while sum(link.connected.is_set() for link in self._links.values()) < count:
             if time.monotonic() > deadline:
-                up = [r for r, link in self._links.items() if link.connected.is_set()]
+                up = self.connected_replicas()
                 raise TimeoutError(
                     f"AsyncClient: connected to replicas {up} only after "
                     f"{timeout} s; need {count} of {self.cluster.n}; are the "
