@@ -16,16 +16,51 @@ def fail(func: str, message: str, exc: type[Exception] = ValueError) -> NoReturn
     raise exc(f"{func}(): {message}")
 
 
-def finite_vector(func: str, name: str, x, length: int | None = None) -> np.ndarray:
-    """A 1-D C-contiguous float64 array of finite values (a copy when ``x`` is not one;
-    the caller's data is never altered)."""
+def real_dtype(func: str, name: str, a, kinds: str = "biuf") -> None:
+    """Refuse an array whose dtype is not real numbers: complex (whose imaginary part
+    a float64 conversion would silently drop), strings, or any kind outside ``kinds``
+    (NumPy dtype kind letters; ``"O"`` admits object arrays of real numbers)."""
+    kind = a.dtype.kind
+    if kind == "c":
+        fail(
+            func,
+            f"{name} must be real numbers; got complex dtype {a.dtype} (pass x.real or "
+            "abs(x) explicitly if that is what is meant)",
+            TypeError,
+        )
+    if kind not in kinds:
+        fail(func, f"{name} must be real numbers; got dtype {a.dtype}", TypeError)
+    if kind == "O":
+        for e in a.flat:
+            if isinstance(e, (str, bytes)) or (
+                isinstance(e, numbers.Complex) and not isinstance(e, numbers.Real)
+            ):
+                fail(
+                    func,
+                    f"{name} must be real numbers; got an entry of type {type(e).__name__}",
+                    TypeError,
+                )
+
+
+def real_array(func: str, name: str, x, xp=np, kinds: str = "biufO") -> np.ndarray:
+    """``x`` as a float64 array on its device (NumPy, or CuPy when ``xp`` is cupy),
+    refusing complex, string and non-numeric input (:func:`real_dtype`).  The result
+    may share memory with ``x`` when ``x`` already is a float64 array."""
+    raw = as_array(func, name, x) if xp is np else xp.asarray(x)
+    real_dtype(func, name, raw, kinds)
     try:
-        a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(func, f"{name} must be a sequence of numbers; got {type(x).__name__}", TypeError)
+        return xp.asarray(raw, dtype=xp.float64)
+    except (TypeError, ValueError, OverflowError):
+        fail(func, f"{name} must be real numbers; got entries of {type(x).__name__}", TypeError)
+
+
+def finite_vector(func: str, name: str, x, length: int | None = None) -> np.ndarray:
+    """A 1-D C-contiguous float64 array of finite real values, always a new array (the
+    caller's data is never altered, and later changes to it are not seen)."""
+    a = real_array(func, name, x)
     if a.ndim != 1:
         fail(func, f"{name} must be 1-dimensional; got shape {a.shape}")
-    a = np.ascontiguousarray(a)
+    a = np.array(a, dtype=np.float64, order="C", copy=True)
     if length is not None and a.shape[0] != length:
         fail(func, f"{name} must have length {length} (one entry per player); got {a.shape[0]}")
     bad = ~np.isfinite(a)
@@ -110,7 +145,7 @@ def real(
 def as_array(func: str, name: str, x) -> np.ndarray:
     """``np.asarray(x)``, refusing strings, None and ragged nesting with a clear message."""
     if isinstance(x, (str, bytes)) or x is None:
-        fail(func, f"{name} must be numbers (an array); got {type(x).__name__}", TypeError)
+        fail(func, f"{name} must be numbers (a numeric array); got {type(x).__name__}", TypeError)
     try:
         return np.asarray(x)
     except ValueError as exc:
@@ -119,10 +154,9 @@ def as_array(func: str, name: str, x) -> np.ndarray:
 
 def numeric_array(func: str, name: str, x, kinds: str = "biuf") -> np.ndarray:
     """``x`` as a float64 copy (the caller's data is never altered); ``kinds`` are the
-    accepted NumPy dtype kinds."""
+    accepted NumPy dtype kinds (complex and string arrays are always refused)."""
     raw = as_array(func, name, x)
-    if raw.dtype.kind not in kinds:
-        fail(func, f"{name} must be real numbers; got dtype {raw.dtype}", TypeError)
+    real_dtype(func, name, raw, kinds)
     try:
         return np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):

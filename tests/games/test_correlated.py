@@ -418,7 +418,7 @@ def test_polish_projects_perturbed_points():
 def test_lp_matrix_kernel_drops_redundant_rows():
     # the kernel's LP matrix: the incentive rows with a positive coefficient, in order,
     # then the egalitarian rows (explicit zeros kept) and the row sum p = 1
-    u = random_payoffs(7, (3, 4, 2))
+    u = random_payoffs(7, (3, 4, 2)).copy()  # a game's payoffs are read-only
     u[0, 0] = u[0].max() + 1.0  # player 0's action 0 dominates: rows (0, 0, d) drop
     for coarse in (False, True):
         M = incentive_matrix(u, coarse=coarse).tocsr()

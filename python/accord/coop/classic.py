@@ -61,6 +61,8 @@ def bankruptcy_game(estate: float, claims: ArrayLike) -> TUGame:
     """v(S) = max(0, E - sum of the claims outside S) (O'Neill 1982; Aumann &
     Maschler 1985, whose nucleolus is the Talmud rule)."""
     c = finite_vector("bankruptcy_game", "claims", claims)
+    if np.iscomplexobj(estate):
+        fail("bankruptcy_game", f"estate must be a real number; got {estate!r}", TypeError)
     e = float(estate)
     if not np.isfinite(e) or e < 0:
         fail("bankruptcy_game", f"estate must be a finite number >= 0; got {estate!r}")

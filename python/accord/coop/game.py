@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 
 from .._backend import array_module
 from .._masks import all_masks, from_membership, grand_mask
-from .._validate import fail
+from .._validate import fail, real_array
 
 #: Largest number of players of a dense table (2**30 float64 values = 8 GiB).
 MAX_DENSE_PLAYERS = 30
@@ -68,11 +68,17 @@ class TUGame(CoalitionalGame):
     ``values[mask]`` is v(S) for the coalition whose bitmask is ``mask``; the table
     has length ``2**n`` and ``values[0] == 0``.  NumPy tables run on the CPU
     kernels, CuPy tables on the CUDA kernels.
+
+    The game owns its table: ``values`` is a copy of the argument whenever the
+    argument's memory could be changed later by the caller, so editing the caller's
+    array after construction cannot bypass the checks; a NumPy table is read-only.
     """
 
     def __init__(self, values: ArrayLike) -> None:
         xp = array_module(values)
-        v = xp.asarray(values, dtype=xp.float64)
+        v = real_array("TUGame", "values", values, xp)
+        if isinstance(values, xp.ndarray) and xp.may_share_memory(v, values):
+            v = v.copy()
         if v.ndim != 1:
             fail("TUGame", f"values must be 1-dimensional (indexed by mask); got shape {v.shape}")
         length = v.shape[0]
@@ -86,7 +92,10 @@ class TUGame(CoalitionalGame):
         if float(v[0]) != 0.0:
             fail("TUGame", f"values[0] (the empty coalition) must be 0; got {float(v[0])}")
         self.n = n
-        self.values = xp.ascontiguousarray(v)
+        v = xp.ascontiguousarray(v)
+        if xp is np:
+            v.flags.writeable = False
+        self.values = v
 
     @classmethod
     def from_function(
@@ -105,7 +114,7 @@ class TUGame(CoalitionalGame):
         values = np.empty(size, dtype=np.float64)
         for start in range(0, size, batch_size):
             masks = np.arange(start, min(size, start + batch_size), dtype=np.int64)
-            out = np.asarray(f(masks), dtype=np.float64)
+            out = real_array("TUGame.from_function", "f(masks)", f(masks))
             if out.shape != masks.shape:
                 fail(
                     "TUGame.from_function",
@@ -139,4 +148,11 @@ def as_dense(func: str, game: TUGameLike) -> TUGame:
     if isinstance(game, CoalitionalGame):
         check_dense_size(func, game.n)
         return TUGame(game.value(all_masks(game.n)))
-    return TUGame(game)
+    if game is None or isinstance(game, (str, bytes, dict, set)):
+        fail(
+            func,
+            "game must be a TUGame, a CoalitionalGame or a 1-D array of 2**n values "
+            f"indexed by coalition bitmask; got {type(game).__name__}",
+            TypeError,
+        )
+    return TUGame(real_array(func, "game", game, array_module(game)))

@@ -51,7 +51,7 @@ import numpy as np
 from .. import _highs
 from .._backend import is_device_array, like, to_host
 from .._masks import grand_mask, membership, singleton_masks, subset_sums
-from .._validate import fail
+from .._validate import fail, real_array
 from .game import CoalitionalGame, TUGame, TUGameLike, as_dense
 
 __all__ = ["MAX_LP_PLAYERS", "LeastCore", "core_allocation", "least_core", "nucleolus"]
@@ -128,15 +128,7 @@ def _dense(func: str, game: TUGameLike) -> TUGame:
             TypeError,
         )
     if not is_device_array(game):
-        try:
-            arr = np.asarray(game, dtype=np.float64)
-        except (TypeError, ValueError):
-            fail(
-                func,
-                "game must be a TUGame, a CoalitionalGame or a 1-D array of 2**n "
-                f"values indexed by coalition bitmask; got {type(game).__name__}",
-                TypeError,
-            )
+        arr = real_array(func, "game", game)
         if arr.ndim == 1 and arr.shape[0] >= 2 and not arr.shape[0] & (arr.shape[0] - 1):
             _check_players(func, arr.shape[0].bit_length() - 1)
         game = arr

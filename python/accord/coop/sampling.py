@@ -28,8 +28,8 @@ import numpy as np
 
 from .. import _backend
 from .._masks import from_membership, singleton_masks
-from .._validate import choice, fail, integer, seed_value
-from .game import CoalitionalGame, TUGame, TUGameLike
+from .._validate import choice, fail, integer, real_array, seed_value
+from .game import CoalitionalGame, TUGame, TUGameLike, as_dense
 from .weighted_voting import WeightedVotingGame
 
 METHODS = ("permutation", "antithetic", "stratified")
@@ -82,7 +82,7 @@ def sample_shapley(
     method = choice(func, "method", method, METHODS)
     seed = seed_value(func, seed)
     if not isinstance(game, CoalitionalGame):
-        game = TUGame(game)
+        game = as_dense(func, game)
     n = game.n
     if n < 2:
         fail(func, "sampling needs at least 2 players; use the exact shapley(game)")
@@ -225,9 +225,8 @@ def _generic(game: CoalitionalGame, samples, seed, method, per, progress) -> Sha
 
 
 def _values(game: CoalitionalGame, rows: np.ndarray) -> np.ndarray:
-    if game.n <= 62:
-        return np.asarray(game.value(from_membership(rows)), dtype=np.float64)
-    return np.asarray(game.value(rows), dtype=np.float64)
+    out = game.value(from_membership(rows) if game.n <= 62 else rows)
+    return real_array("shapley", f"{type(game).__name__}.value(coalitions)", out)
 
 
 def _marginals(game: CoalitionalGame, perms: np.ndarray) -> np.ndarray:

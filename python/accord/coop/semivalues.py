@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _backend
-from .._validate import fail
+from .._validate import fail, real_array
 from .game import TUGame, TUGameLike, as_dense
 
 
@@ -44,7 +44,7 @@ def semivalue(game: TUGameLike, weights: ArrayLike, *, device: str | None = None
     are the special cases :func:`shapley_weights` and :func:`banzhaf_weights`.
     """
     g = as_dense("semivalue", game)
-    p = np.asarray(weights, dtype=np.float64)
+    p = real_array("semivalue", "weights", _backend.to_host(weights))
     if p.shape != (g.n,):
         fail(
             "semivalue",

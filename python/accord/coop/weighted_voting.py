@@ -25,7 +25,8 @@ class WeightedVotingGame(CoalitionalGame):
     """The simple game in which a coalition wins when its weight reaches ``quota``.
 
     ``weights`` are finite and non-negative (any reals; the exact indices need
-    integers), ``0 < quota <= sum(weights)``.
+    integers), ``0 < quota <= sum(weights)``.  ``weights`` is a read-only copy of the
+    argument: later changes to the caller's array are not seen.
     """
 
     def __init__(self, weights, quota) -> None:
@@ -35,6 +36,8 @@ class WeightedVotingGame(CoalitionalGame):
         if (w < 0).any():
             i = int(np.flatnonzero(w < 0)[0])
             fail("WeightedVotingGame", f"weights must be >= 0; weights[{i}] = {w[i]}")
+        if np.iscomplexobj(quota):
+            fail("WeightedVotingGame", f"quota must be a real number; got {quota!r}", TypeError)
         try:
             q = float(quota)
         except (TypeError, ValueError):
@@ -45,6 +48,7 @@ class WeightedVotingGame(CoalitionalGame):
                 "WeightedVotingGame",
                 f"quota must satisfy 0 < quota <= sum(weights) = {total:g}; got {quota!r}",
             )
+        w.flags.writeable = False
         self.weights = w
         self.quota = q
         self.n = int(w.shape[0])

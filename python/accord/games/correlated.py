@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels, is_device_array, like, to_host
-from .._validate import choice, fail
+from .._validate import choice, fail, real_array
 from .game import PROBABILITY_TOL, GameLike, NormalFormGame, as_game
 from .incentive_lp import POLISH_TARGET, IncentiveLP, polish
 
@@ -140,15 +140,7 @@ def _check_distribution(
     distribution sums to 1 within ``PROBABILITY_TOL * N`` (nothing is renormalised)."""
     shape = game.num_actions
     distribution = to_host(distribution)
-    try:
-        d = np.asarray(distribution, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(
-            func,
-            f"{name} must be a numeric array of shape {shape} (the game's joint "
-            f"action shape); got {type(distribution).__name__}",
-            TypeError,
-        )
+    d = real_array(func, name, distribution)
     if d.shape == shape:
         batched = False
         d = d[None]
@@ -288,15 +280,7 @@ def _objective_vector(func: str, game: NormalFormGame, u: np.ndarray, objective)
             return "feasibility", np.zeros(math.prod(shape))
         return "egalitarian", None
     objective = to_host(objective)
-    try:
-        c = np.asarray(objective, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(
-            func,
-            "objective must be 'welfare', 'egalitarian', 'maxmin', 'feasibility' or "
-            f"an array of shape {shape}; got {type(objective).__name__}",
-            TypeError,
-        )
+    c = real_array(func, "objective", objective)
     if c.shape != shape:
         fail(
             func,

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from .._backend import array_module as _xp
 from .._backend import is_device_array
-from .._validate import fail
+from .._validate import fail, real_array, real_dtype
 
 #: A probability vector may miss 1 by this much times its length.
 PROBABILITY_TOL = 1e-9
@@ -39,7 +39,9 @@ class NormalFormGame:
     Attributes
     ----------
     payoffs
-        The payoff array (C-contiguous, float64 or float32).
+        The payoff array (C-contiguous, float64 or float32), owned by the game: a copy
+        of the argument whenever the caller could still change the argument's memory,
+        read-only for NumPy, so later edits to the caller's array are never seen.
     num_players, num_actions
         ``n`` and the tuple ``(k_1, ..., k_n)``.
     batch_size
@@ -69,7 +71,12 @@ class NormalFormGame:
         if np.issubdtype(arr.dtype, np.complexfloating):
             fail(func, "payoffs must be real; got a complex array", TypeError)
         dtype = np.float32 if arr.dtype == np.float32 else np.float64
-        arr = xp.ascontiguousarray(arr, dtype=dtype)
+        owned = xp.ascontiguousarray(arr, dtype=dtype)
+        if isinstance(payoffs, xp.ndarray) and xp.may_share_memory(owned, payoffs):
+            owned = owned.copy()  # the game owns its payoffs: later edits are not seen
+        if xp is np:
+            owned.flags.writeable = False
+        arr = owned
         if batch is None:
             batch = not (arr.ndim >= 2 and arr.shape[0] == arr.ndim - 1)
         elif not isinstance(batch, bool):
@@ -191,6 +198,12 @@ def as_game(func: str, game: GameLike) -> NormalFormGame:
     if isinstance(game, NormalFormGame):
         return game
     if isinstance(game, (list, tuple)) or hasattr(game, "shape"):
+        if not hasattr(game, "dtype"):
+            try:
+                game = np.asarray(game)
+            except (TypeError, ValueError):
+                return NormalFormGame(game)  # its message says what is wrong
+        real_dtype(func, "game", game, kinds="biuf")
         return NormalFormGame(game)
     fail(
         func,
@@ -226,7 +239,7 @@ def check_profile(
     B = game.batch_size or 1
     parts = []
     for i, (s, k) in enumerate(zip(profile, game.num_actions, strict=True)):
-        s = xp.asarray(s, dtype=game.dtype)
+        s = real_array(func, f"{name}[{i}]", s, xp).astype(game.dtype, copy=False)
         if s.ndim == 1 and s.shape[0] == k:
             s = xp.broadcast_to(s, (B, k))
         elif not (s.ndim == 2 and s.shape == (B, k) and game.batched):

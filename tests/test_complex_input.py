@@ -1,0 +1,201 @@
+"""Every array argument of accord.coop, accord.games and accord.bayes refuses complex,
+string and object-of-complex input with a TypeError naming the argument (a float64
+conversion would silently drop the imaginary part), and games own their arrays."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import accord.bayes as B
+import accord.coop as C
+import accord.games as G
+
+TABLE = np.array([0.0, 1.0, 1.0, 3.0])  # a 2-player TU game
+PD = G.prisoners_dilemma()
+HALF = np.array([0.5, 0.5])
+LOGM = np.log(np.full((1, 2, 2), 0.5))  # one row, two members, two types
+VALS = np.ones((1, 2, 4))  # (B, A, K**m) for expected_values/vpi
+ONE = np.ones(1)
+
+
+def complexify(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.complex128)
+
+
+def _args(kw: dict, name: str) -> dict:
+    out = dict(kw)
+    out[name] = complexify(out[name])
+    return out
+
+
+# (call, keyword arguments, the argument made complex)
+CASES = [
+    (C.TUGame, {"values": TABLE}, "values"),
+    (C.WeightedVotingGame, {"weights": [1.0, 2.0], "quota": 2.0}, "weights"),
+    (C.WeightedVotingGame, {"weights": [1.0, 2.0], "quota": 2.0}, "quota"),
+    (C.airport_game, {"costs": [1.0, 2.0]}, "costs"),
+    (C.bankruptcy_game, {"estate": 2.0, "claims": [1.0, 2.0]}, "claims"),
+    (C.bankruptcy_game, {"estate": 2.0, "claims": [1.0, 2.0]}, "estate"),
+    (C.shapley, {"game": TABLE}, "game"),
+    (C.shapley, {"game": TABLE, "samples": 4, "seed": 0}, "game"),
+    (C.banzhaf, {"game": TABLE}, "game"),
+    (C.semivalue, {"game": TABLE, "weights": HALF}, "game"),
+    (C.semivalue, {"game": TABLE, "weights": HALF}, "weights"),
+    (C.core_violation, {"game": TABLE, "x": [1.5, 1.5]}, "game"),
+    (C.core_violation, {"game": TABLE, "x": [1.5, 1.5]}, "x"),
+    (C.in_core, {"game": TABLE, "x": [1.5, 1.5]}, "game"),
+    (C.in_core, {"game": TABLE, "x": [1.5, 1.5]}, "x"),
+    (C.core_allocation, {"game": TABLE}, "game"),
+    (C.least_core, {"game": TABLE}, "game"),
+    (C.nucleolus, {"game": TABLE}, "game"),
+    (G.NormalFormGame, {"payoffs": PD.payoffs}, "payoffs"),
+    (G.pure_nash_equilibria, {"game": PD.payoffs}, "game"),
+    (G.incentive_matrix, {"game": PD.payoffs}, "game"),
+    (G.correlated_equilibrium, {"game": PD, "objective": np.ones((2, 2))}, "objective"),
+    (G.coarse_correlated_equilibrium, {"game": PD, "objective": np.ones((2, 2))}, "objective"),
+    (G.ce_violation, {"game": PD, "distribution": np.full((2, 2), 0.25)}, "distribution"),
+    (G.cce_violation, {"game": PD, "distribution": np.full((2, 2), 0.25)}, "distribution"),
+    (G.fictitious_play, {"game": PD.payoffs, "iterations": 2}, "game"),
+    (G.regret_matching, {"game": PD.payoffs, "iterations": 2, "seed": 0}, "game"),
+    (G.replicator_dynamics, {"game": PD.payoffs, "iterations": 2}, "game"),
+    (G.minimax, {"A": np.eye(2)}, "A"),
+    (G.lemke_howson, {"A": np.eye(2), "B": np.eye(2)}, "A"),
+    (G.lemke_howson, {"A": np.eye(2), "B": np.eye(2)}, "B"),
+    (G.lemke_howson_all, {"A": np.eye(2), "B": np.eye(2)}, "B"),
+    (lambda **kw: list(G.support_enumeration(**kw)), {"A": np.eye(2), "B": np.eye(2)}, "A"),
+    (lambda **kw: list(G.vertex_enumeration(**kw)), {"A": np.eye(2), "B": np.eye(2)}, "B"),
+    (B.sample_types, {"log_marginals": LOGM, "samples": 2, "seed": 0}, "log_marginals"),
+    (B.update, {"log_prior": LOGM, "log_likelihood": np.zeros((1, 4))}, "log_prior"),
+    (B.update, {"log_prior": LOGM, "log_likelihood": np.zeros((1, 4))}, "log_likelihood"),
+    (B.expected_values, {"log_marginals": LOGM, "values": VALS}, "log_marginals"),
+    (B.expected_values, {"log_marginals": LOGM, "values": VALS}, "values"),
+    (
+        B.filter_step,
+        {"belief": HALF[None], "transition": np.eye(2)[None], "observation_likelihood": HALF[None]},
+        "transition",
+    ),
+    (
+        B.filter_step,
+        {"belief": HALF[None], "transition": np.eye(2)[None], "observation_likelihood": HALF[None]},
+        "belief",
+    ),
+]
+
+VPI = {
+    "log_marginals": LOGM,
+    "values": VALS,
+    "share": np.ones((1, 2)),
+    "best": ONE,
+    "second": np.zeros(1),
+    "is_best": np.array([[True, False]]),
+}
+CASES += [(B.vpi, VPI, k) for k in ("log_marginals", "values", "share", "best", "second")]
+
+PROFILE_FUNCS = [G.best_response, G.expected_payoffs, G.nash_conv, G.regrets]
+
+
+def _id(case) -> str:
+    f, _, name = case
+    return f"{getattr(f, '__name__', 'call')}-{name}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_real_input_is_accepted_and_complex_refused(case):
+    f, kw, name = case
+    f(**kw)  # the real arguments are valid
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning: refused before any cast
+        with pytest.raises(TypeError, match=rf"\(\): {name}\b.*(complex|real)"):
+            f(**_args(kw, name))
+
+
+@pytest.mark.parametrize("f", PROFILE_FUNCS, ids=lambda f: f.__name__)
+def test_complex_profile_refused(f):
+    f(PD, [HALF, HALF])
+    with pytest.raises(TypeError, match=r"\(\): profile\[1\] must be real"):
+        f(PD, [HALF, complexify(HALF)])
+
+
+@pytest.mark.parametrize(
+    "f", [G.best_response_iteration, G.replicator_dynamics], ids=lambda f: f.__name__
+)
+def test_complex_start_refused(f):
+    with pytest.raises(TypeError, match=r"\(\): start\[0\] must be real"):
+        f(PD, 2, start=[complexify(HALF), HALF])
+
+
+def test_shapley_of_complex_table_is_refused_not_truncated():
+    with pytest.raises(TypeError, match=r"shapley\(\): game must be real numbers; got complex"):
+        C.shapley(np.array([0, 1j, 1, 3]))
+
+
+def test_object_arrays_of_complex_or_strings_refused():
+    with pytest.raises(TypeError, match=r"TUGame\(\): values must be real.*complex"):
+        C.TUGame(np.array([0, 1j, 1, 3], dtype=object))
+    with pytest.raises(TypeError, match=r"airport_game\(\): costs must be real.*str"):
+        C.airport_game(np.array([1.0, "2"], dtype=object))
+    with pytest.raises(TypeError, match=r"ce_violation\(\): distribution must be real"):
+        G.ce_violation(PD, np.full((2, 2), "0.25"))
+    # object arrays of real numbers (Python ints beyond int64, fractions) still work
+    assert C.airport_game(np.array([1, 2**70], dtype=object)).n == 2
+
+
+def test_structured_game_returning_complex_values_is_refused():
+    class Complex(C.CoalitionalGame):
+        n = 3
+
+        def value(self, coalitions):
+            return np.asarray(coalitions, dtype=np.complex128)
+
+    with pytest.raises(TypeError, match=r"shapley\(\): Complex.value\(coalitions\) must be real"):
+        C.shapley(Complex(), samples=6, seed=0)
+    with pytest.raises(TypeError, match=r"TUGame\(\): values must be real"):
+        C.shapley(Complex())
+    with pytest.raises(TypeError, match=r"TUGame.from_function\(\): f\(masks\) must be real"):
+        C.TUGame.from_function(2, lambda m: m * 1j)
+
+
+# ------------------------------------------------------------------------- aliasing
+
+
+def test_tugame_owns_a_read_only_copy():
+    v = TABLE.copy()
+    g = C.TUGame(v)
+    v[1] = np.nan  # the caller's later edit is not seen
+    assert np.all(np.isfinite(g.values))
+    np.testing.assert_allclose(C.shapley(g), [1.5, 1.5])
+    with pytest.raises(ValueError, match="read-only"):
+        g.values[1] = np.nan
+
+
+def test_tugame_of_a_view_is_not_aliased():
+    base = np.zeros(8)
+    base[4:] = TABLE
+    g = C.TUGame(base[4:])
+    base[5] = np.inf
+    np.testing.assert_allclose(C.shapley(g), [1.5, 1.5])
+
+
+def test_normal_form_game_owns_a_read_only_copy():
+    P = PD.payoffs.copy()
+    g = G.NormalFormGame(P)
+    P[0, 0, 0] = np.nan
+    assert np.all(np.isfinite(g.payoffs))
+    with pytest.raises(ValueError, match="read-only"):
+        g.payoffs[0, 0, 0] = np.nan
+    P32 = PD.payoffs.astype(np.float32)
+    g32 = G.NormalFormGame(P32)
+    P32[:] = np.nan
+    assert np.all(np.isfinite(g32.payoffs))
+
+
+def test_weighted_voting_weights_are_owned():
+    w = np.array([1.0, 2.0, 3.0])
+    g = C.WeightedVotingGame(w, 4.0)
+    w[0] = -5.0
+    assert g.weights[0] == 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        g.weights[0] = -5.0
