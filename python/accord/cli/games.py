@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -46,8 +46,9 @@ def _equilibria(nfg, method: str) -> list[list[np.ndarray]]:
     game = nfg.game
     if method == "pure":
         out = []
-        for profile in G.pure_nash_equilibria(game):
-            out.append([np.eye(k)[a] for k, a in zip(game.num_actions, profile, strict=True)])
+        for profile in G.pure_nash_equilibria(game):  # one game: tuples of actions
+            actions = cast("tuple[int, ...]", profile)
+            out.append([np.eye(k)[a] for k, a in zip(game.num_actions, actions, strict=True)])
         return out
     if game.num_players != 2:
         raise ValueError(
@@ -82,7 +83,7 @@ def cmd_nash(args: argparse.Namespace) -> int:
         ce = G.correlated_equilibrium(game, objective=args.objective)
         dt = time.perf_counter() - t0
         dist = np.asarray(ce.distribution)
-        support = [
+        support: list[dict[str, Any]] = [
             {"profile": [_label(nfg, i, int(a)) for i, a in enumerate(idx)], "p": float(dist[idx])}
             for idx in zip(*np.nonzero(dist > 1e-12), strict=True)
         ]
@@ -103,7 +104,7 @@ def cmd_nash(args: argparse.Namespace) -> int:
 
     equilibria = _equilibria(nfg, args.method)
     dt = time.perf_counter() - t0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for profile in equilibria:
         values = G.expected_payoffs(game, profile)
         rows.append(
