@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -597,3 +599,53 @@ def test_geometric_median_option_errors(kwargs, exc, match):
 def test_breakdown_errors(fn, args, kwargs, exc, match):
     with pytest.raises(exc, match=rf"^{fn.__name__}\(\): {match}"):
         fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("d", [2, 3, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_geometric_median_near_float64_max_is_finite_and_scale_equivariant(d, weighted):
+    # offsets between agents near +-1.7e308 overflow float64 unless the work is rescaled
+    rng = np.random.default_rng(d)
+    for _ in range(5):
+        m = int(rng.integers(2, 8))
+        X = rng.uniform(-1.0, 1.0, size=(m, d))
+        X[0] = np.sign(X[0])  # one agent on a corner of the box
+        w = rng.uniform(0.5, 2.0, size=m) if weighted else None
+        big = 1.7e308
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ref = geometric_median(X, w)
+            got = geometric_median(X * big, w)
+        assert np.isfinite(got).all()
+        assert np.all(np.abs(got) <= big)
+        np.testing.assert_allclose(got / big, ref, rtol=1e-6, atol=1e-6)
+
+
+def test_geometric_median_of_opposite_extremes():
+    pts = np.array([[1.7e308, 0.0], [0.0, 1.7e308], [-1.7e308, -1.7e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = geometric_median(pts)
+        ref = geometric_median(pts / 1.7e308)
+    np.testing.assert_allclose(got / 1.7e308, ref, rtol=1e-9, atol=1e-12)
+    top = np.finfo(np.float64).max
+    corners = np.array([[top, top], [-top, top], [top, -top], [-top, -top], [top, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(geometric_median(corners)).all()
+
+
+def test_geometric_median_fuzz_mixed_magnitudes_finite_without_warnings():
+    rng = np.random.default_rng(7)
+    top = np.finfo(np.float64).max
+    mags = [top, 1.7e308, 1e308, 2.0**1000, 1e300, 1.0, 1e-300, 5e-324, 0.0]
+    for _ in range(200):
+        m, d = int(rng.integers(2, 9)), int(rng.integers(2, 12))
+        X = rng.choice(mags, size=(m, d)) * rng.choice([-1.0, 1.0], size=(m, d))
+        w = rng.uniform(0.1, 3.0, size=m) if rng.random() < 0.5 else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.filterwarnings("ignore", "geometric_median.*no convergence")
+            y = geometric_median(X, w)
+        assert np.isfinite(y).all()
+        assert np.all((X.min(axis=0) <= y) & (y <= X.max(axis=0)))

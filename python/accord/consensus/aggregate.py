@@ -447,6 +447,11 @@ def _solve_gm(
     return y, step
 
 
+#: Coordinates above 2**_BIG in magnitude make geometric_median work in units of 2**_SHIFT.
+_BIG = 1000
+_SHIFT = 64
+
+
 def geometric_median(
     positions, weights=None, *, tol: float = 1e-10, max_iter: int = 1000
 ) -> np.ndarray:
@@ -488,11 +493,18 @@ def geometric_median(
     pts = np.ascontiguousarray(X.T[w > 0])
     w = w[w > 0]
     m = len(w)
+    # Near the float64 limit, offsets between agents (and their norms) overflow: work in
+    # units of 2**_SHIFT there (exact; it only flushes values below 2**-1010 of the
+    # largest coordinate, far beneath the result's accuracy) and map back at the end.
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    shift = _SHIFT if max(-float(lo.min()), float(hi.max())) > 2.0**_BIG else 0
+    if shift:
+        pts = np.ldexp(pts, -shift)
     c = _median(pts.T) if _equal(w) else _wmedian(pts.T, w)
     Z = pts - c  # work relative to the start: less cancellation, same answer shifted
     scale = float(_wmedian(_row_norms(Z)[None, :], w)[0])
     if scale == 0:  # more than half of the weight sits at c, which is therefore optimal
-        return c
+        return np.clip(np.ldexp(c, shift), lo, hi)
     # Solve in units of a power of two near max |Z| (exact scaling): 1/distance and distance
     # ratios cannot overflow once offsets below the rounding level of that unit (eps^2) are
     # zero, which moves no agent by more than the result's own accuracy.
@@ -509,12 +521,15 @@ def geometric_median(
     if step > tol_abs:
         warnings.warn(
             f"geometric_median(): no convergence in {max_iter} iterations (last step "
-            f"{float(np.ldexp(step, exponent)):.3g} > tol*scale = {tol * scale:.3g}); "
-            "raise max_iter or loosen tol",
+            f"{float(np.ldexp(step, exponent + shift)):.3g} > tol*scale = "
+            f"{float(np.ldexp(tol * scale, shift)):.3g}); raise max_iter or loosen tol",
             RuntimeWarning,
             stacklevel=2,
         )
-    return np.ldexp(y, exponent) + c
+    # the minimiser lies in the agents' convex hull, so in their bounding box: clipping
+    # only undoes rounding (which could otherwise step past the largest float64)
+    y = np.clip(np.ldexp(y, exponent) + c, np.ldexp(lo, -shift), np.ldexp(hi, -shift))
+    return np.clip(np.ldexp(y, shift), lo, hi)
 
 
 def _max_byzantine(func: str, method: str, m, weights, f, trim) -> int:
