@@ -157,6 +157,11 @@ struct Side {
     if (r < 0)
       throw std::runtime_error("lemke_howson: unbounded pivot column (numerical failure)");
     condensed_pivot(T.data(), rows, ld, r, c);
+    // Values zero up to rounding become exactly zero (they are >= 0 in a
+    // lexicographically feasible basis), so that the drift of pivots on small
+    // entries in badly scaled games cannot break a degenerate tie the wrong way.
+    for (int i = 0; i < rows; ++i)
+      if (at(i, cols) <= detail::kZeroTol) at(i, cols) = 0.0;
     const int leaving = basic[r];
     basic[r] = label;
     nonbasic[c] = leaving;

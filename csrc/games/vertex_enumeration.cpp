@@ -500,6 +500,14 @@ struct Polytope {
         path.emplace_back(top.enter, top.leave);
         since += need;
       }
+      // Snap the rhs values that are zero up to rounding to exactly zero: in a
+      // lexicographically feasible basis they are >= 0, and pivots on small entries
+      // (badly scaled games) would otherwise grow their drift until a degenerate tie
+      // of the ratio test is broken the wrong way, into an infeasible basis.
+      for (int r = 0; r < rows; ++r) {
+        double& val = T[static_cast<std::size_t>(r) * ld + rhs];
+        if (val <= detail::kZeroTol) val = 0.0;
+      }
       Mask lab = ~basis & all;
       std::fill(z.begin(), z.end(), 0.0);
       for (int r = 0; r < rows; ++r) {

@@ -16,6 +16,8 @@
 // argument below 1 lets the kernel choose: one thread for small games (a parallel
 // region costs more than it saves there), accord::get_num_threads() otherwise.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -79,21 +81,24 @@ constexpr double kTieTol = 1e-10;    // ratios closer than this (relative) are t
 constexpr double kZeroTol = 1e-10;   // a variable below this is zero (has its label)
 
 // out = 1 + (M - min M) / (max M - min M), or all ones when M is constant: a
-// positive affine map, so the equilibria are unchanged and every entry is >= 1.  A
-// range so small that its reciprocal overflows (subnormal) is divided by instead.
+// positive affine map, so the equilibria are unchanged and every entry is >= 1.  M
+// is first scaled by the power of two that brings max |M| into [0.5, 1) (exact), so
+// that neither the range (up to 2 * DBL_MAX) overflows nor a subnormal range loses
+// its digits or has a reciprocal that overflows.
 inline void normalise(const double* M, std::size_t size, double* out) {
   double lo = M[0], hi = M[0];
   for (std::size_t k = 1; k < size; ++k) {
     lo = M[k] < lo ? M[k] : lo;
     hi = M[k] > hi ? M[k] : hi;
   }
-  const double range = hi - lo;
-  const double scale = hi > lo ? 1.0 / range : 0.0;
-  if (scale <= std::numeric_limits<double>::max()) {
-    for (std::size_t k = 0; k < size; ++k) out[k] = 1.0 + (M[k] - lo) * scale;
-  } else {
-    for (std::size_t k = 0; k < size; ++k) out[k] = 1.0 + (M[k] - lo) / range;
+  if (!(hi > lo)) {
+    for (std::size_t k = 0; k < size; ++k) out[k] = 1.0;
+    return;
   }
+  int e = 0;
+  std::frexp(std::max(std::fabs(lo), std::fabs(hi)), &e);
+  const double los = std::ldexp(lo, -e), range = std::ldexp(hi, -e) - los;  // in (0, 2]
+  for (std::size_t k = 0; k < size; ++k) out[k] = 1.0 + (std::ldexp(M[k], -e) - los) / range;
 }
 
 // Lexicographic minimum-ratio test (von Stengel 2007, Sec. 3.6) on the row-major

@@ -29,6 +29,7 @@ _kernels = cpu_kernels("games")
 
 __all__ = [
     "MAX_BASES",
+    "EQUILIBRIUM_RTOL",
     "MAX_SUPPORT_PAIRS",
     "DegenerateGameWarning",
     "support_enumeration",
@@ -46,6 +47,76 @@ MAX_BASES = 50_000_000
 class DegenerateGameWarning(UserWarning):
     """The game is degenerate, so support enumeration may miss equilibria (those on
     supports of unequal size, or continua); use :func:`vertex_enumeration`."""
+
+
+#: Largest regret of a returned equilibrium, as a fraction of the payoff range of
+#: the player concerned.  The kernels resolve payoff differences down to ~1e-10 of
+#: the range; an equilibrium above this bound means the game is too badly scaled
+#: for float64.
+EQUILIBRIUM_RTOL = 1e-6
+
+
+def _unit_range(M: np.ndarray) -> np.ndarray:
+    """``M`` mapped positively and affinely onto ``[0, 1]`` without overflow or
+    underflow: first scaled exactly by the power of two that brings ``max |M|`` into
+    ``[0.5, 1)``, then shifted and divided by the range (in ``(0, 2]``)."""
+    big = float(np.abs(M).max()) if M.size else 0.0
+    if big == 0.0:
+        return np.zeros_like(M)
+    S = np.ldexp(M, -math.frexp(big)[1])
+    span = float(S.max() - S.min())
+    return (S - S.min()) / span if span > 0 else np.zeros_like(M)
+
+
+def verify_equilibria(
+    func: str, A: np.ndarray, B: np.ndarray, X: np.ndarray, Y: np.ndarray
+) -> None:
+    """Raise ``ValueError`` unless every ``(X[k], Y[k])`` is a Nash equilibrium of
+    ``(A, B)`` up to :data:`EQUILIBRIUM_RTOL` of each player's payoff range.
+
+    The check is the safety net of the exact solvers: they work in floating point
+    on the payoffs mapped onto ``[1, 2]``, so payoff differences far below the range
+    are not resolved, and a game that needs them is refused rather than answered
+    with a profile that is not an equilibrium.
+    """
+    if len(X) == 0:
+        return
+    An, Bn = _unit_range(A), _unit_range(B)
+    bad = ~(np.isfinite(X).all(axis=1) & np.isfinite(Y).all(axis=1))
+    bad |= (X < -EQUILIBRIUM_RTOL).any(axis=1) | (Y < -EQUILIBRIUM_RTOL).any(axis=1)
+    bad |= np.abs(X.sum(axis=1) - 1) > EQUILIBRIUM_RTOL
+    bad |= np.abs(Y.sum(axis=1) - 1) > EQUILIBRIUM_RTOL
+    with np.errstate(all="ignore"):
+        u = Y @ An.T  # (K, m): the row player's payoffs per action
+        v = X @ Bn  # (K, n)
+        regret = np.maximum(
+            u.max(axis=1) - np.einsum("ki,ki->k", X, u),
+            v.max(axis=1) - np.einsum("kj,kj->k", Y, v),
+        )
+    bad |= ~(regret <= EQUILIBRIUM_RTOL)
+    if bad.any():
+        k = int(np.argmax(bad))
+        worst = float(np.nanmax(np.where(np.isfinite(regret), regret, np.inf)))
+        spans = [float(np.ptp(M)) for M in (A, B)]
+        fail(
+            func,
+            "the game is too badly scaled to be solved reliably in float64: the "
+            f"computed profile {k} has a regret of {worst:.3g} times the payoff range "
+            f"(tolerance {EQUILIBRIUM_RTOL:g}); payoffs span {spans[0]:.3g} (A) and "
+            f"{spans[1]:.3g} (B), and payoff differences below ~1e-10 of the span are "
+            "not resolved; use exact rational arithmetic or coarser payoffs",
+        )
+
+
+def _numerical_failure(func: str, err: RuntimeError) -> None:
+    """Turn a kernel's numerical failure into the project's ValueError."""
+    if "numerical failure" in str(err):
+        fail(
+            func,
+            "the game is too badly scaled to be solved reliably in float64 (the "
+            f"kernel reported: {err}); use exact rational arithmetic or coarser payoffs",
+        )
+    raise err
 
 
 def _pairs(X: np.ndarray, Y: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -93,6 +164,7 @@ def support_enumeration(
             f"{max_pairs:,}); use vertex_enumeration or lemke_howson, or raise max_pairs",
         )
     X, Y, degenerate = _kernels.support_enumeration(A, B)
+    verify_equilibria(func, A, B, X, Y)
     if degenerate:
         warnings.warn(
             f"{func}(): the game is degenerate (a strategy has more pure best "
@@ -144,5 +216,9 @@ def vertex_enumeration(
             f"supports games with m + n <= 128 actions; got {m}x{n}; use "
             "lemke_howson for one equilibrium of a larger game",
         )
-    X, Y, _ = _kernels.vertex_enumeration(A, B, max_bases)
+    try:
+        X, Y, _ = _kernels.vertex_enumeration(A, B, max_bases)
+    except RuntimeError as err:
+        _numerical_failure(func, err)
+    verify_equilibria(func, A, B, X, Y)
     return _pairs(X, Y)

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels
 from .._validate import integer
+from .enumeration import _numerical_failure, verify_equilibria
 from .game import GameLike, as_bimatrix
 
 _kernels = cpu_kernels("games")
@@ -92,7 +93,12 @@ def lemke_howson(
     if max_pivots is not MAX_PIVOTS:
         max_pivots = _max_pivots("lemke_howson", max_pivots)
     # The kernel checks the shapes, finiteness and the label's range.
-    return _kernels.lemke_howson(A, B, label, max_pivots)
+    try:
+        x, y = _kernels.lemke_howson(A, B, label, max_pivots)
+    except RuntimeError as err:
+        _numerical_failure("lemke_howson", err)
+    verify_equilibria("lemke_howson", A, B, x[None], y[None])
+    return x, y
 
 
 def lemke_howson_all(
@@ -106,6 +112,12 @@ def lemke_howson_all(
     :func:`~accord.games.vertex_enumeration` for all of them.  Arguments as in
     :func:`lemke_howson`.
     """
-    A, B = as_bimatrix("lemke_howson_all", A, B)
-    X, Y, _ = _kernels.lemke_howson_all(A, B, _max_pivots("lemke_howson_all", max_pivots))
+    func = "lemke_howson_all"
+    A, B = as_bimatrix(func, A, B)
+    max_pivots = _max_pivots(func, max_pivots)
+    try:
+        X, Y, _ = _kernels.lemke_howson_all(A, B, max_pivots)
+    except RuntimeError as err:
+        _numerical_failure(func, err)
+    verify_equilibria(func, A, B, X, Y)
     return list(zip(X, Y, strict=True))
