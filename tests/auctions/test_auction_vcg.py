@@ -1,6 +1,7 @@
 """VCG with the Clarke pivot against brute-force enumeration; DSIC, IR, no deficit."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -23,8 +24,7 @@ def _check_against_reference(out, ref_bids, cap, n, reverse, bid_list=True):
     assert abs(out.welfare - total) <= tol
     fin = np.isfinite(without)
     np.testing.assert_array_equal(np.isfinite(out.welfare_without), fin)
-    np.testing.assert_allclose(out.welfare_without[fin], np.array(without)[fin], rtol=0,
-                               atol=tol)
+    np.testing.assert_allclose(out.welfare_without[fin], np.array(without)[fin], rtol=0, atol=tol)
     # the returned allocation is feasible and attains the optimum
     used = out.allocation.sum(axis=0)
     assert (used >= cap).all() if reverse else (used <= cap).all()
@@ -49,8 +49,12 @@ def combinatorial(draw, reverse=False):
     for i in range(n):
         for _ in range(draw(st.integers(0, 3))):
             items = draw(st.sets(st.integers(0, m - 1), min_size=1, max_size=m))
-            value = draw(st.one_of(st.integers(0, 6).map(float),
-                                   st.floats(0, 10, allow_nan=False, allow_infinity=False)))
+            value = draw(
+                st.one_of(
+                    st.integers(0, 6).map(float),
+                    st.floats(0, 10, allow_nan=False, allow_infinity=False),
+                )
+            )
             bids.append((i, sorted(items), value))
     if not bids:
         bids.append((0, [0], 1.0))
@@ -90,15 +94,24 @@ def test_reverse_combinatorial_matches_enumeration(inst, demand):
 
 
 @settings(max_examples=40, deadline=None)
-@given(table=st.lists(st.lists(st.integers(0, 6).map(float), min_size=3, max_size=3),
-                      min_size=1, max_size=4),
-       units=st.integers(1, 4), marginal=st.booleans(), reverse=st.booleans())
+@given(
+    table=st.lists(
+        st.lists(st.integers(0, 6).map(float), min_size=3, max_size=3), min_size=1, max_size=4
+    ),
+    units=st.integers(1, 4),
+    marginal=st.booleans(),
+    reverse=st.booleans(),
+)
 def test_multi_unit_matches_enumeration(table, units, marginal, reverse):
     v = np.array(table)
     n, k = v.shape
     totals = np.cumsum(v, axis=1) if marginal else v
-    ref = [(i, {0: q}, float(totals[i, q - 1])) for i in range(n) for q in range(1, k + 1)
-           if reverse or q <= units]
+    ref = [
+        (i, {0: q}, float(totals[i, q - 1]))
+        for i in range(n)
+        for q in range(1, k + 1)
+        if reverse or q <= units
+    ]
     total, _ = best_allocation(ref, [units], reverse)
     if np.isinf(total):
         with pytest.raises(ValueError, match="vcg_multi_unit\\(\\): the demand cannot be met"):
@@ -152,8 +165,9 @@ def test_procurement_overpayment():
 
 def test_procurement_essential_seller():
     bids = [(0, [0], 1.0), (1, [1], 1.0), (2, [1], 4.0)]
-    with pytest.raises(ValueError, match="vcg\\(\\): seller\\(s\\) \\[0\\] are essential.*"
-                                         "essential='report'"):
+    with pytest.raises(
+        ValueError, match="vcg\\(\\): seller\\(s\\) \\[0\\] are essential.*essential='report'"
+    ):
         vcg(bids, reverse=True)
     out = vcg(bids, reverse=True, essential="report")
     assert out.essential == (0,)
@@ -202,8 +216,11 @@ def test_dsic_on_a_grid_of_misreports(reverse):
                 assert _true_utility(lie, i, truth) <= u_true + 1e-9
             # dropping a bid altogether is no better either
             for k in mine:
-                lie = vcg([b for j, b in enumerate(truth) if j != k], n_bidders=len(
-                    {b[0] for b in truth}), **kw)
+                lie = vcg(
+                    [b for j, b in enumerate(truth) if j != k],
+                    n_bidders=len({b[0] for b in truth}),
+                    **kw,
+                )
                 assert _true_utility(lie, i, truth) <= u_true + 1e-9
 
 
@@ -270,3 +287,47 @@ def test_bad_input(bids, kwargs, exc, match):
 def test_multi_unit_bad_input(values, units, exc, match):
     with pytest.raises(exc, match=f"vcg_multi_unit\\(\\): {match}"):
         vcg_multi_unit(values, units)
+
+
+OVERFLOW = r"overflows float64.*rescale the values"
+
+
+@pytest.mark.parametrize(
+    "bids",
+    [
+        [(0, [0], 1.7e308), (1, [1], 1.7e308)],
+        [(0, [0], 1e308), (1, [1], 1e308), (2, [0, 1], 1.5e308)],
+    ],
+)
+def test_forward_welfare_overflow_is_a_clear_error(bids):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"vcg\(\): the bids' welfare .*" + OVERFLOW):
+            vcg(bids)
+        with pytest.raises(ValueError, match=r"vcg\(\): the bids' welfare .*" + OVERFLOW):
+            vcg(bids, essential="report")
+
+
+def test_reverse_cost_overflow_is_not_reported_as_an_essential_seller():
+    # without seller 2 the demand is met only at a cost above the float64 range
+    bids = [(0, [0], 1e308), (1, [1], 1e308), (2, [0, 1], 1.5e308)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for essential in ("raise", "report"):
+            with pytest.raises(ValueError, match=r"vcg\(\): the sellers' total cost .*" + OVERFLOW):
+                vcg(bids, reverse=True, essential=essential)
+
+
+def test_multi_unit_overflow_is_a_clear_error():
+    v = np.array([[1.7e308, 1e308], [1.7e308, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"vcg_multi_unit\(\): bidder 0's value of 2 units"):
+            vcg_multi_unit(v, 2)
+        with pytest.raises(ValueError, match=r"vcg_multi_unit\(\): the bids' welfare"):
+            vcg_multi_unit(v, 2, marginal=False)
+
+
+def test_near_limit_values_that_do_not_overflow_still_work():
+    out = vcg([(0, [0], 1.7e308), (1, [0], 1.6e308)])
+    assert out.welfare == 1.7e308 and out.payments[0] == 1.6e308

@@ -174,7 +174,30 @@ def _solve(
             "internal error: HiGHS returned an allocation that violates a constraint",
             RuntimeError,
         )
-    return x, float(np.sum(value[x == 1]))
+    return x, _total(func, value[x == 1], reverse)
+
+
+def _overflow(func: str, what: str) -> None:
+    fail(
+        func,
+        f"{what} overflows float64 (above {np.finfo(np.float64).max:.4g}); rescale the "
+        "values, for example divide every value by 1e300: the VCG allocation does not "
+        "change and every payment scales by the same factor",
+    )
+
+
+def _total(func: str, values: np.ndarray, reverse: bool) -> float:
+    """The sum of ``values``, refused with a clear error when it overflows float64."""
+    with np.errstate(over="ignore"):
+        total = float(np.sum(values))
+    if not np.isfinite(total):
+        _overflow(
+            func,
+            "the sellers' total cost (the sum of the winning asks)"
+            if reverse
+            else "the bids' welfare (the sum of the winning values)",
+        )
+    return total
 
 
 def _clarke(func: str, value, q, owner, cap, n: int, reverse: bool, essential: str) -> VCGOutcome:
@@ -223,7 +246,10 @@ def _clarke(func: str, value, q, owner, cap, n: int, reverse: bool, essential: s
     else:
         payments[finite] = without[finite] - (total - vals[finite])
         utilities[finite] = total - without[finite]
-    revenue = float(payments.sum())
+    with np.errstate(over="ignore"):
+        revenue = float(payments.sum())
+    if np.isnan(revenue) or (np.isinf(revenue) and np.isfinite(payments).all()):
+        _overflow(func, "the total of the VCG payments")
     return VCGOutcome(
         allocation=alloc,
         bid_index=bid_index,
@@ -440,7 +466,11 @@ def vcg_multi_unit(
     if not isinstance(reverse, (bool, np.bool_)):
         fail(func, f"reverse must be True or False; got {reverse!r}", TypeError)
     n, k = v.shape
-    totals = np.cumsum(v, axis=1) if marginal else v
+    with np.errstate(over="ignore"):
+        totals = np.cumsum(v, axis=1) if marginal else v
+    if not np.isfinite(totals).all():
+        i, t = (int(a) for a in np.argwhere(~np.isfinite(totals))[0])
+        _overflow(func, f"bidder {i}'s value of {t + 1} units (the sum values[{i}, :{t + 1}])")
     qs = np.tile(np.arange(1, k + 1, dtype=np.int64), n)
     owner = np.repeat(np.arange(n, dtype=np.int64), k)
     value = totals.reshape(-1)
