@@ -66,7 +66,14 @@ from .messages import (
     unpack,
 )
 from .statemachine import KVStore, is_read_only
-from .storage import MemoryStorage, Recovered, Storage, entry_record, read_entry_record
+from .storage import (
+    MemoryStorage,
+    Recovered,
+    Storage,
+    StorageCorruption,
+    entry_record,
+    read_entry_record,
+)
 from .view_change import VerifiedViewChange
 
 #: ``observer(event, replica, seq, digest[, done])`` sees "commit", "execute", "stable"
@@ -748,8 +755,15 @@ class Replica:
             if seq <= self.low_watermark:
                 continue
             record = read_entry_record(recovered.entries[seq])
-            pre_prepare = decode(record.pre_prepare, self.cfg.max_message_bytes)
-            batch = self._parse_batch(pre_prepare.body[3], check_auth=False)
+            try:
+                pre_prepare = decode(record.pre_prepare, self.cfg.max_message_bytes)
+                if pre_prepare.type != PREPREPARE or pre_prepare.body[1] != seq:
+                    raise ValueError("it is not the PRE-PREPARE of this sequence number")
+                batch = self._parse_batch(pre_prepare.body[3], check_auth=False)
+            except (ValueError, TypeError, IndexError, KeyError) as exc:
+                raise StorageCorruption(
+                    self.storage.source, f"the PRE-PREPARE of log entry {seq} is damaged ({exc})"
+                ) from None
             self._log_pre_prepare(pre_prepare, batch, [request_digest(m) for m in batch])
             view, _, digest, _ = pre_prepare.body
             entry = self.log[seq]

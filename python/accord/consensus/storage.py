@@ -11,6 +11,12 @@ after it, and fetches anything newer from the others (state transfer).
 from the JSON record that the storages keep; the record's keys are its on-disk
 format (``"pp"`` is the PRE-PREPARE, ``"pcert"`` the prepared certificate), kept
 so that existing databases still load.
+
+Everything read back is checked before a replica uses it (:func:`check_recovered`):
+a snapshot whose SHA-256 differs from its recorded digest, a negative view, a
+record without its fields or a file that is not a database is refused with a
+:class:`StorageCorruption` that names the file and the damage, never restored
+and served.
 """
 
 from __future__ import annotations
@@ -21,12 +27,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .checkpoints import decode_snapshot, snapshot_digest
 from .message_log import LogEntry, PreparedCertificate
 from .messages import pack, unpack
+
+#: The fields of a stored log-entry record (their names are the on-disk format).
+ENTRY_FIELDS = ("pp", "prepared", "committed", "pcert", "my_prepare", "commit_views")
+
+
+class StorageCorruption(ValueError):
+    """A replica's durable state is damaged; the message names the storage and what is
+    wrong. The replica refuses to restart from it: move the file aside to start empty
+    and catch up from the others by state transfer."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(
+            f"{source}: {problem}; the replica refuses to restart from damaged storage "
+            "(move the file aside to start empty and catch up by state transfer)"
+        )
+        self.source = source
+        self.problem = problem
 
 
 class Storage(Protocol):
     """What a replica needs from its storage (:class:`MemoryStorage`, :class:`SQLiteStorage`)."""
+
+    source: str  #: what the storage is, for messages (the file's path)
 
     def load(self) -> Recovered | None: ...
     def put_view(self, view: int, in_view_change: bool) -> None: ...
@@ -56,6 +82,64 @@ class RecoveredEntry:
     prepared_certificate: PreparedCertificate | None
     sent_prepare: bool  #: this replica had sent a PREPARE for it
     commit_views: list[int]  #: views in which this replica had sent a COMMIT
+
+
+def _is_int(x: object) -> bool:
+    return type(x) is int
+
+
+def check_recovered(recovered: Recovered, source: str) -> Recovered:
+    """``recovered`` when every part of it is well-formed; otherwise
+    :class:`StorageCorruption` naming ``source`` and the first problem found."""
+    if not _is_int(recovered.view) or recovered.view < 0:
+        raise StorageCorruption(
+            source, f"the stored view {recovered.view!r} is not a non-negative integer"
+        )
+    if type(recovered.in_view_change) is not bool:
+        raise StorageCorruption(
+            source, f"the stored view-change flag {recovered.in_view_change!r} is not a boolean"
+        )
+    if recovered.stable is not None:
+        seq, digest, proof, snapshot = recovered.stable
+        if not _is_int(seq) or seq < 0:
+            raise StorageCorruption(
+                source, f"the stable checkpoint's sequence number {seq!r} is not >= 0"
+            )
+        actual = snapshot_digest(snapshot)
+        if actual != digest:
+            raise StorageCorruption(
+                source,
+                f"the snapshot of the stable checkpoint at sequence {seq} has SHA-256 "
+                f"{actual}, not its recorded digest {digest!r}",
+            )
+        if not isinstance(proof, list) or not all(isinstance(p, bytes) for p in proof):
+            raise StorageCorruption(
+                source, f"the proof of the stable checkpoint at sequence {seq} is not frames"
+            )
+        try:
+            decode_snapshot(snapshot)
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise StorageCorruption(
+                source, f"the snapshot at sequence {seq} does not decode ({exc})"
+            ) from None
+    for seq, record in recovered.entries.items():
+        if not _is_int(seq) or seq <= 0:
+            raise StorageCorruption(source, f"a log entry has sequence number {seq!r}")
+        if not isinstance(record, dict):
+            raise StorageCorruption(source, f"log entry {seq} is not a record")
+        missing = [k for k in ENTRY_FIELDS if k not in record]
+        if missing:
+            raise StorageCorruption(source, f"log entry {seq} lacks the field(s) {missing}")
+        flags = ("prepared", "committed", "my_prepare")
+        if not all(type(record[k]) is bool for k in flags) or not isinstance(
+            record["commit_views"], list
+        ):
+            raise StorageCorruption(source, f"log entry {seq} has fields of the wrong type")
+        try:
+            read_entry_record(record)
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise StorageCorruption(source, f"log entry {seq} does not decode ({exc})") from None
+    return recovered
 
 
 def entry_record(entry: LogEntry) -> dict:
@@ -107,6 +191,8 @@ def read_entry_record(record: dict) -> RecoveredEntry:
 class MemoryStorage:
     """Storage that survives a simulated crash (the object outlives the replica)."""
 
+    source = "memory storage"
+
     def __init__(self) -> None:
         self._data = Recovered()
         self.commits = 0
@@ -115,7 +201,9 @@ class MemoryStorage:
         d = self._data
         if d.stable is None and not d.entries and d.view == 0:
             return None
-        return Recovered(d.view, d.in_view_change, d.stable, dict(d.entries))
+        return check_recovered(
+            Recovered(d.view, d.in_view_change, d.stable, dict(d.entries)), self.source
+        )
 
     def put_view(self, view: int, in_view_change: bool) -> None:
         self._data.view, self._data.in_view_change = view, in_view_change
@@ -143,15 +231,20 @@ class SQLiteStorage:
                 f"SQLiteStorage: synchronous must be OFF, NORMAL or FULL; got {synchronous!r}"
             )
         self.path = str(path)
+        self.source = f"replica storage {self.path!r}"
         self._db = sqlite3.connect(self.path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.executescript(
-            "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, rec TEXT NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS stable (id INTEGER PRIMARY KEY CHECK (id = 0),"
-            " seq INTEGER, digest TEXT, proof TEXT, snapshot BLOB);"
-        )
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._db.executescript(
+                "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY, rec TEXT NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS stable (id INTEGER PRIMARY KEY CHECK (id = 0),"
+                " seq INTEGER, digest TEXT, proof TEXT, snapshot BLOB);"
+            )
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StorageCorruption(self.source, f"not a usable SQLite database ({exc})") from None
         self._in_tx = False
         self.commits = 0
 
@@ -161,11 +254,21 @@ class SQLiteStorage:
             self._in_tx = True
 
     def load(self) -> Recovered | None:
+        try:
+            rec = self._read()
+        except sqlite3.DatabaseError as exc:
+            raise StorageCorruption(self.source, f"the database is damaged ({exc})") from None
+        except (ValueError, TypeError, IndexError) as exc:
+            raise StorageCorruption(self.source, f"a stored value does not parse ({exc})") from None
+        if rec.stable is None and not rec.entries and rec.view == 0:
+            return None
+        return check_recovered(rec, self.source)
+
+    def _read(self) -> Recovered:
         rec = Recovered()
         row = self._db.execute("SELECT v FROM meta WHERE k = 'view'").fetchone()
         if row is not None:
-            view, flag = json.loads(row[0])
-            rec.view, rec.in_view_change = int(view), bool(flag)
+            rec.view, rec.in_view_change = json.loads(row[0])
         row = self._db.execute("SELECT seq, digest, proof, snapshot FROM stable").fetchone()
         if row is not None:
             rec.stable = (
@@ -176,8 +279,6 @@ class SQLiteStorage:
             )
         for seq, text in self._db.execute("SELECT seq, rec FROM entries"):
             rec.entries[int(seq)] = json.loads(text)
-        if rec.stable is None and not rec.entries and rec.view == 0:
-            return None
         return rec
 
     def put_view(self, view: int, in_view_change: bool) -> None:
