@@ -199,3 +199,19 @@ def test_weighted_voting_weights_are_owned():
     assert g.weights[0] == 1.0
     with pytest.raises(ValueError, match="read-only"):
         g.weights[0] = -5.0
+
+
+@pytest.mark.parametrize("game", [C.TUGame(TABLE), C.WeightedVotingGame([1.0, 2.0], 2.0)], ids=repr)
+def test_coalitions_are_integer_masks_in_range_or_boolean_rows(game):
+    func = type(game).__name__ + r"\.value\(\):"
+    for bad in (np.array([1j]), np.array([1.5]), np.array(["1"])):
+        with pytest.raises(TypeError, match=func + " coalitions must be integer bitmasks"):
+            game.value(bad)
+    for bad in (np.array([-1]), np.array([4])):  # no wrap-around, no dropped bits
+        with pytest.raises(ValueError, match=func + r" coalition masks must lie in 0..2\*\*2-1"):
+            game.value(bad)
+    with pytest.raises(ValueError, match=func + " boolean coalitions must have last axis"):
+        game.value(np.ones((1, 3), dtype=bool))
+    np.testing.assert_array_equal(
+        game.value(np.array([3, 0])), game.value(np.array([[1, 1], [0, 0]], bool))
+    )

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 
 from .._backend import array_module
 from .._masks import all_masks, from_membership, grand_mask
-from .._validate import fail, real_array
+from .._validate import as_array, fail, real_array
 
 #: Largest number of players of a dense table (2**30 float64 values = 8 GiB).
 MAX_DENSE_PLAYERS = 30
@@ -60,6 +60,28 @@ def check_dense_size(func: str, n: int) -> None:
             "(e.g. WeightedVotingGame or a CoalitionalGame subclass) with "
             "shapley(game, samples=...)",
         )
+
+
+def coalitions_arg(func: str, n: int, coalitions) -> np.ndarray:
+    """``coalitions`` checked: a boolean array of shape ``(..., n)`` (returned as is) or
+    an integer array of masks in ``0 .. 2**n - 1`` (returned as int64)."""
+    c = as_array(func, "coalitions", coalitions)
+    if c.dtype == np.bool_:
+        if c.ndim < 1 or c.shape[-1] != n:
+            fail(func, f"boolean coalitions must have last axis of length {n}; got shape {c.shape}")
+        return c
+    if c.dtype.kind not in "iu":
+        fail(
+            func,
+            f"coalitions must be integer bitmasks or boolean membership rows; got dtype {c.dtype}",
+            TypeError,
+        )
+    if n > 62:
+        fail(func, f"integer masks hold at most 62 players; pass boolean rows of length {n}")
+    if c.size and (int(c.min()) < 0 or int(c.max()) > grand_mask(n)):
+        bad = int(c.min()) if int(c.min()) < 0 else int(c.max())
+        fail(func, f"coalition masks must lie in 0..2**{n}-1 = {grand_mask(n)}; got {bad}")
+    return c.astype(np.int64, copy=False)
 
 
 class TUGame(CoalitionalGame):
@@ -125,10 +147,8 @@ class TUGame(CoalitionalGame):
         return cls(values)
 
     def value(self, coalitions) -> np.ndarray:
-        c = np.asarray(coalitions)
+        c = coalitions_arg("TUGame.value", self.n, coalitions)
         if c.dtype == bool:
-            if c.shape[-1] != self.n:
-                fail("TUGame.value", f"boolean coalitions must have last axis {self.n}")
             c = from_membership(c)
         return np.asarray(self.values)[c]
 

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _backend
 from .._masks import membership
 from .._validate import fail, finite_vector
-from .game import CoalitionalGame
+from .game import CoalitionalGame, coalitions_arg
 
 #: Memory the exact Shapley-Shubik DP may use before it refuses (bytes).
 MAX_DP_BYTES = 4 * 2**30
@@ -55,20 +55,10 @@ class WeightedVotingGame(CoalitionalGame):
 
     def value(self, coalitions) -> np.ndarray:
         """1.0 for winning coalitions, 0.0 for losing ones (masks or boolean rows)."""
-        c = np.asarray(coalitions)
+        c = coalitions_arg("WeightedVotingGame.value", self.n, coalitions)
         if c.dtype == bool:
-            if c.shape[-1] != self.n:
-                fail(
-                    "WeightedVotingGame.value",
-                    f"boolean coalitions must have last axis of length {self.n}",
-                )
             weight = c @ self.weights
         else:
-            if self.n > 62:
-                fail(
-                    "WeightedVotingGame.value",
-                    f"integer masks hold at most 62 players; pass boolean rows of length {self.n}",
-                )
             weight = membership(c, self.n, np.int64) @ self.weights
         return (weight >= self.quota).astype(np.float64)
 
