@@ -19,3 +19,12 @@ def test_snippet_runs(code, tmp_path, monkeypatch):
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)  # snippets that write files write them here
     exec(compile(code, str(README), "exec"), {"__name__": "readme"})
+
+
+def test_toml_shown_is_the_file_it_names():
+    """A TOML block whose first line names a file shows that file exactly."""
+    root = README.parent
+    blocks = re.findall(r"```toml\n# (\S+\.toml)\n(.*?)```", README.read_text(), re.S)
+    assert blocks
+    for name, body in blocks:
+        assert (root / name).read_text() == body, name
