@@ -215,3 +215,16 @@ def test_coalitions_are_integer_masks_in_range_or_boolean_rows(game):
     np.testing.assert_array_equal(
         game.value(np.array([3, 0])), game.value(np.array([[1, 1], [0, 0]], bool))
     )
+
+
+def test_tolerances_are_real_numbers_numpy_scalars_included():
+    half = [HALF, HALF]
+    with pytest.raises(TypeError, match=r"best_response\(\): tol must be a real number"):
+        G.best_response(PD, half, tol=1e-3 + 0j)
+    with pytest.raises(TypeError, match=r"in_core\(\): tol must be a real number"):
+        C.in_core(TABLE, [1.5, 1.5], tol=np.complex128(1e-9))
+    with pytest.raises(ValueError, match=r"in_core\(\): tol must be >= 0"):
+        C.in_core(TABLE, [1.5, 1.5], tol=-1.0)
+    # NumPy scalars are numbers
+    G.best_response(PD, half, tol=np.float32(1e-3))
+    assert C.in_core(TABLE, [1.5, 1.5], tol=np.float32(1e-9))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _backend
 from .._masks import grand_mask
-from .._validate import fail, finite_vector
+from .._validate import finite_vector, real
 from .game import TUGameLike, as_dense
 
 
@@ -38,9 +37,7 @@ def in_core(
 ) -> bool:
     """True when ``x`` is in the core: ``|x(N) - v(N)| <= tol`` and every
     coalition's excess ``v(S) - x(S)`` is at most ``tol``."""
-    tol = float(tol)
-    if not np.isfinite(tol) or tol < 0:
-        fail("in_core", f"tol must be a finite number >= 0; got {tol}")
+    tol = real("in_core", "tol", tol, low=0.0)
     g = as_dense("in_core", game)
     xv = finite_vector("in_core", "x", _backend.to_host(x), g.n)
     grand = float(g.values[grand_mask(g.n)])

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import _backend
-from .._validate import fail
+from .._validate import real
 from .game import GameLike, NormalFormGame, Profile, as_game, check_profile, split_profile
 
 #: Default tie tolerance: actions within ``tol * max(1, |best|)`` of the best
@@ -24,9 +24,7 @@ DEFAULT_TOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
 def _tol(func: str, game: NormalFormGame, tol: float | None) -> float:
     if tol is None:
         return DEFAULT_TOL[np.dtype(game.dtype)]
-    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol >= 0):
-        fail(func, f"tol must be a finite number >= 0; got {tol!r}")
-    return float(tol)
+    return real(func, "tol", tol, low=0.0)
 
 
 def _kernel(func: str, game: NormalFormGame, flat, tol: float, with_u: bool):
