@@ -228,3 +228,21 @@ def test_tolerances_are_real_numbers_numpy_scalars_included():
     # NumPy scalars are numbers
     G.best_response(PD, half, tol=np.float32(1e-3))
     assert C.in_core(TABLE, [1.5, 1.5], tol=np.float32(1e-9))
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda z: G.prisoners_dilemma(temptation=z), "temptation"),
+        (lambda z: G.stag_hunt(stag=z), "stag"),
+        (lambda z: G.penalty_game(z), "penalty"),
+        (lambda z: G.random_game(2, low=z, high=2.0), "low"),
+        (lambda z: G.covariant_game(2, z), "rho"),
+    ],
+    ids=lambda x: x if isinstance(x, str) else "",
+)
+def test_classic_game_parameters_are_real(call, name):
+    with pytest.raises(TypeError, match=rf"\(\): {name} must be a real number"):
+        call(0.5 + 0j)
+    with pytest.raises(TypeError, match=rf"\(\): {name} must be a real number"):
+        call(np.complex128(0.5))

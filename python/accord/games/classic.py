@@ -11,8 +11,13 @@ import math
 
 import numpy as np
 
-from .._validate import choice, fail, integer
+from .._validate import choice, fail, integer, real
 from .game import NormalFormGame
+
+
+def _reals(func: str, **params) -> list[float]:
+    """The named scalar parameters as finite floats (complex and non-numbers refused)."""
+    return [real(func, name, x) for name, x in params.items()]
 
 
 def _bimatrix(A, B) -> NormalFormGame:
@@ -23,6 +28,13 @@ def prisoners_dilemma(
     temptation: float = 5, reward: float = 3, punishment: float = 1, sucker: float = 0
 ) -> NormalFormGame:
     """Actions (cooperate, defect); needs ``T > R > P > S`` (Axelrod 1984)."""
+    temptation, reward, punishment, sucker = _reals(
+        "prisoners_dilemma",
+        temptation=temptation,
+        reward=reward,
+        punishment=punishment,
+        sucker=sucker,
+    )
     if not temptation > reward > punishment > sucker:
         fail(
             "prisoners_dilemma",
@@ -66,6 +78,9 @@ def stag_hunt(
 ) -> NormalFormGame:
     """Actions (stag, hare): hunting stag together pays ``stag``; hunting stag alone
     ``alone``; hare pays ``temptation`` against stag and ``hare`` against hare."""
+    stag, hare, alone, temptation = _reals(
+        "stag_hunt", stag=stag, hare=hare, alone=alone, temptation=temptation
+    )
     if not stag > temptation >= hare > alone:
         fail("stag_hunt", "payoffs must satisfy stag > temptation >= hare > alone")
     A = [[stag, alone], [temptation, hare]]
@@ -90,6 +105,7 @@ def climbing_game() -> NormalFormGame:
 
 def penalty_game(penalty: float = -10.0) -> NormalFormGame:
     """Common-payoff penalty game of Claus & Boutilier (1998); ``penalty <= 0``."""
+    (penalty,) = _reals("penalty_game", penalty=penalty)
     if penalty > 0:
         fail("penalty_game", f"penalty must be <= 0; got {penalty}")
     A = [[10.0, 0.0, penalty], [0.0, 2.0, 0.0], [penalty, 0.0, 10.0]]
@@ -156,6 +172,7 @@ def random_game(
     """Payoffs drawn independently and uniformly from ``[low, high)`` (GAMUT's
     RandomGame). ``actions`` is an int (two players) or one count per player."""
     actions, lead = _shape("random_game", actions, batch)
+    low, high = _reals("random_game", low=low, high=high)
     if not high > low:
         fail("random_game", f"need high > low; got low={low}, high={high}")
     rng = _generator(seed)
@@ -174,6 +191,7 @@ def covariant_game(
     """
     func = "covariant_game"
     actions, lead = _shape(func, actions, batch)
+    (rho,) = _reals(func, rho=rho)
     n = len(actions)
     lo = -1.0 / (n - 1) if n > 1 else -np.inf
     if not (lo - 1e-12 <= rho <= 1.0):
