@@ -16,6 +16,7 @@ from accord.consensus.ledger import (
     LEDGER_FORMAT,
     MAX_JSON_DEPTH,
     Ledger,
+    LedgerCheck,
     LedgerEntry,
     LedgerError,
     canonical_json,
@@ -366,3 +367,14 @@ def test_from_bytes_argument_checks():
     with pytest.raises(ValueError, match="head must be 32 bytes"):
         Ledger.from_bytes(Ledger().to_bytes(), head=b"x")
     assert len(Ledger.from_bytes(bytearray(Ledger().to_bytes()))) == 0
+
+
+def test_verification_returns_what_it_established():
+    ledger = Ledger()
+    assert ledger.verify() == LedgerCheck(0, GENESIS_HASH, False)
+    ledger.append({"a": 1})
+    e = ledger.append([1, 2])
+    check = ledger.verify(e.hash)
+    assert (check.entries, check.head, check.trusted_head) == (2, e.hash, True)
+    assert str(check).startswith("ledger verified: 2 entries, head ")
+    assert verify_ledger(ledger.entries()) == LedgerCheck(2, e.hash, False)

@@ -77,7 +77,8 @@ def test_simulation_records_shapley_snapshots():
 
 def test_ledger_verifies_and_detects_tampering():
     r = simulate(n_servers=5, rounds=25, seed=8)
-    r.verify_ledger()
+    check = r.verify_ledger()
+    assert (check.entries, check.head) == (25, r.ledger.head)
     assert len(r.ledger) == 25
     rec = r.ledger[3].record
     assert rec["round"] == 3 and len(rec["auctions"]) == r.tasks[3]

@@ -19,7 +19,7 @@ from .aggregate import breakdown_point, geometric_median, max_byzantine, median,
 from .client import Busy, Client
 from .config import ProtocolConfig
 from .crypto import CLIENT_BASE, Identity, Keyring, PublicKeys, cluster_identities, keyrings
-from .ledger import Ledger, LedgerEntry, LedgerError, verify_ledger
+from .ledger import Ledger, LedgerCheck, LedgerEntry, LedgerError, verify_ledger
 from .replica import Replica
 from .simnet import LinkFaults, Network, SimCluster
 from .statemachine import READ_ONLY_OPS, KVStore, is_read_only, validate_op
@@ -35,6 +35,7 @@ __all__ = [
     "Keyring",
     "Ledger",
     "LedgerEntry",
+    "LedgerCheck",
     "LedgerError",
     "LinkFaults",
     "MemoryStorage",

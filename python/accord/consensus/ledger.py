@@ -35,6 +35,7 @@ __all__ = [
     "HASH_BYTES",
     "LEDGER_FORMAT",
     "Ledger",
+    "LedgerCheck",
     "LedgerEntry",
     "LedgerError",
     "canonical_json",
@@ -236,8 +237,25 @@ def _check_head(func: str, head: object) -> bytes:
     return head
 
 
-def verify_ledger(entries: Iterable[LedgerEntry], *, head: bytes | None = None) -> None:
-    """Check the hash chain of ``entries`` (in order, starting at index 0).
+@dataclass(frozen=True)
+class LedgerCheck:
+    """What :func:`verify_ledger` established: ``entries`` entries form an unbroken hash
+    chain from :data:`GENESIS_HASH` to ``head``; ``trusted_head`` says whether that head
+    was also checked against one given by the caller (which rules out truncation and
+    forks, not only tampering)."""
+
+    entries: int
+    head: bytes
+    trusted_head: bool
+
+    def __str__(self) -> str:
+        how = "matches the trusted head" if self.trusted_head else "no trusted head given"
+        return f"ledger verified: {self.entries} entries, head {self.head.hex()} ({how})"
+
+
+def verify_ledger(entries: Iterable[LedgerEntry], *, head: bytes | None = None) -> LedgerCheck:
+    """Check the hash chain of ``entries`` (in order, starting at index 0) and return a
+    :class:`LedgerCheck` (its length and head) when it holds.
 
     Raises :class:`LedgerError` naming the first entry that is not a :class:`LedgerEntry`,
     has the wrong index, a ``prev_hash`` other than the previous entry's hash (or
@@ -280,6 +298,7 @@ def verify_ledger(entries: Iterable[LedgerEntry], *, head: bytes | None = None) 
             f"the ledger of {n} entries ends at head {prev.hex()}, not at "
             f"the trusted head {head.hex()} (truncated or forked)",
         )
+    return LedgerCheck(n, prev, head is not None)
 
 
 # ----------------------------------------------------------------------------- the ledger
@@ -358,9 +377,9 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger(length={len(self)}, head={self.head.hex()})"
 
-    def verify(self, head: bytes | None = None) -> None:
+    def verify(self, head: bytes | None = None) -> LedgerCheck:
         """:func:`verify_ledger` on this ledger's entries (and a trusted ``head``)."""
-        verify_ledger(self._entries, head=head)
+        return verify_ledger(self._entries, head=head)
 
     # -- bytes
 

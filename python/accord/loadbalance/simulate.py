@@ -53,7 +53,7 @@ from .game import coalition_shapley
 from .model import LoadBalanceConfig, Servers, Tasks
 
 if TYPE_CHECKING:
-    from ..consensus.ledger import Ledger
+    from ..consensus.ledger import Ledger, LedgerCheck
     from ..learn.bandits import UCB1, EpsilonGreedy, ThompsonSampling
     from ..learn.dqn import DQNAgent
     from ..learn.qlearning import QLearning
@@ -153,8 +153,9 @@ class SimulationResult:
             "rounds_per_second": self.rounds_per_second,
         }
 
-    def verify_ledger(self) -> None:
-        """Check the ledger's hash chain and that it records exactly this auction log.
+    def verify_ledger(self) -> LedgerCheck:
+        """Check the ledger's hash chain and that it records exactly this auction log;
+        return the chain's :class:`accord.consensus.LedgerCheck` (length and head).
 
         Raises :class:`accord.consensus.LedgerError` naming the first bad entry.
         """
@@ -162,7 +163,7 @@ class SimulationResult:
 
         if self.ledger is None:
             fail("SimulationResult.verify_ledger", "this run kept no ledger (ledger=false)")
-        self.ledger.verify()
+        check = self.ledger.verify()
         if len(self.ledger) != len(self.welfare):
             raise LedgerError(
                 min(len(self.ledger), len(self.welfare)),
@@ -183,6 +184,7 @@ class SimulationResult:
             )
             if entry.record != rec.ledger_record(float(self.reserve[t])):
                 raise LedgerError(t, "the entry does not match the auction log of its round")
+        return check
 
 
 @dataclass
