@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -31,6 +32,18 @@ def _load(path):
     return load_game(path)
 
 
+def _json_out(args: argparse.Namespace, result: dict) -> bool:
+    """Print ``result`` as JSON when ``--json`` was given; whether it was."""
+    if not getattr(args, "json", False):
+        return False
+    print(json.dumps(result, indent=2))
+    return True
+
+
+def _floats(values) -> list[float]:
+    return [float(v) for v in np.asarray(values)]
+
+
 def _timed(f):
     t0 = time.perf_counter()
     out = f()
@@ -43,7 +56,16 @@ def cmd_shapley(args: argparse.Namespace) -> int:
     game, names = _load(args.file)
     if args.samples is None:
         phi, dt = _timed(lambda: shapley(game, device=args.device))
-        _print_vector(f"Shapley value (exact, n = {game.n})", names, phi)
+        result = {
+            "solution": "shapley",
+            "method": "exact",
+            "n": game.n,
+            "players": names,
+            "values": _floats(phi),
+            "time_s": dt,
+        }
+        if not _json_out(args, result):
+            _print_vector(f"Shapley value (exact, n = {game.n})", names, phi)
     else:
         est, dt = _timed(
             lambda: shapley(
@@ -52,18 +74,31 @@ def cmd_shapley(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 method=args.method,
                 device=args.device,
-                progress=available("tqdm"),  # a bar when tqdm is installed
+                progress=available("tqdm") and not args.json,  # a bar when tqdm is installed
             )
         )
-        _print_vector(
-            f"Shapley value ({est.method} sampling, {est.samples} samples, "
-            f"seed {est.seed}, n = {game.n})",
-            names,
-            est.values,
-            est.stderr,
-            "stderr",
-        )
-    print(f"time: {dt:.4f} s")
+        result = {
+            "solution": "shapley",
+            "method": est.method,
+            "samples": est.samples,
+            "seed": est.seed,
+            "n": game.n,
+            "players": names,
+            "values": _floats(est.values),
+            "stderr": _floats(est.stderr),
+            "time_s": dt,
+        }
+        if not _json_out(args, result):
+            _print_vector(
+                f"Shapley value ({est.method} sampling, {est.samples} samples, "
+                f"seed {est.seed}, n = {game.n})",
+                names,
+                est.values,
+                est.stderr,
+                "stderr",
+            )
+    if not args.json:
+        print(f"time: {dt:.4f} s")
     return 0
 
 
@@ -73,8 +108,17 @@ def cmd_banzhaf(args: argparse.Namespace) -> int:
     game, names = _load(args.file)
     beta, dt = _timed(lambda: banzhaf(game, normalized=args.normalized, device=args.device))
     kind = "normalized" if args.normalized else "raw"
-    _print_vector(f"Banzhaf index ({kind}, n = {game.n})", names, beta)
-    print(f"time: {dt:.4f} s")
+    result = {
+        "solution": "banzhaf",
+        "normalized": args.normalized,
+        "n": game.n,
+        "players": names,
+        "values": _floats(beta),
+        "time_s": dt,
+    }
+    if not _json_out(args, result):
+        _print_vector(f"Banzhaf index ({kind}, n = {game.n})", names, beta)
+        print(f"time: {dt:.4f} s")
     return 0
 
 
@@ -106,6 +150,23 @@ def cmd_core(args: argparse.Namespace) -> int:
     inside = in_core(game, x, tol=args.tol, device=args.device)
     members = [names[i] for i in range(game.n) if mask >> i & 1]
     total, grand = float(np.sum(x)), float(game.grand_value())
+    result = {
+        "solution": "core",
+        "n": game.n,
+        "players": names,
+        "allocation": _floats(x),
+        "max_excess": float(excess),
+        "blocking_coalition": members,
+        "mask": int(mask),
+        "allocated": total,
+        "grand_value": grand,
+        "efficient": abs(total - grand) <= args.tol,
+        "in_core": bool(inside),
+        "tol": args.tol,
+        "time_s": dt,
+    }
+    if _json_out(args, result):
+        return 0
     print(f"allocation  {', '.join(f'{v:g}' for v in x)}")
     print(f"max excess  {excess:.6g} (coalition {{{', '.join(members)}}}, mask {mask})")
     if abs(total - grand) > args.tol:
@@ -131,6 +192,16 @@ def cmd_nucleolus(args: argparse.Namespace) -> int:
 
     game, names = _load(args.file)
     x, dt = _timed(lambda: nucleolus(game, imputation=not args.pre))
+    solution = "prenucleolus" if args.pre else "nucleolus"
+    result = {
+        "solution": solution,
+        "n": game.n,
+        "players": names,
+        "values": _floats(x),
+        "time_s": dt,
+    }
+    if _json_out(args, result):
+        return 0
     _print_vector(f"{'pre' if args.pre else ''}nucleolus (n = {game.n})", names, x)
     print(f"time: {dt:.4f} s")
     return 0
@@ -142,6 +213,18 @@ def cmd_least_core(args: argparse.Namespace) -> int:
     game, names = _load(args.file)
     res, dt = _timed(lambda: least_core(game))
     x, eps = res
+    result = {
+        "solution": "least-core",
+        "n": game.n,
+        "players": names,
+        "values": _floats(x),
+        "eps": float(eps),
+        "core_nonempty": bool(eps <= 1e-9),
+        "time_s": dt,
+        "note": "one point of the least core (a polytope); the nucleolus is a unique point of it",
+    }
+    if _json_out(args, result):
+        return 0
     _print_vector(
         f"least core (n = {game.n}), eps = {eps:.6g}"
         f" ({'core non-empty' if eps <= 1e-9 else 'core empty'}); one point of it:",
@@ -190,6 +273,7 @@ def add_commands(sub) -> None:
         help="sampling scheme (default: permutation)",
     )
     p.add_argument("--device", **device)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_shapley)
 
     p = coop.add_parser("banzhaf", help="Banzhaf index")
@@ -198,6 +282,7 @@ def add_commands(sub) -> None:
         "--normalized", action="store_true", help="scale the indices to sum to 1 (default: raw)"
     )
     p.add_argument("--device", **device)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_banzhaf)
 
     p = coop.add_parser("core", help="is an allocation in the core?")
@@ -211,13 +296,16 @@ def add_commands(sub) -> None:
         "--tol", type=float, default=1e-9, help="tolerance of every constraint (default 1e-9)"
     )
     p.add_argument("--device", **device)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_core)
 
     p = coop.add_parser("nucleolus", help="nucleolus by a sequence of LPs")
     p.add_argument("file", help=_FILE_HELP)
     p.add_argument("--pre", action="store_true", help="prenucleolus (no individual rationality)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_nucleolus)
 
     p = coop.add_parser("least-core", help="least core epsilon and one allocation in it")
     p.add_argument("file", help=_FILE_HELP)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_least_core)
