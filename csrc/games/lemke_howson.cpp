@@ -128,7 +128,7 @@ struct Side {
     if (best == inf) return -1;
     int nc = 0;
     {
-      const double lim = best + detail::kTieTol * (1.0 + std::abs(best));
+      const double lim = best + detail::kTieTol * std::abs(best);  // see detail::kTieTol
       for (int i = 0; i < rows; ++i) {
         cand[nc] = i;
         nc += ratio[i] <= lim;

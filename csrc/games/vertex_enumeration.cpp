@@ -338,7 +338,7 @@ void first_ratios(const double* __restrict T, int rows, int ld, int cols, int rh
   double* __restrict lim = ratio + static_cast<std::size_t>(rows) * width;
   for (int e = 0; e < width; ++e) {
     const double v = best[e];
-    lim[e] = v + detail::kTieTol * (1.0 + (v < 0 ? -v : v));
+    lim[e] = v + detail::kTieTol * (v < 0 ? -v : v);  // relative: see detail::kTieTol
     count[e] = 0.0;
     arg[e] = -1.0;
   }

@@ -146,3 +146,29 @@ def test_badly_scaled_games_equilibria_or_clear_error(seed, spread):
         assert eqs or name == "support_enumeration"
         for x, y in eqs:
             assert relative_regret(A, B, x, y) <= enumeration.EQUILIBRIUM_RTOL
+
+
+def test_small_rhs_ratios_tie_only_relatively():
+    # Payoffs over six orders of magnitude make the pivot entries large and the rhs
+    # ratios ~1e-7: an absolute tie margin of 1e-10 tied ratios 1e-6 apart
+    # (relative), chose the wrong leaving row and returned a non-equilibrium.
+    A = np.array([[1e1, 0, 1e-1, 2e-3], [2e1, -1e2, -1e-2, -1e2],
+                  [2e1, 0, -3e-2, -2e-1], [-2, -1e2, -1e2, -1e-1]])
+    B = np.array([[-2e1, -1e-2, -3e-2, -2e-2], [-1e1, -3e-3, -3e3, 1e-2],
+                  [2e-1, 0, 0, -2e-1], [1e-1, -1e-2, -1e1, 0]])
+    eqs = list(G.vertex_enumeration(A, B))
+    assert eqs
+    for x, y in eqs + G.lemke_howson_all(A, B):
+        assert relative_regret(A, B, x, y) <= 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), spread=st.integers(0, 5))
+def test_games_over_ten_orders_of_magnitude_are_solved(seed, spread):
+    # Payoff differences down to 1e-10 of the range are resolved: no refusal.
+    rng = np.random.default_rng(seed)
+    m, n = rng.integers(1, 5, size=2)
+    A, B = (rng.integers(-3, 4, (m, n)) * 10.0 ** rng.integers(-spread, spread + 1, (m, n))
+            for _ in range(2))
+    for x, y in G.vertex_enumeration(A, B):
+        assert relative_regret(A, B, x, y) <= 1e-8

@@ -78,6 +78,9 @@ namespace detail {
 // Tolerances on the normalised game (payoffs in [1, 2]).
 constexpr double kPivotTol = 1e-10;  // a pivot column entry above this is positive
 constexpr double kTieTol = 1e-10;    // ratios closer than this (relative) are tied
+// rhs values at most kZeroTol are set to exactly 0 after each pivot (they are >= 0
+// in a lexicographically feasible basis), so degenerate ties of the rhs ratio are
+// exact and their tolerance can be purely relative.
 constexpr double kZeroTol = 1e-10;   // a variable below this is zero (has its label)
 
 // out = 1 + (M - min M) / (max M - min M), or all ones when M is constant: a
@@ -121,7 +124,11 @@ inline int lex_min_ratio(const double* T, int rows, int ld, int e, int rhs, int 
       const double r = row[col] / row[e];
       if (k == 0 || r < best) best = r;
     }
-    const double lim = best + kTieTol * (1.0 + (best < 0 ? -best : best));
+    // The rhs ratios tie relative to their size (small ratios of badly scaled games
+    // are not tied by an absolute margin; the degenerate zeros are exact, see
+    // kZeroTol); the later keys, entries of the basis inverse, also absolutely.
+    const double mag = best < 0 ? -best : best;
+    const double lim = best + kTieTol * (c < 0 ? mag : 1.0 + mag);
     int kept = 0;
     for (int k = 0; k < nc; ++k) {
       const double* row = T + static_cast<std::size_t>(cand[k]) * ld;
