@@ -172,3 +172,20 @@ def test_games_over_ten_orders_of_magnitude_are_solved(seed, spread):
             for _ in range(2))
     for x, y in G.vertex_enumeration(A, B):
         assert relative_regret(A, B, x, y) <= 1e-8
+
+
+def test_cycling_pivots_are_refused_quickly_as_badly_scaled():
+    # Differences of 1e-5 against a range of 3.3e5 are below float64's resolution
+    # on [1, 2]: the path from label 1 cycled until 10,000,000 pivots and then
+    # advised raising max_pivots.  A path longer than the game's pairs of bases
+    # cycles, so it is refused at that bound.
+    A = np.array([[2.0, 2e-1, 2e2, -1e-5], [3e4, -3e5, -3e-5, -1e1], [0, -1e-4, 0, 3e-4]])
+    B = np.array([[3e4, 0, 3.0, -3e5], [1e-5, 1e2, 0, 1e2], [-3e4, -3e-4, 1e3, 2e-5]])
+    with pytest.raises(ValueError, match=r"^lemke_howson\(\): the game is too badly scaled.*"
+                                         r"cycled \(more than 2,452 pivots"):
+        G.lemke_howson(A, B, 1)
+    with pytest.raises(ValueError, match=r"^lemke_howson_all\(\): .* cycled"):
+        G.lemke_howson_all(A, B)
+    # A bound the caller sets below the path bound keeps its documented RuntimeError.
+    with pytest.raises(RuntimeError, match="no equilibrium after 5 pivots"):
+        G.lemke_howson(A, B, 1, max_pivots=5)

@@ -22,11 +22,13 @@ The pivoting runs in C++ (``accord._core.games``), with the GIL released.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels
-from .._validate import integer
+from .._validate import fail, integer
 from .enumeration import _numerical_failure, verify_equilibria
 from .game import GameLike, as_bimatrix
 
@@ -44,6 +46,33 @@ _F64 = np.dtype(np.float64)
 
 def _max_pivots(func: str, max_pivots) -> int:
     return integer(func, "max_pivots", max_pivots, minimum=1)
+
+
+def _path_bound(A: np.ndarray) -> int:
+    """More pivots than any Lemke–Howson path of an ``m x n`` game has: the path
+    visits each pair of lexicographically feasible bases of the two polytopes at most
+    once, and each polytope has at most ``C(m + n, m)`` bases."""
+    m, n = A.shape if A.ndim == 2 else (1, 1)
+    return 2 * math.comb(m + n, m) ** 2 + 2
+
+
+def _run(func: str, kernel, A, B, *args, max_pivots: int):
+    """Call a Lemke–Howson kernel, with the pivots capped at the path bound: a path
+    longer than that cycles, which only rounding can cause."""
+    bound = _path_bound(A)
+    try:
+        return kernel(A, B, *args, min(max_pivots, bound))
+    except RuntimeError as err:
+        if bound < max_pivots and "no equilibrium after" in str(err):
+            fail(
+                func,
+                "the game is too badly scaled to be solved reliably in float64: the "
+                f"pivoting path cycled (more than {bound:,} pivots, more than the game "
+                "has pairs of bases), because payoff differences below ~1e-10 of the "
+                "range are not resolved; use exact rational arithmetic or coarser payoffs",
+            )
+        _numerical_failure(func, err)
+        raise
 
 
 def lemke_howson(
@@ -93,10 +122,7 @@ def lemke_howson(
     if max_pivots is not MAX_PIVOTS:
         max_pivots = _max_pivots("lemke_howson", max_pivots)
     # The kernel checks the shapes, finiteness and the label's range.
-    try:
-        x, y = _kernels.lemke_howson(A, B, label, max_pivots)
-    except RuntimeError as err:
-        _numerical_failure("lemke_howson", err)
+    x, y = _run("lemke_howson", _kernels.lemke_howson, A, B, label, max_pivots=max_pivots)
     verify_equilibria("lemke_howson", A, B, x[None], y[None])
     return x, y
 
@@ -115,9 +141,6 @@ def lemke_howson_all(
     func = "lemke_howson_all"
     A, B = as_bimatrix(func, A, B)
     max_pivots = _max_pivots(func, max_pivots)
-    try:
-        X, Y, _ = _kernels.lemke_howson_all(A, B, max_pivots)
-    except RuntimeError as err:
-        _numerical_failure(func, err)
+    X, Y, _ = _run(func, _kernels.lemke_howson_all, A, B, max_pivots=max_pivots)
     verify_equilibria(func, A, B, X, Y)
     return list(zip(X, Y, strict=True))
