@@ -34,6 +34,7 @@ __device__ ArgMax warp_argmax(const double* x, int k, int lane) {
   }
   best.v = __shfl_sync(kFullMask, best.v, 0);
   best.i = __shfl_sync(kFullMask, best.i, 0);
+  if (best.i >= k) best.i = k - 1;  // no entry above -inf (all NaN or -inf): stay in range
   return best;
 }
 
