@@ -41,8 +41,18 @@ def test_run_command_errors(tmp_path, capsys, monkeypatch):
     res = str(tmp_path / "res")
     assert main(["run", str(cfg), "--results", res, "--executor", "serial"]) == 1
     err = capsys.readouterr().err
+    # one line; the worker's traceback is in the results directory
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "RuntimeError: toy failure" in err and "the 2 finished runs are kept" in err
+    log = tmp_path / "res" / "logs" / "failure.log"
+    assert f"traceback in {log}" in err
+    text = log.read_text()
+    assert "Traceback" in text and "RuntimeError: toy failure" in text and "runner_toy.py" in text
+    argv = ["run", str(cfg), "--results", res, "--executor", "serial", "--verbose"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
     assert "Traceback" in err and "RuntimeError: toy failure" in err
-    assert "the 2 finished runs are kept" in err
+    assert err.strip().splitlines()[-1].startswith("accord: error: run_experiment(): run ")
     monkeypatch.setenv("RUNNER_TOY_STOP_HOW", "interrupt")
     assert main(["run", str(cfg), "--results", res, "--executor", "serial"]) == 130
     assert "interrupted; 2 of 24 runs are finished" in capsys.readouterr().err
@@ -54,8 +64,14 @@ def test_run_command_errors(tmp_path, capsys, monkeypatch):
 def test_parser_keeps_existing_commands():
     p = build_parser()
     args = p.parse_args(["run", "c.toml", "--workers", "3", "--executor", "ray"])
-    assert (args.config, args.workers, args.executor, args.threads, args.no_progress,
-            args.results) == ("c.toml", 3, "ray", 1, False, None)
+    assert (
+        args.config,
+        args.workers,
+        args.executor,
+        args.threads,
+        args.no_progress,
+        args.results,
+    ) == ("c.toml", 3, "ray", 1, False, None)
     args = p.parse_args(["report", "r", "--out", "o"])
     assert (args.results, args.out) == ("r", "o")
     assert p.parse_args(["coop", "banzhaf", "g.json"]).file == "g.json"

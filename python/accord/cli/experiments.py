@@ -8,6 +8,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+
+def _failure_log(results: Path, exc: BaseException) -> Path | None:
+    """Write the traceback of a failed run to ``RESULTS/logs/failure.log``; its path, or
+    None when it cannot be written."""
+    import traceback
+
+    log = results / "logs" / "failure.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        text = "".join(traceback.format_exception(exc))
+        log.write_text(f"{exc}\n\n{text}", encoding="utf-8")
+    except OSError:
+        return None
+    return log
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -33,14 +49,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             workers=args.workers,
             threads=args.threads,
             progress=False if args.no_progress else None,
+            gpus_per_run=args.gpus_per_run,
         )
     except ExperimentInterrupted as exc:
         print(f"accord: {exc}", file=sys.stderr)
         return 130
     except RunFailed as exc:
-        if exc.__cause__ is not None:
-            traceback.print_exception(exc.__cause__, file=sys.stderr)
-        print(f"accord: error: {exc}", file=sys.stderr)
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        root = Path(args.results) if args.results is not None else Path("results") / config.name
+        if args.verbose:
+            traceback.print_exception(cause, file=sys.stderr)
+        log = _failure_log(root, cause)
+        where = "" if log is None or args.verbose else f" (traceback in {log}; or use --verbose)"
+        print(f"accord: error: {exc}{where}", file=sys.stderr)
         return 1
     print(
         f"{config.name}: {s.total} runs ({s.cells} cells x {config.runs}) in {s.results}: "
@@ -59,9 +80,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from ..experiments import report_experiment
+    from ..runner import ResultStore
 
     out = report_experiment(args.results, args.out)
     print(f"figures in {out}")
+    done, total = ResultStore(args.results).progress()
+    if done < total:
+        store = ResultStore(args.results)
+        print(
+            f"accord: note: {args.results} is incomplete: {done} of {total} runs of its "
+            "config are finished (interrupted or failed?); the report covers those only. "
+            f"`accord run {store.config_path} --results {args.results}` finishes it",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -89,7 +120,22 @@ def add_commands(sub) -> None:
         help="parallel runs (default: CPU count; Ray: cluster CPUs)",
     )
     p.add_argument("--threads", type=int, default=1, help="OpenMP threads per run (default 1)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--gpus-per-run",
+        type=float,
+        default=None,
+        help="with --executor ray: GPUs Ray reserves for each run (fractions share a GPU)",
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (one is drawn only when stderr is a terminal)",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the traceback of a failed run (else it goes to RESULTS/logs/failure.log)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="tables and figures of a results directory")

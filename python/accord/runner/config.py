@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -39,7 +40,15 @@ else:  # pragma: no cover - Python 3.10
     except ModuleNotFoundError:
         _toml = None
 
-__all__ = ["ExperimentConfig", "Task", "load_config", "parse_config", "run_key", "run_seed"]
+__all__ = [
+    "ExperimentConfig",
+    "Task",
+    "config_from_dict",
+    "load_config",
+    "parse_config",
+    "run_key",
+    "run_seed",
+]
 
 #: Column names the store adds to every row; parameters may not use them.
 RESERVED = ("run", "seed", "wall_s")
@@ -118,6 +127,14 @@ class ExperimentConfig:
                 add(f"[[extra]] #{i + 1}", merged)
         return out
 
+    def key_origin(self, origin: str, key: str) -> str:
+        """The table that gave parameter ``key`` to a cell of ``origin`` (a label of
+        :meth:`labelled_cells`): ``"[settings]"``, ``"[grid]"`` or ``"[[extra]] #i"``."""
+        if origin.startswith("[[extra]] #"):
+            table = self.extra[int(origin.rsplit("#", 1)[1]) - 1]
+            return origin if key in table else "[settings]"
+        return "[grid]" if key in self.grid else "[settings]"
+
     def cells(self) -> list[dict]:
         """The parameters of every distinct cell, in config order."""
         return [params for _, params in self.labelled_cells()]
@@ -135,6 +152,68 @@ class ExperimentConfig:
 def _product(grid: dict) -> list[dict]:
     keys = list(grid)
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
+
+
+def config_from_dict(doc: dict, source: str = "<dict>") -> ExperimentConfig:
+    """An experiment config from a dict shaped like the TOML file: ``{"experiment":
+    {...}, "settings": {...}, "grid": {...}, "extra": [{...}, ...]}``.
+
+    The dict is written as TOML (kept as the config's ``text``, which the result store
+    saves as ``experiment.toml``) and checked exactly like a file.
+    """
+    if not isinstance(doc, dict):
+        raise TypeError(f"config_from_dict(): doc must be a dict; got {type(doc).__name__}")
+    return _parse(_to_toml("config_from_dict(): " + source, doc), source, True, "config_from_dict")
+
+
+def _to_toml(where: str, doc: dict) -> str:
+    """TOML text of ``doc``: tables of scalars and lists of scalars, ``extra`` an array
+    of such tables; anything else is refused with the table and key that hold it."""
+    lines: list[str] = []
+
+    def value(table: str, key: str, v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                return "nan" if v != v else ("inf" if v > 0 else "-inf")
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(table, key, x) for x in v) + "]"
+        raise ValueError(
+            f"{where}: {table} {key} must be a string, number, boolean or a list of "
+            f"those; got {type(v).__name__}"
+        )
+
+    def table(header: str, label: str, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise ValueError(f"{where}: {label} must be a dict; got {type(body).__name__}")
+        lines.append(header)
+        for k, v in body.items():
+            if not isinstance(k, str):
+                raise ValueError(f"{where}: {label} keys must be strings; got {k!r}")
+            lines.append(f"{json.dumps(k)} = {value(label, k, v)}")
+
+    for name, body in doc.items():
+        if not isinstance(name, str) or name not in _TABLES:
+            raise ValueError(
+                f"{where}: unknown table {name!r}; allowed are 'experiment', 'settings', "
+                "'grid' and 'extra'"
+            )
+        if name == "extra":
+            if not isinstance(body, (list, tuple)):
+                raise ValueError(
+                    f"{where}: extra must be a list of dicts; got {type(body).__name__}"
+                )
+            for i, t in enumerate(body):
+                table("[[extra]]", f"extra[{i}]", t)
+        else:
+            table(f"[{name}]", f"[{name}]", body)
+    return "\n".join(lines) + "\n"
 
 
 def load_config(path) -> ExperimentConfig:
@@ -207,7 +286,7 @@ def _parse(text: str, source: str, check_kind: bool, func: str) -> ExperimentCon
                 f"of {', '.join(map(repr, kinds()))} or register it with "
                 "accord.runner.register()"
             )
-    name = exp.get("name", Path(source).stem if source != "<string>" else kind)
+    name = exp.get("name", kind if source.startswith("<") else Path(source).stem)
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValueError(
             f"{where}: [experiment] name must be a directory name (letters, "

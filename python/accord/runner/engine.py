@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import signal
 import sys
 import threading
@@ -10,11 +12,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._validate import choice, integer
-from .config import ExperimentConfig, load_config
+from .._validate import choice, fail, integer
+from .config import ExperimentConfig, config_from_dict, load_config
 from .executors import EXECUTORS, RunError, make_executor
-from .registry import get_kind, resolve
-from .store import ResultStore, table_kind
+from .registry import ensure_kind, get_kind, resolve
+from .store import KIND_NAME, ResultStore, table_kind
 
 __all__ = [
     "ExperimentInterrupted",
@@ -71,6 +73,25 @@ def _fmt_params(params: dict) -> str:
     return "{" + ", ".join(f"{k}={v!r}" for k, v in params.items()) + "}"
 
 
+def _blame(config: ExperimentConfig, origin: str, params: dict, exc: Exception) -> str:
+    """Where the problem of a cell that ``validate`` refused lies: the table that gave
+    the cell the first parameter the message names (a typo in [settings] is a
+    [settings] problem in every cell), else the cell's own origin."""
+    text = str(exc)
+    first: tuple[int, str] | None = None
+    for k in params:
+        m = re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", text)
+        if m is not None and (first is None or m.start() < first[0]):
+            first = (m.start(), k)
+    cell = f"{origin} cell {_fmt_params(params)}"
+    if first is None:
+        return f"{cell} is invalid"
+    table = config.key_origin(origin, first[1])
+    if table == origin:
+        return f"{cell} is invalid"
+    return f"{table} {first[1]} is invalid (checked in {cell})"
+
+
 def run_experiment(
     config,
     results=None,
@@ -79,6 +100,7 @@ def run_experiment(
     workers: int | None = None,
     threads: int | None = 1,
     progress: bool | None = None,
+    gpus_per_run: float | None = None,
 ) -> RunSummary:
     """Run every cell x run of ``config`` that is not in the store yet.
 
@@ -90,19 +112,40 @@ def run_experiment(
     ``os.cpu_count()``), ``"serial"`` or ``"ray"``. ``threads`` sets the OpenMP
     threads of every run (``accord.set_num_threads``; None leaves them), the same
     for every executor so that results do not depend on it. ``progress``: show a
-    tqdm bar (default: when stderr is a terminal).
+    tqdm bar (default: when stderr is a terminal). ``gpus_per_run`` (``ray`` executor
+    only) asks Ray for that many GPUs per run (``num_gpus``, fractions allowed): each
+    run is scheduled where a GPU share is free and sees only its GPUs
+    (``CUDA_VISIBLE_DEVICES``).
 
     The process executor starts workers with 'spawn', which re-imports the main
     module: a script calling this needs the ``if __name__ == "__main__":`` guard.
     """
-    func = "run_experiment()"
-    if not isinstance(config, ExperimentConfig):
+    func = "run_experiment"
+    if isinstance(config, dict):
+        config = config_from_dict(config)
+    elif not isinstance(config, ExperimentConfig):
+        if not isinstance(config, (str, os.PathLike)):
+            fail(
+                func,
+                "config must be an ExperimentConfig, the path of a TOML file or a dict "
+                f"shaped like one; got {type(config).__name__}",
+                TypeError,
+            )
         config = load_config(config)
     choice(func, "executor", executor, EXECUTORS)
     if workers is not None:
         workers = integer(func, "workers", workers, minimum=1)
     if threads is not None:
         threads = integer(func, "threads", threads, minimum=1)
+    if gpus_per_run is not None:
+        if executor != "ray":
+            fail(func, f"gpus_per_run needs executor='ray'; got executor={executor!r}")
+        if (
+            isinstance(gpus_per_run, bool)
+            or not isinstance(gpus_per_run, int | float)
+            or not 0 < gpus_per_run < float("inf")
+        ):
+            fail(func, f"gpus_per_run must be a positive number of GPUs; got {gpus_per_run!r}")
 
     kind = get_kind(config.kind)
     resolve(kind.run)  # fail now, not in every worker
@@ -114,14 +157,13 @@ def run_experiment(
                 validate(dict(params))
             except (ValueError, TypeError) as exc:
                 raise type(exc)(
-                    f"{func}: {config.source}: {origin} cell "
-                    f"{_fmt_params(params)} is invalid: {exc}"
+                    f"{func}(): {config.source}: {_blame(config, origin, params, exc)}: {exc}"
                 ) from None
 
     root = Path(results) if results is not None else Path("results") / config.name
     store = ResultStore(root)
-    store.check(config, func)
-    ex = make_executor(executor, workers, threads)
+    store.check(config, f"{func}()")
+    ex = make_executor(executor, workers, threads, gpus_per_run)
     tasks = config.tasks()
     t0 = time.perf_counter()
     completed = 0
@@ -164,7 +206,7 @@ def run_experiment(
                 f"{_fmt_params(exc.task.params)}"
             )
             raise RunFailed(
-                f"{func}: {where} failed: {exc}; the {skipped + completed} finished "
+                f"{func}(): {where} failed: {exc}; the {skipped + completed} finished "
                 f"runs are kept in {root}; fix the problem and run the same "
                 "command again to resume"
             ) from exc.__cause__
@@ -188,7 +230,7 @@ def report_experiment(results, out=None) -> Path:
     kind_name = table_kind(table)
     if not kind_name:
         raise ValueError(f"report_experiment(): {store.config_path} names no kind; repair it")
-    kind = get_kind(kind_name)
+    kind = ensure_kind(kind_name, store.stored_kind(), str(store.root / KIND_NAME))
     if kind.report is None:
         raise ValueError(
             f"report_experiment(): experiment kind {kind_name!r} has no report; "

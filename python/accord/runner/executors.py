@@ -129,19 +129,22 @@ class ProcessExecutor:
 class RayExecutor:
     name = "ray"
 
-    def __init__(self, workers: int | None = None, threads: int | None = 1) -> None:
+    def __init__(
+        self, workers: int | None = None, threads: int | None = 1, gpus: float | None = None
+    ) -> None:
         try:
             import ray
         except ImportError as exc:
             raise RuntimeError(
                 "run_experiment(): executor 'ray' needs Ray, which is not "
-                "installed; install it with `pip install ray` or use executor "
-                "'process'"
+                "installed; install it with `pip install ray` (the 'cluster' extra: "
+                "pip install \"accord[cluster]\") or use executor 'process'"
             ) from exc
         self.ray = ray
         self.requested = workers
         self.workers = workers
         self.threads = threads
+        self.gpus = gpus
         self._pending: dict = {}
 
     def __enter__(self) -> RayExecutor:
@@ -163,7 +166,10 @@ class RayExecutor:
 
     def results(self, tasks: Iterable[Task], run_path: str) -> Iterator[tuple[Task, dict, float]]:
         ray = self.ray
-        remote = ray.remote(num_cpus=self.threads or 1, max_retries=0)(execute)
+        options: dict = {"num_cpus": self.threads or 1, "max_retries": 0}
+        if self.gpus:  # a Ray resource: each run is placed on a node with a free GPU share
+            options["num_gpus"] = self.gpus
+        remote = ray.remote(**options)(execute)
         todo = iter(tasks)
         pending = self._pending
         n = self.workers
@@ -185,11 +191,20 @@ class RayExecutor:
                 try:
                     values, wall = ray.get(ref)
                 except Exception as exc:
-                    raise RunError(task, f"{type(exc).__name__}: {exc}") from exc
+                    # a RayTaskError wraps the run's own exception and the remote traceback:
+                    # report the exception itself, as the other executors do
+                    cause = getattr(exc, "cause", None) or exc
+                    raise RunError(task, f"{type(cause).__name__}: {cause}") from exc
                 yield task, values, wall
             fill()
 
 
-def make_executor(name: str, workers: int | None = None, threads: int | None = 1):
-    cls = {"process": ProcessExecutor, "serial": SerialExecutor, "ray": RayExecutor}[name]
+def make_executor(
+    name: str, workers: int | None = None, threads: int | None = 1, gpus: float | None = None
+):
+    """The executor called ``name``; ``gpus`` (GPUs per run) is a Ray resource and needs
+    the ``ray`` executor."""
+    if name == "ray":
+        return RayExecutor(workers, threads, gpus)
+    cls = {"process": ProcessExecutor, "serial": SerialExecutor}[name]
     return cls(workers, threads)

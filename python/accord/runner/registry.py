@@ -18,11 +18,16 @@ its own: :mod:`accord.experiments` registers the built-in ones when imported.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["ExperimentKind", "get_kind", "kinds", "register", "resolve"]
+
+_FIELDS = ("run", "report", "validate", "summary")
 
 _PATH_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
@@ -118,3 +123,68 @@ def resolve(path: str) -> Callable:
     if not callable(fn):
         raise TypeError(f"resolve(): {path!r} is not callable; register a function")
     return fn
+
+
+def _module_root(path: str) -> str | None:
+    """The ``sys.path`` entry the module of ``"module:function"`` is imported from."""
+    top = path.partition(":")[0].split(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.has_location:
+        return None
+    origin = Path(spec.origin).resolve()
+    root = origin.parent.parent if spec.submodule_search_locations else origin.parent
+    return str(root)
+
+
+def kind_record(kind: str) -> dict | None:
+    """The registration of ``kind`` as a JSON-able dict (its paths and the directory
+    its modules are imported from), or None when ``kind`` is not registered.
+
+    The result store saves it so that a kind registered in a script can be reported
+    by another process (``accord report``): :func:`ensure_kind`.
+    """
+    k = _KINDS.get(kind)
+    if k is None:
+        return None
+    record: dict = {"name": k.name, **{f: getattr(k, f) for f in _FIELDS}}
+    root = _module_root(k.run)
+    if root is not None:
+        record["sys_path"] = root
+    return record
+
+
+def ensure_kind(kind: str, record: dict | None, where: str) -> ExperimentKind:
+    """``kind``'s registration: the registered one, else one made from ``record`` (from
+    :func:`kind_record`, saved in ``where``), whose module directory is put on
+    ``sys.path`` when its modules cannot be imported otherwise."""
+    if kind in _KINDS or record is None or record.get("name") != kind:
+        return get_kind(kind)
+    paths = {f: record.get(f) for f in _FIELDS}
+    if any(isinstance(p, str) and p.startswith("__main__:") for p in paths.values()):
+        raise ValueError(
+            f"experiment kind {kind!r} (registered in {where}) lives in the script that "
+            "ran it (__main__), which another process cannot import; move its functions "
+            "into a module and register 'module:function' paths"
+        )
+    root = record.get("sys_path")
+    run = paths["run"]
+    if isinstance(run, str) and isinstance(root, str) and root not in sys.path:
+        try:
+            found = importlib.util.find_spec(run.partition(":")[0].split(".")[0])
+        except (ImportError, ValueError):
+            found = None
+        if found is None:
+            sys.path.append(root)
+    try:
+        return register(
+            kind,
+            run=run,  # type: ignore[arg-type]
+            report=paths["report"],
+            validate=paths["validate"],
+            summary=paths["summary"],
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where} holds an invalid registration of kind {kind!r}: {exc}") from None

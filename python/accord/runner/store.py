@@ -3,6 +3,7 @@
 ```
 RESULTS/
   experiment.toml        # copy of the config that last ran here
+  kind.json              # the kind's registration (module:function paths), for reports
   runs/<key>.parquet     # one row: params..., run, seed, wall_s, values...
 ```
 
@@ -26,7 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import RESERVED, ExperimentConfig, Task, parse_config
+from .config import RESERVED, ExperimentConfig, Task, parse_config, run_key
+from .registry import kind_record
 
 if sys.platform != "win32":
     import fcntl
@@ -34,6 +36,7 @@ if sys.platform != "win32":
 __all__ = ["ResultStore", "load", "param_columns", "result_columns"]
 
 CONFIG_NAME = "experiment.toml"
+KIND_NAME = "kind.json"
 _META_KIND = b"accord.kind"
 _META_PARAMS = b"accord.params"
 _META_RESULTS = b"accord.results"
@@ -99,6 +102,32 @@ def _column(func: str, name: str, value: Any) -> pa.Array:
     )
 
 
+def _not_an_extension(old: ExperimentConfig, new: ExperimentConfig) -> str | None:
+    """None when every run of ``old`` is a run of ``new`` (same cells or more, as many
+    runs or more); else what changed, in words."""
+    if new.runs < old.runs:
+        return f"runs = {old.runs} in the stored config but {new.runs} in {new.source}"
+    cells = {run_key(new.kind, p, 0) for p in new.cells()}
+    missing = [p for p in old.cells() if run_key(old.kind, p, 0) not in cells]
+    if not missing:
+        return None
+    for name, a, b in (("[settings]", old.settings, new.settings), ("[grid]", old.grid, new.grid)):
+        for k in sorted(set(a) | set(b), key=lambda k: (k not in a, k)):
+            if a.get(k, _ABSENT) != b.get(k, _ABSENT):
+                return (
+                    f"{name} {k} is {_show(a.get(k, _ABSENT))} in the stored config but "
+                    f"{_show(b.get(k, _ABSENT))} in {new.source}"
+                )
+    return f"its cell {missing[0]} is not a cell of {new.source}"
+
+
+_ABSENT = object()
+
+
+def _show(v: Any) -> str:
+    return "absent" if v is _ABSENT else repr(v)
+
+
 def param_columns(table: pa.Table) -> list[str]:
     """The parameter columns of a table from :func:`load` (schema metadata).
 
@@ -157,6 +186,16 @@ class ResultStore:
                         f"({self.config_path}) but {config.source} has {what} {b!r}; pass "
                         "another results directory (--results) or restore the config"
                     )
+            change = _not_an_extension(old, config)
+            if change is not None:
+                raise ValueError(
+                    f"{func}: {self.root} holds results of another configuration: {change}. "
+                    "A results directory keeps one experiment; a changed config may only "
+                    "add cells or runs to it. Pass another results directory (--results) "
+                    f"to keep both, delete {self.root} to start over, or continue the "
+                    f"stored experiment with `accord run {self.config_path} --results "
+                    f"{self.root}`"
+                )
         elif self.root.is_dir() and any(p.name != ".lock" for p in self.root.iterdir()):
             raise ValueError(
                 f"{func}: {self.root} is not empty and has no {CONFIG_NAME}, so it "
@@ -175,7 +214,34 @@ class ResultStore:
         text = config.text.encode("utf-8")
         if not self.config_path.is_file() or self.config_path.read_bytes() != text:
             atomic_write(self.config_path, lambda f: f.write(text))
+        record = kind_record(config.kind)
+        if record is not None:
+            data = (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
+            path = self.root / KIND_NAME
+            if not path.is_file() or path.read_bytes() != data:
+                atomic_write(path, lambda f: f.write(data))
         self.clean_tmp()
+
+    def stored_kind(self) -> dict | None:
+        """The kind registration saved by :meth:`init` (see
+        :func:`~accord.runner.registry.kind_record`); None when there is none."""
+        path = self.root / KIND_NAME
+        if not path.is_file():
+            return None
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path} is not valid JSON ({exc}); delete it or repair it") from None
+        return record if isinstance(record, dict) else None
+
+    def progress(self) -> tuple[int, int]:
+        """``(finished, total)`` runs of the stored config."""
+        config = self.stored_config()
+        if config is None:
+            return 0, 0
+        done = self.keys()
+        tasks = config.tasks()
+        return sum(t.key in done for t in tasks), len(tasks)
 
     def clean_tmp(self) -> int:
         """Delete half-written ``*.tmp`` files left by a killed run; return how many."""
