@@ -146,3 +146,15 @@ def test_least_core_says_its_point_is_one_of_a_set(capsys):
     assert main(["coop", "least-core", TALMUD]) == 0
     out = capsys.readouterr().out
     assert "one point of it" in out and "a set" in out and "accord coop nucleolus" in out
+
+
+def test_a_path_that_cannot_be_created_is_one_line(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    import accord.experiments  # noqa: F401
+
+    cfg = EXAMPLES / "loadbalance-modes.toml"
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["run", str(cfg), "--results", str(blocker / "sub"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("accord: error: ") and "Not a directory" in err

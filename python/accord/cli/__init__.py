@@ -50,10 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``accord ARGV``; bad input or a missing extra is one ``accord: error: ...``
-    line and status 2."""
+    line and status 2, a file-system error (a path that cannot be read or created) one
+    such line and status 1."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, TypeError, RuntimeError, MissingExtraError) as exc:
         print(f"accord: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"accord: error: {exc}", file=sys.stderr)
+        return 1
