@@ -102,3 +102,20 @@ def test_error_results_exit_non_zero(tmp_path, capsys):
             loop.call_soon_threadsafe(holder["stop"].set)
         th.join(T)
     assert not th.is_alive()
+
+
+def test_async_client_connect_timeout(tmp_path):
+    from accord.consensus.tcp import AsyncClient
+
+    cluster = load_cluster(_init(tmp_path))
+
+    async def go():
+        async with AsyncClient(cluster, connect_timeout=0.3):
+            pass
+
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"only after 0\.3 s"):
+        asyncio.run(go())
+    assert time.monotonic() - t0 < 3.0
+    with pytest.raises(ValueError, match=r"AsyncClient\(\): connect_timeout must be"):
+        AsyncClient(cluster, connect_timeout=0)

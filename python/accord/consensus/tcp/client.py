@@ -79,7 +79,8 @@ class AsyncClient:
     """PBFT clients ``client_ids`` (one id or many) over one connection per replica.
 
     ``await submit(op)`` runs ``op`` on an idle client id (waiting for one when all are
-    busy) and returns its result; up to ``len(client_ids)`` submissions run at once::
+    busy) and returns its result; up to ``len(client_ids)`` submissions run at once.
+    ``async with`` waits at most ``connect_timeout`` seconds for a quorum of replicas::
 
         async with AsyncClient(cluster, 1000000) as c:
             await c.submit({"op": "set", "key": "x", "value": 1})
@@ -90,7 +91,18 @@ class AsyncClient:
         cluster: ClusterConfig | str | Path,
         client_ids: int | Iterable[int] | None = None,
         write_buffer_limit: int = WRITE_BUFFER_LIMIT,
+        connect_timeout: float = 10.0,
     ) -> None:
+        if (
+            isinstance(connect_timeout, bool)
+            or not isinstance(connect_timeout, (int, float))
+            or not 0 < connect_timeout < float("inf")
+        ):
+            raise ValueError(
+                "AsyncClient(): connect_timeout must be a finite number of seconds > 0; "
+                f"got {connect_timeout!r}"
+            )
+        self.connect_timeout = float(connect_timeout)
         if not isinstance(cluster, ClusterConfig):
             cluster = load_cluster(cluster)
         if client_ids is None:
@@ -117,8 +129,9 @@ class AsyncClient:
         self._waiters: deque[asyncio.Future] = deque()
         self._started = False
 
-    async def start(self, wait: bool = True, timeout: float = 10.0) -> None:
-        """Connect to every replica; with ``wait``, until a quorum of links is up."""
+    async def start(self, wait: bool = True, timeout: float | None = None) -> None:
+        """Connect to every replica; with ``wait``, until a quorum of links is up (at
+        most ``timeout`` seconds, default ``connect_timeout``)."""
         self.loop = asyncio.get_running_loop()
         self._outbox = Outbox(self.write_buffer_limit, self.counters)
         for client_id in self.ids:
@@ -136,7 +149,9 @@ class AsyncClient:
             self._links[r] = Link(self, r, host, port, hello, lambda: _ReplicaConnection(self))
         self._started = True
         if wait:
-            await self.wait_connected(self.cfg.quorum, timeout)
+            await self.wait_connected(
+                self.cfg.quorum, self.connect_timeout if timeout is None else timeout
+            )
 
     def connected_replicas(self) -> list[int]:
         """The replicas this client is connected to now."""
