@@ -158,3 +158,16 @@ def test_a_path_that_cannot_be_created_is_one_line(tmp_path, capsys):
     assert main(["run", str(cfg), "--results", str(blocker / "sub"), "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("accord: error: ") and "Not a directory" in err
+
+
+def test_no_integer_option_refuses_scientific_notation():
+    ints = []
+    for prog, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if action.type is int:
+                ints.append(f"{prog}: {action.dest}")
+    assert not ints, f"use accord.cli._args.whole for {ints}"
+    args = build_parser().parse_args(["run", "c.toml", "--workers", "1e1", "--threads", "2"])
+    assert (args.workers, args.threads) == (10, 2)
+    args = build_parser().parse_args(["pbft", "client", "--config", "c", "--id", "1e6", "head"])
+    assert args.id == 1000000

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from .._extras import available
+from ._args import whole
 
 
 def _fmt_row(name: str, *cols: str) -> str:
@@ -120,17 +121,6 @@ def cmd_banzhaf(args: argparse.Namespace) -> int:
         _print_vector(f"Banzhaf index ({kind}, n = {game.n})", names, beta)
         print(f"time: {dt:.4f} s")
     return 0
-
-
-def count(text: str) -> int:
-    """An argparse type: a positive whole number, also written as ``1e6`` or ``10_000``."""
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}") from None
-    if not np.isfinite(value) or value != int(value) or value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; got {text!r}")
-    return int(value)
 
 
 def _parse_allocation(text: str) -> np.ndarray:
@@ -261,11 +251,11 @@ def add_commands(sub) -> None:
     p.add_argument("file", help=_FILE_HELP)
     p.add_argument(
         "--samples",
-        type=count,
+        type=whole(1),
         default=None,
         help="estimate from this many sampled permutations (e.g. 1e6) instead of exactly",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampling (default 0)")
+    p.add_argument("--seed", type=whole(), default=0, help="seed of the sampling (default 0)")
     p.add_argument(
         "--method",
         default="permutation",

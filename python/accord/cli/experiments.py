@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._args import whole
+
 
 def _failure_log(results: Path, exc: BaseException) -> Path | None:
     """Write the traceback of a failed run to ``RESULTS/logs/failure.log``; its path, or
@@ -115,11 +117,11 @@ def add_commands(sub) -> None:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=whole(),
         default=None,
         help="parallel runs (default: CPU count; Ray: cluster CPUs)",
     )
-    p.add_argument("--threads", type=int, default=1, help="OpenMP threads per run (default 1)")
+    p.add_argument("--threads", type=whole(), default=1, help="OpenMP threads per run (default 1)")
     p.add_argument(
         "--gpus-per-run",
         type=float,

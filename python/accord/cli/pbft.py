@@ -9,6 +9,8 @@ import argparse
 import errno
 import sys
 
+from ._args import whole
+
 
 def _json_arg(text: str):
     import json
@@ -249,10 +251,13 @@ def add_commands(sub) -> None:
 
     p = pbft.add_parser("init", help="write DIR/cluster.toml and key files")
     p.add_argument("dir", help="directory for cluster.toml, keys/ and data/")
-    p.add_argument("--n", type=int, default=4, help="replicas (3f + 1 tolerates f faults)")
-    p.add_argument("--clients", type=int, default=8, help="client identities to create")
+    p.add_argument("--n", type=whole(), default=4, help="replicas (3f + 1 tolerates f faults)")
+    p.add_argument("--clients", type=whole(), default=8, help="client identities to create")
     p.add_argument(
-        "--port", type=int, default=7000, help="replica i listens on PORT + i (0: free ports now)"
+        "--port",
+        type=whole(),
+        default=7000,
+        help="replica i listens on PORT + i (0: free ports now)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address the replicas listen on")
     p.add_argument(
@@ -261,7 +266,7 @@ def add_commands(sub) -> None:
         default="hmac",
         help="message authentication (default: hmac)",
     )
-    p.add_argument("--batch", type=int, default=None, help="batch_size (default 64)")
+    p.add_argument("--batch", type=whole(), default=None, help="batch_size (default 64)")
     p.add_argument("--force", action="store_true", help="overwrite an existing cluster")
     p.add_argument(
         "--protocol",
@@ -272,7 +277,7 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_pbft_init)
 
     p = pbft.add_parser("serve", help="run one replica until SIGINT/SIGTERM")
-    p.add_argument("--id", type=int, required=True, help="replica id (0 .. n-1)")
+    p.add_argument("--id", type=whole(), required=True, help="replica id (0 .. n-1)")
     p.add_argument("--config", required=True, help="cluster.toml (or its directory)")
     p.add_argument(
         "--storage",
@@ -286,7 +291,7 @@ def add_commands(sub) -> None:
 
     p = pbft.add_parser("client", help="run one operation and print its result (JSON)")
     p.add_argument("--config", required=True, help="cluster.toml (or its directory)")
-    p.add_argument("--id", type=int, default=None, help="client id (default: the first)")
+    p.add_argument("--id", type=whole(), default=None, help="client id (default: the first)")
     p.add_argument(
         "--timeout",
         type=_seconds,
@@ -307,8 +312,10 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_pbft_client)
 
     p = pbft.add_parser("bench", help="throughput/latency of a local cluster, or view-change cost")
-    p.add_argument("--n", type=int, nargs="+", default=[4], help="replica counts (default 4)")
-    p.add_argument("--batch", type=int, nargs="+", default=[100], help="batch sizes (default 100)")
+    p.add_argument("--n", type=whole(), nargs="+", default=[4], help="replica counts (default 4)")
+    p.add_argument(
+        "--batch", type=whole(), nargs="+", default=[100], help="batch sizes (default 100)"
+    )
     p.add_argument(
         "--transport",
         choices=["tcp", "sim"],
@@ -324,16 +331,16 @@ def add_commands(sub) -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="measurement window")
     p.add_argument(
         "--clients",
-        type=int,
+        type=whole(),
         default=None,
         help="concurrent client ids (default: tcp 256, sim 64, view change 16)",
     )
-    p.add_argument("--procs", type=int, default=2, help="tcp: load-generator processes")
-    p.add_argument("--pipeline", type=int, default=None, help="ProtocolConfig.pipeline")
+    p.add_argument("--procs", type=whole(), default=2, help="tcp: load-generator processes")
+    p.add_argument("--pipeline", type=whole(), default=None, help="ProtocolConfig.pipeline")
     p.add_argument(
         "--storage", choices=["sqlite", "memory"], default="sqlite", help="tcp: replica storage"
     )
-    p.add_argument("--seed", type=int, default=0, help="sim: network seed")
+    p.add_argument("--seed", type=whole(), default=0, help="sim: network seed")
     p.add_argument(
         "--dir",
         default=None,
