@@ -170,3 +170,11 @@ def test_a_kind_registered_in_python_can_be_reported(tmp_path, monkeypatch):
     assert out.returncode == 0, out.stderr
     assert "script kind report: 3 rows" in out.stdout
     assert (res / "report" / "n.txt").read_text() == "3"
+
+
+def test_report_with_an_unreadable_config_still_reports(tmp_path, capsys):
+    res = tmp_path / "res"
+    _run(write_config(tmp_path), res)
+    (res / "experiment.toml").write_text("[experiment\n")
+    assert main(["report", str(res)]) == 0
+    assert "toy report: 24 rows" in capsys.readouterr().out

@@ -86,9 +86,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     out = report_experiment(args.results, args.out)
     print(f"figures in {out}")
-    done, total = ResultStore(args.results).progress()
+    store = ResultStore(args.results)
+    try:
+        done, total = store.progress()
+    except ValueError:  # an unreadable experiment.toml: the report said what it could
+        done = total = 0
     if done < total:
-        store = ResultStore(args.results)
         print(
             f"accord: note: {args.results} is incomplete: {done} of {total} runs of its "
             "config are finished (interrupted or failed?); the report covers those only. "
