@@ -246,3 +246,10 @@ def test_classic_game_parameters_are_real(call, name):
         call(0.5 + 0j)
     with pytest.raises(TypeError, match=rf"\(\): {name} must be a real number"):
         call(np.complex128(0.5))
+
+
+@pytest.mark.parametrize("f", [G.correlated_equilibrium, G.coarse_correlated_equilibrium])
+def test_correlated_tol_is_real(f):
+    with pytest.raises(TypeError, match=r"equilibrium\(\): tol must be a real number"):
+        f(PD, tol=1e-9 + 0j)
+    assert f(PD, tol=np.float32(1e-6)).status

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels, is_device_array, like, to_host
-from .._validate import choice, fail, real_array
+from .._validate import choice, fail, real, real_array
 from .game import PROBABILITY_TOL, GameLike, NormalFormGame, as_game
 from .incentive_lp import POLISH_TARGET, IncentiveLP, polish
 
@@ -315,8 +315,7 @@ def _equilibrium(
     g, u = _single_game(func, game)
     kind, c = _objective_vector(func, g, u, objective)
     choice(func, "method", method, _METHODS)
-    if not (isinstance(tol, (int, float)) and 0 < tol < 1e-3):
-        fail(func, f"tol must be a number in (0, 1e-3); got {tol!r}")
+    tol = real(func, "tol", tol, 0.0, 1e-3, low_open=True, high_open=True)
     n, shape = g.num_players, g.num_actions
     scale = float(np.max(np.abs(u))) or 1.0
     us = u / scale
