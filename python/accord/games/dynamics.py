@@ -3,7 +3,10 @@
 Every dynamic runs its whole trajectory inside a kernel (no Python in the loop),
 batched over games, and returns a :class:`DynamicsResult`: the final profile and
 the history of its NashConv, one value every ``record_every`` iterations. Payoffs
-are processed in float64.
+are processed in float64; payoffs so large that a dynamic's accumulated sums
+(cumulative payoffs, regrets, counts times payoffs) could overflow are refused with
+a ``ValueError`` before any work starts (rescale them: Nash equilibria are invariant
+to positive affine maps), and no result holds NaN or infinity.
 """
 
 from __future__ import annotations

@@ -98,8 +98,11 @@ def lemke_howson(
         player's actions, ``m..m+n-1`` the column player's.  Different labels may
         reach different equilibria (see :func:`lemke_howson_all`).
     max_pivots
-        Raise ``RuntimeError`` after this many pivots (a guard against floating-point
-        failure; never reached in exact arithmetic).
+        Raise ``RuntimeError`` after this many pivots.  A path longer than the
+        game's pairs of bases (``2 C(m + n, m)**2 + 2`` pivots) can only be a
+        floating-point cycle and raises ``ValueError`` at that bound, as does an
+        answer that fails the equilibrium check of
+        :mod:`~accord.games.enumeration`.
 
     Returns
     -------
