@@ -4,6 +4,7 @@ conversion would silently drop the imaginary part), and games own their arrays."
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -253,3 +254,96 @@ def test_correlated_tol_is_real(f):
     with pytest.raises(TypeError, match=r"equilibrium\(\): tol must be a real number"):
         f(PD, tol=1e-9 + 0j)
     assert f(PD, tol=np.float32(1e-6)).status
+
+
+def _first_param(f) -> str | None:
+    try:
+        params = list(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        return None
+    return params[0] if params else None
+
+
+GAME_FUNCS = [
+    getattr(mod, n)
+    for mod in (C, G)
+    for n in mod.__all__
+    if inspect.isfunction(getattr(mod, n)) and _first_param(getattr(mod, n)) in ("game", "A")
+]
+EXTRA = {
+    "fictitious_play": (2,),
+    "regret_matching": (2,),
+    "replicator_dynamics": (2,),
+    "logit_fictitious_play": (2,),
+    "best_response_iteration": (2,),
+    "best_response": ([HALF, HALF],),
+    "expected_payoffs": ([HALF, HALF],),
+    "nash_conv": ([HALF, HALF],),
+    "regrets": ([HALF, HALF],),
+    "ce_violation": (np.full((2, 2), 0.25),),
+    "cce_violation": (np.full((2, 2), 0.25),),
+    "core_violation": ([1.5, 1.5],),
+    "in_core": ([1.5, 1.5],),
+    "semivalue": (HALF,),
+    "lemke_howson": (PD.payoffs[1],),
+    "lemke_howson_all": (PD.payoffs[1],),
+    "support_enumeration": (PD.payoffs[1],),
+    "vertex_enumeration": (PD.payoffs[1],),
+}
+
+
+@pytest.mark.parametrize("f", GAME_FUNCS, ids=lambda f: f.__name__)
+def test_every_game_function_refuses_a_complex_game(f):
+    """Every public function of accord.coop and accord.games whose first argument is a
+    game (or a payoff matrix) refuses a complex array there, naming the function."""
+    name = _first_param(f)
+    is_coop = f.__module__.startswith("accord.coop")
+    real = TABLE if is_coop else (PD.payoffs[0] if name == "A" else PD.payoffs)
+    rest = EXTRA.get(f.__name__, ())
+    _run(f, real, *rest)  # valid as given
+    named = rf"({f.__name__}\(\): {name}|NormalFormGame\(\): payoffs) .*(complex|real)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError, match=named):
+            _run(f, complexify(real), *rest)
+
+
+def _run(f, *args):
+    out = f(*args)
+    if inspect.isgenerator(out):
+        list(out)
+
+
+def test_every_game_function_is_covered():
+    names = {f.__name__ for f in GAME_FUNCS}
+    assert {"shapley", "nucleolus", "ce_violation", "fictitious_play", "minimax"} <= names
+    assert len(names) >= 25
+
+
+@pytest.mark.parametrize(
+    "f, kw, name",
+    [
+        (B.vpi, {**VPI, "is_best": np.array([[1.0 + 0j, 0.0]])}, "is_best"),
+        (
+            B.update,
+            {
+                "log_prior": LOGM,
+                "log_likelihood": np.zeros((1, 3)),
+                "samples": np.zeros((1, 3, 2), dtype=np.complex128),
+            },
+            "samples",
+        ),
+        (
+            B.filter_step,
+            {
+                "belief": HALF[None],
+                "transition": np.eye(2)[None],
+                "observation_likelihood": complexify(HALF[None]),
+            },
+            "observation_likelihood",
+        ),
+    ],
+)
+def test_bayes_index_and_mask_arguments_refuse_complex(f, kw, name):
+    with pytest.raises(TypeError, match=rf"\(\): {name} must be .*complex128"):
+        f(**kw)
