@@ -347,3 +347,18 @@ def test_every_game_function_is_covered():
 def test_bayes_index_and_mask_arguments_refuse_complex(f, kw, name):
     with pytest.raises(TypeError, match=rf"\(\): {name} must be .*complex128"):
         f(**kw)
+
+
+def test_tables_built_by_the_package_are_not_copied_but_still_read_only():
+    made = []
+
+    def f(masks):
+        out = masks.astype(np.float64)
+        made.append(out)
+        return out
+
+    g = C.TUGame.from_function(3, f)
+    assert not np.shares_memory(g.values, made[0])  # gathered into the game's own table
+    assert g.values.flags.owndata and not g.values.flags.writeable
+    for game in (C.airport_game([1.0, 2.0]), C.glove_game(1, 1), C.unanimity_game(2, [0])):
+        assert game.values.flags.owndata and not game.values.flags.writeable

@@ -25,7 +25,7 @@ def glove_game(left: int, right: int) -> TUGame:
     ones = np.ones(n)
     lcount = subset_sums(ones * is_left)
     rcount = subset_sums(ones * ~is_left)
-    return TUGame(np.minimum(lcount, rcount))
+    return TUGame._from_owned(np.minimum(lcount, rcount))
 
 
 def airport_game(costs: ArrayLike) -> TUGame:
@@ -36,7 +36,7 @@ def airport_game(costs: ArrayLike) -> TUGame:
     c = finite_vector("airport_game", "costs", costs)
     n = c.shape[0]
     check_dense_size("airport_game", n)
-    return TUGame(subset_reduce(c, np.maximum, 0.0))
+    return TUGame._from_owned(subset_reduce(c, np.maximum, 0.0))
 
 
 def unanimity_game(n: int, carrier: Iterable[int]) -> TUGame:
@@ -54,7 +54,7 @@ def unanimity_game(n: int, carrier: Iterable[int]) -> TUGame:
     if t == 0:
         fail("unanimity_game", "carrier must be non-empty")
     m = all_masks(n)
-    return TUGame(((m & t) == t).astype(np.float64))
+    return TUGame._from_owned(((m & t) == t).astype(np.float64))
 
 
 def bankruptcy_game(estate: float, claims: ArrayLike) -> TUGame:
@@ -69,4 +69,4 @@ def bankruptcy_game(estate: float, claims: ArrayLike) -> TUGame:
     n = c.shape[0]
     check_dense_size("bankruptcy_game", n)
     inside = subset_sums(c)
-    return TUGame(np.maximum(0.0, e - (c.sum() - inside)))
+    return TUGame._from_owned(np.maximum(0.0, e - (c.sum() - inside)))

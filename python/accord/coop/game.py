@@ -97,10 +97,18 @@ class TUGame(CoalitionalGame):
     """
 
     def __init__(self, values: ArrayLike) -> None:
+        self._adopt(values, owned=False)
+
+    @classmethod
+    def _from_owned(cls, values: np.ndarray) -> TUGame:
+        """The game of a new table that no caller holds (taken without a copy)."""
+        game = cls.__new__(cls)
+        game._adopt(values, owned=True)
+        return game
+
+    def _adopt(self, values: ArrayLike, owned: bool) -> None:
         xp = array_module(values)
         v = real_array("TUGame", "values", values, xp)
-        if isinstance(values, xp.ndarray) and xp.may_share_memory(v, values):
-            v = v.copy()
         if v.ndim != 1:
             fail("TUGame", f"values must be 1-dimensional (indexed by mask); got shape {v.shape}")
         length = v.shape[0]
@@ -108,6 +116,8 @@ class TUGame(CoalitionalGame):
             fail("TUGame", f"values must have length 2**n for n >= 1 players; got length {length}")
         n = length.bit_length() - 1
         check_dense_size("TUGame", n)
+        if not owned and isinstance(values, xp.ndarray) and xp.may_share_memory(v, values):
+            v = v.copy()  # the caller keeps ``values``: later edits must not reach the game
         if not bool(xp.isfinite(v).all()):
             i = int(xp.flatnonzero(~xp.isfinite(v))[0])
             fail("TUGame", f"values must be finite; values[{i}] = {float(v[i])}")
@@ -144,7 +154,7 @@ class TUGame(CoalitionalGame):
                     f"(shape {masks.shape}); got shape {out.shape}",
                 )
             values[start : start + masks.size] = out
-        return cls(values)
+        return cls._from_owned(values)
 
     def value(self, coalitions) -> np.ndarray:
         c = coalitions_arg("TUGame.value", self.n, coalitions)
