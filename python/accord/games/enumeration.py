@@ -88,31 +88,60 @@ def verify_equilibria(
     """
     if len(X) == 0:
         return
-    An, Bn = _unit_range(A), _unit_range(B)
-    bad = ~(np.isfinite(X).all(axis=1) & np.isfinite(Y).all(axis=1))
-    bad |= (X < -EQUILIBRIUM_RTOL).any(axis=1) | (Y < -EQUILIBRIUM_RTOL).any(axis=1)
-    bad |= np.abs(X.sum(axis=1) - 1) > EQUILIBRIUM_RTOL
-    bad |= np.abs(Y.sum(axis=1) - 1) > EQUILIBRIUM_RTOL
+    tol = EQUILIBRIUM_RTOL
+    if len(X) == 1 and _one_is_equilibrium(A, B, X[0], Y[0], tol):
+        return  # the common case of Lemke-Howson, in a few microseconds
     with np.errstate(all="ignore"):
-        u = Y @ An.T  # (K, m): the row player's payoffs per action
-        v = X @ Bn  # (K, n)
-        regret = np.maximum(
-            u.max(axis=1) - np.einsum("ki,ki->k", X, u),
-            v.max(axis=1) - np.einsum("kj,kj->k", Y, v),
-        )
-    bad |= ~(regret <= EQUILIBRIUM_RTOL)
+        regret = np.maximum(_regrets(A, X, Y), _regrets(B.T, Y, X))
+        bad = ~(regret <= tol)  # NaN (non-finite profiles) included
+        bad |= (X < -tol).any(axis=1) | (Y < -tol).any(axis=1)
+        bad |= (np.abs(X.sum(axis=1) - 1) > tol) | (np.abs(Y.sum(axis=1) - 1) > tol)
     if bad.any():
         k = int(np.argmax(bad))
-        worst = float(np.nanmax(np.where(np.isfinite(regret), regret, np.inf)))
         spans = [float(np.ptp(M)) for M in (A, B)]
         fail(
             func,
             "the game is too badly scaled to be solved reliably in float64: the "
-            f"computed profile {k} has a regret of {worst:.3g} times the payoff range "
-            f"(tolerance {EQUILIBRIUM_RTOL:g}); payoffs span {spans[0]:.3g} (A) and "
+            f"computed profile {k} has a regret of {float(regret[k]):.3g} times the payoff "
+            f"range (tolerance {tol:g}); payoffs span {spans[0]:.3g} (A) and "
             f"{spans[1]:.3g} (B), and payoff differences below ~1e-10 of the span are "
             "not resolved; use exact rational arithmetic or coarser payoffs",
         )
+
+
+def _one_is_equilibrium(A: np.ndarray, B: np.ndarray, x: np.ndarray, y: np.ndarray, tol) -> bool:
+    """The check of :func:`verify_equilibria` for one profile of a game with payoffs
+    of moderate size (False for anything else, which the general path decides)."""
+    alo, ahi, blo, bhi = A.min(), A.max(), B.min(), B.max()
+    if not (
+        1e-290 < max(-alo, ahi) < 1e290
+        and 1e-290 < max(-blo, bhi) < 1e290
+        and x.min() >= -tol
+        and y.min() >= -tol
+        and abs(x.sum() - 1) <= tol
+        and abs(y.sum() - 1) <= tol
+    ):
+        return False
+    u = A @ y
+    v = x @ B
+    return bool(u.max() - x @ u <= tol * (ahi - alo) and v.max() - y @ v <= tol * (bhi - blo))
+
+
+def _regrets(M: np.ndarray, P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Regret of each mixed strategy ``P[k]`` of the player with payoffs ``M`` (own
+    actions x opponent's) against ``Q[k]``, in units of the range of ``M``.  Payoffs
+    of moderate size are used as they are (fast); others are first mapped onto
+    ``[0, 1]`` by :func:`_unit_range` so that nothing overflows or underflows."""
+    lo, hi = float(M.min()), float(M.max())
+    if not hi > lo:
+        return np.zeros(len(P))
+    if 1e-290 < max(-lo, hi) < 1e290:
+        u = Q @ M.T
+        span = hi - lo
+    else:
+        u = Q @ _unit_range(M).T
+        span = 1.0
+    return (u.max(axis=1) - np.einsum("ki,ki->k", P, u)) / span
 
 
 def _numerical_failure(func: str, err: RuntimeError) -> None:
