@@ -171,3 +171,8 @@ def test_no_integer_option_refuses_scientific_notation():
     assert (args.workers, args.threads) == (10, 2)
     args = build_parser().parse_args(["pbft", "client", "--config", "c", "--id", "1e6", "head"])
     assert args.id == 1000000
+
+
+def test_sampling_draws_no_progress_when_stderr_is_not_a_terminal(capsys):
+    assert main(["coop", "shapley", str(EXAMPLES / "eec1958.json"), "--samples", "2e5"]) == 0
+    assert capsys.readouterr().err == ""
