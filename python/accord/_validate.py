@@ -6,6 +6,8 @@ Every message starts with the public function's name and says how to fix the inp
 from __future__ import annotations
 
 import numbers
+import os
+import warnings
 from typing import NoReturn
 
 import numpy as np
@@ -161,3 +163,76 @@ def numeric_array(func: str, name: str, x, kinds: str = "biuf") -> np.ndarray:
         return np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):
         fail(func, f"{name} must be real numbers; got entries of {type(x).__name__}", TypeError)
+
+
+def _physical_memory(fallback: int = 16 * 2**30) -> int:
+    """The machine's physical memory in bytes, or ``fallback`` where it cannot be read."""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES")
+        page = os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return fallback
+    if not isinstance(pages, int) or not isinstance(page, int) or pages <= 0 or page <= 0:
+        return fallback
+    return pages * page
+
+
+#: Largest allocation (bytes) that an argument may ask for: the machine's physical
+#: memory, read once at import (16 GiB where it cannot be read).  Larger requests are
+#: refused by :func:`check_bytes` before any work starts.
+MEMORY_LIMIT: int = _physical_memory()
+
+#: Largest value an int64 kernel argument (a count, a total weight) may hold.
+INT64_MAX: int = 2**63 - 1
+
+#: Estimated work (elementary table updates) above which an exact computation warns
+#: with :class:`SlowComputationWarning`: roughly ten seconds on one machine.
+SLOW_WORK: int = 2 * 10**10
+
+
+class SlowComputationWarning(UserWarning):
+    """An exact computation is estimated to take long; the message names the estimate
+    and a faster alternative (usually sampling)."""
+
+
+def format_bytes(nbytes: int) -> str:
+    """``nbytes`` in binary units with one decimal: ``16.0 GiB``."""
+    b = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if b < 1024 or unit == "PiB":
+            return f"{b:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"
+        b /= 1024
+    raise AssertionError
+
+
+def check_bytes(func: str, nbytes: int, what: str, instead: str, limit: int | None = None) -> None:
+    """Refuse an allocation of ``nbytes`` (an exact Python int, so never overflowing)
+    above ``limit`` (default :data:`MEMORY_LIMIT`) with
+    ``func(): <what> needs 16.0 GiB (the limit is ...); use <instead>``."""
+    nbytes = int(nbytes)
+    cap = MEMORY_LIMIT if limit is None else int(limit)
+    if nbytes > cap:
+        fail(
+            func,
+            f"{what} needs {format_bytes(nbytes)} (more than the {format_bytes(cap)} "
+            f"allowed); use {instead}",
+        )
+
+
+def check_int64(func: str, value: int, what: str, instead: str) -> None:
+    """Refuse an exact integer ``value`` that an int64 cannot hold."""
+    if not -INT64_MAX - 1 <= int(value) <= INT64_MAX:
+        fail(func, f"{what} is {value}, beyond the int64 range (|x| < 2**63); use {instead}")
+
+
+def warn_slow(func: str, work: int, what: str, instead: str, threshold: int | None = None) -> None:
+    """Warn with :class:`SlowComputationWarning` when ``work`` (elementary steps)
+    exceeds ``threshold`` (default :data:`SLOW_WORK`), before the work starts."""
+    cap = SLOW_WORK if threshold is None else threshold
+    if work > cap:
+        warnings.warn(
+            f"{func}(): {what} takes about {work:.2g} elementary steps (roughly "
+            f"{work / 2e9:.0f} s or more); {instead}",
+            SlowComputationWarning,
+            stacklevel=3,
+        )

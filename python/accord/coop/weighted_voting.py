@@ -14,10 +14,10 @@ import numpy as np
 
 from .. import _backend
 from .._masks import membership
-from .._validate import fail, finite_vector
+from .._validate import check_bytes, check_int64, fail, finite_vector, warn_slow
 from .game import CoalitionalGame, coalitions_arg
 
-#: Memory the exact Shapley-Shubik DP may use before it refuses (bytes).
+#: Memory the exact Shapley-Shubik and Banzhaf DPs may use before they refuse (bytes).
 MAX_DP_BYTES = 4 * 2**30
 
 
@@ -70,6 +70,14 @@ class WeightedVotingGame(CoalitionalGame):
                 "the exact indices need integer weights; scale the weights to "
                 "integers (and the quota with them) or use shapley(game, samples=...)",
             )
+        # The exact total (Python ints): an int64 sum of large weights wraps around.
+        total = sum(int(x) for x in w)
+        check_int64(
+            func,
+            total,
+            "the total weight",
+            "smaller integer weights (scale them and the quota down) or shapley(game, samples=...)",
+        )
         return w.astype(np.int64), math.ceil(self.quota)
 
     def shapley_shubik(self) -> np.ndarray:
@@ -78,21 +86,41 @@ class WeightedVotingGame(CoalitionalGame):
         Time O(n * n/2 * W') and memory 2 * (n/2) * W' doubles, W' = max(q, W - q).
         """
         w, q = self._integer_weights("shapley")
-        W = int(w.sum())
+        W = sum(int(x) for x in w)
         top = max(q - 1, W - q) + 1
-        need = 8 * ((self.n - 1) // 2 + 1) * top * 3
-        if need > MAX_DP_BYTES:
-            fail(
-                "shapley",
-                f"the exact Shapley-Shubik DP for this game needs {need / 2**30:.1f} "
-                f"GiB (n = {self.n}, total weight {W}); use shapley(game, samples=...) or "
-                "smaller integer weights",
-            )
+        rows = (self.n - 1) // 2 + 1
+        check_bytes(
+            "shapley",
+            8 * rows * top * 3,
+            f"the exact Shapley-Shubik DP for this game (n = {self.n}, total weight {W})",
+            "shapley(game, samples=...) or smaller integer weights",
+            limit=MAX_DP_BYTES,
+        )
+        warn_slow(
+            "shapley",
+            self.n * rows * top,
+            f"the exact Shapley-Shubik DP (n = {self.n}, total weight {W})",
+            "shapley(game, samples=...) estimates it faster",
+        )
         return _backend.cpu_kernels("coop").voting_shapley(w, q)
 
     def banzhaf_raw(self) -> np.ndarray:
         """Exact raw Banzhaf index: the probability of being a swing voter."""
         w, q = self._integer_weights("banzhaf")
+        distinct = len(np.unique(w))
+        check_bytes(
+            "banzhaf",
+            2 * 8 * max(q, 1),
+            f"the exact Banzhaf DP for this game (quota {q})",
+            "smaller integer weights (scale the weights and the quota down together)",
+            limit=MAX_DP_BYTES,
+        )
+        warn_slow(
+            "banzhaf",
+            (self.n + distinct) * q,
+            f"the exact Banzhaf DP (n = {self.n}, quota {q})",
+            "smaller integer weights (scaled with the quota) make it faster",
+        )
         return _backend.cpu_kernels("coop").voting_banzhaf(w, q)
 
     def __repr__(self) -> str:

@@ -1,0 +1,68 @@
+"""Allocations that depend on an argument are sized before they are made, and long
+exact computations warn before they start."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import accord
+from accord import _backend, _validate
+from accord.coop import WeightedVotingGame, banzhaf, shapley
+
+
+class _Refused(Exception):
+    pass
+
+
+def _no_kernels(monkeypatch) -> None:
+    """Make every kernel lookup raise, so a test proves a check ran before the work."""
+
+    def refuse(*args, **kwargs):
+        raise _Refused
+
+    monkeypatch.setattr(_backend, "cpu_kernels", refuse)
+
+
+def test_check_bytes_message() -> None:
+    with pytest.raises(ValueError, match=r"^f\(\): a table needs 16\.0 GiB .*; use g\(\)$"):
+        _validate.check_bytes("f", 16 * 2**30, "a table", "g()", limit=2**30)
+    _validate.check_bytes("f", 2**30, "a table", "g()", limit=2**30)
+    # exact Python ints: sizes far beyond int64 are refused, not wrapped around
+    with pytest.raises(ValueError, match="needs"):
+        _validate.check_bytes("f", 8 * 2**200, "a table", "g()")
+    assert _validate.MEMORY_LIMIT > 0
+
+
+def test_check_int64() -> None:
+    _validate.check_int64("f", 2**63 - 1, "x", "y")
+    with pytest.raises(ValueError, match=r"f\(\): x is 9223372036854775808, beyond"):
+        _validate.check_int64("f", 2**63, "x", "y")
+
+
+def test_banzhaf_dp_is_sized(monkeypatch) -> None:
+    _no_kernels(monkeypatch)
+    with pytest.raises(ValueError, match=r"banzhaf\(\): the exact Banzhaf DP .* needs 29\.8 GiB"):
+        banzhaf(WeightedVotingGame([2e9, 1], 2e9))
+
+
+def test_total_weight_beyond_int64() -> None:
+    g = WeightedVotingGame([2.0**53] * 1100, 2.0**60)
+    for f in (shapley, banzhaf):
+        with pytest.raises(ValueError, match=r"total weight is \d+, beyond the int64 range"):
+            f(g)
+
+
+def test_exact_shapley_shubik_warns_before_a_long_run(monkeypatch) -> None:
+    _no_kernels(monkeypatch)
+    g = WeightedVotingGame(np.full(5000, 3.0), 7500)
+    with pytest.warns(accord.SlowComputationWarning, match=r"samples=") as rec:
+        with pytest.raises(_Refused):
+            shapley(g)
+    assert issubclass(rec[0].category, UserWarning)
+
+
+def test_small_exact_indices_do_not_warn() -> None:
+    g = WeightedVotingGame([4, 3, 2, 1], 6)
+    np.testing.assert_allclose(shapley(g).sum(), 1.0)
+    banzhaf(g)
