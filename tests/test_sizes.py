@@ -15,13 +15,21 @@ class _Refused(Exception):
     pass
 
 
-def _no_kernels(monkeypatch) -> None:
-    """Make every kernel lookup raise, so a test proves a check ran before the work."""
+def _no_kernels(monkeypatch, *names: str) -> None:
+    """Make the named kernels (every kernel when none is named) raise, so a test proves
+    that a check ran before the work."""
+    real = _backend.cpu_kernels
 
-    def refuse(*args, **kwargs):
-        raise _Refused
+    class Proxy:
+        def __init__(self, mod) -> None:
+            self._mod = mod
 
-    monkeypatch.setattr(_backend, "cpu_kernels", refuse)
+        def __getattr__(self, attr: str):
+            if not names or attr in names:
+                raise _Refused(attr)
+            return getattr(self._mod, attr)
+
+    monkeypatch.setattr(_backend, "cpu_kernels", lambda *a, **k: Proxy(real(*a, **k)))
 
 
 def test_check_bytes_message() -> None:
@@ -66,3 +74,12 @@ def test_small_exact_indices_do_not_warn() -> None:
     g = WeightedVotingGame([4, 3, 2, 1], 6)
     np.testing.assert_allclose(shapley(g).sum(), 1.0)
     banzhaf(g)
+
+
+def test_sample_types_output_is_sized(monkeypatch) -> None:
+    from accord.bayes import sample_types
+
+    _no_kernels(monkeypatch, "sample_types")
+    lm = np.log(np.full((1, 3, 2), 0.5))
+    with pytest.raises(ValueError, match=r"sample_types\(\): the int32 samples .* needs 48\.0 GiB"):
+        sample_types(lm, 2**32 - 1, 0)

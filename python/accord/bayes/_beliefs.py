@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _backend
-from .._validate import fail, integer, seed_value
+from .._validate import check_bytes, fail, integer, seed_value
 from . import _common as c
 
 _ZERO_DETAIL = (
@@ -54,6 +54,12 @@ def sample_types(log_marginals, samples, seed):
         fail(func, f"samples must be below 2**32; got {S}")
     if B >= 2**32:
         fail(func, f"at most 2**32 - 1 rows can be sampled at once; got {B}")
+    check_bytes(
+        func,
+        4 * B * S * m,
+        f"the int32 samples of shape ({B}, {S}, {m})",
+        "fewer samples (or rows) per call",
+    )
     s = seed_value(func, seed)
     if xp is np:
         return _backend.cpu_kernels("bayes").sample_types(lp, S, s)
