@@ -31,11 +31,19 @@ from .executors import EXECUTORS
 from .plots import line_plot
 from .registry import ExperimentKind, get_kind, kinds, register, resolve
 from .stats import discounted_accumulation, mean_ci
-from .store import ResultStore, load, param_columns, result_columns, table_kind
+from .store import (
+    CorruptResultWarning,
+    ResultStore,
+    load,
+    param_columns,
+    result_columns,
+    table_kind,
+)
 from .tables import format_table, print_table
 
 __all__ = [
     "EXECUTORS",
+    "CorruptResultWarning",
     "ExperimentConfig",
     "ExperimentInterrupted",
     "ExperimentKind",

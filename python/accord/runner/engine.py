@@ -175,7 +175,7 @@ def run_experiment(
 
     with store.lock():
         store.init(config)
-        done = store.keys()
+        done = store.finished()  # damaged result files are quarantined and run again
         todo = [t for t in tasks if t.key not in done]
         skipped = len(tasks) - len(todo)
         if progress is None:

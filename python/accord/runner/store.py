@@ -5,6 +5,7 @@ RESULTS/
   experiment.toml        # copy of the config that last ran here
   kind.json              # the kind's registration (module:function paths), for reports
   runs/<key>.parquet     # one row: params..., run, seed, wall_s, values...
+  quarantine/            # damaged result files, moved aside (see below)
 ```
 
 ``key`` is :func:`accord.runner.config.run_key` of (kind, params, run). Files are
@@ -19,27 +20,39 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .._validate import choice
 from .config import RESERVED, ExperimentConfig, Task, parse_config, run_key
 from .registry import kind_record
 
 if sys.platform != "win32":
     import fcntl
 
-__all__ = ["ResultStore", "load", "param_columns", "result_columns"]
+__all__ = ["CorruptResultWarning", "ResultStore", "load", "param_columns", "result_columns"]
 
 CONFIG_NAME = "experiment.toml"
 KIND_NAME = "kind.json"
+QUARANTINE_NAME = "quarantine"
 _META_KIND = b"accord.kind"
 _META_PARAMS = b"accord.params"
 _META_RESULTS = b"accord.results"
+
+
+class CorruptResultWarning(UserWarning):
+    """A result file could not be read; it was moved to ``RESULTS/quarantine/`` and its
+    run counts as not finished (the next run of the experiment runs it again)."""
+
+
+# what reading a damaged Parquet file raises (ArrowInvalid is a ValueError)
+_READ_ERRORS = (OSError, ValueError, pa.ArrowException)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -280,10 +293,56 @@ class ResultStore:
         return self.runs_dir / f"{key}.parquet"
 
     def keys(self) -> set[str]:
-        """Keys of the finished runs."""
+        """Keys of the finished runs (by file name; see :meth:`finished`)."""
         if not self.runs_dir.is_dir():
             return set()
         return {p.name[: -len(".parquet")] for p in self.runs_dir.glob("*.parquet")}
+
+    def finished(self) -> set[str]:
+        """Keys of the finished runs whose files are readable.
+
+        Reads each file's Parquet footer (not its data); a file whose footer is
+        damaged, or that does not hold one row, is quarantined (:meth:`quarantine`).
+        """
+        if not self.runs_dir.is_dir():
+            return set()
+        keys = set()
+        for p in sorted(self.runs_dir.glob("*.parquet")):
+            try:
+                rows = pq.read_metadata(p).num_rows
+            except FileNotFoundError:  # quarantined meanwhile by a concurrent load()
+                continue
+            except _READ_ERRORS as exc:
+                self.quarantine(p, exc)
+                continue
+            if rows != 1:
+                self.quarantine(p, f"it holds {rows} rows; a result file holds one")
+                continue
+            keys.add(p.stem)
+        return keys
+
+    def quarantine(self, path: Path, error: object) -> Path | None:
+        """Move the damaged result file ``path`` to ``RESULTS/quarantine/`` (same name,
+        numbered when taken), warn with :class:`CorruptResultWarning`; return where it
+        went (None when it is gone already)."""
+        qdir = self.root / QUARANTINE_NAME
+        qdir.mkdir(parents=True, exist_ok=True)
+        dest = qdir / path.name
+        n = 1
+        while dest.exists():
+            dest = qdir / f"{path.name}.{n}"
+            n += 1
+        try:
+            os.replace(path, dest)
+        except FileNotFoundError:
+            return None
+        warnings.warn(
+            f"result file {path} is damaged ({error}); moved it to {dest}. Its run is "
+            "left out and counts as not finished: run the experiment again to redo it",
+            CorruptResultWarning,
+            stacklevel=3,
+        )
+        return dest
 
     def write(self, task: Task, values: dict, wall_s: float = 0.0) -> Path:
         """Store one finished run atomically; return its file."""
@@ -342,7 +401,14 @@ class ResultStore:
             order = {t.key: (0, t.cell, t.run, "") for t in config.tasks()}
         files = sorted(self.runs_dir.glob("*.parquet")) if self.runs_dir.is_dir() else []
         files.sort(key=lambda p: order.get(p.stem, (1, 0, 0, p.stem)))
-        tables = [pq.read_table(p) for p in files]
+        tables = []
+        for p in files:
+            try:
+                tables.append(pq.read_table(p))
+            except FileNotFoundError:  # quarantined meanwhile by another reader
+                continue
+            except _READ_ERRORS as exc:
+                self.quarantine(p, exc)
         params: dict[str, None] = {}
         results: dict[str, None] = {}
         for t in tables:
@@ -366,9 +432,25 @@ class ResultStore:
         return table.select(cols).replace_schema_metadata(meta)
 
 
-def load(results_dir) -> pa.Table:
-    """All finished runs of the store at ``results_dir`` (see :meth:`ResultStore.load`)."""
-    return ResultStore(results_dir).load()
+def load(results_dir, format: Literal["arrow", "pandas"] = "arrow") -> Any:
+    """All finished runs of the store at ``results_dir`` (see :meth:`ResultStore.load`).
+
+    ``format="arrow"`` returns a ``pyarrow.Table``; ``"pandas"`` a ``pandas.DataFrame``
+    (``table.to_pandas()``; needs pandas, which accord does not install). Damaged
+    result files are left out and quarantined with a :class:`CorruptResultWarning`.
+    """
+    choice("load", "format", format, ("arrow", "pandas"))
+    if format == "pandas":
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise ImportError(
+                "load(): format='pandas' needs pandas, which is not installed; install "
+                "it with `pip install pandas`, or use format='arrow' (the default) and "
+                "convert the pyarrow.Table yourself"
+            ) from None
+    table = ResultStore(results_dir).load()
+    return table.to_pandas() if format == "pandas" else table
 
 
 def table_kind(table: pa.Table) -> str | None:
