@@ -17,6 +17,7 @@ from a killed run are deleted when a run starts.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -442,7 +443,7 @@ def load(results_dir, format: Literal["arrow", "pandas"] = "arrow") -> Any:
     choice("load", "format", format, ("arrow", "pandas"))
     if format == "pandas":
         try:
-            import pandas  # noqa: F401
+            importlib.import_module("pandas")  # an optional dependency, untyped here
         except ImportError:
             raise ImportError(
                 "load(): format='pandas' needs pandas, which is not installed; install "
