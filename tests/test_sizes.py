@@ -83,3 +83,40 @@ def test_sample_types_output_is_sized(monkeypatch) -> None:
     lm = np.log(np.full((1, 3, 2), 0.5))
     with pytest.raises(ValueError, match=r"sample_types\(\): the int32 samples .* needs 48\.0 GiB"):
         sample_types(lm, 2**32 - 1, 0)
+
+
+def test_vcg_huge_indices_are_sized(monkeypatch) -> None:
+    from accord.auctions import vcg
+
+    with pytest.raises(ValueError, match=r"vcg\(\): the bid and allocation tables .* needs"):
+        vcg([(10**12, [0], 1.0), (0, [0], 2.0)])
+    with pytest.raises(ValueError, match=r"vcg\(\): the bid and allocation tables .* needs"):
+        vcg([(0, [10**12], 1.0)])
+    with pytest.raises(ValueError, match=r"vcg\(\): bids\[0\]: a bundle bitmask of \d+ bits"):
+        monkeypatch.setattr(_validate, "MEMORY_LIMIT", 2**20)
+        vcg([(0, 1 << 2**24, 1.0)])
+
+
+def test_vcg_long_bundle_mask_is_fast() -> None:
+    import time
+
+    from accord.auctions import vcg
+
+    mask = (1 << 10**6) | 1
+    t = time.perf_counter()
+    out = vcg([(0, mask, 1.0), (1, 1, 2.0)])
+    assert time.perf_counter() - t < 5.0
+    assert out.bid_index.tolist() == [-1, 1]
+
+
+def test_huge_supply_and_units_do_not_overflow() -> None:
+    from accord.auctions import vcg, vcg_multi_unit
+
+    out = vcg([(0, [0], 1.0), (1, [0], 2.0)], supply=2**63)
+    assert out.allocation.sum() == 2 and out.revenue == 0.0
+    ref = vcg([(0, [0], 1.0), (1, [0], 2.0)], supply=2)
+    assert out.welfare == ref.welfare
+    mu = vcg_multi_unit([[3.0, 1.0], [2.0, 0.5]], 2**63)
+    assert mu.allocation[:, 0].tolist() == [2, 2]
+    with pytest.raises(ValueError, match="demand cannot be met"):
+        vcg_multi_unit([[3.0, 1.0]], 2**63, reverse=True)

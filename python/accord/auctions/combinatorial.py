@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from .. import _highs
 from .._backend import to_host
 from .._masks import members
-from .._validate import fail
+from .._validate import check_bytes, fail
 from ._common import numeric_array
 
 __all__ = ["MAX_ATOMS", "VCGOutcome", "vcg", "vcg_multi_unit"]
@@ -215,12 +215,9 @@ def _clarke(func: str, value, q, owner, cap, n: int, reverse: bool, essential: s
             "the demand cannot be met even with every seller's asks; lower demand= or add asks",
         )
     x, total = best
-    without = np.empty(n)
-    for i in range(n):
+    without = np.full(n, total)  # removing a loser does not change the optimum
+    for i in np.unique(owner[x == 1]).tolist():
         mine = owner == i
-        if not mine.any() or not (x[mine] == 1).any():
-            without[i] = total  # removing a loser does not change the optimum
-            continue
         res = _solve(func, value, q, owner, cap, reverse, ~mine)
         without[i] = np.inf if res is None else res[1]
     ess = tuple(int(i) for i in np.flatnonzero(np.isinf(without)))
@@ -289,7 +286,18 @@ def _bundle(func: str, k: int, bundle) -> list[int]:
                 func,
                 f"bids[{k}]: bundle bitmask must be >= 1 (a non-empty set of items); got {mask}",
             )
-        return members(mask).tolist()
+        bits = mask.bit_length()
+        check_bytes(
+            func,
+            8 * bits,
+            f"bids[{k}]: a bundle bitmask of {bits} bits",
+            "a collection of item indices, or fewer items",
+        )
+        if bits <= 64:
+            return members(mask).tolist()
+        # Long masks: unpack the bytes at once (bit tests one by one are quadratic).
+        raw = np.frombuffer(mask.to_bytes((bits + 7) // 8, "little"), dtype=np.uint8)
+        return np.flatnonzero(np.unpackbits(raw, bitorder="little")).tolist()
     if isinstance(bundle, (str, bytes)) or not isinstance(bundle, Iterable):
         fail(
             func,
@@ -307,7 +315,10 @@ def _bundle(func: str, k: int, bundle) -> list[int]:
     return sorted(int(j) for j in items)
 
 
-def _counts(func: str, name: str, x, m: int) -> np.ndarray:
+def _counts(func: str, name: str, x, m: int, clip: int) -> np.ndarray:
+    """Non-negative integer counts per item; counts above ``clip`` (more units than any
+    allocation can use, or than all bids together can supply) are lowered to ``clip``,
+    which changes no outcome and keeps them within int64."""
     a = numeric_array(func, name, x)
     if a.ndim == 0:
         a = np.full(m, float(a))
@@ -317,7 +328,7 @@ def _counts(func: str, name: str, x, m: int) -> np.ndarray:
         )
     if not np.isfinite(a).all() or (a < 0).any() or (a != np.rint(a)).any():
         fail(func, f"{name} must be non-negative integers; got {a.tolist()}")
-    return a.astype(np.int64)
+    return np.minimum(a, float(clip)).astype(np.int64)
 
 
 def _essential_option(func: str, essential) -> None:
@@ -397,16 +408,30 @@ def vcg(
     n = max(owners) + 1 if n_bidders is None else _int(func, "n_bidders", n_bidders, 1)
     if max(owners) >= n:
         fail(func, f"n_bidders = {n} but a bid comes from bidder {max(owners)}")
+    check_bytes(
+        func,
+        8 * m * (len(bids) + n) + 48 * n,
+        f"the bid and allocation tables ({len(bids)} bids, {n} bidders, {m} items)",
+        "smaller bidder and item indices (number them from 0) or fewer items",
+    )
     if not isinstance(reverse, (bool, np.bool_)):
         fail(func, f"reverse must be True or False; got {reverse!r}", TypeError)
     if reverse:
         if supply is not None:
             fail(func, "supply= is for forward auctions; a procurement auction takes demand=")
-        cap = np.ones(m, dtype=np.int64) if demand is None else _counts(func, "demand", demand, m)
+        cap = (
+            np.ones(m, dtype=np.int64)
+            if demand is None
+            else _counts(func, "demand", demand, m, len(bids) + 1)
+        )
     else:
         if demand is not None:
             fail(func, "demand= is for reverse auctions; a forward auction takes supply=")
-        cap = np.ones(m, dtype=np.int64) if supply is None else _counts(func, "supply", supply, m)
+        cap = (
+            np.ones(m, dtype=np.int64)
+            if supply is None
+            else _counts(func, "supply", supply, m, len(bids))
+        )
     q = np.zeros((len(bids), m), dtype=np.int64)
     for k, items in enumerate(bundles):
         q[k, items] = 1
@@ -463,6 +488,8 @@ def vcg_multi_unit(
         i, t = (int(a) for a in np.argwhere(v < 0)[0])
         fail(func, f"values must be >= 0; entry ({i}, {t}) is {v[i, t]}")
     units = _int(func, "units", units, 1)
+    # More units than all bidders can take (forward) or supply (reverse) change nothing.
+    units = min(units, v.shape[0] * v.shape[1] + 1)
     if not isinstance(reverse, (bool, np.bool_)):
         fail(func, f"reverse must be True or False; got {reverse!r}", TypeError)
     n, k = v.shape
