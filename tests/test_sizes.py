@@ -120,3 +120,23 @@ def test_huge_supply_and_units_do_not_overflow() -> None:
     assert mu.allocation[:, 0].tolist() == [2, 2]
     with pytest.raises(ValueError, match="demand cannot be met"):
         vcg_multi_unit([[3.0, 1.0]], 2**63, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda L: L.EpsilonGreedy(10**12, 3), r"EpsilonGreedy\(\): 2 tables of shape"),
+        (lambda L: L.UCB1(10**6, 10**6), r"UCB1\(\): 2 tables of shape"),
+        (lambda L: L.ThompsonSampling(10**12, 3), r"ThompsonSampling\(\): 3 tables of shape"),
+        (lambda L: L.QLearning(10**9, 10, 10), r"QLearning\(\): the Q-table of shape"),
+        (lambda L: L.ReplayBuffer(10**12, 4), r"ReplayBuffer\(\): a replay buffer of"),
+        (lambda L: L.MLP((4, 10**6, 10**6, 3)), r"MLP\(\): a network of widths"),
+        (lambda L: L.DQNAgent(4, 3, hidden=(10**6, 10**6)), r"DQNAgent\(\): a network"),
+        (lambda L: L.LinearBidPredictor(n_features=10**6), r"LinearBidPredictor\(\): the"),
+    ],
+)
+def test_learners_are_sized(make, match) -> None:
+    from accord import learn
+
+    with pytest.raises(ValueError, match=match + ".* needs .*; use "):
+        make(learn)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_array, fail, generator, integer, real
+from .._validate import as_array, check_bytes, fail, generator, integer, real
 
 __all__ = [
+    "check_bytes",
     "generator",
     "integer",
     "real",

@@ -23,12 +23,30 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import fail
-from ._common import float_array, generator, index_array, integer, learner_index, random_argmax
+from ._common import (
+    check_bytes,
+    float_array,
+    generator,
+    index_array,
+    integer,
+    learner_index,
+    random_argmax,
+)
 from ._common import real as _real
 
 __all__ = ["EpsilonGreedy", "ThompsonSampling", "UCB1"]
 
 PRIORS = ("beta", "gaussian")
+
+
+def _check_tables(cls: str, n_learners: int, n_arms: int, tables: int) -> None:
+    """Refuse ``(n_learners, n_arms)`` state tables larger than the machine's memory."""
+    check_bytes(
+        cls,
+        8 * tables * n_learners * n_arms,
+        f"{tables} tables of shape ({n_learners}, {n_arms}) (n_learners x n_arms)",
+        "fewer learners or arms",
+    )
 
 
 class _SampleAverage:
@@ -38,6 +56,7 @@ class _SampleAverage:
         cls = type(self).__name__
         self.n_learners = integer(cls, "n_learners", n_learners, minimum=1)
         self.n_arms = integer(cls, "n_arms", n_arms, minimum=1)
+        _check_tables(cls, self.n_learners, self.n_arms, 2)
         initial = _real(cls, "initial", initial)
         self.rng = generator(cls, seed)
         #: Estimated value of each arm, ``(n_learners, n_arms)`` float64.
@@ -172,6 +191,7 @@ class ThompsonSampling:
         cls = "ThompsonSampling"
         self.n_learners = integer(cls, "n_learners", n_learners, minimum=1)
         self.n_arms = integer(cls, "n_arms", n_arms, minimum=1)
+        _check_tables(cls, self.n_learners, self.n_arms, 3)
         if not isinstance(prior, str) or prior not in PRIORS:
             fail(cls, f"prior must be one of {', '.join(map(repr, PRIORS))}; got {prior!r}")
         self.prior = prior

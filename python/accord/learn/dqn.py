@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._validate import fail
-from ._common import done_array, float_array, generator, index_array, integer, real
+from ._common import check_bytes, done_array, float_array, generator, index_array, integer, real
 
 __all__ = ["MLP", "Adam", "DQNAgent", "ReplayBuffer"]
 
@@ -38,7 +38,19 @@ def _sizes(func: str, sizes) -> tuple[int, ...]:
     out = tuple(integer(func, f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes))
     if len(out) < 2:
         fail(func, f"sizes needs at least an input and an output width; got {out}")
+    weights = sum((a + 1) * b for a, b in zip(out[:-1], out[1:], strict=True))
+    # the network, a target copy and Adam's two moment estimates
+    check_bytes(func, 8 * 4 * weights, f"a network of widths {out}", "narrower layers")
     return out
+
+
+def _check_buffer(func: str, capacity: int, state_dim: int) -> None:
+    check_bytes(
+        func,
+        capacity * (16 * state_dim + 17),
+        f"a replay buffer of {capacity} transitions of {state_dim} features",
+        "a smaller capacity (buffer_size)",
+    )
 
 
 class MLP:
@@ -192,6 +204,7 @@ class ReplayBuffer:
     def __init__(self, capacity: int, state_dim: int, seed=None) -> None:
         self.capacity = integer("ReplayBuffer", "capacity", capacity, minimum=1)
         self.state_dim = integer("ReplayBuffer", "state_dim", state_dim, minimum=1)
+        _check_buffer("ReplayBuffer", self.capacity, self.state_dim)
         self.rng = generator("ReplayBuffer", seed)
         self.states = np.zeros((self.capacity, self.state_dim))
         self.actions = np.zeros(self.capacity, dtype=np.int64)
@@ -302,6 +315,8 @@ class DQNAgent:
         self.target_update = integer(cls, "target_update", target_update, minimum=1)
         self.train_every = integer(cls, "train_every", train_every, minimum=1)
         self.double = bool(double)
+        _sizes(cls, (self.state_dim, *hidden, self.n_actions))
+        _check_buffer(cls, buffer_size, self.state_dim)
         self.rng = generator(cls, seed)
         self.q_net = MLP((self.state_dim, *hidden, self.n_actions), seed=self.rng)
         self.target_net = self.q_net.copy()

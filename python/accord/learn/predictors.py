@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import fail
-from ._common import float_array, integer, real
+from ._common import check_bytes, float_array, integer, real
 
 __all__ = ["LinearBidPredictor", "NeuralBidPredictor"]
 
@@ -88,6 +88,12 @@ class LinearBidPredictor:
             self._init(integer(cls, "n_features", n_features, minimum=1))
 
     def _init(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        check_bytes(
+            type(self).__name__,
+            8 * (d + 1) * (d + 2),
+            f"the ({d + 1}, {d + 1}) inverse Gram matrix of {d} features",
+            "fewer features",
+        )
         self.n_features = d
         self.theta = np.zeros(d + 1)
         self.P = np.eye(d + 1) / self.delta

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import (
+    check_bytes,
     done_array,
     float_array,
     generator,
@@ -52,6 +53,13 @@ class QLearning:
         self.n_learners = integer(cls, "n_learners", n_learners, minimum=1)
         self.n_states = integer(cls, "n_states", n_states, minimum=1)
         self.n_actions = integer(cls, "n_actions", n_actions, minimum=1)
+        shape = (self.n_learners, self.n_states, self.n_actions)
+        check_bytes(
+            cls,
+            8 * self.n_learners * self.n_states * self.n_actions,
+            f"the Q-table of shape {shape} (n_learners x n_states x n_actions)",
+            "fewer learners, states or actions",
+        )
         self.alpha = real(cls, "alpha", alpha, 0.0, 1.0, low_open=True)
         self.gamma = real(cls, "gamma", gamma, 0.0, 1.0)
         self.epsilon = epsilon
