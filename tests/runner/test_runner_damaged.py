@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,50 @@ def test_load_as_pandas_without_pandas_is_a_clear_error(clean, monkeypatch):
 def test_load_format_is_checked(clean):
     with pytest.raises(ValueError, match=r"load\(\): format must be one of 'arrow', 'pandas'"):
         load(clean[0], format="polars")
+
+
+_SLOW_KIND = """
+import time
+
+def run(params, seed):
+    time.sleep(0.1)
+    return {"x": float(params["n"])}
+"""
+
+_DRIVER = """
+import sys
+import time
+sys.path.insert(0, sys.argv[1])
+from accord.runner import register, run_experiment
+register("slow", run="slowkind:run")
+if __name__ == "__main__":
+    cfg = {"experiment": {"kind": "slow", "name": "slow", "runs": 200, "seed": 1},
+           "grid": {"n": [1, 2]}}
+    run_experiment(cfg, sys.argv[2], executor="process", workers=2, progress=False)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX semaphores and SIGKILL")
+def test_kill_9_of_a_process_pool_run_leaks_no_semaphores(tmp_path):
+    """The resource tracker outlives a killed driver and reports semaphores it still
+    has registered; the workers release the pool's semaphores before they follow the
+    driver, so it has nothing to report."""
+    (tmp_path / "slowkind.py").write_text(_SLOW_KIND)
+    (tmp_path / "driver.py").write_text(_DRIVER)
+    res = tmp_path / "res"
+    p = subprocess.Popen([sys.executable, str(tmp_path / "driver.py"), str(tmp_path), str(res)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (res / "runs").is_dir() or len(list((res / "runs").glob("*.parquet"))) < 4:
+            assert p.poll() is None and time.monotonic() < deadline, p.stderr.read()
+            time.sleep(0.05)
+        os.kill(p.pid, signal.SIGKILL)
+        # stderr ends when the driver, its workers and the resource tracker are all gone
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == -signal.SIGKILL
+    assert "leaked semaphore" not in err, err
+    assert err == "", err

@@ -14,6 +14,7 @@ and worker processes are ended.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -34,6 +35,39 @@ class RunError(RuntimeError):
     def __init__(self, task: Task | None, message: str) -> None:
         super().__init__(message)
         self.task = task
+
+
+class _SpawnContext(multiprocessing.context.SpawnContext):
+    """The 'spawn' context, noting the names of the named semaphores it creates.
+
+    Under 'spawn' the pool's queue locks are named POSIX semaphores that the resource
+    tracker (a process that outlives this one) unlinks, with a "leaked semaphore"
+    warning, when this process dies without releasing them (``kill -9``). The workers
+    get the names (:func:`~accord.runner._worker.init_worker`) and release them when
+    they see the driver gone, before the tracker looks.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.semaphores: list[str] = []
+
+    def _note(self, lock):
+        name = getattr(getattr(lock, "_semlock", None), "name", None)
+        if isinstance(name, str):
+            self.semaphores.append(name)
+        return lock
+
+    def Lock(self):
+        return self._note(super().Lock())
+
+    def RLock(self):
+        return self._note(super().RLock())
+
+    def Semaphore(self, value=1):
+        return self._note(super().Semaphore(value))
+
+    def BoundedSemaphore(self, value=1):
+        return self._note(super().BoundedSemaphore(value))
 
 
 class SerialExecutor:
@@ -91,11 +125,14 @@ class ProcessExecutor:
         if not tasks:
             return
         n = min(self.workers, len(tasks))
+        ctx = _SpawnContext()
+        # the pool creates its queues (and their semaphores) now and starts its workers
+        # at the first submit, so the list passed to them is complete by then
         pool = self._pool = ProcessPoolExecutor(
             max_workers=n,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=ctx,
             initializer=init_worker,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), ctx.semaphores),
         )
         todo = iter(tasks)
         pending: dict = {}
