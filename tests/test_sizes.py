@@ -140,3 +140,14 @@ def test_learners_are_sized(make, match) -> None:
 
     with pytest.raises(ValueError, match=match + ".* needs .*; use "):
         make(learn)
+
+
+def test_loadbalance_simulation_is_sized(monkeypatch) -> None:
+    from accord.loadbalance import LoadBalanceConfig, simulate
+
+    with pytest.raises(ValueError, match=r"LoadBalanceConfig\(\): a simulation of 10000000 "):
+        simulate(n_servers=10**7)
+    monkeypatch.setattr(_validate, "MEMORY_LIMIT", 2**20)
+    with pytest.raises(ValueError, match=r"needs .*; use fewer servers or rounds"):
+        simulate(n_servers=1000, rounds=500, seed=0)
+    assert LoadBalanceConfig(n_servers=2, rounds=5).memory_bytes() < 2**20

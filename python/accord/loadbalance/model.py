@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import fail
+from .._validate import check_bytes, fail
 
 __all__ = ["MODES", "SLA_LEVELS", "LoadBalanceConfig", "Servers", "Tasks", "arrival_rate"]
 
@@ -187,6 +187,23 @@ class LoadBalanceConfig:
         _count(f, "shapley_samples", self.shapley_samples, 1)
         if not isinstance(self.ledger, bool):
             fail(f, f"ledger must be true or false; got {self.ledger!r}", TypeError)
+        check_bytes(
+            f,
+            self.memory_bytes(),
+            f"a simulation of {self.n_servers} servers over {self.rounds} rounds (its "
+            "per-round history of every server)",
+            "fewer servers or rounds",
+        )
+
+    def memory_bytes(self) -> int:
+        """An estimate of the memory (bytes) a simulation of this config needs: the
+        per-round history (every server's load and sensitivity, every task's record),
+        the per-round bid noise of every task at every server and the servers' state."""
+        n, rounds = int(self.n_servers), int(self.rounds)
+        tasks = self.base_tasks_per_round + self.amplitude  # peak mean arrivals
+        peak = int(tasks + 10 * math.sqrt(tasks) + 10)  # a Poisson count far in the tail
+        history = rounds * (16 * n + 96 * peak)
+        return history + 8 * n * peak + 8 * 64 * n
 
     @classmethod
     def from_dict(cls, params: dict) -> LoadBalanceConfig:
