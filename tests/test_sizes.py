@@ -151,3 +151,23 @@ def test_loadbalance_simulation_is_sized(monkeypatch) -> None:
     with pytest.raises(ValueError, match=r"needs .*; use fewer servers or rounds"):
         simulate(n_servers=1000, rounds=500, seed=0)
     assert LoadBalanceConfig(n_servers=2, rounds=5).memory_bytes() < 2**20
+
+
+def test_experiment_cells_are_sized_in_validate() -> None:
+    from accord.coalition.simulate import NEGOTIATION
+    from accord.experiments import coalition, loadbalance
+
+    base = {
+        "environment": "software-10",
+        "method": coalition.RUN_METHODS[0],
+        "negotiation": next(iter(NEGOTIATION)),
+        "prior": "uniform",
+    }
+    coalition.validate(base)
+    with pytest.raises(ValueError, match=r"coalition experiment: a run .* needs .*fewer samples"):
+        coalition.validate({**base, "samples": 2**40})
+    with pytest.raises(ValueError, match=r"coalition experiment: a run .* needs .*or stages"):
+        coalition.validate({**base, "stages": 2**40})
+    loadbalance.validate({"n_servers": 10})
+    with pytest.raises(ValueError, match=r"loadbalance experiment: .* needs .*fewer servers"):
+        loadbalance.validate({"n_servers": 10**7})

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from .. import _validate
 from ..coalition.environments import good_bad_ugly, kst_setting, software_company
 from ..coalition.estimators import METHODS
 from ..coalition.model import BCFP, misinformed_prior, uniform_prior
@@ -128,6 +129,29 @@ def validate(params: dict) -> None:
                 f"outcome_rewards must be >= 0 (relative demands share a non-negative reward); "
                 f"got {r!r}"
             )
+    _check_memory(params)
+
+
+def cell_bytes(params: dict) -> int:
+    """A lower bound on the memory (bytes) one run of ``params`` needs: the per-stage
+    series, and for one coalition the sampled type vectors with every member's type
+    varied (the belief update) and their outcome tables (the valuation)."""
+    p = {**DEFAULTS, **params}
+    problem = environment(p)
+    n, k = problem.n_agents, problem.k_max
+    per_sample = 8 * (problem.n_actions * (problem.n_outcomes + 1) + 2 * n + n * n * k)
+    return 64 * int(p["stages"]) + int(p["samples"]) * per_sample
+
+
+def _check_memory(params: dict) -> None:
+    need = cell_bytes(params)
+    if need > _validate.MEMORY_LIMIT:
+        _bad(
+            f"a run of these parameters needs {_validate.format_bytes(need)} (more than the "
+            f"{_validate.format_bytes(_validate.MEMORY_LIMIT)} allowed; samples = "
+            f"{params.get('samples', DEFAULTS['samples'])}, stages = "
+            f"{params.get('stages', DEFAULTS['stages'])}); use fewer samples or stages"
+        )
 
 
 def environment(params: dict) -> BCFP:
