@@ -190,12 +190,6 @@ def _finite(obj, depth: int = 0) -> bool:
 #: of these inputs, with what they do.  They must not crash; the strict test below
 #: lists them until their public functions refuse such inputs.
 KNOWN: dict[str, str] = {
-    "permutations": "shapley: marginal contributions of +-1.7e308 overflow to inf",
-    "semivalue_sums": "banzhaf/semivalue: sums of +-1.7e308 overflow to inf",
-    "permutation_sample_dense": "sampled shapley: inf estimates and variances",
-    "stratified_sample_dense": "stratified shapley: inf estimates and variances",
-    "stratum_subsets": "stratified shapley of a CoalitionalGame: inf variances",
-    "max_excess": "core_violation: excess of +-1.7e308 overflows",
     "check_log_marginals": "bayes: OverflowError from math.exp on huge log-marginals",
     "update_enumerated": "bayes.update: non-finite log-posteriors",
     "sample_means": "expected_values (sampled): overflowing means",

@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from .. import _backend
 from .._masks import grand_mask
 from .._validate import finite_vector, real
-from .game import TUGameLike, as_dense
+from .game import FLOAT_MAX, TUGameLike, as_dense, check_scale, largest_abs
 
 
 def core_violation(
@@ -22,6 +22,9 @@ def core_violation(
     """
     g = as_dense("core_violation", game)
     xv = finite_vector("core_violation", "x", _backend.to_host(x), g.n)
+    # |v(S) - x(S)| <= max|v| + n max|x|: refuse inputs where that overflows.
+    big = largest_abs(g.values) + g.n * largest_abs(xv)
+    check_scale("core_violation", "game and x", big, FLOAT_MAX / 2.0, "the excess v(S) - x(S)")
     where = _backend.resolve_device("core_violation", g.values, device)
     if where == "cpu":
         value, mask = _backend.cpu_kernels("coop").max_excess(_backend.to_host(g.values), xv)

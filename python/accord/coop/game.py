@@ -51,6 +51,28 @@ def _dense_bytes(n: int) -> str:
     raise AssertionError
 
 
+#: The largest finite float64.
+FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def largest_abs(values) -> float:
+    """max |v| of a (NumPy or CuPy) array, 0.0 when empty."""
+    return float(abs(values).max()) if values.size else 0.0
+
+
+def check_scale(func: str, name: str, largest: float, bound: float, what: str) -> None:
+    """Refuse values up to ``largest`` in magnitude when above ``bound``, where
+    ``what`` would overflow float64; the results are linear in the values, so the
+    fix is to rescale them."""
+    if not largest <= bound:
+        fail(
+            func,
+            f"{name} must be at most {bound:.3g} in magnitude, or {what} overflows "
+            f"float64; got values up to {largest:.3g} (rescale v: the result is "
+            "linear in v, so divide v by a constant and multiply the result back)",
+        )
+
+
 def check_dense_size(func: str, n: int) -> None:
     if n > MAX_DENSE_PLAYERS:
         fail(

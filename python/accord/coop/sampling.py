@@ -29,7 +29,15 @@ import numpy as np
 from .. import _backend
 from .._masks import from_membership, singleton_masks
 from .._validate import choice, fail, integer, real_array, seed_value
-from .game import CoalitionalGame, TUGame, TUGameLike, as_dense
+from .game import (
+    FLOAT_MAX,
+    CoalitionalGame,
+    TUGame,
+    TUGameLike,
+    as_dense,
+    check_scale,
+    largest_abs,
+)
 from .weighted_voting import WeightedVotingGame
 
 METHODS = ("permutation", "antithetic", "stratified")
@@ -44,6 +52,15 @@ class ShapleyEstimate:
     samples: int
     method: str
     seed: int
+
+
+_WHAT = "the sum of squared marginal contributions (for the standard error)"
+
+
+def sample_bound(samples: int) -> float:
+    """Largest |v(S)| whose marginal contributions (at most 2 max|v|, shifted by up
+    to max|v|), squared and summed over ``samples`` draws, stay finite."""
+    return float(np.sqrt(FLOAT_MAX / (16.0 * samples)) / 4.0)
 
 
 def _chunks(total: int, progress: bool, desc: str):
@@ -108,6 +125,7 @@ def sample_shapley(
     else:
         mod = _backend.cpu_kernels("coop")
     if isinstance(game, TUGame):
+        check_scale(func, "game", largest_abs(game.values), sample_bound(samples), _WHAT)
         return _dense(mod, where, game, samples, seed, method, per, progress)
     if isinstance(game, WeightedVotingGame):
         return _voting(mod, game, samples, seed, method, per, progress)
@@ -117,7 +135,7 @@ def sample_shapley(
             "device='cuda' supports TUGame and WeightedVotingGame; other structured "
             "games are evaluated on the CPU",
         )
-    return _generic(game, samples, seed, method, per, progress)
+    return _generic(game, samples, seed, method, per, progress, sample_bound(samples))
 
 
 def _dense(mod, where, game: TUGame, samples, seed, method, per, progress):
@@ -192,7 +210,9 @@ def _place(x, where):
     return _backend.to_device(x) if where == "cuda" else x
 
 
-def _generic(game: CoalitionalGame, samples, seed, method, per, progress) -> ShapleyEstimate:
+def _generic(
+    game: CoalitionalGame, samples, seed, method, per, progress, bound: float
+) -> ShapleyEstimate:
     """Any game with a batched ``value``: the same draws as the native samplers."""
     core = _backend.cpu_kernels("coop")
     n = game.n
@@ -205,7 +225,7 @@ def _generic(game: CoalitionalGame, samples, seed, method, per, progress) -> Sha
                 rows = core.stratum_subsets(n, seed, per, int(i), k, 0, per)
                 with_i = rows.copy()
                 with_i[:, i] = True
-                d = _values(game, with_i) - _values(game, rows)
+                d = _values(game, with_i, bound) - _values(game, rows, bound)
                 s[i, k] = d.sum()
                 q[i, k] = (d * d).sum()
         return _stratified_estimate(s, q, per, 0.0, seed, "cpu")
@@ -216,20 +236,23 @@ def _generic(game: CoalitionalGame, samples, seed, method, per, progress) -> Sha
     for a, c in _chunks(units, progress, method):
         for b in range(a, a + c, batch):
             perms = core.permutations(n, seed, b, min(batch, a + c - b))
-            m = _marginals(game, perms)
+            m = _marginals(game, perms, bound)
             if method == "antithetic":
-                m = 0.5 * (m + _marginals(game, perms[:, ::-1]))
+                m = 0.5 * (m + _marginals(game, perms[:, ::-1], bound))
             s += m.sum(axis=0)
             q += (m * m).sum(axis=0)
     return _estimate(s, q, units, 0.0, samples, method, seed, "cpu")
 
 
-def _values(game: CoalitionalGame, rows: np.ndarray) -> np.ndarray:
+def _values(game: CoalitionalGame, rows: np.ndarray, bound: float) -> np.ndarray:
     out = game.value(from_membership(rows) if game.n <= 62 else rows)
-    return real_array("shapley", f"{type(game).__name__}.value(coalitions)", out)
+    name = f"{type(game).__name__}.value(coalitions)"
+    out = real_array("shapley", name, out)
+    check_scale("shapley", name, largest_abs(out), bound, _WHAT)
+    return out
 
 
-def _marginals(game: CoalitionalGame, perms: np.ndarray) -> np.ndarray:
+def _marginals(game: CoalitionalGame, perms: np.ndarray, bound: float) -> np.ndarray:
     """Marginal contributions (count, n) by player for each order in ``perms``."""
     count, n = perms.shape
     member = np.zeros((count, n + 1, n), dtype=bool)
@@ -239,7 +262,7 @@ def _marginals(game: CoalitionalGame, perms: np.ndarray) -> np.ndarray:
     first_pos = np.empty_like(perms)
     first_pos[rows, perms] = pos
     member[:, 1:, :] = first_pos[:, None, :] < np.arange(1, n + 1)[None, :, None]
-    vals = _values(game, member.reshape(-1, n)).reshape(count, n + 1)
+    vals = _values(game, member.reshape(-1, n), bound).reshape(count, n + 1)
     gains = np.diff(vals, axis=1)
     out = np.empty((count, n))
     out[rows, perms] = gains

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from .. import _backend
 from .._validate import fail, real_array
-from .game import TUGame, TUGameLike, as_dense
+from .game import FLOAT_MAX, TUGame, TUGameLike, as_dense, check_scale, largest_abs
 
 
 def shapley_weights(n: int) -> np.ndarray:
@@ -56,6 +56,16 @@ def semivalue(game: TUGameLike, weights: ArrayLike, *, device: str | None = None
 
 
 def _dense_semivalue(func: str, g: TUGame, p: np.ndarray, device: str | None) -> np.ndarray:
+    # Each of the two sums is at most max|v| * sum_s |p(s)| C(n-1, s) per coalition
+    # side; refuse tables whose sums (or their difference) would overflow.
+    mass = float(sum(abs(float(p[s])) * comb(g.n - 1, s) for s in range(g.n)))
+    check_scale(
+        func,
+        "game",
+        largest_abs(g.values),
+        FLOAT_MAX / (8.0 * max(1.0, mass)),
+        "the weighted sums of v",
+    )
     c, b = _coefficients(p)
     where = _backend.resolve_device(func, g.values, device)
     if where == "cpu":
