@@ -171,3 +171,25 @@ def test_experiment_cells_are_sized_in_validate() -> None:
     loadbalance.validate({"n_servers": 10})
     with pytest.raises(ValueError, match=r"loadbalance experiment: .* needs .*fewer servers"):
         loadbalance.validate({"n_servers": 10**7})
+
+
+def test_lemke_howson_is_sized_and_warns(monkeypatch) -> None:
+    import importlib
+
+    lh = importlib.import_module("accord.games.lemke_howson")
+
+    A = np.zeros((1, 2**20))
+    with pytest.raises(ValueError, match=r"lemke_howson_all\(\): the Lemke-Howson .* needs "):
+        lh.lemke_howson_all(A, A)
+
+    class Kernels:
+        def __getattr__(self, attr: str):
+            raise _Refused(attr)
+
+    monkeypatch.setattr(lh, "_kernels", Kernels())
+    with pytest.warns(accord.SlowComputationWarning, match="1 x 1048576"):
+        with pytest.raises(_Refused):
+            lh.lemke_howson(A, A)
+    with pytest.raises(ValueError, match=r"lemke_howson\(\): the Lemke-Howson tableaux .* needs"):
+        monkeypatch.setattr(_validate, "MEMORY_LIMIT", 2**20)
+        lh.lemke_howson(np.zeros((300, 300)), np.zeros((300, 300)))

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels
-from .._validate import fail, integer
+from .._validate import check_bytes, fail, integer, warn_slow
 from .enumeration import _numerical_failure, verify_equilibria
 from .game import GameLike, as_bimatrix
 
@@ -54,6 +54,28 @@ def _path_bound(A: np.ndarray) -> int:
     once, and each polytope has at most ``C(m + n, m)`` bases."""
     m, n = A.shape if A.ndim == 2 else (1, 1)
     return 2 * math.comb(m + n, m) ** 2 + 2
+
+
+def _check_size(func: str, A: np.ndarray, paths: int) -> None:
+    """Size the kernel's memory (two tableaux and the scaled payoffs, ``O(mn)``, and
+    ``paths`` equilibria of ``m + n`` entries) and warn when the lexicographic ratio
+    tests of a degenerate game may take long (``(m + n)**2 min(m, n)`` steps)."""
+    m, n = A.shape if A.ndim == 2 else (1, 1)
+    check_bytes(
+        func,
+        8 * (4 * m * n + 3 * (m + n)) + 8 * paths * (m + n),
+        f"the Lemke-Howson tableaux of a {m} x {n} game"
+        + (f" and its {paths} paths' equilibria" if paths > 1 else ""),
+        "lemke_howson() with chosen initial_dropped_label values, or a smaller game"
+        if paths > 1
+        else "a smaller game (remove dominated strategies first)",
+    )
+    warn_slow(
+        func,
+        (m + n) ** 2 * min(m, n),
+        f"Lemke-Howson on a {m} x {n} game (if it is degenerate)",
+        "removing dominated or duplicate strategies first makes it faster",
+    )
 
 
 def _run(func: str, kernel, A, B, *args, max_pivots: int):
@@ -125,6 +147,7 @@ def lemke_howson(
     if max_pivots is not MAX_PIVOTS:
         max_pivots = _max_pivots("lemke_howson", max_pivots)
     # The kernel checks the shapes, finiteness and the label's range.
+    _check_size("lemke_howson", A, 1)
     x, y = _run("lemke_howson", _kernels.lemke_howson, A, B, label, max_pivots=max_pivots)
     verify_equilibria("lemke_howson", A, B, x[None], y[None])
     return x, y
@@ -144,6 +167,7 @@ def lemke_howson_all(
     func = "lemke_howson_all"
     A, B = as_bimatrix(func, A, B)
     max_pivots = _max_pivots(func, max_pivots)
+    _check_size(func, A, sum(A.shape))
     X, Y, _ = _run(func, _kernels.lemke_howson_all, A, B, max_pivots=max_pivots)
     verify_equilibria(func, A, B, X, Y)
     return list(zip(X, Y, strict=True))
