@@ -165,6 +165,11 @@ def update(log_prior, log_likelihood, *, samples=None, return_joint: bool = Fals
     c.check_no_nan_posinf(
         func, "log_likelihood", ll, xp, "log-likelihoods must be finite or -inf (zero likelihood)"
     )
+    # The log joint posterior sums m log-priors and a log-likelihood, then subtracts
+    # its logsumexp: bound both so that neither step overflows to -inf.
+    why = "the log posterior (log prior + log-likelihood - logsumexp)"
+    c.check_magnitude(func, "log_prior", lp, xp, c.FLOAT_MAX / (8 * max(m, 1)), why)
+    c.check_magnitude(func, "log_likelihood", ll, xp, c.FLOAT_MAX / 8, why)
 
     if samples is None:
         if xp is np:

@@ -166,10 +166,37 @@ def check_log_marginals(func: str, name: str, x, xp, fix: str = "normalise the p
         fail(
             func,
             f"{name}: row {b}, member {j} is not normalised: its probabilities sum to "
-            f"{math.exp(v):.12g} (logsumexp {v:.3g}, tolerance {NORM_TOL:g}); {fix} (subtract "
+            f"{_exp_str(v)} (logsumexp {v:.3g}, tolerance {NORM_TOL:g}); {fix} (subtract "
             "its logsumexp over the last axis)",
         )
     return lp, B, m, K
+
+
+def _exp_str(v: float) -> str:
+    """exp(v) for a message; the expression itself where it overflows float64."""
+    try:
+        return f"{math.exp(v):.12g}"
+    except OverflowError:
+        return f"exp({v:.6g}) (beyond float64)"
+
+
+#: The largest finite float64.
+FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def check_magnitude(func: str, name: str, a, xp, bound: float, why: str) -> None:
+    """Every finite entry of ``a`` at most ``bound`` in magnitude (infinities are
+    left to the other checks); ``why`` says what would overflow otherwise."""
+    if a.size == 0:
+        return
+    big = xp.isfinite(a) & (xp.abs(a) > bound)
+    if bool(big.any()):
+        i = first_index(big)
+        fail(
+            func,
+            f"{name}{fmt_index(i)} = {float(a[i]):.6g} exceeds {bound:.3g} in magnitude, so "
+            f"{why} would overflow float64; rescale it",
+        )
 
 
 def _device_marginal_check(lp, xp):

@@ -34,7 +34,16 @@ def _values(func: str, log_marginals, values, samples, xp):
             )
     if xp is not np:  # the CPU kernels check each row's values as they read them
         c.check_finite(func, "values", v, xp, "values must be finite")
+    # A sampled mean sums N values before dividing; a VPI gain is a difference.
+    c.check_magnitude(
+        func, "values", v, xp, value_bound(N, samples is not None), "the expected values"
+    )
     return lp, v, B, m, K, int(v.shape[1]), N, samples is not None
+
+
+def value_bound(N: int, sampled: bool) -> float:
+    """Largest |value| whose sums (over ``N`` samples) and gains stay finite."""
+    return c.FLOAT_MAX / (4.0 * (max(N, 1) if sampled else 1))
 
 
 def _run(func: str, kernel, *args):
@@ -146,6 +155,9 @@ def vpi(log_marginals, values, share, best, second, is_best, *, samples=None):
     c.check_shape(func, "second", q2, (B,), "= (B,), one value per row")
     c.check_finite(func, "best", q1, xp, "expected values must be finite")
     c.check_finite(func, "second", q2, xp, "expected values must be finite")
+    bound = value_bound(N, sampled)
+    c.check_magnitude(func, "best", q1, xp, bound, "the gains q* - best")
+    c.check_magnitude(func, "second", q2, xp, bound, "the gains second - q*")
     if B:
         above = q2 > q1
         if bool(above.any()):
