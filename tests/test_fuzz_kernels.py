@@ -190,8 +190,6 @@ def _finite(obj, depth: int = 0) -> bool:
 #: of these inputs, with what they do.  They must not crash; the strict test below
 #: lists them until their public functions refuse such inputs.
 KNOWN: dict[str, str] = {
-    "incentive_lp": "correlated_equilibrium: HiGHS RuntimeError on huge payoffs",
-    "incentive_matrix": "correlated_equilibrium: HiGHS RuntimeError on huge payoffs",
     "auction_round": "simulate: non-finite metrics with capacities near 1.7e308",
 }
 

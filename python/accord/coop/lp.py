@@ -52,7 +52,7 @@ from .. import _highs
 from .._backend import is_device_array, like, to_host
 from .._masks import grand_mask, membership, singleton_masks, subset_sums
 from .._validate import fail, real_array
-from .game import CoalitionalGame, TUGame, TUGameLike, as_dense
+from .game import FLOAT_MAX, CoalitionalGame, TUGame, TUGameLike, as_dense, largest_abs
 
 __all__ = ["MAX_LP_PLAYERS", "LeastCore", "core_allocation", "least_core", "nucleolus"]
 
@@ -116,7 +116,24 @@ class LeastCore:
 
 
 def _dense(func: str, game: TUGameLike) -> TUGame:
-    """The dense table of ``game``, with the player limit checked before any work."""
+    """The dense table of ``game``, with the player limit and the magnitude of its
+    values checked before any work."""
+    tg = _dense_table(func, game)
+    # x(S) and the additive part sum up to n + 1 values of v: keep them finite.
+    bound = FLOAT_MAX / (4.0 * (tg.n + 1))
+    largest = largest_abs(tg.values)
+    if not largest <= bound:
+        fail(
+            func,
+            f"game values up to {largest:.3g} in magnitude are too large for the LP in "
+            f"float64 (at most {bound:.3g} for {tg.n} players, so that the coalition sums "
+            "x(S) stay finite); rescale v (divide by a constant: the solution scales "
+            "with it)",
+        )
+    return tg
+
+
+def _dense_table(func: str, game: TUGameLike) -> TUGame:
     if isinstance(game, CoalitionalGame):
         _check_players(func, game.n)
         return as_dense(func, game)

@@ -127,6 +127,9 @@ class CorrelatedEquilibrium:
         return max(0.0, self.upper_bound - self.objective_value)
 
 
+_MAX = float(np.finfo(np.float64).max)
+
+
 def _host_payoffs(game: NormalFormGame) -> np.ndarray:
     """The payoffs as a host float64 array with a leading batch axis."""
     return np.ascontiguousarray(to_host(game.as_batch()), dtype=np.float64)
@@ -265,7 +268,19 @@ def _single_game(func: str, game) -> tuple[NormalFormGame, np.ndarray]:
             f"time: [{func}(game[b]) for b in range(len(game))]",
         )
     _check_lp_size(func, g)
-    return g, _host_payoffs(g)[0]
+    u = _host_payoffs(g)[0]
+    # The welfare objective and the bound sum n payoffs; deviations differ by two.
+    bound = float(np.finfo(np.float64).max) / (4.0 * g.num_players)
+    largest = float(np.abs(u).max()) if u.size else 0.0
+    if not largest <= bound:
+        fail(
+            func,
+            f"the payoffs go up to {largest:.3g} in magnitude, too large for the LP in "
+            f"float64 (at most {bound:.3g} for {g.num_players} players, so that payoff "
+            "sums and differences stay finite); rescale the payoffs (divide by a "
+            "constant: the equilibria are unchanged)",
+        )
+    return g, u
 
 
 def _objective_vector(func: str, game: NormalFormGame, u: np.ndarray, objective):
@@ -318,6 +333,13 @@ def _equilibrium(
     tol = real(func, "tol", tol, 0.0, 1e-3, low_open=True, high_open=True)
     n, shape = g.num_players, g.num_actions
     scale = float(np.max(np.abs(u))) or 1.0
+    if c is not None and not float(np.abs(c).max(initial=0.0)) <= _MAX / 4.0 * scale:
+        fail(
+            func,
+            f"the objective goes up to {float(np.abs(c).max()):.3g} in magnitude, too "
+            f"large for the LP in float64 next to payoffs of scale {scale:.3g}; rescale "
+            "the objective",
+        )
     us = u / scale
     cs = None if c is None else c / scale
     t_asm = time.perf_counter()

@@ -25,6 +25,9 @@ __all__ = ["LP_TOL", "minimax"]
 #: HiGHS primal and dual feasibility tolerance (on the payoffs mapped onto [0, 1]).
 LP_TOL = 1e-10
 
+#: Largest payoff magnitude: the range max(A) - min(A) must be a finite float64.
+LP_MAX_PAYOFF = float(np.finfo(np.float64).max) / 4.0
+
 
 def _distribution(p: np.ndarray) -> np.ndarray:
     # HiGHS may return -1e-17 for a zero; keep probabilities in [0, 1] summing to 1.
@@ -64,6 +67,15 @@ def minimax(A: GameLike) -> tuple[float, np.ndarray, np.ndarray]:
             fail(func, "the game must be on the CPU", TypeError)
     A = as_matrix(func, "A", A)
     m, n = A.shape
+    largest = float(np.abs(A).max()) if A.size else 0.0
+    if not largest <= LP_MAX_PAYOFF:
+        fail(
+            func,
+            f"A has payoffs up to {largest:.3g} in magnitude, too large for the LP in "
+            f"float64 (at most {LP_MAX_PAYOFF:.3g}, so that their range is finite); "
+            "rescale A (divide by a constant: the value scales with it, the strategies "
+            "are unchanged)",
+        )
     lo, hi = float(A.min()), float(A.max())
     scale = hi - lo if hi > lo else 1.0
     U = (A - lo) / scale
