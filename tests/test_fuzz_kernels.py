@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
-import pytest
 
 #: Extreme finite doubles: the largest, the least subnormal, zero, and mixtures.
 EXTREMES = np.array([1.7e308, -1.7e308, 5e-324, -5e-324, 0.0, 1.0, -1.0, 1e300, -1e-300])
@@ -189,9 +188,7 @@ def _finite(obj, depth: int = 0) -> bool:
 #: Entry points that still return non-finite values or raise other errors on some
 #: of these inputs, with what they do.  They must not crash; the strict test below
 #: lists them until their public functions refuse such inputs.
-KNOWN: dict[str, str] = {
-    "auction_round": "simulate: non-finite metrics with capacities near 1.7e308",
-}
+KNOWN: dict[str, str] = {}
 
 
 def main() -> int:
@@ -243,7 +240,6 @@ def test_every_kernel_survives_extreme_finite_values():
     assert not unknown, "\n".join(unknown)
 
 
-@pytest.mark.xfail(reason="entry points in KNOWN still overflow on some inputs", strict=False)
 def test_every_kernel_returns_finite_or_refuses():
     rc, lines, _ = _run()
     fails = [line for line in lines if line.startswith("FAIL")]

@@ -29,8 +29,19 @@ SLA_LEVELS = ("gold", "silver", "bronze")
 _RANGES = ("capacity", "sensitivity", "risk_aversion", "task_load", "complexity", "latency")
 
 
+#: Largest upper end of a range setting: loads add up over servers, tasks and rounds
+#: and are squared (the fairness index), all in float64.
+RANGE_MAX = 1e100
+
+
 def _number(
-    func: str, name: str, x, lo: float | None = None, hi: float | None = None, lo_open: bool = False
+    func: str,
+    name: str,
+    x,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    scale: bool = False,
 ) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         fail(func, f"{name} must be a number; got {x!r}", TypeError)
@@ -40,6 +51,12 @@ def _number(
     if lo is not None and (x <= lo if lo_open else x < lo):
         fail(func, f"{name} must be {'>' if lo_open else '>='} {lo}; got {x}")
     if hi is not None and x > hi:
+        if scale:
+            fail(
+                func,
+                f"{name} must be <= {hi:g} so that the simulation's sums and squares of "
+                f"loads stay finite in float64; got {x:g} (rescale the units)",
+            )
         fail(func, f"{name} must be <= {hi}; got {x}")
     return x
 
@@ -125,7 +142,7 @@ class LoadBalanceConfig:
             lo = _number(
                 f, f"{name}[0]", r[0], 0.0, lo_open=name in ("capacity", "sensitivity_bounds")
             )
-            hi = _number(f, f"{name}[1]", r[1])
+            hi = _number(f, f"{name}[1]", r[1], hi=RANGE_MAX, scale=True)
             if hi < lo:
                 fail(f, f"{name} must have low <= high; got {tuple(r)}")
             object.__setattr__(self, name, (lo, hi))
