@@ -22,3 +22,18 @@ def test_largest_allowed_ranges_give_finite_metrics():
     )
     res = simulate(cfg, seed=1)
     assert np.isfinite(res.fairness).all()
+
+
+def test_numpy_scalars_are_accepted_and_stored_as_python_numbers():
+    import json
+
+    cfg = LoadBalanceConfig(
+        n_servers=np.int64(3),
+        rounds=np.int32(3),
+        damping=np.float32(0.5),
+        capacity=(np.float32(50.0), np.float64(100.0)),
+        ledger=np.bool_(False),
+    )
+    assert cfg.ledger is False and type(cfg.n_servers) is int and type(cfg.damping) is float
+    json.dumps(cfg.to_dict())
+    assert LoadBalanceConfig.from_dict(cfg.to_dict()) == cfg

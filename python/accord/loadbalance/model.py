@@ -130,6 +130,10 @@ class LoadBalanceConfig:
 
     def __post_init__(self) -> None:
         f = "LoadBalanceConfig"
+        for field in fields(self):  # NumPy scalars are stored as Python numbers
+            value = getattr(self, field.name)
+            if isinstance(value, np.generic):
+                object.__setattr__(self, field.name, value.item())
         _count(f, "n_servers", self.n_servers, 1)
         _count(f, "rounds", self.rounds, 1)
         if self.mode not in MODES:
@@ -202,8 +206,9 @@ class LoadBalanceConfig:
                 f"{self.shapley_exact_limit}",
             )
         _count(f, "shapley_samples", self.shapley_samples, 1)
-        if not isinstance(self.ledger, bool):
+        if not isinstance(self.ledger, (bool, np.bool_)):
             fail(f, f"ledger must be true or false; got {self.ledger!r}", TypeError)
+        object.__setattr__(self, "ledger", bool(self.ledger))
         check_bytes(
             f,
             self.memory_bytes(),
