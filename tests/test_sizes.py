@@ -193,3 +193,13 @@ def test_lemke_howson_is_sized_and_warns(monkeypatch) -> None:
     with pytest.raises(ValueError, match=r"lemke_howson\(\): the Lemke-Howson tableaux .* needs"):
         monkeypatch.setattr(_validate, "MEMORY_LIMIT", 2**20)
         lh.lemke_howson(np.zeros((300, 300)), np.zeros((300, 300)))
+
+
+def test_loadbalancer_run_sizes_its_rounds() -> None:
+    from accord.loadbalance import LoadBalanceConfig
+    from accord.loadbalance.simulate import LoadBalancer
+
+    lb = LoadBalancer(LoadBalanceConfig(n_servers=3, rounds=2), seed=0)
+    with pytest.raises(ValueError, match=r"LoadBalancer\.run\(\): the history .* needs "):
+        lb.run(rounds=10**12)
+    assert lb.round == 0

@@ -217,11 +217,13 @@ class LoadBalanceConfig:
             "fewer servers or rounds",
         )
 
-    def memory_bytes(self) -> int:
-        """An estimate of the memory (bytes) a simulation of this config needs: the
-        per-round history (every server's load and sensitivity, every task's record),
-        the per-round bid noise of every task at every server and the servers' state."""
-        n, rounds = int(self.n_servers), int(self.rounds)
+    def memory_bytes(self, rounds: int | None = None) -> int:
+        """An estimate of the memory (bytes) a simulation of this config needs over
+        ``rounds`` rounds (default ``self.rounds``): the per-round history (every
+        server's load and sensitivity, every task's record), the per-round bid noise of
+        every task at every server and the servers' state."""
+        n = int(self.n_servers)
+        rounds = int(self.rounds if rounds is None else rounds)
         tasks = self.base_tasks_per_round + self.amplitude  # peak mean arrivals
         peak = int(tasks + 10 * math.sqrt(tasks) + 10)  # a Poisson count far in the tail
         history = rounds * (16 * n + 96 * peak)

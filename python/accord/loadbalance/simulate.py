@@ -506,12 +506,18 @@ class LoadBalancer:
 
     def run(self, rounds: int | None = None) -> SimulationResult:
         """Run ``rounds`` more rounds (default: ``config.rounds``) and collect the result."""
-        from .._validate import integer
+        from .._validate import check_bytes, integer
 
         rounds = (
             self.config.rounds
             if rounds is None
             else integer("LoadBalancer.run", "rounds", rounds, minimum=1)
+        )
+        check_bytes(
+            "LoadBalancer.run",
+            self.config.memory_bytes(self.round + rounds),
+            f"the history of {self.config.n_servers} servers over {self.round + rounds} rounds",
+            "fewer rounds",
         )
         t0 = time.perf_counter()
         for _ in range(rounds):
