@@ -55,3 +55,10 @@ def test_nucleolus_still_solves_large_values():
 def test_in_core_accepts_numpy_scalars(tol):
     v = np.array([0.0, 0.0, 0.0, 1.0])
     assert coop.in_core(v, [0.5, 0.5], tol=tol)
+
+
+def test_correlated_equilibrium_refuses_objective_huge_next_to_tiny_payoffs():
+    P = np.full((2, 2, 2), 5e-324)
+    P[0, 0, 0] = 1e-320
+    with pytest.raises(ValueError, match=r"correlated_equilibrium\(\): the objective .* rescale"):
+        G.correlated_equilibrium(P, objective=np.ones((2, 2)))
