@@ -122,9 +122,12 @@ def test_load_format_is_checked(clean):
 
 
 _SLOW_KIND = """
+import os
+import pathlib
 import time
 
 def run(params, seed):
+    (pathlib.Path(__file__).parent / "pids" / str(os.getpid())).touch()
     time.sleep(0.1)
     return {"x": float(params["n"])}
 """
@@ -150,11 +153,14 @@ def test_kill_9_of_a_process_pool_run_leaks_no_semaphores(tmp_path):
     (tmp_path / "slowkind.py").write_text(_SLOW_KIND)
     (tmp_path / "driver.py").write_text(_DRIVER)
     res = tmp_path / "res"
+    (tmp_path / "pids").mkdir()
     p = subprocess.Popen([sys.executable, str(tmp_path / "driver.py"), str(tmp_path), str(res)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not (res / "runs").is_dir() or len(list((res / "runs").glob("*.parquet"))) < 4:
+        # both workers have started (a worker still starting when the driver dies may
+        # find the semaphores released by its sibling), and results are being written
+        while len(os.listdir(tmp_path / "pids")) < 2 or len(os.listdir(res / "runs")) < 4:
             assert p.poll() is None and time.monotonic() < deadline, p.stderr.read()
             time.sleep(0.05)
         os.kill(p.pid, signal.SIGKILL)
