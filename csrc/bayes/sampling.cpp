@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "accord/bayes.hpp"
+#include "accord/interrupt.hpp"
 #include "joint.hpp"
 
 namespace accord::bayes {
@@ -22,12 +23,14 @@ void sample_types(const double* log_marginals, std::int64_t batch, int m, int K,
                   std::int64_t samples, std::uint64_t seed, std::int32_t* out) {
   const std::int64_t mk = static_cast<std::int64_t>(m) * K;
   const int threads = detail::threads_for(batch, samples * m * 16 + mk);
+  Cancel cancel;
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> cdf(static_cast<std::size_t>(mk)), total(static_cast<std::size_t>(m));
     std::vector<int> last(static_cast<std::size_t>(m));
 #pragma omp for schedule(dynamic, 8)
     for (std::int64_t b = 0; b < batch; ++b) {
+      if (cancel.poll()) continue;
       const double* lp = log_marginals + b * mk;
       for (int j = 0; j < m; ++j) {
         const double* l = lp + j * K;
@@ -46,7 +49,8 @@ void sample_types(const double* log_marginals, std::int64_t batch, int m, int K,
         total[j] = cum;
       }
       std::int32_t* o = out + b * samples * m;
-      for (std::int64_t s = 0; s < samples; ++s)
+      for (std::int64_t s = 0; s < samples; ++s) {
+        if (cancel.poll_every(s, 4096)) break;
         for (int j = 0; j < m; j += 2) {
           double u[2];
           type_uniform_pair(seed, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(s),
@@ -65,8 +69,10 @@ void sample_types(const double* log_marginals, std::int64_t batch, int m, int K,
             o[s * m + j + h] = k < K ? k : last[j + h];
           }
         }
+      }
     }
   }
+  cancel.check();
 }
 
 }  // namespace accord::bayes

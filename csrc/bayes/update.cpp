@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "accord/bayes.hpp"
+#include "accord/interrupt.hpp"
 #include "blocks.hpp"
 #include "joint.hpp"
 
@@ -162,11 +163,13 @@ void update_enumerated(const double* log_prior, const double* log_lik, std::int6
   const std::int64_t T = joint_count(m, K);
   const std::int64_t mk = static_cast<std::int64_t>(m) * K;
   const int threads = detail::threads_for(batch, T + mk);
+  Cancel cancel;
 #pragma omp parallel num_threads(threads)
   {
     Scratch w(m, K);
 #pragma omp for schedule(dynamic, 8)
     for (std::int64_t b = 0; b < batch; ++b) {
+      if (cancel.poll()) continue;
       const double* lp = log_prior + b * mk;
       w.plan.build(lp);
       double* joint = log_joint ? log_joint + b * T : nullptr;
@@ -176,6 +179,7 @@ void update_enumerated(const double* log_prior, const double* log_lik, std::int6
         update_row<false>(w, lp, log_lik + b * T, T, log_post + b * mk, joint, status + b);
     }
   }
+  cancel.check();
 }
 
 void update_sampled(const double* log_prior, const double* log_lik, std::int64_t batch,
@@ -183,11 +187,13 @@ void update_sampled(const double* log_prior, const double* log_lik, std::int64_t
                     unsigned char* status) {
   const std::int64_t mk = static_cast<std::int64_t>(m) * K;
   const int threads = detail::threads_for(batch, samples * mk);
+  Cancel cancel;
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> mx(static_cast<std::size_t>(mk)), sum(static_cast<std::size_t>(mk));
 #pragma omp for schedule(dynamic, 8)
     for (std::int64_t b = 0; b < batch; ++b) {
+      if (cancel.poll()) continue;
       const double* lp = log_prior + b * mk;
       const double* ll = log_lik + b * samples * mk;
       double* post = log_post + b * mk;
@@ -216,6 +222,7 @@ void update_sampled(const double* log_prior, const double* log_lik, std::int64_t
       status[b] = st;
     }
   }
+  cancel.check();
 }
 
 }  // namespace accord::bayes

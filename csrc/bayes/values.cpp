@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "accord/bayes.hpp"
+#include "accord/interrupt.hpp"
 #include "blocks.hpp"
 #include "joint.hpp"
 
@@ -50,12 +51,14 @@ void enumerated(const double* log_marginals, const double* values, std::int64_t 
   const std::int64_t T = joint_count(m, K);
   const std::int64_t mk = static_cast<std::int64_t>(m) * K;
   const int threads = detail::threads_for(batch, A * T + mk);
+  Cancel cancel;
 #pragma omp parallel num_threads(threads)
   {
     JointPlan plan(m, K);
     std::vector<double> pin;
 #pragma omp for schedule(dynamic, 8)
     for (std::int64_t b = 0; b < batch; ++b) {
+      if (cancel.poll()) continue;
       const double* V = values + b * A * T;
       double* o = out + b * A;
       if (!detail::all_finite(V, A * T)) {
@@ -77,13 +80,16 @@ void enumerated(const double* log_marginals, const double* values, std::int64_t 
       });
     }
   }
+  cancel.check();
 }
 
 void sampled(const double* values, std::int64_t batch, std::int64_t A, std::int64_t S,
              const GainArgs& g, double* out, unsigned char* status) {
   const int threads = detail::threads_for(batch, A * S);
+  Cancel cancel;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
   for (std::int64_t b = 0; b < batch; ++b) {
+    if (cancel.poll()) continue;
     const bool ok = detail::all_finite(values + b * A * S, A * S);
     status[b] = ok ? kOk : kNonFinite;
     for (std::int64_t a = 0; a < A; ++a) {
@@ -92,6 +98,7 @@ void sampled(const double* values, std::int64_t batch, std::int64_t A, std::int6
       out[q] = S > 0 ? s / static_cast<double>(S) : 0.0;
     }
   }
+  cancel.check();
 }
 
 }  // namespace

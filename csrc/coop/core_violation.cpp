@@ -8,6 +8,7 @@
 
 #include "accord/common.hpp"
 #include "accord/coop.hpp"
+#include "accord/interrupt.hpp"
 #include "blocks.hpp"
 
 namespace accord::coop {
@@ -26,14 +27,16 @@ Excess max_excess(const double* v, int n, const double* x) {
 
   const int nthreads = threads_for_blocks(nblocks);
   std::vector<Excess> best(nthreads, Excess{kNegInf, 0});
+  Cancel cancel;
 
 #pragma omp parallel num_threads(nthreads)
   {
     const int t = omp_get_thread_num();
     Excess mine{kNegInf, 0};
     const double* __restrict xlp = xl.data();
-#pragma omp for schedule(static)
-    for (std::int64_t H = 0; H < nblocks; ++H) {
+    const Share share = static_share(nblocks, t, nthreads);
+    for (std::int64_t H = share.begin; H < share.end; ++H) {
+      if (cancel.poll_every(H - share.begin, 256)) break;
       double xh = 0.0;
       for (std::uint64_t m = static_cast<std::uint64_t>(H); m; m &= m - 1)
         xh += x[L + __builtin_ctzll(m)];
@@ -54,6 +57,7 @@ Excess max_excess(const double* v, int n, const double* x) {
     }
     best[t] = mine;
   }
+  cancel.check();
   Excess out{kNegInf, 0};
   for (const Excess& b : best)  // threads own increasing mask ranges: keep the first max
     if (b.value > out.value) out = b;

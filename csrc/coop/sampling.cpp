@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "accord/coop.hpp"
+#include "accord/interrupt.hpp"
 #include "accord/philox.hpp"
 
 namespace accord::coop {
@@ -60,9 +61,13 @@ inline void walk_dense(const double* v, int n, PhiloxStream& rng, std::int32_t* 
 
 void permutations(int n, std::uint64_t seed, std::int64_t first, std::int64_t count,
                   std::int32_t* out) {
+  Cancel cancel;
 #pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < count; ++r)
+  for (std::int64_t r = 0; r < count; ++r) {
+    if (cancel.poll_every(r, 1024)) continue;
     draw_permutation(seed, static_cast<std::uint64_t>(first + r), n, out + r * n);
+  }
+  cancel.check();
 }
 
 void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::int64_t first,
@@ -70,6 +75,7 @@ void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::i
                               SampleStats out) {
   const int threads = thread_count(count);
   Accumulators acc(threads, n);
+  Cancel cancel;
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
@@ -78,8 +84,9 @@ void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::i
     std::vector<std::int32_t> perm(n);
     std::vector<double> m(n), mr(n);
     std::vector<std::uint64_t> masks(n);
-#pragma omp for schedule(static)
-    for (std::int64_t r = first; r < first + count; ++r) {
+    const Share share = static_share(count, t, threads);
+    for (std::int64_t r = first + share.begin; r < first + share.end; ++r) {
+      if (cancel.poll_every(r, 256)) break;
       PhiloxStream rng(seed, static_cast<std::uint64_t>(r), kTagPermutation);
       walk_dense(v, n, rng, perm.data(), masks.data(), m.data());
       if (antithetic) {  // the reversed permutation: prefixes are the complements
@@ -101,6 +108,7 @@ void permutation_sample_dense(const double* v, int n, std::uint64_t seed, std::i
       }
     }
   }
+  cancel.check();
   acc.reduce_into(out, threads);
 }
 
@@ -109,14 +117,16 @@ void permutation_sample_voting(const double* w, int n, double quota, std::uint64
                                SampleStats out) {
   const int threads = thread_count(count);
   Accumulators acc(threads, n);
+  Cancel cancel;
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
     double* s = acc.s(t);
     double* q = acc.q(t);
     std::vector<std::int32_t> perm(n);
-#pragma omp for schedule(static)
-    for (std::int64_t r = first; r < first + count; ++r) {
+    const Share share = static_share(count, t, threads);
+    for (std::int64_t r = first + share.begin; r < first + share.end; ++r) {
+      if (cancel.poll_every(r, 256)) break;
       PhiloxStream rng(seed, static_cast<std::uint64_t>(r), kTagPermutation);
       for (int i = 0; i < n; ++i) perm[i] = i;
       // A simple game: exactly one player (the pivot) contributes 1, the first whose
@@ -163,6 +173,7 @@ void permutation_sample_voting(const double* w, int n, double quota, std::uint64
       }
     }
   }
+  cancel.check();
   acc.reduce_into(out, threads);
 }
 
@@ -172,14 +183,17 @@ void stratified_sample_dense(const double* v, int n, std::uint64_t seed,
   const int others = n - 1;
   const std::int64_t strata = static_cast<std::int64_t>(n) * n;
   const int threads = thread_count(strata);
+  Cancel cancel;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::int64_t st = 0; st < strata; ++st) {
+    if (cancel.stopped()) continue;
     const int i = static_cast<int>(st / n), k = static_cast<int>(st % n);
     const std::uint64_t bit = std::uint64_t{1} << i;
     const std::uint64_t all_others = ((std::uint64_t{1} << n) - 1) ^ bit;
     const bool complement = 2 * k > others;
     double s = 0.0, q = 0.0;
     for (std::int64_t r = first; r < first + count; ++r) {
+      if (cancel.poll_every(r, 1024)) break;
       PhiloxStream rng(seed, stratum_stream(n, i, k, per_stratum, r), kTagSubset);
       std::uint64_t chosen = 0;
       floyd_subset(rng, others, complement ? others - k : k, &chosen, [](int) {});
@@ -194,6 +208,7 @@ void stratified_sample_dense(const double* v, int n, std::uint64_t seed,
     out.sum[st] += s;
     out.sumsq[st] += q;
   }
+  cancel.check();
 }
 
 void stratified_sample_voting(const double* w, int n, double quota, std::uint64_t seed,
@@ -205,16 +220,19 @@ void stratified_sample_voting(const double* w, int n, double quota, std::uint64_
   for (int i = 0; i < n; ++i) total += w[i];
   const int words = (others + 63) / 64 + 1;
   const int threads = thread_count(strata);
+  Cancel cancel;
 #pragma omp parallel num_threads(threads)
   {
     std::vector<std::uint64_t> bits(words);
 #pragma omp for schedule(dynamic, 16)
     for (std::int64_t st = 0; st < strata; ++st) {
+      if (cancel.stopped()) continue;
       const int i = static_cast<int>(st / n), k = static_cast<int>(st % n);
       const bool complement = 2 * k > others;
       const double rest = total - w[i];
       double s = 0.0;
       for (std::int64_t r = first; r < first + count; ++r) {
+        if (cancel.poll_every(r, 256)) break;
         PhiloxStream rng(seed, stratum_stream(n, i, k, per_stratum, r), kTagSubset);
         std::fill(bits.begin(), bits.end(), 0);
         double weight = 0.0;
@@ -227,6 +245,7 @@ void stratified_sample_voting(const double* w, int n, double quota, std::uint64_
       out.sumsq[st] += s;
     }
   }
+  cancel.check();
 }
 
 void stratum_subsets(int n, std::uint64_t seed, std::int64_t per_stratum, int player, int size,
@@ -234,11 +253,13 @@ void stratum_subsets(int n, std::uint64_t seed, std::int64_t per_stratum, int pl
   const int others = n - 1;
   const bool complement = 2 * size > others;
   const int words = (others + 63) / 64 + 1;
+  Cancel cancel;
 #pragma omp parallel
   {
     std::vector<std::uint64_t> bits(words);
 #pragma omp for schedule(static)
     for (std::int64_t r = 0; r < count; ++r) {
+      if (cancel.poll_every(r, 1024)) continue;
       std::uint8_t* row = out + r * n;
       PhiloxStream rng(seed, stratum_stream(n, player, size, per_stratum, first + r),
                        kTagSubset);
@@ -249,6 +270,7 @@ void stratum_subsets(int n, std::uint64_t seed, std::int64_t per_stratum, int pl
                    [&](int j) { row[j < player ? j : j + 1] = inside; });
     }
   }
+  cancel.check();
 }
 
 }  // namespace accord::coop

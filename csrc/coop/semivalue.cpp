@@ -15,6 +15,7 @@
 
 #include "accord/common.hpp"
 #include "accord/coop.hpp"
+#include "accord/interrupt.hpp"
 #include "blocks.hpp"
 
 namespace accord::coop {
@@ -30,9 +31,11 @@ namespace {
 // players, and v is added unweighted into the row Bh[h] of the block's high
 // popcount h (weights are applied once per (h, l) at the end).
 ACCORD_CLONES void semivalue_blocks(const double* v, int L, std::int64_t H0, std::int64_t H1,
-                                    const double* crow, double* Bh, double* Ah) {
+                                    const double* crow, double* Bh, double* Ah,
+                                    Cancel& cancel) {
   const std::int64_t block = std::int64_t{1} << L;
   for (std::int64_t H = H0; H < H1; ++H) {
+    if (cancel.poll_every(H - H0, 256)) return;
     const int h = popcount64(static_cast<std::uint64_t>(H));
     const double* __restrict cr = crow + h * block;
     double* __restrict row = Bh + h * block;
@@ -65,18 +68,18 @@ void semivalue_sums(const double* v, int n, const double* c, const double* b, do
       crow[h * block + l] = c[h + popcount64(static_cast<std::uint64_t>(l))];
 
   const int nthreads = threads_for_blocks(nblocks);
+  Cancel cancel;
   std::vector<double> Bpart(static_cast<std::size_t>(nthreads) * rows, 0.0);
   std::vector<double> Hpart(static_cast<std::size_t>(nthreads) * (hi_players + 1), 0.0);
 
 #pragma omp parallel num_threads(nthreads)
   {
     const int t = omp_get_thread_num();
-    const std::int64_t per = nblocks / nthreads, extra = nblocks % nthreads;
-    const std::int64_t H0 = t * per + std::min<std::int64_t>(t, extra);
-    const std::int64_t H1 = H0 + per + (t < extra ? 1 : 0);
-    semivalue_blocks(v, L, H0, H1, crow.data(), &Bpart[t * rows],
-                     &Hpart[static_cast<std::size_t>(t) * (hi_players + 1)]);
+    const Share mine = static_share(nblocks, t, nthreads);
+    semivalue_blocks(v, L, mine.begin, mine.end, crow.data(), &Bpart[t * rows],
+                     &Hpart[static_cast<std::size_t>(t) * (hi_players + 1)], cancel);
   }
+  cancel.check();
 
   for (int i = 0; i < n; ++i) A[i] = 0.0;
   double total = 0.0;

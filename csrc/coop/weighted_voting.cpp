@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "accord/coop.hpp"
+#include "accord/interrupt.hpp"
 
 namespace accord::coop {
 
@@ -27,7 +28,9 @@ void voting_banzhaf(const std::int64_t* w, int n, std::int64_t quota, double* be
   const std::int64_t top = quota - 1;  // only weights below the quota are queried
   std::vector<double> P(top + 1, 0.0);
   P[0] = 1.0;
+  Cancel cancel;
   for (int j = 0; j < n; ++j) {
+    cancel.poll_check();
     const std::int64_t a = w[j];
     if (a == 0) continue;
     for (std::int64_t x = top; x >= a; --x) P[x] = 0.5 * (P[x] + P[x - a]);
@@ -37,6 +40,7 @@ void voting_banzhaf(const std::int64_t* w, int n, std::int64_t quota, double* be
   for (int i = 0; i < n; ++i) by_weight.emplace(w[i], 0.0);
   std::vector<double> R(top + 1);
   for (auto& [a, value] : by_weight) {
+    cancel.poll_check();
     if (a == 0) continue;
     // Invert P = (R + shift_a R) / 2 for the distribution R without the player.
     for (std::int64_t x = 0; x <= top; ++x) R[x] = 2.0 * P[x] - (x >= a ? R[x - a] : 0.0);
@@ -64,7 +68,9 @@ void voting_shapley(const std::int64_t* w, int n, std::int64_t quota, double* ph
   std::vector<double> Qn(Q.size(), 0.0);
   auto row = [width](std::vector<double>& T, int s) { return &T[s * width]; };
   Q[0] = 1.0;
+  Cancel cancel;
   for (int j = 0; j < n; ++j) {  // add player j: Q_{j+1} from Q_j
+    cancel.poll_check();
     const std::int64_t a = w[j];
     const double inv = 1.0 / (j + 1);
     const int smax_j = std::min(smax, j + 1);
@@ -99,9 +105,10 @@ void voting_shapley(const std::int64_t* w, int n, std::int64_t quota, double* ph
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t d = 0; d < distinct.size(); ++d) {
       const std::int64_t a = distinct[d];
-      if (a == 0) continue;
+      if (a == 0 || cancel.poll()) continue;
       // Q_n[s] = ((n-s)/n) R[s] + (s/n) shift_a R[s-1]  =>  solve for R[s], s ascending.
       for (int s = 0; s <= smax; ++s) {
+        if (cancel.poll()) break;
         const double* full = &Q[s * width];
         double* out = &R[s * width];
         const double* prev = s > 0 ? &R[(s - 1) * width] : nullptr;
@@ -135,6 +142,7 @@ void voting_shapley(const std::int64_t* w, int n, std::int64_t quota, double* ph
       values[d] = total / dn;
     }
   }
+  cancel.check();
   for (std::size_t d = 0; d < distinct.size(); ++d) by_weight[distinct[d]] = values[d];
   for (int i = 0; i < n; ++i) phi[i] = by_weight[w[i]];
 }

@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "accord/interrupt.hpp"
+
 namespace accord::games {
 
 namespace {
@@ -238,10 +240,13 @@ void incentive_gains(const double* payoffs, std::int64_t payoff_stride, const do
   }
   const int threads = static_cast<int>(std::min<std::int64_t>(
       threads_for(work * batch), batch));
+  Cancel cancel;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::int64_t b = 0; b < batch; ++b)
-    game_gains(payoffs + b * payoff_stride, dist + b * dist_stride, N, n, actions, coarse, 1,
-               gains + b * m);
+    if (!cancel.poll())
+      game_gains(payoffs + b * payoff_stride, dist + b * dist_stride, N, n, actions, coarse, 1,
+                 gains + b * m);
+  cancel.check();
 }
 
 void incentive_violation(const double* payoffs, std::int64_t payoff_stride, const double* dist,
@@ -283,8 +288,10 @@ void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, b
   const std::int64_t N = joint_size(n, actions);
   const std::int64_t rows = incentive_rows(n, actions, coarse);
   const int threads = threads_for(indptr[rows]);
+  Cancel cancel;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (std::int64_t row = 0; row < rows; ++row) {
+    if (cancel.poll()) continue;
     std::int64_t pos = indptr[row];
     visit_row(payoffs, N, n, actions, decode_row(n, actions, coarse, row),
               [&](std::int64_t col, double v) {
@@ -293,6 +300,7 @@ void incentive_fill(const double* payoffs, int n, const std::int64_t* actions, b
                 ++pos;
               });
   }
+  cancel.check();
 }
 
 void incentive_row_stats(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
@@ -302,8 +310,10 @@ void incentive_row_stats(const double* payoffs, int n, const std::int64_t* actio
   std::int64_t ksum = 0;
   for (int i = 0; i < n; ++i) ksum += actions[i];
   const int threads = threads_for(N * ksum);
+  Cancel cancel;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (std::int64_t row = 0; row < rows; ++row) {
+    if (cancel.poll()) continue;
     std::int64_t c = 0;
     bool pos = false;
     visit_row(payoffs, N, n, actions, decode_row(n, actions, coarse, row),
@@ -314,6 +324,7 @@ void incentive_row_stats(const double* payoffs, int n, const std::int64_t* actio
     row_nnz[row] = c;
     if (positive) positive[row] = pos ? 1 : 0;
   }
+  cancel.check();
 }
 
 void incentive_fill_rows(const double* payoffs, int n, const std::int64_t* actions, bool coarse,
@@ -321,8 +332,10 @@ void incentive_fill_rows(const double* payoffs, int n, const std::int64_t* actio
                          std::int32_t* indices, double* data) {
   const std::int64_t N = joint_size(n, actions);
   const int threads = threads_for(indptr[count]);
+  Cancel cancel;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (std::int64_t j = 0; j < count; ++j) {
+    if (cancel.poll()) continue;
     std::int64_t pos = indptr[j];
     visit_row(payoffs, N, n, actions, decode_row(n, actions, coarse, rows[j]),
               [&](std::int64_t col, double v) {
@@ -331,6 +344,7 @@ void incentive_fill_rows(const double* payoffs, int n, const std::int64_t* actio
                 ++pos;
               });
   }
+  cancel.check();
 }
 
 }  // namespace accord::games

@@ -2,11 +2,13 @@
 // best-response iteration, regret matching, replicator dynamics and logit
 // fictitious play.  Every game runs its whole trajectory inside the kernel; games
 // are spread over OpenMP threads.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 
+#include "accord/interrupt.hpp"
 #include "accord/philox.hpp"
 #include "contract.hpp"
 
@@ -71,7 +73,13 @@ inline double add_max(double* __restrict u, const double* __restrict x, std::int
 struct Work {
   Scratch s;
   std::vector<double> u, x, y, z;  // sumk-sized rows
-  explicit Work(const Layout& L) : s(L), u(L.sumk), x(L.sumk), y(L.sumk), z(L.sumk) {}
+  Cancel* cancel = nullptr;
+  std::int64_t stride = 1;  // iterations between polls: about 2^16 payoff entries of work
+  explicit Work(const Layout& L)
+      : s(L), u(L.sumk), x(L.sumk), y(L.sumk), z(L.sumk),
+        stride(std::max<std::int64_t>(1, (std::int64_t{1} << 16) / (L.K + L.sumk))) {}
+  // True when the run was interrupted (polled every `stride` iterations).
+  bool stop(std::int64_t it) const { return cancel->poll_every(it, stride); }
 };
 
 // Expected payoffs of every player against `prof` (one profile row) into u.
@@ -95,12 +103,16 @@ template <class Body>
 void for_games(std::int64_t games, const Layout& L, std::int64_t iterations, Body&& body) {
   const std::int64_t per_game = L.n * L.K + iterations * L.sumk;
   const int nt = detail::threads_for(games * per_game, games);
+  Cancel cancel;
 #pragma omp parallel num_threads(nt)
   {
     Work w(L);
+    w.cancel = &cancel;
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t g = 0; g < games; ++g) body(g, w);
+    for (std::int64_t g = 0; g < games; ++g)
+      if (!cancel.poll()) body(g, w);
   }
+  cancel.check();
 }
 
 struct Recorder {
@@ -168,6 +180,7 @@ ACCORD_CLONES void fp_two_player(const double* P, const Layout& L, std::int64_t 
   // mx0, mx1: the maxima of U0 and U1, kept by the fused add-and-max passes.
   double mx0 = max_of(U0, m), mx1 = max_of(U1, n);
   for (std::int64_t it = 1; it <= iterations; ++it) {
+    if (w.stop(it)) return;
     if (mode == FPMode::kSimultaneous) {
       const std::int64_t b0 = first_equal(U0, m, mx0), b1 = first_equal(U1, n, mx1);
       mx0 = add_max(U0, col(b1), m);
@@ -212,6 +225,7 @@ void fp_general(const double* P, const Layout& L, std::int64_t iterations, FPMod
     return nc;
   };
   for (std::int64_t it = 1; it <= iterations; ++it) {
+    if (w.stop(it)) return;
     if (mode == FPMode::kSimultaneous) {
       all_payoffs(P, L, c, u, w.s);
       for (int i = 0; i < L.n; ++i) pick[i] = argmax_exact(u + L.off[i], L.k[i]);
@@ -248,7 +262,7 @@ std::int64_t br_iteration_game(const double* P, const Layout& L, const double* s
       rec.fill_from(it, nc);
       return it;
     }
-    if (it == iterations) return -1;
+    if (it == iterations || w.stop(it)) return -1;
     std::int64_t b[2] = {0, 0};
     for (int i = 0; i < L.n; ++i) {
       const std::int64_t o = L.off[i], k = L.k[i];
@@ -280,6 +294,7 @@ void regret_matching_full(const double* P, const Layout& L, std::int64_t iterati
   std::fill(avg, avg + L.sumk, 0.0);
   std::fill(joint, joint + L.K, 0.0);
   for (std::int64_t it = 1; it <= iterations; ++it) {
+    if (w.stop(it)) return;
     for (int i = 0; i < L.n; ++i) {
       const std::int64_t o = L.off[i], k = L.k[i];
       double tot = 0.0;
@@ -327,6 +342,7 @@ void regret_matching_conditional(const double* P, const Layout& L, std::int64_t 
   double* p = w.y.data();
   for (int i = 0; i < L.n; ++i) a[i] = rng.below(static_cast<std::uint32_t>(L.k[i]));
   for (std::int64_t it = 1; it <= iterations; ++it) {
+    if (w.stop(it)) return;
     if (it > 1) {
       const double scale = 1.0 / (double(it - 1) * mu);
       for (int i = 0; i < L.n; ++i) {
@@ -437,7 +453,7 @@ void replicator(const double* payoffs, std::int64_t games, const Layout& L,
     for (std::int64_t it = 0;; ++it) {
       all_payoffs(P, L, s, u, w.s);
       rec.at(it, nash_conv_of(L, s, u));
-      if (it == iterations) break;
+      if (it == iterations || w.stop(it)) break;
       for (int i = 0; i < L.n; ++i) {
         const std::int64_t o = L.off[i], k = L.k[i];
         const double v = dot(u + o, s + o, k);
@@ -462,6 +478,7 @@ void logit_fictitious_play(const double* payoffs, std::int64_t games, const Layo
     for (int i = 0; i < L.n; ++i)
       for (std::int64_t a = 0; a < L.k[i]; ++a) b[L.off[i] + a] = 1.0 / double(L.k[i]);
     for (std::int64_t it = 1; it <= iterations; ++it) {
+      if (w.stop(it)) return;
       all_payoffs(P, L, b, u, w.s);
       if (it > 1) rec.at(it - 1, nash_conv_of(L, b, u));
       const double t = static_cast<double>(it);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "accord/bimatrix.hpp"
+#include "accord/interrupt.hpp"
 #include "accord/runtime.hpp"
 
 namespace accord::bimatrix {
@@ -206,11 +207,13 @@ struct Tableaux {
       for (int j = 0; j < n; ++j) Q.at(i, j) = Ah[static_cast<std::size_t>(i) * n + j];
   }
 
-  // Follow the path that drops `label`; returns the number of pivots.
-  std::int64_t run(int label, std::int64_t max_pivots) {
+  // Follow the path that drops `label`; returns the number of pivots, or -1 when
+  // `cancel` stopped it.
+  std::int64_t run(int label, std::int64_t max_pivots, Cancel& cancel) {
     int entering = label;
     bool inP = label < m;  // x_label is a variable of P, y_{label-m} of Q
     for (std::int64_t pivots = 1;; ++pivots) {
+      if (cancel.poll()) return -1;
       const int leaving = (inP ? P : Q).enter(entering, cand.data(), ratio.data());
       if (leaving == label) return pivots;
       if (pivots >= max_pivots)
@@ -243,7 +246,9 @@ std::int64_t lemke_howson(const double* A, const double* B, int m, int n, int la
     throw std::invalid_argument("initial_dropped_label must be in 0.." +
                                 std::to_string(m + n - 1) + "; got " + std::to_string(label));
   Tableaux t(A, B, m, n);
-  const std::int64_t pivots = t.run(label, max_pivots);
+  Cancel cancel;
+  const std::int64_t pivots = t.run(label, max_pivots, cancel);
+  cancel.check();
   t.strategies(x, y);
   return pivots;
 }
@@ -258,17 +263,19 @@ Equilibria lemke_howson_all(const double* A, const double* B, int m, int n,
     threads = static_cast<double>(m + n) * m * n >= 1e5 ? accord::get_num_threads() : 1;
   std::vector<double> xs(static_cast<std::size_t>(labels) * m), ys(static_cast<std::size_t>(labels) * n);
   std::string error;
+  Cancel cancel;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (int k = 0; k < labels; ++k) {
     try {
       Tableaux t(A, B, m, n);
-      t.run(k, max_pivots);
+      if (t.run(k, max_pivots, cancel) < 0) continue;
       t.strategies(&xs[static_cast<std::size_t>(k) * m], &ys[static_cast<std::size_t>(k) * n]);
     } catch (const std::exception& e) {
 #pragma omp critical(accord_lh_all)
       if (error.empty()) error = e.what();
     }
   }
+  cancel.check();
   if (!error.empty()) throw std::runtime_error(error);
   Equilibria out;
   constexpr double same = 1e-9;

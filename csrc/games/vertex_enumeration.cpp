@@ -5,7 +5,10 @@
 // two-player games", Economic Theory 42(1), Sec. 2-3; von Stengel (2007),
 // Algorithmic Game Theory ch. 3, Sec. 3.3 (support enumeration), 3.4 (vertex
 // enumeration) and 3.6 (lexicographic perturbation).
+#include <omp.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "accord/bimatrix.hpp"
+#include "accord/interrupt.hpp"
 #include "accord/runtime.hpp"
 
 namespace accord::bimatrix {
@@ -121,7 +125,7 @@ struct Found {
 
 // All equilibria with row support I (size k), for every column support of size k.
 void supports_of_rows(const double* A, const double* B, int m, int n, const int* I, int k,
-                      Found& out) {
+                      Found& out, Cancel& cancel) {
   std::vector<double> work(static_cast<std::size_t>(k + 1) * (k + 3));
   std::vector<double> py(k), px(k), yfull(n), xfull(m);
   std::vector<char> inI(m, 0), inJ(n, 0);
@@ -129,7 +133,9 @@ void supports_of_rows(const double* A, const double* B, int m, int n, const int*
   std::vector<int> Jv(k);
   for (int c = 0; c < k; ++c) Jv[c] = c;
   const int* J = Jv.data();
+  std::int64_t step = 0;
   for (bool more = true; more; more = next_combination(Jv.data(), n, k)) {
+    if (cancel.poll_every(++step, 64)) return;
     double v, u;
     // y on J making the rows I indifferent; positive, no better row outside I.
     if (!indifference(A, n, I, J, k, false, py.data(), &v, work.data())) continue;
@@ -435,7 +441,7 @@ struct Polytope {
   // (each pivot is undone exactly by the reverse pivot), unless rebuilding it from
   // T0 is cheaper or kRefresh pivots have accumulated since the last rebuild,
   // which bounds the rounding error of the tableau.
-  void enumerate(std::int64_t max_bases, const char* name) {
+  void enumerate(std::int64_t max_bases, const char* name, Cancel& cancel) {
     constexpr std::int64_t kRefresh = 64;
     struct Entry {
       Mask basis;
@@ -472,6 +478,7 @@ struct Polytope {
     constexpr double inf = std::numeric_limits<double>::infinity();
     std::int64_t since = 0;  // pivots since the last rebuild
     while (!todo.empty()) {
+      if (cancel.poll()) return;
       const Entry top = todo.back();
       todo.pop_back();
       const Mask basis = top.basis;
@@ -583,6 +590,7 @@ Equilibria support_enumeration(const double* A, const double* B, int m, int n, i
   const Binomials C(m, kmax);
   constexpr std::int64_t kBlock = 1 << 16;  // row supports per parallel block
   std::vector<Found> found;
+  Cancel cancel;
   for (int k = 1; k <= kmax; ++k) {
     const std::uint64_t total = C.get(m, k);
     for (std::uint64_t start = 0; start < total; start += kBlock) {
@@ -593,10 +601,12 @@ Equilibria support_enumeration(const double* A, const double* B, int m, int n, i
         std::vector<int> I(k);
 #pragma omp for schedule(dynamic, 8)
         for (std::int64_t t = 0; t < count; ++t) {
+          if (cancel.poll()) continue;
           unrank(C, m, k, start + static_cast<std::uint64_t>(t), I.data());
-          supports_of_rows(Ah.data(), Bh.data(), m, n, I.data(), k, found[t]);
+          supports_of_rows(Ah.data(), Bh.data(), m, n, I.data(), k, found[t], cancel);
         }
       }
+      cancel.check();
       for (const Found& f : found) {
         out.x.insert(out.x.end(), f.x.begin(), f.x.end());
         out.y.insert(out.y.end(), f.y.begin(), f.y.end());
@@ -642,16 +652,21 @@ Equilibria vertex_enumeration(const double* A, const double* B, int m, int n,
     row[m + n] = 1.0;
   }
   std::string error;
+  Cancel cancel;
+  std::atomic<int> busy{2};
 #pragma omp parallel for schedule(static, 1) num_threads(threads > 1 ? 2 : 1)
   for (int which = 0; which < 2; ++which) {
     try {
-      if (which == 0) P.enumerate(max_bases, "P");
-      else Q.enumerate(max_bases, "Q");
+      if (which == 0) P.enumerate(max_bases, "P", cancel);
+      else Q.enumerate(max_bases, "Q", cancel);
     } catch (const std::exception& e) {
 #pragma omp critical(accord_vertex_enum)
       if (error.empty()) error = e.what();
     }
+    busy.fetch_sub(1);
+    if (omp_get_num_threads() > 1) cancel.poll_until_done(busy);
   }
+  cancel.check();
   if (!error.empty()) throw std::runtime_error(error);
 
   // Complementary pairs.  Index the simple vertices of Q by their label set; a
@@ -681,6 +696,7 @@ Equilibria vertex_enumeration(const double* A, const double* B, int m, int n,
     ++out.count;
   };
   for (std::size_t p = 0; p < P.labels.size(); ++p) {
+    cancel.poll_check();
     const Mask lx = P.labels[p];
     if (lx == xzero) continue;
     const Mask need = full & ~lx;

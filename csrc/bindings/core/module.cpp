@@ -1,6 +1,8 @@
 // accord._core: the CPU backend.
 #include <pybind11/pybind11.h>
 
+#include "../interrupt.hpp"
+
 namespace py = pybind11;
 
 void init_runtime(py::module_& m);
@@ -13,6 +15,7 @@ void init_loadbalance(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "accord CPU kernels (C++17, OpenMP)";
+  accord::bindings::install_interrupt_hook();
   init_runtime(m);
   py::module_ coop = m.def_submodule("coop", "cooperative-game kernels");
   init_coop(coop);
