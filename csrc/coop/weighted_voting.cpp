@@ -19,6 +19,7 @@
 
 #include "accord/coop.hpp"
 #include "accord/interrupt.hpp"
+#include "accord/runtime.hpp"
 
 namespace accord::coop {
 
@@ -64,9 +65,8 @@ void voting_shapley(const std::int64_t* w, int n, std::int64_t quota, double* ph
   // Queried weights: below the quota (direct) and up to W - quota (complements).
   const std::int64_t top = std::max<std::int64_t>(quota - 1, W - quota);
   const std::int64_t width = top + 1;
-  std::vector<double> Q(static_cast<std::size_t>(smax + 1) * width, 0.0);
-  std::vector<double> Qn(Q.size(), 0.0);
-  auto row = [width](std::vector<double>& T, int s) { return &T[s * width]; };
+  ZeroedArray<double> Q(static_cast<std::size_t>(smax + 1) * width), Qn(Q.size());
+  auto row = [width](ZeroedArray<double>& T, int s) { return &T[s * width]; };
   Q[0] = 1.0;
   Cancel cancel;
   for (int j = 0; j < n; ++j) {  // add player j: Q_{j+1} from Q_j
@@ -89,7 +89,7 @@ void voting_shapley(const std::int64_t* w, int n, std::int64_t quota, double* ph
 #pragma omp simd
       for (std::int64_t x = split; x < width; ++x) out[x] = keep * old[x] + take * prev[x - a];
     }
-    std::swap(Q, Qn);
+    Q.swap(Qn);
   }
 
   std::map<std::int64_t, double> by_weight;
@@ -101,7 +101,7 @@ void voting_shapley(const std::int64_t* w, int n, std::int64_t quota, double* ph
 
 #pragma omp parallel
   {
-    std::vector<double> R(Q.size());
+    ZeroedArray<double> R(Q.size());
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t d = 0; d < distinct.size(); ++d) {
       const std::int64_t a = distinct[d];

@@ -266,6 +266,7 @@ Equilibria lemke_howson_all(const double* A, const double* B, int m, int n,
   Cancel cancel;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (int k = 0; k < labels; ++k) {
+    if (cancel.poll()) continue;  // a tableau costs O(mn) to build: skip it once stopped
     try {
       Tableaux t(A, B, m, n);
       if (t.run(k, max_pivots, cancel) < 0) continue;
