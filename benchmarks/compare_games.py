@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """accord.games best responses and fictitious play against baselines, in one process.
 
-Sections (``--sections br,fp,gpu``; all by default):
+Sections (``--sections br,fp,layout,gpu``; all by default):
 
 br. Batched best responses: 10,000 two-player 16x16 games and 1,000 three-player
     10x10x10 games, float64 and float32, against the NumPy ``einsum`` baseline
@@ -11,6 +11,11 @@ fp. Fictitious play, 1,000 iterations on random 200x200 and 1000x1000 games:
     matrix-vector product per step and player), quantecon's ``FictitiousPlay`` and
     nashpy's ``Game.fictitious_play``; all start from actions (0, 0) and break ties
     towards the lowest index, and the final empirical profiles are compared.
+layout. Fictitious play (1,000 iterations) on the same 1000x1000 payoffs held in three
+    memory layouts: a ``np.stack`` of two ``rng.random`` matrices, the array of
+    ``random_game``, and a copy in a 2 MiB-aligned mapping advised for transparent
+    huge pages (``MADV_HUGEPAGE``): the kernel time should not depend on how the
+    operating system backs the payoffs.
 gpu. On an NVIDIA GPU (accord._cuda, CuPy and a device): batched best responses
     and fictitious play over 100,000 small games (``--batch``): games per second and
     achieved bandwidth relative to the device's peak.  ``--device cpu`` runs the same
@@ -214,6 +219,72 @@ def section_fp(cfg: Config) -> None:
     )
 
 
+def _huge_page_copy(a: np.ndarray) -> tuple[np.ndarray, object]:
+    """A copy of ``a`` in an anonymous mapping advised for transparent huge pages
+    (and the mapping, which must outlive the copy)."""
+    import mmap
+
+    huge = 2 << 20
+    mm = mmap.mmap(-1, a.nbytes + huge)
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        mm.madvise(mmap.MADV_HUGEPAGE)
+    raw = np.frombuffer(mm, dtype=np.uint8)
+    start = -raw.ctypes.data % huge
+    out = raw[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out, mm
+
+
+def _anon_huge_kib() -> str:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("AnonHugePages:"):
+                    return line.split(":")[1].strip()
+    except OSError:
+        pass
+    return "n/a"
+
+
+def section_layout(cfg: Config) -> None:
+    from accord import _core
+
+    k = 200 if cfg.quick else 1000
+    iterations = 1000
+    rng = np.random.default_rng(SEED)
+    stacked = np.stack([rng.random((k, k)), rng.random((k, k))])[None]
+    generated = np.ascontiguousarray(G.random_game(k, seed=SEED).as_batch())
+    huge, mapping = _huge_page_copy(stacked)
+    init = np.zeros((1, 2), dtype=np.int64)
+    rows = []
+    for name, P in (("np.stack", stacked), ("random_game", generated), ("huge pages", huge)):
+        t, _ = best_of(
+            lambda P=P: _core.games.fictitious_play(P, iterations, 0, init, iterations),
+            cfg.repeat * 4,
+        )
+        game = G.NormalFormGame(P[0])
+        t_api, _ = best_of(
+            lambda g=game: G.fictitious_play(g, iterations, record_every=iterations),
+            cfg.repeat * 4,
+        )
+        rows.append([name, f"{k}x{k}", ms(t), ms(t_api)])
+    del huge, mapping
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            thp = f.read().strip()
+    except OSError:
+        thp = "n/a"
+    table(
+        f"layout. fictitious play, {iterations} iterations, by payoff memory (ms)",
+        ["payoffs", "game", "kernel", "fictitious_play()"],
+        rows,
+        [
+            f"transparent huge pages: {thp}; AnonHugePages now {_anon_huge_kib()}",
+            "fictitious_play() owns a copy of the payoffs (NormalFormGame), made once",
+        ],
+    )
+
+
 # ------------------------------------------------------------------------------- GPU
 
 
@@ -290,7 +361,7 @@ def section_gpu(cfg: Config) -> None:
     )
 
 
-SECTIONS = {"br": section_br, "fp": section_fp, "gpu": section_gpu}
+SECTIONS = {"br": section_br, "fp": section_fp, "layout": section_layout, "gpu": section_gpu}
 
 
 def main(argv=None) -> None:

@@ -105,7 +105,9 @@ def test_ctrl_c_stops_the_kernel(case):
 
 def test_the_process_stays_usable_after_an_interrupt():
     """After KeyboardInterrupt the same kernel answers the next call correctly."""
-    setup = "A = rng.random((40, 40)); B = rng.random((40, 40)); small = games.battle_of_the_sexes()"
+    setup = (
+        "A = rng.random((40, 40)); B = rng.random((40, 40)); small = games.battle_of_the_sexes()"
+    )
     call = "list(games.vertex_enumeration(A, B))"
     code = _HARNESS.format(setup=setup, call=call) + (
         "print(json.dumps({'equilibria': len(list(games.vertex_enumeration(small)))}))\n"

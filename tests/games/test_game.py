@@ -119,3 +119,13 @@ def test_pure_nash_equilibria_against_brute_force():
             if nash_conv(P, pure) <= 0:
                 want.append(prof)
         assert found[b] == want
+
+
+def test_payoff_bounds_are_the_extremes_and_computed_once():
+    rng = np.random.default_rng(3)
+    P = rng.normal(size=(4, 2, 3, 5))
+    game = G.NormalFormGame(P)
+    assert game.payoff_bounds() == (P.min(), P.max())
+    assert game.payoff_bounds() is game.payoff_bounds()  # cached: the payoffs are read-only
+    assert G.NormalFormGame(P[1]).payoff_bounds() == (P[1].min(), P[1].max())
+    assert game[2].payoff_bounds() == (P[2].min(), P[2].max())  # a sub-game has its own

@@ -129,7 +129,9 @@ def _start(func: str, game: NormalFormGame, start: Profile | None) -> np.ndarray
     return np.ascontiguousarray(_backend.to_host(flat), dtype=np.float64)
 
 
-def _check_scale(func: str, P, log2_factor: float, how: str, floor: float = 0.0) -> None:
+def _check_scale(
+    func: str, game: NormalFormGame, log2_factor: float, how: str, floor: float = 0.0
+) -> None:
     """Refuse payoffs whose accumulated sums could overflow float64.
 
     ``log2_factor`` bounds (in log2) how many payoff magnitudes a dynamic adds up
@@ -137,7 +139,8 @@ def _check_scale(func: str, P, log2_factor: float, how: str, floor: float = 0.0)
     a margin of 4 before any work starts. ``floor`` is a least magnitude, for
     dynamics whose weights (counts) grow on their own.
     """
-    M = max(float(abs(P).max()) if P.size else 0.0, floor)
+    low, high = game.payoff_bounds()
+    M = max(high, -low, floor)
     if M == 0.0:
         return
     need = math.log2(M) + log2_factor
@@ -150,8 +153,9 @@ def _check_scale(func: str, P, log2_factor: float, how: str, floor: float = 0.0)
         )
 
 
-def _payoff_range(P: np.ndarray) -> float:
-    return float(P.max() - P.min()) if P.size else 0.0
+def _payoff_range(game: NormalFormGame) -> float:
+    low, high = game.payoff_bounds()
+    return high - low
 
 
 def fictitious_play(
@@ -212,7 +216,7 @@ def fictitious_play(
     # Two players: counts x cumulative payoffs; more: products of the others' counts.
     _check_scale(
         func,
-        game.payoffs,
+        game,
         max(n, 2) * math.log2(t) + 1,
         f"2 x (iterations + 1)^{max(n, 2)} x max(|payoff|, 1)",
         floor=1.0 if n > 2 else 0.0,
@@ -284,7 +288,7 @@ def best_response_iteration(
     if not (isinstance(tol, (int, float)) and tol >= 0):
         fail(func, f"tol must be >= 0; got {tol!r}")
     P = _cpu_payoffs(func, game)
-    _check_scale(func, P, 2, "4 x max|payoff|")
+    _check_scale(func, game, 2, "4 x max|payoff|")
     s0 = _start(func, game, start)
     flat, hist, at = _backend.cpu_kernels("games").best_response_iteration(
         P, s0, iterations, float(damping), float(tol), record_every
@@ -335,11 +339,11 @@ def regret_matching(
     kmax = max(game.num_actions)
     _check_scale(
         func,
-        P,
+        game,
         math.log2(iterations) + math.log2(4 * kmax),
         "4 x max k_i x iterations x max|payoff|",
     )
-    spread = _payoff_range(P) * (kmax - 1)
+    spread = _payoff_range(game) * (kmax - 1)
     if inertia is None:
         inertia = 2.0 * spread if spread > 0 else 1.0
     elif not (isinstance(inertia, (int, float)) and np.isfinite(inertia) and inertia > spread):
@@ -378,8 +382,8 @@ def replicator_dynamics(
     func = "replicator_dynamics"
     game, iterations, record_every = _prepare(func, game, iterations, record_every)
     P = _cpu_payoffs(func, game)
-    _check_scale(func, P, 2, "4 x max|payoff|")
-    span = _payoff_range(P)
+    _check_scale(func, game, 2, "4 x max|payoff|")
+    span = _payoff_range(game)
     if step is None:
         step = 0.5 / span if span > 0 else 1.0
     elif not (isinstance(step, (int, float)) and step > 0 and step * span < 1):
@@ -421,7 +425,7 @@ def logit_fictitious_play(
     if not isinstance(sampled, bool):
         fail(func, f"sampled must be True or False; got {sampled!r}", TypeError)
     P = _cpu_payoffs(func, game)
-    _check_scale(func, P, 2, "4 x max|payoff|")
+    _check_scale(func, game, 2, "4 x max|payoff|")
     s = seed_value(func, seed) if sampled else 0
     flat, hist = _backend.cpu_kernels("games").logit_fictitious_play(
         P, iterations, float(temperature), sampled, s, record_every

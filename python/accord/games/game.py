@@ -147,6 +147,21 @@ class NormalFormGame:
     def num_outcomes(self) -> int:
         return int(np.prod(self.num_actions))
 
+    def payoff_bounds(self) -> tuple[float, float]:
+        """The least and the greatest payoff over all players (and games).
+
+        Computed once for NumPy payoffs (read-only, so they cannot change); CuPy
+        payoffs are reduced on every call.
+        """
+        cached = self.__dict__.get("_bounds")
+        if cached is not None:
+            return cached
+        P = self.payoffs
+        bounds = (float(P.min()), float(P.max()))
+        if not is_device_array(P):
+            self._bounds = bounds
+        return bounds
+
     def as_batch(self):
         """The payoffs with a leading batch axis (a view)."""
         return self.payoffs if self.batched else self.payoffs[None]
