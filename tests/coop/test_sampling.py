@@ -126,3 +126,16 @@ def test_stratified_reports_samples_used():
     est = shapley(TUGame(random_table(5, np.random.default_rng(0))), samples=103, seed=1,
                   method="stratified")
     assert est.samples == 100
+
+
+def test_sample_chunks_are_bounded_and_cover_the_range():
+    """Each kernel call takes at most MAX_CHUNK samples (a launched CUDA kernel cannot
+    be interrupted, so Ctrl-C is answered between calls)."""
+    from accord.coop import sampling
+
+    for total, per_unit in ((10**12, 1), (10**10, 400), (5, 1), (1 << 20, 9)):
+        ranges = list(sampling._chunks(total, False, "test", per_unit))
+        assert ranges[0][0] == 0
+        assert all(a + c == b for (a, c), (b, _) in zip(ranges, ranges[1:], strict=False))
+        assert sum(c for _, c in ranges) == total
+        assert max(c for _, c in ranges) * per_unit <= max(sampling.MAX_CHUNK, per_unit)

@@ -63,10 +63,18 @@ def sample_bound(samples: int) -> float:
     return float(np.sqrt(FLOAT_MAX / (16.0 * samples)) / 4.0)
 
 
-def _chunks(total: int, progress: bool, desc: str):
-    """Split [0, total) into ranges; a tqdm bar when ``progress``."""
-    step = max(1, min(total, max(total // 100, 1 << 12)))
-    ranges = [(a, min(step, total - a)) for a in range(0, total, step)]
+#: Most samples per kernel call.  A CUDA kernel cannot be interrupted once launched,
+#: so Ctrl-C during a GPU estimate is answered between calls: ~2**26 samples is well
+#: under a second of GPU time (the CPU kernels also poll for Ctrl-C inside a call).
+MAX_CHUNK = 1 << 26
+
+
+def _chunks(total: int, progress: bool, desc: str, per_unit: int = 1):
+    """Split [0, total) into ranges of at most :data:`MAX_CHUNK` samples (``per_unit``
+    samples per unit of ``total``: the strata of stratified sampling); a tqdm bar when
+    ``progress``."""
+    step = max(1, min(total, MAX_CHUNK // per_unit, max(total // 100, 1 << 12)))
+    ranges = ((a, min(step, total - a)) for a in range(0, total, step))
     if progress:
         from tqdm import tqdm
 
@@ -153,7 +161,7 @@ def _dense(mod, where, game: TUGame, samples, seed, method, per, progress):
     if method == "stratified":
         s: np.ndarray = np.zeros((n, n))
         q: np.ndarray = np.zeros((n, n))
-        for a, c in _chunks(per, progress, "stratified"):
+        for a, c in _chunks(per, progress, "stratified", n * n):
             ds, dq = mod.stratified_sample_dense(*head, seed, per, a, c, shift, *tail)
             s += ds
             q += dq
@@ -175,7 +183,7 @@ def _voting(mod, game: WeightedVotingGame, samples, seed, method, per, progress)
     if method == "stratified":
         s: np.ndarray = np.zeros((n, n))
         q: np.ndarray = np.zeros((n, n))
-        for a, c in _chunks(per, progress, "stratified"):
+        for a, c in _chunks(per, progress, "stratified", n * n):
             ds, dq = mod.stratified_sample_voting(w, quota, seed, per, a, c)
             s += ds
             q += dq
