@@ -78,7 +78,7 @@ def resolve_device(func: str, data, device: str | None) -> str:
     """'cpu' or 'cuda': the device of ``data`` unless ``device`` overrides it."""
     if device is None:
         return "cuda" if is_device_array(data) else "cpu"
-    if device not in ("cpu", "cuda"):
+    if not isinstance(device, str) or device not in ("cpu", "cuda"):
         fail(func, f"device must be 'cpu', 'cuda' or None (follow the input); got {device!r}")
     if device == "cuda":
         cuda_kernels(func)

@@ -81,6 +81,14 @@ def integer(func: str, name: str, x, minimum: int | None = None) -> int:
     return x
 
 
+def flag(func: str, name: str, value) -> bool:
+    """``value`` as a bool: True or False (a NumPy bool too); anything else, such as an
+    array whose truth value is ambiguous, is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        fail(func, f"{name} must be True or False; got {value!r}", TypeError)
+    return bool(value)
+
+
 def seed_value(func: str, seed) -> int:
     """A seed for the counter-based generator: a non-negative integer below 2**64."""
     if seed is None:
@@ -92,7 +100,9 @@ def seed_value(func: str, seed) -> int:
 
 
 def choice(func: str, name: str, value, options: tuple[str, ...]) -> str:
-    if value not in options:
+    """``value`` when it is one of the strings ``options``; anything else (another string,
+    or a non-string such as an array, which ``in`` could not compare) is refused."""
+    if not isinstance(value, str) or value not in options:
         fail(func, f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
     return value
 

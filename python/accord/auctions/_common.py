@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import fail, generator, numeric_array, real
+from .._validate import choice, fail, generator, numeric_array, real
 
 __all__ = [
     "MECHANISMS",
@@ -38,11 +38,5 @@ def check_finite_nonneg(func: str, name: str, a: np.ndarray, what: str) -> None:
 
 
 def tie_break_and_mechanism(func: str, mechanism, tie_break) -> None:
-    if mechanism not in MECHANISMS:
-        fail(
-            func, f"mechanism must be one of {', '.join(map(repr, MECHANISMS))}; got {mechanism!r}"
-        )
-    if tie_break not in TIE_BREAKS:
-        fail(
-            func, f"tie_break must be one of {', '.join(map(repr, TIE_BREAKS))}; got {tie_break!r}"
-        )
+    choice(func, "mechanism", mechanism, MECHANISMS)
+    choice(func, "tie_break", tie_break, TIE_BREAKS)

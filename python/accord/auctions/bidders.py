@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._validate import fail
+from .._validate import choice, fail
 from ._common import generator, numeric_array, real
 
 if TYPE_CHECKING:
@@ -482,12 +482,7 @@ class BanditBidder(_Bidder):
     ) -> None:
         func = "BanditBidder"
         self.multipliers = _multipliers(func, multipliers)
-        if algorithm not in BANDIT_ALGORITHMS:
-            fail(
-                func,
-                f"algorithm must be one of {', '.join(map(repr, BANDIT_ALGORITHMS))}; "
-                f"got {algorithm!r}",
-            )
+        choice(func, "algorithm", algorithm, BANDIT_ALGORITHMS)
         self.algorithm = algorithm
         self.epsilon = _rate(func, "epsilon", epsilon)
         self.c = real(func, "c", c, 0.0)

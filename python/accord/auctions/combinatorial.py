@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from .. import _highs
 from .._backend import to_host
 from .._masks import members
-from .._validate import check_bytes, fail
+from .._validate import check_bytes, choice, fail
 from ._common import numeric_array
 
 __all__ = ["MAX_ATOMS", "VCGOutcome", "vcg", "vcg_multi_unit"]
@@ -332,8 +332,7 @@ def _counts(func: str, name: str, x, m: int, clip: int) -> np.ndarray:
 
 
 def _essential_option(func: str, essential) -> None:
-    if essential not in ("raise", "report"):
-        fail(func, f"essential must be 'raise' or 'report'; got {essential!r}")
+    choice(func, "essential", essential, ("raise", "report"))
 
 
 def vcg(

@@ -28,7 +28,7 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import fail
+from .._validate import choice, fail
 from .game import NormalFormGame
 
 __all__ = ["NfgGame", "format_nfg", "parse_nfg", "read_nfg", "write_nfg"]
@@ -276,8 +276,7 @@ def format_nfg(
     g = game if isinstance(game, NormalFormGame) else NormalFormGame(game, batch=False)
     if g.batch_size is not None:
         fail(func, "game must be a single game (a file holds one); got a batch")
-    if version not in ("payoff", "outcome"):
-        fail(func, f"version must be 'payoff' or 'outcome'; got {version!r}")
+    choice(func, "version", version, ("payoff", "outcome"))
     pay = np.asarray(g.payoffs, dtype=np.float64)
     n, counts = g.num_players, tuple(g.num_actions)
     names = list(players) if players is not None else [f"Player {i + 1}" for i in range(n)]

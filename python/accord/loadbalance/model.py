@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_bytes, fail
+from .._validate import check_bytes, choice, fail
 
 __all__ = ["MODES", "SLA_LEVELS", "LoadBalanceConfig", "Servers", "Tasks", "arrival_rate"]
 
@@ -136,8 +136,7 @@ class LoadBalanceConfig:
                 object.__setattr__(self, field.name, value.item())
         _count(f, "n_servers", self.n_servers, 1)
         _count(f, "rounds", self.rounds, 1)
-        if self.mode not in MODES:
-            fail(f, f"mode must be one of {', '.join(map(repr, MODES))}; got {self.mode!r}")
+        choice(f, "mode", self.mode, MODES)
         _count(f, "n_coalitions", self.n_coalitions, 1)
         for name in _RANGES + ("sensitivity_bounds",):
             r = getattr(self, name)

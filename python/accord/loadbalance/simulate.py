@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._backend import cpu_kernels
-from .._validate import fail
+from .._validate import choice, fail
 from .bidding import action_multipliers
 from .game import coalition_shapley
 from .model import LoadBalanceConfig, Servers, Tasks
@@ -233,11 +233,7 @@ class LoadBalancer:
                 f"config must be a LoadBalanceConfig; got {type(config).__name__}",
                 TypeError,
             )
-        if auction not in AUCTION_PATHS:
-            fail(
-                "LoadBalancer",
-                f"auction must be one of {', '.join(map(repr, AUCTION_PATHS))}; got {auction!r}",
-            )
+        choice("LoadBalancer", "auction", auction, AUCTION_PATHS)
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         s_servers, s_tasks, s_noise, s_learn, s_shap = ss.spawn(5)
         self.config = config
