@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._masks import all_masks, mask_of, subset_reduce, subset_sums
-from .._validate import fail, finite_vector, integer
+from .._validate import fail, finite_vector, integer, real
 from .game import TUGame, check_dense_size
 
 
@@ -35,6 +35,8 @@ def airport_game(costs: ArrayLike) -> TUGame:
     """
     c = finite_vector("airport_game", "costs", costs)
     n = c.shape[0]
+    if n < 1:
+        fail("airport_game", "costs must have one entry per player (at least one); got none")
     check_dense_size("airport_game", n)
     return TUGame._from_owned(subset_reduce(c, np.maximum, 0.0))
 
@@ -44,6 +46,12 @@ def unanimity_game(n: int, carrier: Iterable[int]) -> TUGame:
     on ``T``."""
     n = integer("unanimity_game", "n", n, minimum=1)
     check_dense_size("unanimity_game", n)
+    if isinstance(carrier, (str, bytes)) or not isinstance(carrier, Iterable):
+        fail(
+            "unanimity_game",
+            f"carrier must be an iterable of player indices; got {type(carrier).__name__}",
+            TypeError,
+        )
     players = []
     for i in carrier:
         i = integer("unanimity_game", "carrier entry", i, minimum=0)
@@ -60,13 +68,21 @@ def unanimity_game(n: int, carrier: Iterable[int]) -> TUGame:
 def bankruptcy_game(estate: float, claims: ArrayLike) -> TUGame:
     """v(S) = max(0, E - sum of the claims outside S) (O'Neill 1982; Aumann &
     Maschler 1985, whose nucleolus is the Talmud rule)."""
-    c = finite_vector("bankruptcy_game", "claims", claims)
-    if np.iscomplexobj(estate):
-        fail("bankruptcy_game", f"estate must be a real number; got {estate!r}", TypeError)
-    e = float(estate)
-    if not np.isfinite(e) or e < 0:
-        fail("bankruptcy_game", f"estate must be a finite number >= 0; got {estate!r}")
+    func = "bankruptcy_game"
+    c = finite_vector(func, "claims", claims)
+    e = real(func, "estate", estate, low=0.0)
     n = c.shape[0]
-    check_dense_size("bankruptcy_game", n)
+    if n < 1:
+        fail(func, "claims must have one entry per player (at least one); got none")
+    if (c < 0).any():
+        i = int(np.flatnonzero(c < 0)[0])
+        fail(func, f"claims must be >= 0; entry {i} is {c[i]}")
+    if e > float(c.sum()):
+        fail(
+            func,
+            f"estate must not exceed the total claim {float(c.sum()):g} (else the empty "
+            f"coalition would get a positive value); got {e:g}",
+        )
+    check_dense_size(func, n)
     inside = subset_sums(c)
     return TUGame._from_owned(np.maximum(0.0, e - (c.sum() - inside)))

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 
 from .._backend import array_module
 from .._masks import all_masks, from_membership, grand_mask
-from .._validate import as_array, fail, real_array
+from .._validate import as_array, fail, integer, real_array
 
 #: Largest number of players of a dense table (2**30 float64 values = 8 GiB).
 MAX_DENSE_PLAYERS = 30
@@ -43,6 +43,8 @@ class CoalitionalGame(ABC):
 
 
 def _dense_bytes(n: int) -> str:
+    if n > 64:  # never build 2**n for a huge n (that alone could take unbounded time)
+        return f"2**{n + 3} B"
     b = 8 * 2**n
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if b < 1024 or unit == "PiB":
@@ -122,29 +124,39 @@ class TUGame(CoalitionalGame):
         self._adopt(values, owned=False)
 
     @classmethod
-    def _from_owned(cls, values: np.ndarray) -> TUGame:
+    def _from_owned(cls, values: np.ndarray, func: str = "TUGame", name: str = "values") -> TUGame:
         """The game of a new table that no caller holds (taken without a copy)."""
         game = cls.__new__(cls)
-        game._adopt(values, owned=True)
+        game._adopt(values, owned=True, func=func, name=name)
         return game
 
-    def _adopt(self, values: ArrayLike, owned: bool) -> None:
+    @classmethod
+    def _checked(cls, func: str, name: str, values: ArrayLike) -> TUGame:
+        """``TUGame(values)`` whose errors name the public function ``func`` and its
+        argument ``name`` (a game given as a table, or a table built by ``func``)."""
+        game = cls.__new__(cls)
+        game._adopt(values, owned=False, func=func, name=name)
+        return game
+
+    def _adopt(
+        self, values: ArrayLike, owned: bool, func: str = "TUGame", name: str = "values"
+    ) -> None:
         xp = array_module(values)
-        v = real_array("TUGame", "values", values, xp)
+        v = real_array(func, name, values, xp)
         if v.ndim != 1:
-            fail("TUGame", f"values must be 1-dimensional (indexed by mask); got shape {v.shape}")
+            fail(func, f"{name} must be 1-dimensional (indexed by mask); got shape {v.shape}")
         length = v.shape[0]
         if length < 2 or length & (length - 1):
-            fail("TUGame", f"values must have length 2**n for n >= 1 players; got length {length}")
+            fail(func, f"{name} must have length 2**n for n >= 1 players; got length {length}")
         n = length.bit_length() - 1
-        check_dense_size("TUGame", n)
+        check_dense_size(func, n)
         if not owned and isinstance(values, xp.ndarray) and xp.may_share_memory(v, values):
             v = v.copy()  # the caller keeps ``values``: later edits must not reach the game
         if not bool(xp.isfinite(v).all()):
             i = int(xp.flatnonzero(~xp.isfinite(v))[0])
-            fail("TUGame", f"values must be finite; values[{i}] = {float(v[i])}")
+            fail(func, f"{name} must be finite; {name}[{i}] = {float(v[i])}")
         if float(v[0]) != 0.0:
-            fail("TUGame", f"values[0] (the empty coalition) must be 0; got {float(v[0])}")
+            fail(func, f"{name}[0] (the empty coalition) must be 0; got {float(v[0])}")
         self.n = n
         v = xp.ascontiguousarray(v)
         if xp is np:
@@ -160,10 +172,12 @@ class TUGame(CoalitionalGame):
         ``f`` must be vectorised: it receives an array of masks and returns their
         values.  ``f(0)`` must be 0.
         """
-        from .._validate import integer
-
-        n = integer("TUGame.from_function", "n", n, minimum=1)
-        check_dense_size("TUGame.from_function", n)
+        func = "TUGame.from_function"
+        n = integer(func, "n", n, minimum=1)
+        check_dense_size(func, n)
+        if not callable(f):
+            fail(func, f"f must be a callable (masks -> values); got {type(f).__name__}", TypeError)
+        batch_size = integer(func, "batch_size", batch_size, minimum=1)
         size = 1 << n
         values = np.empty(size, dtype=np.float64)
         for start in range(0, size, batch_size):
@@ -176,7 +190,7 @@ class TUGame(CoalitionalGame):
                     f"(shape {masks.shape}); got shape {out.shape}",
                 )
             values[start : start + masks.size] = out
-        return cls._from_owned(values)
+        return cls._from_owned(values, func, "f(masks)")
 
     def value(self, coalitions) -> np.ndarray:
         c = coalitions_arg("TUGame.value", self.n, coalitions)
@@ -199,7 +213,7 @@ def as_dense(func: str, game: TUGameLike) -> TUGame:
         return game
     if isinstance(game, CoalitionalGame):
         check_dense_size(func, game.n)
-        return TUGame(game.value(all_masks(game.n)))
+        return TUGame._checked(func, "game.value(masks)", game.value(all_masks(game.n)))
     if game is None or isinstance(game, (str, bytes, dict, set)):
         fail(
             func,
@@ -207,4 +221,4 @@ def as_dense(func: str, game: TUGameLike) -> TUGame:
             f"indexed by coalition bitmask; got {type(game).__name__}",
             TypeError,
         )
-    return TUGame(real_array(func, "game", game, array_module(game)))
+    return TUGame._checked(func, "game", game)

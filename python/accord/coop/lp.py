@@ -51,7 +51,7 @@ import numpy as np
 from .. import _highs
 from .._backend import is_device_array, like, to_host
 from .._masks import grand_mask, membership, singleton_masks, subset_sums
-from .._validate import fail, real_array
+from .._validate import fail, flag, real_array
 from .game import FLOAT_MAX, CoalitionalGame, TUGame, TUGameLike, as_dense, largest_abs
 
 __all__ = ["MAX_LP_PLAYERS", "LeastCore", "core_allocation", "least_core", "nucleolus"]
@@ -382,6 +382,7 @@ def nucleolus(game: TUGameLike, *, imputation: bool = True) -> np.ndarray:
         HiGHS failed on a stage LP.
     """
     func = "nucleolus"
+    imputation = flag(func, "imputation", imputation)
     tg = _dense(func, game)
     v = _host(tg.values)
     n = tg.n

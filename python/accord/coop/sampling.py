@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import _backend
 from .._masks import from_membership, singleton_masks
-from .._validate import choice, fail, integer, real_array, seed_value
+from .._validate import check_int64, choice, fail, integer, real_array, seed_value
 from .game import (
     FLOAT_MAX,
     CoalitionalGame,
@@ -104,6 +104,7 @@ def sample_shapley(
 ) -> ShapleyEstimate:
     func = "shapley"
     samples = integer(func, "samples", samples, minimum=1)
+    check_int64(func, samples, "samples", "fewer samples")
     method = choice(func, "method", method, METHODS)
     seed = seed_value(func, seed)
     if not isinstance(game, CoalitionalGame):

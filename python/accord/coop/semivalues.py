@@ -14,17 +14,28 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _backend
-from .._validate import fail, real_array
+from .._validate import check_bytes, fail, flag, integer, real_array
 from .game import FLOAT_MAX, TUGame, TUGameLike, as_dense, check_scale, largest_abs
+
+
+def _players(func: str, n) -> int:
+    """The number of players ``n`` of a weight vector: an integer >= 1 whose vector fits
+    in memory."""
+    n = integer(func, "n", n, minimum=1)
+    # n floats of weights: refuse lengths no array could hold before any allocation.
+    check_bytes(func, 8 * n, f"a weight vector of n = {n} entries", "a smaller n")
+    return n
 
 
 def shapley_weights(n: int) -> np.ndarray:
     """p(s) = s!(n-s-1)!/n! for s = 0..n-1 (Shapley 1953)."""
+    n = _players("shapley_weights", n)
     return np.array([1.0 / (n * comb(n - 1, s)) for s in range(n)])
 
 
 def banzhaf_weights(n: int) -> np.ndarray:
     """p(s) = 2**(1-n) for every s (Banzhaf 1965; Dubey & Shapley 1979)."""
+    n = _players("banzhaf_weights", n)
     return np.full(n, 2.0 ** (1 - n))
 
 
@@ -100,7 +111,7 @@ def banzhaf(game: TUGameLike, *, normalized: bool = False, device: str | None = 
     else:
         g = as_dense("banzhaf", game)
         beta = _dense_semivalue("banzhaf", g, banzhaf_weights(g.n), device)
-    if normalized:
+    if flag("banzhaf", "normalized", normalized):
         total = float(beta.sum())
         if total == 0.0:
             fail("banzhaf", "normalized=True is undefined: every raw Banzhaf index is 0")

@@ -9,6 +9,7 @@ estimators walk permutations on the weights directly.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -36,12 +37,13 @@ class WeightedVotingGame(CoalitionalGame):
         if (w < 0).any():
             i = int(np.flatnonzero(w < 0)[0])
             fail("WeightedVotingGame", f"weights must be >= 0; weights[{i}] = {w[i]}")
-        if np.iscomplexobj(quota):
-            fail("WeightedVotingGame", f"quota must be a real number; got {quota!r}", TypeError)
-        try:
-            q = float(quota)
-        except (TypeError, ValueError):
-            fail("WeightedVotingGame", f"quota must be a number; got {quota!r}", TypeError)
+        if isinstance(quota, (bool, np.bool_)) or not isinstance(quota, numbers.Real):
+            fail(
+                "WeightedVotingGame",
+                f"quota must be a number (a real one); got {quota!r}",
+                TypeError,
+            )
+        q = float(quota)
         total = float(w.sum())
         if not math.isfinite(q) or q <= 0 or q > total:
             fail(

@@ -1,0 +1,76 @@
+"""Bad arguments raise ValueError or TypeError whose message starts with the public
+function's name and names the argument, never a raw NumPy, pybind11 or Python error."""
+
+import numpy as np
+import pytest
+
+from accord import auctions, coop, games, loadbalance
+
+TU = coop.TUGame(np.array([0.0, 0, 0, 1, 0, 1, 1, 1]))
+G2 = games.prisoners_dilemma()
+ARRAY = np.zeros((2, 2, 2))
+RAGGED = [[1, 2], [3]]
+
+CASES = [
+    # string options and flags given an array (whose truth value is ambiguous)
+    (lambda: coop.shapley(TU, 10, 1, ARRAY), ValueError, "shapley(): method must be one of"),
+    (lambda: coop.shapley(TU, device=ARRAY), ValueError, "shapley(): device must be"),
+    (lambda: coop.banzhaf(TU, normalized=ARRAY), TypeError, "banzhaf(): normalized must be True"),
+    (lambda: coop.nucleolus(TU, imputation=ARRAY), TypeError, "nucleolus(): imputation must be"),
+    (lambda: auctions.first_price([1.0], tie_break=ARRAY), ValueError, "first_price(): tie_break"),
+    (lambda: auctions.batch_auction([[1.0]], mechanism=[]), ValueError, "batch_auction(): mech"),
+    (lambda: auctions.BanditBidder(algorithm=ARRAY), ValueError, "BanditBidder(): algorithm"),
+    (lambda: auctions.vcg([(0, 1, 1.0)], essential=ARRAY), ValueError, "vcg(): essential must"),
+    (lambda: loadbalance.LoadBalanceConfig(mode=ARRAY), ValueError, "LoadBalanceConfig(): mode"),
+    (lambda: loadbalance.LoadBalancer(auction=ARRAY), ValueError, "LoadBalancer(): auction"),
+    (lambda: games.format_nfg(G2, version=ARRAY), ValueError, "format_nfg(): version must be"),
+    # a game given as a table: the caller's name, not TUGame's
+    (lambda: coop.shapley(np.zeros(7)), ValueError, "shapley(): game must have length 2**n"),
+    (lambda: coop.banzhaf(2.5), ValueError, "banzhaf(): game must be 1-dimensional"),
+    (lambda: coop.in_core([], [0.0]), ValueError, "in_core(): game must have length"),
+    (lambda: coop.semivalue(ARRAY, [1.0]), ValueError, "semivalue(): game must be 1-dimensional"),
+    # counts
+    (lambda: coop.shapley_weights(2.5), TypeError, "shapley_weights(): n must be an integer"),
+    (lambda: coop.shapley_weights(10**30), ValueError, "shapley_weights(): a weight vector"),
+    (lambda: coop.banzhaf_weights(-1), ValueError, "banzhaf_weights(): n must be >= 1"),
+    (lambda: coop.banzhaf_weights(None), TypeError, "banzhaf_weights(): n must be an integer"),
+    (lambda: coop.shapley(TU, 10**30), ValueError, "shapley(): samples is"),
+    (lambda: coop.glove_game(10**30, 1), ValueError, "glove_game(): a dense table"),
+    (lambda: coop.unanimity_game(10**30, [0]), ValueError, "unanimity_game(): a dense table"),
+    (lambda: coop.TUGame.from_function(10**30, abs), ValueError, "TUGame.from_function(): a dense"),
+    (lambda: coop.TUGame.from_function(3, None), TypeError, "TUGame.from_function(): f must be"),
+    (
+        lambda: coop.TUGame.from_function(3, lambda m: m * 1.0, batch_size=0),
+        ValueError,
+        "TUGame.from_function(): batch_size must be >= 1",
+    ),
+    (
+        lambda: coop.TUGame.from_function(3, lambda m: m * 1.0, batch_size=2.0),
+        TypeError,
+        "TUGame.from_function(): batch_size must be an integer",
+    ),
+    (
+        lambda: coop.TUGame.from_function(3, lambda m: m + 1.0),
+        ValueError,
+        "TUGame.from_function(): f(masks)[0] (the empty coalition) must be 0",
+    ),
+    (lambda: coop.unanimity_game(3, 2), TypeError, "unanimity_game(): carrier must be an iterable"),
+    (lambda: coop.airport_game([]), ValueError, "airport_game(): costs must have one entry"),
+    (lambda: coop.bankruptcy_game("abc", [1.0]), TypeError, "bankruptcy_game(): estate must be"),
+    (lambda: coop.bankruptcy_game(RAGGED, [1.0]), TypeError, "bankruptcy_game(): estate must be"),
+    (lambda: coop.bankruptcy_game(1e30, [1.0]), ValueError, "bankruptcy_game(): estate must not"),
+    (lambda: coop.bankruptcy_game(1.0, [-1.0, 3.0]), ValueError, "bankruptcy_game(): claims must"),
+    (lambda: coop.bankruptcy_game(1.0, []), ValueError, "bankruptcy_game(): claims must have"),
+    (
+        lambda: coop.WeightedVotingGame([1, 2], RAGGED),
+        TypeError,
+        "WeightedVotingGame(): quota must be a number",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "exc", "prefix"), CASES)
+def test_bad_argument_message(call, exc, prefix):
+    with pytest.raises(exc) as info:
+        call()
+    assert str(info.value).startswith(prefix), str(info.value)
