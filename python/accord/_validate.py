@@ -138,7 +138,14 @@ def real(
     """A finite real number in the interval ``low..high`` (ends open or closed)."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         fail(func, f"{name} must be a real number; got {x!r}", TypeError)
-    v = float(x)
+    try:
+        v = float(x)
+    except OverflowError:  # an int beyond the float range
+        fail(
+            func,
+            f"{name} must be finite (within the float64 range); got an integer of "
+            f"{len(str(abs(x)))} digits",
+        )
     if not np.isfinite(v):
         fail(func, f"{name} must be finite; got {v}")
     below = v <= low if low_open else v < low

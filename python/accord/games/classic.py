@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .._validate import choice, fail, integer, real
+from .._validate import check_bytes, choice, fail, generator, integer, real
 from .game import NormalFormGame
 
 
@@ -115,6 +115,11 @@ def penalty_game(penalty: float = -10.0) -> NormalFormGame:
 def blotto_allocations(coins: int, fields: int) -> np.ndarray:
     """All ways to split ``coins`` identical coins over ``fields`` fields, one per row,
     in lexicographic order: ``C(coins + fields - 1, fields - 1)`` rows."""
+    func = "blotto_allocations"
+    coins = integer(func, "coins", coins, minimum=0)
+    fields = integer(func, "fields", fields, minimum=1)
+    count = math.comb(coins + fields - 1, fields - 1)
+    check_bytes(func, 8 * fields * count, f"a table of {count} allocations", "fewer coins")
     rows = [c for c in itertools.product(range(coins + 1), repeat=fields - 1) if sum(c) <= coins]
     return np.array([(*c, coins - sum(c)) for c in rows], dtype=np.int64)
 
@@ -144,19 +149,34 @@ def colonel_blotto(
     return _bimatrix(A, -A)
 
 
-def _generator(seed) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.default_rng(seed)
+def _float_dtype(func: str, dtype):
+    """``dtype`` when it names float64 or float32 (the payoff types of a game)."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None or dt.kind != "f" or dt.itemsize not in (4, 8):
+        fail(func, f"dtype must be numpy.float64 or numpy.float32; got {dtype!r}", TypeError)
+    return dt
 
 
 def _shape(func: str, actions, batch) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    if isinstance(actions, (int, np.integer)):
+    if isinstance(actions, (int, np.integer)) and not isinstance(actions, bool):
         actions = (int(actions), int(actions))
+    if not isinstance(actions, (list, tuple, np.ndarray)):
+        fail(
+            func,
+            f"actions must be an int (two players) or one action count per player; got {actions!r}",
+            TypeError,
+        )
     actions = tuple(integer(func, "actions", k, minimum=1) for k in actions)
     if len(actions) < 1:
         fail(func, "actions must list at least one player's action count")
     lead = () if batch is None else (integer(func, "batch", batch, minimum=1),)
+    cells = math.prod(lead + actions) * len(actions)
+    check_bytes(
+        func, 8 * cells, f"payoffs of shape {lead + (len(actions),) + actions}", "fewer actions"
+    )
     return actions, lead
 
 
@@ -175,7 +195,8 @@ def random_game(
     low, high = _reals("random_game", low=low, high=high)
     if not high > low:
         fail("random_game", f"need high > low; got low={low}, high={high}")
-    rng = _generator(seed)
+    dtype = _float_dtype("random_game", dtype)
+    rng = generator("random_game", seed)
     p = rng.uniform(low, high, size=lead + (len(actions),) + actions)
     return NormalFormGame(p.astype(dtype), batch=batch is not None)
 
@@ -196,7 +217,8 @@ def covariant_game(
     lo = -1.0 / (n - 1) if n > 1 else -np.inf
     if not (lo - 1e-12 <= rho <= 1.0):
         fail(func, f"rho must lie in [{lo:g}, 1] for {n} players; got {rho}")
-    rng = _generator(seed)
+    dtype = _float_dtype(func, dtype)
+    rng = generator(func, seed)
     # rho = shared part, 1 - rho = private part: z_i = sqrt(rho) c + sqrt(1-rho) e_i
     # for rho >= 0; for rho < 0 subtract the players' mean (an exact construction).
     size = lead + actions

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from .._backend import cpu_kernels, is_device_array, like, to_host
-from .._validate import choice, fail, real, real_array
+from .._validate import choice, fail, flag, real, real_array
 from .game import PROBABILITY_TOL, GameLike, NormalFormGame, as_game
 from .incentive_lp import POLISH_TARGET, IncentiveLP, polish
 
@@ -319,7 +319,9 @@ def incentive_matrix(game: GameLike, *, coarse: bool = False) -> sp.csr_matrix:
     """
     func = "incentive_matrix"
     _, u = _single_game(func, game)
-    indptr, indices, data, shape = _kernels.incentive_matrix(u, bool(coarse))
+    indptr, indices, data, shape = _kernels.incentive_matrix(
+        u, flag("incentive_matrix", "coarse", coarse)
+    )
     return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 

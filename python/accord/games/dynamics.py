@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _backend
-from .._validate import choice, fail, integer, seed_value
+from .._validate import as_array, check_int64, choice, fail, integer, real, seed_value
 from .game import (
     GameLike,
     NormalFormGame,
@@ -86,6 +86,8 @@ def _prepare(
     game = as_game(func, game)
     iterations = integer(func, "iterations", iterations, minimum=minimum)
     record_every = integer(func, "record_every", record_every, minimum=1)
+    check_int64(func, iterations, "iterations", "fewer iterations")
+    check_int64(func, record_every, "record_every", "at most iterations")
     records = iterations // record_every
     B = game.batch_size or 1
     if B * records * 8 > MAX_OUTPUT_BYTES:
@@ -201,7 +203,7 @@ def fictitious_play(
     if initial is None:
         init = np.zeros((B, n), dtype=np.int64)
     else:
-        init = np.asarray(_backend.to_host(initial))
+        init = as_array(func, "initial", _backend.to_host(initial))
         if not np.issubdtype(init.dtype, np.integer):
             fail(func, f"initial must hold integer actions; got dtype {init.dtype}", TypeError)
         if init.shape == (n,):
@@ -346,7 +348,7 @@ def regret_matching(
     spread = _payoff_range(game) * (kmax - 1)
     if inertia is None:
         inertia = 2.0 * spread if spread > 0 else 1.0
-    elif not (isinstance(inertia, (int, float)) and np.isfinite(inertia) and inertia > spread):
+    elif not real(func, "inertia", inertia) > spread:
         fail(
             func,
             f"inertia must exceed the payoff range times (max k_i - 1) = {spread:g} "
@@ -420,8 +422,7 @@ def logit_fictitious_play(
     """
     func = "logit_fictitious_play"
     game, iterations, record_every = _prepare(func, game, iterations, record_every)
-    if not (isinstance(temperature, (int, float)) and np.isfinite(temperature) and temperature > 0):
-        fail(func, f"temperature must be a finite number > 0; got {temperature!r}")
+    temperature = real(func, "temperature", temperature, low=0.0, low_open=True)
     if not isinstance(sampled, bool):
         fail(func, f"sampled must be True or False; got {sampled!r}", TypeError)
     P = _cpu_payoffs(func, game)

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from .._backend import array_module as _xp
 from .._backend import is_device_array
-from .._validate import fail, real_array, real_dtype
+from .._validate import as_array, fail, real, real_array, real_dtype
 
 #: A probability vector may miss 1 by this much times its length.
 PROBABILITY_TOL = 1e-9
@@ -49,7 +49,19 @@ class NormalFormGame:
     """
 
     def __init__(self, payoffs: ArrayLike, *, batch: bool | None = None) -> None:
-        func = "NormalFormGame"
+        self._adopt(payoffs, batch, "NormalFormGame", "payoffs")
+
+    @classmethod
+    def _checked(
+        cls, func: str, name: str, payoffs: ArrayLike, batch: bool | None = None
+    ) -> NormalFormGame:
+        """The game of ``payoffs``, its errors naming the public function ``func`` and
+        its argument ``name`` (a game passed as a payoff array)."""
+        game = cls.__new__(cls)
+        game._adopt(payoffs, batch, func, name)
+        return game
+
+    def _adopt(self, payoffs: ArrayLike, batch: bool | None, func: str, name: str) -> None:
         xp = _xp(payoffs)
         arr: Any  # a NumPy or CuPy array
         if xp is np:
@@ -58,7 +70,7 @@ class NormalFormGame:
             except (TypeError, ValueError):
                 fail(
                     func,
-                    "payoffs must be a numeric array of shape (n_players, k_1, ..., "
+                    f"{name} must be a numeric array of shape (n_players, k_1, ..., "
                     f"k_n); got {type(payoffs).__name__}",
                     TypeError,
                 )
@@ -67,9 +79,9 @@ class NormalFormGame:
         if arr.dtype == object or not (
             np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
         ):
-            fail(func, f"payoffs must be numeric; got dtype {arr.dtype}", TypeError)
+            fail(func, f"{name} must be numeric; got dtype {arr.dtype}", TypeError)
         if np.issubdtype(arr.dtype, np.complexfloating):
-            fail(func, "payoffs must be real; got a complex array", TypeError)
+            fail(func, f"{name} must be real; got a complex array", TypeError)
         dtype = np.float32 if arr.dtype == np.float32 else np.float64
         owned = xp.ascontiguousarray(arr, dtype=dtype)
         if isinstance(payoffs, xp.ndarray) and xp.may_share_memory(owned, payoffs):
@@ -85,14 +97,14 @@ class NormalFormGame:
         if core_ndim < 2:
             fail(
                 func,
-                f"payoffs must have shape (n_players, k_1, ..., k_n){' per game' * batch}"
+                f"{name} must have shape (n_players, k_1, ..., k_n){' per game' * batch}"
                 f"; got shape {arr.shape}",
             )
         shape = arr.shape[1:] if batch else arr.shape
         if shape[0] != len(shape) - 1:
             fail(
                 func,
-                f"payoffs of shape {arr.shape} do not describe "
+                f"{name} of shape {arr.shape} do not describe "
                 f"{'a batch of games' if batch else 'one game'}: the player axis has length "
                 f"{shape[0]} but there are {len(shape) - 1} action axes; expected shape "
                 f"{'(batch, ' if batch else '('}n_players, k_1, ..., k_n)",
@@ -106,7 +118,7 @@ class NormalFormGame:
         finite = xp.isfinite(arr)
         if not bool(finite.all()):
             idx = tuple(int(i) for i in xp.argwhere(~finite)[0])
-            fail(func, f"payoffs must be finite; entry {idx} is {arr[idx]}")
+            fail(func, f"{name} must be finite; entry {idx} is {arr[idx]}")
         self.payoffs = arr
         self.num_players = int(shape[0])
         self.num_actions: tuple[int, ...] = tuple(int(k) for k in shape[1:])
@@ -119,16 +131,21 @@ class NormalFormGame:
 
         ``B`` defaults to ``-A`` (zero-sum). Both may carry a leading batch axis.
         """
+        func = "NormalFormGame.from_bimatrix"
         xp = _xp(A)
-        A = xp.asarray(A)
+        A = as_array(func, "A", A) if xp is np else xp.asarray(A)
+        for name, M in (("A", A),) if B is None else (("A", A), ("B", B)):
+            if xp is np:
+                real_dtype(func, name, as_array(func, name, M), kinds="biuf")
+        A = xp.asarray(A, dtype=np.float32 if A.dtype == np.float32 else np.float64)
         B = -A if B is None else xp.asarray(B)
         if A.shape != B.shape or A.ndim not in (2, 3):
             fail(
-                "NormalFormGame.from_bimatrix",
+                func,
                 "A and B must be matrices (or batches of "
                 f"matrices) of the same shape; got {A.shape} and {B.shape}",
             )
-        return cls(xp.stack([A, B], axis=-3), batch=A.ndim == 3)
+        return cls._checked(func, "A and B", xp.stack([A, B], axis=-3), batch=A.ndim == 3)
 
     # -- shape -------------------------------------------------------------------------
     @property
@@ -190,6 +207,7 @@ class NormalFormGame:
 
     def is_zero_sum(self, tol: float = 1e-12):
         """Whether the payoffs sum to zero at every outcome (per game for a batch)."""
+        tol = real("NormalFormGame.is_zero_sum", "tol", tol, low=0.0)
         s = _xp(self.payoffs).abs(self.as_batch().sum(axis=1))
         out = s.reshape(s.shape[0], -1).max(axis=1) <= tol
         return bool(out[0]) if not self.batched else out
@@ -217,9 +235,9 @@ def as_game(func: str, game: GameLike) -> NormalFormGame:
             try:
                 game = np.asarray(game)
             except (TypeError, ValueError):
-                return NormalFormGame(game)  # its message says what is wrong
+                return NormalFormGame._checked(func, "game", game)  # it says what is wrong
         real_dtype(func, "game", game, kinds="biuf")
-        return NormalFormGame(game)
+        return NormalFormGame._checked(func, "game", game)
     fail(
         func,
         f"game must be a NormalFormGame or a payoff array; got {type(game).__name__}",

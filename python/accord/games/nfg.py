@@ -256,6 +256,22 @@ def _num(x: float) -> str:
     return str(int(x)) if x.is_integer() and abs(x) < 2**53 else repr(float(x))
 
 
+def _label(func: str, name: str, text) -> str:
+    if not isinstance(text, str):
+        fail(func, f"{name} must be a string; got {type(text).__name__}", TypeError)
+    return text
+
+
+def _labels(func: str, name: str, seq, str_ok: bool = True) -> list:
+    """``seq`` as a list: a list or tuple of strings (``str_ok``), or of sequences."""
+    if not isinstance(seq, (list, tuple)):
+        fail(func, f"{name} must be a list or tuple; got {type(seq).__name__}", TypeError)
+    if str_ok:
+        for s in seq:
+            _label(func, f"{name} labels", s)
+    return list(seq)
+
+
 def format_nfg(
     game: NormalFormGame | ArrayLike,
     *,
@@ -273,17 +289,29 @@ def format_nfg(
     ``parse_nfg(format_nfg(g))`` reproduces ``g`` exactly.
     """
     func = "format_nfg"
-    g = game if isinstance(game, NormalFormGame) else NormalFormGame(game, batch=False)
+    if isinstance(game, NormalFormGame):
+        g = game
+    else:
+        g = NormalFormGame._checked(func, "game", game, batch=False)
     if g.batch_size is not None:
         fail(func, "game must be a single game (a file holds one); got a batch")
     choice(func, "version", version, ("payoff", "outcome"))
+    for name, text in (("title", title), ("comment", comment)):
+        _label(func, name, text)
     pay = np.asarray(g.payoffs, dtype=np.float64)
     n, counts = g.num_players, tuple(g.num_actions)
-    names = list(players) if players is not None else [f"Player {i + 1}" for i in range(n)]
+    names = (
+        _labels(func, "players", players)
+        if players is not None
+        else [f"Player {i + 1}" for i in range(n)]
+    )
     if len(names) != n:
         fail(func, f"players must have one label per player ({n}); got {len(names)}")
     labels = (
-        [list(s) for s in strategies]
+        [
+            _labels(func, "strategies entries", s)
+            for s in _labels(func, "strategies", strategies, str_ok=False)
+        ]
         if strategies is not None
         else [[str(j + 1) for j in range(k)] for k in counts]
     )

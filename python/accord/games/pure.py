@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _backend
+from .._validate import real
 from .game import GameLike, as_game
 
 
@@ -18,10 +19,7 @@ def pure_nash_equilibria(
     Returns a list of action tuples for one game, or a list of such lists for a batch.
     """
     game = as_game("pure_nash_equilibria", game)
-    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol >= 0):
-        from .._validate import fail
-
-        fail("pure_nash_equilibria", f"tol must be a finite number >= 0; got {tol!r}")
+    tol = real("pure_nash_equilibria", "tol", tol, low=0.0)
     P = _backend.to_host(game.as_batch())
     ok = np.ones((P.shape[0],) + game.num_actions, dtype=bool)
     for i in range(game.num_players):

@@ -109,7 +109,10 @@ def regrets(game: GameLike, profile: Profile) -> np.ndarray:
 
     Returns an array of shape ``(n,)`` for one game or ``(B, n)`` for a batch.
     """
-    func = "regrets"
+    return _regrets("regrets", game, profile)
+
+
+def _regrets(func: str, game: GameLike, profile: Profile) -> np.ndarray:
     game = as_game(func, game)
     flat = check_profile(func, game, profile)
     _, best, cur, _ = _kernel(func, game, flat, 0.0, False)
@@ -122,5 +125,5 @@ def regrets(game: GameLike, profile: Profile) -> np.ndarray:
 def nash_conv(game: GameLike, profile: Profile) -> float | np.ndarray:
     """NashConv: the sum over players of their regrets; zero exactly at a Nash
     equilibrium (Lanctot et al. 2017). One value per game (a float for one game)."""
-    r = regrets(as_game("nash_conv", game), profile)
+    r = _regrets("nash_conv", game, profile)
     return r.sum(axis=-1) if r.ndim == 2 else float(r.sum())
