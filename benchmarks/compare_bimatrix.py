@@ -2,7 +2,7 @@
 """accord's exact two-player Nash solvers against quantecon, pygambit and nashpy, in
 one process.
 
-Sections (``--sections lh,term,ve``; all by default):
+Sections (``--sections lh,term,ve,batch``; all by default):
 
 lh.   Lemke-Howson, time per equilibrium on random n x n games (uniform payoffs,
       n = 10, 20, 40): accord.games.lemke_howson, quantecon.game_theory.lemke_howson,
@@ -16,6 +16,13 @@ ve.   All extreme equilibria: accord.games.vertex_enumeration against
       quantecon.game_theory.vertex_enumeration and pygambit.nash.enummixed_solve
       (rational=False) on random 10 x 10 and 15 x 15 games; accord alone at 20 x 20
       (and support_enumeration at 10 x 10).  Equilibrium counts are cross-checked.
+
+batch. Stage-game solvers of multi-agent learners, many small games per call: accord's
+      lemke_howson_batch on 10^5 random 4x4 and 8x8 games (--batch-games) against
+      quantecon's lemke_howson called per game in a loop, and accord's minimax_batch
+      (zero-sum values) against one HiGHS LP per game (accord.games.minimax); the
+      baselines run on a subset of the games and are timed per game.  Answers are
+      cross-checked (equal strategies; values within 1e-12).
 
 Every timing is the best of --repeat passes over the same inputs after one warm-up
 pass (JIT compilation, baseline game objects), with ``time.perf_counter``; a pass
@@ -75,6 +82,7 @@ def limited(fn, limit: float | None):
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
+
     return run
 
 
@@ -187,20 +195,28 @@ def section_lh(cfg) -> None:
                 continue
             solve = bench.lh_solver(lib)
             if lib == "nashpy":
-                row.append(nashpy_lh_time(solve, games, cfg, t_acc) if n <= cfg.nashpy_max_n
-                           else "skipped")
+                row.append(
+                    nashpy_lh_time(solve, games, cfg, t_acc) if n <= cfg.nashpy_max_n else "skipped"
+                )
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                t = best_pass(solve, games, max(1, cfg.repeat // (3 if lib != "quantecon"
-                                                                  else 1)), cfg.budget)
+                t = best_pass(
+                    solve, games, max(1, cfg.repeat // (3 if lib != "quantecon" else 1)), cfg.budget
+                )
             row.append(f"{us(t)} ({t / t_acc:.1f}x)")
         rows.append(row)
-    table(f"Lemke-Howson, time per equilibrium (initial label 0; {cfg.games} random games "
-          "per size, uniform payoffs)", ["game", "accord", *BASELINES], rows,
-          ["(Nx): baseline time / accord time; accord includes input validation.",
-           f"nashpy: pure Python, run up to {cfg.nashpy_max_n}x{cfg.nashpy_max_n}; median of "
-           f"single calls over the games it finishes in {cfg.nashpy_limit} s."])
+    table(
+        f"Lemke-Howson, time per equilibrium (initial label 0; {cfg.games} random games "
+        "per size, uniform payoffs)",
+        ["game", "accord", *BASELINES],
+        rows,
+        [
+            "(Nx): baseline time / accord time; accord includes input validation.",
+            f"nashpy: pure Python, run up to {cfg.nashpy_max_n}x{cfg.nashpy_max_n}; median of "
+            f"single calls over the games it finishes in {cfg.nashpy_limit} s.",
+        ],
+    )
 
 
 def section_term(cfg) -> None:
@@ -246,12 +262,16 @@ def section_term(cfg) -> None:
         row.append(f"{ok_acc / calls:.1%}")
         row.append(f"{ok_qe / calls:.1%}" if qe else "missing")
         rows.append(row)
-    table(f"Lemke-Howson termination rate ({cfg.term_games} games per family; label 0 "
-          "unless stated)", ["games", "accord", *BASELINES, "accord all labels",
-                             "quantecon all labels"], rows,
-          ["uniform: payoffs on [0, 1); intK: integer payoffs 0..K-1 (degenerate).",
-           f"nashpy is stopped after {cfg.nashpy_limit} s per call (it can cycle); a miss "
-           "is a timeout, an exception or NashConv > 1e-6."])
+    table(
+        f"Lemke-Howson termination rate ({cfg.term_games} games per family; label 0 unless stated)",
+        ["games", "accord", *BASELINES, "accord all labels", "quantecon all labels"],
+        rows,
+        [
+            "uniform: payoffs on [0, 1); intK: integer payoffs 0..K-1 (degenerate).",
+            f"nashpy is stopped after {cfg.nashpy_limit} s per call (it can cycle); a miss "
+            "is a timeout, an exception or NashConv > 1e-6.",
+        ],
+    )
 
 
 def section_ve(cfg) -> None:
@@ -263,8 +283,11 @@ def section_ve(cfg) -> None:
         acc = bench.all_ne_solver("accord")
         t0 = time.perf_counter()
         counts["accord"] = [len(acc(A, B)) for A, B in games]
-        t_acc = (time.perf_counter() - t0) if big else best_pass(
-            acc, games, max(1, cfg.repeat // 2), cfg.budget)
+        t_acc = (
+            (time.perf_counter() - t0)
+            if big
+            else best_pass(acc, games, max(1, cfg.repeat // 2), cfg.budget)
+        )
         row = [f"{n}x{n}", ms(t_acc), f"{np.mean(counts['accord']):.1f}"]
         for lib in ("quantecon", "pygambit"):
             if big:
@@ -283,12 +306,73 @@ def section_ve(cfg) -> None:
     se_n = 8 if cfg.quick else 10
     games = bench.random_bimatrices(se_n, cfg.ve_games)
     t_se = best_pass(lambda A, B: list(support_enumeration(A, B)), games, 1, cfg.budget)
-    table(f"All extreme equilibria, time per game ({cfg.ve_games} random games per size; one "
-          f"at sizes above {cfg.ve_baseline_max_n})",
-          ["game", "accord", "mean #NE", "quantecon", "pygambit"], rows,
-          ["quantecon: vertex_enumeration (qhull); pygambit: enummixed_solve(rational="
-           "False).  (Nx): baseline / accord; '!' marks a differing equilibrium count.",
-           f"accord support_enumeration, {se_n}x{se_n}: {ms(t_se)} per game."])
+    table(
+        f"All extreme equilibria, time per game ({cfg.ve_games} random games per size; one "
+        f"at sizes above {cfg.ve_baseline_max_n})",
+        ["game", "accord", "mean #NE", "quantecon", "pygambit"],
+        rows,
+        [
+            "quantecon: vertex_enumeration (qhull); pygambit: enummixed_solve(rational="
+            "False).  (Nx): baseline / accord; '!' marks a differing equilibrium count.",
+            f"accord support_enumeration, {se_n}x{se_n}: {ms(t_se)} per game.",
+        ],
+    )
+
+
+def section_batch(cfg) -> None:
+    from accord.games import lemke_howson_batch, minimax, minimax_batch
+
+    rng = np.random.default_rng(20261204)
+    rows = []
+    for k in (4, 8):
+        P = rng.random((cfg.batch_games, 2, k, k))
+        t0 = time.perf_counter()
+        eq = lemke_howson_batch(P)
+        t_acc = (time.perf_counter() - t0) / len(P)
+        sub = P[: cfg.batch_baseline_games]
+        row = [f"{len(P):,} x {k}x{k}", f"{us(t_acc)}", f"{int(eq.solved.sum()):,}"]
+        if available("quantecon"):
+            from quantecon.game_theory import NormalFormGame, Player
+            from quantecon.game_theory import lemke_howson as qe_lh
+
+            qe_lh(NormalFormGame((Player(sub[0, 0]), Player(sub[0, 1].T))))  # JIT warm-up
+            t0 = time.perf_counter()
+            qe = [qe_lh(NormalFormGame((Player(g[0]), Player(g[1].T)))) for g in sub]
+            t_qe = (time.perf_counter() - t0) / len(sub)
+            diff = max(
+                max(np.abs(x - eq.x[i]).max(), np.abs(y - eq.y[i]).max())
+                for i, (x, y) in enumerate(qe)
+            )
+            row.append(f"{us(t_qe)} ({t_qe / t_acc:.0f}x; max diff {diff:.0e})")
+        else:
+            row.append("missing")
+        A = P[:, 0] - P[:, 1]  # a zero-sum game per entry
+        t0 = time.perf_counter()
+        values, _, _ = minimax_batch(A)
+        t_mm = (time.perf_counter() - t0) / len(A)
+        t0 = time.perf_counter()
+        lp = [minimax(a)[0] for a in A[: cfg.batch_baseline_games]]
+        t_lp = (time.perf_counter() - t0) / len(lp)
+        vdiff = float(np.abs(np.array(lp) - values[: len(lp)]).max())
+        row += [us(t_mm), f"{us(t_lp)} ({t_lp / t_mm:.0f}x; max diff {vdiff:.0e})"]
+        rows.append(row)
+    table(
+        "batch. stage-game solvers, time per game (one call for the whole batch)",
+        [
+            "games",
+            "lemke_howson_batch",
+            "solved",
+            "quantecon LH loop",
+            "minimax_batch",
+            "HiGHS LP per game",
+        ],
+        rows,
+        [
+            f"baselines timed over the first {cfg.batch_baseline_games:,} games; (Nx): "
+            "baseline / accord; initial label 0; accord includes validation and the "
+            "equilibrium check of every game"
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -308,34 +392,48 @@ class Config:
         self.nashpy_limit = a.nashpy_limit
         self.nashpy_max_n = 10 if a.quick else 20
         self.budget = 5.0 if a.quick else 30.0
+        self.batch_games = a.batch_games or (10_000 if a.quick else 100_000)
+        self.batch_baseline_games = 500 if a.quick else 5_000
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
-    ap.add_argument("--sections", default="lh,term,ve", help="comma-separated: lh,term,ve")
+    ap.add_argument(
+        "--sections", default="lh,term,ve,batch", help="comma-separated: lh,term,ve,batch"
+    )
+    ap.add_argument("--batch-games", type=int, default=None, help="games of section batch")
     ap.add_argument("--games", type=int, default=None, help="games per size (section lh)")
     ap.add_argument("--repeat", type=int, default=None, help="timed passes (best is kept)")
     ap.add_argument("--threads", type=int, default=None, help="accord.set_num_threads")
-    ap.add_argument("--nashpy-limit", type=float, default=0.5,
-                    help="seconds per nashpy call before it counts as not terminating")
-    ap.add_argument("--ve-limit", type=float, default=300.0,
-                    help="seconds for an all-NE baseline on one size's games (forked)")
+    ap.add_argument(
+        "--nashpy-limit",
+        type=float,
+        default=0.5,
+        help="seconds per nashpy call before it counts as not terminating",
+    )
+    ap.add_argument(
+        "--ve-limit",
+        type=float,
+        default=300.0,
+        help="seconds for an all-NE baseline on one size's games (forked)",
+    )
     a = ap.parse_args(argv)
     if a.threads:
         accord.set_num_threads(a.threads)
     cfg = Config(a)
     versions = []
-    for lib, mod in (("quantecon", "quantecon"), ("pygambit", "pygambit"),
-                     ("nashpy", "nashpy")):
+    for lib, mod in (("quantecon", "quantecon"), ("pygambit", "pygambit"), ("nashpy", "nashpy")):
         try:
             versions.append(f"{lib} {__import__(mod).__version__}")
         except ImportError:
             versions.append(f"{lib} missing")
-    print(f"accord {accord.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}, {os.cpu_count()} CPUs, accord threads "
-          f"{accord._core.get_num_threads()}; {', '.join(versions)}")
-    sections = {"lh": section_lh, "term": section_term, "ve": section_ve}
+    print(
+        f"accord {accord.__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, accord threads "
+        f"{accord._core.get_num_threads()}; {', '.join(versions)}"
+    )
+    sections = {"lh": section_lh, "term": section_term, "ve": section_ve, "batch": section_batch}
     for name in a.sections.split(","):
         if name not in sections:
             ap.error(f"unknown section {name!r}; choose from {', '.join(sections)}")

@@ -52,6 +52,10 @@ CASES = {
         "games.support_enumeration(A, B)",
     ),
     "lemke_howson_all": (_BIG_RANDOM, "games.lemke_howson_all(A, B)"),
+    "lemke_howson_batch": (
+        "P = rng.random((200, 2, 200, 200))",
+        "games.lemke_howson_batch(P)",
+    ),
     "shapley_shubik_5000_players": (
         "w = rng.integers(1, 21, 5000); g = coop.WeightedVotingGame(w, int(w.sum()) // 2 + 1)",
         "coop.shapley(g)",

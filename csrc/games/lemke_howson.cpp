@@ -59,6 +59,11 @@ void pivot(double* T, int rows, int ld, int r, int e) {
 
 namespace {
 
+// The path ran past max_pivots (never in exact arithmetic).
+struct PivotLimit : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Condensed pivot (Tucker 1960) of the rows x ld tableau T on (r, c): basic row r
 // and nonbasic column c exchange their variables; column ld-1 is the rhs.
 ACCORD_PIVOT_CLONES
@@ -86,14 +91,19 @@ void condensed_pivot(double* T, int rows, int ld, int r, int c) {
 // the inverse of the basis matrix, which the lexicographic rule reads: a nonbasic
 // slack's column is stored, a basic slack's is a unit vector.
 struct Side {
-  int rows, cols, ld, slack0;  // slack k has label slack0 + k
+  int rows, cols, ld, slack0, struct0;  // slack k has label slack0 + k
   std::vector<double> T;
   std::vector<int> basic, nonbasic, where;  // where[label]: row (>= 0) or ~column
 
-  Side(int rows_, int cols_, int labels, int slack0_, int struct0)
-      : rows(rows_), cols(cols_), ld(cols_ + 1), slack0(slack0_),
+  Side(int rows_, int cols_, int labels, int slack0_, int struct0_)
+      : rows(rows_), cols(cols_), ld(cols_ + 1), slack0(slack0_), struct0(struct0_),
         T(static_cast<std::size_t>(rows_) * (cols_ + 1)), basic(rows_), nonbasic(cols_),
         where(labels) {
+    reset();
+  }
+
+  // The starting basis (the slacks) and rhs; the caller fills the other columns.
+  void reset() {
     for (int k = 0; k < rows; ++k) {
       basic[k] = slack0 + k;
       where[slack0 + k] = k;
@@ -194,13 +204,23 @@ struct Tableaux {
   std::vector<int> cand;
   std::vector<double> ratio;
 
-  Tableaux(const double* A, const double* B, int m_, int n_)
+  std::vector<double> Ah, Bh;  // the payoffs mapped onto [1, 2]
+
+  // Tableaux of m x n games, loaded by load() (and reloaded for the next game).
+  Tableaux(int m_, int n_)
       : m(m_), n(n_), P(n_, m_, m_ + n_, m_, 0), Q(m_, n_, m_ + n_, 0, m_),
-        cand(m_ > n_ ? m_ : n_), ratio(m_ > n_ ? m_ : n_) {
+        cand(m_ > n_ ? m_ : n_), ratio(m_ > n_ ? m_ : n_),
+        Ah(static_cast<std::size_t>(m_) * n_), Bh(Ah.size()) {}
+
+  Tableaux(const double* A, const double* B, int m_, int n_) : Tableaux(m_, n_) { load(A, B); }
+
+  // The starting tableaux of the game (A, B).
+  void load(const double* A, const double* B) {
     const std::size_t mn = static_cast<std::size_t>(m) * n;
-    std::vector<double> Ah(mn), Bh(mn);
     detail::normalise(A, mn, Ah.data());
     detail::normalise(B, mn, Bh.data());
+    P.reset();
+    Q.reset();
     for (int j = 0; j < n; ++j)
       for (int i = 0; i < m; ++i) P.at(j, i) = Bh[static_cast<std::size_t>(i) * n + j];
     for (int i = 0; i < m; ++i)
@@ -217,7 +237,7 @@ struct Tableaux {
       const int leaving = (inP ? P : Q).enter(entering, cand.data(), ratio.data());
       if (leaving == label) return pivots;
       if (pivots >= max_pivots)
-        throw std::runtime_error("lemke_howson: no equilibrium after " +
+        throw PivotLimit("lemke_howson: no equilibrium after " +
                                  std::to_string(max_pivots) +
                                  " pivots; raise max_pivots (the lexicographic rule "
                                  "terminates in exact arithmetic)");
@@ -251,6 +271,78 @@ std::int64_t lemke_howson(const double* A, const double* B, int m, int n, int la
   cancel.check();
   t.strategies(x, y);
   return pivots;
+}
+
+// The larger player's regret of (x, y) in the game (Ah, Bh), m x n row-major.
+double regret_of(const double* Ah, const double* Bh, int m, int n, const double* x,
+                 const double* y) {
+  double best = -std::numeric_limits<double>::infinity(), mean = 0.0;
+  for (int i = 0; i < m; ++i) {
+    double u = 0.0;
+    for (int j = 0; j < n; ++j) u += Ah[static_cast<std::size_t>(i) * n + j] * y[j];
+    best = std::max(best, u);
+    mean += x[i] * u;
+  }
+  const double row = best - mean;
+  best = -std::numeric_limits<double>::infinity();
+  mean = 0.0;
+  for (int j = 0; j < n; ++j) {
+    double v = 0.0;
+    for (int i = 0; i < m; ++i) v += Bh[static_cast<std::size_t>(i) * n + j] * x[i];
+    best = std::max(best, v);
+    mean += y[j] * v;
+  }
+  return std::max(row, best - mean);
+}
+
+void lemke_howson_batch(const double* payoffs, std::int64_t games, int m, int n,
+                        const std::int32_t* labels, std::int64_t max_pivots, double rtol,
+                        double* x, double* y, double* regret, std::int8_t* status,
+                        int threads) {
+  check_shape(m, n);
+  for (std::int64_t g = 0; g < games; ++g)
+    if (labels[g] < 0 || labels[g] >= m + n)
+      throw std::invalid_argument("labels must be in 0.." + std::to_string(m + n - 1) +
+                                  "; game " + std::to_string(g) + " has " +
+                                  std::to_string(labels[g]));
+  const std::size_t mn = static_cast<std::size_t>(m) * n;
+  // A path costs about (m + n) pivots of O(mn) each.
+  if (threads < 1)
+    threads = static_cast<double>(games) * (m + n) * mn >= 2e5 ? accord::get_num_threads() : 1;
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  Cancel cancel;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    Tableaux t(m, n);  // one per thread, reloaded for each game
+#pragma omp for schedule(dynamic, 16)
+    for (std::int64_t g = 0; g < games; ++g) {
+      if (cancel.poll()) continue;
+      const double* A = payoffs + static_cast<std::size_t>(g) * 2 * mn;
+      double* xg = x + static_cast<std::size_t>(g) * m;
+      double* yg = y + static_cast<std::size_t>(g) * n;
+      std::int8_t s = kPathSolved;
+      double r = nan;
+      try {
+        t.load(A, A + mn);
+        if (t.run(labels[g], max_pivots, cancel) < 0) continue;
+        t.strategies(xg, yg);
+        r = regret_of(t.Ah.data(), t.Bh.data(), m, n, xg, yg);
+        if (!(r <= rtol)) s = kPathNotVerified;
+      } catch (const PivotLimit&) {
+        s = kPathPivotLimit;
+      } catch (const std::runtime_error&) {
+        s = kPathNumericalFailure;
+      }
+      if (s != kPathSolved) {
+        std::fill(xg, xg + m, nan);
+        std::fill(yg, yg + n, nan);
+        r = s == kPathNotVerified ? r : nan;
+      }
+      regret[g] = r;
+      status[g] = s;
+    }
+  }
+  cancel.check();
 }
 
 Equilibria lemke_howson_all(const double* A, const double* B, int m, int n,

@@ -1,4 +1,5 @@
 // Bindings of the exact two-player Nash solvers (registered in accord._core.games).
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -89,6 +90,51 @@ void init_bimatrix(py::module_& m) {
       },
       py::arg("A"), py::arg("B"), py::arg("max_pivots"),
       "Distinct equilibria reached from every dropped label: (X, Y, False).");
+
+  m.def(
+      "lemke_howson_batch",
+      [](In<double> P_, In<std::int32_t> labels_, std::int64_t max_pivots, double rtol) {
+        const auto P = take(P_, "payoffs");
+        const auto labels = take(labels_, "labels");
+        const std::string f = "lemke_howson_batch(): ";
+        if (P.ndim() != 4 || P.shape(1) != 2 || P.shape(2) < 1 || P.shape(3) < 1)
+          throw std::invalid_argument(f + "payoffs must have shape (games, 2, m, n), m, n >= 1");
+        if (P.shape(2) > (1 << 20) || P.shape(3) > (1 << 20))
+          throw std::invalid_argument(f + "the games are too large");
+        const py::ssize_t games = P.shape(0);
+        const int rows = static_cast<int>(P.shape(2)), cols = static_cast<int>(P.shape(3));
+        if (labels.ndim() != 1 || labels.shape(0) != games)
+          throw std::invalid_argument(f + "labels must have shape (" + std::to_string(games) +
+                                      ",)");
+        const double* p = P.data();
+        const std::size_t size = static_cast<std::size_t>(P.size());
+        for (std::size_t k = 0; k < size; ++k) {
+          if (!std::isfinite(p[k])) {
+            const std::size_t mn = static_cast<std::size_t>(rows) * cols;
+            throw std::invalid_argument(
+                f + "payoffs must be finite; entry (" + std::to_string(k / (2 * mn)) + ", " +
+                std::to_string(k / mn % 2) + ", " + std::to_string(k % mn / cols) + ", " +
+                std::to_string(k % cols) + ") is " + std::to_string(p[k]));
+          }
+        }
+        py::array_t<double> X({games, static_cast<py::ssize_t>(rows)}),
+            Y({games, static_cast<py::ssize_t>(cols)}), regret(games);
+        py::array_t<std::int8_t> status(games);
+        double* px = X.mutable_data();
+        double* py_ = Y.mutable_data();
+        double* pr = regret.mutable_data();
+        std::int8_t* ps = status.mutable_data();
+        try {
+          py::gil_scoped_release release;
+          bm::lemke_howson_batch(p, games, rows, cols, labels.data(), max_pivots, rtol, px, py_,
+                                 pr, ps, 0);
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument(f + e.what());
+        }
+        return py::make_tuple(X, Y, regret, status);
+      },
+      py::arg("payoffs"), py::arg("labels"), py::arg("max_pivots"), py::arg("rtol"),
+      "Lemke-Howson on each game of a (games, 2, m, n) batch: (X, Y, regret, status).");
 
   m.def(
       "support_enumeration",

@@ -49,6 +49,27 @@ std::int64_t lemke_howson(const double* A, const double* B, int m, int n, int la
 Equilibria lemke_howson_all(const double* A, const double* B, int m, int n,
                             std::int64_t max_pivots, int threads);
 
+// Outcome of one game of lemke_howson_batch.
+enum PathStatus : std::int8_t {
+  kPathSolved = 0,            // x, y hold the equilibrium reached
+  kPathPivotLimit = 1,        // more than max_pivots pivots
+  kPathNumericalFailure = 2,  // an unbounded column or a return to the artificial point
+  kPathNotVerified = 3,       // the profile's regret exceeds `rtol` of the payoff range
+};
+
+// Lemke-Howson on every game of a batch, as lemke_howson: `payoffs` holds `games`
+// games in the layout of a batch of two-player normal-form games (A then B, each
+// m x n, per game), game g drops labels[g].  Writes x (games x m), y (games x n) and
+// status (games).  Every profile found is checked: regret[g] is the larger player's
+// regret in units of that player's payoff range (on the normalised game, so it
+// neither overflows nor underflows), and a game whose regret exceeds `rtol` gets
+// kPathNotVerified.  A game that is not solved gets NaN strategies and regret.
+// OpenMP over games; interruptible (accord::Interrupted).
+void lemke_howson_batch(const double* payoffs, std::int64_t games, int m, int n,
+                        const std::int32_t* labels, std::int64_t max_pivots, double rtol,
+                        double* x, double* y, double* regret, std::int8_t* status,
+                        int threads);
+
 // Support enumeration (Avis, Rosenberg, Savani & von Stengel 2010, Sec. 2;
 // Nisan et al. 2007, Alg. 3.4): every pair of supports of equal size k whose
 // indifference systems have a solution that is positive on the supports and has

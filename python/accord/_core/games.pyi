@@ -19,6 +19,7 @@ __all__: list[str] = [
     "incentive_violation",
     "lemke_howson",
     "lemke_howson_all",
+    "lemke_howson_batch",
     "logit_fictitious_play",
     "regret_matching",
     "replicator",
@@ -129,6 +130,21 @@ def lemke_howson_all(
 ) -> tuple:
     """
     Distinct equilibria reached from every dropped label: (X, Y, False).
+    """
+
+def lemke_howson_batch(
+    payoffs: numpy.typing.NDArray[numpy.float64],
+    labels: numpy.typing.NDArray[numpy.int32],
+    max_pivots: typing.SupportsInt | typing.SupportsIndex,
+    rtol: typing.SupportsFloat | typing.SupportsIndex,
+) -> tuple[
+    numpy.typing.NDArray[numpy.float64],
+    numpy.typing.NDArray[numpy.float64],
+    numpy.typing.NDArray[numpy.float64],
+    numpy.typing.NDArray[numpy.int8],
+]:
+    """
+    Lemke-Howson on each game of a (games, 2, m, n) batch: (X, Y, regret, status).
     """
 
 def logit_fictitious_play(

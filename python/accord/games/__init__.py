@@ -38,8 +38,14 @@ from .dynamics import (
 )
 from .enumeration import DegenerateGameWarning, support_enumeration, vertex_enumeration
 from .game import NormalFormGame
-from .lemke_howson import lemke_howson, lemke_howson_all
-from .minimax import minimax
+from .lemke_howson import (
+    BatchEquilibria,
+    PathStatus,
+    lemke_howson,
+    lemke_howson_all,
+    lemke_howson_batch,
+)
+from .minimax import minimax, minimax_batch
 from .nfg import NfgGame, format_nfg, parse_nfg, read_nfg, write_nfg
 from .pure import pure_nash_equilibria
 from .response import best_response, expected_payoffs, nash_conv, regrets
@@ -76,8 +82,12 @@ __all__ = [
     "covariant_game",
     "lemke_howson",
     "lemke_howson_all",
+    "lemke_howson_batch",
+    "BatchEquilibria",
+    "PathStatus",
     "matching_pennies",
     "minimax",
+    "minimax_batch",
     "penalty_game",
     "prisoners_dilemma",
     "pure_nash_equilibria",

@@ -23,18 +23,27 @@ The pivoting runs in C++ (``accord._core.games``), with the GIL released.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._backend import cpu_kernels
-from .._validate import check_bytes, fail, integer, warn_slow
-from .enumeration import _numerical_failure, verify_equilibria
-from .game import GameLike, as_bimatrix
+from .._backend import cpu_kernels, is_device_array
+from .._validate import check_bytes, fail, integer, real_dtype, warn_slow
+from .enumeration import EQUILIBRIUM_RTOL, _numerical_failure, verify_equilibria
+from .game import GameLike, NormalFormGame, as_bimatrix
 
 _kernels = cpu_kernels("games")
 
-__all__ = ["MAX_PIVOTS", "lemke_howson", "lemke_howson_all"]
+__all__ = [
+    "MAX_PIVOTS",
+    "BatchEquilibria",
+    "PathStatus",
+    "lemke_howson",
+    "lemke_howson_all",
+    "lemke_howson_batch",
+]
 
 #: Default bound on the pivots of one path.  The lexicographic rule terminates in
 #: exact arithmetic; the bound only guards against floating-point failure (and the
@@ -171,3 +180,139 @@ def lemke_howson_all(
     X, Y, _ = _run(func, _kernels.lemke_howson_all, A, B, max_pivots=max_pivots)
     verify_equilibria(func, A, B, X, Y)
     return list(zip(X, Y, strict=True))
+
+
+class PathStatus(IntEnum):
+    """Outcome of one game of :func:`lemke_howson_batch`."""
+
+    #: The path ended at a verified equilibrium.
+    SOLVED = 0
+    #: The path took more than ``max_pivots`` pivots.
+    PIVOT_LIMIT = 1
+    #: Floating-point failure: an unbounded pivot column or a return to the
+    #: artificial equilibrium.
+    NUMERICAL_FAILURE = 2
+    #: The path ended, but its profile failed the equilibrium check (regret above
+    #: :data:`~accord.games.enumeration.EQUILIBRIUM_RTOL` of the payoff range): the game is
+    #: too badly scaled for float64.
+    NOT_VERIFIED = 3
+
+
+@dataclass(frozen=True)
+class BatchEquilibria:
+    """One equilibrium per game of a batch (:func:`lemke_howson_batch`).
+
+    Attributes
+    ----------
+    x, y
+        ``(G, m)`` and ``(G, n)`` mixed strategies; NaN rows for games not solved.
+    status
+        ``(G,)`` int8 :class:`PathStatus` codes.
+    regret
+        ``(G,)`` the larger player's regret of ``(x, y)`` in units of its payoff range
+        (NaN where no profile was found).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    status: np.ndarray
+    regret: np.ndarray
+
+    @property
+    def solved(self) -> np.ndarray:
+        """``(G,)`` bool: the games whose ``x, y`` are verified equilibria."""
+        return self.status == PathStatus.SOLVED
+
+
+def _batch_payoffs(func: str, game) -> np.ndarray:
+    """The ``(G, 2, m, n)`` float64 payoffs of a batch of two-player games: a batched
+    :class:`NormalFormGame`, or an array (always read as a batch, never copied when
+    it is already C-contiguous float64; the kernel checks that it is finite)."""
+    if isinstance(game, NormalFormGame):
+        if game.num_players != 2:
+            fail(func, f"the games must have two players; got {game.num_players}")
+        if game.device != "cpu":
+            fail(func, "the games must be NumPy arrays (cupy.asnumpy)", TypeError)
+        if not game.batched:
+            fail(
+                func,
+                "game must be a batch of games, shape (G, 2, m, n) or a batched "
+                "NormalFormGame; for one game use lemke_howson()",
+            )
+        return np.ascontiguousarray(game.payoffs, dtype=np.float64)
+    if is_device_array(game):
+        fail(func, "the games must be NumPy arrays (cupy.asnumpy)", TypeError)
+    try:
+        arr = np.asarray(game)
+    except (TypeError, ValueError):
+        fail(func, f"game must be a (G, 2, m, n) payoff array; got {type(game).__name__}")
+    real_dtype(func, "game", arr, kinds="biuf")
+    if arr.ndim != 4 or arr.shape[1] != 2 or 0 in arr.shape:
+        fail(
+            func,
+            "game must have shape (G, 2, m, n): G >= 1 games, the row and the column "
+            f"player's m x n payoffs (m, n >= 1); got shape {arr.shape}"
+            + ("; for one game use lemke_howson()" if arr.ndim == 3 else ""),
+        )
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def lemke_howson_batch(
+    game: GameLike, *, initial_dropped_label: ArrayLike = 0, max_pivots: int = MAX_PIVOTS
+) -> BatchEquilibria:
+    """One Nash equilibrium of every game of a batch of bimatrix games, by Lemke–Howson.
+
+    The algorithm of :func:`lemke_howson` (Lemke & Howson 1964; von Stengel 2007,
+    Sec. 3.5-3.6) run over the games in one native call (OpenMP over games, the GIL
+    released): the stage-game solver of multi-agent learners such as Nash-Q, which
+    solve many small games per step.  A game that fails does not stop the others: its
+    :class:`PathStatus` says why, and its strategies are NaN.  Every returned
+    equilibrium is verified as in :func:`lemke_howson`.
+
+    Parameters
+    ----------
+    game
+        ``(G, 2, m, n)`` payoffs (``[g, 0]`` the row player's, ``[g, 1]`` the column
+        player's) or a batched two-player :class:`NormalFormGame`.
+    initial_dropped_label
+        One label for every game, or a ``(G,)`` array of labels in ``0..m+n-1``.
+    max_pivots
+        Pivots allowed per game (:func:`lemke_howson`).
+
+    Returns
+    -------
+    BatchEquilibria
+    """
+    func = "lemke_howson_batch"
+    P = _batch_payoffs(func, game)
+    G, _, m, n = P.shape
+    max_pivots = _max_pivots(func, max_pivots)
+    labels = np.asarray(initial_dropped_label)
+    if labels.dtype == object or not (np.issubdtype(labels.dtype, np.integer) and labels.ndim <= 1):
+        fail(
+            func,
+            "initial_dropped_label must be an integer or a 1-D integer array; got "
+            f"{initial_dropped_label!r}",
+            TypeError,
+        )
+    if labels.ndim == 1 and labels.shape != (G,):
+        fail(func, f"initial_dropped_label must have shape ({G},); got {labels.shape}")
+    if ((labels < 0) | (labels >= m + n)).any():
+        fail(
+            func,
+            f"initial_dropped_label must lie in 0..{m + n - 1} (0..{m - 1} the row "
+            f"player's actions, {m}..{m + n - 1} the column player's); got "
+            f"{initial_dropped_label!r}",
+        )
+    labels = np.ascontiguousarray(np.broadcast_to(labels, (G,)), dtype=np.int32)
+    check_bytes(
+        func,
+        8 * G * (m + n + 2) + 8 * 6 * (m * n + m + n) * 64,
+        f"the equilibria of {G:,} games of {m} x {n} actions",
+        "fewer games per call",
+    )
+    bound = 2 * math.comb(m + n, m) ** 2 + 2
+    X, Y, regret, status = _kernels.lemke_howson_batch(
+        P, labels, min(max_pivots, bound), EQUILIBRIUM_RTOL
+    )
+    return BatchEquilibria(X, Y, status, regret)

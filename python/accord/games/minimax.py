@@ -17,10 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _highs
-from .._validate import fail
+from .._backend import is_device_array
+from .._validate import fail, real_dtype
 from .game import GameLike, NormalFormGame, as_matrix
+from .lemke_howson import PathStatus, lemke_howson_batch
 
-__all__ = ["LP_TOL", "minimax"]
+__all__ = ["LP_TOL", "minimax", "minimax_batch"]
 
 #: HiGHS primal and dual feasibility tolerance (on the payoffs mapped onto [0, 1]).
 LP_TOL = 1e-10
@@ -106,3 +108,58 @@ def minimax(A: GameLike) -> tuple[float, np.ndarray, np.ndarray]:
     y = _distribution(-res.row_duals[:n])
     value = lo + scale * float(res.x[-1])
     return value, x, y
+
+
+def minimax_batch(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(values, X, Y)`` of a batch of zero-sum games, the row player receiving ``A[g]``.
+
+    Each game is solved as the bimatrix game ``(A[g], -A[g])`` by
+    :func:`~accord.games.lemke_howson_batch` in one native call: in a zero-sum game
+    every Nash equilibrium is a pair of optimal strategies and ``x^T A y`` is the value
+    (von Neumann 1928; von Stengel 2007, Sec. 3.2), here found by complementary pivoting
+    instead of one LP per game.  A game whose path fails or whose answer fails the
+    equilibrium check (a badly scaled game) is solved by :func:`minimax` instead, so
+    every game gets an answer.  The stage solver of minimax-Q and of Shapley's value
+    iteration.
+
+    Parameters
+    ----------
+    A
+        ``(G, m, n)`` payoff matrices of the row player.
+
+    Returns
+    -------
+    values, X, Y
+        ``(G,)`` game values, ``(G, m)`` maximin strategies of the row player and
+        ``(G, n)`` minimax strategies of the column player.
+    """
+    func = "minimax_batch"
+    if is_device_array(A):
+        fail(func, "A must be a NumPy array (cupy.asnumpy)", TypeError)
+    try:
+        arr = np.asarray(A)
+    except (TypeError, ValueError):
+        fail(func, f"A must be a (G, m, n) payoff array; got {type(A).__name__}", TypeError)
+    real_dtype(func, "A", arr, kinds="biuf")
+    if arr.ndim != 3 or 0 in arr.shape:
+        fail(func, f"A must have shape (G, m, n), one payoff matrix per game; got {arr.shape}")
+    arr = arr.astype(np.float64, copy=False)
+    largest = max(float(arr.max()), -float(arr.min()))
+    if not largest <= LP_MAX_PAYOFF:  # NaN included
+        if not np.isfinite(arr).all():
+            k = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+            fail(func, f"A must be finite; entry {k} is {arr[k]}")
+        fail(
+            func,
+            f"A has payoffs up to {largest:.3g} in magnitude, too large for float64 (at "
+            f"most {LP_MAX_PAYOFF:.3g}); rescale A",
+        )
+    P = np.empty((arr.shape[0], 2, *arr.shape[1:]))
+    P[:, 0] = arr
+    np.negative(arr, out=P[:, 1])
+    eq = lemke_howson_batch(P)
+    X, Y = eq.x, eq.y
+    values = np.einsum("gi,gi->g", X, np.einsum("gij,gj->gi", arr, Y))
+    for g in np.flatnonzero(eq.status != PathStatus.SOLVED):
+        values[g], X[g], Y[g] = minimax(arr[g])
+    return values, X, Y
