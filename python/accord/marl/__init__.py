@@ -3,11 +3,13 @@
 :class:`MarkovGame` is a finite stochastic game (Shapley 1953; Littman 1994) with
 cooperative, competitive or mixed rewards; :func:`zero_sum_value_iteration` and
 :func:`nash_value_iteration` compute values and stationary equilibrium strategies of
-known games, solving every state's stage game in one batched native call.
+known games, solving every state's stage game in one batched native call.  Models:
+Littman's (1994) soccer (:func:`soccer`).
 """
 
 from .markov_game import STOCHASTIC_TOL, MarkovGame
 from .planning import MarkovSolution, nash_value_iteration, zero_sum_value_iteration
+from .soccer import SOCCER_ACTIONS, SoccerState, soccer, soccer_index, soccer_state
 
 __all__ = [
     "STOCHASTIC_TOL",
@@ -15,4 +17,9 @@ __all__ = [
     "MarkovSolution",
     "nash_value_iteration",
     "zero_sum_value_iteration",
+    "SOCCER_ACTIONS",
+    "SoccerState",
+    "soccer",
+    "soccer_index",
+    "soccer_state",
 ]
