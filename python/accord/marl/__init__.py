@@ -4,12 +4,17 @@
 cooperative, competitive or mixed rewards; :func:`zero_sum_value_iteration` and
 :func:`nash_value_iteration` compute values and stationary equilibrium strategies of
 known games, solving every state's stage game in one batched native call.  Models:
-Littman's (1994) soccer (:func:`soccer`).
+Littman's (1994) soccer (:func:`soccer`).  Learning: :class:`MarkovGameVecEnv` steps
+many copies of a game in one array operation, and :func:`train` runs a learner such as
+:class:`MinimaxQ` on them.
 """
 
 from .markov_game import STOCHASTIC_TOL, MarkovGame
+from .minimax_q import MinimaxQ
 from .planning import MarkovSolution, nash_value_iteration, zero_sum_value_iteration
 from .soccer import SOCCER_ACTIONS, SoccerState, soccer, soccer_index, soccer_state
+from .training import Learner, TrainResult, train
+from .vector import MarkovGameVecEnv, VecStep
 
 __all__ = [
     "STOCHASTIC_TOL",
@@ -22,4 +27,10 @@ __all__ = [
     "soccer",
     "soccer_index",
     "soccer_state",
+    "MarkovGameVecEnv",
+    "VecStep",
+    "Learner",
+    "MinimaxQ",
+    "TrainResult",
+    "train",
 ]
