@@ -153,7 +153,7 @@ def test_structured_game_returning_complex_values_is_refused():
 
     with pytest.raises(TypeError, match=r"shapley\(\): Complex.value\(coalitions\) must be real"):
         C.shapley(Complex(), samples=6, seed=0)
-    with pytest.raises(TypeError, match=r"TUGame\(\): values must be real"):
+    with pytest.raises(TypeError, match=r"shapley\(\): game.value\(masks\) must be real"):
         C.shapley(Complex())
     with pytest.raises(TypeError, match=r"TUGame.from_function\(\): f\(masks\) must be real"):
         C.TUGame.from_function(2, lambda m: m * 1j)
