@@ -4,12 +4,15 @@ function's name and names the argument, never a raw NumPy, pybind11 or Python er
 import numpy as np
 import pytest
 
-from accord import auctions, coop, games, loadbalance
+from accord import auctions, bayes, coop, games, loadbalance
 
 TU = coop.TUGame(np.array([0.0, 0, 0, 1, 0, 1, 1, 1]))
 G2 = games.prisoners_dilemma()
 ARRAY = np.zeros((2, 2, 2))
 RAGGED = [[1, 2], [3]]
+LP = np.log(np.full((2, 2, 3), 1 / 3))  # bayes log-marginals: B=2 rows, m=2 members, K=3
+LL = np.zeros((2, 9))
+VALUES = np.zeros((2, 3, 9))
 
 CASES = [
     # string options and flags given an array (whose truth value is ambiguous)
@@ -118,6 +121,31 @@ CASES = [
         lambda: games.fictitious_play(G2, 5, initial=RAGGED),
         ValueError,
         "fictitious_play(): initial",
+    ),
+    # bayes: ragged integer and boolean arrays
+    (lambda: bayes.update(LP, LL, samples=RAGGED), ValueError, "update(): samples must be"),
+    (
+        lambda: bayes.expected_values(LP, VALUES, samples=RAGGED),
+        ValueError,
+        "expected_values(): samples must be",
+    ),
+    (
+        lambda: bayes.vpi(LP, VALUES, np.ones((2, 3)), [1.0, 1.0], [0.0, 0.0], RAGGED),
+        ValueError,
+        "vpi(): is_best must be",
+    ),
+    (
+        lambda: bayes.vpi(
+            LP,
+            VALUES,
+            np.ones((2, 3)),
+            [1.0, 1.0],
+            [0.0, 0.0],
+            np.eye(2, 3, dtype=bool),
+            samples=RAGGED,
+        ),
+        ValueError,
+        "vpi(): samples must be",
     ),
 ]
 

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from .. import _backend
-from .._validate import fail
+from .._validate import as_array, fail
 
 #: Log-marginals must satisfy ``|logsumexp| <= NORM_TOL`` (probabilities summing to 1
 #: within about 1e-9); probability vectors (``filter_step``) ``|sum - 1| <= NORM_TOL``.
@@ -106,7 +106,7 @@ def as_float(func: str, name: str, x, xp) -> np.ndarray:
 
 def as_index(func: str, name: str, x, xp):
     """A C-contiguous int32 array of the integers in ``x``."""
-    a = np.asarray(x) if xp is np else x
+    a = as_array(func, name, x) if xp is np else x
     if a.dtype == np.bool_ or a.dtype.kind not in "iu":
         fail(
             func,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _backend
-from .._validate import fail
+from .._validate import as_array, fail
 from . import _common as c
 
 
@@ -167,7 +167,7 @@ def vpi(log_marginals, values, share, best, second, is_best, *, samples=None):
                 f"second[{b}] = {float(q2[b])} exceeds best[{b}] = {float(q1[b])}; pass "
                 "the best and the second-best expected values (q_1 >= q_2)",
             )
-    ib = np.asarray(is_best) if xp is np else is_best
+    ib = as_array(func, "is_best", is_best) if xp is np else is_best
     if ib.dtype != np.bool_:
         if ib.dtype.kind not in "iu":
             fail(func, f"is_best must be a boolean array; got dtype {ib.dtype}", TypeError)
