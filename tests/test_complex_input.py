@@ -290,6 +290,8 @@ EXTRA = {
     "support_enumeration": (PD.payoffs[1],),
     "vertex_enumeration": (PD.payoffs[1],),
 }
+#: The functions whose game argument is a batch.
+BATCHES = {"lemke_howson_batch": PD.payoffs[None], "minimax_batch": PD.payoffs[None, 0]}
 
 
 @pytest.mark.parametrize("f", GAME_FUNCS, ids=lambda f: f.__name__)
@@ -299,6 +301,7 @@ def test_every_game_function_refuses_a_complex_game(f):
     name = _first_param(f)
     is_coop = f.__module__.startswith("accord.coop")
     real = TABLE if is_coop else (PD.payoffs[0] if name == "A" else PD.payoffs)
+    real = BATCHES.get(f.__name__, real)
     rest = EXTRA.get(f.__name__, ())
     _run(f, real, *rest)  # valid as given
     named = rf"({f.__name__}\(\): {name}|NormalFormGame\(\): payoffs) .*(complex|real)"
