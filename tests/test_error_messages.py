@@ -13,6 +13,12 @@ RAGGED = [[1, 2], [3]]
 LP = np.log(np.full((2, 2, 3), 1 / 3))  # bayes log-marginals: B=2 rows, m=2 members, K=3
 LL = np.zeros((2, 9))
 VALUES = np.zeros((2, 3, 9))
+CAPS = np.array([[1.0], [0.5]])  # two task bidders' levels of one required skill
+
+
+def SB():  # noqa: N802 - two fresh strategic bidders
+    return [auctions.StrategicBidder("truthful", seed=1), auctions.StrategicBidder("competitive")]
+
 
 CASES = [
     # string options and flags given an array (whose truth value is ambiguous)
@@ -121,6 +127,65 @@ CASES = [
         lambda: games.fictitious_play(G2, 5, initial=RAGGED),
         ValueError,
         "fictitious_play(): initial",
+    ),
+    # auctions: task_auction and repeated_auction name themselves, not their helpers
+    (lambda: auctions.task_auction(SB(), CAPS, 3), TypeError, "task_auction(): required_skills"),
+    (lambda: auctions.task_auction(SB(), "abc"), TypeError, "task_auction(): capabilities"),
+    (
+        lambda: auctions.task_auction(SB(), CAPS, (0,), reward="x"),
+        TypeError,
+        "task_auction(): reward",
+    ),
+    (
+        lambda: auctions.task_auction(SB(), CAPS, (0,), complexity=None),
+        TypeError,
+        "task_auction(): comp",
+    ),
+    (
+        lambda: auctions.task_auction(SB(), CAPS, (0,), complexity=-1),
+        ValueError,
+        "task_auction(): the",
+    ),
+    (
+        lambda: auctions.task_auction(SB(), CAPS, (0,), mechanism="x"),
+        ValueError,
+        "task_auction(): mech",
+    ),
+    (
+        lambda: auctions.task_auction(SB(), CAPS, (0,), reserve=-1),
+        ValueError,
+        "task_auction(): reserve",
+    ),
+    (
+        lambda: auctions.bidders.task_valuations(CAPS, 3.0),
+        TypeError,
+        "task_valuations(): required_skills",
+    ),
+    (lambda: auctions.repeated_auction(SB(), 5, reserve="x"), TypeError, "repeated_auction(): res"),
+    (lambda: auctions.repeated_auction(SB(), 5, reserve=RAGGED), ValueError, "repeated_auction"),
+    (lambda: auctions.repeated_auction(SB(), 10**30), ValueError, "repeated_auction(): the hist"),
+    (
+        lambda: auctions.repeated_auction(SB(), 5, markets=10**30),
+        ValueError,
+        "repeated_auction(): the history",
+    ),
+    (
+        lambda: auctions.batch_auction([[1.0, 2.0]], reserve=RAGGED),
+        ValueError,
+        "batch_auction(): reserve must be a rectangular",
+    ),
+    (
+        lambda: auctions.batch_auction([[1.0, 2.0]], mask=RAGGED),
+        ValueError,
+        "batch_auction(): mask must be a rectangular",
+    ),
+    (lambda: auctions.theory.first_price_bid("abc", 3), TypeError, "first_price_bid(): values"),
+    (lambda: auctions.theory.first_price_bid(RAGGED, 3), ValueError, "first_price_bid(): values"),
+    (lambda: auctions.theory.first_price_bid({}, 3), TypeError, "first_price_bid(): values"),
+    (
+        lambda: auctions.theory.reverse_first_price_bid("abc", 3),
+        TypeError,
+        "reverse_first_price_bid(): costs",
     ),
     # bayes: ragged integer and boolean arrays
     (lambda: bayes.update(LP, LL, samples=RAGGED), ValueError, "update(): samples must be"),

@@ -161,12 +161,13 @@ def real(
     return v
 
 
-def as_array(func: str, name: str, x) -> np.ndarray:
-    """``np.asarray(x)``, refusing strings, None and ragged nesting with a clear message."""
+def as_array(func: str, name: str, x, xp=np) -> np.ndarray:
+    """``xp.asarray(x)`` (NumPy by default, or CuPy), refusing strings, None and ragged
+    nesting with a clear message."""
     if isinstance(x, (str, bytes)) or x is None:
         fail(func, f"{name} must be numbers (a numeric array); got {type(x).__name__}", TypeError)
     try:
-        return np.asarray(x)
+        return xp.asarray(x)
     except ValueError as exc:
         fail(func, f"{name} must be a rectangular array of numbers; NumPy says: {exc}")
 

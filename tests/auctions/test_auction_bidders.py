@@ -253,5 +253,5 @@ def test_repeated_auction_bad_input():
     with pytest.raises(ValueError, match="mechanism must be one of"):
         repeated_auction([t], 5, mechanism="english")
     # a reverse second-price market with a lone seller and no maximum price: clear error
-    with pytest.raises(ValueError, match="batch_auction\\(\\): auction 0 is a reverse"):
+    with pytest.raises(ValueError, match="repeated_auction\\(\\): auction 0 is a reverse"):
         repeated_auction([t], 5, reverse=True)

@@ -121,3 +121,10 @@ def test_first_price_bid_is_a_best_response():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_first_price_bid_stays_finite_for_many_bidders():
+    # v**(n-1) underflows for n = 500; the bid is still v - v (1 - (r/v)**n) / n
+    bid = theory.first_price_bid([0.2, 0.5], 500, reserve=0.1)
+    np.testing.assert_allclose(bid, [0.2 - 0.2 / 500, 0.5 - 0.5 / 500])
+    np.testing.assert_allclose(theory.first_price_bid(0.5, 10**30, reserve=0.1), 0.5)

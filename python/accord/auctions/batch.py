@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._backend import array_module, is_device_array, to_host
-from .._validate import fail
+from .._validate import as_array, fail
 from ._common import generator, tie_break_and_mechanism
 
 __all__ = ["BatchOutcome", "batch_auction"]
@@ -141,7 +141,33 @@ def batch_auction(
         reverse second-price auction with exactly one participant and no reserve (its
         price is unbounded).
     """
-    func = "batch_auction"
+    return _batch_auction(
+        "batch_auction",
+        bids,
+        mechanism=mechanism,
+        reserve=reserve,
+        reverse=reverse,
+        values=values,
+        mask=mask,
+        tie_break=tie_break,
+        seed=seed,
+    )
+
+
+def _batch_auction(
+    func: str,
+    bids,
+    *,
+    mechanism: str = "second",
+    reserve=None,
+    reverse: bool = False,
+    values=None,
+    mask=None,
+    tie_break: str = "lowest-index",
+    seed=None,
+) -> BatchOutcome:
+    """:func:`batch_auction` with its argument errors named after ``func``, the public
+    function the user called (``repeated_auction``, ``task_auction``)."""
     tie_break_and_mechanism(func, mechanism, tie_break)
     if not isinstance(reverse, (bool, np.bool_)):
         fail(func, f"reverse must be True or False; got {reverse!r}", TypeError)
@@ -155,7 +181,7 @@ def batch_auction(
     if mask is None:
         m = None
     else:
-        m = xp.asarray(mask)
+        m = as_array(func, "mask", mask, xp)
         if m.dtype != xp.bool_:
             fail(
                 func,
@@ -167,7 +193,7 @@ def batch_auction(
     if reserve is None:
         r = None
     else:
-        ra = xp.asarray(reserve)
+        ra = as_array(func, "reserve", reserve, xp)
         if ra.dtype.kind not in "biuf" or ra.dtype == xp.bool_:
             fail(
                 func,

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._validate import choice, fail
-from ._common import generator, numeric_array, real
+from ._common import MECHANISMS, generator, numeric_array, real
 
 if TYPE_CHECKING:
     from ..learn.bandits import UCB1, EpsilonGreedy, ThompsonSampling
@@ -192,7 +192,15 @@ def _skill_table(func: str, capabilities, required_skills, missing: float) -> np
             "required_skills must be a sequence of skill names, not a single string",
             TypeError,
         )
-    req = list(required_skills)
+    try:
+        req = list(required_skills)
+    except TypeError:
+        fail(
+            func,
+            "required_skills must be a sequence of skill names; got "
+            f"{type(required_skills).__name__}",
+            TypeError,
+        )
     if (
         isinstance(capabilities, Sequence)
         and capabilities
@@ -225,7 +233,10 @@ def task_valuations(
     U(0.8, 1.2))``, with a match of 0.5 when the task requires no skills. ``capabilities``: a
     list of ``{skill: level}`` mappings (missing skill: 0) or an ``(n, len(required_skills))``
     array."""
-    func = "task_valuations"
+    return _task_valuations("task_valuations", capabilities, required_skills, reward, seed)
+
+
+def _task_valuations(func: str, capabilities, required_skills, reward, seed) -> np.ndarray:
     levels = _skill_table(func, capabilities, required_skills, 0.0)
     reward = real(func, "reward", reward)
     rng = generator(func, seed)
@@ -237,7 +248,10 @@ def task_valuations(
 def execution_costs(capabilities, required_skills=(), *, complexity: float = 50.0) -> np.ndarray:
     """Each bidder's cost of executing a task: ``complexity * (2 - mean skill level)``
     (missing skill: 0.5); ``complexity`` without required skills."""
-    func = "execution_costs"
+    return _execution_costs("execution_costs", capabilities, required_skills, complexity)
+
+
+def _execution_costs(func: str, capabilities, required_skills, complexity) -> np.ndarray:
     levels = _skill_table(func, capabilities, required_skills, 0.5)
     complexity = real(func, "complexity", complexity)
     n, k = levels.shape
@@ -658,7 +672,7 @@ def task_auction(
     participant or no bid at the reserve: no sale); payoffs ``payment - cost`` for the winner
     (the task-auction rule), which are fed back to the bidders.
     """
-    from .batch import batch_auction
+    from .batch import _batch_auction
 
     func = "task_auction"
     if not isinstance(bidders, Sequence) or not bidders:
@@ -666,11 +680,19 @@ def task_auction(
     for i, b in enumerate(bidders):
         if not isinstance(b, StrategicBidder):
             fail(func, f"bidders[{i}] must be a StrategicBidder; got {type(b).__name__}", TypeError)
+    choice(func, "mechanism", mechanism, MECHANISMS)
     rng = generator(func, seed)
-    values = task_valuations(capabilities, required_skills, reward=reward, seed=rng)
-    costs = execution_costs(capabilities, required_skills, complexity=complexity)
+    values = _task_valuations(func, capabilities, required_skills, reward, rng)
+    costs = _execution_costs(func, capabilities, required_skills, complexity)
     if values.shape[0] != len(bidders):
         fail(func, f"capabilities has {values.shape[0]} entries for {len(bidders)} bidders")
+    if (costs < 0).any():
+        i = int(np.flatnonzero(costs < 0)[0])
+        fail(
+            func,
+            f"the execution cost of bidder {i}, complexity * (2 - mean skill level), is "
+            f"{costs[i]} < 0; give complexity >= 0 and skill levels <= 2",
+        )
     bids = np.empty(len(bidders))
     part = np.empty(len(bidders), dtype=bool)
     for i, b in enumerate(bidders):
@@ -678,7 +700,8 @@ def task_auction(
             b.reset(1)
         bi, pi = b.bid(values[i : i + 1], costs[i : i + 1])
         bids[i], part[i] = bi[0], pi[0]
-    out = batch_auction(
+    out = _batch_auction(
+        func,
         bids[None, :],
         mechanism=mechanism,
         reserve=reserve,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import fail
+from .._validate import check_bytes, fail
 from ._common import generator, numeric_array, tie_break_and_mechanism
-from .batch import batch_auction
+from .batch import _batch_auction
 from .bidders import Feedback
 
 __all__ = ["AuctionHistory", "repeated_auction"]
@@ -170,6 +170,14 @@ def repeated_auction(
     if not isinstance(reverse, (bool, np.bool_)):
         fail(func, f"reverse must be True or False; got {reverse!r}", TypeError)
     T, M, n = int(rounds), int(markets), len(bidders)
+    # values, bids, utilities (float64) and participation (bool) per bidder; winners,
+    # prices and payments (8 bytes) per market
+    check_bytes(
+        func,
+        T * M * (n * (3 * 8 + 1) + 3 * 8),
+        f"the history of {T} rounds x {M} markets x {n} bidders",
+        "fewer rounds or markets (or run them in chunks)",
+    )
     draw_values = _sampler(func, "values", values, T, M, n, True)
     draw_costs = _sampler(func, "costs", costs, T, M, n, False)
     streams = generator(func, seed).spawn(n + 2)
@@ -200,7 +208,8 @@ def repeated_auction(
                 )
             Bd[t, :, j] = bj
             P[t, :, j] = pj
-        out = batch_auction(
+        out = _batch_auction(
+            func,
             Bd[t],
             mechanism=mechanism,
             reserve=reserve,

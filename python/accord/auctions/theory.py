@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import fail, integer
+from .._validate import fail, integer, real_array
 from ._common import real
 
 __all__ = [
@@ -37,7 +37,7 @@ def _unit(func: str, name: str, x) -> float:
 
 
 def _points(func: str, name: str, x) -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
+    a = real_array(func, name, x)
     if not np.isfinite(a).all() or (a < 0).any() or (a > 1).any():
         fail(func, f"{name} must lie in [0, 1]")
     return a
@@ -83,7 +83,9 @@ def first_price_bid(values, n: int, reserve: float = 0.0):
     if r == 0.0:
         return (n - 1.0) * v / n
     safe = np.where(v >= r, v, 1.0)
-    bid = safe - (safe**n - r**n) / (n * safe ** (n - 1))
+    # v - (v**n - r**n) / (n v**(n-1)) written as v - v (1 - (r/v)**n) / n, which neither
+    # underflows to 0/0 for many bidders nor overflows an integer power for huge n
+    bid = safe - safe * (1.0 - (r / safe) ** float(n)) / float(n)
     return np.where(v >= r, bid, v)
 
 
