@@ -13,6 +13,11 @@ RAGGED = [[1, 2], [3]]
 LP = np.log(np.full((2, 2, 3), 1 / 3))  # bayes log-marginals: B=2 rows, m=2 members, K=3
 LL = np.zeros((2, 9))
 VALUES = np.zeros((2, 3, 9))
+NAN = float("nan")
+BID = [10.0, 100.0, 20.0, 1.0, 0.5, 5.0, 0.1]  # load, capacity, ..., task_load, noise
+BK = {"damping": 200.0, "max_bid": 1000.0}
+CFG = loadbalance.LoadBalanceConfig(n_servers=3, rounds=5)
+SERVERS = loadbalance.Servers.random(CFG, np.random.default_rng(0))
 CAPS = np.array([[1.0], [0.5]])  # two task bidders' levels of one required skill
 
 
@@ -186,6 +191,92 @@ CASES = [
         lambda: auctions.theory.reverse_first_price_bid("abc", 3),
         TypeError,
         "reverse_first_price_bid(): costs",
+    ),
+    # loadbalance
+    (
+        lambda: loadbalance.bid_scalar(*BID[:1], [1.0], *BID[2:], **BK),
+        TypeError,
+        "bid_scalar(): cap",
+    ),
+    (lambda: loadbalance.bid_scalar(*BID[:1], 0, *BID[2:], **BK), ValueError, "bid_scalar(): cap"),
+    (lambda: loadbalance.bid_scalar(NAN, *BID[1:], **BK), ValueError, "bid_scalar(): load must"),
+    (
+        lambda: loadbalance.bids([1.0, 2.0], np.ones(3), *BID[2:], **BK),
+        ValueError,
+        "bids(): load, cap",
+    ),
+    (lambda: loadbalance.bids(*BID[:1], [0.0], *BID[2:], **BK), ValueError, "bids(): capacity"),
+    (lambda: loadbalance.bids(NAN, *BID[1:], **BK), ValueError, "bids(): load must be finite"),
+    (lambda: loadbalance.bids(*BID, damping=[1.0], max_bid=1.0), TypeError, "bids(): damping"),
+    (lambda: loadbalance.bids(*BID, **BK, ratio_cap=ARRAY), TypeError, "bids(): ratio_cap"),
+    (lambda: loadbalance.arrival_rate(None, 5), TypeError, "arrival_rate(): config must be"),
+    (lambda: loadbalance.arrival_rate(CFG, NAN), ValueError, "arrival_rate(): round_num must"),
+    (lambda: loadbalance.arrival_rate(CFG, "abc"), TypeError, "arrival_rate(): round_num must"),
+    (lambda: loadbalance.action_multipliers(NAN), ValueError, "action_multipliers(): learning"),
+    (lambda: loadbalance.action_multipliers([]), TypeError, "action_multipliers(): learning"),
+    (
+        lambda: loadbalance.LoadBalanceConfig.from_dict([1]),
+        TypeError,
+        "LoadBalanceConfig.from_dict(): params must be a dict",
+    ),
+    (
+        lambda: CFG.memory_bytes("abc"),
+        TypeError,
+        "LoadBalanceConfig.memory_bytes(): rounds must be an integer",
+    ),
+    (
+        lambda: CFG.memory_bytes(2.7),
+        TypeError,
+        "LoadBalanceConfig.memory_bytes(): rounds must be an integer",
+    ),
+    (lambda: loadbalance.LoadBalancer(CFG, seed=2.5), TypeError, "LoadBalancer(): seed must be"),
+    (lambda: loadbalance.LoadBalancer(CFG, seed=-1), ValueError, "LoadBalancer(): seed must be"),
+    (lambda: loadbalance.simulate(CFG, seed="abc"), TypeError, "simulate(): seed must be"),
+    (lambda: loadbalance.simulate("abc"), TypeError, "simulate(): config must be"),
+    (lambda: loadbalance.simulate("abc", rounds=3), TypeError, "simulate(): config must be"),
+    (lambda: loadbalance.simulate(CFG, servers=1), TypeError, "simulate(): servers must be"),
+    (lambda: loadbalance.simulate(CFG, auction="x"), ValueError, "simulate(): auction must be"),
+    (lambda: SERVERS.load_ratio(None), TypeError, "Servers.load_ratio(): cap must be"),
+    (lambda: SERVERS.load_ratio(NAN), ValueError, "Servers.load_ratio(): cap must be"),
+    (lambda: loadbalance.Tasks.of_loads(2.5), ValueError, "Tasks.of_loads(): loads must be"),
+    (lambda: loadbalance.Tasks.of_loads("abc"), TypeError, "Tasks.of_loads(): loads must be"),
+    (lambda: loadbalance.Tasks.of_loads(RAGGED), ValueError, "Tasks.of_loads(): loads must be"),
+    (lambda: loadbalance.SpareCapacityGame("abc"), TypeError, "SpareCapacityGame(): spare must"),
+    (lambda: loadbalance.SpareCapacityGame(RAGGED), ValueError, "SpareCapacityGame(): spare must"),
+    (
+        lambda: loadbalance.SpareCapacityGame([1.0, 2.0], demand="abc"),
+        TypeError,
+        "SpareCapacityGame(): demand must be",
+    ),
+    (
+        lambda: loadbalance.SpareCapacityGame([1.0, 2.0]).value([1.5]),
+        TypeError,
+        "SpareCapacityGame.value(): coalitions must be",
+    ),
+    (
+        lambda: loadbalance.SpareCapacityGame([1.0, 2.0]).value([4]),
+        ValueError,
+        "SpareCapacityGame.value(): coalition masks must",
+    ),
+    (lambda: loadbalance.coalition_shapley([1.0, 2.0], [0.0], [0, 0]), ValueError, "coalition_sh"),
+    (lambda: loadbalance.coalition_shapley("abc", [0.0], [0]), TypeError, "coalition_shapley(): "),
+    (lambda: loadbalance.coalition_shapley([1.0], [NAN], [0]), ValueError, "coalition_shapley()"),
+    (lambda: loadbalance.coalition_shapley([1.0], [0.0], None), TypeError, "coalition_shapley()"),
+    (lambda: loadbalance.coalition_shapley([1.0], [0.0], [0.5]), ValueError, "coalition_shapley"),
+    (
+        lambda: loadbalance.coalition_shapley([1.0], [0.0], [0], demand=[]),
+        TypeError,
+        "coalition_shapley(): demand must be",
+    ),
+    (
+        lambda: loadbalance.coalition_shapley([1.0], [0.0], [0], exact_limit=0),
+        ValueError,
+        "coalition_shapley(): exact_limit must be >= 1",
+    ),
+    (
+        lambda: loadbalance.coalition_shapley([1.0], [0.0], [0], exact_limit=None),
+        TypeError,
+        "coalition_shapley(): exact_limit must be",
     ),
     # bayes: ragged integer and boolean arrays
     (lambda: bayes.update(LP, LL, samples=RAGGED), ValueError, "update(): samples must be"),

@@ -150,9 +150,9 @@ def test_bad_servers_and_tasks_are_rejected():
     ]:
         with pytest.raises(ValueError, match=match):
             Servers(**{**ok, key: value})
-    with pytest.raises(ValueError, match="load must be >= 0"):
+    with pytest.raises(ValueError, match=r"Tasks.of_loads\(\): loads must be >= 0"):
         Tasks.of_loads([1.0, -2.0])
-    with pytest.raises(ValueError, match="load must be finite"):
+    with pytest.raises(ValueError, match=r"Tasks.of_loads\(\): loads must be finite"):
         Tasks.of_loads([np.nan])
     lb = LoadBalancer(LoadBalanceConfig(n_servers=2), seed=0)
     with pytest.raises(TypeError, match="tasks must be a Tasks"):

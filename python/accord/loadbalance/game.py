@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._masks import membership
-from .._validate import fail
+from .._validate import as_array, fail, finite_vector, integer, real, real_array
 from ..coop import CoalitionalGame, shapley
+from ..coop.game import coalitions_arg
 
 __all__ = ["SpareCapacityGame", "coalition_shapley"]
 
@@ -21,19 +22,18 @@ class SpareCapacityGame(CoalitionalGame):
     """v(S) = sum_{s in S} spare_s, or min(that, demand) when ``demand`` is given."""
 
     def __init__(self, spare, demand: float | None = None) -> None:
-        s = np.asarray(spare, dtype=np.float64)
+        func = "SpareCapacityGame"
+        s = np.array(real_array(func, "spare", spare), dtype=np.float64)
         if s.ndim != 1 or s.shape[0] < 1:
-            fail("SpareCapacityGame", f"spare must be a non-empty 1-D array; got shape {s.shape}")
+            fail(func, f"spare must be a non-empty 1-D array; got shape {s.shape}")
         if not np.isfinite(s).all():
-            fail("SpareCapacityGame", "spare must be finite")
-        if demand is not None and not np.isfinite(demand):
-            fail("SpareCapacityGame", f"demand must be finite or None; got {demand}")
+            fail(func, "spare must be finite")
         self.n = int(s.shape[0])
         self.spare = s
-        self.demand = None if demand is None else float(demand)
+        self.demand = None if demand is None else real(func, "demand", demand)
 
     def value(self, coalitions) -> np.ndarray:
-        c = np.asarray(coalitions)
+        c = coalitions_arg("SpareCapacityGame.value", self.n, coalitions)
         if c.dtype == bool:
             total = c.astype(np.float64) @ self.spare
         else:
@@ -58,10 +58,28 @@ def coalition_shapley(
 
     Coalitions of at most ``exact_limit`` servers are solved exactly (a dense table,
     :func:`accord.coop.shapley`); larger ones by ``samples`` permutations.
+
+    ``capacity``, ``load`` and ``coalition`` (non-negative integer ids) have one finite
+    entry per server; ``demand`` is a finite number or None; ``1 <= exact_limit <= 25``.
     """
-    capacity = np.asarray(capacity, dtype=np.float64)
-    spare = capacity - np.asarray(load, dtype=np.float64)
-    coalition = np.asarray(coalition)
+    func = "coalition_shapley"
+    capacity = finite_vector(func, "capacity", capacity)
+    n = capacity.shape[0]
+    if n == 0:
+        fail(func, "capacity must hold at least one server; got an empty array")
+    spare = capacity - finite_vector(func, "load", load, n)
+    c = as_array(func, "coalition", coalition)
+    if c.shape != (n,) or c.dtype.kind not in "iu" or (c < 0).any():
+        fail(func, f"coalition must be {n} non-negative integer ids; got {coalition!r}")
+    coalition = c.astype(np.int64)
+    if demand is not None:
+        demand = real(func, "demand", demand)
+    exact_limit = integer(func, "exact_limit", exact_limit, minimum=1)
+    if exact_limit > 25:
+        fail(func, f"exact_limit must be <= 25 (a dense table of 2**n values); got {exact_limit}")
+    samples = integer(func, "samples", samples, minimum=1)
+    if seed is not None:
+        seed = integer(func, "seed", seed, minimum=0)
     out = np.empty_like(spare)
     for k, cid in enumerate(np.unique(coalition)):
         members = np.flatnonzero(coalition == cid)

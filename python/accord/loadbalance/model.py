@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
 
-from .._validate import check_bytes, choice, fail
+from .._validate import check_bytes, choice, fail, integer, real_array
 
 __all__ = ["MODES", "SLA_LEVELS", "LoadBalanceConfig", "Servers", "Tasks", "arrival_rate"]
 
@@ -222,7 +223,10 @@ class LoadBalanceConfig:
         server's load and sensitivity, every task's record), the per-round bid noise of
         every task at every server and the servers' state."""
         n = int(self.n_servers)
-        rounds = int(self.rounds if rounds is None else rounds)
+        if rounds is None:
+            rounds = int(self.rounds)
+        else:
+            rounds = integer("LoadBalanceConfig.memory_bytes", "rounds", rounds, minimum=0)
         tasks = self.base_tasks_per_round + self.amplitude  # peak mean arrivals
         peak = int(tasks + 10 * math.sqrt(tasks) + 10)  # a Poisson count far in the tail
         history = rounds * (16 * n + 96 * peak)
@@ -231,6 +235,12 @@ class LoadBalanceConfig:
     @classmethod
     def from_dict(cls, params: dict) -> LoadBalanceConfig:
         """A config from plain values (TOML); unknown keys are an error."""
+        if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
+            fail(
+                "LoadBalanceConfig.from_dict",
+                f"params must be a dict of setting names to values; got {type(params).__name__}",
+                TypeError,
+            )
         known = {fl.name for fl in fields(cls)}
         unknown = sorted(set(params) - known)
         if unknown:
@@ -246,8 +256,18 @@ class LoadBalanceConfig:
 
 
 def arrival_rate(config: LoadBalanceConfig, round_num) -> np.ndarray | float:
-    """Mean number of tasks in round ``round_num`` (a sinusoid), floored at 0."""
-    t = np.asarray(round_num, dtype=np.float64)
+    """Mean number of tasks in round ``round_num`` (a number or an array of finite round
+    numbers; a sinusoid), floored at 0."""
+    func = "arrival_rate"
+    if not isinstance(config, LoadBalanceConfig):
+        fail(func, f"config must be a LoadBalanceConfig; got {type(config).__name__}", TypeError)
+    if isinstance(round_num, (bool, np.bool_)):
+        fail(
+            func, f"round_num must be a number or an array of numbers; got {round_num!r}", TypeError
+        )
+    t = real_array(func, "round_num", round_num)
+    if not np.isfinite(t).all():
+        fail(func, f"round_num must be finite; got {round_num!r}")
     avg = config.base_tasks_per_round + config.amplitude * np.sin(2 * np.pi * t / config.period)
     out = np.maximum(avg, 0.0)
     return float(out) if out.ndim == 0 else out
@@ -256,10 +276,7 @@ def arrival_rate(config: LoadBalanceConfig, round_num) -> np.ndarray | float:
 def _vector(
     func: str, name: str, x, n: int | None, lo: float | None = None, lo_open: bool = False
 ) -> np.ndarray:
-    try:
-        a = np.array(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(func, f"{name} must be an array of numbers; got {type(x).__name__}", TypeError)
+    a = np.array(real_array(func, name, x), dtype=np.float64)
     if a.ndim == 0 and n is not None:
         a = np.full(n, float(a))
     if a.ndim != 1 or (n is not None and a.shape[0] != n):
@@ -331,7 +348,19 @@ class Servers:
         )
 
     def load_ratio(self, cap: float = 1.0) -> np.ndarray:
-        """min(load / capacity, cap) (step 1 of :mod:`accord.loadbalance.bidding`)."""
+        """min(load / capacity, cap) (step 1 of :mod:`accord.loadbalance.bidding`); ``cap`` a
+        number > 0, inf for no cap."""
+        if (
+            isinstance(cap, (bool, np.bool_))
+            or not isinstance(cap, numbers.Real)
+            or math.isnan(cap)
+            or cap <= 0
+        ):
+            fail(
+                "Servers.load_ratio",
+                f"cap must be a number > 0 (1.0 caps the load ratio, inf for no cap); got {cap!r}",
+                TypeError if not isinstance(cap, numbers.Real) else ValueError,
+            )
         return np.minimum(self.load / self.capacity, cap)
 
     def copy(self) -> Servers:
@@ -374,15 +403,11 @@ class Tasks:
 
     @classmethod
     def of_loads(cls, loads) -> Tasks:
-        """Tasks with the given loads and neutral other attributes (silver, 1.0, 0.0)."""
-        loads = np.asarray(loads, dtype=np.float64)
-        n = loads.shape[0] if loads.ndim == 1 else -1
-        return cls(
-            load=loads,
-            sla=np.ones(max(n, 0), np.int64),
-            complexity=np.ones(max(n, 0)),
-            latency=np.zeros(max(n, 0)),
-        )
+        """Tasks with the given loads (a 1-D array of finite numbers >= 0) and neutral other
+        attributes (silver, 1.0, 0.0)."""
+        loads = _vector("Tasks.of_loads", "loads", loads, None, 0.0)
+        n = loads.shape[0]
+        return cls(load=loads, sla=np.ones(n, np.int64), complexity=np.ones(n), latency=np.zeros(n))
 
     @classmethod
     def random(cls, config: LoadBalanceConfig, round_num: int, rng: np.random.Generator) -> Tasks:

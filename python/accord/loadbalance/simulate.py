@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._backend import cpu_kernels
-from .._validate import choice, fail
+from .._validate import choice, fail, integer
 from .bidding import action_multipliers
 from .game import coalition_shapley
 from .model import LoadBalanceConfig, Servers, Tasks
@@ -225,23 +225,33 @@ class LoadBalancer:
         seed: int | np.random.SeedSequence | None = None,
         auction: str = "kernel",
     ) -> None:
+        self._setup("LoadBalancer", config, servers, seed, auction)
+
+    def _setup(self, func: str, config, servers, seed, auction) -> None:
+        """``__init__``, with argument errors named after ``func``, the public function
+        the user called (``simulate``)."""
         if config is None:
             config = LoadBalanceConfig()
         if not isinstance(config, LoadBalanceConfig):
             fail(
-                "LoadBalancer",
+                func,
                 f"config must be a LoadBalanceConfig; got {type(config).__name__}",
                 TypeError,
             )
-        choice("LoadBalancer", "auction", auction, AUCTION_PATHS)
-        ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        choice(func, "auction", auction, AUCTION_PATHS)
+        if isinstance(seed, np.random.SeedSequence):
+            ss = seed
+        elif seed is None:
+            ss = np.random.SeedSequence()
+        else:
+            ss = np.random.SeedSequence(integer(func, "seed", seed, minimum=0))
         s_servers, s_tasks, s_noise, s_learn, s_shap = ss.spawn(5)
         self.config = config
         if servers is None:
             servers = Servers.random(config, np.random.default_rng(s_servers))
         elif not isinstance(servers, Servers):
             fail(
-                "LoadBalancer",
+                func,
                 f"servers must be a Servers instance; got {type(servers).__name__}",
                 TypeError,
             )
@@ -502,7 +512,7 @@ class LoadBalancer:
 
     def run(self, rounds: int | None = None) -> SimulationResult:
         """Run ``rounds`` more rounds (default: ``config.rounds``) and collect the result."""
-        from .._validate import check_bytes, integer
+        from .._validate import check_bytes
 
         rounds = (
             self.config.rounds
@@ -573,7 +583,15 @@ def simulate(
     (20, 5)
     """
     if settings:
+        if config is not None and not isinstance(config, LoadBalanceConfig):
+            fail(
+                "simulate",
+                f"config must be a LoadBalanceConfig; got {type(config).__name__}",
+                TypeError,
+            )
         base = (config or LoadBalanceConfig()).to_dict()
         base.update(settings)
         config = LoadBalanceConfig.from_dict(base)
-    return LoadBalancer(config, servers=servers, seed=seed, auction=auction).run()
+    balancer = LoadBalancer.__new__(LoadBalancer)
+    balancer._setup("simulate", config, servers, seed, auction)
+    return balancer.run()
