@@ -278,6 +278,11 @@ CASES = [
         TypeError,
         "coalition_shapley(): exact_limit must be",
     ),
+    (
+        lambda: auctions.vcg_multi_unit([[1.0]], 1, marginal=ARRAY),
+        TypeError,
+        "vcg_multi_unit(): marginal must be True or False",
+    ),
     # bayes: ragged integer and boolean arrays
     (lambda: bayes.update(LP, LL, samples=RAGGED), ValueError, "update(): samples must be"),
     (

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from .. import _highs
 from .._backend import to_host
 from .._masks import members
-from .._validate import check_bytes, choice, fail
+from .._validate import check_bytes, choice, fail, flag
 from ._common import numeric_array
 
 __all__ = ["MAX_ATOMS", "VCGOutcome", "vcg", "vcg_multi_unit"]
@@ -473,6 +473,7 @@ def vcg_multi_unit(
     """
     func = "vcg_multi_unit"
     _essential_option(func, essential)
+    marginal = flag(func, "marginal", marginal)
     v = numeric_array(func, "values", to_host(values))
     if v.ndim != 2 or v.shape[0] == 0 or v.shape[1] == 0:
         fail(
