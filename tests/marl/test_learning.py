@@ -9,6 +9,8 @@ from accord.marl import (
     MarkovGame,
     MarkovGameVecEnv,
     MinimaxQ,
+    NashQ,
+    nash_value_iteration,
     soccer,
     train,
     zero_sum_value_iteration,
@@ -76,7 +78,7 @@ def test_minimax_q_with_uniform_exploration_learns_the_game_value():
     ref = zero_sum_value_iteration(g)
     learner = MinimaxQ(g.num_states, g.num_actions, g.discount, epsilon=1.0, seed=1)
     train(g, learner, steps=2000, n_envs=64, seed=2)
-    assert np.abs(learner.V - ref.values[0]).max() < 0.02
+    assert np.abs(learner.V[0] - ref.values[0]).max() < 0.02
 
 
 def test_minimax_q_on_soccer_matches_value_iteration_at_the_start():
@@ -88,7 +90,52 @@ def test_minimax_q_on_soccer_matches_value_iteration_at_the_start():
     start = np.flatnonzero(g.initial)[0]
     learner = MinimaxQ(g.num_states, g.num_actions, g.discount, epsilon=0.2, seed=1)
     result = train(g, learner, steps=8000, n_envs=128, seed=2)
-    assert abs(learner.V[start] - ref.values[0, start]) < 0.02
+    assert abs(learner.V[0, start] - ref.values[0, start]) < 0.02
     assert len(result.episode_lengths) > 10_000
     # zero-sum: the players' returns cancel in every episode
     np.testing.assert_allclose(result.episode_returns.sum(axis=1), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_nash_q_learns_the_values_of_nash_value_iteration(seed):
+    """General-sum, 4 states, 2 x 3 actions: with uniform exploration and the same
+    equilibrium selection (Lemke-Howson from label 0), Nash-Q's values approach the
+    fixed point of Nash value iteration (64 copies x 2,000 steps, fixed seeds)."""
+    rng = np.random.default_rng(seed)
+    P = rng.random((4, 2, 3, 4)) ** 3
+    P /= P.sum(axis=-1, keepdims=True)
+    g = MarkovGame(P, rng.random((2, 4, 2, 3)), 0.7)
+    ref = nash_value_iteration(g)
+    assert ref.converged
+    learner = NashQ(4, (2, 3), 0.7, epsilon=1.0, seed=1)
+    train(g, learner, steps=2000, n_envs=64, seed=2)
+    assert np.abs(learner.V - ref.values).max() < 0.03
+    assert learner.fallbacks == 0
+    for s in range(4):  # the policy is an equilibrium of each learned stage game
+        A, B = learner.Q[:, s]
+        x, y = learner.policy[0][s], learner.policy[1][s]
+        assert (A @ y).max() - x @ A @ y <= 1e-9 and (x @ B).max() - x @ B @ y <= 1e-9
+
+
+def test_nash_q_is_minimax_q_on_a_zero_sum_game():
+    """Same seeds, same exploration: on a zero-sum game Nash-Q's tables are each
+    other's negation and its stage equilibria are minimax solutions, so it learns
+    exactly what minimax-Q learns."""
+    g = _small_zero_sum(seed=5)
+    nash = NashQ(g.num_states, g.num_actions, g.discount, epsilon=1.0, seed=1)
+    mini = MinimaxQ(g.num_states, g.num_actions, g.discount, epsilon=1.0, seed=1)
+    train(g, nash, steps=300, n_envs=32, seed=2)
+    train(g, mini, steps=300, n_envs=32, seed=2)
+    np.testing.assert_allclose(nash.V[0], mini.V[0], atol=1e-9)
+    np.testing.assert_allclose(nash.V[1], -nash.V[0], atol=1e-9)
+
+
+def test_learners_refuse_bad_settings():
+    with pytest.raises(ValueError, match=r"NashQ\(\): initial_dropped_label must be in 0\.\.4"):
+        NashQ(3, (2, 3), 0.9, initial_dropped_label=5)
+    with pytest.raises(TypeError, match=r"MinimaxQ\(\): num_actions must be a pair"):
+        MinimaxQ(3, 4, 0.9)
+    with pytest.raises(ValueError, match=r"learning_rate must be in \(0\.5, 1\]"):
+        MinimaxQ(3, (2, 2), 0.9, learning_rate=0.5)
+    with pytest.raises(TypeError, match=r"train\(\): learner must have act\(\) and update\(\)"):
+        train(_small_zero_sum(), object(), steps=1)

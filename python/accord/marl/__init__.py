@@ -6,13 +6,13 @@ cooperative, competitive or mixed rewards; :func:`zero_sum_value_iteration` and
 known games, solving every state's stage game in one batched native call.  Models:
 Littman's (1994) soccer (:func:`soccer`).  Learning: :class:`MarkovGameVecEnv` steps
 many copies of a game in one array operation, and :func:`train` runs a learner such as
-:class:`MinimaxQ` on them.
+:class:`MinimaxQ` or :class:`NashQ` on them.
 """
 
 from .markov_game import STOCHASTIC_TOL, MarkovGame
-from .minimax_q import MinimaxQ
 from .planning import MarkovSolution, nash_value_iteration, zero_sum_value_iteration
 from .soccer import SOCCER_ACTIONS, SoccerState, soccer, soccer_index, soccer_state
+from .stage_q import MinimaxQ, NashQ
 from .training import Learner, TrainResult, train
 from .vector import MarkovGameVecEnv, VecStep
 
@@ -31,6 +31,7 @@ __all__ = [
     "VecStep",
     "Learner",
     "MinimaxQ",
+    "NashQ",
     "TrainResult",
     "train",
 ]
