@@ -6,9 +6,10 @@ cooperative, competitive or mixed rewards; :func:`zero_sum_value_iteration` and
 known games, solving every state's stage game in one batched native call.  Models:
 Littman's (1994) soccer (:func:`soccer`).  Learning: :class:`MarkovGameVecEnv` steps
 many copies of a game in one array operation, and :func:`train` runs a learner such as
-:class:`MinimaxQ` or :class:`NashQ` on them.
+:class:`MinimaxQ`, :class:`NashQ`, :class:`IndependentQ` or :class:`HystereticQ` on them.
 """
 
+from .independent_q import HystereticQ, IndependentQ
 from .markov_game import STOCHASTIC_TOL, MarkovGame
 from .planning import MarkovSolution, nash_value_iteration, zero_sum_value_iteration
 from .soccer import SOCCER_ACTIONS, SoccerState, soccer, soccer_index, soccer_state
@@ -31,6 +32,8 @@ __all__ = [
     "VecStep",
     "Learner",
     "MinimaxQ",
+    "IndependentQ",
+    "HystereticQ",
     "NashQ",
     "TrainResult",
     "train",
