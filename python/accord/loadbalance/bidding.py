@@ -36,6 +36,10 @@ def action_multipliers(learning_rate: float) -> np.ndarray:
     return np.array([1.0 + learning_rate, 1.0 - learning_rate, 1.0])
 
 
+#: The per-server arguments of :func:`bids` and :func:`bid_scalar`, in order.
+_PER_SERVER = ("load", "capacity", "sensitivity", "risk_aversion", "target", "noise")
+
+
 def bids(
     load,
     capacity,
@@ -58,13 +62,8 @@ def bids(
     func = "bids"
     load, capacity, sensitivity, risk_aversion, target, noise = (
         _server_array(func, name, x)
-        for name, x in (
-            ("load", load),
-            ("capacity", capacity),
-            ("sensitivity", sensitivity),
-            ("risk_aversion", risk_aversion),
-            ("target", target),
-            ("noise", noise),
+        for name, x in zip(
+            _PER_SERVER, (load, capacity, sensitivity, risk_aversion, target, noise), strict=True
         )
     )
     if adjust is not None:
@@ -110,13 +109,8 @@ def bid_scalar(
     func = "bid_scalar"
     load, capacity, sensitivity, risk_aversion, target, noise = (
         real(func, name, x)
-        for name, x in (
-            ("load", load),
-            ("capacity", capacity),
-            ("sensitivity", sensitivity),
-            ("risk_aversion", risk_aversion),
-            ("target", target),
-            ("noise", noise),
+        for name, x in zip(
+            _PER_SERVER, (load, capacity, sensitivity, risk_aversion, target, noise), strict=True
         )
     )
     if adjust is not None:

@@ -18,6 +18,8 @@ both players' tables, as both agents of Hu & Wellman's experiments keep them).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from .._validate import fail, generator, integer, real
@@ -26,7 +28,7 @@ from ..games import PathStatus, lemke_howson_batch, minimax_batch
 __all__ = ["MinimaxQ", "NashQ"]
 
 
-class _StageQ:
+class _StageQ(ABC):
     """The shared machinery: tables, exploration, the batched update."""
 
     _tables = 2  # value tables kept (minimax-Q keeps player 0's only)
@@ -84,8 +86,9 @@ class _StageQ:
             q[hit] += alpha * (total[hit] / count[hit] - q[hit])
         self._solve(np.unique(hit // (m * n)))
 
+    @abstractmethod
     def _solve(self, touched: np.ndarray) -> None:
-        raise NotImplementedError
+        """Re-solve the stage games of the states ``touched``: set ``V`` and ``policy``."""
 
 
 class MinimaxQ(_StageQ):
