@@ -19,6 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "runner": ("pyarrow", "matplotlib", "tqdm", *_TOML),
     "consensus": ("cryptography", *_TOML),
     "loadbalance": ("matplotlib", "cryptography"),
+    "marl": ("pettingzoo", "gymnasium"),
 }
 
 
