@@ -24,7 +24,10 @@ from .parallel import ParallelEnv  # noqa: E402
 from .registry import aec, make, make_vec, names, register  # noqa: E402
 
 # The environment modules: each registers its environments when imported.
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = (
+    "tabular",
+    "matrix",
+)
 for _module in _MODULES:
     importlib.import_module(f"{__name__}.{_module}")
 

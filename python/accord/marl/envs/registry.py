@@ -8,6 +8,7 @@ random streams' key from ``seed``, and :func:`make` wraps one copy in the Pettin
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import pettingzoo
@@ -60,6 +61,16 @@ def make_vec(
 def _make_vec(func: str, name, n_envs, seed, stream_offset, kwargs: dict) -> VecEnv:
     factory = _factory(func, name)
     n = integer(func, "n_envs", n_envs, minimum=1)
+    try:
+        inspect.signature(factory).bind(n, **kwargs)
+    except TypeError:
+        params = [p for p in inspect.signature(factory).parameters if p != "n_envs"]
+        fail(
+            func,
+            f"environment {name!r} takes the parameters {', '.join(params) or 'none'}; got "
+            f"{', '.join(sorted(kwargs))}",
+            TypeError,
+        )
     env = factory(n, **kwargs)
     if not isinstance(env, VecEnv):
         fail(func, f"the factory of {name!r} returned {type(env).__name__}, not a VecEnv")
