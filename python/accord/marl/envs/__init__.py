@@ -27,6 +27,7 @@ from .registry import aec, make, make_vec, names, register  # noqa: E402
 _MODULES: tuple[str, ...] = (
     "tabular",
     "matrix",
+    "tiger",
 )
 for _module in _MODULES:
     importlib.import_module(f"{__name__}.{_module}")

@@ -21,13 +21,14 @@ import gymnasium
 import numpy as np
 
 from ..._validate import check_bytes, fail, real
+from ..dec_pomdp import DecPOMDP
 from ..grid_games import GRID_GAME_DISCOUNT, grid_game_1, grid_game_2
 from ..markov_game import MarkovGame
 from ..soccer import soccer
 from .base import VecEnv
 from .registry import register
 
-__all__ = ["MarkovGameEnv"]
+__all__ = ["DecPOMDPEnv", "MarkovGameEnv"]
 
 # Sparse inverse-transform tables, one per game (games are immutable).
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -187,3 +188,84 @@ def _grid_env(which: int):
 register("soccer", _soccer_env)
 register("grid-game-1", _grid_env(1))
 register("grid-game-2", _grid_env(2))
+
+
+class DecPOMDPEnv(MarkovGameEnv):
+    """``n_envs`` copies of a :class:`accord.marl.DecPOMDP` as a :class:`VecEnv`.
+
+    Agent ``i`` observes only its own observation (``Discrete(m_i)``), drawn from
+    ``O_i[s', a, :]`` after each step and from ``initial_observations[i][s0, :]`` at the
+    start of an episode; the hidden states are in :attr:`states` and :meth:`state`.
+    Each step draws ``1 + n`` uniforms per copy (successor, then each agent's
+    observation), each reset as many (start state, observations).
+
+    Parameters
+    ----------
+    model
+        The :class:`DecPOMDP`.
+    n_envs, max_steps, agents, seed, stream_offset
+        As for :class:`MarkovGameEnv`.
+
+    Attributes
+    ----------
+    model
+        The Dec-POMDP; ``game`` is its Markov game.
+    """
+
+    def __init__(
+        self,
+        model: DecPOMDP,
+        n_envs: int = 1,
+        *,
+        max_steps: int | None = None,
+        agents: tuple[str, ...] | None = None,
+        seed: int | None = None,
+        stream_offset: int = 0,
+    ) -> None:
+        if not isinstance(model, DecPOMDP):
+            fail("DecPOMDPEnv", f"model must be a DecPOMDP; got {type(model).__name__}", TypeError)
+        self.model = model
+        super().__init__(
+            model.game,
+            n_envs,
+            max_steps=max_steps,
+            agents=agents,
+            seed=seed,
+            stream_offset=stream_offset,
+        )
+        ms = model.num_observations
+        m = max(ms)
+        spaces = [gymnasium.spaces.Discrete(k) for k in ms]
+        self._obs_spaces = dict(zip(self.possible_agents, spaces, strict=True))
+        n, S = self.num_agents, model.num_states
+        # per agent: cumulative observation rows (S * K, m), padded with +inf
+        self._obs_cdf = np.full((n, S * self._joint, m), np.inf)
+        self._init_cdf = np.full((n, S, m), np.inf)
+        for i, (Oi, Ii) in enumerate(
+            zip(model.observations, model.initial_observations, strict=True)
+        ):
+            self._obs_cdf[i, :, : ms[i] - 1] = np.cumsum(Oi.reshape(-1, ms[i]), axis=1)[:, :-1]
+            self._init_cdf[i, :, : ms[i] - 1] = np.cumsum(Ii, axis=1)[:, :-1]
+
+    def _draw(self, cdf: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        # cdf (n, R, m), rows (E,), u (E, n) -> observations (E, n)
+        c = cdf[:, rows, :]  # (n, E, m)
+        return (c <= u.T[:, :, None]).sum(axis=2).T.astype(np.int64)
+
+    def _reset_copies(self, idx: np.ndarray) -> np.ndarray:
+        u = self._uniforms(1 + self.num_agents, idx)
+        s = np.searchsorted(self._start_cdf, u[:, 0], side="right").astype(np.int64)
+        self.states[idx] = s
+        return self._draw(self._init_cdf, s, u[:, 1:])
+
+    def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        joint = actions @ self._strides
+        s = self.states
+        rewards = self._rewards[:, s, joint].T
+        row = s * self._joint + joint
+        u = self._uniforms(1 + self.num_agents)
+        k = (self._cdf[row] <= u[:, :1]).sum(axis=1)
+        nxt = self._next[row, k]
+        self.states = nxt
+        obs = self._draw(self._obs_cdf, nxt * self._joint + joint, u[:, 1:])
+        return obs, rewards, self.game.terminal[nxt]
