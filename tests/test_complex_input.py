@@ -291,7 +291,11 @@ EXTRA = {
     "vertex_enumeration": (PD.payoffs[1],),
 }
 #: The functions whose game argument is a batch.
-BATCHES = {"lemke_howson_batch": PD.payoffs[None], "minimax_batch": PD.payoffs[None, 0]}
+BATCHES = {
+    "lemke_howson_batch": PD.payoffs[None],
+    "minimax_batch": PD.payoffs[None, 0],
+    "correlated_equilibrium_batch": PD.payoffs[None],
+}
 
 
 @pytest.mark.parametrize("f", GAME_FUNCS, ids=lambda f: f.__name__)

@@ -56,6 +56,10 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
         yield "lemke_howson", lambda A=A, B=B: G.lemke_howson(A, B)
         yield "lemke_howson_all", lambda A=A, B=B: G.lemke_howson_all(A, B)
         yield "lemke_howson_batch", lambda P=P: G.lemke_howson_batch(P[None])
+        yield (
+            "correlated_equilibrium_batch",
+            lambda P=P: G.correlated_equilibrium_batch(P[None]),
+        )
     for P in _arrays(rng, (3, 2, 2, 2)):
         prof = [np.array([0.5, 0.5])] * 3
         yield "best_response", lambda P=P, s=prof: G.best_response(P, s)

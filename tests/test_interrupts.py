@@ -56,6 +56,10 @@ CASES = {
         "P = rng.random((200, 2, 200, 200))",
         "games.lemke_howson_batch(P)",
     ),
+    "correlated_equilibrium_batch": (
+        "P = rng.random((400000, 2, 5, 5))",
+        "games.correlated_equilibrium_batch(P)",
+    ),
     "shapley_shubik_5000_players": (
         "w = rng.integers(1, 21, 5000); g = coop.WeightedVotingGame(w, int(w.sum()) // 2 + 1)",
         "coop.shapley(g)",

@@ -1,5 +1,6 @@
 // Bindings of the (coarse) correlated equilibrium kernels (accord._core.games).
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -158,4 +159,37 @@ void init_correlated(py::module_& m) {
       "kept[j] with a positive coefficient (the others hold for every p >= 0); then, with\n"
       "egalitarian=True, one row z - U_i . p per player over N + 1 columns (explicit zeros\n"
       "included); last the row sum p.");
+
+  m.def(
+      "correlated_equilibrium_batch",
+      [](In<double> payoffs, int objective, bool coarse, std::int64_t max_pivots, double tol) {
+        const auto u = take(payoffs, "payoffs");
+        const auto k = actions_of(u, true);
+        const int n = static_cast<int>(k.size());
+        const py::ssize_t G = u.shape(0);
+        const double* pu = u.data();
+        for (py::ssize_t j = 0; j < u.size(); ++j)
+          if (!std::isfinite(pu[j]))
+            throw std::invalid_argument("payoffs must be finite; game " +
+                                        std::to_string(j / (u.size() / std::max<py::ssize_t>(G, 1))) +
+                                        " has " + std::to_string(pu[j]));
+        std::vector<py::ssize_t> shape{G};
+        for (auto ki : k) shape.push_back(static_cast<py::ssize_t>(ki));
+        py::array_t<double> dist(shape), expected({G, static_cast<py::ssize_t>(n)}), viol(G);
+        py::array_t<std::int8_t> status(G);
+        double* pd = dist.mutable_data();
+        double* pe = expected.mutable_data();
+        double* pv = viol.mutable_data();
+        std::int8_t* ps = status.mutable_data();
+        {
+          py::gil_scoped_release release;
+          games::correlated_equilibrium_batch(pu, G, n, k.data(), objective, coarse, max_pivots,
+                                              tol, pd, pe, pv, ps, 0);
+        }
+        return py::make_tuple(dist, expected, viol, status);
+      },
+      py::arg("payoffs"), py::arg("objective"), py::arg("coarse"), py::arg("max_pivots"),
+      py::arg("tol"),
+      "Optimal (C)CE of each of G games (G, n, k..) by dense simplex: (dist, expected,\n"
+      "violation, status); objective: player index, -1 welfare, -2 egalitarian, -3 any.");
 }

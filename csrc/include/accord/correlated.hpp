@@ -102,3 +102,38 @@ class IncentiveLp {
 };
 
 }  // namespace accord::games
+
+namespace accord::games {
+
+// Objectives of correlated_equilibrium_batch: a player index i >= 0 maximises player i's
+// expected payoff; the negative codes below the sum of payoffs, the smallest player's
+// payoff (max z s.t. z <= U_i . p), or nothing (any equilibrium).
+constexpr int kObjectiveWelfare = -1;
+constexpr int kObjectiveEgalitarian = -2;
+constexpr int kObjectiveFeasibility = -3;
+
+// Status of each game of correlated_equilibrium_batch (the codes of the Lemke-Howson
+// batch, accord.games.PathStatus).
+constexpr std::int8_t kLpOptimal = 0;         // dist holds an optimal (C)CE
+constexpr std::int8_t kLpPivotLimit = 1;      // more than max_pivots simplex pivots
+constexpr std::int8_t kLpNumericalFailure = 2;  // the tableau lost feasibility
+constexpr std::int8_t kLpNotVerified = 3;     // the violation exceeds tol * max |u|
+
+// An optimal (coarse) correlated equilibrium of each of `games` games (payoffs
+// (games, n, k_1..k_n), row-major) by a dense primal simplex, one small LP per game
+// (Papadimitriou & Roughgarden 2008, Sec. 2), games in parallel.  Because every incentive
+// row is homogeneous (M p <= 0), the normalisation is relaxed to sum p <= 1 and the
+// objective shifted to be positive on every column: the optimum then has sum p = 1 and
+// is an optimum of the original LP, and the slack basis (p = 0) is a feasible start
+// (no phase 1).  Pivoting: Dantzig's rule with the lexicographic ratio test (no
+// cycling on the highly degenerate incentive rows).  On the way out each distribution is clipped at 0, normalised
+// and verified: its largest incentive gain (written to violation[g], in payoff units)
+// must be at most tol * max |u_g|.  Writes dist (games, N), expected (games, n) and
+// status (games); a game that is not solved gets NaN distribution and payoffs.
+void correlated_equilibrium_batch(const double* payoffs, std::int64_t games, int n,
+                                  const std::int64_t* actions, int objective, bool coarse,
+                                  std::int64_t max_pivots, double tol, double* dist,
+                                  double* expected, double* violation, std::int8_t* status,
+                                  int threads);
+
+}  // namespace accord::games

@@ -12,6 +12,7 @@ import numpy.typing
 __all__: list[str] = [
     "best_response",
     "best_response_iteration",
+    "correlated_equilibrium_batch",
     "fictitious_play",
     "incentive_gains",
     "incentive_lp",
@@ -52,6 +53,23 @@ def best_response_iteration(
 ]:
     """
     (profile (G, sum k), NashConv history (G, records), converged_at int64 (G,)).
+    """
+
+def correlated_equilibrium_batch(
+    payoffs: numpy.typing.NDArray[numpy.float64],
+    objective: typing.SupportsInt | typing.SupportsIndex,
+    coarse: bool,
+    max_pivots: typing.SupportsInt | typing.SupportsIndex,
+    tol: typing.SupportsFloat | typing.SupportsIndex,
+) -> tuple[
+    numpy.typing.NDArray[numpy.float64],
+    numpy.typing.NDArray[numpy.float64],
+    numpy.typing.NDArray[numpy.float64],
+    numpy.typing.NDArray[numpy.int8],
+]:
+    """
+    Optimal (C)CE of each of G games (G, n, k..) by dense simplex: (dist, expected,
+    violation, status); objective: player index, -1 welfare, -2 egalitarian, -3 any.
     """
 
 def fictitious_play(

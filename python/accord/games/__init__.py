@@ -28,6 +28,7 @@ from .correlated import (
     correlated_equilibrium,
     incentive_matrix,
 )
+from .correlated_batch import BatchCorrelated, correlated_equilibrium_batch
 from .dynamics import (
     DynamicsResult,
     best_response_iteration,
@@ -83,6 +84,8 @@ __all__ = [
     "lemke_howson",
     "lemke_howson_all",
     "lemke_howson_batch",
+    "correlated_equilibrium_batch",
+    "BatchCorrelated",
     "BatchEquilibria",
     "PathStatus",
     "matching_pennies",
