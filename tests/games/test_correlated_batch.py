@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from accord.games import (
     NormalFormGame,
-    ce_violation,
     cce_violation,
+    ce_violation,
     coarse_correlated_equilibrium,
     correlated_equilibrium,
     correlated_equilibrium_batch,
