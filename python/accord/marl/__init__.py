@@ -13,7 +13,7 @@ from .independent_q import HystereticQ, IndependentQ
 from .markov_game import STOCHASTIC_TOL, MarkovGame
 from .planning import MarkovSolution, nash_value_iteration, zero_sum_value_iteration
 from .soccer import SOCCER_ACTIONS, SoccerState, soccer, soccer_index, soccer_state
-from .stage_q import MinimaxQ, NashQ
+from .stage_q import CorrelatedQ, FriendOrFoeQ, MinimaxQ, NashQ
 from .training import Learner, TrainResult, train
 from .vector import MarkovGameVecEnv, VecStep
 
@@ -35,6 +35,8 @@ __all__ = [
     "IndependentQ",
     "HystereticQ",
     "NashQ",
+    "CorrelatedQ",
+    "FriendOrFoeQ",
     "TrainResult",
     "train",
 ]

@@ -1,6 +1,7 @@
 """Joint-action Q-learners that back up the solution of each state's stage game,
 vectorised over environment copies: minimax-Q (Littman 1994) for two-player zero-sum
-games and Nash-Q (Hu & Wellman 2003) for general-sum ones.
+games, Nash-Q (Hu & Wellman 2003), correlated-Q (Greenwald & Hall 2003) and
+friend-or-foe Q (Littman 2001) for general-sum ones.
 
 Each keeps ``Q[i, s, a, b]``, player ``i``'s value of the joint action ``(a, b)`` in
 state ``s``, and a solution ``(x(s), y(s))`` of every state's stage game
@@ -22,10 +23,10 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .._validate import fail, generator, integer, real
-from ..games import PathStatus, lemke_howson_batch, minimax_batch
+from .._validate import choice, fail, generator, integer, real
+from ..games import PathStatus, correlated_equilibrium_batch, lemke_howson_batch, minimax_batch
 
-__all__ = ["MinimaxQ", "NashQ"]
+__all__ = ["CorrelatedQ", "FriendOrFoeQ", "MinimaxQ", "NashQ"]
 
 
 class _StageQ(ABC):
@@ -199,3 +200,144 @@ class NashQ(_StageQ):
         self.policy[1][s] = Y
         for i in range(2):
             self.V[i, s] = np.einsum("gi,gi->g", X, np.einsum("gij,gj->gi", Q[ok, i], Y))
+
+
+class CorrelatedQ(_StageQ):
+    """Correlated-Q (Greenwald & Hall 2003, Sec. 3): both players' tables; each state's
+    stage game is solved for an optimal correlated equilibrium
+    (:func:`accord.games.correlated_equilibrium_batch`), whose expected payoffs are the
+    state's values, and the players act on a joint action drawn from it (a shared
+    correlation device; each still explores with probability ``epsilon``).
+
+    Objectives (Greenwald & Hall 2003, Eqs. 9-12): ``"utilitarian"`` maximises the sum
+    of the players' values; ``"egalitarian"`` the smaller one; ``"plutocratic"`` (their
+    republican) the larger one; ``"dictatorial"`` (their libertarian): every player
+    maximises its own value over the correlated equilibria, values itself by that
+    equilibrium and plays its own action's marginal of it.  Parameters as
+    :class:`MinimaxQ`, plus ``objective``.
+
+    Attributes
+    ----------
+    Q, V
+        ``(2, S, m, n)`` and ``(2, S)``.
+    distribution
+        ``(S, m, n)`` the joint distribution played in every state (the product of the
+        players' marginals under ``"dictatorial"``).
+    policy, visits
+        As :class:`MinimaxQ` (``policy`` holds the marginals of ``distribution``).
+    """
+
+    OBJECTIVES = ("utilitarian", "egalitarian", "plutocratic", "dictatorial")
+
+    def __init__(
+        self,
+        num_states: int,
+        num_actions: tuple[int, int],
+        discount: float,
+        *,
+        objective: str = "utilitarian",
+        epsilon: float = 0.2,
+        learning_rate: float = 0.6,
+        seed=None,
+    ) -> None:
+        super().__init__(
+            "CorrelatedQ", num_states, num_actions, discount, epsilon, learning_rate, seed
+        )
+        self.objective = choice("CorrelatedQ", "objective", objective, self.OBJECTIVES)
+        S, m, n = self.Q.shape[1:]
+        self.distribution = np.full((S, m, n), 1.0 / (m * n))
+
+    def _solve(self, touched: np.ndarray) -> None:
+        Q = self.Q[:, touched].transpose(1, 0, 2, 3)  # (G, 2, m, n)
+        if self.objective in ("utilitarian", "egalitarian"):
+            kind = "welfare" if self.objective == "utilitarian" else "egalitarian"
+            r = correlated_equilibrium_batch(Q, kind)
+            dist, values = r.distribution, r.expected_payoffs
+        else:
+            own = [correlated_equilibrium_batch(Q, i) for i in range(2)]
+            if self.objective == "plutocratic":
+                first = own[0].expected_payoffs[:, 0] >= own[1].expected_payoffs[:, 1]
+                dist = np.where(first[:, None, None], own[0].distribution, own[1].distribution)
+                values = np.where(first[:, None], own[0].expected_payoffs, own[1].expected_payoffs)
+            else:  # dictatorial: each player its own equilibrium
+                x = own[0].distribution.sum(axis=2)
+                y = own[1].distribution.sum(axis=1)
+                dist = x[:, :, None] * y[:, None, :]
+                values = np.stack(
+                    [own[0].expected_payoffs[:, 0], own[1].expected_payoffs[:, 1]], axis=1
+                )
+        self.distribution[touched] = dist
+        self.policy[0][touched] = dist.sum(axis=2)
+        self.policy[1][touched] = dist.sum(axis=1)
+        self.V[:, touched] = values.T
+
+    def act(self, states: np.ndarray) -> np.ndarray:
+        """``(E, 2)`` joint actions drawn from the states' distributions, each player
+        exploring uniformly with probability ``epsilon``."""
+        states = np.asarray(states)
+        E = len(states)
+        S, m, n = self.distribution.shape
+        cdf = np.cumsum(self.distribution[states].reshape(E, -1), axis=1)
+        joint = np.minimum((cdf <= self.rng.random(E)[:, None]).sum(axis=1), m * n - 1)
+        out = np.stack([joint // n, joint % n], axis=1)
+        for i, k in enumerate((m, n)):
+            explore = self.rng.random(E) < self.epsilon
+            out[:, i] = np.where(explore, self.rng.integers(0, k, E), out[:, i])
+        return out
+
+
+class FriendOrFoeQ(_StageQ):
+    """Friend-or-foe Q (Littman 2001): every player keeps its own joint-action table
+    and treats the other as a friend (``V_i(s) = max_{a,b} Q_i[s, a, b]``, playing its
+    part of a maximising joint action, the first in row-major order) or as a foe
+    (``V_i(s)`` the maximin value of ``Q_i[s]``, playing a maximin strategy;
+    :func:`accord.games.minimax_batch`).  Parameters as :class:`MinimaxQ`, plus
+    ``relation``: ``"friend"``, ``"foe"``, or a pair giving each player's view of the
+    other.
+
+    Attributes
+    ----------
+    Q, V
+        ``(2, S, m, n)`` and ``(2, S)``.
+    policy, visits
+        As :class:`MinimaxQ`.
+    """
+
+    def __init__(
+        self,
+        num_states: int,
+        num_actions: tuple[int, int],
+        discount: float,
+        *,
+        relation: str | tuple[str, str] = "foe",
+        epsilon: float = 0.2,
+        learning_rate: float = 0.6,
+        seed=None,
+    ) -> None:
+        func = "FriendOrFoeQ"
+        super().__init__(func, num_states, num_actions, discount, epsilon, learning_rate, seed)
+        pair = (relation, relation) if isinstance(relation, str) else relation
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            fail(
+                func,
+                f"relation must be 'friend', 'foe' or a pair of them; got {relation!r}",
+                TypeError,
+            )
+        self.relation = tuple(choice(func, "relation", r, ("friend", "foe")) for r in pair)
+
+    def _solve(self, touched: np.ndarray) -> None:
+        S, m, n = self.Q.shape[1:]
+        G = len(touched)
+        for i, rel in enumerate(self.relation):
+            Qi = self.Q[i, touched]  # (G, m, n), player 0 on rows
+            own = Qi if i == 0 else Qi.transpose(0, 2, 1)  # this player on rows
+            k = own.shape[1]
+            if rel == "friend":
+                flat = own.reshape(G, -1).argmax(axis=1)
+                strategy = np.zeros((G, k))
+                strategy[np.arange(G), flat // own.shape[2]] = 1.0
+                value = own.reshape(G, -1).max(axis=1)
+            else:
+                value, strategy, _ = minimax_batch(own)
+            self.V[i, touched] = value
+            self.policy[i][touched] = strategy
