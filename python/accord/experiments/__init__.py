@@ -17,6 +17,9 @@ only, so it imports no system. ``accord run`` and ``accord report`` import it.
                 formation with Bayesian learning agents
 ``loadbalance`` :mod:`accord.experiments.loadbalance` -- the auction-based
                 load-balancing simulation
+``marl``        :mod:`accord.experiments.marl` -- multi-agent learners on
+                matrix and Markov games: learning curves, optimality and
+                NashConv of the learned policies
 =============== ==========================================================
 """
 
@@ -27,7 +30,7 @@ from ..runner import load, load_config, parse_config, register, report_experimen
 __all__ = ["KINDS", "load", "load_config", "parse_config", "report_experiment", "run_experiment"]
 
 #: The built-in kinds.
-KINDS = ("coalition", "loadbalance")
+KINDS = ("coalition", "loadbalance", "marl")
 
 register(
     "coalition",
@@ -41,4 +44,11 @@ register(
     validate="accord.experiments.loadbalance:validate",
     report="accord.experiments.loadbalance:report",
     summary="accord.experiments.loadbalance:summary",
+)
+register(
+    "marl",
+    run="accord.experiments.marl:run",
+    validate="accord.experiments.marl:validate",
+    report="accord.experiments.marl:report",
+    summary="accord.experiments.marl:summary",
 )
