@@ -9,9 +9,17 @@ many copies of a game in one array operation, and :func:`train` runs a learner s
 :class:`MinimaxQ`, :class:`NashQ`, :class:`IndependentQ` or :class:`HystereticQ` on them.
 """
 
+from .diagnostics import NashConv, joint_policy, nash_conv, policy_values
 from .independent_q import HystereticQ, IndependentQ
 from .markov_game import STOCHASTIC_TOL, MarkovGame
-from .planning import MarkovSolution, nash_value_iteration, zero_sum_value_iteration
+from .planning import (
+    CE_OBJECTIVES,
+    MarkovSolution,
+    correlated_stage_solutions,
+    correlated_value_iteration,
+    nash_value_iteration,
+    zero_sum_value_iteration,
+)
 from .soccer import SOCCER_ACTIONS, SoccerState, soccer, soccer_index, soccer_state
 from .stage_q import CorrelatedQ, FriendOrFoeQ, MinimaxQ, NashQ
 from .training import Learner, TrainResult, train
@@ -23,6 +31,13 @@ __all__ = [
     "MarkovSolution",
     "nash_value_iteration",
     "zero_sum_value_iteration",
+    "CE_OBJECTIVES",
+    "correlated_stage_solutions",
+    "correlated_value_iteration",
+    "NashConv",
+    "joint_policy",
+    "nash_conv",
+    "policy_values",
     "SOCCER_ACTIONS",
     "SoccerState",
     "soccer",

@@ -8,6 +8,9 @@
   general-sum stage game (the planning counterpart of Nash-Q; Hu & Wellman 2003),
   chosen by Lemke–Howson from a fixed label (:func:`accord.games.lemke_howson_batch`).
   The operator is not a contraction in general: the result reports whether it settled.
+* :func:`correlated_value_iteration`: the backup of correlated-Q (Greenwald & Hall
+  2003) with an optimal correlated equilibrium of each stage game
+  (:func:`accord.games.correlated_equilibrium_batch`), any number of players.
 """
 
 from __future__ import annotations
@@ -16,11 +19,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import fail, integer, real
-from ..games import PathStatus, lemke_howson_batch, minimax_batch
+from .._validate import choice, fail, integer, real
+from ..games import PathStatus, correlated_equilibrium_batch, lemke_howson_batch, minimax_batch
 from .markov_game import MarkovGame
 
-__all__ = ["MarkovSolution", "nash_value_iteration", "zero_sum_value_iteration"]
+__all__ = [
+    "CE_OBJECTIVES",
+    "MarkovSolution",
+    "correlated_stage_solutions",
+    "correlated_value_iteration",
+    "nash_value_iteration",
+    "zero_sum_value_iteration",
+]
+
+#: Equilibrium-selection objectives of correlated-Q (Greenwald & Hall 2003, Sec. 3).
+CE_OBJECTIVES = ("utilitarian", "egalitarian", "plutocratic", "dictatorial")
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,9 @@ class MarkovSolution:
         Whether the last sweep changed no value by more than the tolerance.
     residual
         The largest change of a value in the last sweep.
+    distribution
+        ``(S, k_1, ..., k_n)`` the joint distribution played in each state, for the
+        correlated backups (``None`` otherwise).
     """
 
     values: np.ndarray
@@ -50,6 +66,7 @@ class MarkovSolution:
     iterations: int
     converged: bool
     residual: float
+    distribution: np.ndarray | None = None
 
 
 def _check(func: str, game, tol, max_iterations) -> tuple[float, int]:
@@ -181,3 +198,82 @@ def nash_value_iteration(
     for p, k in zip(policy, game.num_actions, strict=True):
         p[game.terminal] = 1.0 / k
     return MarkovSolution(V, policy, game.stage_payoffs(V), it, residual <= tol, residual)
+
+
+def correlated_stage_solutions(
+    stage: np.ndarray, objective: str = "utilitarian"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The correlated-Q selection of an optimal correlated equilibrium in each of the
+    stage games ``stage`` ``(G, n, k_1, ..., k_n)`` (Greenwald & Hall 2003, Eqs. 9-12):
+    ``"utilitarian"`` maximises the sum of the players' values, ``"egalitarian"`` the
+    smallest, ``"plutocratic"`` (their republican) the largest; ``"dictatorial"``
+    (their libertarian): every player takes the equilibrium best for itself, values
+    itself by it and plays its own marginal of it, so the joint play is the product of
+    those marginals.  Returns the played ``(G, k_1, ..., k_n)`` distributions and the
+    ``(G, n)`` values."""
+    objective = choice("correlated_stage_solutions", "objective", objective, CE_OBJECTIVES)
+    n = stage.shape[1]
+    if objective in ("utilitarian", "egalitarian"):
+        r = correlated_equilibrium_batch(
+            stage, "welfare" if objective == "utilitarian" else "egalitarian"
+        )
+        return r.distribution, r.expected_payoffs
+    own = [correlated_equilibrium_batch(stage, i) for i in range(n)]
+    best = np.stack([own[i].expected_payoffs[:, i] for i in range(n)], axis=1)  # (G, n)
+    if objective == "plutocratic":
+        pick = best.argmax(axis=1)
+        dist = np.stack([o.distribution for o in own])[pick, np.arange(len(pick))]
+        values = np.stack([o.expected_payoffs for o in own])[pick, np.arange(len(pick))]
+        return dist, values
+    G, ks = stage.shape[0], stage.shape[2:]
+    dist = np.ones((G,))
+    for i in range(n):
+        axes = tuple(j + 1 for j in range(n) if j != i)
+        marginal = own[i].distribution.sum(axis=axes)  # (G, k_i)
+        dist = dist[..., None] * marginal.reshape((G,) + (1,) * i + (ks[i],))
+    return dist, best
+
+
+def correlated_value_iteration(
+    game: MarkovGame,
+    *,
+    objective: str = "utilitarian",
+    tol: float = 1e-10,
+    max_iterations: int = 10_000,
+) -> MarkovSolution:
+    """Values and a stationary correlated policy of an ``n``-player Markov game from
+    correlated backups ``V_i(s) <- E_{sigma(s)}[Q_i(s)]``, ``sigma(s)`` the optimal
+    correlated equilibrium of the stage game ``Q(s)`` that ``objective`` selects
+    (:func:`correlated_stage_solutions`; Greenwald & Hall 2003, the backup of CE-Q).
+
+    Like :func:`nash_value_iteration`, the backup need not contract for general-sum
+    games; ``converged`` says whether the last sweep moved no value by more than
+    ``tol``.  The result's ``distribution`` is the joint policy and ``policy`` its
+    marginals; :func:`accord.marl.nash_conv` measures how far it is from equilibrium.
+    """
+    func = "correlated_value_iteration"
+    if not isinstance(game, MarkovGame):
+        fail(func, f"game must be a MarkovGame; got {type(game).__name__}", TypeError)
+    objective = choice(func, "objective", objective, CE_OBJECTIVES)
+    tol = real(func, "tol", tol, 0.0, low_open=True)
+    max_iterations = integer(func, "max_iterations", max_iterations, minimum=1)
+    S, n, ks = game.num_states, game.num_players, game.num_actions
+    live = ~game.terminal
+    V = np.zeros((n, S))
+    dist = np.full((S, *ks), 1.0 / np.prod(ks))
+    residual = np.inf
+    it = 0
+    while it < max_iterations:
+        it += 1
+        d, values = correlated_stage_solutions(game.stage_payoffs(V)[live], objective)
+        dist[live] = d
+        new = np.zeros((n, S))
+        new[:, live] = values.T
+        residual = float(np.abs(new - V).max())
+        V = new
+        if residual <= tol:
+            break
+    policy = [dist.sum(axis=tuple(j + 1 for j in range(n) if j != i)) for i in range(n)]
+    return MarkovSolution(
+        V, policy, game.stage_payoffs(V), it, residual <= tol, residual, distribution=dist
+    )

@@ -24,7 +24,8 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from .._validate import choice, fail, generator, integer, real
-from ..games import PathStatus, correlated_equilibrium_batch, lemke_howson_batch, minimax_batch
+from ..games import PathStatus, lemke_howson_batch, minimax_batch
+from .planning import CE_OBJECTIVES, correlated_stage_solutions
 
 __all__ = ["CorrelatedQ", "FriendOrFoeQ", "MinimaxQ", "NashQ"]
 
@@ -227,7 +228,7 @@ class CorrelatedQ(_StageQ):
         As :class:`MinimaxQ` (``policy`` holds the marginals of ``distribution``).
     """
 
-    OBJECTIVES = ("utilitarian", "egalitarian", "plutocratic", "dictatorial")
+    OBJECTIVES = CE_OBJECTIVES
 
     def __init__(
         self,
@@ -249,23 +250,7 @@ class CorrelatedQ(_StageQ):
 
     def _solve(self, touched: np.ndarray) -> None:
         Q = self.Q[:, touched].transpose(1, 0, 2, 3)  # (G, 2, m, n)
-        if self.objective in ("utilitarian", "egalitarian"):
-            kind = "welfare" if self.objective == "utilitarian" else "egalitarian"
-            r = correlated_equilibrium_batch(Q, kind)
-            dist, values = r.distribution, r.expected_payoffs
-        else:
-            own = [correlated_equilibrium_batch(Q, i) for i in range(2)]
-            if self.objective == "plutocratic":
-                first = own[0].expected_payoffs[:, 0] >= own[1].expected_payoffs[:, 1]
-                dist = np.where(first[:, None, None], own[0].distribution, own[1].distribution)
-                values = np.where(first[:, None], own[0].expected_payoffs, own[1].expected_payoffs)
-            else:  # dictatorial: each player its own equilibrium
-                x = own[0].distribution.sum(axis=2)
-                y = own[1].distribution.sum(axis=1)
-                dist = x[:, :, None] * y[:, None, :]
-                values = np.stack(
-                    [own[0].expected_payoffs[:, 0], own[1].expected_payoffs[:, 1]], axis=1
-                )
+        dist, values = correlated_stage_solutions(Q, self.objective)
         self.distribution[touched] = dist
         self.policy[0][touched] = dist.sum(axis=2)
         self.policy[1][touched] = dist.sum(axis=1)
