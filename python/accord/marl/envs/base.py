@@ -143,15 +143,17 @@ class VecEnv(ABC):
         self._obs_spaces = dict(zip(self.possible_agents, observation_spaces, strict=True))
         self._act_spaces = dict(zip(self.possible_agents, action_spaces, strict=True))
         obs0 = observation_spaces[0]
+        if obs0.shape is None:
+            fail(func, f"observation spaces must have a fixed shape; got {obs0}", TypeError)
         if any(s.shape != obs0.shape or s.dtype != obs0.dtype for s in observation_spaces):
             fail(func, "all agents' observation spaces must share one shape and dtype")
+        bounds = [_bounds(s) for s in action_spaces]
         act0 = action_spaces[0]
         if any(s.shape != act0.shape for s in action_spaces):
             fail(func, "all agents' action spaces must share one shape")
         self.obs_shape: tuple[int, ...] = tuple(obs0.shape)
         self.obs_dtype = np.dtype(obs0.dtype)
         self.act_shape: tuple[int, ...] = tuple(act0.shape)
-        bounds = [_bounds(s) for s in action_spaces]
         kinds = {k for k, _, _ in bounds}
         if len(kinds) != 1:
             fail(func, "all agents' action spaces must be integer, or all real (Box)")
@@ -186,9 +188,12 @@ class VecEnv(ABC):
         return agent
 
     # -- random numbers ------------------------------------------------------------------
-    def _init_streams(self, seed: int | None, stream_offset: int = 0) -> None:
-        """Set the key (``seed``; ``None``: fresh) and rewind every copy's counter."""
-        func = type(self).__name__
+    def _init_streams(
+        self, seed: int | None, stream_offset: int = 0, func: str | None = None
+    ) -> None:
+        """Set the key (``seed``; ``None``: fresh) and rewind every copy's counter;
+        argument errors are reported under ``func``."""
+        func = func or type(self).__name__
         off = integer(func, "stream_offset", stream_offset, minimum=0)
         if off + self.n_envs > 2**64:
             fail(func, f"stream_offset + n_envs must be <= 2**64; got {off + self.n_envs}")
@@ -239,7 +244,7 @@ class VecEnv(ABC):
         continue.
         """
         if seed is not None:
-            self._init_streams(seed, self.stream_offset)
+            self._init_streams(seed, self.stream_offset, f"{type(self).__name__}.reset")
         idx = np.arange(self.n_envs, dtype=np.int64)
         obs = self._reset_copies(idx)
         self.steps[:] = 0

@@ -75,7 +75,7 @@ def _make_vec(func: str, name, n_envs, seed, stream_offset, kwargs: dict) -> Vec
     if not isinstance(env, VecEnv):
         fail(func, f"the factory of {name!r} returned {type(env).__name__}, not a VecEnv")
     env.name = name
-    env._init_streams(seed, stream_offset)
+    env._init_streams(seed, stream_offset, func)
     return env
 
 
