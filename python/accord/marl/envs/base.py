@@ -42,8 +42,8 @@ class EnvStep:
     Attributes
     ----------
     observations
-        ``(E, n, *obs_shape)`` the observations now: of the states reached, or of the
-        fresh start of each copy that terminated or was truncated (auto-reset).
+        ``(E, n, *obs_shape)`` the observations now: of the states reached, or (with
+        auto-reset) of the fresh start of each copy that terminated or was truncated.
     rewards
         ``(E, n)`` float64 rewards of the step.
     terminated
@@ -153,6 +153,8 @@ class VecEnv(ABC):
             fail(func, "all agents' action spaces must share one shape")
         self.obs_shape: tuple[int, ...] = tuple(obs0.shape)
         self.obs_dtype = np.dtype(obs0.dtype)
+        if act0.shape is None:
+            fail(func, f"action spaces must have a fixed shape; got {act0}", TypeError)
         self.act_shape: tuple[int, ...] = tuple(act0.shape)
         kinds = {k for k, _, _ in bounds}
         if len(kinds) != 1:

@@ -13,8 +13,8 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-import pettingzoo
-from pettingzoo.utils.conversions import parallel_to_aec
+import pettingzoo  # type: ignore[import-untyped]
+from pettingzoo.utils.conversions import parallel_to_aec  # type: ignore[import-untyped]
 
 from ..._validate import fail
 from .base import VecEnv

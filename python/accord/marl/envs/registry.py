@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
-import pettingzoo
+import pettingzoo  # type: ignore[import-untyped]
 
 from ..._validate import fail, integer
 from .base import VecEnv
