@@ -67,6 +67,16 @@ def test_philox_known_answers():
     ctr = np.array([[0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344]], np.uint32)
     out = philox4x32_10(ctr, (0xA4093822, 0x299F31D0))
     assert out[0].tolist() == [0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1]
+    # the vectorised rounds (more than a few blocks) give the same words as the scalar ones
+    rng = np.random.default_rng(0)
+    many = rng.integers(0, 2**32, size=(20, 4), dtype=np.uint64).astype(np.uint32)
+    many[7] = ctr[0]
+    batch = philox4x32_10(many, (0xA4093822, 0x299F31D0))
+    assert batch[7].tolist() == out[0].tolist()
+    for r in range(20):
+        np.testing.assert_array_equal(
+            philox4x32_10(many[r : r + 1], (0xA4093822, 0x299F31D0))[0], batch[r]
+        )
 
 
 def test_uniforms_are_the_documented_function_of_key_stream_and_counter():

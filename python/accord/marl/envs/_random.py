@@ -26,10 +26,29 @@ _W1 = 0xBB67AE85
 _MASK = 0xFFFFFFFF
 
 
+#: Below this many blocks the rounds run on Python integers (less overhead than NumPy).
+_SMALL = 8
+
+
+def _philox_words(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, ...]:
+    """One Philox4x32-10 block on Python integers."""
+    for _ in range(10):
+        p0 = 0xD2511F53 * c0
+        p1 = 0xCD9E8D57 * c2
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & _MASK, (p0 >> 32) ^ c3 ^ k1, p0 & _MASK
+        k0 = (k0 + _W0) & _MASK
+        k1 = (k1 + _W1) & _MASK
+    return c0, c1, c2, c3
+
+
 def philox4x32_10(counters: np.ndarray, key: tuple[int, int]) -> np.ndarray:
     """Philox4x32-10 of each row of ``counters`` ``(N, 4)`` (uint32) under ``key``
     (two 32-bit words); returns ``(N, 4)`` uint32 (Salmon et al. 2011, Sec. 5)."""
     c = np.asarray(counters, dtype=np.uint32)
+    if c.shape[0] <= _SMALL:
+        k = (int(key[0]) & _MASK, int(key[1]) & _MASK)
+        rows = [_philox_words(r[0], r[1], r[2], r[3], *k) for r in c.tolist()]
+        return np.array(rows, dtype=np.uint32).reshape(-1, 4)
     c0, c1, c2, c3 = (c[:, j].astype(np.uint64) for j in range(4))
     k0, k1 = int(key[0]) & _MASK, int(key[1]) & _MASK
     for _ in range(10):
@@ -60,13 +79,25 @@ def uniforms(key: int, streams: np.ndarray, counters: np.ndarray, draws: int) ->
     E, nb = s.shape[0], blocks(draws)
     if E == 0 or draws == 0:
         return np.zeros((E, int(draws)))
+    k = int(key)
+    if E * nb <= _SMALL:
+        k0, k1 = k & _MASK, (k >> 32) & _MASK
+        rows = []
+        for stream, start in zip(s.tolist(), c.tolist(), strict=True):
+            row: list[float] = []
+            for j in range(nb):
+                t = start + j
+                w = _philox_words(t & _MASK, t >> 32, stream & _MASK, stream >> 32, k0, k1)
+                row.append(((w[0] >> 5) * 67108864.0 + (w[1] >> 6)) * (1.0 / 9007199254740992.0))
+                row.append(((w[2] >> 5) * 67108864.0 + (w[3] >> 6)) * (1.0 / 9007199254740992.0))
+            rows.append(row[: int(draws)])
+        return np.array(rows, dtype=np.float64)
     ctr = c[:, None] + np.arange(nb, dtype=np.uint64)[None, :]  # (E, nb)
     words = np.empty((E, nb, 4), dtype=np.uint32)
     words[..., 0] = (ctr & np.uint64(_MASK)).astype(np.uint32)
     words[..., 1] = (ctr >> np.uint64(32)).astype(np.uint32)
     words[..., 2] = (s & np.uint64(_MASK)).astype(np.uint32)[:, None]
     words[..., 3] = (s >> np.uint64(32)).astype(np.uint32)[:, None]
-    k = int(key)
     out = philox4x32_10(words.reshape(-1, 4), (k & _MASK, (k >> 32) & _MASK))
     out = out.reshape(E, nb * 2, 2)
     a = (out[..., 0] >> np.uint32(5)).astype(np.float64)

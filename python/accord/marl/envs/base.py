@@ -308,7 +308,10 @@ class VecEnv(ABC):
                 f"copy {e} has not been reset since it was created or finished; call reset() first",
                 RuntimeError,
             )
-        a = self._check_actions(actions, func)
+        return self._advance(self._check_actions(actions, func))
+
+    def _advance(self, a: np.ndarray) -> EnvStep:
+        """:meth:`step` with actions already validated (int64 or float64)."""
         obs, rewards, terminated = self._step(a)
         rewards = np.asarray(rewards, dtype=np.float64)
         terminated = np.asarray(terminated, dtype=bool)

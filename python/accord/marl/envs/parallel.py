@@ -59,6 +59,10 @@ class ParallelEnv(pettingzoo.ParallelEnv):
             self.state_space = vec_env.state_space
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         self._kind = vec_env._act_kind
+        # Discrete actions: scalar bounds for the common case of one integer per agent
+        self._scalar = self._kind == "int" and vec_env.act_shape == ()
+        self._lo = [int(x) for x in vec_env._act_lo.reshape(-1)] if self._scalar else []
+        self._hi = [int(x) for x in vec_env._act_hi.reshape(-1)] if self._scalar else []
 
     def observation_space(self, agent: str) -> gymnasium.spaces.Space:
         """The observation space of ``agent`` (the same object every call)."""
@@ -91,6 +95,10 @@ class ParallelEnv(pettingzoo.ParallelEnv):
     def _action(self, agent: str, action) -> np.ndarray:
         func = f"{type(self).__name__}.step"
         space = self.vec_env.action_space(agent)
+        i = self._index[agent]
+        if self._scalar and isinstance(action, (int, np.integer)) and not isinstance(action, bool):
+            if self._lo[i] <= action <= self._hi[i]:
+                return np.asarray(action, dtype=np.int64)
         try:
             a = np.asarray(action)
         except (TypeError, ValueError):
@@ -99,7 +107,6 @@ class ParallelEnv(pettingzoo.ParallelEnv):
             np.issubdtype(a.dtype, np.integer)
             or (self._kind == "real" and np.issubdtype(a.dtype, np.floating))
         )
-        i = self._index[agent]
         if ok_kind and a.shape == self.vec_env.act_shape:
             inside = (a >= self.vec_env._act_lo[i]) & (a <= self.vec_env._act_hi[i])
             if np.all(inside):
@@ -135,8 +142,11 @@ class ParallelEnv(pettingzoo.ParallelEnv):
         missing = [a for a in self.agents if a not in actions]
         if missing:
             fail(func, f"actions gives no action for agent {missing[0]!r}")
+        if self.vec_env._needs_reset.any():
+            fail(func, "the environment was reset outside this view; call reset()", RuntimeError)
         joint = np.stack([self._action(a, actions[a]) for a in self.possible_agents])
-        out = self.vec_env.step(joint[None])
+        dtype = np.int64 if self._kind == "int" else np.float64
+        out = self.vec_env._advance(joint[None].astype(dtype))
         obs = self._obs(out.final_observations)
         rewards = {a: float(out.rewards[0, i]) for i, a in enumerate(self.possible_agents)}
         term = bool(out.terminated[0])
