@@ -88,6 +88,10 @@ class _StageQ(ABC):
             q[hit] += alpha * (total[hit] / count[hit] - q[hit])
         self._solve(np.unique(hit // (m * n)))
 
+    def policies(self) -> list[np.ndarray]:
+        """The players' ``(S, k_i)`` strategies in the learned stage games (copies)."""
+        return [p.copy() for p in self.policy]
+
     @abstractmethod
     def _solve(self, touched: np.ndarray) -> None:
         """Re-solve the stage games of the states ``touched``: set ``V`` and ``policy``."""
@@ -255,6 +259,10 @@ class CorrelatedQ(_StageQ):
         self.policy[0][touched] = dist.sum(axis=2)
         self.policy[1][touched] = dist.sum(axis=1)
         self.V[:, touched] = values.T
+
+    def policies(self) -> np.ndarray:  # type: ignore[override]
+        """The ``(S, m, n)`` joint distribution played in every state (a copy)."""
+        return self.distribution.copy()
 
     def act(self, states: np.ndarray) -> np.ndarray:
         """``(E, 2)`` joint actions drawn from the states' distributions, each player

@@ -86,7 +86,11 @@ class MarkovGameEnv(VecEnv):
         ``(E,)`` int64 the copies' current states (after any auto-reset).
     state_space
         ``Discrete(S)``, the space of :meth:`state`.
+    state_observed
+        True: the agents observe the state index (tabular learners can use it).
     """
+
+    state_observed = True
 
     def __init__(
         self,
@@ -211,6 +215,8 @@ class DecPOMDPEnv(MarkovGameEnv):
     model
         The Dec-POMDP; ``game`` is its Markov game.
     """
+
+    state_observed = False
 
     def __init__(
         self,
