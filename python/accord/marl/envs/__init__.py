@@ -28,6 +28,10 @@ _MODULES: tuple[str, ...] = (
     "tabular",
     "matrix",
     "tiger",
+    "flocking",
+    "crowd",
+    "loadbalancing",
+    "coalition",
 )
 for _module in _MODULES:
     importlib.import_module(f"{__name__}.{_module}")
