@@ -187,6 +187,10 @@ def test_lenient_settings_are_refused():
 @pytest.mark.parametrize("cls", [IndependentQ, HystereticQ, LenientQ])
 def test_bad_act_and_update_arrays_are_refused(cls):
     L = cls(3, (2, 3), 0.9, n_envs=2, seed=0)
+    L.Q[:, 0, :, :2] = [[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]]
+    p0, p1 = L.policies()  # greedy, uniform over ties
+    np.testing.assert_array_equal(p0[1], [[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    np.testing.assert_array_equal(p1, np.full((2, 3, 3), 1 / 3))
     name = cls.__name__
     s, a, r = np.array([0, 2]), np.array([[1, 2], [0, 0]]), np.zeros((2, 2))
     t = np.array([False, True])

@@ -91,6 +91,14 @@ def test_jal_update_matches_the_expected_value_backup_for_three_players():
             v = _expected_value(L.Q[e, i, nxt[e]], L.beliefs[e, nxt[e]], i, x, ks)
             assert ev[e, i, x] == pytest.approx(v)
         assert (ev[e, i, ks[i] :] == -np.inf).all()
+    # policies(): the best responses in every state
+    pol = L.policies()
+    for i, k in enumerate(ks):
+        assert pol[i].shape == (6, 3, k)
+        for st in range(3):
+            v = L.expected_values(np.full(6, st))[:, i, :k]
+            best = v == v.max(axis=1, keepdims=True)
+            np.testing.assert_allclose(pol[i][:, st], best / best.sum(axis=1, keepdims=True))
 
 
 def test_jal_beliefs_are_the_empirical_frequencies():
@@ -111,7 +119,7 @@ def test_jal_beliefs_are_the_empirical_frequencies():
 def test_jal_coordinates_on_an_optimal_joint_action(payoff):
     """200 seeded runs (one per copy), Boltzmann exploration at temperature 1, 1,000
     plays: joint-action learners reach an optimal equilibrium in nearly every run
-    (Claus & Boutilier 1998, Sec. 4)."""
+    (Claus & Boutilier 1998)."""
     mg = MarkovGame.repeated(np.stack([payoff, payoff]), 0.0)
     L = JointActionLearner(1, mg.num_actions, 0.0, n_envs=200, exploration="boltzmann", seed=1)
     train(mg, L, steps=1000, n_envs=200, seed=2)
@@ -129,6 +137,8 @@ def test_fictitious_play_beliefs_are_empirical_and_values_are_averages():
     c = _counts(seen, 8, 1, 2, 3)
     np.testing.assert_allclose(L.beliefs, c / c.sum(axis=-1, keepdims=True), atol=1e-12)
     np.testing.assert_array_equal(L.visits, 300)
+    for i in range(2):
+        np.testing.assert_array_equal(L.policies()[i], L.beliefs[:, :, i])
     played = np.zeros((8, 3, 3), dtype=bool)
     for _, a in seen:
         played[np.arange(8), a[:, 0], a[:, 1]] = True
@@ -203,6 +213,10 @@ def test_bayesian_player_best_responds_to_the_true_type():
     np.testing.assert_allclose(L.predicted_policy(zero), types[true, 0], atol=1e-6)
     best = (types[true, 0] @ game.payoffs[1]).argmax(axis=1)  # player 1 responds
     assert (L.greedy(zero) == best).mean() >= 0.95
+    theirs, mine = L.policies()  # in seat order: the player is seat 1 here
+    np.testing.assert_array_equal(theirs, L.opponent_policy)
+    np.testing.assert_array_equal(mine[:, 0].argmax(axis=1), L.greedy(zero))
+    assert (mine.max(axis=2) == 1.0).mean() >= 0.95  # pure responses where no tie
 
 
 def test_an_action_no_type_allows_is_an_error_unless_types_tremble():

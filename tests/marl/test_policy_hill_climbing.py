@@ -69,6 +69,9 @@ def test_update_matches_tables_1_and_2_row_by_row(cls):
     assert (L.policy >= 0).all()
     np.testing.assert_allclose(L.policy.sum(axis=-1), 1.0, atol=1e-12)
     assert (L.policy[:, 0, :, 2] == 0).all()  # player 0 has two actions
+    p0, p1 = L.policies()
+    np.testing.assert_array_equal(p0, L.policy[:, 0, :, :2])
+    np.testing.assert_array_equal(p1, L.policy[:, 1])
 
 
 def test_wolf_uses_both_steps_and_play_follows_the_policy():
@@ -125,7 +128,7 @@ def test_wolf_converges_where_phc_cycles(game):
     """Self-play, 128 seeded runs each (one per copy), 3,000 plays, alpha 0.5,
     delta (PHC) = delta_win = 0.002, delta_lose = 0.008, epsilon 0.05.  Both average
     policies approach the uniform equilibrium; WoLF-PHC's current policy does too,
-    PHC's keeps circling far from it (Bowling & Veloso 2002, Sec. 5)."""
+    PHC's keeps circling far from it (Bowling & Veloso 2002)."""
     wolf, wolf_first, wolf_avg = _self_play(game, WoLFPHC)
     phc, phc_first, phc_avg = _self_play(game, PHC)
     last = slice(-4, None)  # checkpoints after 2,250 ... 3,000 plays

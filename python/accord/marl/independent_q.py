@@ -47,6 +47,14 @@ def _sample(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (cdf <= u[..., None]).sum(axis=-1)
 
 
+def _greedy_policies(values: np.ndarray, ks: tuple[int, ...]) -> list[np.ndarray]:
+    """``values`` ``(E, n, S, k)`` as each player's ``(E, S, k_i)`` greedy policies
+    (uniform over ties)."""
+    best = values == values.max(axis=-1, keepdims=True)
+    p = best / best.sum(axis=-1, keepdims=True)
+    return [p[:, i, :, :k].copy() for i, k in enumerate(ks)]
+
+
 def _boltzmann(values: np.ndarray, temperature) -> np.ndarray:
     """``exp(values / temperature)``, normalised per row (``-inf`` entries get 0);
     ``temperature`` broadcasts against the rows."""
@@ -252,6 +260,11 @@ class IndependentQ(_Tabular):
         states = self._check_states(self._name("greedy"), "states", states)
         return self.Q[self._envs, :, states].argmax(axis=2)
 
+    def policies(self) -> list[np.ndarray]:
+        """Each player's greedy policy, ``(E, S, k_i)`` per copy (uniform over tied
+        greedy actions), for :func:`~accord.marl.train`'s diagnostics."""
+        return _greedy_policies(self.Q, self.num_actions)
+
 
 class HystereticQ(IndependentQ):
     """Hysteretic Q-learning (Matignon et al. 2007): rate ``alpha`` for increases and
@@ -323,7 +336,7 @@ class LenientQ(IndependentQ):
     epsilon
         Exploration probability of ``exploration="epsilon"``.
 
-    The defaults are the LMRL2 defaults (Wei & Luke 2016).
+    The defaults follow LMRL2 (Wei & Luke 2016).
 
     Attributes
     ----------

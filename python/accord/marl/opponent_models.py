@@ -4,7 +4,7 @@ what the others will do, one set of tables per environment copy.
 Each player ``i`` keeps ``Q[i, s, a_1, ..., a_n]`` over joint actions, learned from the
 transitions it observes, and a belief ``b_j(s, .)`` about every other player's action in
 every state.  The value of an own action is its expectation under the beliefs
-(the others taken as independent, Claus & Boutilier 1998, Sec. 3),
+(the others taken as independent, Claus & Boutilier 1998),
 
     EV_i(s, a_i) = sum_{a_-i} Q[i, s, a_i, a_-i] prod_{j != i} b_j(s, a_j),
 
@@ -30,7 +30,14 @@ import numpy as np
 
 from .. import bayes
 from .._validate import check_bytes, fail, integer, real, real_array
-from .independent_q import _boltzmann, _check_exploration, _greedy, _sample, _Tabular
+from .independent_q import (
+    _boltzmann,
+    _check_exploration,
+    _greedy,
+    _greedy_policies,
+    _sample,
+    _Tabular,
+)
 from .markov_game import STOCHASTIC_TOL
 
 __all__ = ["BayesianOpponentModel", "JointActionLearner", "MarkovFictitiousPlay"]
@@ -130,6 +137,13 @@ class _JointAction(_Tabular):
         states = self._check_states(self._name("greedy"), "states", states)
         return self._values(states).argmax(axis=2)
 
+    def policies(self) -> list[np.ndarray]:
+        """Each player's best response to its beliefs in every state, ``(E, S, k_i)``
+        per copy (uniform over ties), for :func:`~accord.marl.train`'s diagnostics."""
+        S = self.num_states
+        ev = np.stack([self._values(np.full(self.n_envs, s)) for s in range(S)], axis=2)
+        return _greedy_policies(ev, self.num_actions)
+
     def update(self, states, actions, rewards, next_states, terminated) -> None:
         """One transition per copy; ``rewards`` ``(E, n)``."""
         s, a, r, nxt, term = self._check_update(states, actions, rewards, next_states, terminated)
@@ -156,7 +170,7 @@ class _JointAction(_Tabular):
 
 class JointActionLearner(_JointAction):
     """Joint-action learners (Claus & Boutilier 1998, "The dynamics of reinforcement
-    learning in cooperative multiagent systems", AAAI, Sec. 3): every player learns
+    learning in cooperative multiagent systems", AAAI): every player learns
     Q-values of joint actions and counts the others' actions in each state; its
     beliefs are the empirical frequencies (fictitious-play beliefs).
 
@@ -299,6 +313,11 @@ class MarkovFictitiousPlay(_JointAction):
 
     def _beliefs(self, states: np.ndarray) -> np.ndarray:
         return self.beliefs[self._envs, states]
+
+    def policies(self) -> list[np.ndarray]:
+        """The beliefs about each player, ``(E, S, k_i)`` per copy: the empirical
+        strategies whose convergence fictitious play is about."""
+        return [self.beliefs[:, :, i, :k].copy() for i, k in enumerate(self.num_actions)]
 
     def _rate(self, s, joint):
         self._updates[self._envs, s, joint] += 1
@@ -501,3 +520,12 @@ class BayesianOpponentModel(_Tabular):
         """``(E,)`` the player's best response to the posterior (lowest index on ties)."""
         states = self._check_states(self._name("greedy"), "states", states)
         return self._values(states).argmax(axis=1)
+
+    def policies(self) -> list[np.ndarray]:
+        """``(E, S, k_i)`` per seat: the player's best response to the posterior in
+        every state (uniform over ties) and the opponent's policy."""
+        S = self.num_states
+        ev = np.stack([self._values(np.full(self.n_envs, s)) for s in range(S)], axis=1)
+        mine = _greedy_policies(ev[:, None], (self.num_actions[self.player],))[0]
+        seats = [mine, self.opponent_policy.copy()]
+        return seats if self.player == 0 else seats[::-1]

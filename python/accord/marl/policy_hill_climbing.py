@@ -103,6 +103,11 @@ class PHC(_Tabular):
         p = self.policy[self._envs, :, states]
         return _sample((1.0 - self.epsilon) * p + self.epsilon * self._uniform, self.rng)
 
+    def policies(self) -> list[np.ndarray]:
+        """Each player's current policy, ``(E, S, k_i)`` per copy, for
+        :func:`~accord.marl.train`'s diagnostics."""
+        return [self.policy[:, i, :, :k].copy() for i, k in enumerate(self.num_actions)]
+
     def update(self, states, actions, rewards, next_states, terminated) -> None:
         """One transition per copy; ``rewards`` ``(E, n)``."""
         s, a, r, nxt, term = self._check_update(states, actions, rewards, next_states, terminated)
