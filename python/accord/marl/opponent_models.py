@@ -75,8 +75,8 @@ def _distributions(func: str, name: str, x, shapes, what: str) -> np.ndarray:
     sums = p.sum(axis=-1)
     bad = np.abs(sums - 1.0) > STOCHASTIC_TOL
     if bad.any():
-        idx = ", ".join(str(int(v)) for v in np.argwhere(bad)[0])
-        fail(func, f"{name}[{idx}{', ' if idx else ''}:] sums to {sums[bad][0]:.12g}, not 1")
+        row = "".join(f"{int(v)}, " for v in np.argwhere(bad)[0])
+        fail(func, f"{name}[{row}:] sums to {sums[bad][0]:.12g}, not 1")
     return p
 
 
