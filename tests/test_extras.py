@@ -14,6 +14,8 @@ GUARDED = [
     ("accord.consensus", "consensus", "cryptography"),
     ("accord.loadbalance", "loadbalance", "matplotlib"),
     ("accord.loadbalance", "loadbalance", "cryptography"),
+    ("accord.marl.envs", "marl", "pettingzoo"),
+    ("accord.marl.envs", "marl", "gymnasium"),
 ]
 
 
@@ -105,6 +107,8 @@ def test_extras_match_pyproject():
         "tqdm": "tqdm",
         "cryptography": "cryptography",
         "tomli": "tomli",
+        "pettingzoo": "pettingzoo",
+        "gymnasium": "gymnasium",
     }
 
     def names(extra):
