@@ -13,7 +13,8 @@ import pytest
 import accord.games as G
 from accord.experiments import load, parse_config, report_experiment, run_experiment
 from accord.experiments import marl as M
-from accord.marl import IndependentQ, MarkovGame, soccer, train, zero_sum_value_iteration
+from accord.marl import IndependentQ, MarkovGame, train
+from accord.marl.policy_hill_climbing import WoLFPHC
 from accord.runner import get_kind, load_config, resolve
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "marl"
@@ -23,8 +24,16 @@ OK = {"game": "climbing", "learner": "hysteretic-q", "steps": 40, "n_envs": 8, "
 @pytest.mark.parametrize(
     ("bad", "msg"),
     [
-        ({"game": "chess"}, r"game must be one of climbing, penalty, .*soccer; got 'chess'"),
-        ({"learner": "sarsa"}, r"learner must be one of independent-q, hysteretic-q, minimax-q"),
+        (
+            {"game": "chess"},
+            r"game must be one of climbing, penalty, .*, soccer, grid-game-1, grid-game-2; "
+            "got 'chess'",
+        ),
+        (
+            {"learner": "sarsa"},
+            r"learner must be one of independent-q, hysteretic-q, lenient-q, phc, .*, "
+            "friend-or-foe-q;",
+        ),
         ({"game": 3}, "game must be one of"),
         ({"colour": 1}, r"unknown parameter\(s\) \['colour'\]; known: game, learner"),
         ({"learning_rate": 0.7}, "learning_rate is not a hyperparameter of 'hysteretic-q'; its"),
@@ -56,6 +65,20 @@ def test_missing_names_and_learner_errors_keep_their_type():
         M.validate({**OK, "learner": "nash-q", "initial_dropped_label": 6})
 
 
+def test_games_come_from_the_environment_registry(monkeypatch):
+    game, limit = M.make_game({"game": "soccer"})
+    assert game.num_states == 762 and game.discount == 0.9 and limit == 1000
+    game, limit = M.make_game({"game": "penalty", "k": -100, "max_steps": 25})
+    assert game.rewards[0, 0, 0, 2] == -100 and limit == 25
+    monkeypatch.setitem(M.GAMES, "no-such-env", M.GameSpec())
+    with pytest.raises(ValueError, match="game 'no-such-env': make_vec\\(\\): unknown environment"):
+        M.validate({**OK, "game": "no-such-env"})
+    monkeypatch.setitem(M.GAMES, "not-markov", M.GameSpec())
+    monkeypatch.setattr(M._envs, "make_vec", lambda *a, **k: SimpleNamespace(max_steps=None))
+    with pytest.raises(ValueError, match="'not-markov' is not a Markov game"):
+        M.validate({**OK, "game": "not-markov"})
+
+
 def test_hyperparameters_come_from_the_learner_classes():
     assert M.hyperparameters("independent-q") == ("alpha", "epsilon")
     assert M.hyperparameters("hysteretic-q") == ("alpha", "beta", "epsilon")
@@ -81,7 +104,7 @@ def test_nash_conv_of_mixed_policies_matches_the_matrix_formula(name, discount):
         "shapley-game": G.shapley_game(),
         "matching-pennies": G.matching_pennies(),
     }[name]
-    game = M.make_game({"game": name, "discount": discount})
+    game, _ = M.make_game({"game": name, "discount": discount})
     rng = np.random.default_rng(3)
     for _ in range(5):
         x, y = (rng.dirichlet(np.ones(k)) for k in nfg.num_actions)
@@ -96,7 +119,8 @@ def test_greedy_copies_are_scored_one_by_one():
     """Independent learners on the climbing game, 50 copies: the share of copies whose
     greedy joint action earns 11, the mean team value and NashConv agree with a direct
     computation from each copy's greedy joint action."""
-    game = M.make_game({"game": "climbing"})
+    game, limit = M.make_game({"game": "climbing"})
+    assert limit == 1 and game.discount == 0.0
     learner = IndependentQ(1, (3, 3), 0.0, n_envs=50, epsilon=0.3, seed=0)
     train(game, learner, steps=60, n_envs=50, seed=1, max_steps=1)
     g = learner.greedy(np.zeros(50, dtype=np.int64))
@@ -111,11 +135,26 @@ def test_greedy_copies_are_scored_one_by_one():
     assert got["nash_conv"] == pytest.approx(gain.mean())
 
 
+def test_per_copy_mixed_policies_are_scored_one_by_one():
+    """WoLF-PHC keeps one mixed policy per copy and player, ``(E, n, S, k)``: NashConv
+    is the mean over copies of the one-shot formula (matching pennies, 6 copies)."""
+    game, _ = M.make_game({"game": "matching-pennies"})
+    learner = WoLFPHC(1, (2, 2), 0.0, n_envs=6, seed=0)
+    train(game, learner, steps=300, n_envs=6, seed=1, max_steps=1)
+    pi = learner.policy[:, :, 0]
+    want = [_matrix_nash_conv(G.matching_pennies(), x, y) for x, y in pi]
+    assert np.ptp(want) > 0
+    assert M.evaluate(game, learner, n_envs=6)["nash_conv"] == pytest.approx(np.mean(want))
+
+
 def test_soccer_equilibrium_is_unexploitable_and_uniform_play_is_not():
     """Soccer: the strategies of Shapley's value iteration have NashConv 0 and their
     values give value error 0; uniform play is exploitable (a best responder scores)."""
-    game = soccer()
-    ref = zero_sum_value_iteration(game)
+    game, _ = M.make_game({"game": "soccer"})
+    ref = M.reference(game)
+    assert ref.converged and ref.values[0, np.flatnonzero(game.initial)[0]] == pytest.approx(
+        0.2185, abs=1e-4
+    )
     eq = SimpleNamespace(policy=ref.policy, V=ref.values[:1])
     got = M.evaluate(game, eq, n_envs=1)
     assert abs(got["nash_conv"]) < 1e-6 and got["value_error"] < 1e-9
@@ -132,8 +171,8 @@ def test_soccer_equilibrium_is_unexploitable_and_uniform_play_is_not():
 
 
 def test_learners_without_a_policy_and_huge_player_counts_are_refused():
-    game = M.make_game({"game": "climbing"})
-    with pytest.raises(TypeError, match="has neither a policy list nor greedy"):
+    game, _ = M.make_game({"game": "climbing"})
+    with pytest.raises(TypeError, match="has neither a policy nor greedy"):
         M.evaluate(game, object(), n_envs=2)
     many = MarkovGame(np.ones((1,) * 26 + (1,)), np.zeros((25, 1) + (1,) * 25), 0.0)
     with pytest.raises(ValueError, match="more than 24 players"):
@@ -190,21 +229,31 @@ learner = ["independent-q", "minimax-q"]
 game = "penalty"
 k = -100
 learner = ["hysteretic-q"]
+[[extra]]
+game = "soccer"
+learner = "minimax-q"
+max_steps = 10
 """
 
 
 def test_runner_runs_summarises_and_reports(tmp_path, capsys):
     summary = run_experiment(parse_config(CONFIG), tmp_path / "res", executor="serial")
-    assert summary.cells == 5 and summary.completed == 10
+    assert summary.cells == 6 and summary.completed == 12
     table = load(tmp_path / "res")
-    assert table.num_rows == 10
+    assert table.num_rows == 12
     assert all(len(c) == 6 for c in table.column("curve_return").to_pylist())
     out = report_experiment(tmp_path / "res", tmp_path / "fig")
     text = capsys.readouterr().out
     for word in ("hysteretic-q", "minimax-q", "optimal share", "NashConv", "value error"):
         assert word in text
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["curve_climbing.png", "curve_matching-pennies.png", "curve_penalty-k--100.png"]
+    assert pngs == [
+        "curve_climbing.png",
+        "curve_matching-pennies.png",
+        "curve_penalty-k--100.png",
+        "curve_soccer-max_steps-10.png",
+        "length_soccer-max_steps-10.png",  # only soccer's episodes differ in length
+    ]
     rows = {(r["setting"], r["learner"]): r for r in M.report_rows(table)}
     assert rows[("matching-pennies", "minimax-q")]["runs"] == 2
     assert np.isfinite(rows[("matching-pennies", "minimax-q")]["value_error"][0])

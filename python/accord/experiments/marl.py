@@ -4,20 +4,27 @@ One run = one :func:`accord.marl.train` call: a learner on ``n_envs`` copies of 
 Markov game for ``steps`` steps per copy.  Parameters (TOML ``[settings]`` /
 ``[grid]`` keys, see ``examples/marl``):
 
-``game``        a name of :data:`GAMES`: the repeated matrix games "climbing" and
+``game``        a name of :data:`GAMES`, built by the environment registry
+                (:mod:`accord.marl.envs`): the repeated matrix games "climbing" and
                 "penalty" (Claus & Boutilier 1998), "matching-pennies",
                 "rock-paper-scissors", "prisoners-dilemma", "shapley-game"
-                (Shapley 1964), and Littman's (1994) "soccer"
-``learner``     a name of :data:`LEARNERS`
+                (Shapley 1964); Littman's (1994) "soccer"; Hu & Wellman's (2003)
+                "grid-game-1" and "grid-game-2"
+``learner``     a name of :data:`LEARNERS`: "independent-q", "hysteretic-q",
+                "lenient-q", "phc", "wolf-phc", "minimax-q", "nash-q",
+                "correlated-q", "friend-or-foe-q"
 ``k``           the penalty game's penalty, ``<= 0`` (default -10; only with
                 ``game = "penalty"``)
-``discount``    the game's discount (matrix games 0, soccer 0.9)
+``discount``    the game's discount (matrix games 0; the others the registry's:
+                soccer 0.9, grid games 0.99)
+``max_steps``   episode length limit (matrix games 1, one play per episode as in
+                Claus & Boutilier 1998; the others the registry's: soccer 1000,
+                grid games 100)
 ``steps``       steps per copy (2000)       ``n_envs``  copies (64)
-``max_steps``   episode length limit (matrix games 1: one play per episode;
-                soccer 100)
 ``bins``        points of the learning curve (20)
 hyperparameters the keyword arguments of the learner's class, such as ``alpha``,
-                ``beta``, ``epsilon``, ``learning_rate`` (its defaults otherwise)
+                ``beta``, ``epsilon``, ``learning_rate``, ``objective`` (the class's
+                defaults otherwise; :func:`hyperparameters` lists them)
 
 A run returns the learning curve -- the mean return of the episodes that ended in
 each of ``bins`` equal spans of steps (``curve_step`` is the last step of each span),
@@ -52,32 +59,39 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pyarrow as pa
 
 from .. import _validate
-from .. import games as _games
 from ..marl import (
+    CorrelatedQ,
+    FriendOrFoeQ,
     HystereticQ,
     IndependentQ,
     MarkovGame,
     MarkovGameVecEnv,
+    MarkovSolution,
     MinimaxQ,
     NashQ,
-    soccer,
     train,
     zero_sum_value_iteration,
 )
+from ..marl import envs as _envs
+from ..marl.independent_q import LenientQ
+from ..marl.policy_hill_climbing import PHC, WoLFPHC
 from ..runner import line_plot, mean_ci, param_columns, print_table
 
 __all__ = [
     "DEFAULTS",
     "GAMES",
     "LEARNERS",
+    "GameSpec",
     "evaluate",
+    "hyperparameters",
     "make_game",
+    "reference",
     "report",
     "report_rows",
     "run",
@@ -88,30 +102,29 @@ __all__ = [
 
 @dataclass(frozen=True)
 class GameSpec:
-    """A named game: ``build(discount, **params)`` and its defaults."""
+    """A Markov game of the environment registry (:mod:`accord.marl.envs`) and the
+    experiment's defaults for it (``None``: the registry's default)."""
 
-    build: Callable[..., MarkovGame]
-    discount: float
-    max_steps: int
-    params: tuple[str, ...] = ()
-
-
-def _repeated(factory: Callable[..., _games.NormalFormGame]) -> Callable[..., MarkovGame]:
-    def build(discount: float, **params) -> MarkovGame:
-        return MarkovGame.repeated(factory(**params), discount)
-
-    return build
+    discount: float | None = None
+    max_steps: int | None = None
+    #: ``(setting key, the environment's parameter)`` pairs
+    params: tuple[tuple[str, str], ...] = ()
 
 
-#: Game name -> how to build it (repeated matrix games: one play per episode).
+# Claus & Boutilier's (1998) setting: one play per episode, no discounting.
+_MATRIX = GameSpec(discount=0.0, max_steps=1)
+
+#: Game name (a name of the environment registry) -> the experiment's defaults.
 GAMES: dict[str, GameSpec] = {
-    "climbing": GameSpec(_repeated(_games.climbing_game), 0.0, 1),
-    "penalty": GameSpec(_repeated(lambda k=-10.0: _games.penalty_game(k)), 0.0, 1, params=("k",)),
-    "matching-pennies": GameSpec(_repeated(_games.matching_pennies), 0.0, 1),
-    "rock-paper-scissors": GameSpec(_repeated(_games.rock_paper_scissors), 0.0, 1),
-    "prisoners-dilemma": GameSpec(_repeated(_games.prisoners_dilemma), 0.0, 1),
-    "shapley-game": GameSpec(_repeated(_games.shapley_game), 0.0, 1),
-    "soccer": GameSpec(soccer, 0.9, 100),
+    "climbing": _MATRIX,
+    "penalty": GameSpec(discount=0.0, max_steps=1, params=(("k", "penalty"),)),
+    "matching-pennies": _MATRIX,
+    "rock-paper-scissors": _MATRIX,
+    "prisoners-dilemma": _MATRIX,
+    "shapley-game": _MATRIX,
+    "soccer": GameSpec(),
+    "grid-game-1": GameSpec(),
+    "grid-game-2": GameSpec(),
 }
 
 #: Learner name -> class, called as ``cls(num_states, num_actions, discount, **kw)``;
@@ -120,8 +133,13 @@ GAMES: dict[str, GameSpec] = {
 LEARNERS: dict[str, type] = {
     "independent-q": IndependentQ,
     "hysteretic-q": HystereticQ,
+    "lenient-q": LenientQ,
+    "phc": PHC,
+    "wolf-phc": WoLFPHC,
     "minimax-q": MinimaxQ,
     "nash-q": NashQ,
+    "correlated-q": CorrelatedQ,
+    "friend-or-foe-q": FriendOrFoeQ,
 }
 
 DEFAULTS = {"steps": 2000, "n_envs": 64, "bins": 20}
@@ -140,12 +158,12 @@ def hyperparameters(learner: str) -> tuple[str, ...]:
 
 
 def _keys() -> tuple[str, ...]:
-    game_params = {k for g in GAMES.values() for k in g.params}
+    game_params = _game_params()
     hyper = {h for name in LEARNERS for h in hyperparameters(name)}
     return (*_BASE, *sorted(game_params), *sorted(hyper - set(_BASE) - game_params))
 
 
-def _bad(msg: str, exc: type[Exception] = ValueError) -> None:
+def _bad(msg: str, exc: type[Exception] = ValueError) -> NoReturn:
     raise exc(f"marl experiment: {msg}")
 
 
@@ -153,18 +171,38 @@ def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-@functools.lru_cache(maxsize=16)
-def _cached_game(name: str, discount: float, params: tuple) -> MarkovGame:
-    return GAMES[name].build(discount, **dict(params))
+def _game_params() -> set[str]:
+    return {k for g in GAMES.values() for k, _ in g.params}
 
 
-def make_game(params: dict) -> MarkovGame:
-    """The :class:`~accord.marl.MarkovGame` of a cell's ``game``, ``discount`` and game
-    parameters (built once per process and shared: games are read-only)."""
-    spec = GAMES[params["game"]]
-    discount = float(params.get("discount", spec.discount))
-    own = tuple((k, float(params[k])) for k in spec.params if k in params)
-    return _cached_game(params["game"], discount, own)
+@functools.lru_cache(maxsize=32)
+def _built(name: str, kw: tuple) -> tuple[MarkovGame, int | None]:
+    try:
+        env = _envs.make_vec(name, 1, seed=0, **dict(kw))
+    except (TypeError, ValueError) as exc:
+        _bad(f"game {name!r}: {exc}", type(exc))
+    game = getattr(env, "game", None)
+    if not isinstance(game, MarkovGame):
+        _bad(f"game {name!r} is not a Markov game of the environment registry")
+    return game, env.max_steps
+
+
+def make_game(params: dict) -> tuple[MarkovGame, int | None]:
+    """The :class:`~accord.marl.MarkovGame` of a cell (its ``game``, ``discount`` and
+    game parameters) and its episode limit ``max_steps``, from the environment registry
+    (:func:`accord.marl.envs.make_vec`); built once per process and shared, as games are
+    read-only."""
+    name = params["game"]
+    spec = GAMES[name]
+    kw = {}
+    for key, default in (("discount", spec.discount), ("max_steps", spec.max_steps)):
+        value = params.get(key, default)
+        if value is not None:
+            kw[key] = value
+    for key, env_key in spec.params:
+        if key in params:
+            kw[env_key] = params[key]
+    return _built(name, tuple(sorted(kw.items())))
 
 
 def validate(params: dict) -> None:
@@ -179,9 +217,9 @@ def validate(params: dict) -> None:
         if not isinstance(params[key], str) or params[key] not in table:
             _bad(f"{key} must be one of {', '.join(table)}; got {params[key]!r}")
     game, learner = params["game"], params["learner"]
-    for key in {k for g in GAMES.values() for k in g.params} & set(params):
-        if key not in GAMES[game].params:
-            owners = [name for name, g in GAMES.items() if key in g.params]
+    for key in _game_params() & set(params):
+        if key not in dict(GAMES[game].params):
+            owners = [name for name, g in GAMES.items() if key in dict(g.params)]
             _bad(
                 f"{key} is a parameter of the game(s) {', '.join(owners)}, not of {game!r}; "
                 "set it only in cells of those games (e.g. in an [[extra]] table)"
@@ -203,15 +241,15 @@ def validate(params: dict) -> None:
         if not (_number(d) and 0 <= d < 1):
             _bad(f"discount must be a number in [0, 1); got {d!r}")
     allowed = hyperparameters(learner)
-    for key in set(params) - set(_BASE) - {k for g in GAMES.values() for k in g.params}:
+    for key in set(params) - set(_BASE) - _game_params():
         if key not in allowed:
             _bad(
                 f"{key} is not a hyperparameter of {learner!r}; its hyperparameters are "
                 f"{', '.join(allowed) or 'none'}"
             )
-    mg = make_game(p)
+    mg, max_steps = make_game(p)
     _make_learner(p, mg, seed=0)
-    MarkovGameVecEnv(mg, p["n_envs"], max_steps=p.get("max_steps", GAMES[game].max_steps))
+    MarkovGameVecEnv(mg, p["n_envs"], max_steps=max_steps)
     need = 24 * p["n_envs"] * mg.num_states * int(np.prod(mg.num_actions))
     if need > _validate.MEMORY_LIMIT:
         _bad(
@@ -261,8 +299,7 @@ def run(params: dict, seed: int) -> dict:
     """One training run and the measures of its learned policy."""
     validate(params)
     p = {**DEFAULTS, **params}
-    game = make_game(p)
-    max_steps = p.get("max_steps", GAMES[p["game"]].max_steps)
+    game, max_steps = make_game(p)
     learner_rng, env_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(2)
     )
@@ -305,10 +342,13 @@ def run(params: dict, seed: int) -> dict:
 # ------------------------------------------------------------------ exact evaluation
 def _policies(learner, game: MarkovGame, n_envs: int) -> list[np.ndarray]:
     """The learner's policy, one ``(C, S, k_i)`` array per player (``C`` = 1 for one
-    shared table, ``n_envs`` for one table per copy): its mixed ``policy`` if it has
-    one, else the one-hot greedy joint action in every state."""
+    shared table, ``n_envs`` for one table per copy): its mixed ``policy`` -- a list of
+    ``(S, k_i)`` or ``(C, S, k_i)`` arrays, or one ``(C, n, S, max k_i)`` array -- if it
+    has one, else the one-hot greedy joint action in every state."""
     S, ks = game.num_states, game.num_actions
     pol = getattr(learner, "policy", None)
+    if isinstance(pol, np.ndarray) and pol.ndim == 4 and pol.shape[1:3] == (len(ks), S):
+        pol = [pol[:, i, :, :k] for i, k in enumerate(ks)]
     if isinstance(pol, (list, tuple)) and len(pol) == len(ks):
         out = []
         for p, k in zip(pol, ks, strict=True):
@@ -323,7 +363,7 @@ def _policies(learner, game: MarkovGame, n_envs: int) -> list[np.ndarray]:
             return [np.broadcast_to(a, (C, S, a.shape[2])) for a in out]
     if not callable(getattr(learner, "greedy", None)):
         raise TypeError(
-            f"marl experiment: {type(learner).__name__} has neither a policy list nor "
+            f"marl experiment: {type(learner).__name__} has neither a policy nor "
             "greedy(); the learned policy cannot be evaluated"
         )
     out = [np.zeros((n_envs, S, k)) for k in ks]
@@ -431,13 +471,16 @@ def evaluate(game: MarkovGame, learner, n_envs: int) -> dict[str, float]:
         and learned.ndim == 2
         and learned.shape[1] == S
     ):
-        out["value_error"] = float(start @ np.abs(learned[0] - _reference(game)))
+        out["value_error"] = float(start @ np.abs(learned[0] - reference(game).values[0]))
     return out
 
 
 @functools.lru_cache(maxsize=16)
-def _reference(game: MarkovGame) -> np.ndarray:
-    return zero_sum_value_iteration(game).values[0]
+def reference(game: MarkovGame) -> MarkovSolution:
+    """The value and optimal strategies of a zero-sum ``game`` by Shapley's value
+    iteration (:func:`accord.marl.zero_sum_value_iteration`), computed once per game
+    and process."""
+    return zero_sum_value_iteration(game)
 
 
 # ------------------------------------------------------------------ report
@@ -454,24 +497,37 @@ def _hashable(v):
     return tuple(v) if isinstance(v, list) else v
 
 
+def _hyperparameter_names() -> set[str]:
+    return {h for name in LEARNERS for h in hyperparameters(name)} - set(_BASE) - _game_params()
+
+
 def _groups(table: pa.Table):
-    """Runs grouped by setting (every parameter but ``learner``) and learner, in
-    first-seen order, with a short label per setting."""
+    """Runs grouped by setting (the game and run parameters) and learner (its name and
+    the hyperparameters that differ between runs), in first-seen order, with a short
+    label per setting."""
     if "curve_return" not in table.column_names or "learner" not in table.column_names:
         raise ValueError(
             "report(): the table has no 'curve_return' or 'learner' column; pass the "
             "table of a marl experiment store (accord.runner.load(RESULTS))"
         )
     params = param_columns(table)
-    setting_cols = [c for c in params if c != "learner"]
+    hyper = _hyperparameter_names()
+    setting_cols = [c for c in params if c != "learner" and c not in hyper]
     cols = {c: table.column(c).to_pylist() for c in params}
+    shown = [
+        c for c in params if c in hyper and len({repr(v) for v in cols[c]}) > 1
+    ]  # hyperparameters that tell runs apart
     settings: dict[tuple, dict] = {}
     groups: dict[tuple, dict[Any, list[int]]] = {}
     for r in range(table.num_rows):
         s = {c: cols[c][r] for c in setting_cols}
         key = tuple(_hashable(v) for v in s.values())
         settings.setdefault(key, s)
-        groups.setdefault(key, {}).setdefault(cols["learner"][r], []).append(r)
+        learner = " ".join(
+            [str(cols["learner"][r])]
+            + [f"{c}={cols[c][r]}" for c in shown if cols[c][r] is not None]
+        )
+        groups.setdefault(key, {}).setdefault(learner, []).append(r)
     varying = [c for c in setting_cols if len({_hashable(s[c]) for s in settings.values()}) > 1]
     labels = {}
     for key, s in settings.items():
@@ -543,14 +599,38 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "all"
 
 
+def _lines(table: pa.Table, column: str, key, learners: dict, label: str):
+    """``(x, {learner: (mean, half-width)})`` of the curve ``column`` over the runs of
+    one setting (``x`` None when no run has the curve)."""
+    curves = table.column(column).to_pylist()
+    steps = table.column("curve_step").to_pylist()
+    lines = {}
+    x = None
+    for learner, idx in learners.items():
+        arr = [np.asarray(curves[i], dtype=np.float64) for i in idx if curves[i] is not None]
+        xs = {tuple(steps[i]) for i in idx if curves[i] is not None}
+        if not arr:
+            continue
+        if len({a.shape for a in arr}) != 1 or len(xs) != 1 or len(next(iter(xs))) != len(arr[0]):
+            raise ValueError(
+                f"report(): runs of {label}, {learner} have learning curves of different "
+                "lengths; one setting must fix steps and bins"
+            )
+        if x is not None and tuple(x) != next(iter(xs)):
+            raise ValueError(f"report(): learners of {label} have different curve steps")
+        x = np.asarray(next(iter(xs)))
+        m, h = mean_ci(np.stack(arr), axis=0)
+        lines[f"{learner} ({len(arr)} runs)"] = (np.asarray(m), np.asarray(h))
+    return x, lines
+
+
 def report(table: pa.Table, out_dir) -> None:
-    """The measures table and one learning-curve figure (PNG) per game setting."""
+    """The measures table, and per game setting the learning curves (``curve_*.png``)
+    and, where episodes have different lengths, their lengths (``length_*.png``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary(table)
     _, groups, labels = _groups(table)
-    curves = table.column("curve_return").to_pylist()
-    steps = table.column("curve_step").to_pylist()
     of = (
         table.column("return_of").to_pylist()
         if "return_of" in table.column_names
@@ -558,34 +638,33 @@ def report(table: pa.Table, out_dir) -> None:
     )
     written = []
     for key, learners in groups.items():
-        lines = {}
-        x = None
-        for learner, idx in learners.items():
-            arr = [np.asarray(curves[i], dtype=np.float64) for i in idx if curves[i] is not None]
-            xs = {tuple(steps[i]) for i in idx if steps[i] is not None}
-            if not arr:
-                continue
-            if len({a.shape for a in arr}) != 1 or len(xs) != 1:
-                raise ValueError(
-                    f"report(): runs of {labels[key]}, {learner} have learning curves of "
-                    "different lengths; one setting must fix steps and bins"
-                )
-            if x is not None and tuple(x) != next(iter(xs)):
-                raise ValueError(f"report(): learners of {labels[key]} have different curve steps")
-            x = np.asarray(next(iter(xs)))
-            m, h = mean_ci(np.stack(arr), axis=0)
-            lines[f"{learner} ({len(arr)} runs)"] = (np.asarray(m), np.asarray(h))
+        label = labels[key]
+        x, lines = _lines(table, "curve_return", key, learners, label)
         if not lines:
             continue
         who = next((of[i] for idx in learners.values() for i in idx if of[i]), "")
         written.append(
             line_plot(
-                out_dir / f"curve_{_slug(labels[key])}.png",
+                out_dir / f"curve_{_slug(label)}.png",
                 x,
                 lines,
-                title=f"{labels[key]}: return per episode (mean, 95% CI over runs)",
+                title=f"{label}: return per episode (mean, 95% CI over runs)",
                 xlabel="steps per copy",
                 ylabel=f"return per episode ({who})" if who else "return per episode",
             )
         )
+        if "curve_length" not in table.column_names:
+            continue
+        x, lines = _lines(table, "curve_length", key, learners, label)
+        if lines and any(np.nanmax(np.abs(m - 1.0), initial=0.0) > 0 for m, _ in lines.values()):
+            written.append(
+                line_plot(
+                    out_dir / f"length_{_slug(label)}.png",
+                    x,
+                    lines,
+                    title=f"{label}: episode length (mean, 95% CI over runs)",
+                    xlabel="steps per copy",
+                    ylabel="steps per episode",
+                )
+            )
     print(f"{len(written)} figure{'' if len(written) == 1 else 's'} written to {out_dir}")
