@@ -142,25 +142,28 @@ class MeanFieldQ:
         """The tables as ``(E or E n, S, M, K)``."""
         return self.Q.reshape(-1, self.num_states, self.num_cells, self.num_actions)
 
+    def _q(self, observations, func: str) -> np.ndarray:
+        s, m = self._check_obs(observations, "observations", func)
+        return self._flat()[self._rows, s, m]
+
     def values(self, observations) -> np.ndarray:
         """``(E, n, K)``: ``Q(s, ., m)`` of every agent's observation ``(s, m)``."""
-        s, m = self._check_obs(observations, "observations", "MeanFieldQ.values")
-        return self._flat()[self._rows, s, m]
+        return self._q(observations, "MeanFieldQ.values")
 
     def policy(self, observations) -> np.ndarray:
         """``(E, n, K)`` Boltzmann probabilities ``pi(a | s, m)``."""
-        return _softmax(self.values(observations) / self.temperature)
+        return _softmax(self._q(observations, "MeanFieldQ.policy") / self.temperature)
 
     def act(self, observations) -> np.ndarray:
         """``(E, n)`` actions drawn from the Boltzmann policy."""
-        p = self.policy(observations)
+        p = _softmax(self._q(observations, "MeanFieldQ.act") / self.temperature)
         cdf = np.cumsum(p, axis=-1)
         u = self.rng.random(p.shape[:-1])[..., None]
         return np.minimum((cdf <= u).sum(axis=-1), self.num_actions - 1)
 
     def greedy(self, observations) -> np.ndarray:
         """``(E, n)`` greedy actions (lowest index on ties)."""
-        return self.values(observations).argmax(axis=-1)
+        return self._q(observations, "MeanFieldQ.greedy").argmax(axis=-1)
 
     def update(self, observations, actions, rewards, next_observations, terminated) -> None:
         """One transition per agent and copy: ``observations`` and ``next_observations``

@@ -288,7 +288,11 @@ class CrowdVecEnv(VecEnv):
             # every agent of a copy who chose k sees the same counts: the copy's
             # totals less itself, so only K count vectors per copy are rounded
             total = np.bincount((a + K * np.arange(E)[:, None]).ravel(), minlength=E * K)
-            by_action = total.reshape(E, 1, K) - np.eye(K, dtype=np.int64)  # (E, k, K)
+            total = total.reshape(E, K)
+            by_action = total[:, None, :] - np.eye(K, dtype=np.int64)  # (E, k, K)
+            # options nobody chose have no agent to round for: any valid row will do
+            some = total - np.eye(K, dtype=np.int64)[a[:, 0]]
+            by_action = np.where(total[:, :, None] > 0, by_action, some[:, None, :])
             own = np.take_along_axis(np.diagonal(by_action, axis1=1, axis2=2), a, axis=1)
             cells = np.take_along_axis(self.cell_of(by_action), a, axis=1)
         else:
