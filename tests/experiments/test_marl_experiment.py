@@ -179,6 +179,22 @@ def test_learners_without_a_policy_and_huge_player_counts_are_refused():
         M.evaluate(many, SimpleNamespace(policy=[np.ones((1, 1))] * 25), n_envs=1)
 
 
+def test_public_helpers_check_their_arguments():
+    game, _ = M.make_game({"game": "climbing"})
+    with pytest.raises(TypeError, match=r"evaluate\(\): game must be a MarkovGame"):
+        M.evaluate("climbing", SimpleNamespace(policy=[np.ones((1, 3)) / 3] * 2), n_envs=1)
+    with pytest.raises(ValueError, match=r"evaluate\(\): n_envs must be >= 1"):
+        M.evaluate(game, SimpleNamespace(policy=[np.ones((1, 3)) / 3] * 2), n_envs=0)
+    with pytest.raises(ValueError, match=r"make_game\(\): game must be one of climbing"):
+        M.make_game({"game": "chess"})
+    with pytest.raises(TypeError, match=r"make_game\(\): params must be a dict"):
+        M.make_game("climbing")
+    with pytest.raises(TypeError, match=r"reference\(\): game must be a MarkovGame"):
+        M.reference([[1, -1], [-1, 1]])
+    with pytest.raises(ValueError, match=r"hyperparameters\(\): learner must be one of"):
+        M.hyperparameters("sarsa")
+
+
 def test_episodes_are_binned_by_the_step_they_end():
     one = M.run({**OK, "steps": 40, "bins": 10}, seed=1)
     assert one["episodes"] == 40 * 8

@@ -149,6 +149,7 @@ _INTERNAL = ("n_envs", "seed")
 
 def hyperparameters(learner: str) -> tuple[str, ...]:
     """The hyperparameters of ``learner`` (a name of :data:`LEARNERS`)."""
+    _validate.choice("hyperparameters", "learner", learner, tuple(LEARNERS))
     sig = inspect.signature(LEARNERS[learner])
     return tuple(
         name
@@ -192,7 +193,13 @@ def make_game(params: dict) -> tuple[MarkovGame, int | None]:
     game parameters) and its episode limit ``max_steps``, from the environment registry
     (:func:`accord.marl.envs.make_vec`); built once per process and shared, as games are
     read-only."""
-    name = params["game"]
+    if not isinstance(params, dict):
+        _validate.fail(
+            "make_game", f"params must be a dict; got {type(params).__name__}", TypeError
+        )
+    name = params.get("game")
+    if not isinstance(name, str) or name not in GAMES:
+        _validate.fail("make_game", f"game must be one of {', '.join(GAMES)}; got {name!r}")
     spec = GAMES[name]
     kw = {}
     for key, default in (("discount", spec.discount), ("max_steps", spec.max_steps)):
@@ -275,9 +282,8 @@ class _EpisodeEnds:
     """Forwards to a learner and counts the episodes that end at each step (a copy's
     episode ends in a terminal state or at ``max_steps``, as :func:`train` counts)."""
 
-    def __init__(self, learner, game: MarkovGame, n_envs: int, max_steps: int | None) -> None:
+    def __init__(self, learner, n_envs: int, max_steps: int | None) -> None:
         self.learner = learner
-        self.terminal = game.terminal
         self.max_steps = max_steps
         self.length = np.zeros(n_envs, dtype=np.int64)
         self.ends: list[int] = []
@@ -304,7 +310,7 @@ def run(params: dict, seed: int) -> dict:
         np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(2)
     )
     learner = _make_learner(p, game, learner_rng)
-    counter = _EpisodeEnds(learner, game, p["n_envs"], max_steps)
+    counter = _EpisodeEnds(learner, p["n_envs"], max_steps)
     t0 = time.perf_counter()
     res = train(
         game, counter, steps=p["steps"], n_envs=p["n_envs"], seed=env_rng, max_steps=max_steps
@@ -409,14 +415,30 @@ _LETTERS = "abcdefghijklmnopqrstuvwx"
 
 
 def evaluate(game: MarkovGame, learner, n_envs: int) -> dict[str, float]:
-    """The measures of the learned policy (see the module docstring): ``nash_conv``,
+    """The measures of a learned policy (see the module docstring): ``nash_conv``,
     ``optimal_share``, ``team_value``, ``optimal_value`` and ``value_error``.
 
     The values of the policy, and of each player's best response to the others'
     policies, are the fixed points of the Bellman equations of the game's model
     (Shapley 1953), iterated for all copies at once with one sparse transition product
     per sweep.
+
+    Parameters
+    ----------
+    game
+        The :class:`~accord.marl.MarkovGame` the learner was trained on.
+    learner
+        A trained learner: one with a mixed ``policy`` (a list of ``(S, k_i)`` or
+        ``(C, S, k_i)`` arrays, or one ``(C, n, S, max k_i)`` array), or with
+        ``greedy(states)`` over ``n_envs`` copies; ``V`` ``(T, S)`` learned values
+        (zero-sum games' value error), optional.
+    n_envs
+        The copies of a learner that keeps one table per copy.
     """
+    func = "evaluate"
+    if not isinstance(game, MarkovGame):
+        _validate.fail(func, f"game must be a MarkovGame; got {type(game).__name__}", TypeError)
+    n_envs = _validate.integer(func, "n_envs", n_envs, minimum=1)
     n, S = game.num_players, game.num_states
     if n > len(_LETTERS):
         _bad(f"policies of more than {len(_LETTERS)} players cannot be evaluated; got {n}")
@@ -475,11 +497,19 @@ def evaluate(game: MarkovGame, learner, n_envs: int) -> dict[str, float]:
     return out
 
 
-@functools.lru_cache(maxsize=16)
 def reference(game: MarkovGame) -> MarkovSolution:
     """The value and optimal strategies of a zero-sum ``game`` by Shapley's value
     iteration (:func:`accord.marl.zero_sum_value_iteration`), computed once per game
     and process."""
+    if not isinstance(game, MarkovGame):
+        _validate.fail(
+            "reference", f"game must be a MarkovGame; got {type(game).__name__}", TypeError
+        )
+    return _reference(game)
+
+
+@functools.lru_cache(maxsize=16)
+def _reference(game: MarkovGame) -> MarkovSolution:
     return zero_sum_value_iteration(game)
 
 
