@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """accord.marl planning against one LP per state, in one process.
 
-Sections (``--sections vi``; all by default):
+Sections (``--sections vi,stage_q``; all by default):
 
 vi. Shapley's value iteration on Littman's soccer (762 states, 5 x 5 actions, discount
     0.9, tolerance 1e-8): accord's ``zero_sum_value_iteration`` (all stage games of a
@@ -9,6 +9,18 @@ vi. Shapley's value iteration on Littman's soccer (762 states, 5 x 5 actions, di
     per state (``accord.games.minimax``, the approach of LP-based implementations);
     the LP sweeps are timed over ``--lp-sweeps`` sweeps and scaled to the sweep count,
     and their values are compared with accord's after those sweeps.
+
+stage_q. Nash-Q and CE-Q updates per second on Hu & Wellman's grid game 1 (81 states,
+    4 x 4 actions) and on Littman's soccer (5 x 5 actions): accord's ``NashQ`` /
+    ``CorrelatedQ`` (utilitarian) against OpenSpiel's ``MultiagentQLearner`` with its
+    ``TwoPlayerNashSolver`` (nashpy support enumeration, max-welfare selection) and
+    ``CorrelatedEqSolver`` (cvxpy).  Both learn from the same stream of random-action
+    transitions; an update is one transition learned by both players' tables (with the
+    stage-game solves it needs: OpenSpiel's agents each solve the next state's game to
+    back up and the current state's game to act).  Both start from the same random
+    tables (standard normal), so that every stage game is a real one (all-zero tables
+    would let OpenSpiel's CE solver drop every repeated strategy).  accord is timed with batches of
+    ``E`` transitions (one per environment copy) and with ``E = 1``.
 
     python benchmarks/compare_marl.py
 """
@@ -63,13 +75,131 @@ def section_vi(args) -> None:
     )
 
 
-SECTIONS = {"vi": section_vi}
+def _transitions(game, count, seed):
+    """``count`` consecutive random-action transitions of one copy of ``game``."""
+    from accord.marl import MarkovGameVecEnv
+
+    env = MarkovGameVecEnv(game, 1, seed=seed, max_steps=100)
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        s = int(env.states[0])
+        a = rng.integers(0, game.num_actions, size=(1, 2))
+        st = env.step(a)
+        out.append((s, tuple(int(v) for v in a[0]), st.rewards[0].copy(),
+                    int(st.next_states[0]), bool(st.terminated[0] | st.truncated[0])))
+    return out
+
+
+def _start_tables(game, seed=7) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(2, game.num_states, *game.num_actions))
+
+
+def _openspiel_rate(game, solver_factory, transitions) -> float:
+    from open_spiel.python import rl_environment
+    from open_spiel.python.algorithms.tabular_multiagent_qlearner import MultiagentQLearner
+
+    ks = list(game.num_actions)
+    agents = [MultiagentQLearner(i, 2, ks, solver_factory(), discount_factor=game.discount)
+              for i in range(2)]
+    legal = [list(range(k)) for k in ks]
+    Q0 = _start_tables(game)
+    for ag in agents:
+        for s in range(game.num_states):
+            key = str([[s], [s]])
+            for a in range(ks[0]):
+                for b in range(ks[1]):
+                    for i in range(2):
+                        ag._q_values[i][key][(a, b)] = Q0[i, s, a, b]
+
+    def ts(state, rewards, kind):
+        return rl_environment.TimeStep(
+            observations={"info_state": [[state], [state]], "legal_actions": legal,
+                          "current_player": -2},
+            rewards=list(rewards), discounts=[game.discount] * 2, step_type=kind)
+
+    first = rl_environment.StepType.FIRST
+    mid, last = rl_environment.StepType.MID, rl_environment.StepType.LAST
+    t0 = time.perf_counter()
+    s0 = transitions[0][0]
+    for ag in agents:
+        ag.step(ts(s0, [0.0, 0.0], first), actions=[None, None])
+    for s, a, r, nxt, done in transitions:
+        step = ts(nxt, r, last if done else mid)
+        for ag in agents:
+            ag.step(step, actions=a)
+        if done:
+            for ag in agents:
+                ag.step(ts(nxt, [0.0, 0.0], first), actions=[None, None])
+    return len(transitions) / (time.perf_counter() - t0)
+
+
+def _accord_rate(learner_factory, transitions, E, game) -> float:
+    learner = learner_factory()
+    Q0 = _start_tables(game)
+    learner.Q[:] = Q0[: len(learner.Q)]
+    learner._solve(np.arange(game.num_states))
+    T = len(transitions) // E * E
+    s = np.array([t[0] for t in transitions[:T]]).reshape(-1, E)
+    a = np.array([t[1] for t in transitions[:T]]).reshape(-1, E, 2)
+    r = np.array([t[2] for t in transitions[:T]]).reshape(-1, E, 2)
+    nxt = np.array([t[3] for t in transitions[:T]]).reshape(-1, E)
+    done = np.array([t[4] for t in transitions[:T]]).reshape(-1, E)
+    t0 = time.perf_counter()
+    for k in range(len(s)):
+        learner.act(nxt[k])
+        learner.update(s[k], a[k], r[k], nxt[k], done[k])
+    return T / (time.perf_counter() - t0)
+
+
+def section_stage_q(args) -> None:
+    from open_spiel.python.algorithms.tabular_multiagent_qlearner import (
+        CorrelatedEqSolver,
+        TwoPlayerNashSolver,
+    )
+
+    from accord.marl import CorrelatedQ, NashQ
+    from accord.marl.grid_games import grid_game_1
+
+    rows = []
+    for gname, game in (("grid game 1", grid_game_1()), ("soccer", soccer())):
+        S, ks = game.num_states, game.num_actions
+        for lname, spiel, acc, n_spiel in (
+            ("Nash-Q", TwoPlayerNashSolver,
+             lambda S=S, ks=ks, g=game: NashQ(S, ks, g.discount, seed=0), args.spiel_updates),
+            ("CE-Q", CorrelatedEqSolver,
+             lambda S=S, ks=ks, g=game: CorrelatedQ(S, ks, g.discount, seed=0),
+             args.spiel_updates // 4),
+        ):
+            tr = _transitions(game, max(n_spiel, args.batch * args.batches), 1)
+            r_spiel = _openspiel_rate(game, spiel, tr[:n_spiel])
+            r_batch = _accord_rate(acc, tr[: args.batch * args.batches], args.batch, game)
+            r_one = _accord_rate(acc, tr[: args.single], 1, game)
+            rows.append([gname, lname, f"{r_spiel:,.0f}", f"{r_one:,.0f}",
+                         f"{r_one / r_spiel:.0f}x", f"{r_batch:,.0f}",
+                         f"{r_batch / r_spiel:.0f}x"])
+    table(
+        "stage_q. Nash-Q / CE-Q updates per second (random-action transitions)",
+        ["game", "learner", "OpenSpiel", "accord E=1", "ratio",
+         f"accord E={args.batch}", "ratio"],
+        rows,
+        [f"OpenSpiel timed over {args.spiel_updates} (Nash-Q) / {args.spiel_updates // 4} "
+         f"(CE-Q) transitions; accord over {args.batch * args.batches} (E={args.batch}) "
+         f"and {args.single} (E=1)"],
+    )
+
+
+SECTIONS = {"vi": section_vi, "stage_q": section_stage_q}
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sections", default=",".join(SECTIONS))
     ap.add_argument("--lp-sweeps", type=int, default=3)
+    ap.add_argument("--spiel-updates", type=int, default=400)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--batches", type=int, default=40)
+    ap.add_argument("--single", type=int, default=2000)
     args = ap.parse_args(argv)
     print(f"accord {accord.__version__}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs")
