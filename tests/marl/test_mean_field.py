@@ -189,5 +189,7 @@ def test_bad_arguments():
     ok = np.zeros((1, 2, 2), dtype=np.int64)
     with pytest.raises(ValueError, match=r"MeanFieldQ.update\(\): actions must be in 0..2"):
         L.update(ok, np.array([[0, 3]]), np.zeros((1, 2)), ok, np.zeros(1, bool))
+    with pytest.raises(ValueError, match=r"terminated must be a bool array of shape \(1,\)"):
+        L.update(ok, np.zeros((1, 2), int), np.zeros((1, 2)), ok, np.zeros(2, bool))
     with pytest.raises(ValueError, match=r"rewards must be finite, of shape \(1, 2\)"):
         L.update(ok, np.zeros((1, 2), int), np.array([[0.0, np.nan]]), ok, np.zeros(1, bool))

@@ -146,20 +146,32 @@ class MeanFieldQ:
         s, m = self._check_obs(observations, "observations", func)
         return self._flat()[self._rows, s, m]
 
+    def _policy(self, s: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """``(E, n, K)`` Boltzmann probabilities of the checked observations ``(s, m)``
+        (with shared tables, the softmax of the small table, then gathered)."""
+        if self.shared:
+            return _softmax(self._flat() / self.temperature)[self._rows, s, m]
+        return _softmax(self._flat()[self._rows, s, m] / self.temperature)
+
     def values(self, observations) -> np.ndarray:
         """``(E, n, K)``: ``Q(s, ., m)`` of every agent's observation ``(s, m)``."""
         return self._q(observations, "MeanFieldQ.values")
 
     def policy(self, observations) -> np.ndarray:
         """``(E, n, K)`` Boltzmann probabilities ``pi(a | s, m)``."""
-        return _softmax(self._q(observations, "MeanFieldQ.policy") / self.temperature)
+        return self._policy(*self._check_obs(observations, "observations", "MeanFieldQ.policy"))
 
     def act(self, observations) -> np.ndarray:
-        """``(E, n)`` actions drawn from the Boltzmann policy."""
-        p = _softmax(self._q(observations, "MeanFieldQ.act") / self.temperature)
-        cdf = np.cumsum(p, axis=-1)
-        u = self.rng.random(p.shape[:-1])[..., None]
-        return np.minimum((cdf <= u).sum(axis=-1), self.num_actions - 1)
+        """``(E, n)`` actions drawn from the Boltzmann policy (inverse transform of one
+        uniform per agent)."""
+        p = self._policy(*self._check_obs(observations, "observations", "MeanFieldQ.act"))
+        u = self.rng.random(p.shape[:-1])
+        cdf = np.zeros(p.shape[:-1])
+        a = np.zeros(p.shape[:-1], dtype=np.int64)
+        for k in range(self.num_actions - 1):  # a = #{k < K - 1: cdf_k <= u}
+            cdf += p[..., k]
+            a += cdf <= u
+        return a
 
     def greedy(self, observations) -> np.ndarray:
         """``(E, n)`` greedy actions (lowest index on ties)."""
@@ -180,14 +192,23 @@ class MeanFieldQ:
             fail(func, f"actions must be in 0..{K - 1}")
         if r.shape != (E, n) or not np.isfinite(r).all():
             fail(func, f"rewards must be finite, of shape {(E, n)}; got shape {r.shape}")
-        term = np.asarray(terminated, dtype=bool).reshape(E)
+        term = np.asarray(terminated)
+        if term.shape != (E,) or term.dtype != bool:
+            fail(
+                func,
+                f"terminated must be a bool array of shape ({E},); got {term.dtype} "
+                f"of shape {term.shape}",
+            )
         Q = self._flat()
-        nxt = Q[self._rows, s2, m]  # (E, n, K)
-        if self.mean_field:
-            v = (_softmax(nxt / self.temperature) * nxt).sum(axis=-1)
+        if self.mean_field:  # v(s', m) = sum_a pi(a | s', m) Q(s', a, m)
+            if self.shared:
+                v = (_softmax(Q / self.temperature) * Q).sum(axis=-1)[self._rows, s2, m]
+            else:
+                nxt = Q[self._rows, s2, m]
+                v = _rowsum(_softmax(nxt / self.temperature) * nxt)
             cell = m  # the mean action the neighbours took on this step
         else:
-            v = nxt.max(axis=-1)
+            v = Q.max(axis=-1)[self._rows, s2, m] if self.shared else Q[self._rows, s2, m].max(-1)
             cell = m_prev
         target = r + self.discount * np.where(term[:, None], 0.0, v)
         rows = np.broadcast_to(self._rows, (E, n))
@@ -204,6 +225,19 @@ class MeanFieldQ:
             q[flat] += self.alpha * (target - q[flat])
 
 
+def _rowsum(x: np.ndarray) -> np.ndarray:
+    """Sum over the (short) last axis, one column at a time: faster than a NumPy
+    reduction over an axis of a few entries."""
+    out = x[..., 0].copy()
+    for k in range(1, x.shape[-1]):
+        out += x[..., k]
+    return out
+
+
 def _softmax(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - x.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+    """Softmax over the last axis."""
+    top = x[..., 0].copy()
+    for k in range(1, x.shape[-1]):
+        np.maximum(top, x[..., k], out=top)
+    z = np.exp(x - top[..., None])
+    return z / _rowsum(z)[..., None]

@@ -40,7 +40,7 @@ from .registry import register
 __all__ = ["FlockingVecEnv", "reynolds_steering"]
 
 #: Bytes of temporaries per pair of agents in the neighbour search.
-_PAIR_BYTES = 48
+_PAIR_BYTES = 40
 #: The neighbour search handles copies in chunks of at most this many pair bytes.
 _CHUNK_BYTES = 64 * 2**20
 
@@ -150,13 +150,15 @@ class FlockingVecEnv(VecEnv):
         self.state_space = gymnasium.spaces.Box(low, high, dtype=np.float64)
 
     # -- geometry ------------------------------------------------------------------------
-    def _relative(self, x: np.ndarray) -> np.ndarray:
-        """``(E', N, N, 2)`` ``x_j - x_i`` (minimal image on the torus)."""
-        d = x[:, None, :, :] - x[:, :, None, :]
+    def _relative(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``x_j - x_i`` as two ``(E', N, N)`` planes (minimal image on the torus)."""
+        dx = x[:, None, :, 0] - x[:, :, None, 0]
+        dy = x[:, None, :, 1] - x[:, :, None, 1]
         if self.boundary == "torus":
             L = self.size
-            d = d - L * np.floor(d / L + 0.5)  # in [-L/2, L/2)
-        return d
+            for d in (dx, dy):
+                d -= L * np.rint(d * (1.0 / L))  # in [-L/2, L/2]
+        return dx, dy
 
     def _neighbourhood(self, x: np.ndarray, v: np.ndarray):
         """Nearest-``k`` relative positions, velocities and distances, ``(E', N, k, .)``,
@@ -167,17 +169,18 @@ class FlockingVecEnv(VecEnv):
         rel_v = np.empty((E, N, k, 2))
         dist = np.empty((E, N, k))
         step = max(1, _CHUNK_BYTES // (_PAIR_BYTES * N * N))
-        diag = np.eye(N, dtype=bool)
+        diag = np.arange(N)
         for lo in range(0, E, step):
             sl = slice(lo, min(E, lo + step))
-            d = self._relative(x[sl])
-            d2 = np.einsum("eijc,eijc->eij", d, d)
-            d2[:, diag] = np.inf
+            dx, dy = self._relative(x[sl])
+            d2 = dx * dx + dy * dy
+            d2[:, diag, diag] = np.inf
             near = np.argpartition(d2, k - 1, axis=2)[:, :, :k]
             nd2 = np.take_along_axis(d2, near, axis=2)
             order = np.argsort(nd2, axis=2, kind="stable")
             near = np.take_along_axis(near, order, axis=2)
-            rel_x[sl] = np.take_along_axis(d, near[..., None], axis=2)
+            rel_x[sl, ..., 0] = np.take_along_axis(dx, near, axis=2)
+            rel_x[sl, ..., 1] = np.take_along_axis(dy, near, axis=2)
             vs = v[sl]
             rel_v[sl] = (
                 np.take_along_axis(vs[:, None, :, :], near[..., None], axis=2) - vs[:, :, None, :]
