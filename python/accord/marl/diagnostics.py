@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
 
 from .._validate import check_bytes, fail, real_array
 from .markov_game import MarkovGame
@@ -98,7 +100,10 @@ def _evaluate(game: MarkovGame, P: np.ndarray, r: np.ndarray) -> np.ndarray:
     live = ~game.terminal
     A = np.eye(int(live.sum())) - game.discount * P[np.ix_(live, live)]
     V = np.zeros(r.shape)
-    V[:, live] = np.linalg.solve(A, r[:, live].T).T
+    if len(A) > 200 and np.count_nonzero(A) < 0.05 * A.size:  # sparse LU (SuperLU)
+        V[:, live] = np.atleast_2d(spsolve(sp.csc_matrix(A), r[:, live].T).T)
+    else:
+        V[:, live] = np.linalg.solve(A, r[:, live].T).T
     return V
 
 
