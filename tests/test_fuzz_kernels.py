@@ -1,5 +1,5 @@
 """Every compiled kernel entry point (the functions of ``accord._core``'s coop,
-games, bayes and loadbalance modules) called through its public Python API with
+games, bayes, loadbalance and marl modules) called through its public Python API with
 extreme finite values: each call returns finite results or raises ValueError or
 TypeError, and never crashes the interpreter.
 
@@ -162,6 +162,9 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
     bad_samples = np.full((2, 4, 2), 2**30, dtype=np.int32)
     yield "first_invalid_sample", lambda: bayes.update(half, np.zeros((2, 4)), samples=bad_samples)
 
+    # ---- marl: accord._core.marl -------------------------------------------------
+    yield from _marl_cases(rng)
+
     # ---- loadbalance: accord._core.loadbalance -----------------------------------
     for cap in ((1.7e308, 1.7e308), (5e-324, 5e-324), (0.0, 1e300)):
         for load in ((1e300, 1e300), (5e-324, 5e-324)):
@@ -171,6 +174,28 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
                     LoadBalanceConfig(n_servers=3, rounds=3, capacity=c, task_load=t), seed=1
                 ),
             )
+
+
+def _marl_cases(rng) -> Iterator[tuple[str, Callable[[], object]]]:
+    from accord import marl
+
+    for r in (1.7e308, -1.7e308, 5e-324, 1e300, -1e290):
+        rewards = np.full((3, 2), r)
+        for name, cls in (
+            ("q_update", marl.HystereticQ),
+            ("lenient_update", marl.LenientQ),
+            ("phc_update", marl.WoLFPHC),
+        ):
+
+            def call(cls=cls, rewards=rewards):
+                learner = cls(2, (2, 3), 0.9, n_envs=3, seed=0)
+                s = np.array([0, 1, 1])
+                for _ in range(50):
+                    a = learner.act(s)
+                    learner.update(s, a, rewards, s[::-1].copy(), np.array([False, True, False]))
+                return learner.Q[np.isfinite(learner.Q)], learner.policies()
+
+            yield name, call
 
 
 def _finite(obj, depth: int = 0) -> bool:
@@ -222,7 +247,7 @@ def _kernel_entry_points() -> set[str]:
     from accord import _core
 
     names = set()
-    for mod in ("coop", "games", "bayes", "loadbalance"):
+    for mod in ("coop", "games", "bayes", "loadbalance", "marl"):
         m = getattr(_core, mod)
         names |= {n for n in dir(m) if not n.startswith("_") and callable(getattr(m, n))}
     return names

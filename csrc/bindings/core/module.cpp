@@ -12,6 +12,7 @@ void init_bimatrix(py::module_& m);
 void init_correlated(py::module_& m);
 void init_bayes(py::module_& m);
 void init_loadbalance(py::module_& m);
+void init_marl(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "accord CPU kernels (C++17, OpenMP)";
@@ -27,4 +28,6 @@ PYBIND11_MODULE(_core, m) {
   init_bayes(bayes);
   py::module_ lb = m.def_submodule("loadbalance", "load-balancing simulation kernels");
   init_loadbalance(lb);
+  py::module_ marl = m.def_submodule("marl", "tabular multi-agent learning updates");
+  init_marl(marl);
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typing
 
-from . import bayes, coop, games, loadbalance
+from . import bayes, coop, games, loadbalance, marl
 
 __all__: list[str] = [
     "bayes",
@@ -15,6 +15,7 @@ __all__: list[str] = [
     "games",
     "get_num_threads",
     "loadbalance",
+    "marl",
     "set_num_threads",
 ]
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import cpu_kernels
 from .._validate import check_bytes, choice, fail, generator, integer, real, real_array
 
 __all__ = ["HystereticQ", "IndependentQ", "LenientQ"]
@@ -62,6 +63,9 @@ def _boltzmann(values: np.ndarray, temperature) -> np.ndarray:
     z = (values - values.max(axis=-1, keepdims=True)) / t
     p = np.exp(z)
     return p / p.sum(axis=-1, keepdims=True)
+
+
+_kernels = cpu_kernels("marl")
 
 
 # -- shared set-up and argument checks --------------------------------------------------
@@ -126,6 +130,19 @@ class _Tabular:
     def _check_act(self, states) -> np.ndarray:
         return self._check_states(self._name("act"), "states", states)
 
+    def _kernel_args(self, s, a, r, nxt, term) -> tuple:
+        """The checked transitions as the update kernels take them (``ks, s, a, r, s',
+        terminated``)."""
+        c = np.ascontiguousarray
+        return (
+            self._ks,
+            c(s, dtype=np.int64),
+            c(a, dtype=np.int64),
+            c(r, dtype=np.float64),
+            c(nxt, dtype=np.int64),
+            c(term, dtype=np.uint8),
+        )
+
     def _check_update(self, states, actions, rewards, next_states, terminated):
         """The transition arrays, checked: ``(s, a, r, s', terminated)``."""
         func = self._name("update")
@@ -151,6 +168,14 @@ class _Tabular:
         if not np.isfinite(r).all():
             e, i = (int(v) for v in np.argwhere(~np.isfinite(r))[0])
             fail(func, f"rewards must be finite; entry ({e}, {i}) is {r[e, i]}")
+        bound = np.finfo(np.float64).max / 16 * (1.0 - self.discount)
+        if r.size and not float(np.abs(r).max()) <= bound:
+            fail(
+                func,
+                f"rewards up to {float(np.abs(r).max()):.3g} in magnitude would drive the "
+                f"values (up to |r| / (1 - discount)) past float64's range; rescale the "
+                f"rewards (at most {bound:.3g} with this discount)",
+            )
         nxt = self._check_states(func, "next_states", next_states)
         t = np.asarray(terminated)
         if t.shape != (E,) or t.dtype != bool:
@@ -238,22 +263,9 @@ class IndependentQ(_Tabular):
     def update(self, states, actions, rewards, next_states, terminated) -> None:
         """One transition per copy; ``rewards`` ``(E, n)``."""
         s, a, r, nxt, term = self._check_update(states, actions, rewards, next_states, terminated)
-        e = self._envs[:, None]
-        i = self._players[None, :]
-        self._apply(e, i, s[:, None], a, self._targets(r, nxt, term))
-
-    def _targets(self, r, nxt, term) -> np.ndarray:
-        """``r + discount max_a Q[s', a]`` (``(E, n)``; no continuation at terminals)."""
-        best = self.Q[self._envs, :, nxt].max(axis=2)
-        return r + self.discount * np.where(term[:, None], 0.0, best)
-
-    def _apply(self, e, i, s, a, target) -> None:
-        """``Q[e, i, s, a] += rate (target - Q[e, i, s, a])`` with ``rate = alpha`` for
-        increases and ``beta`` for decreases; one entry per (copy, player)."""
-        q = self.Q[e, i, s, a]
-        delta = target - q
-        rate = np.where(delta >= 0, self.alpha, self.beta)
-        self.Q[e, i, s, a] = q + rate * delta
+        _kernels.q_update(
+            self.Q, *self._kernel_args(s, a, r, nxt, term), self.discount, self.alpha, self.beta
+        )
 
     def greedy(self, states: np.ndarray) -> np.ndarray:
         """``(E, n)`` each copy's greedy joint action (lowest index on ties)."""
@@ -402,23 +414,15 @@ class LenientQ(IndependentQ):
     def update(self, states, actions, rewards, next_states, terminated) -> None:
         """One transition per copy; ``rewards`` ``(E, n)``."""
         s, a, r, nxt, term = self._check_update(states, actions, rewards, next_states, terminated)
-        e = self._envs[:, None]
-        i = self._players[None, :]
-        heat = np.where(term[:, None], -1.0, self._mean_temperature(nxt))  # -1: no diffusion
         u = self.rng.random((self.n_envs, self.num_players))
-        self._apply(e, i, s[:, None], a, self._targets(r, nxt, term), heat, u)
-
-    def _apply(self, e, i, s, a, target, heat=None, u=None) -> None:
-        """The lenient update of the entries ``(e, i, s, a)``: ``u`` ``(E, n)`` uniform
-        draws decide the leniency, ``heat`` is the successor's mean temperature (``< 0``
-        at a terminal successor)."""
-        q = self.Q[e, i, s, a]
-        T = self.temperature[e, i, s, a]
-        if heat is None:
-            heat = np.full(q.shape, -1.0)
-        if u is None:
-            u = self.rng.random(q.shape)
-        forgive = (target < q) & (u < 1.0 - np.exp(-self.lenience * T))
-        self.Q[e, i, s, a] = np.where(forgive, q, q + self.alpha * (target - q))
-        mixed = np.where(heat >= 0, (1.0 - self.diffusion) * T + self.diffusion * heat, T)
-        self.temperature[e, i, s, a] = self.temperature_decay * mixed
+        _kernels.lenient_update(
+            self.Q,
+            self.temperature,
+            u,
+            *self._kernel_args(s, a, r, nxt, term),
+            self.discount,
+            self.alpha,
+            self.lenience,
+            self.diffusion,
+            self.temperature_decay,
+        )

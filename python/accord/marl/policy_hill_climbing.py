@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_bytes, fail, real
-from .independent_q import _sample, _Tabular
+from .independent_q import _kernels, _sample, _Tabular
 
 __all__ = ["PHC", "WoLFPHC"]
 
@@ -111,39 +111,19 @@ class PHC(_Tabular):
     def update(self, states, actions, rewards, next_states, terminated) -> None:
         """One transition per copy; ``rewards`` ``(E, n)``."""
         s, a, r, nxt, term = self._check_update(states, actions, rewards, next_states, terminated)
-        best = self.Q[self._envs, :, nxt].max(axis=2)
-        target = r + self.discount * np.where(term[:, None], 0.0, best)
-        self._apply(self._envs[:, None], self._players[None, :], s[:, None], a, target)
-
-    def _step(self, rows: np.ndarray, i: np.ndarray) -> np.ndarray:
-        """The policy step of each updated row (``rows`` flat indices into the
-        ``(E * n * S, k)`` tables, ``i`` their players)."""
-        return np.full(rows.shape, self.delta)
-
-    def _apply(self, e, i, s, a, target) -> None:
-        """Q-learning of the entries ``(e, i, s, a)``, then the average-policy update and
-        the hill-climbing step of their rows ``(e, i, s, .)``; one row per (copy,
-        player)."""
-        n, S, k = self.num_players, self.num_states, self.Q.shape[-1]
-        rows, i = np.broadcast_arrays((e * n + i) * S + s, i)
-        Q = self.Q.reshape(-1, k)
-        pi = self.policy.reshape(-1, k)
-        avg = self.average_policy.reshape(-1, k)
-        visits = self.visits.reshape(-1)
-        q = Q[rows, a]
-        Q[rows, a] = q + self.alpha * (target - q)
-        p = pi[rows]  # (E, n, k)
-        visits[rows] += 1
-        avg[rows] += (p - avg[rows]) / visits[rows][..., None]
-        delta = self._step(rows, i)
-        q = Q[rows]
-        valid = self._valid[i]
-        greedy = valid & (q == q.max(axis=-1, keepdims=True))
-        n_greedy = greedy.sum(axis=-1)
-        n_other = self._ks[i] - n_greedy
-        cap = np.where(n_other > 0, delta / np.maximum(n_other, 1), 0.0)
-        d = np.where(valid & ~greedy, np.minimum(p, cap[..., None]), 0.0)
-        pi[rows] = p - d + greedy * (d.sum(axis=-1) / n_greedy)[..., None]
+        wolf = isinstance(self, WoLFPHC)
+        _kernels.phc_update(
+            self.Q,
+            self.policy,
+            self.average_policy,
+            self.visits,
+            *self._kernel_args(s, a, r, nxt, term),
+            self.discount,
+            self.alpha,
+            self.delta_win if wolf else self.delta,
+            self.delta_lose if wolf else self.delta,
+            wolf,
+        )
 
 
 class WoLFPHC(PHC):
@@ -179,9 +159,3 @@ class WoLFPHC(PHC):
                 f"delta_win={delta_win}",
             )
 
-    def _step(self, rows: np.ndarray, i: np.ndarray) -> np.ndarray:
-        k = self.Q.shape[-1]
-        Q = np.where(self._valid[i], self.Q.reshape(-1, k)[rows], 0.0)
-        current = (self.policy.reshape(-1, k)[rows] * Q).sum(axis=-1)
-        average = (self.average_policy.reshape(-1, k)[rows] * Q).sum(axis=-1)
-        return np.where(current > average, self.delta_win, self.delta_lose)
