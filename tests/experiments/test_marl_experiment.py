@@ -13,7 +13,7 @@ import pytest
 import accord.games as G
 from accord.experiments import load, parse_config, report_experiment, run_experiment
 from accord.experiments import marl as M
-from accord.marl import IndependentQ, MarkovGame, train
+from accord.marl import CorrelatedQ, IndependentQ, MarkovGame, nash_conv, train
 from accord.marl.policy_hill_climbing import WoLFPHC
 from accord.runner import get_kind, load_config, resolve
 
@@ -31,8 +31,8 @@ OK = {"game": "climbing", "learner": "hysteretic-q", "steps": 40, "n_envs": 8, "
         ),
         (
             {"learner": "sarsa"},
-            r"learner must be one of independent-q, hysteretic-q, lenient-q, phc, .*, "
-            "friend-or-foe-q;",
+            r"learner must be one of independent-q, hysteretic-q, lenient-q, .*, "
+            "friend-or-foe-q, fictitious-play; got 'sarsa'",
         ),
         ({"game": 3}, "game must be one of"),
         ({"colour": 1}, r"unknown parameter\(s\) \['colour'\]; known: game, learner"),
@@ -94,6 +94,11 @@ def _matrix_nash_conv(game, x, y):
     return (A @ y).max() - x @ A @ y + (x @ B).max() - x @ B @ y
 
 
+def _fixed(policies, V=None):
+    """A learner that reports fixed ``policies`` (and learned values ``V``)."""
+    return SimpleNamespace(policies=lambda: policies, V=V)
+
+
 @pytest.mark.parametrize("discount", [0.0, 0.5])
 @pytest.mark.parametrize("name", ["prisoners-dilemma", "shapley-game", "matching-pennies"])
 def test_nash_conv_of_mixed_policies_matches_the_matrix_formula(name, discount):
@@ -108,36 +113,60 @@ def test_nash_conv_of_mixed_policies_matches_the_matrix_formula(name, discount):
     rng = np.random.default_rng(3)
     for _ in range(5):
         x, y = (rng.dirichlet(np.ones(k)) for k in nfg.num_actions)
-        learner = SimpleNamespace(policy=[x[None], y[None]])
-        got = M.evaluate(game, learner, n_envs=4)
+        got = M.evaluate(game, _fixed([x[None], y[None]]), n_envs=4)
         want = _matrix_nash_conv(nfg, x, y) / (1 - discount)
         assert got["nash_conv"] == pytest.approx(want, abs=1e-8)
         assert np.isnan(got["optimal_share"]) and np.isnan(got["value_error"])
 
 
-def test_greedy_copies_are_scored_one_by_one():
-    """Independent learners on the climbing game, 50 copies: the share of copies whose
-    greedy joint action earns 11, the mean team value and NashConv agree with a direct
-    computation from each copy's greedy joint action."""
+def test_per_copy_policies_are_scored_one_by_one():
+    """Independent learners on the climbing game, 50 copies, each reporting its greedy
+    policy (uniform over ties): the share of copies whose policy earns 11, the mean team
+    value and NashConv agree with the one-shot formulas copy by copy."""
     game, limit = M.make_game({"game": "climbing"})
     assert limit == 1 and game.discount == 0.0
     learner = IndependentQ(1, (3, 3), 0.0, n_envs=50, epsilon=0.3, seed=0)
     train(game, learner, steps=60, n_envs=50, seed=1, max_steps=1)
-    g = learner.greedy(np.zeros(50, dtype=np.int64))
-    A = G.climbing_game().payoffs[0]
-    team = A[g[:, 0], g[:, 1]]
-    gain = A[:, g[:, 1]].max(axis=0) - team + A[g[:, 0], :].max(axis=1) - team
+    A = G.climbing_game()
+    X, Y = (p[:, 0] for p in learner.policies())
+    team = np.einsum("ei,ij,ej->e", X, A.payoffs[0], Y)
+    gain = [_matrix_nash_conv(A, x, y) for x, y in zip(X, Y, strict=True)]
     got = M.evaluate(game, learner, n_envs=50)
-    assert 0 < (team == 11).mean() < 1  # the copies differ
-    assert got["optimal_share"] == pytest.approx((team == 11).mean())
+    assert 0 < (team > 11 - 1e-9).mean() < 1  # the copies differ
+    assert got["optimal_share"] == pytest.approx((team > 11 - 1e-9).mean())
     assert got["team_value"] == pytest.approx(team.mean())
     assert got["optimal_value"] == 11.0
-    assert got["nash_conv"] == pytest.approx(gain.mean())
+    assert got["nash_conv"] == pytest.approx(np.mean(gain))
+
+
+def test_learners_with_greedy_only_are_scored_by_their_greedy_joint_actions():
+    game, _ = M.make_game({"game": "penalty", "k": -100})
+    g = np.array([[0, 0], [2, 2], [0, 2], [1, 1]])
+    got = M.evaluate(game, SimpleNamespace(greedy=lambda states: g), n_envs=4)
+    assert got["optimal_share"] == 0.5 and got["team_value"] == pytest.approx((20 - 100 + 2) / 4)
+    # a deviation from (0, 2) gains 110 for each player; (1, 1) is an equilibrium too
+    assert got["nash_conv"] == pytest.approx((0 + 0 + 220 + 0) / 4)
+
+
+@pytest.mark.parametrize("name", ["grid-game-1", "grid-game-2"])
+def test_nash_conv_agrees_with_the_dense_diagnostics(name):
+    """Against accord.marl.nash_conv (a linear solve per copy and policy iteration):
+    4 copies of independent learners, and correlated-Q's joint distribution (whose
+    deviations ignore the recommendation)."""
+    game, limit = M.make_game({"game": name})
+    iq = IndependentQ(game.num_states, game.num_actions, game.discount, n_envs=4, seed=0)
+    train(game, iq, steps=300, n_envs=4, seed=1, max_steps=limit)
+    want = np.mean([nash_conv(game, [p[e] for p in iq.policies()]).nash_conv for e in range(4)])
+    assert M.evaluate(game, iq, n_envs=4)["nash_conv"] == pytest.approx(want, rel=1e-6)
+    ce = CorrelatedQ(game.num_states, game.num_actions, game.discount, epsilon=1.0, seed=0)
+    train(game, ce, steps=100, n_envs=16, seed=1, max_steps=limit)
+    got = M.evaluate(game, ce, n_envs=16)["nash_conv"]
+    assert got == pytest.approx(nash_conv(game, ce.policies()).nash_conv, rel=1e-6)
 
 
 def test_per_copy_mixed_policies_are_scored_one_by_one():
-    """WoLF-PHC keeps one mixed policy per copy and player, ``(E, n, S, k)``: NashConv
-    is the mean over copies of the one-shot formula (matching pennies, 6 copies)."""
+    """WoLF-PHC keeps one mixed policy per copy and player: NashConv is the mean over
+    copies of the one-shot formula (matching pennies, 6 copies)."""
     game, _ = M.make_game({"game": "matching-pennies"})
     learner = WoLFPHC(1, (2, 2), 0.0, n_envs=6, seed=0)
     train(game, learner, steps=300, n_envs=6, seed=1, max_steps=1)
@@ -152,39 +181,46 @@ def test_soccer_equilibrium_is_unexploitable_and_uniform_play_is_not():
     values give value error 0; uniform play is exploitable (a best responder scores)."""
     game, _ = M.make_game({"game": "soccer"})
     ref = M.reference(game)
-    assert ref.converged and ref.values[0, np.flatnonzero(game.initial)[0]] == pytest.approx(
-        0.2185, abs=1e-4
-    )
-    eq = SimpleNamespace(policy=ref.policy, V=ref.values[:1])
-    got = M.evaluate(game, eq, n_envs=1)
-    assert abs(got["nash_conv"]) < 1e-6 and got["value_error"] < 1e-9
-    uniform = SimpleNamespace(policy=[np.full((game.num_states, 5), 0.2)] * 2, V=np.zeros((1, 762)))
-    got = M.evaluate(game, uniform, n_envs=1)
-    assert got["nash_conv"] > 0.5
     start = np.flatnonzero(game.initial)
+    assert ref.converged and ref.values[0, start[0]] == pytest.approx(0.2185, abs=1e-4)
+    got = M.evaluate(game, _fixed(ref.policy, ref.values[:1]), n_envs=1)
+    assert abs(got["nash_conv"]) < 1e-6 and got["value_error"] < 1e-9
+    uniform = [np.full((game.num_states, 5), 0.2)] * 2
+    got = M.evaluate(game, _fixed(uniform, np.zeros((1, 762))), n_envs=1)
+    assert got["nash_conv"] == pytest.approx(nash_conv(game, uniform).nash_conv, rel=1e-6)
+    assert got["nash_conv"] > 0.5
     assert got["value_error"] == pytest.approx(np.abs(ref.values[0, start]).mean())
     # two copies evaluated together give each copy's own measure
-    both = SimpleNamespace(policy=[np.stack([p, np.full_like(p, 0.2)]) for p in ref.policy])
-    assert M.evaluate(game, both, n_envs=2)["nash_conv"] == pytest.approx(
+    both = [np.stack([p, np.full_like(p, 0.2)]) for p in ref.policy]
+    assert M.evaluate(game, _fixed(both), n_envs=2)["nash_conv"] == pytest.approx(
         got["nash_conv"] / 2, abs=1e-6
     )
 
 
-def test_learners_without_a_policy_and_huge_player_counts_are_refused():
+def test_bad_policies_and_huge_player_counts_are_refused():
     game, _ = M.make_game({"game": "climbing"})
-    with pytest.raises(TypeError, match="has neither a policy nor greedy"):
+    with pytest.raises(TypeError, match="has neither policies\\(\\) nor greedy"):
         M.evaluate(game, object(), n_envs=2)
+    u = np.full((1, 3), 1 / 3)
+    for bad, msg in [
+        ([u], "one array per player \\(2\\)"),
+        ([u, np.ones((1, 2)) / 2], "policies\\(\\)\\[1\\] must have shape \\(1, 3\\)"),
+        ([u, u * 2], "must be probability distributions"),
+        (np.ones((3, 3)), "joint policy must have shape \\(1, 3, 3\\)"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            M.evaluate(game, _fixed(bad), n_envs=2)
     many = MarkovGame(np.ones((1,) * 26 + (1,)), np.zeros((25, 1) + (1,) * 25), 0.0)
     with pytest.raises(ValueError, match="more than 24 players"):
-        M.evaluate(many, SimpleNamespace(policy=[np.ones((1, 1))] * 25), n_envs=1)
+        M.evaluate(many, _fixed([np.ones((1, 1))] * 25), n_envs=1)
 
 
 def test_public_helpers_check_their_arguments():
     game, _ = M.make_game({"game": "climbing"})
     with pytest.raises(TypeError, match=r"evaluate\(\): game must be a MarkovGame"):
-        M.evaluate("climbing", SimpleNamespace(policy=[np.ones((1, 3)) / 3] * 2), n_envs=1)
+        M.evaluate("climbing", _fixed([np.ones((1, 3)) / 3] * 2), n_envs=1)
     with pytest.raises(ValueError, match=r"evaluate\(\): n_envs must be >= 1"):
-        M.evaluate(game, SimpleNamespace(policy=[np.ones((1, 3)) / 3] * 2), n_envs=0)
+        M.evaluate(game, _fixed([np.ones((1, 3)) / 3] * 2), n_envs=0)
     with pytest.raises(ValueError, match=r"make_game\(\): game must be one of climbing"):
         M.make_game({"game": "chess"})
     with pytest.raises(TypeError, match=r"make_game\(\): params must be a dict"):

@@ -11,8 +11,9 @@ Markov game for ``steps`` steps per copy.  Parameters (TOML ``[settings]`` /
                 (Shapley 1964); Littman's (1994) "soccer"; Hu & Wellman's (2003)
                 "grid-game-1" and "grid-game-2"
 ``learner``     a name of :data:`LEARNERS`: "independent-q", "hysteretic-q",
-                "lenient-q", "phc", "wolf-phc", "minimax-q", "nash-q",
-                "correlated-q", "friend-or-foe-q"
+                "lenient-q", "joint-action-learner", "phc", "wolf-phc",
+                "minimax-q", "nash-q", "correlated-q", "friend-or-foe-q",
+                "fictitious-play"
 ``k``           the penalty game's penalty, ``<= 0`` (default -10; only with
                 ``game = "penalty"``)
 ``discount``    the game's discount (matrix games 0; the others the registry's:
@@ -29,21 +30,23 @@ hyperparameters the keyword arguments of the learner's class, such as ``alpha``,
 A run returns the learning curve -- the mean return of the episodes that ended in
 each of ``bins`` equal spans of steps (``curve_step`` is the last step of each span),
 the team's return in cooperative games, player 0's in zero-sum ones and the players'
-mean otherwise -- and measures of the learned policy (the learner's mixed ``policy``
-where it has one, else its greedy joint action, per copy where it keeps one table per
-copy), computed exactly from the game's model:
+mean otherwise -- and measures of the learned policy (what the learner's
+``policies()`` report, as :func:`accord.marl.train` reads them: per copy for the
+learners that keep one table per copy), computed exactly from the game's model:
 
 ``nash_conv``      what best responses gain against the policy, summed over players
-                   (Lanctot et al. 2017), from the start distribution; 0 at a Nash
-                   equilibrium, and the exploitability in zero-sum games
+                   (Lanctot et al. 2017), from the start distribution, mean over
+                   copies; 0 at a Nash equilibrium, twice the exploitability in
+                   two-player zero-sum games (as :func:`accord.marl.nash_conv`)
 ``optimal_share``  cooperative games: the share of copies whose policy attains the
                    optimal team value (the best joint policy's, by value iteration
                    over joint actions)
 ``team_value``     cooperative games: the policy's team value, mean over copies
-``value_error``    zero-sum games, learners that keep values ``V``: the mean
-                   absolute difference between the learned values of the start states
-                   and the game's value there (Shapley's value iteration,
-                   :func:`accord.marl.zero_sum_value_iteration`)
+``value_error``    zero-sum games, learners that keep values ``V``: the absolute
+                   difference between player 0's learned value and the game's value
+                   (Shapley's value iteration,
+                   :func:`accord.marl.zero_sum_value_iteration`) at the start states,
+                   averaged over the start distribution
 
 Measures that do not apply are NaN.  The report (``accord report RESULTS``) prints the
 measures with 95% confidence intervals over runs and draws one figure of learning
@@ -80,6 +83,7 @@ from ..marl import (
 )
 from ..marl import envs as _envs
 from ..marl.independent_q import LenientQ
+from ..marl.opponent_models import JointActionLearner, MarkovFictitiousPlay
 from ..marl.policy_hill_climbing import PHC, WoLFPHC
 from ..runner import line_plot, mean_ci, param_columns, print_table
 
@@ -134,12 +138,14 @@ LEARNERS: dict[str, type] = {
     "independent-q": IndependentQ,
     "hysteretic-q": HystereticQ,
     "lenient-q": LenientQ,
+    "joint-action-learner": JointActionLearner,
     "phc": PHC,
     "wolf-phc": WoLFPHC,
     "minimax-q": MinimaxQ,
     "nash-q": NashQ,
     "correlated-q": CorrelatedQ,
     "friend-or-foe-q": FriendOrFoeQ,
+    "fictitious-play": MarkovFictitiousPlay,
 }
 
 DEFAULTS = {"steps": 2000, "n_envs": 64, "bins": 20}
@@ -346,39 +352,68 @@ def run(params: dict, seed: int) -> dict:
 
 
 # ------------------------------------------------------------------ exact evaluation
-def _policies(learner, game: MarkovGame, n_envs: int) -> list[np.ndarray]:
-    """The learner's policy, one ``(C, S, k_i)`` array per player (``C`` = 1 for one
-    shared table, ``n_envs`` for one table per copy): its mixed ``policy`` -- a list of
-    ``(S, k_i)`` or ``(C, S, k_i)`` arrays, or one ``(C, n, S, max k_i)`` array -- if it
-    has one, else the one-hot greedy joint action in every state."""
-    S, ks = game.num_states, game.num_actions
-    pol = getattr(learner, "policy", None)
-    if isinstance(pol, np.ndarray) and pol.ndim == 4 and pol.shape[1:3] == (len(ks), S):
-        pol = [pol[:, i, :, :k] for i, k in enumerate(ks)]
-    if isinstance(pol, (list, tuple)) and len(pol) == len(ks):
-        out = []
-        for p, k in zip(pol, ks, strict=True):
-            a = np.asarray(p, dtype=np.float64)
-            if a.shape == (S, k):
-                a = a[None]
-            if a.ndim != 3 or a.shape[1:] != (S, k):
-                break
-            out.append(a)
+def _joint(learner, game: MarkovGame, n_envs: int) -> np.ndarray:
+    """The learner's joint policy ``(S, k_1, ..., k_n, C)`` (``C`` = 1 for one shared
+    table, ``n_envs`` for one table per copy), from its ``policies()`` -- one ``(S, k_i)``
+    or ``(E, S, k_i)`` array per player (independent mixed actions), or a joint
+    ``(S, k_1, ..., k_n)`` distribution per state -- or else the one-hot greedy joint
+    action ``greedy(states)`` of every copy in every state."""
+    func = "evaluate"
+    S, ks, n = game.num_states, game.num_actions, game.num_players
+    get = getattr(learner, "policies", None)
+    if callable(get):
+        pol = get()
+        if isinstance(pol, np.ndarray):
+            J = _validate.real_array(func, "the joint policy", pol)
+            if J.shape == (S, *ks):
+                J = J[..., None]
+            elif J.ndim == n + 2 and J.shape[1:] == (S, *ks):
+                J = np.moveaxis(J, 0, -1)
+            else:
+                _validate.fail(
+                    func,
+                    f"the learner's joint policy must have shape {(S, *ks)} or (E, "
+                    f"{', '.join(map(str, (S, *ks)))}); got {J.shape}",
+                )
         else:
-            C = max(a.shape[0] for a in out)
-            return [np.broadcast_to(a, (C, S, a.shape[2])) for a in out]
+            if not isinstance(pol, (list, tuple)) or len(pol) != n:
+                _validate.fail(
+                    func, f"the learner's policies() must give one array per player ({n})"
+                )
+            J = None
+            for i, p in enumerate(pol):
+                m = _validate.real_array(func, f"policies()[{i}]", p)
+                if m.shape == (S, ks[i]):
+                    m = m[None]
+                if m.ndim != 3 or m.shape[1:] != (S, ks[i]):
+                    _validate.fail(
+                        func,
+                        f"policies()[{i}] must have shape ({S}, {ks[i]}) or (E, {S}, "
+                        f"{ks[i]}); got {m.shape}",
+                    )
+                m = np.moveaxis(m, 0, -1)  # (S, k_i, C)
+                if J is None:
+                    J = m
+                else:
+                    J = J[..., None, :] * m.reshape(S, *(1,) * (J.ndim - 2), ks[i], -1)
+        assert J is not None
+        J = np.ascontiguousarray(np.broadcast_to(J, (S, *ks, J.shape[-1])))
+        sums = J.reshape(S, -1, J.shape[-1]).sum(axis=1)
+        if not np.isfinite(J).all() or (J < -1e-12).any() or np.abs(sums - 1).max() > 1e-8:
+            _validate.fail(func, "the learner's policies must be probability distributions")
+        return J
     if not callable(getattr(learner, "greedy", None)):
         raise TypeError(
-            f"marl experiment: {type(learner).__name__} has neither a policy nor "
+            f"marl experiment: {type(learner).__name__} has neither policies() nor "
             "greedy(); the learned policy cannot be evaluated"
         )
-    out = [np.zeros((n_envs, S, k)) for k in ks]
+    J = np.zeros((S, int(np.prod(ks)), n_envs))
     copies = np.arange(n_envs)
+    strides = np.array([int(np.prod(ks[i + 1 :])) for i in range(n)], dtype=np.int64)
     for s in range(S):
         g = np.asarray(learner.greedy(np.full(n_envs, s, dtype=np.int64)))
-        for i, a in enumerate(out):
-            a[copies, s, g[:, i]] = 1.0
-    return out
+        J[s, g @ strides, copies] = 1.0
+    return J.reshape(S, *ks, n_envs)
 
 
 @functools.lru_cache(maxsize=16)
@@ -418,20 +453,21 @@ def evaluate(game: MarkovGame, learner, n_envs: int) -> dict[str, float]:
     """The measures of a learned policy (see the module docstring): ``nash_conv``,
     ``optimal_share``, ``team_value``, ``optimal_value`` and ``value_error``.
 
-    The values of the policy, and of each player's best response to the others'
-    policies, are the fixed points of the Bellman equations of the game's model
-    (Shapley 1953), iterated for all copies at once with one sparse transition product
-    per sweep.
+    The values of the policy, and of each player's best response to the others' part of
+    it (their marginal over the other players' actions, as
+    :func:`accord.marl.nash_conv` takes it), are the fixed points of the Bellman
+    equations of the game's model (Shapley 1953), iterated for all copies at once with
+    one sparse transition product per sweep: the same numbers as
+    :func:`accord.marl.nash_conv` per copy, without a dense solve per copy.
 
     Parameters
     ----------
     game
         The :class:`~accord.marl.MarkovGame` the learner was trained on.
     learner
-        A trained learner: one with a mixed ``policy`` (a list of ``(S, k_i)`` or
-        ``(C, S, k_i)`` arrays, or one ``(C, n, S, max k_i)`` array), or with
-        ``greedy(states)`` over ``n_envs`` copies; ``V`` ``(T, S)`` learned values
-        (zero-sum games' value error), optional.
+        A trained learner with ``policies()`` (as :func:`accord.marl.train` reads it)
+        or ``greedy(states)`` over ``n_envs`` copies; with learned values ``V``
+        ``(T, S)`` (optional) for the value error of zero-sum games.
     n_envs
         The copies of a learner that keeps one table per copy.
     """
@@ -443,28 +479,27 @@ def evaluate(game: MarkovGame, learner, n_envs: int) -> dict[str, float]:
     if n > len(_LETTERS):
         _bad(f"policies of more than {len(_LETTERS)} players cannot be evaluated; got {n}")
     # copies on the last axis: every contraction below runs over contiguous copies
-    pol = [np.ascontiguousarray(np.moveaxis(p, 0, -1)) for p in _policies(learner, game, n_envs)]
-    C = pol[0].shape[-1]
+    J = _joint(learner, game, n_envs)
+    C = J.shape[-1]
     acts = _LETTERS[:n]
-    every = "".join(f",z{a}y" for a in acts)
     start = game.initial
     gains = np.zeros(C)
     team = np.zeros(C)
     for i in range(n):
         R = game.rewards[i]
-        others = [p for j, p in enumerate(pol) if j != i]
-        subs = "".join(f",z{a}y" for j, a in enumerate(acts) if j != i)
-        r_pol = np.einsum(f"z{acts}{every}->zy", R, *pol)
-        r_br = np.einsum(f"z{acts}{subs}->z{acts[i]}y", R, *others)
+        others = J.sum(axis=1 + i)  # (S, k_-i, C): what player i best-responds to
+        rest = acts[:i] + acts[i + 1 :]
+        r_pol = np.einsum(f"z{acts},z{acts}y->zy", R, J)
+        r_br = np.einsum(f"z{acts},z{rest}y->z{acts[i]}y", R, others)
 
         def expected(c: np.ndarray, r=r_pol) -> np.ndarray:
-            """The policy's backup: an expectation over every player's action."""
-            return r + np.einsum(f"z{acts}y{every}->zy", c, *pol)
+            """The policy's backup: an expectation over the joint action."""
+            return r + np.einsum(f"z{acts}y,z{acts}y->zy", c, J)
 
-        def best(c: np.ndarray, r=r_br, subs=subs, i=i, others=others) -> np.ndarray:
+        def best(c: np.ndarray, r=r_br, i=i, rest=rest, others=others) -> np.ndarray:
             """Player i's best response: an expectation over the others' actions and a
             maximum over its own."""
-            return (r + np.einsum(f"z{acts}y{subs}->z{acts[i]}y", c, *others)).max(axis=1)
+            return (r + np.einsum(f"z{acts}y,z{rest}y->z{acts[i]}y", c, others)).max(axis=1)
 
         V = _iterate(game, expected, C)
         BR = _iterate(game, best, C)
