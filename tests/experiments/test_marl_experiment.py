@@ -243,7 +243,7 @@ def test_episodes_are_binned_by_the_step_they_end():
     np.testing.assert_array_equal(odd["curve_step"], [4, 7, 10])
 
 
-def test_runs_are_reproducible_by_seed():
+def test_runs_are_reproducible():
     params = {**OK, "game": "soccer", "learner": "minimax-q", "steps": 30, "n_envs": 4}
     a, b, c = M.run(params, seed=7), M.run(params, seed=7), M.run(params, seed=8)
     for key, v in a.items():
