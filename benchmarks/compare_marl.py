@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """accord.marl planning against one LP per state, in one process.
 
-Sections (``--sections vi,stage_q``; all by default):
+Sections (``--sections vi,stage_q,envs``; all by default):
 
 vi. Shapley's value iteration on Littman's soccer (762 states, 5 x 5 actions, discount
     0.9, tolerance 1e-8): accord's ``zero_sum_value_iteration`` (all stage games of a
@@ -21,6 +21,11 @@ stage_q. Nash-Q and CE-Q updates per second on Hu & Wellman's grid game 1 (81 st
     tables (standard normal), so that every stage game is a real one (all-zero tables
     would let OpenSpiel's CE solver drop every repeated strategy).  accord is timed with batches of
     ``E`` transitions (one per environment copy) and with ``E = 1``.
+
+envs. Environment steps per second: PettingZoo's ``performance_benchmark`` (5 s of
+    random play, one agent turn at a time) on the AEC view of one copy, against
+    ``accord.marl.envs.make_vec`` stepping ``--copies`` copies with random actions in one
+    array operation per step; one "step" is one joint step of one copy.
 
     python benchmarks/compare_marl.py
 """
@@ -189,7 +194,58 @@ def section_stage_q(args) -> None:
     )
 
 
-SECTIONS = {"vi": section_vi, "stage_q": section_stage_q}
+def _random_actions(env, rng) -> np.ndarray:
+    import gymnasium
+
+    space = env.action_space(env.possible_agents[0])
+    shape = (env.n_envs, env.num_agents, *space.shape)
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return rng.integers(space.start, space.start + space.n, shape[:2])
+    return rng.uniform(space.low, space.high, shape)
+
+
+def _pettingzoo_cycles(env) -> float:
+    import contextlib
+    import io
+
+    from pettingzoo.test import performance_benchmark
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        performance_benchmark(env)
+    line = next(x for x in out.getvalue().splitlines() if "cycles per second" in x)
+    return float(line.split()[0])
+
+
+def section_envs(args) -> None:
+    from accord.marl import envs
+
+    cases = [("climbing", {}), ("soccer", {}), ("grid-game-1", {}), ("tiger", {}),
+             ("crowd", {"n_agents": 1000}), ("flocking", {"n_agents": 50})]
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, kw in cases:
+        pz = _pettingzoo_cycles(envs.aec(name, **kw))
+        vec = envs.make_vec(name, args.copies, seed=0, **kw)
+        vec.reset(seed=0)
+        actions = [_random_actions(vec, rng) for _ in range(8)]
+        steps, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < args.env_seconds:
+            vec.step(actions[steps % 8])
+            steps += 1
+        rate = steps * vec.n_envs / (time.perf_counter() - t0)
+        label = name + "".join(f" {k}={v}" for k, v in kw.items())
+        rows.append([label, f"{pz:,.0f}", f"{rate:,.0f}", f"{rate / pz:.0f}x"])
+    table(
+        f"envs. joint steps per second (accord: {args.copies} copies per call)",
+        ["environment", "PettingZoo benchmark (AEC, 1 copy)", "accord make_vec", "ratio"],
+        rows,
+        ["random actions in both; PettingZoo's figure is its cycles per second (all agents "
+         "act once)"],
+    )
+
+
+SECTIONS = {"vi": section_vi, "stage_q": section_stage_q, "envs": section_envs}
 
 
 def main(argv=None) -> None:
@@ -200,6 +256,8 @@ def main(argv=None) -> None:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--batches", type=int, default=40)
     ap.add_argument("--single", type=int, default=2000)
+    ap.add_argument("--copies", type=int, default=1024)
+    ap.add_argument("--env-seconds", type=float, default=2.0)
     args = ap.parse_args(argv)
     print(f"accord {accord.__version__}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs")
