@@ -27,7 +27,7 @@ struct Transitions {
 };
 
 // Q-learning (Watkins & Dayan 1992) with rate alpha for increases and beta for decreases
-// (hysteretic Q-learning, Matignon, Laurent & Le Fort-Piat 2007; beta = alpha is plain
+// (hysteretic Q-learning, Matignon et al. 2007; beta = alpha is plain
 // Q-learning).
 void q_update(const Transitions& t, double* Q, double alpha, double beta);
 

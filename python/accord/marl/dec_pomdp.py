@@ -6,7 +6,7 @@ noisy observations (Bernstein, Givan, Immerman & Zilberstein 2002).
 independent given the state reached and the joint action.
 :meth:`DecPOMDP.belief_update` is the Bayes filter over the hidden state given the
 joint action and the joint observation, computed by :func:`accord.bayes.filter_step`.
-Model: :func:`multi_agent_tiger` (Nair, Tambe, Yokoo, Pynadath & Marsella 2003).
+Model: :func:`multi_agent_tiger` (Nair et al. 2003).
 """
 
 from __future__ import annotations
@@ -208,8 +208,8 @@ class DecPOMDP:
 
 
 def multi_agent_tiger(listen_accuracy: float = 0.85, discount: float = 0.95) -> DecPOMDP:
-    """The multi-agent tiger problem (Dec-Tiger) of Nair, Tambe, Yokoo, Pynadath &
-    Marsella (2003, "Taming decentralized POMDPs", IJCAI, Sec. 2).
+    """The multi-agent tiger problem (Dec-Tiger) of Nair et al. (2003, "Taming
+    decentralized POMDPs", IJCAI, Sec. 2).
 
     Two agents face two doors, a tiger behind one (states ``TIGER_STATES``), a
     treasure behind the other.  Each agent listens or opens a door
