@@ -203,16 +203,17 @@ def test_bad_policies_and_huge_player_counts_are_refused():
         M.evaluate(game, object(), n_envs=2)
     u = np.full((1, 3), 1 / 3)
     for bad, msg in [
-        ([u], "one array per player \\(2\\)"),
-        ([u, np.ones((1, 2)) / 2], "policies\\(\\)\\[1\\] must have shape \\(1, 3\\)"),
-        ([u, u * 2], "must be probability distributions"),
-        (np.ones((3, 3)), "joint policy must have shape \\(1, 3, 3\\)"),
+        ([u], "array per player \\(2\\)"),
+        ([u, np.ones((1, 2)) / 2], "policy\\[1\\] must have shape \\(1, 3\\)"),
+        ([u, u * 2], "the row of state 0 sums to 2"),
+        (np.ones((3, 3)), "joint array of shape \\(1, 3, 3\\)"),
     ]:
-        with pytest.raises(ValueError, match=msg):
+        with pytest.raises(ValueError, match=r"evaluate\(\): the learner's policy: .*" + msg):
             M.evaluate(game, _fixed(bad), n_envs=2)
     many = MarkovGame(np.ones((1,) * 26 + (1,)), np.zeros((25, 1) + (1,) * 25), 0.0)
+    assert M.evaluate(many, _fixed([np.ones((1, 1))] * 25), n_envs=1)["nash_conv"] == 0.0
     with pytest.raises(ValueError, match="more than 24 players"):
-        M.evaluate(many, _fixed([np.ones((1, 1))] * 25), n_envs=1)
+        M.evaluate(many, _fixed([np.ones((2, 1, 1))] * 25), n_envs=2)
 
 
 def test_public_helpers_check_their_arguments():

@@ -13,6 +13,7 @@ from accord.marl import (
     correlated_value_iteration,
     nash_conv,
     nash_value_iteration,
+    optimal_team_values,
     policy_values,
     soccer,
     zero_sum_value_iteration,
@@ -130,3 +131,27 @@ def test_bad_policies():
         nash_conv("soccer", [])
     with pytest.raises(ValueError, match="objective must be one of"):
         correlated_value_iteration(g, objective="libertarian-ish")
+
+
+def test_a_batch_of_policies_matches_each_exact_evaluation():
+    g = _random_game(3, S=5, ks=(2, 3), discount=0.8)
+    rng = np.random.default_rng(9)
+    pols = [_random_policy(rng, g) for _ in range(4)]
+    batch = [np.stack([p[i] for p in pols]) for i in range(2)]
+    r = nash_conv(g, batch)
+    assert r.nash_conv.shape == (4,) and r.values.shape == (4, 2, 5)
+    for c, pol in enumerate(pols):
+        one = nash_conv(g, pol)
+        np.testing.assert_allclose(r.values[c], one.values, atol=1e-8)
+        np.testing.assert_allclose(r.best_response_values[c], one.best_response_values, atol=1e-8)
+        assert r.nash_conv[c] == pytest.approx(one.nash_conv, abs=1e-8)
+    np.testing.assert_allclose(policy_values(g, batch), r.values, atol=1e-8)
+    with pytest.raises(ValueError, match=r"policy\[1\] must have shape \(4, 5, 3\)"):
+        nash_conv(g, [batch[0], batch[1][:3]])
+
+
+def test_optimal_team_values_of_the_climbing_game():
+    g = MarkovGame.repeated(G.climbing_game(), 0.5)
+    np.testing.assert_allclose(optimal_team_values(g), [22.0], rtol=1e-9)
+    with pytest.raises(ValueError, match="must be cooperative"):
+        optimal_team_values(MarkovGame.repeated(G.matching_pennies(), 0.5))

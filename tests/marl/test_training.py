@@ -86,3 +86,10 @@ def test_soccer_reference_value_close():
 
     res = train(s, Fixed(), steps=2, n_envs=2, seed=0)
     assert abs(res.diagnostics["nash_conv"][-1]) < 1e-6
+
+
+def test_episode_ends_count_the_steps():
+    g = MarkovGame.repeated(G.matching_pennies(), 0.9)
+    res = train(g, MinimaxQ(1, (2, 2), 0.9, seed=0), steps=20, n_envs=3, seed=1, max_steps=4)
+    np.testing.assert_array_equal(res.episode_ends, np.repeat([4, 8, 12, 16, 20], 3))
+    assert (res.episode_lengths == 4).all()

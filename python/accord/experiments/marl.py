@@ -59,7 +59,6 @@ import functools
 import inspect
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -69,22 +68,26 @@ import pyarrow as pa
 
 from .. import _validate
 from ..marl import (
+    PHC,
     CorrelatedQ,
     FriendOrFoeQ,
     HystereticQ,
     IndependentQ,
+    JointActionLearner,
+    LenientQ,
+    MarkovFictitiousPlay,
     MarkovGame,
     MarkovGameVecEnv,
     MarkovSolution,
     MinimaxQ,
     NashQ,
+    WoLFPHC,
+    nash_conv,
+    optimal_team_values,
     train,
     zero_sum_value_iteration,
 )
 from ..marl import envs as _envs
-from ..marl.independent_q import LenientQ
-from ..marl.opponent_models import JointActionLearner, MarkovFictitiousPlay
-from ..marl.policy_hill_climbing import PHC, WoLFPHC
 from ..runner import line_plot, mean_ci, param_columns, print_table
 
 __all__ = [
@@ -284,29 +287,6 @@ def _make_learner(p: dict, game: MarkovGame, seed):
         _bad(f"learner {name!r} on game {p['game']!r}: {exc}", type(exc))
 
 
-class _EpisodeEnds:
-    """Forwards to a learner and counts the episodes that end at each step (a copy's
-    episode ends in a terminal state or at ``max_steps``, as :func:`train` counts)."""
-
-    def __init__(self, learner, n_envs: int, max_steps: int | None) -> None:
-        self.learner = learner
-        self.max_steps = max_steps
-        self.length = np.zeros(n_envs, dtype=np.int64)
-        self.ends: list[int] = []
-
-    def act(self, states: np.ndarray) -> np.ndarray:
-        return self.learner.act(states)
-
-    def update(self, states, actions, rewards, next_states, terminated) -> None:
-        self.learner.update(states, actions, rewards, next_states, terminated)
-        self.length += 1
-        done = np.asarray(terminated, dtype=bool)
-        if self.max_steps is not None:
-            done = done | (self.length >= self.max_steps)
-        self.length[done] = 0
-        self.ends.append(int(done.sum()))
-
-
 def run(params: dict, seed: int) -> dict:
     """One training run and the measures of its learned policy."""
     validate(params)
@@ -316,20 +296,22 @@ def run(params: dict, seed: int) -> dict:
         np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(2)
     )
     learner = _make_learner(p, game, learner_rng)
-    counter = _EpisodeEnds(learner, p["n_envs"], max_steps)
     t0 = time.perf_counter()
     res = train(
-        game, counter, steps=p["steps"], n_envs=p["n_envs"], seed=env_rng, max_steps=max_steps
+        game,
+        learner,
+        steps=p["steps"],
+        n_envs=p["n_envs"],
+        seed=env_rng,
+        max_steps=max_steps,
+        measure_nash_conv=False,  # evaluate() measures it below
     )
     elapsed = time.perf_counter() - t0
-    ends = np.asarray(counter.ends)
-    if ends.sum() != len(res.episode_returns):  # pragma: no cover - a broken invariant
-        raise RuntimeError("marl experiment: episode count differs from train()'s")
     structure = game.reward_structure
     returns = res.episode_returns
     ret = returns[:, 0] if structure == "competitive" else returns.mean(axis=1)
     steps, bins = p["steps"], p["bins"]
-    end_step = np.repeat(np.arange(steps), ends)
+    end_step = res.episode_ends - 1
     b = end_step * bins // steps
     count = np.bincount(b, minlength=bins)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -352,113 +334,33 @@ def run(params: dict, seed: int) -> dict:
 
 
 # ------------------------------------------------------------------ exact evaluation
-def _joint(learner, game: MarkovGame, n_envs: int) -> np.ndarray:
-    """The learner's joint policy ``(S, k_1, ..., k_n, C)`` (``C`` = 1 for one shared
-    table, ``n_envs`` for one table per copy), from its ``policies()`` -- one ``(S, k_i)``
-    or ``(E, S, k_i)`` array per player (independent mixed actions), or a joint
-    ``(S, k_1, ..., k_n)`` distribution per state -- or else the one-hot greedy joint
-    action ``greedy(states)`` of every copy in every state."""
-    func = "evaluate"
-    S, ks, n = game.num_states, game.num_actions, game.num_players
+def _policies(learner, game: MarkovGame, n_envs: int):
+    """The learner's policy as :func:`accord.marl.nash_conv` takes it: its
+    ``policies()``, or else the one-hot greedy joint action ``greedy(states)`` of every
+    copy in every state (``(E, S, k_i)`` per player)."""
     get = getattr(learner, "policies", None)
     if callable(get):
-        pol = get()
-        if isinstance(pol, np.ndarray):
-            J = _validate.real_array(func, "the joint policy", pol)
-            if J.shape == (S, *ks):
-                J = J[..., None]
-            elif J.ndim == n + 2 and J.shape[1:] == (S, *ks):
-                J = np.moveaxis(J, 0, -1)
-            else:
-                _validate.fail(
-                    func,
-                    f"the learner's joint policy must have shape {(S, *ks)} or (E, "
-                    f"{', '.join(map(str, (S, *ks)))}); got {J.shape}",
-                )
-        else:
-            if not isinstance(pol, (list, tuple)) or len(pol) != n:
-                _validate.fail(
-                    func, f"the learner's policies() must give one array per player ({n})"
-                )
-            J = None
-            for i, p in enumerate(pol):
-                m = _validate.real_array(func, f"policies()[{i}]", p)
-                if m.shape == (S, ks[i]):
-                    m = m[None]
-                if m.ndim != 3 or m.shape[1:] != (S, ks[i]):
-                    _validate.fail(
-                        func,
-                        f"policies()[{i}] must have shape ({S}, {ks[i]}) or (E, {S}, "
-                        f"{ks[i]}); got {m.shape}",
-                    )
-                m = np.moveaxis(m, 0, -1)  # (S, k_i, C)
-                if J is None:
-                    J = m
-                else:
-                    J = J[..., None, :] * m.reshape(S, *(1,) * (J.ndim - 2), ks[i], -1)
-        assert J is not None
-        J = np.ascontiguousarray(np.broadcast_to(J, (S, *ks, J.shape[-1])))
-        sums = J.reshape(S, -1, J.shape[-1]).sum(axis=1)
-        if not np.isfinite(J).all() or (J < -1e-12).any() or np.abs(sums - 1).max() > 1e-8:
-            _validate.fail(func, "the learner's policies must be probability distributions")
-        return J
+        return get()
     if not callable(getattr(learner, "greedy", None)):
         raise TypeError(
             f"marl experiment: {type(learner).__name__} has neither policies() nor "
             "greedy(); the learned policy cannot be evaluated"
         )
-    J = np.zeros((S, int(np.prod(ks)), n_envs))
+    S, ks = game.num_states, game.num_actions
+    out = [np.zeros((n_envs, S, k)) for k in ks]
     copies = np.arange(n_envs)
-    strides = np.array([int(np.prod(ks[i + 1 :])) for i in range(n)], dtype=np.int64)
     for s in range(S):
         g = np.asarray(learner.greedy(np.full(n_envs, s, dtype=np.int64)))
-        J[s, g @ strides, copies] = 1.0
-    return J.reshape(S, *ks, n_envs)
-
-
-@functools.lru_cache(maxsize=16)
-def _sparse(game: MarkovGame):
-    from scipy import sparse
-
-    S = game.num_states
-    return sparse.csr_matrix(game.transitions.reshape(-1, S))
-
-
-def _iterate(game: MarkovGame, backup: Callable[[np.ndarray], np.ndarray], C: int) -> np.ndarray:
-    """Fixed point ``V`` ``(S, C)`` of ``V = backup(discount P V)``, where ``backup``
-    receives the discounted continuation values ``(S, k_1, ..., k_n, C)`` and is a
-    monotone non-expansion (an expectation or a maximum over actions after adding
-    rewards), so that the iteration contracts by ``discount``; terminal states are
-    worth 0; accurate to ``1e-9`` times the largest reward."""
-    S = game.num_states
-    P = _sparse(game)
-    g = game.discount
-    tol = 1e-9 * max(1.0, float(np.abs(game.rewards).max()))
-    stop = tol * (1.0 - g) / (2.0 * g) if g > 0 else np.inf
-    V = np.zeros((S, C))
-    while True:
-        cont = g * np.asarray(P @ V).reshape(S, *game.num_actions, C)
-        new = backup(cont)
-        new[game.terminal] = 0.0
-        residual = float(np.abs(new - V).max())
-        V = new
-        if residual <= stop:
-            return V
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwx"
+        for i in range(len(ks)):
+            out[i][copies, s, g[:, i]] = 1.0
+    return out
 
 
 def evaluate(game: MarkovGame, learner, n_envs: int) -> dict[str, float]:
     """The measures of a learned policy (see the module docstring): ``nash_conv``,
-    ``optimal_share``, ``team_value``, ``optimal_value`` and ``value_error``.
-
-    The values of the policy, and of each player's best response to the others' part of
-    it (their marginal over the other players' actions, as
-    :func:`accord.marl.nash_conv` takes it), are the fixed points of the Bellman
-    equations of the game's model (Shapley 1953), iterated for all copies at once with
-    one sparse transition product per sweep: the same numbers as
-    :func:`accord.marl.nash_conv` per copy, without a dense solve per copy.
+    ``optimal_share``, ``team_value``, ``optimal_value`` and ``value_error``, computed
+    from the game's model by :func:`accord.marl.nash_conv` (every copy's policy at once),
+    :func:`accord.marl.optimal_team_values` and Shapley's value iteration.
 
     Parameters
     ----------
@@ -475,49 +377,25 @@ def evaluate(game: MarkovGame, learner, n_envs: int) -> dict[str, float]:
     if not isinstance(game, MarkovGame):
         _validate.fail(func, f"game must be a MarkovGame; got {type(game).__name__}", TypeError)
     n_envs = _validate.integer(func, "n_envs", n_envs, minimum=1)
-    n, S = game.num_players, game.num_states
-    if n > len(_LETTERS):
-        _bad(f"policies of more than {len(_LETTERS)} players cannot be evaluated; got {n}")
-    # copies on the last axis: every contraction below runs over contiguous copies
-    J = _joint(learner, game, n_envs)
-    C = J.shape[-1]
-    acts = _LETTERS[:n]
+    S = game.num_states
+    pol = _policies(learner, game, n_envs)
+    try:
+        measured = nash_conv(game, pol if isinstance(pol, np.ndarray) else list(pol))
+    except ValueError as exc:
+        _validate.fail(func, f"the learner's policy: {exc}")
+    values = measured.values if measured.values.ndim == 3 else measured.values[None]
     start = game.initial
-    gains = np.zeros(C)
-    team = np.zeros(C)
-    for i in range(n):
-        R = game.rewards[i]
-        others = J.sum(axis=1 + i)  # (S, k_-i, C): what player i best-responds to
-        rest = acts[:i] + acts[i + 1 :]
-        r_pol = np.einsum(f"z{acts},z{acts}y->zy", R, J)
-        r_br = np.einsum(f"z{acts},z{rest}y->z{acts[i]}y", R, others)
-
-        def expected(c: np.ndarray, r=r_pol) -> np.ndarray:
-            """The policy's backup: an expectation over the joint action."""
-            return r + np.einsum(f"z{acts}y,z{acts}y->zy", c, J)
-
-        def best(c: np.ndarray, r=r_br, i=i, rest=rest, others=others) -> np.ndarray:
-            """Player i's best response: an expectation over the others' actions and a
-            maximum over its own."""
-            return (r + np.einsum(f"z{acts}y,z{rest}y->z{acts[i]}y", c, others)).max(axis=1)
-
-        V = _iterate(game, expected, C)
-        BR = _iterate(game, best, C)
-        gains += start @ BR - start @ V
-        if i == 0:
-            team = start @ V
     out = {
-        "nash_conv": float(gains.mean()),
+        "nash_conv": float(np.mean(measured.nash_conv)),
         "optimal_share": float("nan"),
         "team_value": float("nan"),
         "optimal_value": float("nan"),
         "value_error": float("nan"),
     }
     if game.is_cooperative():
-        R0 = game.rewards[0].reshape(S, -1, 1)
-        joint_best = _iterate(game, lambda c: (R0 + c.reshape(S, -1, 1)).max(axis=1), 1)
-        opt = float(start @ joint_best[:, 0])
-        tol = 1e-6 * max(1.0, float(np.abs(R0).max())) / (1.0 - game.discount)
+        team = values[:, 0] @ start
+        opt = float(start @ optimal_team_values(game))
+        tol = 1e-6 * max(1.0, float(np.abs(game.rewards[0]).max())) / (1.0 - game.discount)
         out["optimal_share"] = float((team >= opt - tol).mean())
         out["team_value"] = float(team.mean())
         out["optimal_value"] = opt

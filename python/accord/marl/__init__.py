@@ -16,7 +16,7 @@ from .dec_pomdp import (
     DecPOMDP,
     multi_agent_tiger,
 )
-from .diagnostics import NashConv, joint_policy, nash_conv, policy_values
+from .diagnostics import NashConv, joint_policy, nash_conv, optimal_team_values, policy_values
 from .grid_games import (
     GRID_ACTIONS,
     GRID_GAME_DISCOUNT,
@@ -72,6 +72,7 @@ __all__ = [
     "joint_policy",
     "nash_conv",
     "policy_values",
+    "optimal_team_values",
     "SOCCER_ACTIONS",
     "SoccerState",
     "soccer",

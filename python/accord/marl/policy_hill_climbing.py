@@ -158,4 +158,3 @@ class WoLFPHC(PHC):
                 f"delta_lose must be > delta_win; got delta_lose={delta_lose}, "
                 f"delta_win={delta_win}",
             )
-

@@ -47,6 +47,8 @@ class TrainResult:
         the episodes finished.
     episode_lengths
         ``(episodes,)`` their lengths in steps.
+    episode_ends
+        ``(episodes,)`` the step (per copy, from 1) at which each one finished.
     learner
         The trained learner.
     steps
@@ -55,14 +57,15 @@ class TrainResult:
         Measured every ``eval_every`` steps: ``"step"`` (steps per copy so far),
         ``"episodes"`` (finished so far), ``"mean_return"`` (``(n,)`` mean return of
         the episodes finished since the previous measurement, NaN if none) and, when the
-        game is known and the learner offers ``policies()``, ``"nash_conv"`` (mean over
-        at most ``eval_copies`` copies' policies).
+        game is known and the learner offers ``policies()``, ``"nash_conv"`` (the mean
+        over copies for learners with one policy per copy).
     policies
         The learner's ``policies()`` at the end (``None`` if it has none).
     """
 
     episode_returns: np.ndarray
     episode_lengths: np.ndarray
+    episode_ends: np.ndarray
     learner: Any
     steps: int
     diagnostics: dict[str, np.ndarray] = field(default_factory=dict)
@@ -74,13 +77,11 @@ def _policies(learner) -> Any:
     return get() if callable(get) else None
 
 
-def _nash_conv(game: MarkovGame, policies, copies: int) -> float:
-    if isinstance(policies, np.ndarray):  # a joint distribution per state
-        return nash_conv(game, policies).nash_conv
-    if policies[0].ndim == 2:
-        return nash_conv(game, list(policies)).nash_conv
-    E = min(len(policies[0]), copies)
-    return float(np.mean([nash_conv(game, [p[e] for p in policies]).nash_conv for e in range(E)]))
+def _nash_conv(game: MarkovGame, policies) -> float:
+    """NashConv of the learner's policy (the mean over copies for one per copy)."""
+    if not isinstance(policies, np.ndarray):
+        policies = list(policies)
+    return float(np.mean(nash_conv(game, policies).nash_conv))
 
 
 def _environment(func, env, n_envs, seed, max_steps, env_kwargs):
@@ -119,7 +120,7 @@ def train(
     max_steps: int | None = None,
     env_kwargs: dict | None = None,
     eval_every: int | None = None,
-    eval_copies: int = 4,
+    measure_nash_conv: bool = True,
     callback: Callable[[dict], None] | None = None,
     progress: bool = False,
 ) -> TrainResult:
@@ -142,8 +143,9 @@ def train(
     eval_every
         Measure the diagnostics (:class:`TrainResult`) every this many steps (and at
         the end); ``None``: only at the end.
-    eval_copies
-        NashConv is averaged over at most this many copies' policies.
+    measure_nash_conv
+        Include NashConv in the measurements (it solves the game's model: exact but, on
+        large games, slower than a few training steps).
     callback
         Called with each measurement (a dict of the diagnostics' names to values).
     progress
@@ -158,8 +160,8 @@ def train(
     episodes = None if episodes is None else integer(func, "episodes", episodes, minimum=1)
     n_envs = integer(func, "n_envs", n_envs, minimum=1)
     eval_every = None if eval_every is None else integer(func, "eval_every", eval_every, 1)
-    eval_copies = integer(func, "eval_copies", eval_copies, minimum=1)
     progress = flag(func, "progress", progress)
+    measure_nash_conv = flag(func, "measure_nash_conv", measure_nash_conv)
     if callback is not None and not callable(callback):
         fail(func, f"callback must be callable; got {type(callback).__name__}", TypeError)
     vec, game, n, tabular = _environment(func, env, n_envs, seed, max_steps, env_kwargs)
@@ -183,6 +185,7 @@ def train(
     length = np.zeros(E, dtype=np.int64)
     returns: list[np.ndarray] = []
     lengths: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
     diag: dict[str, list] = {"step": [], "episodes": [], "mean_return": [], "nash_conv": []}
     finished = since = 0
     bar = None
@@ -200,8 +203,8 @@ def train(
         mean = np.concatenate(recent).mean(axis=0) if recent else np.full(n, np.nan)
         since = 0
         row = {"step": t, "episodes": finished, "mean_return": mean}
-        pol = _policies(learner) if game is not None else None
-        row["nash_conv"] = _nash_conv(game, pol, eval_copies) if pol is not None else np.nan
+        pol = _policies(learner) if game is not None and measure_nash_conv else None
+        row["nash_conv"] = _nash_conv(game, pol) if pol is not None else np.nan
         for k, v in row.items():
             diag[k].append(v)
         if callback is not None:
@@ -227,6 +230,7 @@ def train(
         if done.any():
             returns.append(ret[done].copy())
             lengths.append(length[done].copy())
+            ends.append(np.full(int(done.sum()), t, dtype=np.int64))
             finished += int(done.sum())
             since += 1
             ret[done] = 0.0
@@ -245,6 +249,7 @@ def train(
     return TrainResult(
         np.concatenate(returns) if returns else np.zeros((0, n)),
         np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64),
+        np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64),
         learner,
         t,
         {
