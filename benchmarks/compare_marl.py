@@ -129,7 +129,7 @@ def _openspiel_rate(game, solver_factory, transitions) -> float:
     s0 = transitions[0][0]
     for ag in agents:
         ag.step(ts(s0, [0.0, 0.0], first), actions=[None, None])
-    for s, a, r, nxt, done in transitions:
+    for _s, a, r, nxt, done in transitions:
         step = ts(nxt, r, last if done else mid)
         for ag in agents:
             ag.step(step, actions=a)

@@ -93,3 +93,9 @@ def test_episode_ends_count_the_steps():
     res = train(g, MinimaxQ(1, (2, 2), 0.9, seed=0), steps=20, n_envs=3, seed=1, max_steps=4)
     np.testing.assert_array_equal(res.episode_ends, np.repeat([4, 8, 12, 16, 20], 3))
     assert (res.episode_lengths == 4).all()
+
+
+def test_progress_bar_runs(capsys):
+    g = MarkovGame.repeated(G.matching_pennies(), 0.9)
+    train(g, MinimaxQ(1, (2, 2), 0.9, seed=0), steps=10, n_envs=2, seed=1, progress=True)
+    assert "train" in capsys.readouterr().err

@@ -1,12 +1,16 @@
-"""Multi-agent reinforcement learning: Markov games and exact planning in them.
+"""Multi-agent reinforcement learning: Markov games, their exact solutions, learners and
+environments.
 
-:class:`MarkovGame` is a finite stochastic game (Shapley 1953; Littman 1994) with
-cooperative, competitive or mixed rewards; :func:`zero_sum_value_iteration` and
-:func:`nash_value_iteration` compute values and stationary equilibrium strategies of
-known games, solving every state's stage game in one batched native call.  Models:
-Littman's (1994) soccer (:func:`soccer`).  Learning: :class:`MarkovGameVecEnv` steps
-many copies of a game in one array operation, and :func:`train` runs a learner such as
-:class:`MinimaxQ`, :class:`NashQ`, :class:`IndependentQ` or :class:`HystereticQ` on them.
+Models: :class:`MarkovGame` (Shapley 1953; Littman 1994) with cooperative, competitive
+or mixed rewards, :class:`DecPOMDP`, Littman's soccer, Hu & Wellman's grid games and the
+multi-agent tiger.  Planning: :func:`zero_sum_value_iteration`,
+:func:`nash_value_iteration` and :func:`correlated_value_iteration`, every sweep solving
+all states' stage games in one batched native call; :func:`nash_conv` measures how far a
+policy is from equilibrium.  Learning: :func:`train` runs a learner on many copies of a
+game or of an environment (``accord.marl.envs``, PettingZoo's API; needs the ``marl``
+extra) -- independent, hysteretic and lenient Q, (WoLF-)PHC, joint-action learners,
+Bayesian opponent models, fictitious play, minimax-Q, Nash-Q, correlated-Q,
+friend-or-foe Q and mean-field Q.
 """
 
 from .dec_pomdp import (
@@ -27,6 +31,7 @@ from .grid_games import (
 )
 from .independent_q import HystereticQ, IndependentQ, LenientQ
 from .markov_game import STOCHASTIC_TOL, MarkovGame
+from .mean_field import MeanFieldQ
 from .opponent_models import BayesianOpponentModel, JointActionLearner, MarkovFictitiousPlay
 from .planning import (
     CE_OBJECTIVES,
@@ -60,6 +65,7 @@ __all__ = [
     "JointActionLearner",
     "BayesianOpponentModel",
     "MarkovFictitiousPlay",
+    "MeanFieldQ",
     "STOCHASTIC_TOL",
     "MarkovGame",
     "MarkovSolution",

@@ -111,7 +111,7 @@ class PHC(_Tabular):
     def update(self, states, actions, rewards, next_states, terminated) -> None:
         """One transition per copy; ``rewards`` ``(E, n)``."""
         s, a, r, nxt, term = self._check_update(states, actions, rewards, next_states, terminated)
-        wolf = isinstance(self, WoLFPHC)
+        win, lose = self._steps()
         _kernels.phc_update(
             self.Q,
             self.policy,
@@ -120,10 +120,16 @@ class PHC(_Tabular):
             *self._kernel_args(s, a, r, nxt, term),
             self.discount,
             self.alpha,
-            self.delta_win if wolf else self.delta,
-            self.delta_lose if wolf else self.delta,
-            wolf,
+            win,
+            lose,
+            self._wolf,
         )
+
+    _wolf = False  # the step depends on winning (Bowling & Veloso 2002, Table 2)
+
+    def _steps(self) -> tuple[float, float]:
+        """The policy steps while winning and while losing."""
+        return self.delta, self.delta
 
 
 class WoLFPHC(PHC):
@@ -158,3 +164,8 @@ class WoLFPHC(PHC):
                 f"delta_lose must be > delta_win; got delta_lose={delta_lose}, "
                 f"delta_win={delta_win}",
             )
+
+    _wolf = True
+
+    def _steps(self) -> tuple[float, float]:
+        return self.delta_win, self.delta_lose

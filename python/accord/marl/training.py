@@ -84,6 +84,15 @@ def _nash_conv(game: MarkovGame, policies) -> float:
     return float(np.mean(nash_conv(game, policies).nash_conv))
 
 
+def _progress_bar(total, desc: str):
+    """A tqdm bar, or None without tqdm (it comes with the runner extra)."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc=desc)
+
+
 def _environment(func, env, n_envs, seed, max_steps, env_kwargs):
     """``(stepper, game or None, n_agents, state_observed)`` for ``env``."""
     if isinstance(env, str):
@@ -188,14 +197,7 @@ def train(
     ends: list[np.ndarray] = []
     diag: dict[str, list] = {"step": [], "episodes": [], "mean_return": [], "nash_conv": []}
     finished = since = 0
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:  # pragma: no cover - tqdm comes with the runner extra
-            tqdm = None
-        if tqdm is not None:
-            bar = tqdm(total=steps if steps is not None else episodes, desc=func)
+    bar = _progress_bar(steps if steps is not None else episodes, func) if progress else None
 
     def measure(t: int) -> None:
         nonlocal since
