@@ -139,3 +139,27 @@ def test_learners_refuse_bad_settings():
         MinimaxQ(3, (2, 2), 0.9, learning_rate=0.5)
     with pytest.raises(TypeError, match=r"train\(\): learner must have act\(\) and update\(\)"):
         train(_small_zero_sum(), object(), steps=1)
+
+
+def test_nash_q_on_grid_game_1_ends_in_an_equilibrium():
+    """Hu & Wellman (2003), grid game 1: 64 copies x 3,000 steps of uniformly random
+    exploration.  In every visited state the learned strategies are a Nash equilibrium
+    of the learned stage game; played from the start they reach both goals in three
+    steps (100 * 0.99**3 each) and no player can gain by
+    deviating (NashConv 0 in the true game)."""
+    from accord.marl import grid_game_1, nash_conv, policy_values
+
+    g = grid_game_1()
+    learner = NashQ(g.num_states, g.num_actions, g.discount, epsilon=1.0, seed=0)
+    train(g, learner, steps=3000, n_envs=64, seed=1, max_steps=50, measure_nash_conv=False)
+    assert learner.fallbacks == 0
+    x, y = learner.policy
+    for s in np.flatnonzero(learner.visits.reshape(g.num_states, -1).sum(axis=1)):
+        A, B = learner.Q[0, s], learner.Q[1, s]
+        scale = max(1.0, float(np.abs(learner.Q[:, s]).max()))
+        assert (A @ y[s]).max() - x[s] @ A @ y[s] <= 1e-9 * scale
+        assert (x[s] @ B).max() - x[s] @ B @ y[s] <= 1e-9 * scale
+    start = np.flatnonzero(g.initial)[0]
+    np.testing.assert_allclose(policy_values(g, learner.policy)[:, start], 100 * 0.99**3)
+    np.testing.assert_allclose(learner.V[:, start], 100 * 0.99**3, atol=0.05)
+    assert nash_conv(g, learner.policy).nash_conv == pytest.approx(0.0, abs=1e-6)
