@@ -489,18 +489,23 @@ def _fmt(values: np.ndarray) -> str:
     return f"{m:.4g}" + ("" if np.isnan(h) else f" ± {h:.2g}")
 
 
-def report_rows(table: pa.Table) -> list[dict]:
-    """One row per setting x learner: ``setting``, ``learner``, ``runs`` and, per
-    measure, ``(mean, ci)`` over the runs where it is defined (``ci`` the 95%
-    half-width; NaN for one run; ``(nan, nan)`` where it is nowhere defined)."""
-    _, groups, labels = _groups(table)
-    cols = {
+def _measure_columns(table: pa.Table) -> dict[str, np.ndarray]:
+    """The measures stored in ``table``, as float arrays (NaN where a run has none)."""
+    return {
         m: np.asarray(
             [np.nan if v is None else v for v in table.column(m).to_pylist()], dtype=np.float64
         )
         for m, _ in _MEASURES
         if m in table.column_names
     }
+
+
+def report_rows(table: pa.Table) -> list[dict]:
+    """One row per setting x learner: ``setting``, ``learner``, ``runs`` and, per
+    measure, ``(mean, ci)`` over the runs where it is defined (``ci`` the 95%
+    half-width; NaN for one run; ``(nan, nan)`` where it is nowhere defined)."""
+    _, groups, labels = _groups(table)
+    cols = _measure_columns(table)
     rows = []
     for key, learners in groups.items():
         for learner, idx in learners.items():
@@ -516,13 +521,7 @@ def report_rows(table: pa.Table) -> list[dict]:
 def summary(table: pa.Table) -> None:
     """Print the measures per setting x learner: mean ± 95% CI over runs."""
     _, groups, labels = _groups(table)
-    cols = {
-        m: np.asarray(
-            [np.nan if v is None else v for v in table.column(m).to_pylist()], dtype=np.float64
-        )
-        for m, _ in _MEASURES
-        if m in table.column_names
-    }
+    cols = _measure_columns(table)
     shown = [(m, h) for m, h in _MEASURES if m in cols and np.isfinite(cols[m]).any()]
     rows = []
     for key, learners in groups.items():
