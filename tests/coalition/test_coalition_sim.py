@@ -244,3 +244,29 @@ def test_impossible_observation_names_agent_and_outcome():
     b[1, 0] = (1.0, 0.0)
     with pytest.raises(ValueError, match=r"agent 0 .*observed outcome 'fail'"):
         simulate(p, "myopic", b, stages=50, rounds=2, epsilon=1.0, seed=0)
+
+
+def test_vpi_reference_actions_are_proposable_at_ten_agents():
+    """Eq. 12's q_1, q_2 and sigma_1 come from the agreements negotiation can propose
+    (at n > 6, joining the current structure).  Taken over every coalition, q_1 came from
+    coalitions of 3-5 agents that cannot be proposed from singletons (worth ~1,600-1,900
+    against 50-275 for the best candidate), so no candidate's information had value and
+    VPI collapsed to Myopic for every agent."""
+    from accord.coalition.estimators import candidate_filter
+
+    p = software_company(10)
+    b = misinformed_prior(p)
+    sv = StageValues(p, Valuator(p), log_of(b), 0, 5, "vpi")
+    ag = Agreement.singletons(10)
+    val = Valuation("vpi", sv, ag, None, 0.985)
+    bonus = []
+    for i in range(10):
+        masks, shares = proposal_shares(sv.base[i], i, ag, sv.mem)
+        keep = candidate_filter(masks, i, ag, 10)
+        masks, shares = masks[keep], shares[keep]
+        q = shares * sv.base[i, masks]
+        q1, q2, (m1, a1) = val.vpi_ref[i]
+        assert m1 in masks and q1 == pytest.approx(q.max())
+        assert q2 == pytest.approx(np.sort(q, axis=None)[-2])
+        bonus.append(float((val.value(i, masks, shares) - q).max()))
+    assert min(bonus) >= 0.0 and sum(b > 0 for b in bonus) >= 5

@@ -23,19 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._masks import members, singleton_masks
-from .estimators import TOL, Valuation, proposal_shares
+from .._masks import members
+from .estimators import TOL, Valuation, candidate_filter, proposal_shares
 from .model import Agreement
-
-
-def candidate_filter(masks: np.ndarray, agent: int, agreement: Agreement, n: int) -> np.ndarray:
-    """Which of ``masks`` a proposer considers (all when ``n <= 6``)."""
-    if n <= 6:
-        return np.ones(masks.size, dtype=bool)
-    own = int(singleton_masks(n)[agent])
-    allowed = {own, int(agreement.coalition[agent])}
-    allowed |= {own | c for c in agreement.structure()}
-    return np.isin(masks, np.fromiter(allowed, dtype=np.int64))
 
 
 def rechooser(valuation: Valuation, agreement: Agreement):

@@ -18,7 +18,8 @@ once per stage in batch by :mod:`accord.bayes` (:class:`StageValues`):
 Reconstruction choices (the paper leaves them open; see EXPERIMENTS.md):
 
 * ``q_1``, ``q_2`` and ``sigma_1`` (Eq. 12) are the best and second-best expected
-  values over the agreements the agent could propose at the start of the stage,
+  values over the agreements the agent could propose at the start of the stage (the
+  candidates of negotiation, :func:`candidate_filter`),
   each with the relative demand BRE would give it (partners offered their current
   believed payoffs, the agent keeping the residual), and its current agreement.
 * ``V^0`` (Eq. 9) is the agent's expected immediate payoff after *one* round of
@@ -160,8 +161,13 @@ class Valuation:
         return self.gamma * self.lookahead[agent, masks]
 
     def _reference(self, agent: int, agreement: Agreement) -> tuple[float, float, tuple[int, int]]:
-        """``q_1``, ``q_2`` and ``sigma_1`` of Eq. 12 at the start of the stage."""
+        """``q_1``, ``q_2`` and ``sigma_1`` of Eq. 12 at the start of the stage, over the
+        agreements the agent could propose (:func:`candidate_filter`, as in
+        negotiation): a reference action it cannot take would make every candidate's
+        information worthless."""
         masks, shares = proposal_shares(self.base[agent], agent, agreement, self.stage.mem)
+        keep = candidate_filter(masks, agent, agreement, self.stage.problem.n_agents)
+        masks, shares = masks[keep], shares[keep]
         q = shares * self.base[agent, masks]
         off = self._offset(agent, masks)
         if off is not None:
@@ -182,6 +188,16 @@ class Valuation:
             best, second, key = self.vpi_ref[agent]
             v = v + self.stage.vpi(agent, masks, shares, best, second, key, off)
         return v
+
+
+def candidate_filter(masks: np.ndarray, agent: int, agreement: Agreement, n: int) -> np.ndarray:
+    """Which of ``masks`` a proposer considers (all when ``n <= 6``)."""
+    if n <= 6:
+        return np.ones(masks.size, dtype=bool)
+    own = int(singleton_masks(n)[agent])
+    allowed = {own, int(agreement.coalition[agent])}
+    allowed |= {own | c for c in agreement.structure()}
+    return np.isin(masks, np.fromiter(allowed, dtype=np.int64))
 
 
 def proposal_shares(
