@@ -270,3 +270,34 @@ def test_vpi_reference_actions_are_proposable_at_ten_agents():
         assert q2 == pytest.approx(np.sort(q, axis=None)[-2])
         bonus.append(float((val.value(i, masks, shares) - q).max()))
     assert min(bonus) >= 0.0 and sum(b > 0 for b in bonus) >= 5
+
+
+def test_osla_lookahead_starts_from_the_agreement_valued():
+    """Eq. 9's V^0 is the payoff after one BRE round from the agreement sigma = (S, a)
+    being valued (the next stage's negotiation starts from it).  With the true types
+    known, every successor belief state is the current one, so W_i(S, a) must be one
+    myopic BRE round from sigma, and it must depend on S; computed from the stage-start
+    agreement, as before, it was the same number for every (S, a)."""
+    from accord.coalition.estimators import form_proposal, lookahead_values, rechooser
+
+    p = software_company(5)
+    n = p.n_agents
+    truth = np.zeros((n, n, p.n_types))
+    truth[:, np.arange(n), p.true_types] = 1.0
+    lb = log_of(truth)
+    va = Valuator(p)
+    sv = StageValues(p, va, lb, 0, 3, "osla")
+    ag = Agreement.singletons(n, sv.base[np.arange(n), [1 << k for k in range(n)]].argmax(axis=1))
+    w = lookahead_values(p, va, sv, lb, sv.expected, ag, 0, static=False, seed=3)
+    tables = np.repeat(sv.expected[None, None, 0], n, axis=1)  # every agent, true values
+    tables[0] = sv.expected
+    for i in (0, 3):
+        masks, shares = proposal_shares(sv.base[i], i, ag, sv.mem)
+        for r, s in enumerate(masks):
+            for a in range(p.n_actions):
+                sigma, _ = form_proposal(
+                    sv.base, i, ag, int(s), a, float(shares[r, a]), rechooser(sv.base, ag)
+                )
+                want = one_step_payoff(tables, i, sigma, sv.mem)[0]
+                assert w[i, s, a] == pytest.approx(want, rel=1e-9, abs=1e-9)
+        assert np.ptp(w[i, masks]) > 10.0

@@ -24,23 +24,15 @@ from __future__ import annotations
 import numpy as np
 
 from .._masks import members
-from .estimators import TOL, Valuation, candidate_filter, proposal_shares
+from .estimators import (
+    TOL,
+    Valuation,
+    candidate_filter,
+    form_proposal,
+    proposal_shares,
+    rechooser,
+)
 from .model import Agreement
-
-
-def rechooser(valuation: Valuation, agreement: Agreement):
-    """Action choice of a coalition left behind: maximise its members' summed
-    believed payoffs (their relative demands are unchanged)."""
-    base = valuation.base
-    d = agreement.demand
-
-    def choose(rest: int) -> int:
-        m = members(rest)
-        tot = d[m].sum()
-        r = d[m] / tot if tot > 0 else np.full(m.size, 1.0 / m.size)
-        return int(np.argmax(r @ base[m, rest]))
-
-    return choose
 
 
 def bre_round(
@@ -75,16 +67,10 @@ def bre_round(
     s = int(masks[row])
     if s == c_i and act == a_i:
         return agreement
-    part = members(s)
-    pbar = r_cur * base[i, agreement.coalition, agreement.action]
-    demand = np.zeros(n)
-    demand[part] = pbar[part]
-    demand[i] = max(float(shares[row, act] * base[i, s, act]), 0.0)
-    total = demand[part].sum()
-    new_r = (
-        demand / total if total > 0 else np.where(np.isin(np.arange(n), part), 1.0 / part.size, 0.0)
+    proposal, new_r = form_proposal(
+        base, i, agreement, s, act, float(shares[row, act]), rechooser(base, agreement)
     )
-    for j in part:
+    for j in members(s):
         if j == i:
             continue
         cj, aj = int(agreement.coalition[j]), int(agreement.action[j])
@@ -93,6 +79,4 @@ def bre_round(
         old = valuation.value(int(j), np.array([cj]), np.full((1, a_n), r_cur[j]))[0, aj]
         if new < old - TOL:
             return agreement
-    if total <= 0:
-        demand[part] = 1.0
-    return agreement.form(s, act, demand, rechooser(valuation, agreement))
+    return proposal

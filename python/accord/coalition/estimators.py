@@ -19,14 +19,15 @@ Reconstruction choices (the paper leaves them open; see EXPERIMENTS.md):
 
 * ``q_1``, ``q_2`` and ``sigma_1`` (Eq. 12) are the best and second-best expected
   values over the agreements the agent could propose at the start of the stage (the
-  candidates of negotiation, :func:`candidate_filter`),
-  each with the relative demand BRE would give it (partners offered their current
-  believed payoffs, the agent keeping the residual), and its current agreement.
+  candidates of negotiation, :func:`candidate_filter`), each with the relative
+  demand BRE would give it (partners offered their current believed payoffs, the
+  agent keeping the residual), and its current agreement.
 * ``V^0`` (Eq. 9) is the agent's expected immediate payoff after *one* round of
-  best-reply negotiation from the current agreement, the proposer uniform over
-  agents; others are modelled with the agent's prior view for the first
-  ``switch`` stages (static assumption) and with its own updated beliefs after
-  (convergent assumption, footnote 5).
+  best-reply negotiation starting from the agreement ``sigma`` being valued (the
+  next stage's negotiation starts where this one ends), the proposer uniform over
+  agents and considering the candidates negotiation would; others are modelled
+  with the agent's prior view for the first ``switch`` stages (static assumption)
+  and with its own updated beliefs after (convergent assumption, footnote 5).
 * VPI-over-OSLA keeps the lookahead term of a candidate fixed when its type
   vector is revealed: ``q*(t) = r_i V(a | t) + gamma W_i(S, a)``.
 """
@@ -36,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._backend import cpu_kernels
-from .._masks import membership_table, singleton_masks
+from .._masks import members, membership_table, singleton_masks
 from .model import BCFP, Agreement
 from .valuation import Group, Valuator, expected_many, posteriors, write_back
 
@@ -200,6 +201,49 @@ def candidate_filter(masks: np.ndarray, agent: int, agreement: Agreement, n: int
     return np.isin(masks, np.fromiter(allowed, dtype=np.int64))
 
 
+def rechooser(base: np.ndarray, agreement: Agreement):
+    """Action choice of a coalition left behind: maximise its members' summed
+    believed payoffs (``base[k]`` is member ``k``'s coalition values; their relative
+    demands are unchanged)."""
+    d = agreement.demand
+
+    def choose(rest: int) -> int:
+        m = members(rest)
+        tot = d[m].sum()
+        r = d[m] / tot if tot > 0 else np.full(m.size, 1.0 / m.size)
+        return int(np.argmax(r @ base[m, rest]))
+
+    return choose
+
+
+def form_proposal(
+    base: np.ndarray,
+    agent: int,
+    agreement: Agreement,
+    mask: int,
+    action: int,
+    share: float,
+    rechoose,
+) -> tuple[Agreement, np.ndarray]:
+    """The agreement ``agent`` proposes (BRE, step 3 of :mod:`accord.coalition.bre`):
+    coalition ``mask`` with ``action``, each partner demanding the payoff the agent
+    believes it gets now, the agent the residual ``share * Q_agent(mask, action)``.
+    Returns it (formed from ``agreement``) and the relative demands offered."""
+    n = agreement.coalition.size
+    part = members(mask)
+    pbar = agreement.share() * base[agent, agreement.coalition, agreement.action]
+    demand = np.zeros(n)
+    demand[part] = pbar[part]
+    demand[agent] = max(share * float(base[agent, mask, action]), 0.0)
+    total = demand[part].sum()
+    if total > 0:
+        offered = demand / total
+    else:
+        offered = np.where(np.isin(np.arange(n), part), 1.0 / part.size, 0.0)
+        demand[part] = 1.0
+    return agreement.form(mask, action, demand, rechoose), offered
+
+
 def proposal_shares(
     base_i: np.ndarray, agent: int, agreement: Agreement, mem: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -226,10 +270,12 @@ def proposal_shares(
 def one_step_payoff(
     tables: np.ndarray, agent: int, agreement: Agreement, mem: np.ndarray
 ) -> np.ndarray:
-    """``V^0`` (Eq. 9): agent's expected immediate payoff after one myopic BRE round.
+    """``V^0`` (Eq. 9): agent's expected immediate payoff after one myopic BRE round
+    from ``agreement``.
 
     ``tables`` is ``(Z, n, 2**n, A)``: in view ``z``, agent ``k``'s coalition values.
-    The agent's own payoff is valued with ``tables[:, agent]``. Proposers are uniform.
+    The agent's own payoff is valued with ``tables[:, agent]``. Proposers are uniform
+    and consider the candidates negotiation would (:func:`candidate_filter`).
     """
     z_n, n = tables.shape[0], tables.shape[1]
     zs = np.arange(z_n)
@@ -243,6 +289,7 @@ def one_step_payoff(
     for j in range(n):
         pbar = r[None, :] * tables[:, j, c, act]  # (Z, n) j's view
         masks = np.flatnonzero(mem[:, j])
+        masks = masks[candidate_filter(masks, j, agreement, n)]
         others = mem[masks].astype(np.float64)
         others[:, j] = 0.0
         offered = pbar @ others.T  # (Z, R)
@@ -298,6 +345,7 @@ def lookahead_values(
     mem = stage.mem
     single = singleton_masks(n)
     w = np.zeros((n, m_n, a_n))
+    choose = rechooser(stage.base, agreement)
     for i in range(n):
         masks = [s for s in range(1, m_n) if mem[s, i] and s != single[i]]
         # expected outcome probabilities Pr_i(s | S, a); impossible outcomes are skipped
@@ -320,9 +368,27 @@ def lookahead_values(
         if static:
             tables[:, :] = prior_values[i][None, None]
             tables[:, i] = own
-        v0 = one_step_payoff(tables, i, agreement, mem)
+        # V^0 of each successor view, from the agreement sigma = (S, a) that the agent
+        # proposes now: the next stage's negotiation starts where this one ends
+        all_masks, shares = proposal_shares(stage.base[i], i, agreement, mem)
+        row_of = {int(m): r for r, m in enumerate(all_masks)}
+        v0 = np.zeros(len(views))
+        by_sigma: dict[tuple[int, int], list[int]] = {}
+        for z, (_, _, s, a, _) in enumerate(req):
+            by_sigma.setdefault((s, a), []).append(z)
+        for (s, a), zs in by_sigma.items():
+            sigma, _ = form_proposal(
+                stage.base, i, agreement, s, a, float(shares[row_of[s], a]), choose
+            )
+            v0[zs] = one_step_payoff(tables[zs], i, sigma, mem)
         v0s = np.zeros((len(masks), a_n, o_n))
         v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0[:-1]
         w[i, masks] = (po * v0s).sum(axis=-1)
-        w[i, single[i]] = v0[-1]
+        # alone: beliefs about partners do not change
+        for a in range(a_n):
+            s = int(single[i])
+            sigma, _ = form_proposal(
+                stage.base, i, agreement, s, a, float(shares[row_of[s], a]), choose
+            )
+            w[i, s, a] = one_step_payoff(tables[-1:], i, sigma, mem)[0]
     return w
