@@ -301,3 +301,21 @@ def test_osla_lookahead_starts_from_the_agreement_valued():
                 want = one_step_payoff(tables, i, sigma, sv.mem)[0]
                 assert w[i, s, a] == pytest.approx(want, rel=1e-9, abs=1e-9)
         assert np.ptp(w[i, masks]) > 10.0
+
+
+def test_vpi_over_osla_keeps_the_lookahead_of_a_zero_share():
+    """A candidate in which the agent keeps nothing now (share 0) is still worth
+    gamma W_i(S, a) in every revealed type vector: its VPI gain (Eq. 12, not the best
+    action) is max(gamma W - q_1, 0).  It used to be computed as 0 * (V + gamma W) = 0."""
+    p = software_company(5)
+    b = misinformed_prior(p)
+    sv = StageValues(p, Valuator(p), log_of(b), 0, 5, "vpi-osla")
+    i, s = 1, 0b00011
+    shares = np.zeros((1, p.n_actions))
+    off = np.array([[120.0, 80.0, 10.0]])
+    got = sv.vpi(i, np.array([s]), shares, 100.0, 50.0, (0b00110, 0), off)
+    np.testing.assert_allclose(got[0], np.maximum(off[0] - 100.0, 0.0))
+    # with a positive share the revealed value is share * V(t) + offset, as before
+    shares[:] = 0.5
+    pos = sv.vpi(i, np.array([s]), shares, 100.0, 50.0, (0b00110, 0), off)
+    assert (pos >= 0).all()

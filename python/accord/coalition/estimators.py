@@ -115,9 +115,14 @@ class StageValues:
             vals = g.values[sel]
             share = shares[rs]
             if offset is not None:
-                # share * V + off == 1 * (V + off / share); shares are > 0 here
-                safe = np.where(share > 0, share, 1.0)
-                vals = vals + (offset[rs] / safe)[..., None]
+                # share * V + off == share * (V + off / share); with share 0 the revealed
+                # value is off whatever the types: 1 * off
+                pos = share > 0
+                safe = np.where(pos, share, 1.0)
+                vals = np.where(
+                    pos[..., None], vals + (offset[rs] / safe)[..., None], offset[rs][..., None]
+                )
+                share = safe
             is_best = np.zeros(share.shape, dtype=bool)
             for k, r in enumerate(rs):
                 if int(masks[r]) == best_key[0]:
