@@ -319,3 +319,66 @@ def test_vpi_over_osla_keeps_the_lookahead_of_a_zero_share():
     shares[:] = 0.5
     pos = sv.vpi(i, np.array([s]), shares, 100.0, 50.0, (0b00110, 0), off)
     assert (pos >= 0).all()
+
+
+def test_vpi_over_osla_values_revealed_types_by_their_successor_state():
+    """Sec. 4.6: VPI-over-OSLA's q*(t) for a candidate sigma = (S, a) whose members'
+    types t are revealed is share * V(a | t) + gamma V^0_i(B_i^t), with V^0 (Eq. 9) one
+    BRE round from sigma in the belief state where t is known.  Brute force: the
+    revealed beliefs' coalition values by enumeration, Eqs. 12-13 by loops."""
+    from accord.coalition.estimators import (
+        form_proposal,
+        lookahead_values,
+        rechooser,
+        revealed_lookahead,
+    )
+
+    p = software_company(5)
+    n, gamma = p.n_agents, 0.985
+    b = misinformed_prior(p)
+    lb = log_of(b)
+    va = Valuator(p)
+    sv = StageValues(p, va, lb, 0, 5, "vpi-osla")
+    ag = Agreement.singletons(n)
+    args = (p, va, sv, lb, sv.expected, ag, 0)
+    w = lookahead_values(*args, static=False, seed=5)
+    rev = revealed_lookahead(*args, static=False, seed=5)
+    val = Valuation("vpi-osla", sv, ag, w, gamma, rev)
+    i = 2
+    masks, shares = proposal_shares(sv.base[i], i, ag, sv.mem)
+    got = val.value(i, masks, shares)
+    q1, q2, (m1, a1) = val.vpi_ref[i]
+    base = shares * sv.base[i, masks] + gamma * w[i, masks]
+    assert base.max() == pytest.approx(q1)
+    for s in (0b00111, 0b01101):  # two partners each (candidates where the rule matters)
+        r = int(np.flatnonzero(masks == s)[0])
+        mem_s = members(s)
+        unknown = [j for j in mem_s if j != i]
+        vpi = np.zeros(p.n_actions)
+        for types in itertools.product(*[p.type_sets[j] for j in unknown]):
+            weight = np.prod([b[i, j, t] for j, t in zip(unknown, types, strict=True)])
+            if weight == 0:
+                continue
+            known = b.copy()
+            for j, t in zip(unknown, types, strict=True):
+                known[i, j] = 0.0
+                known[i, j, t] = 1.0
+            own = np.zeros((1 << n, p.n_actions))
+            for mask in range(1, 1 << n):  # the agent's view of every coalition
+                own[mask] = brute_expected(p, known, i, mask)
+            revealed = dict(zip(unknown, types, strict=True))
+            vt = p.tasks[0].values(
+                mem_s, np.array([[revealed.get(j, p.true_types[i]) for j in mem_s]])
+            )[0]
+            tables = np.repeat(own[None, None], n, axis=1)
+            for a in range(p.n_actions):
+                sigma, _ = form_proposal(
+                    sv.base, i, ag, s, a, float(shares[r, a]), rechooser(sv.base, ag)
+                )
+                v0 = one_step_payoff(tables, i, sigma, sv.mem)[0]
+                q = shares[r, a] * vt[a] + gamma * v0
+                if s == m1 and a == a1:
+                    vpi[a] += weight * max(q2 - q, 0.0)
+                else:
+                    vpi[a] += weight * max(q - q1, 0.0)
+        np.testing.assert_allclose(got[r], base[r] + vpi, rtol=1e-9, atol=1e-6)

@@ -28,8 +28,10 @@ Reconstruction choices (the paper leaves them open; see EXPERIMENTS.md):
   agents and considering the candidates negotiation would; others are modelled
   with the agent's prior view for the first ``switch`` stages (static assumption)
   and with its own updated beliefs after (convergent assumption, footnote 5).
-* VPI-over-OSLA keeps the lookahead term of a candidate fixed when its type
-  vector is revealed: ``q*(t) = r_i V(a | t) + gamma W_i(S, a)``.
+* VPI-over-OSLA values a revealed type vector ``t`` of a candidate's members with
+  the successor rule of Sec. 4.6: ``q*(t) = r_i V(a | t) + gamma V^0_i(B_i^t)``,
+  ``B_i^t`` the beliefs with ``t`` revealed (:func:`revealed_lookahead`); its
+  ``q_1``, ``q_2`` are OSLA values (Eqs. 8-10).
 """
 
 from __future__ import annotations
@@ -99,11 +101,14 @@ class StageValues:
         second: float,
         best_key: tuple[int, int],
         offset: np.ndarray | None = None,
+        revealed: dict[tuple[int, int], np.ndarray] | None = None,
     ) -> np.ndarray:
         """``VPI(sigma | B_i)`` for ``sigma = (masks[r], a, shares[r, a])``: ``(R, A)``.
 
-        ``offset[r, a]`` (VPI-over-OSLA) is added to every revealed value
-        ``q*(t) = shares * V(a | t) + offset``.
+        VPI-over-OSLA adds a lookahead term to every revealed value: ``offset[r, a]``
+        (the same for every type vector), or ``revealed[(agent, masks[r])][a, t]``
+        (per type vector ``t``, aligned with the kernel group; see
+        :func:`revealed_lookahead`): ``q*(t) = shares * V(a | t) + term``.
         """
         out = np.zeros(shares.shape)
         by_group: dict[int, list[int]] = {}
@@ -114,14 +119,17 @@ class StageValues:
             sel = np.asarray([self.where[(agent, int(masks[r]))][1] for r in rs])
             vals = g.values[sel]
             share = shares[rs]
-            if offset is not None:
-                # share * V + off == share * (V + off / share); with share 0 the revealed
-                # value is off whatever the types: 1 * off
+            term = None
+            if revealed is not None:
+                term = np.stack([revealed[(agent, int(masks[r]))] for r in rs])  # (nb, A, T)
+            elif offset is not None:
+                term = offset[rs][..., None]
+            if term is not None:
+                # share * V + term == share * (V + term / share); with share 0 the revealed
+                # value is the term alone: 1 * term
                 pos = share > 0
                 safe = np.where(pos, share, 1.0)
-                vals = np.where(
-                    pos[..., None], vals + (offset[rs] / safe)[..., None], offset[rs][..., None]
-                )
+                vals = np.where(pos[..., None], vals + term / safe[..., None], term)
                 share = safe
             is_best = np.zeros(share.shape, dtype=bool)
             for k, r in enumerate(rs):
@@ -151,10 +159,13 @@ class Valuation:
         agreement: Agreement,
         lookahead: np.ndarray | None,
         gamma: float,
+        revealed: dict[tuple[int, int], np.ndarray] | None = None,
     ) -> None:
         self.method, self.stage, self.gamma = method, stage, gamma
         self.base = stage.base
         self.lookahead = lookahead  # (n, 2**n, A) W_i(S, a) for OSLA methods
+        # VPI-over-OSLA: gamma V^0 after each type vector's revelation (Sec. 4.6)
+        self.revealed = None if revealed is None else {k: gamma * v for k, v in revealed.items()}
         n = stage.problem.n_agents
         self.vpi_ref: list[tuple[float, float, tuple[int, int]]] = []
         if method in ("vpi", "vpi-osla"):
@@ -192,7 +203,7 @@ class Valuation:
             v = v + off
         if self.method in ("vpi", "vpi-osla"):
             best, second, key = self.vpi_ref[agent]
-            v = v + self.stage.vpi(agent, masks, shares, best, second, key, off)
+            v = v + self.stage.vpi(agent, masks, shares, best, second, key, off, self.revealed)
         return v
 
 
@@ -332,6 +343,47 @@ def one_step_payoff(
     return total / n
 
 
+class _Successors:
+    """What agent ``i``'s one-step lookahead needs at one stage: the agreement
+    ``sigma = (S, a)`` it would propose now (the next stage's negotiation starts from
+    it), and the coalition values of every agent in a batch of successor belief views
+    (its own beliefs; the others' as the static or convergent assumption says)."""
+
+    def __init__(self, valuator, stage, agreement, i, prior_values, next_task, static, seed):
+        self.valuator, self.stage, self.agreement, self.i = valuator, stage, agreement, i
+        self.prior_values, self.next_task, self.static, self.seed = (
+            prior_values,
+            next_task,
+            static,
+            seed,
+        )
+        masks, self.shares = proposal_shares(stage.base[i], i, agreement, stage.mem)
+        self.row_of = {int(m): r for r, m in enumerate(masks)}
+        self.choose = rechooser(stage.base, agreement)
+
+    def sigma(self, s: int, a: int) -> Agreement:
+        share = float(self.shares[self.row_of[s], a])
+        return form_proposal(self.stage.base, self.i, self.agreement, s, a, share, self.choose)[0]
+
+    def tables(self, views: np.ndarray) -> np.ndarray:
+        """``(Z, n, 2**n, A)`` coalition values in each of the agent's ``views``."""
+        n, m_n, a_n = self.stage.base.shape
+        own = np.zeros((len(views), m_n, a_n))
+        own[:, 1:] = expected_many(
+            self.valuator, self.next_task, views, self.i, tuple(range(1, m_n)), self.seed
+        )
+        tables = np.repeat(own[:, None], n, axis=1)
+        if self.static:
+            tables[:, :] = self.prior_values[self.i][None, None]
+            tables[:, self.i] = own
+        return tables
+
+    def v0(self, tables: np.ndarray, s: int, a: int) -> np.ndarray:
+        """``V^0`` (Eq. 9) of each view in ``tables``, negotiation starting from
+        ``sigma = (s, a)``."""
+        return one_step_payoff(tables, self.i, self.sigma(s, a), self.stage.mem)
+
+
 def lookahead_values(
     problem: BCFP,
     valuator: Valuator,
@@ -350,8 +402,10 @@ def lookahead_values(
     mem = stage.mem
     single = singleton_masks(n)
     w = np.zeros((n, m_n, a_n))
-    choose = rechooser(stage.base, agreement)
     for i in range(n):
+        succ = _Successors(
+            valuator, stage, agreement, i, prior_values, next_task, static, seed + 37 * i
+        )
         masks = [s for s in range(1, m_n) if mem[s, i] and s != single[i]]
         # expected outcome probabilities Pr_i(s | S, a); impossible outcomes are skipped
         pairs = tuple((i, s) for s in masks)
@@ -365,35 +419,70 @@ def lookahead_values(
         views = np.repeat(log_beliefs[i][None], len(req) + 1, axis=0)  # last: unchanged
         for z, (_, _, s, _, _) in enumerate(req):
             write_back(views[z], valuator.row(stage.task, i, s), post[z])
-        own = np.zeros((len(views), m_n, a_n))
-        own[:, 1:] = expected_many(
-            valuator, next_task, views, i, tuple(range(1, m_n)), seed + 37 * i
-        )
-        tables = np.repeat(own[:, None], n, axis=1)
-        if static:
-            tables[:, :] = prior_values[i][None, None]
-            tables[:, i] = own
-        # V^0 of each successor view, from the agreement sigma = (S, a) that the agent
-        # proposes now: the next stage's negotiation starts where this one ends
-        all_masks, shares = proposal_shares(stage.base[i], i, agreement, mem)
-        row_of = {int(m): r for r, m in enumerate(all_masks)}
+        tables = succ.tables(views)
         v0 = np.zeros(len(views))
         by_sigma: dict[tuple[int, int], list[int]] = {}
         for z, (_, _, s, a, _) in enumerate(req):
             by_sigma.setdefault((s, a), []).append(z)
         for (s, a), zs in by_sigma.items():
-            sigma, _ = form_proposal(
-                stage.base, i, agreement, s, a, float(shares[row_of[s], a]), choose
-            )
-            v0[zs] = one_step_payoff(tables[zs], i, sigma, mem)
+            v0[zs] = succ.v0(tables[zs], s, a)
         v0s = np.zeros((len(masks), a_n, o_n))
         v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0[:-1]
         w[i, masks] = (po * v0s).sum(axis=-1)
         # alone: beliefs about partners do not change
         for a in range(a_n):
-            s = int(single[i])
-            sigma, _ = form_proposal(
-                stage.base, i, agreement, s, a, float(shares[row_of[s], a]), choose
-            )
-            w[i, s, a] = one_step_payoff(tables[-1:], i, sigma, mem)[0]
+            w[i, single[i], a] = succ.v0(tables[-1:], int(single[i]), a)[0]
     return w
+
+
+def revealed_lookahead(
+    problem: BCFP,
+    valuator: Valuator,
+    stage: StageValues,
+    log_beliefs: np.ndarray,
+    prior_values: np.ndarray,
+    agreement: Agreement,
+    next_task: int,
+    static: bool,
+    seed: int,
+) -> dict[tuple[int, int], np.ndarray]:
+    """VPI-over-OSLA's successor values (Sec. 4.6, step 1): for every agent ``i``,
+    candidate coalition ``S`` and type vector ``t`` of its unknown members,
+    ``V^0_i`` (Eq. 9) of the belief state in which ``t`` has been revealed (the
+    members' beliefs become point masses), negotiation starting from
+    ``sigma = (S, a)``.  Returns ``{(i, S): (A, T)}`` with ``T`` the type vectors of
+    row ``(i, S)`` in ``stage``'s kernel group (all of them when enumerated, the
+    stage's samples otherwise), so that :meth:`StageValues.vpi` can add them to the
+    revealed values."""
+    n, m_n, a_n = problem.n_agents, 1 << problem.n_agents, problem.n_actions
+    mem = stage.mem
+    out: dict[tuple[int, int], np.ndarray] = {}
+    for i in range(n):
+        succ = _Successors(
+            valuator, stage, agreement, i, prior_values, next_task, static, seed + 37 * i
+        )
+        masks = [s for s in range(1, m_n) if mem[s, i]]
+        views, spans = [], []
+        start = 0
+        for s in masks:
+            row = valuator.row(stage.task, i, s)
+            g_id, b = stage.where[(i, s)]
+            g = stage.groups[g_id]
+            if g.samples is not None:
+                vec = g.samples[b]
+            elif row.m:
+                vec = np.indices((problem.k_max,) * row.m).reshape(row.m, -1).T
+            else:  # the agent alone: one (empty) type vector
+                vec = np.zeros((1, 0), dtype=np.int64)
+            v = np.repeat(log_beliefs[i][None], len(vec), axis=0)
+            z = np.arange(len(vec))
+            for a_idx, j in enumerate(row.unknown):
+                v[:, j, :] = -np.inf
+                v[z, j, row.local[a_idx, vec[:, a_idx]]] = 0.0
+            views.append(v)
+            spans.append((s, start, len(vec)))
+            start += len(vec)
+        tables = succ.tables(np.concatenate(views))
+        for s, z0, count in spans:
+            out[(i, s)] = np.stack([succ.v0(tables[z0 : z0 + count], s, a) for a in range(a_n)])
+    return out

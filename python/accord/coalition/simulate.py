@@ -19,7 +19,7 @@ from .._masks import members, singleton_masks
 from .._validate import fail
 from .bre import bre_round
 from .core import strong_core_blocking
-from .estimators import METHODS, StageValues, Valuation, lookahead_values
+from .estimators import METHODS, StageValues, Valuation, lookahead_values, revealed_lookahead
 from .kst import kst_round
 from .model import BCFP, Agreement, check_beliefs
 from .valuation import Valuator, log_of, posteriors, write_back
@@ -114,23 +114,16 @@ def simulate(
         if agreement is None:
             single = sv.base[np.arange(n), singleton_masks(n)].argmax(axis=1)
             agreement = Agreement.singletons(n, single)
-        lookahead = None
+        lookahead = revealed = None
         if method in ("osla", "vpi-osla"):
             if prior_values is None:
                 prior_values = sv.expected.copy()
             nxt = problem.task_index(t + 1) if known_schedule else task
-            lookahead = lookahead_values(
-                problem,
-                valuator,
-                sv,
-                log_b,
-                prior_values,
-                agreement,
-                nxt,
-                static=t < switch,
-                seed=kseed,
-            )
-        val = Valuation(method, sv, agreement, lookahead, gamma)
+            ahead = (problem, valuator, sv, log_b, prior_values, agreement, nxt)
+            lookahead = lookahead_values(*ahead, static=t < switch, seed=kseed)
+            if method == "vpi-osla":
+                revealed = revealed_lookahead(*ahead, static=t < switch, seed=kseed)
+        val = Valuation(method, sv, agreement, lookahead, gamma, revealed)
         for _ in range(rounds):
             proposer = int(rng.integers(n))
             if formation == "bre":
