@@ -382,3 +382,24 @@ def test_vpi_over_osla_values_revealed_types_by_their_successor_state():
                 else:
                     vpi[a] += weight * max(q - q1, 0.0)
         np.testing.assert_allclose(got[r], base[r] + vpi, rtol=1e-9, atol=1e-6)
+
+
+def test_best_replies_are_cached_per_stage_without_changing_the_process():
+    """bre_round looks a best reply up once computed for the same proposer and agreement
+    (values are frozen during a stage): 300 rounds with one Valuation give the same
+    agreements, and draw the same random numbers, as with a fresh Valuation each round."""
+    p = software_company(5)
+    b = misinformed_prior(p)
+    sv = StageValues(p, Valuator(p), log_of(b), 0, 5, "vpi")
+    start = Agreement.singletons(5)
+    cached = Valuation("vpi", sv, start, None, 0.985)
+    rng_a, rng_b = np.random.default_rng(8), np.random.default_rng(8)
+    a = c = start
+    for _ in range(300):
+        proposer = int(rng_a.integers(5))
+        assert int(rng_b.integers(5)) == proposer
+        a = bre_round(cached, a, proposer, rng_a, 0.2)
+        c = bre_round(Valuation("vpi", sv, start, None, 0.985), c, proposer, rng_b, 0.2)
+        assert a.key() == c.key()
+    assert rng_a.random() == rng_b.random()
+    assert 0 < len(cached.decisions) < 300

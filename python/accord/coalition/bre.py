@@ -42,17 +42,36 @@ def bre_round(
     rng: np.random.Generator,
     epsilon: float = 0.05,
 ) -> Agreement:
-    """One BRE round; returns the (possibly unchanged) agreement."""
+    """One BRE round; returns the (possibly unchanged) agreement.
+
+    Values are frozen during a stage, so a best reply (and its acceptance) depends
+    only on the proposer and the agreement: it is computed once per stage and then
+    looked up (``valuation.decisions``); the random draws are the same either way."""
+    i = proposer
+    experiment = rng.random() < epsilon
+    if not experiment:
+        key = (i, agreement.key())
+        done = valuation.decisions.get(key)
+        if done is None:
+            done = _reply(valuation, agreement, i, None)
+            valuation.decisions[key] = done
+        return done
+    return _reply(valuation, agreement, i, rng)
+
+
+def _reply(
+    valuation: Valuation, agreement: Agreement, i: int, rng: np.random.Generator | None
+) -> Agreement:
+    """Proposer ``i``'s proposal (its best reply, or a random one drawn with ``rng``)
+    and the partners' answers."""
     base = valuation.base
     n = base.shape[0]
-    mem = valuation.stage.mem
-    i = proposer
-    masks, shares = proposal_shares(base[i], i, agreement, mem)
+    masks, shares = proposal_shares(base[i], i, agreement, valuation.stage.mem)
     keep = candidate_filter(masks, i, agreement, n)
     masks, shares = masks[keep], shares[keep]
     r_cur = agreement.share()
     c_i, a_i = int(agreement.coalition[i]), int(agreement.action[i])
-    if rng.random() < epsilon:
+    if rng is not None:
         row = int(rng.integers(masks.size))
         act = int(rng.integers(base.shape[2]))
     else:

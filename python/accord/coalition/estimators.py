@@ -163,6 +163,8 @@ class Valuation:
     ) -> None:
         self.method, self.stage, self.gamma = method, stage, gamma
         self.base = stage.base
+        #: best replies of this stage by (proposer, agreement key) (see bre_round)
+        self.decisions: dict[tuple, Agreement] = {}
         self.lookahead = lookahead  # (n, 2**n, A) W_i(S, a) for OSLA methods
         # VPI-over-OSLA: gamma V^0 after each type vector's revelation (Sec. 4.6)
         self.revealed = None if revealed is None else {k: gamma * v for k, v in revealed.items()}

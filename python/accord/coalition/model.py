@@ -313,6 +313,10 @@ class Agreement:
     def copy(self) -> Agreement:
         return Agreement(self.coalition.copy(), self.action.copy(), self.demand.copy())
 
+    def key(self) -> bytes:
+        """A hashable key equal for equal agreements (coalitions, actions, demands)."""
+        return self.coalition.tobytes() + self.action.tobytes() + self.demand.tobytes()
+
     def structure(self) -> list[int]:
         """The coalition structure as sorted masks."""
         return sorted(set(int(c) for c in self.coalition))
