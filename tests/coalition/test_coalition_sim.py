@@ -403,3 +403,24 @@ def test_best_replies_are_cached_per_stage_without_changing_the_process():
         assert a.key() == c.key()
     assert rng_a.random() == rng_b.random()
     assert 0 < len(cached.decisions) < 300
+
+
+@pytest.mark.parametrize("n", [4, 7])
+def test_one_step_payoff_with_an_agreement_per_view(n):
+    """Views with different starting agreements in one call equal one call per view
+    (n = 7 exercises the candidate filter of each view's structure)."""
+    rng = np.random.default_rng(n)
+    mem = membership_table(n)
+    tables = rng.uniform(0, 100, size=(6, n, 1 << n, 2))
+    tables[:, :, 0] = 0
+    starts = []
+    for _ in range(6):
+        ag = Agreement.singletons(n)
+        for _ in range(2):
+            mask = int(rng.integers(1, 1 << n))
+            ag = ag.form(mask, int(rng.integers(2)), rng.uniform(1, 50, n), lambda m: 0)
+        starts.append(ag)
+    for agent in (0, n - 1):
+        got = one_step_payoff(tables, agent, starts, mem)
+        want = [one_step_payoff(tables[z : z + 1], agent, starts[z], mem)[0] for z in range(6)]
+        np.testing.assert_allclose(got, want, rtol=1e-12)

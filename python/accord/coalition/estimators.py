@@ -286,10 +286,10 @@ def proposal_shares(
 
 
 def one_step_payoff(
-    tables: np.ndarray, agent: int, agreement: Agreement, mem: np.ndarray
+    tables: np.ndarray, agent: int, agreement: Agreement | list[Agreement], mem: np.ndarray
 ) -> np.ndarray:
     """``V^0`` (Eq. 9): agent's expected immediate payoff after one myopic BRE round
-    from ``agreement``.
+    from ``agreement`` (one for all views, or one per view).
 
     ``tables`` is ``(Z, n, 2**n, A)``: in view ``z``, agent ``k``'s coalition values.
     The agent's own payoff is valued with ``tables[:, agent]``. Proposers are uniform
@@ -297,25 +297,37 @@ def one_step_payoff(
     """
     z_n, n = tables.shape[0], tables.shape[1]
     zs = np.arange(z_n)
-    r = agreement.share()
-    c, act = agreement.coalition, agreement.action
+    views = agreement if isinstance(agreement, (list, tuple)) else [agreement] * z_n
+    first: dict[int, int] = {}  # each distinct agreement's arrays once
+    which = np.asarray([first.setdefault(id(g), len(first)) for g in views])
+    distinct = list({id(g): g for g in views}.values())
+    R = np.stack([g.share() for g in distinct])[which]  # (Z, n)
+    C = np.stack([g.coalition for g in distinct])[which]
+    ACT = np.stack([g.action for g in distinct])[which]
     own = tables[:, agent]  # (Z, M, A)
-    cur_own = r[agent] * own[:, c[agent], act[agent]]
+    cur_own = R[:, agent] * own[zs, C[:, agent], ACT[:, agent]]
     # current payoff of every agent valued by itself: (Z, n)
-    cur_self = r[None, :] * tables[:, np.arange(n), c, act]
+    cur_self = R * tables[zs[:, None], np.arange(n)[None, :], C, ACT]
     total = np.zeros(z_n)
     for j in range(n):
-        pbar = r[None, :] * tables[:, j, c, act]  # (Z, n) j's view
+        pbar = R * tables[zs[:, None], j, C, ACT]  # (Z, n) j's view
         masks = np.flatnonzero(mem[:, j])
-        masks = masks[candidate_filter(masks, j, agreement, n)]
+        if n > 6:  # candidate_filter for every view's structure at once
+            lone = 1 << j
+            allowed = (masks[None, :] == lone) | (masks[None, :] == C[:, j][:, None])
+            allowed |= ((masks & ~lone)[None, :, None] == C[:, None, :]).any(axis=2)
+            masks = masks[allowed.any(axis=0)]
+            allowed = allowed[:, allowed.any(axis=0)]
         others = mem[masks].astype(np.float64)
         others[:, j] = 0.0
         offered = pbar @ others.T  # (Z, R)
         v = tables[:, j, masks]  # (Z, R, A)
         resid = v - offered[:, :, None]
         gain = resid - pbar[:, j][:, None, None]
-        same = masks == c[j]
-        gain[:, same, act[j]] = -np.inf
+        zi, ri = np.nonzero(masks[None, :] == C[:, j][:, None])
+        gain[zi, ri, ACT[zi, j]] = -np.inf
+        if n > 6:
+            gain[~allowed] = -np.inf
         flat = gain.reshape(z_n, -1)
         best = flat.argmax(axis=1)
         ok = flat[zs, best] > TOL
@@ -333,12 +345,12 @@ def one_step_payoff(
         u = cur_own.copy()
         inside = formed & mem[s, agent]
         u[inside] = new_share[inside, agent] * own[zs[inside], s[inside], ba[inside]]
-        broken = formed & ~mem[s, agent] & ((s & c[agent]) != 0)
+        broken = formed & ~mem[s, agent] & ((s & C[:, agent]) != 0)
         if broken.any():
-            rest = c[agent] & ~s[broken]
+            rest = C[broken, agent] & ~s[broken]
             rm = mem[rest]  # (Zb, n)
-            denom = (rm * r[None, :]).sum(axis=1)
-            sh = r[agent] / np.where(denom > 0, denom, 1.0)
+            denom = (rm * R[broken]).sum(axis=1)
+            sh = R[broken, agent] / np.where(denom > 0, denom, 1.0)
             vals = own[zs[broken], rest]  # (Zb, A)
             u[broken] = sh * vals.max(axis=1)
         total += u
@@ -362,10 +374,16 @@ class _Successors:
         masks, self.shares = proposal_shares(stage.base[i], i, agreement, stage.mem)
         self.row_of = {int(m): r for r, m in enumerate(masks)}
         self.choose = rechooser(stage.base, agreement)
+        self._sigmas: dict[tuple[int, int], Agreement] = {}
 
     def sigma(self, s: int, a: int) -> Agreement:
-        share = float(self.shares[self.row_of[s], a])
-        return form_proposal(self.stage.base, self.i, self.agreement, s, a, share, self.choose)[0]
+        got = self._sigmas.get((s, a))
+        if got is None:
+            share = float(self.shares[self.row_of[s], a])
+            base, i, ag = self.stage.base, self.i, self.agreement
+            got = form_proposal(base, i, ag, s, a, share, self.choose)[0]
+            self._sigmas[(s, a)] = got
+        return got
 
     def tables(self, views: np.ndarray) -> np.ndarray:
         """``(Z, n, 2**n, A)`` coalition values in each of the agent's ``views``."""
@@ -380,10 +398,11 @@ class _Successors:
             tables[:, self.i] = own
         return tables
 
-    def v0(self, tables: np.ndarray, s: int, a: int) -> np.ndarray:
+    def v0(self, tables: np.ndarray, starts: list[tuple[int, int]]) -> np.ndarray:
         """``V^0`` (Eq. 9) of each view in ``tables``, negotiation starting from
-        ``sigma = (s, a)``."""
-        return one_step_payoff(tables, self.i, self.sigma(s, a), self.stage.mem)
+        ``sigma = starts[z] = (S, a)`` in view ``z``."""
+        sigmas = [self.sigma(s, a) for s, a in starts]
+        return one_step_payoff(tables, self.i, sigmas, self.stage.mem)
 
 
 def lookahead_values(
@@ -422,18 +441,14 @@ def lookahead_values(
         for z, (_, _, s, _, _) in enumerate(req):
             write_back(views[z], valuator.row(stage.task, i, s), post[z])
         tables = succ.tables(views)
-        v0 = np.zeros(len(views))
-        by_sigma: dict[tuple[int, int], list[int]] = {}
-        for z, (_, _, s, a, _) in enumerate(req):
-            by_sigma.setdefault((s, a), []).append(z)
-        for (s, a), zs in by_sigma.items():
-            v0[zs] = succ.v0(tables[zs], s, a)
+        starts = [(s, a) for _, _, s, a, _ in req]
+        starts += [(int(single[i]), a) for a in range(a_n)]  # alone: beliefs unchanged
+        alone = np.repeat(tables[-1:], a_n, axis=0)
+        v0 = succ.v0(np.concatenate([tables[:-1], alone]), starts)
         v0s = np.zeros((len(masks), a_n, o_n))
-        v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0[:-1]
+        v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0[: len(req)]
         w[i, masks] = (po * v0s).sum(axis=-1)
-        # alone: beliefs about partners do not change
-        for a in range(a_n):
-            w[i, single[i], a] = succ.v0(tables[-1:], int(single[i]), a)[0]
+        w[i, single[i]] = v0[len(req) :]
     return w
 
 
@@ -484,7 +499,10 @@ def revealed_lookahead(
             views.append(v)
             spans.append((s, start, len(vec)))
             start += len(vec)
-        tables = succ.tables(np.concatenate(views))
+        tables = np.concatenate([succ.tables(np.concatenate(views))] * a_n)
+        z_n = len(tables) // a_n
+        starts = [(s, a) for a in range(a_n) for s, _, count in spans for _ in range(count)]
+        v0 = succ.v0(tables, starts).reshape(a_n, z_n)
         for s, z0, count in spans:
-            out[(i, s)] = np.stack([succ.v0(tables[z0 : z0 + count], s, a) for a in range(a_n)])
+            out[(i, s)] = v0[:, z0 : z0 + count]
     return out
