@@ -424,3 +424,30 @@ def test_one_step_payoff_with_an_agreement_per_view(n):
         got = one_step_payoff(tables, agent, starts, mem)
         want = [one_step_payoff(tables[z : z + 1], agent, starts[z], mem)[0] for z in range(6)]
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("ties", ["first", "last", "random"])
+def test_map_tie_rules_under_a_uniform_prior(ties):
+    """Under a uniform prior every type of a partner is a mode: "first" takes the first
+    type of its set (the worst in the software company), "last" the last, "random" one
+    of them per stage."""
+    p = software_company(5)
+    lb = log_of(uniform_prior(p))
+    picked = set()
+    for seed in range(6):
+        sv = StageValues(p, Valuator(p), lb, 0, seed, "map", ties)
+        i, s = 0, 0b00111
+        for types in itertools.product(*[p.type_sets[j] for j in (1, 2)]):
+            full = np.array([[p.true_types[0], *types]])
+            if np.allclose(sv.base[i, s], p.tasks[0].values(members(s), full)[0]):
+                picked.add(types)
+    ends = {
+        "first": {(p.type_sets[1][0], p.type_sets[2][0])},
+        "last": {(p.type_sets[1][-1], p.type_sets[2][-1])},
+    }
+    if ties in ends:
+        assert ends[ties] <= picked
+    else:
+        assert len(picked) > 1
+    with pytest.raises(ValueError, match="map_ties must be one of first, last, random"):
+        simulate(p, "map", uniform_prior(p), stages=1, map_ties="mode")

@@ -44,6 +44,11 @@ from .model import BCFP, Agreement
 from .valuation import Group, Valuator, expected_many, posteriors, write_back
 
 METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
+#: How MAP breaks ties between equally probable types (Sec. 4.4 leaves it open):
+#: the first or the last in a type set's order, or uniformly at random each stage.
+#: The software-company and Good/Bad/Ugly type sets are ordered worst first, so
+#: under a uniform prior "first" assumes every partner is as bad as it can be.
+MAP_TIES = ("first", "last", "random")
 TOL = 1e-9
 
 
@@ -59,6 +64,7 @@ class StageValues:
         task: int,
         seed: int,
         method: str,
+        map_ties: str = "first",
     ) -> None:
         n = problem.n_agents
         self.problem, self.valuator, self.task, self.method = problem, valuator, task, method
@@ -75,16 +81,24 @@ class StageValues:
             for b, pos in enumerate(g.index):
                 self.where[pairs[pos]] = (g_id, b)
         if method == "map":
-            self.base = self._map_values(log_beliefs)
+            self.base = self._map_values(log_beliefs, map_ties, seed)
         else:
             self.base = self.expected
 
-    def _map_values(self, log_beliefs: np.ndarray) -> np.ndarray:
-        """``Q(S, a | t_MAP)`` from each agent's most probable partner types."""
+    def _map_values(self, log_beliefs: np.ndarray, ties: str, seed: int) -> np.ndarray:
+        """``Q(S, a | t_MAP)`` from each agent's most probable partner types, ties
+        broken by ``ties`` (:data:`MAP_TIES`)."""
         p, n = self.problem, self.problem.n_agents
         task = p.tasks[self.task]
         out = np.zeros_like(self.expected)
-        mode = log_beliefs.argmax(axis=-1)  # (n, n)
+        top = log_beliefs >= log_beliefs.max(axis=-1, keepdims=True) - 1e-12  # (n, n, K)
+        if ties == "first":
+            mode = top.argmax(axis=-1)  # (n, n)
+        elif ties == "last":
+            mode = top.shape[-1] - 1 - top[..., ::-1].argmax(axis=-1)
+        else:  # uniformly among the tied types
+            noise = np.random.default_rng(seed).random(top.shape)
+            mode = np.where(top, noise, -1.0).argmax(axis=-1)
         mode[np.arange(n), np.arange(n)] = p.true_types
         for s in range(1, self.n_masks):
             mem = np.flatnonzero(self.mem[s])

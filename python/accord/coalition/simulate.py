@@ -19,7 +19,14 @@ from .._masks import members, singleton_masks
 from .._validate import fail
 from .bre import bre_round
 from .core import strong_core_blocking
-from .estimators import METHODS, StageValues, Valuation, lookahead_values, revealed_lookahead
+from .estimators import (
+    MAP_TIES,
+    METHODS,
+    StageValues,
+    Valuation,
+    lookahead_values,
+    revealed_lookahead,
+)
 from .kst import kst_round
 from .model import BCFP, Agreement, check_beliefs
 from .valuation import Valuator, log_of, posteriors, write_back
@@ -77,6 +84,7 @@ def simulate(
     core_check: bool | None = None,
     enumerate_limit: int = 1000,
     samples: int = 100,
+    map_ties: str = "first",
     seed: int = 0,
 ) -> RunResult:
     """Run one repeated coalition formation experiment (Chalkiadakis & Boutilier 2012,
@@ -85,9 +93,13 @@ def simulate(
     ``method`` is one of :data:`METHODS`; ``prior`` is ``(n, n, K)`` probabilities
     (see :func:`~accord.coalition.uniform_prior`). ``learning=False`` freezes beliefs
     (KST without learning). ``core_check`` (default: ``n <= 6``) records whether each
-    stage's final agreement is in the strong Bayesian core (Table 4).
+    stage's final agreement is in the strong Bayesian core (Table 4). ``map_ties``
+    (:data:`~accord.coalition.estimators.MAP_TIES`) is how MAP breaks ties between
+    equally probable types.
     """
     _check(method, formation, rounds, stages, gamma, epsilon)
+    if map_ties not in MAP_TIES:
+        fail("simulate", f"map_ties must be one of {', '.join(MAP_TIES)}; got {map_ties!r}")
     n = problem.n_agents
     prior = check_beliefs(problem, prior, "prior", "simulate")
     if method == "informed":
@@ -110,7 +122,7 @@ def simulate(
     for t in range(stages):
         task = problem.task_index(t)
         kseed = int(rng.integers(2**62))
-        sv = StageValues(problem, valuator, log_b, task, kseed, method)
+        sv = StageValues(problem, valuator, log_b, task, kseed, method, map_ties)
         if agreement is None:
             single = sv.base[np.arange(n), singleton_masks(n)].argmax(axis=1)
             agreement = Agreement.singletons(n, single)

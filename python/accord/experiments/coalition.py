@@ -17,6 +17,8 @@ One run = one :func:`~accord.coalition.simulate.simulate` call. Parameters (TOML
 ``rounds``        negotiation rounds, overriding ``negotiation``
 ``compromise``    KST compromise factor (0.8)
 ``phase_start``   first stage of a reported phase (plots only)
+``map_ties``      how MAP breaks ties between equally probable types: "first"
+                  (default; type sets are ordered worst first), "last", "random"
 
 The report (``accord report RESULTS``) gives tables and figures in the style of
 Chalkiadakis & Boutilier (2012), Sec. 6: discounted accumulated reward (Table 1),
@@ -36,13 +38,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from .. import _validate
 from ..coalition.environments import good_bad_ugly, kst_setting, software_company
-from ..coalition.estimators import METHODS
+from ..coalition.estimators import MAP_TIES, METHODS
 from ..coalition.model import BCFP, misinformed_prior, uniform_prior
 from ..coalition.simulate import NEGOTIATION, simulate
 from ..runner import discounted_accumulation, line_plot, mean_ci, param_columns, print_table
@@ -52,7 +55,7 @@ __all__ = ["DEFAULTS", "report", "report_tables", "run", "validate"]
 ENVIRONMENTS = ("software-5", "software-10", "gbu", "kst")
 RUN_METHODS = METHODS + ("kst", "kst-learning")
 PRIORS = ("uniform", "misinformed")
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "stages": 500,
     "gamma": 0.985,
     "epsilon": 0.05,
@@ -62,6 +65,7 @@ DEFAULTS = {
     "compromise": 0.8,
     "samples": 100,
     "enumerate_limit": 1000,
+    "map_ties": "first",
 }
 KEYS = set(DEFAULTS) | {
     "environment",
@@ -110,6 +114,8 @@ def validate(params: dict) -> None:
             v = params[key]
             if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
                 _bad(f"{key} must be a number in [{lo}, {hi}]; got {v!r}")
+    if "map_ties" in params and params["map_ties"] not in MAP_TIES:
+        _bad(f"map_ties must be one of {', '.join(MAP_TIES)}; got {params['map_ties']!r}")
     if "known_schedule" in params and not isinstance(params["known_schedule"], bool):
         _bad(f"known_schedule must be true or false; got {params['known_schedule']!r}")
     if "outcome_rewards" in params:
@@ -194,6 +200,7 @@ def run(params: dict, seed: int) -> dict:
         compromise=p["compromise"],
         enumerate_limit=p["enumerate_limit"],
         samples=p["samples"],
+        map_ties=p["map_ties"],
         seed=int(seed) % 2**63,
     )
     out = res.as_dict()
