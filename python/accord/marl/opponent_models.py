@@ -26,6 +26,8 @@ and the update backs up the value of the best response to the beliefs at the suc
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from .. import bayes
@@ -80,7 +82,7 @@ def _distributions(func: str, name: str, x, shapes, what: str) -> np.ndarray:
     return p
 
 
-class _JointAction(_Tabular):
+class _JointAction(_Tabular, ABC):
     """Joint-action tables per player, expected values against per-state beliefs,
     exploration and the update; subclasses say how beliefs and rates evolve."""
 
@@ -103,9 +105,9 @@ class _JointAction(_Tabular):
         self._strides = np.array([int(np.prod(ks[j + 1 :])) for j in range(n)], dtype=np.int64)
         self._pad = np.where(self._valid, 0.0, -np.inf)  # (n, k)
 
-    # beliefs ``(E, n, max k)`` about each player's action in each copy's state
+    @abstractmethod
     def _beliefs(self, states: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Beliefs ``(E, n, max k)`` about each player's action in each copy's state."""
 
     def expected_values(self, states: np.ndarray) -> np.ndarray:
         """``(E, n, max k_i)`` every player's expected value of its own actions in each
@@ -161,11 +163,13 @@ class _JointAction(_Tabular):
         q = Q[e, i, s, joint]
         Q[e, i, s, joint] = q + self._rate(s[:, 0], joint[:, 0])[:, None] * (target - q)
 
+    @abstractmethod
     def _rate(self, s: np.ndarray, joint: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The learning rate of each copy's updated entry ``(E,)``."""
 
+    @abstractmethod
     def _observe(self, s: np.ndarray, a: np.ndarray) -> None:
-        raise NotImplementedError
+        """Update the beliefs with the joint actions ``a`` played in states ``s``."""
 
 
 class JointActionLearner(_JointAction):
