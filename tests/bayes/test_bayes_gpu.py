@@ -129,3 +129,18 @@ def test_mixed_devices_are_rejected():
     (dlp,) = _dev(np.log(np.full((1, 1, 2), 0.5)))
     with pytest.raises(ValueError, match="same device"):
         bayes.update(dlp, np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize(("Z", "n", "K"), [(3, 0, 2), (40, 5, 4), (300, 10, 4), (2, 12, 3)])
+def test_subset_sums_match_cpu(Z, n, K):
+    rng = np.random.default_rng(Z + n)
+    p = rng.random((Z, n, K)) * (rng.random((Z, n, K)) > 0.3) + 1e-3
+    p /= p.sum(-1, keepdims=True)
+    points = rng.integers(0, 4, K)
+    values = rng.normal(size=(1 << n, 3, n * int(points.max()) + 1))
+    dp, dv = _dev(p, values)
+    np.testing.assert_allclose(_host(bayes.subset_sums(dp, points)),
+                               bayes.subset_sums(p, points), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(_host(bayes.subset_sums(dp, points, values=dv)),
+                               bayes.subset_sums(p, points, values=values), rtol=1e-11,
+                               atol=1e-12)

@@ -286,4 +286,41 @@ void init_bayes(py::module_& m) {
       py::arg("belief"), py::arg("transition"), py::arg("observation_likelihood"),
       "(belief' (B, S), status uint8 (B,)): predict, correct, normalise; status 1 marks\n"
       "rows of zero evidence.");
+
+  m.def(
+      "subset_sums",
+      [](In<double> probs_, In<std::int64_t> points_, int L, std::optional<In<double>> values_) {
+        const auto probs = take(probs_, "probs");
+        const auto points = take(points_, "points");
+        if (probs.ndim() != 3) throw std::invalid_argument("probs must have shape (Z, n, K)");
+        const std::int64_t Z = probs.shape(0), n = probs.shape(1), K = probs.shape(2);
+        if (n > 24) throw std::invalid_argument("probs: at most 24 members (2**n subsets)");
+        expect_shape(points, {K}, "points");
+        const std::int64_t M = std::int64_t{1} << n;
+        std::int64_t P = 0;
+        for (std::int64_t k = 0; k < K; ++k) {
+          if (points.data()[k] < 0) throw std::invalid_argument("points must be >= 0");
+          P = std::max<std::int64_t>(P, points.data()[k]);
+        }
+        if (L < 1 || n * P >= L) throw std::invalid_argument("L must exceed n * max(points)");
+        std::optional<accord::bindings::carray<double>> values;
+        std::int64_t A = 0;
+        if (values_) {
+          values = take(*values_, "values");
+          if (values->ndim() != 3) throw std::invalid_argument("values must have shape (2**n, A, L)");
+          A = values->shape(1);
+          expect_shape(*values, {M, A, L}, "values");
+        }
+        py::array_t<double> out(values ? std::vector<ssize>{Z, M, A} : std::vector<ssize>{Z, M, L});
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          bayes::subset_sums(probs.data(), Z, static_cast<int>(n), static_cast<int>(K),
+                             points.data(), L, values ? values->data() : nullptr, A, o);
+        }
+        return out;
+      },
+      py::arg("probs"), py::arg("points"), py::arg("L"), py::arg("values") = py::none(),
+      "(Z, 2**n, L) distributions of sum_{j in S} points[t_j] for every subset S, or with\n"
+      "values (2**n, A, L) their expectations (Z, 2**n, A).");
 }

@@ -90,4 +90,18 @@ void init_cuda_bayes(py::module_& m) {
       py::arg("belief"), py::arg("transition"), py::arg("transition_stride"),
       py::arg("observation_likelihood"), py::arg("batch"), py::arg("states"), py::arg("out"),
       py::arg("status"), py::arg("stream") = 0);
+
+  m.def(
+      "bayes_subset_sums",
+      [](std::uintptr_t probs, std::int64_t views, int n, int K, std::uintptr_t points,
+         int max_points, int L, std::uintptr_t values, std::int64_t A, std::uintptr_t out,
+         std::uintptr_t stream) {
+        py::gil_scoped_release nogil;
+        gpu::bayes_subset_sums(as_table(probs), views, n, K,
+                               as_device<const std::int64_t>(points), max_points, L,
+                               as_table(values), A, as_device<double>(out), as_stream(stream));
+      },
+      py::arg("probs"), py::arg("views"), py::arg("n"), py::arg("K"), py::arg("points"),
+      py::arg("max_points"), py::arg("L"), py::arg("values"), py::arg("A"), py::arg("out"),
+      py::arg("stream") = 0, "values = 0: the distributions themselves.");
 }

@@ -270,4 +270,14 @@ void filter_step(const double* belief, const double* transition,
                  std::int64_t transition_stride, const double* observation_likelihood,
                  std::int64_t batch, std::int64_t states, double* out, unsigned char* status);
 
+// Distribution of an additive statistic over every subset of n members (a subset
+// dynamic programme; accord/subset_sums.hpp).  probs (views, n, K): each member's
+// categorical distribution over K types; points (K,): each type's points, >= 0, with
+// n * max(points) < L.  values null: out (views, 2^n, L), out[z][S][l] = P(sum over the
+// members j in S of points[t_j] = l) (S = 0: a point mass on 0).  values (2^n, A, L):
+// out (views, 2^n, A), out[z][S][a] = sum_l P_S(l) values[S][a][l].
+void subset_sums(const double* probs, std::int64_t views, int n, int K,
+                 const std::int64_t* points, int L, const double* values, std::int64_t A,
+                 double* out);
+
 }  // namespace accord::bayes

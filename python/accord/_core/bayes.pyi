@@ -18,6 +18,7 @@ __all__: list[str] = [
     "first_invalid_sample",
     "sample_means",
     "sample_types",
+    "subset_sums",
     "update_enumerated",
     "update_sampled",
     "vpi",
@@ -80,6 +81,17 @@ def sample_types(
 ) -> numpy.typing.NDArray[numpy.int32]:
     """
     int32 (B, S, m): Philox draws of every member's type from its log-marginal.
+    """
+
+def subset_sums(
+    probs: numpy.typing.NDArray[numpy.float64],
+    points: numpy.typing.NDArray[numpy.int64],
+    L: typing.SupportsInt | typing.SupportsIndex,
+    values: numpy.typing.NDArray[numpy.float64] | None = None,
+) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    (Z, 2**n, L) distributions of sum_{j in S} points[t_j] for every subset S, or with
+    values (2**n, A, L) their expectations (Z, 2**n, A).
     """
 
 def update_enumerated(

@@ -11,6 +11,10 @@ marginals; the ``K**m`` joint type vectors are indexed row-major, member 0 slowe
   24(3), Eq. 5, exact over enumerated joint vectors or Rao-Blackwellised from samples;
 * :func:`expected_values` and :func:`vpi` are the expected action values (Eq. 2) and
   the expected value of perfect information (Eqs. 11-13) of the same paper;
+* :func:`subset_sums` is the distribution of an additive statistic of the types (a
+  sum of per-type points) for every subset of members, so that outcome models that
+  depend on the types only through it are evaluated exactly without enumerating
+  type vectors;
 * :func:`filter_step` is the Bayes filter over hidden states of a POMDP (Kaelbling,
   Littman & Cassandra 1998), as each agent of a Dec-POMDP runs it on its own
   observations (Bernstein et al. 2002).
@@ -23,6 +27,7 @@ before any work and never modified.
 from ._beliefs import sample_types, update
 from ._common import ZeroLikelihoodError
 from ._filter import filter_step
+from ._subsets import subset_sums
 from ._values import expected_values, vpi
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
     "expected_values",
     "filter_step",
     "sample_types",
+    "subset_sums",
     "update",
     "vpi",
 ]

@@ -44,4 +44,10 @@ void bayes_filter_step(const double* belief, const double* transition,
                        std::int64_t batch, std::int64_t states, double* out, unsigned char* status,
                        cudaStream_t stream);
 
+// accord::bayes::subset_sums: one thread per view (max_points = max(points), given by the
+// caller, whose points live on the device).
+void bayes_subset_sums(const double* probs, std::int64_t views, int n, int K,
+                       const std::int64_t* points, int max_points, int L, const double* values,
+                       std::int64_t A, double* out, cudaStream_t stream);
+
 }  // namespace accord::gpu
