@@ -81,7 +81,12 @@ def test_sampled_rows_are_unbiased():
     est = np.mean(
         [
             StageValues(
-                p, Valuator(p, enumerate_limit=1, samples=200), log_of(b), 0, seed, "myopic"
+                p,
+                Valuator(p, enumerate_limit=1, samples=200, statistics=False),
+                log_of(b),
+                0,
+                seed,
+                "myopic",
             ).expected
             for seed in range(20)
         ],
@@ -103,7 +108,7 @@ def test_batched_rows_match_row_by_row():
     b = log_of(misinformed_prior(p))
     pairs = tuple((i, s) for i in (0, 4, 9) for s in range(1, 1 << 10, 7) if (s >> i) & 1)
     view = np.asarray([i for i, _ in pairs])
-    va, vb = Valuator(p), Valuator(q)
+    va, vb = Valuator(p, statistics=False), Valuator(q)
     for outcomes in (False, True):
         qa, ga = va.expected(0, b, view, pairs, 11, outcomes=outcomes)
         qb, gb = vb.expected(0, b, view, pairs, 11, outcomes=outcomes)

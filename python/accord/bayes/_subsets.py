@@ -31,7 +31,8 @@ def subset_sums(probabilities, points, *, values=None):
         ``(Z, n, K)``: in view ``z``, member ``j``'s distribution over ``K`` types (each
         row non-negative and summing to 1 within 1e-9). A known member is a point mass.
     points
-        ``(K,)`` non-negative integers, each type's contribution to the sum.
+        ``(K,)`` non-negative integers, each type's contribution to the sum (on the host
+        or the device).
     values
         Optional ``(2**n, A, L)`` with ``L = n * max(points) + 1``: a value per subset,
         action and total (e.g. ``sum_s Pr(s | a, total) R(s)``).
@@ -44,7 +45,7 @@ def subset_sums(probabilities, points, *, values=None):
     the inputs.
     """
     func = "subset_sums"
-    xp = c.xp_of(func, probabilities=probabilities, points=points, values=values)
+    xp = c.xp_of(func, probabilities=probabilities, values=values)
     p = c.as_float(func, "probabilities", probabilities, xp)
     if p.ndim != 3 or p.shape[2] < 1:
         fail(
@@ -55,11 +56,14 @@ def subset_sums(probabilities, points, *, values=None):
     z_n, n, k = (int(x) for x in p.shape)
     if n > MAX_MEMBERS:
         fail(func, f"at most {MAX_MEMBERS} members are supported (2**n subsets); got n = {n}")
-    pts = _backend.to_host(points) if xp is not np else np.asarray(points)
+    pts = np.asarray(_backend.to_host(points))
     if pts.dtype == np.bool_ or pts.dtype.kind not in "iu":
         fail(func, f"points must be an integer array; got dtype {pts.dtype}", TypeError)
     if pts.shape != (k,):
-        fail(func, f"points must have one entry per type, shape ({k},); got {c.shape_str(pts.shape)}")
+        fail(
+            func,
+            f"points must have one entry per type, shape ({k},); got {c.shape_str(pts.shape)}",
+        )
     if (pts < 0).any():
         fail(func, f"points must be >= 0; points[{int(np.argmax(pts < 0))}] is negative")
     top = int(pts.max())

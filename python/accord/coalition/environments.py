@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._validate import fail
-from .model import BCFP, Task, uniform_prior
+from .model import BCFP, Task, TypeStatistic, uniform_prior
 
 __all__ = [
     "CARPENTER_AMBITIOUS",
@@ -170,6 +170,9 @@ def software_company(n_agents: int = 5, rewards: Sequence[float] = SOFTWARE_REWA
     Outcome probabilities follow Table 8 (5 agents) or Table 9 (10 agents, whose
     "+ penalty", ``0.1 N``, is added to ``Pr(SP)`` after ``Pr(AP)`` is computed);
     formulas outside ``[0, 1]`` are clipped, then all three are normalised.
+    The probabilities depend on the types only through the quality points (the
+    roles being public), which the task declares as its
+    :class:`~accord.coalition.model.TypeStatistic`.
     """
     func = "software_company"
     if isinstance(n_agents, bool) or n_agents not in (5, 10):
@@ -184,6 +187,13 @@ def software_company(n_agents: int = 5, rewards: Sequence[float] = SOFTWARE_REWA
     def probs(members: np.ndarray, types: np.ndarray) -> np.ndarray:
         return _software_probs(np.asarray(types, dtype=np.int64), ten)
 
+    role_bit = _SW_ROLE_BIT[np.asarray(true)]  # roles are public
+
+    def by_total(members: np.ndarray, totals: np.ndarray) -> np.ndarray:
+        members = np.asarray(members, dtype=np.int64)
+        n_mt = _POPCOUNT3[np.bitwise_or.reduce(role_bit[members])]
+        return _software_table(members.size, ten)[4 * np.asarray(totals, np.int64) + n_mt]
+
     task = Task(
         f"software company ({n_agents} agents)",
         ("BFS", "BFA", "BFL"),
@@ -191,6 +201,7 @@ def software_company(n_agents: int = 5, rewards: Sequence[float] = SOFTWARE_REWA
         r,
         probs,
         anonymous=True,
+        statistic=TypeStatistic(_SW_POINTS, by_total),
     )
     names = [f"{q} {role}" for role, q, _ in SOFTWARE_TYPES]
     return BCFP(

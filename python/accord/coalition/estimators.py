@@ -67,6 +67,8 @@ class StageValues:
         map_ties: str = "first",
     ) -> None:
         n = problem.n_agents
+        if method == "vpi-osla":  # the successor rule reveals type vectors (Sec. 4.6)
+            valuator = valuator.per_vector()
         self.problem, self.valuator, self.task, self.method = problem, valuator, task, method
         self.n_masks = 1 << n
         self.mem = membership_table(n)

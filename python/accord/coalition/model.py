@@ -27,6 +27,7 @@ __all__ = [
     "BCFP",
     "Agreement",
     "Task",
+    "TypeStatistic",
     "check_beliefs",
     "members",
     "misinformed_prior",
@@ -34,6 +35,41 @@ __all__ = [
 ]
 
 OutcomeModel = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class TypeStatistic:
+    """A sufficient statistic of an outcome model: the probabilities depend on the
+    members' types only through the sum of per-type ``points``,
+    ``Pr(s | alpha, t_C) = by_total(C, sum_{j in C} points[t_j])``.
+
+    The software company (Chalkiadakis & Boutilier 2012, Appendix A, Tables 8-9) is
+    one: quality points add up, and the roles are public. Beliefs then enter the
+    values (Eq. 2), VPI (Eqs. 11-13) and the update (Eq. 5) only through the
+    distribution of the total, which :func:`accord.bayes.subset_sums` gives exactly for
+    every coalition at once.
+
+    ``points`` is ``(K,)`` non-negative integers, one per global type;
+    ``by_total(members, totals)`` maps the coalition's members ``(m,)`` and a batch of
+    totals ``(V,)`` to ``(V, A, O)``. It must agree with the task's ``outcome_probs``
+    (checked on sampled type vectors when a valuator first uses it).
+    """
+
+    points: np.ndarray
+    by_total: OutcomeModel = field(repr=False)
+
+    def __post_init__(self) -> None:
+        pts = np.asarray(self.points)
+        if pts.ndim != 1 or pts.dtype == np.bool_ or pts.dtype.kind not in "iu":
+            fail(
+                "TypeStatistic",
+                f"points must be a 1-d integer array; got dtype {pts.dtype}, shape {pts.shape}",
+            )
+        if (pts < 0).any():
+            fail("TypeStatistic", f"points must be >= 0; got {pts.tolist()}")
+        pts = pts.astype(np.int64)
+        pts.flags.writeable = False
+        object.__setattr__(self, "points", pts)
 
 
 @dataclass(frozen=True)
@@ -58,6 +94,7 @@ class Task:
     rewards: np.ndarray
     outcome_probs: OutcomeModel = field(repr=False)
     anonymous: bool = False
+    statistic: TypeStatistic | None = None
 
     def __post_init__(self) -> None:
         r = np.asarray(self.rewards, dtype=np.float64)
@@ -84,12 +121,27 @@ class Task:
         members = np.asarray(members, dtype=np.int64)
         types = np.asarray(types, dtype=np.int64).reshape(-1, members.size)
         p = np.asarray(self.outcome_probs(members, types), dtype=np.float64)
-        want = (types.shape[0], len(self.actions), len(self.outcomes))
+        return self._checked(p, members, "outcome_probs", "type vectors", types)
+
+    def probabilities_by_total(self, members: np.ndarray, totals: np.ndarray) -> np.ndarray:
+        """``Pr(s | alpha, total)`` of the task's :class:`TypeStatistic`, checked:
+        ``(V, A, O)`` for totals ``(V,)``."""
+        if self.statistic is None:
+            fail("Task", f"task {self.name!r} has no type statistic")
+        members = np.asarray(members, dtype=np.int64)
+        totals = np.asarray(totals, dtype=np.int64).reshape(-1)
+        p = np.asarray(self.statistic.by_total(members, totals), dtype=np.float64)
+        return self._checked(p, members, "statistic.by_total", "totals", totals[:, None])
+
+    def _checked(
+        self, p: np.ndarray, members: np.ndarray, source: str, rows: str, inputs: np.ndarray
+    ) -> np.ndarray:
+        want = (inputs.shape[0], len(self.actions), len(self.outcomes))
         if p.shape != want:
             fail(
                 "Task",
-                f"task {self.name!r}: outcome_probs returned shape {p.shape}; "
-                f"expected {want} (type vectors, actions, outcomes)",
+                f"task {self.name!r}: {source} returned shape {p.shape}; "
+                f"expected {want} ({rows}, actions, outcomes)",
             )
         if not np.isfinite(p).all() or (p < -1e-12).any():
             fail(
@@ -102,7 +154,7 @@ class Task:
             fail(
                 "Task",
                 f"task {self.name!r}: outcome probabilities must sum to 1; coalition "
-                f"{members.tolist()} types {types[bad[0]].tolist()} action "
+                f"{members.tolist()} {rows} {inputs[bad[0]].tolist()} action "
                 f"{self.actions[bad[1]]!r} sums to {p[bad[0], bad[1]].sum():.6g}",
             )
         return p
@@ -176,6 +228,13 @@ class BCFP:
                     "BCFP",
                     f"every task must have the same numbers of actions and "
                     f"outcomes; task {t.name!r} differs from {a0.name!r}",
+                )
+        for t in self.tasks:
+            if t.statistic is not None and t.statistic.points.size != k:
+                fail(
+                    "BCFP",
+                    f"task {t.name!r}: its statistic must give points for each of the {k} "
+                    f"types; got {t.statistic.points.size}",
                 )
         self._schedule = schedule
         self.agent_names = (

@@ -85,6 +85,7 @@ def simulate(
     enumerate_limit: int = 1000,
     samples: int = 100,
     map_ties: str = "first",
+    statistics: bool = True,
     seed: int = 0,
 ) -> RunResult:
     """Run one repeated coalition formation experiment (Chalkiadakis & Boutilier 2012,
@@ -95,7 +96,12 @@ def simulate(
     (KST without learning). ``core_check`` (default: ``n <= 6``) records whether each
     stage's final agreement is in the strong Bayesian core (Table 4). ``map_ties``
     (:data:`~accord.coalition.estimators.MAP_TIES`) is how MAP breaks ties between
-    equally probable types.
+    equally probable types. ``statistics`` values tasks that declare a
+    :class:`~accord.coalition.model.TypeStatistic` exactly through it at any number of
+    agents (false: per type vector, sampled above ``enumerate_limit`` as in the
+    paper). VPI-over-OSLA's successor rule reveals type vectors, so its stage values
+    (Eqs. 11-15) always go per type vector; its lookahead and every belief update
+    still use the statistic.
     """
     _check(method, formation, rounds, stages, gamma, epsilon)
     if map_ties not in MAP_TIES:
@@ -109,7 +115,9 @@ def simulate(
     if core_check is None:
         core_check = n <= 6
     rng = np.random.default_rng(seed)
-    valuator = Valuator(problem, enumerate_limit=enumerate_limit, samples=samples)
+    valuator = Valuator(
+        problem, enumerate_limit=enumerate_limit, samples=samples, statistics=statistics
+    )
     log_b = log_of(prior)
     truth = np.zeros(prior.shape[1:])
     truth[np.arange(n), problem.true_types] = 1.0

@@ -7,6 +7,12 @@ When the number of joint type vectors ``prod_j |T_j|`` is at most
 ``enumerate_limit`` (1000 in Chalkiadakis & Boutilier 2012, Sec. 6) the exact sums
 run over all of them; otherwise ``samples`` (100) type vectors are drawn from the
 agent's beliefs each stage, as the paper does.
+
+Tasks that declare a :class:`~accord.coalition.model.TypeStatistic` (the outcome
+model depends on the types only through a sum of points) are valued exactly at any
+size instead: every coalition's distribution of the total comes from one subset
+dynamic programme per view (:func:`accord.bayes.subset_sums`), and a row becomes one
+pseudo-member whose "types" are the totals (:class:`SubsetTables`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import bayes
+from .._validate import fail
 from .model import BCFP, members
 
 NEG_INF = -np.inf
@@ -44,9 +51,10 @@ class Row:
 
     @property
     def enumerated_probs(self) -> np.ndarray:
-        """``probs`` of an enumerated row (sampled rows have none)."""
+        """``probs`` of an enumerated row (sampled rows and rows valued through a type
+        statistic have none)."""
         if self.probs is None:
-            raise ValueError(f"the view of agent {self.agent} on {self.mask:#x} is sampled")
+            raise ValueError(f"the view of agent {self.agent} on {self.mask:#x} has no table")
         return self.probs
 
 
@@ -73,15 +81,101 @@ class Group:
     samples: np.ndarray | None  # (B, S, m) local type indices when sampled
 
 
-class Valuator:
-    """Builds and caches rows; evaluates expected values for batches of rows."""
+@dataclass
+class SubsetTables:
+    """A statistic task's tables over the total ``l`` of the members' points:
+    ``probs[S, a, o, l] = Pr(o | a, S, l)`` and ``values[S, a, l] = sum_o probs R(o)``
+    for every coalition mask ``S`` (zero at totals its members cannot reach)."""
 
-    def __init__(self, problem: BCFP, *, enumerate_limit: int = 1000, samples: int = 100) -> None:
+    points: np.ndarray  # (K,)
+    probs: np.ndarray  # (2**n, A, O, L)
+    values: np.ndarray  # (2**n, A, L)
+
+    @property
+    def width(self) -> int:
+        return int(self.values.shape[-1])
+
+
+class Valuator:
+    """Builds and caches rows; evaluates expected values for batches of rows.
+
+    ``statistics`` (default true) values tasks that declare a type statistic exactly
+    through it (:class:`SubsetTables`); false forces the per-type-vector rows."""
+
+    def __init__(
+        self,
+        problem: BCFP,
+        *,
+        enumerate_limit: int = 1000,
+        samples: int = 100,
+        statistics: bool = True,
+    ) -> None:
         self.problem = problem
         self.enumerate_limit = int(enumerate_limit)
         self.samples = int(samples)
+        self.statistics = bool(statistics)
         self._rows: dict[tuple[int, int, int], Row] = {}
         self._plans: dict[tuple, list[Plan]] = {}
+        self._subsets: dict[int, SubsetTables | None] = {}
+        self._per_vector: Valuator | None = None
+
+    def per_vector(self) -> Valuator:
+        """This valuator, or its twin without statistics (rows over type vectors)."""
+        if not self.statistics:
+            return self
+        if self._per_vector is None:
+            self._per_vector = Valuator(
+                self.problem,
+                enumerate_limit=self.enumerate_limit,
+                samples=self.samples,
+                statistics=False,
+            )
+        return self._per_vector
+
+    # ---- sufficient statistics ------------------------------------------------
+    def subset_tables(self, task: int) -> SubsetTables | None:
+        """The task's :class:`SubsetTables`, or ``None`` when it declares no statistic
+        (or ``statistics`` is off). Built once, after checking on sampled type vectors
+        of every coalition that the statistic reproduces ``outcome_probs``."""
+        if task in self._subsets:
+            return self._subsets[task]
+        p = self.problem
+        t = p.tasks[task]
+        if t.statistic is None or not self.statistics:
+            self._subsets[task] = None
+            return None
+        pts = t.statistic.points
+        lo = np.asarray([pts[ts].min() for ts in p.type_sets])
+        hi = np.asarray([pts[ts].max() for ts in p.type_sets])
+        n, m_n = p.n_agents, 1 << p.n_agents
+        width = n * int(pts.max()) + 1
+        probs = np.zeros((m_n, p.n_actions, p.n_outcomes, width))
+        rng = np.random.default_rng(0)
+        for s in range(1, m_n):
+            mem = members(s)
+            first, last = int(lo[mem].sum()), int(hi[mem].sum())
+            probs[s, ..., first : last + 1] = t.probabilities_by_total(
+                mem, np.arange(first, last + 1)
+            ).transpose(1, 2, 0)
+            types = np.stack([rng.choice(p.type_sets[j], 4) for j in mem], axis=1)  # (4, m)
+            direct = t.probabilities(mem, types)
+            via = probs[s][..., pts[types].sum(axis=1)].transpose(2, 0, 1)
+            if np.abs(direct - via).max() > 1e-9:
+                fail(
+                    "Valuator",
+                    f"task {t.name!r}: its statistic disagrees with outcome_probs for "
+                    f"coalition {mem.tolist()} (types {types[0].tolist()}); the outcome model "
+                    f"must depend on the types only through the sum of the points",
+                )
+        tables = SubsetTables(pts, probs, np.einsum("saol,o->sal", probs, t.rewards))
+        self._subsets[task] = tables
+        return tables
+
+    def distributions(self, task: int, log_views: np.ndarray) -> np.ndarray:
+        """``(Z, 2**n, L)``: in each view, every coalition's distribution of the total."""
+        st = self.subset_tables(task)
+        assert st is not None
+        return bayes.subset_sums(np.exp(log_views), st.points)
 
     # ---- static rows -----------------------------------------------------------
     def row(self, task: int, agent: int, mask: int) -> Row:
@@ -121,7 +215,7 @@ class Valuator:
             src,
             int(p.true_types[agent]),
         )
-        if r.enumerated:
+        if r.enumerated and self.subset_tables(task) is None:
             grid = np.indices((k,) * m).reshape(m, -1).T if m else np.zeros((1, 0), np.int64)
             pr = self.tables(task, [r], grid[None])[0]  # (T, A, O)
             r.probs = np.ascontiguousarray(pr.transpose(1, 2, 0))  # (A, O, T)
@@ -250,7 +344,20 @@ class Valuator:
         outcomes: bool = False,
     ) -> tuple[np.ndarray, list[Group]]:
         """Expected values ``Q_i(S, a)`` (Eq. 2, inner sum) for each row: ``(P, A)``
-        (or expected outcome probabilities ``(P, A*O)``), plus the kernel groups."""
+        (or expected outcome probabilities ``(P, A*O)``), plus the kernel groups.
+
+        For a statistic task one group holds every row: the total is the row's only
+        "member", its log distribution the marginal, ``values[S]`` the values."""
+        st = self.subset_tables(task)
+        if st is not None:
+            uniq, inv = np.unique(np.asarray(view), return_inverse=True)
+            dist = self.distributions(task, log_views[uniq])
+            masks = np.asarray([s for _, s in pairs], dtype=np.int64)
+            lm = log_of(dist[inv, masks])[:, None, :]
+            m_n, a_n, o_n, width = st.probs.shape
+            vals = st.probs.reshape(m_n, a_n * o_n, width) if outcomes else st.values
+            g = Group(np.arange(len(pairs)), [], lm, np.ascontiguousarray(vals[masks]), None)
+            return bayes.expected_values(g.log_marginals, g.values), [g]
         t = self.problem.tasks[task]
         groups = self.groups(task, log_views, view, pairs, seed, outcomes=outcomes)
         width = self.problem.n_actions * (t.rewards.size if outcomes else 1)
@@ -274,6 +381,15 @@ def expected_many(
     z_n = log_views.shape[0]
     pairs = tuple((agent, s) for s in masks)
     out = np.empty((z_n, len(masks), valuator.problem.n_actions))
+    st = valuator.subset_tables(task)
+    if st is not None:
+        sel = np.asarray(masks, dtype=np.int64)
+        step = max(1, CHUNK_BYTES // (8 * st.values.shape[0] * st.values.shape[1]))
+        for z0 in range(0, z_n, step):
+            z1 = min(z_n, z0 + step)
+            q = bayes.subset_sums(np.exp(log_views[z0:z1]), st.points, values=st.values)
+            out[z0:z1] = q[:, sel]
+        return out
     for pl in valuator.plan(task, pairs):
         if pl.values is None:  # sampled rows: fresh samples per view
             p = valuator.problem
@@ -323,6 +439,8 @@ def posteriors(
     """
     p = valuator.problem
     rows = [valuator.row(task, int(a), int(s)) for _, a, s, _, _ in requests]
+    if valuator.subset_tables(task) is not None:
+        return _statistic_posteriors(valuator, task, log_views, requests, rows)
     out: list[np.ndarray] = [np.empty((0, p.k_max))] * len(requests)
     by_key: dict[tuple[int, bool], list[int]] = {}
     for pos, r in enumerate(rows):
@@ -356,6 +474,63 @@ def posteriors(
             post = bayes.update(lm, ll, samples=smp)
         for b, q in enumerate(idx):
             out[q] = post[b]
+    return out
+
+
+def _statistic_posteriors(
+    valuator: Valuator, task: int, log_views: np.ndarray, requests, rows: list[Row]
+) -> list[np.ndarray]:
+    """Exact Eq. 5 marginals through the type statistic: member ``j``'s posterior is
+    ``B(t_j) sum_l P_{S \\ j}(l) Pr(s | a, S, l + points[t_j])``, ``P_{S \\ j}`` the
+    distribution of the other members' total (leave-one-out, from the same subset
+    dynamic programme)."""
+    st = valuator.subset_tables(task)
+    assert st is not None
+    k = valuator.problem.k_max
+    views = np.asarray([int(r[0]) for r in requests], dtype=np.int64)
+    uniq, inv = np.unique(views, return_inverse=True)
+    dist = valuator.distributions(task, log_views[uniq])  # (U, M, L)
+    width = st.width
+    top = int(st.points.max())
+    pad = np.zeros(st.probs.shape[:3] + (width + top,))
+    pad[..., :width] = st.probs
+    # one entry per (request, unknown member)
+    q_of, u_of = [], []
+    for q, r in enumerate(rows):
+        q_of += [q] * r.m
+        u_of += range(r.m)
+    out: list[np.ndarray] = [np.empty((0, k)) for _ in requests]
+    if not q_of:
+        return out
+    qa = np.asarray(q_of)
+    mask = np.asarray([rows[q].mask for q in q_of], dtype=np.int64)
+    member = np.asarray([rows[q].unknown[u] for q, u in zip(q_of, u_of, strict=True)])
+    act = np.asarray([int(requests[q][3]) for q in q_of])
+    obs = np.asarray([int(requests[q][4]) for q in q_of])
+    rest = dist[inv[qa], mask & ~(1 << member)]  # (E, L): the others' total
+    lik_by_points = np.stack(
+        [(rest * pad[mask, act, obs, v : v + width]).sum(axis=1) for v in range(top + 1)], axis=1
+    )  # (E, top + 1)
+    local = np.stack([rows[q].local[u] for q, u in zip(q_of, u_of, strict=True)])  # (E, k)
+    valid = np.stack([rows[q].valid[u] for q, u in zip(q_of, u_of, strict=True)])
+    lik = np.take_along_axis(lik_by_points, st.points[local], axis=1)
+    prior = log_views[views[qa][:, None], member[:, None], local]
+    post = np.where(valid & (lik > 0), prior + log_of(np.where(lik > 0, lik, 1.0)), NEG_INF)
+    top_post = post.max(axis=1)
+    dead = ~np.isfinite(top_post)
+    if dead.any():
+        bad = sorted({int(qa[e]) for e in np.flatnonzero(dead)})
+        err = bayes.ZeroLikelihoodError(
+            "posteriors", bad, "the observed outcome has zero probability under the beliefs"
+        )
+        err.requests = bad  # type: ignore[attr-defined]
+        raise err
+    with np.errstate(invalid="ignore"):
+        post = post - top_post[:, None]
+        post = post - np.log(np.exp(post).sum(axis=1, keepdims=True))
+    for q in range(len(requests)):
+        sel = np.flatnonzero(qa == q)
+        out[q] = post[sel]
     return out
 
 
