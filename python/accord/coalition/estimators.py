@@ -41,7 +41,7 @@ import numpy as np
 from .._backend import cpu_kernels
 from .._masks import members, membership_table, singleton_masks
 from .model import BCFP, Agreement
-from .valuation import Group, Valuator, expected_many, posteriors, write_back
+from .valuation import Group, Valuator, expected_many, log_of, posteriors, write_back
 
 METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
 #: How MAP breaks ties between equally probable types (Sec. 4.4 leaves it open):
@@ -53,8 +53,9 @@ TOL = 1e-9
 
 
 class StageValues:
-    """Base coalition values of every agent for one stage, with kernel groups kept
-    for the VPI computations."""
+    """Base coalition values of every agent for one stage, with what VPI needs kept:
+    each agent's distribution of every coalition's type statistic (``dist``) when the
+    task declares one, else the kernel groups of the type-vector rows."""
 
     def __init__(
         self,
@@ -72,16 +73,22 @@ class StageValues:
         self.problem, self.valuator, self.task, self.method = problem, valuator, task, method
         self.n_masks = 1 << n
         self.mem = membership_table(n)
-        pairs = tuple((i, s) for i in range(n) for s in range(1, self.n_masks))
-        view = np.repeat(np.arange(n), self.n_masks - 1)
-        q, groups = valuator.expected(task, log_beliefs, view, pairs, seed)
-        self.expected = np.zeros((n, self.n_masks, problem.n_actions))
-        self.expected[:, 1:] = q.reshape(n, self.n_masks - 1, -1)
-        self.groups = groups
+        self.subsets = valuator.subset_tables(task)
+        self.groups: list[Group] = []
         self.where: dict[tuple[int, int], tuple[int, int]] = {}
-        for g_id, g in enumerate(groups):
-            for b, pos in enumerate(g.index):
-                self.where[pairs[pos]] = (g_id, b)
+        if self.subsets is not None:
+            self.dist = valuator.distributions(task, log_beliefs)  # (n, 2**n, L)
+            self.expected = np.einsum("iml,mal->ima", self.dist, self.subsets.values)
+        else:
+            pairs = tuple((i, s) for i in range(n) for s in range(1, self.n_masks))
+            view = np.repeat(np.arange(n), self.n_masks - 1)
+            q, groups = valuator.expected(task, log_beliefs, view, pairs, seed)
+            self.expected = np.zeros((n, self.n_masks, problem.n_actions))
+            self.expected[:, 1:] = q.reshape(n, self.n_masks - 1, -1)
+            self.groups = groups
+            for g_id, g in enumerate(groups):
+                for b, pos in enumerate(g.index):
+                    self.where[pairs[pos]] = (g_id, b)
         if method == "map":
             self.base = self._map_values(log_beliefs, map_ties, seed)
         else:
@@ -108,6 +115,24 @@ class StageValues:
         return out
 
     # ---- VPI (Eqs. 11-13) ------------------------------------------------------
+    def _vpi_blocks(self, agent: int, masks: np.ndarray):
+        """``(rows, log_marginals or None, values)`` per kernel call for the agent's
+        view of ``masks``: one call over the totals' distributions for a statistic
+        task, one per kernel group (``None``: sampled) otherwise."""
+        if self.subsets is not None:
+            idx = np.asarray(masks, dtype=np.int64)
+            lm = log_of(self.dist[agent, idx])[:, None, :]
+            yield list(range(idx.size)), lm, self.subsets.values[idx]
+            return
+        by_group: dict[int, list[int]] = {}
+        for r, s in enumerate(masks):
+            by_group.setdefault(self.where[(agent, int(s))][0], []).append(r)
+        for g_id, rs in by_group.items():
+            g: Group = self.groups[g_id]
+            sel = np.asarray([self.where[(agent, int(masks[r]))][1] for r in rs])
+            lm = None if g.samples is not None else np.ascontiguousarray(g.log_marginals[sel])
+            yield rs, lm, g.values[sel]
+
     def vpi(
         self,
         agent: int,
@@ -127,13 +152,7 @@ class StageValues:
         :func:`revealed_lookahead`): ``q*(t) = shares * V(a | t) + term``.
         """
         out = np.zeros(shares.shape)
-        by_group: dict[int, list[int]] = {}
-        for r, s in enumerate(masks):
-            by_group.setdefault(self.where[(agent, int(s))][0], []).append(r)
-        for g_id, rs in by_group.items():
-            g: Group = self.groups[g_id]
-            sel = np.asarray([self.where[(agent, int(masks[r]))][1] for r in rs])
-            vals = g.values[sel]
+        for rs, log_marginals, vals in self._vpi_blocks(agent, masks):
             share = shares[rs]
             term = None
             if revealed is not None:
@@ -155,7 +174,7 @@ class StageValues:
             # hot path (every negotiation round): the arrays were built and checked by
             # the valuator, so call the binding directly (it still checks shapes)
             out[rs] = cpu_kernels("bayes").vpi(
-                None if g.samples is not None else np.ascontiguousarray(g.log_marginals[sel]),
+                log_marginals,
                 np.ascontiguousarray(vals),
                 np.ascontiguousarray(share),
                 np.full(nb, best),
