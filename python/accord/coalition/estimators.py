@@ -41,7 +41,7 @@ import numpy as np
 from .._backend import cpu_kernels
 from .._masks import members, membership_table, singleton_masks
 from .model import BCFP, Agreement
-from .valuation import Group, Valuator, expected_many, log_of, posteriors, write_back
+from .valuation import Group, Valuator, expected_many, log_of, successor_views
 
 METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
 #: How MAP breaks ties between equally probable types (Sec. 4.4 leaves it open):
@@ -471,10 +471,12 @@ def lookahead_values(
         po = po.reshape(len(masks), a_n, o_n)
         keep = np.argwhere(po > 1e-15)
         req = [(0, i, masks[r], int(a), int(o)) for r, a, o in keep]
-        post = posteriors(valuator, stage.task, log_beliefs[i][None], req, seed + 31 * i)
-        views = np.repeat(log_beliefs[i][None], len(req) + 1, axis=0)  # last: unchanged
-        for z, (_, _, s, _, _) in enumerate(req):
-            write_back(views[z], valuator.row(stage.task, i, s), post[z])
+        views = np.concatenate(  # last: unchanged
+            [
+                successor_views(valuator, stage.task, log_beliefs[i], req, seed + 31 * i),
+                log_beliefs[i][None],
+            ]
+        )
         tables = succ.tables(views)
         starts = [(s, a) for _, _, s, a, _ in req]
         starts += [(int(single[i]), a) for a in range(a_n)]  # alone: beliefs unchanged

@@ -363,6 +363,7 @@ class Agreement:
     coalition: np.ndarray
     action: np.ndarray
     demand: np.ndarray
+    _share: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def singletons(cls, n: int, actions: Sequence[int] | None = None) -> Agreement:
@@ -381,14 +382,18 @@ class Agreement:
         return sorted(set(int(c) for c in self.coalition))
 
     def share(self) -> np.ndarray:
-        """Relative demands ``r`` (n,)."""
-        n = self.coalition.size
-        r = np.empty(n)
-        for c in self.structure():
-            m = members(c)
-            tot = self.demand[m].sum()
-            r[m] = self.demand[m] / tot if tot > 0 else 1.0 / m.size
-        return r
+        """Relative demands ``r`` (n,), read-only (computed once: an agreement's arrays
+        are not changed after it is made; :meth:`form` makes a new one)."""
+        if self._share is None:
+            n = self.coalition.size
+            r = np.empty(n)
+            for c in self.structure():
+                m = members(c)
+                tot = self.demand[m].sum()
+                r[m] = self.demand[m] / tot if tot > 0 else 1.0 / m.size
+            r.flags.writeable = False
+            self._share = r
+        return self._share
 
     def believed_payoffs(self, values: np.ndarray) -> np.ndarray:
         """``pbar[..., j] = r_j values[..., C_j, alpha_j]``: what a holder of coalition

@@ -480,13 +480,34 @@ def posteriors(
 def _statistic_posteriors(
     valuator: Valuator, task: int, log_views: np.ndarray, requests, rows: list[Row]
 ) -> list[np.ndarray]:
+    """:func:`posteriors` through the type statistic (:func:`_statistic_marginals`)."""
+    k = valuator.problem.k_max
+    out: list[np.ndarray] = [np.empty((0, k)) for _ in requests]
+    got = _statistic_marginals(valuator, task, log_views, requests, rows)
+    if got is not None:
+        qa, _, _, _, post = got
+        for q in range(len(requests)):
+            out[q] = post[qa == q]
+    return out
+
+
+def _statistic_marginals(
+    valuator: Valuator, task: int, log_views: np.ndarray, requests, rows: list[Row]
+):
     """Exact Eq. 5 marginals through the type statistic: member ``j``'s posterior is
     ``B(t_j) sum_l P_{S \\ j}(l) Pr(s | a, S, l + points[t_j])``, ``P_{S \\ j}`` the
     distribution of the other members' total (leave-one-out, from the same subset
-    dynamic programme)."""
+    dynamic programme).  One entry per (request, unknown member): ``(request,
+    member, local types (E, k), valid (E, k), log posterior (E, k))``, or ``None``
+    when no request has an unknown member."""
     st = valuator.subset_tables(task)
     assert st is not None
-    k = valuator.problem.k_max
+    q_of, u_of = [], []
+    for q, r in enumerate(rows):
+        q_of += [q] * r.m
+        u_of += range(r.m)
+    if not q_of:
+        return None
     views = np.asarray([int(r[0]) for r in requests], dtype=np.int64)
     uniq, inv = np.unique(views, return_inverse=True)
     dist = valuator.distributions(task, log_views[uniq])  # (U, M, L)
@@ -494,25 +515,18 @@ def _statistic_posteriors(
     top = int(st.points.max())
     pad = np.zeros(st.probs.shape[:3] + (width + top,))
     pad[..., :width] = st.probs
-    # one entry per (request, unknown member)
-    q_of, u_of = [], []
-    for q, r in enumerate(rows):
-        q_of += [q] * r.m
-        u_of += range(r.m)
-    out: list[np.ndarray] = [np.empty((0, k)) for _ in requests]
-    if not q_of:
-        return out
     qa = np.asarray(q_of)
+    pairs = list(zip(q_of, u_of, strict=True))
     mask = np.asarray([rows[q].mask for q in q_of], dtype=np.int64)
-    member = np.asarray([rows[q].unknown[u] for q, u in zip(q_of, u_of, strict=True)])
+    member = np.asarray([rows[q].unknown[u] for q, u in pairs])
     act = np.asarray([int(requests[q][3]) for q in q_of])
     obs = np.asarray([int(requests[q][4]) for q in q_of])
     rest = dist[inv[qa], mask & ~(1 << member)]  # (E, L): the others' total
     lik_by_points = np.stack(
         [(rest * pad[mask, act, obs, v : v + width]).sum(axis=1) for v in range(top + 1)], axis=1
     )  # (E, top + 1)
-    local = np.stack([rows[q].local[u] for q, u in zip(q_of, u_of, strict=True)])  # (E, k)
-    valid = np.stack([rows[q].valid[u] for q, u in zip(q_of, u_of, strict=True)])
+    local = np.stack([rows[q].local[u] for q, u in pairs])  # (E, k)
+    valid = np.stack([rows[q].valid[u] for q, u in pairs])
     lik = np.take_along_axis(lik_by_points, st.points[local], axis=1)
     prior = log_views[views[qa][:, None], member[:, None], local]
     post = np.where(valid & (lik > 0), prior + log_of(np.where(lik > 0, lik, 1.0)), NEG_INF)
@@ -525,13 +539,30 @@ def _statistic_posteriors(
         )
         err.requests = bad  # type: ignore[attr-defined]
         raise err
-    with np.errstate(invalid="ignore"):
-        post = post - top_post[:, None]
-        post = post - np.log(np.exp(post).sum(axis=1, keepdims=True))
-    for q in range(len(requests)):
-        sel = np.flatnonzero(qa == q)
-        out[q] = post[sel]
-    return out
+    post = post - top_post[:, None]
+    post = post - np.log(np.exp(post).sum(axis=1, keepdims=True))
+    return qa, member, local, valid, post
+
+
+def successor_views(
+    valuator: Valuator, task: int, log_view: np.ndarray, requests, seed: int
+) -> np.ndarray:
+    """One agent's beliefs ``log_view`` ``(n, K)`` after each Eq. 5 update of
+    ``requests`` = [(0, agent, mask, action, outcome)]: ``(len(requests), n, K)``."""
+    views = np.repeat(log_view[None], len(requests), axis=0)
+    rows = [valuator.row(task, int(a), int(s)) for _, a, s, _, _ in requests]
+    if valuator.subset_tables(task) is None:
+        post = posteriors(valuator, task, log_view[None], requests, seed)
+        for z, row in enumerate(rows):
+            write_back(views[z], row, post[z])
+        return views
+    got = _statistic_marginals(valuator, task, log_view[None], requests, rows)
+    if got is not None:
+        qa, member, local, valid, post = got
+        views[qa, member, :] = NEG_INF
+        z, t = np.nonzero(valid)
+        views[qa[z], member[z], local[z, t]] = post[z, t]
+    return views
 
 
 def write_back(log_view: np.ndarray, row: Row, post: np.ndarray) -> None:
