@@ -23,7 +23,7 @@ from . import _core
 from ._validate import fail
 
 #: The areas of ``accord._core`` (its submodules).
-CPU_AREAS = ("bayes", "coop", "games", "loadbalance", "marl")
+CPU_AREAS = ("bayes", "coalition", "coop", "games", "loadbalance", "marl")
 
 
 # ----------------------------------------------------------------------------- kernels

@@ -150,51 +150,62 @@ def test_vpi_valuation_matches_brute_force():
         np.testing.assert_allclose(got[r], q[r] + vpi, rtol=1e-9, atol=1e-9)
 
 
-def test_one_step_payoff_matches_loop():
-    rng = np.random.default_rng(4)
-    n = 4
+def one_step_loop(own, others, agent, ag, n):
+    """V^0 (Eq. 9) by plain loops: ``t[k]`` is agent k's table (its own for the agent,
+    ``others`` for the rest unless None); proposers restricted as negotiation is."""
+    from accord.coalition.estimators import candidate_filter
+
     mem = membership_table(n)
-    tables = rng.uniform(0, 100, size=(3, n, 1 << n, 2))
-    tables[:, :, 0] = 0
-    ag = Agreement.singletons(n)
-    ag = ag.form(0b0011, 1, np.array([30.0, 10.0, 0, 0]), lambda m: 0)
-    agent = 0
-    got = one_step_payoff(tables, agent, ag, mem)
-    for z in range(3):
-        tot = 0.0
-        r = ag.share()
-        for j in range(n):
-            t = tables[z]
-            pbar = r * t[j, ag.coalition, ag.action]
-            best, arg = 1e-9, None
-            for s in range(1, 1 << n):
-                if not mem[s, j]:
+    t = [own if (k == agent or others is None) else others for k in range(n)]
+    r = ag.share()
+    tot = 0.0
+    for j in range(n):
+        pbar = r * t[j][ag.coalition, ag.action]
+        masks = np.asarray([s for s in range(1, 1 << n) if mem[s, j]])
+        masks = masks[candidate_filter(masks, j, ag, n)]
+        best, arg = 1e-9, None
+        for s in masks:
+            for a in range(own.shape[1]):
+                if s == ag.coalition[j] and a == ag.action[j]:
                     continue
-                for a in range(2):
-                    if s == ag.coalition[j] and a == ag.action[j]:
-                        continue
-                    resid = t[j, s, a] - sum(pbar[k] for k in members(s) if k != j)
-                    if resid - pbar[j] > best:
-                        best, arg = resid - pbar[j], (s, a, resid)
-            u = r[agent] * t[agent, ag.coalition[agent], ag.action[agent]]
-            if arg is not None:
-                s, a, resid = arg
-                new = {k: pbar[k] / t[j, s, a] for k in members(s)}
-                new[j] = resid / t[j, s, a]
-                ok = all(
-                    new[k] * t[k, s, a] >= r[k] * t[k, ag.coalition[k], ag.action[k]] - 1e-9
-                    for k in members(s)
-                    if k != j
-                )
-                if ok:
-                    if mem[s, agent]:
-                        u = new[agent] * t[agent, s, a]
-                    elif s & ag.coalition[agent]:
-                        rest = ag.coalition[agent] & ~s
-                        rm = members(rest)
-                        u = r[agent] / r[rm].sum() * t[agent, rest].max()
-            tot += u
-        assert got[z] == pytest.approx(tot / n)
+                resid = t[j][s, a] - sum(pbar[k] for k in members(s) if k != j)
+                if resid - pbar[j] > best:
+                    best, arg = resid - pbar[j], (s, a, resid)
+        u = r[agent] * own[ag.coalition[agent], ag.action[agent]]
+        if arg is not None:
+            s, a, resid = arg
+            new = {k: pbar[k] / t[j][s, a] for k in members(s)}
+            new[j] = resid / t[j][s, a]
+            ok = all(
+                new[k] * t[k][s, a] >= r[k] * t[k][ag.coalition[k], ag.action[k]] - 1e-9
+                for k in members(s)
+                if k != j
+            )
+            if ok:
+                if mem[s, agent]:
+                    u = new[agent] * own[s, a]
+                elif s & ag.coalition[agent]:
+                    rest = ag.coalition[agent] & ~s
+                    rm = members(rest)
+                    u = r[agent] / r[rm].sum() * own[rest].max()
+        tot += u
+    return tot / n
+
+
+@pytest.mark.parametrize("n", [4, 7])
+@pytest.mark.parametrize("shared", [False, True])
+def test_one_step_payoff_matches_loop(n, shared):
+    rng = np.random.default_rng(4 + n)
+    own = rng.uniform(0, 100, size=(3, 1 << n, 2))
+    own[:, 0] = 0
+    others = None if shared else rng.uniform(0, 100, size=(1 << n, 2))
+    ag = Agreement.singletons(n)
+    ag = ag.form(0b0011, 1, np.array([30.0, 10.0] + [0.0] * (n - 2)), lambda m: 0)
+    ag = ag.form(0b1100, 0, np.array([0.0, 0.0, 5.0, 20.0] + [0.0] * (n - 4)), lambda m: 0)
+    for agent in (0, 2, n - 1):
+        got = one_step_payoff(own, others, agent, ag)
+        for z in range(3):
+            assert got[z] == pytest.approx(one_step_loop(own[z], others, agent, ag, n))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -294,8 +305,8 @@ def test_osla_lookahead_starts_from_the_agreement_valued():
     sv = StageValues(p, va, lb, 0, 3, "osla")
     ag = Agreement.singletons(n, sv.base[np.arange(n), [1 << k for k in range(n)]].argmax(axis=1))
     w = lookahead_values(p, va, sv, lb, sv.expected, ag, 0, static=False, seed=3)
-    tables = np.repeat(sv.expected[None, None, 0], n, axis=1)  # every agent, true values
-    tables[0] = sv.expected
+    # informed: every agent's values are the true ones
+    np.testing.assert_allclose(sv.expected, np.repeat(sv.expected[:1], n, axis=0))
     for i in (0, 3):
         masks, shares = proposal_shares(sv.base[i], i, ag, sv.mem)
         for r, s in enumerate(masks):
@@ -303,7 +314,7 @@ def test_osla_lookahead_starts_from_the_agreement_valued():
                 sigma, _ = form_proposal(
                     sv.base, i, ag, int(s), a, float(shares[r, a]), rechooser(sv.base, ag)
                 )
-                want = one_step_payoff(tables, i, sigma, sv.mem)[0]
+                want = one_step_payoff(sv.expected[i][None], None, i, sigma)[0]
                 assert w[i, s, a] == pytest.approx(want, rel=1e-9, abs=1e-9)
         assert np.ptp(w[i, masks]) > 10.0
 
@@ -375,12 +386,11 @@ def test_vpi_over_osla_values_revealed_types_by_their_successor_state():
             vt = p.tasks[0].values(
                 mem_s, np.array([[revealed.get(j, p.true_types[i]) for j in mem_s]])
             )[0]
-            tables = np.repeat(own[None, None], n, axis=1)
             for a in range(p.n_actions):
                 sigma, _ = form_proposal(
                     sv.base, i, ag, s, a, float(shares[r, a]), rechooser(sv.base, ag)
                 )
-                v0 = one_step_payoff(tables, i, sigma, sv.mem)[0]
+                v0 = one_step_payoff(own[None], None, i, sigma)[0]
                 q = shares[r, a] * vt[a] + gamma * v0
                 if s == m1 and a == a1:
                     vpi[a] += weight * max(q2 - q, 0.0)
@@ -415,9 +425,9 @@ def test_one_step_payoff_with_an_agreement_per_view(n):
     """Views with different starting agreements in one call equal one call per view
     (n = 7 exercises the candidate filter of each view's structure)."""
     rng = np.random.default_rng(n)
-    mem = membership_table(n)
-    tables = rng.uniform(0, 100, size=(6, n, 1 << n, 2))
-    tables[:, :, 0] = 0
+    own = rng.uniform(0, 100, size=(6, 1 << n, 2))
+    own[:, 0] = 0
+    others = rng.uniform(0, 100, size=(1 << n, 2))
     starts = []
     for _ in range(6):
         ag = Agreement.singletons(n)
@@ -426,8 +436,8 @@ def test_one_step_payoff_with_an_agreement_per_view(n):
             ag = ag.form(mask, int(rng.integers(2)), rng.uniform(1, 50, n), lambda m: 0)
         starts.append(ag)
     for agent in (0, n - 1):
-        got = one_step_payoff(tables, agent, starts, mem)
-        want = [one_step_payoff(tables[z : z + 1], agent, starts[z], mem)[0] for z in range(6)]
+        got = one_step_payoff(own, others, agent, starts)
+        want = [one_step_payoff(own[z : z + 1], others, agent, starts[z])[0] for z in range(6)]
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 

@@ -13,6 +13,7 @@ void init_correlated(py::module_& m);
 void init_bayes(py::module_& m);
 void init_loadbalance(py::module_& m);
 void init_marl(py::module_& m);
+void init_coalition(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "accord CPU kernels (C++17, OpenMP)";
@@ -30,4 +31,6 @@ PYBIND11_MODULE(_core, m) {
   init_loadbalance(lb);
   py::module_ marl = m.def_submodule("marl", "tabular multi-agent learning updates");
   init_marl(marl);
+  py::module_ coalition = m.def_submodule("coalition", "repeated coalition formation kernels");
+  init_coalition(coalition);
 }

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import typing
 
-from . import bayes, coop, games, loadbalance, marl
+from . import bayes, coalition, coop, games, loadbalance, marl
 
 __all__: list[str] = [
     "bayes",
     "build_info",
+    "coalition",
     "coop",
     "games",
     "get_num_threads",

@@ -321,75 +321,37 @@ def proposal_shares(
 
 
 def one_step_payoff(
-    tables: np.ndarray, agent: int, agreement: Agreement | list[Agreement], mem: np.ndarray
+    own: np.ndarray,
+    others: np.ndarray | None,
+    agent: int,
+    agreement: Agreement | list[Agreement],
 ) -> np.ndarray:
-    """``V^0`` (Eq. 9): agent's expected immediate payoff after one myopic BRE round
-    from ``agreement`` (one for all views, or one per view).
+    """``V^0`` (Eq. 9) of each view: the agent's expected immediate payoff after one
+    myopic BRE round from ``agreement`` (one for all views, or one per view), the
+    proposer uniform over the agents and considering the candidates negotiation would
+    (:func:`candidate_filter`).
 
-    ``tables`` is ``(Z, n, 2**n, A)``: in view ``z``, agent ``k``'s coalition values.
-    The agent's own payoff is valued with ``tables[:, agent]``. Proposers are uniform
-    and consider the candidates negotiation would (:func:`candidate_filter`).
-    """
-    z_n, n = tables.shape[0], tables.shape[1]
-    zs = np.arange(z_n)
+    ``own`` is ``(Z, 2**n, A)``: the agent's coalition values in each view; ``others``
+    the ``(2**n, A)`` values every other agent is modelled with (the static
+    assumption), or ``None``: they share the agent's view (the convergent one).
+    Runs natively (``accord._core.coalition``)."""
+    z_n = own.shape[0]
     views = agreement if isinstance(agreement, (list, tuple)) else [agreement] * z_n
-    first: dict[int, int] = {}  # each distinct agreement's arrays once
-    which = np.asarray([first.setdefault(id(g), len(first)) for g in views])
+    first: dict[int, int] = {}  # each distinct agreement once
+    which = np.asarray([first.setdefault(id(g), len(first)) for g in views], dtype=np.int64)
     distinct = list({id(g): g for g in views}.values())
-    R = np.stack([g.share() for g in distinct])[which]  # (Z, n)
-    C = np.stack([g.coalition for g in distinct])[which]
-    ACT = np.stack([g.action for g in distinct])[which]
-    own = tables[:, agent]  # (Z, M, A)
-    cur_own = R[:, agent] * own[zs, C[:, agent], ACT[:, agent]]
-    # current payoff of every agent valued by itself: (Z, n)
-    cur_self = R * tables[zs[:, None], np.arange(n)[None, :], C, ACT]
-    total = np.zeros(z_n)
-    for j in range(n):
-        pbar = R * tables[zs[:, None], j, C, ACT]  # (Z, n) j's view
-        masks = np.flatnonzero(mem[:, j])
-        if n > 6:  # candidate_filter for every view's structure at once
-            lone = 1 << j
-            allowed = (masks[None, :] == lone) | (masks[None, :] == C[:, j][:, None])
-            allowed |= ((masks & ~lone)[None, :, None] == C[:, None, :]).any(axis=2)
-            masks = masks[allowed.any(axis=0)]
-            allowed = allowed[:, allowed.any(axis=0)]
-        others = mem[masks].astype(np.float64)
-        others[:, j] = 0.0
-        offered = pbar @ others.T  # (Z, R)
-        v = tables[:, j, masks]  # (Z, R, A)
-        resid = v - offered[:, :, None]
-        gain = resid - pbar[:, j][:, None, None]
-        zi, ri = np.nonzero(masks[None, :] == C[:, j][:, None])
-        gain[zi, ri, ACT[zi, j]] = -np.inf
-        if n > 6:
-            gain[~allowed] = -np.inf
-        flat = gain.reshape(z_n, -1)
-        best = flat.argmax(axis=1)
-        ok = flat[zs, best] > TOL
-        br, ba = np.unravel_index(best, gain.shape[1:])
-        s = masks[br]  # (Z,)
-        vv = v[zs, br, ba]
-        safe = np.where(vv > 0, vv, 1.0)
-        new_share = np.where(mem[s], pbar / safe[:, None], 0.0)  # partners
-        new_share[zs, j] = resid[zs, br, ba] / safe
-        # acceptance by every partner k in s (own view): new >= current
-        val_k = tables[zs[:, None], np.arange(n)[None, :], s[:, None], ba[:, None]]
-        acc = (new_share * val_k >= cur_self - TOL) | ~mem[s]
-        acc[zs, j] = True
-        formed = ok & acc.all(axis=1)
-        u = cur_own.copy()
-        inside = formed & mem[s, agent]
-        u[inside] = new_share[inside, agent] * own[zs[inside], s[inside], ba[inside]]
-        broken = formed & ~mem[s, agent] & ((s & C[:, agent]) != 0)
-        if broken.any():
-            rest = C[broken, agent] & ~s[broken]
-            rm = mem[rest]  # (Zb, n)
-            denom = (rm * R[broken]).sum(axis=1)
-            sh = R[broken, agent] / np.where(denom > 0, denom, 1.0)
-            vals = own[zs[broken], rest]  # (Zb, A)
-            u[broken] = sh * vals.max(axis=1)
-        total += u
-    return total / n
+    n = distinct[0].coalition.size
+    return cpu_kernels("coalition").one_step_payoff(
+        np.ascontiguousarray(own, dtype=np.float64),
+        None if others is None else np.ascontiguousarray(others, dtype=np.float64),
+        int(agent),
+        np.stack([g.coalition for g in distinct]).astype(np.int64),
+        np.stack([g.action for g in distinct]).astype(np.int64),
+        np.stack([g.share() for g in distinct]),
+        which,
+        n > 6,
+        TOL,
+    )
 
 
 class _Successors:
@@ -421,23 +383,25 @@ class _Successors:
         return got
 
     def tables(self, views: np.ndarray) -> np.ndarray:
-        """``(Z, n, 2**n, A)`` coalition values in each of the agent's ``views``."""
-        n, m_n, a_n = self.stage.base.shape
+        """``(Z, 2**n, A)``: the agent's coalition values in each of its ``views``."""
+        m_n, a_n = self.stage.base.shape[1:]
         own = np.zeros((len(views), m_n, a_n))
         own[:, 1:] = expected_many(
             self.valuator, self.next_task, views, self.i, tuple(range(1, m_n)), self.seed
         )
-        tables = np.repeat(own[:, None], n, axis=1)
-        if self.static:
-            tables[:, :] = self.prior_values[self.i][None, None]
-            tables[:, self.i] = own
-        return tables
+        return own
 
-    def v0(self, tables: np.ndarray, starts: list[tuple[int, int]]) -> np.ndarray:
-        """``V^0`` (Eq. 9) of each view in ``tables``, negotiation starting from
+    @property
+    def others(self) -> np.ndarray | None:
+        """What the others value coalitions with: the agent's prior view (static
+        assumption) or, ``None``, its current view (convergent; footnote 5)."""
+        return self.prior_values[self.i] if self.static else None
+
+    def v0(self, own: np.ndarray, starts: list[tuple[int, int]]) -> np.ndarray:
+        """``V^0`` (Eq. 9) of each view in ``own``, negotiation starting from
         ``sigma = starts[z] = (S, a)`` in view ``z``."""
         sigmas = [self.sigma(s, a) for s, a in starts]
-        return one_step_payoff(tables, self.i, sigmas, self.stage.mem)
+        return one_step_payoff(own, self.others, self.i, sigmas)
 
 
 def lookahead_values(
