@@ -40,7 +40,7 @@ import numpy as np
 
 from .._backend import cpu_kernels
 from .._masks import members, membership_table, singleton_masks
-from .model import BCFP, Agreement
+from .model import BCFP, Agreement, form_many, member_bits, relative_demands
 from .valuation import Group, Valuator, expected_many, log_of, successor_views
 
 METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
@@ -279,22 +279,42 @@ def form_proposal(
     rechoose,
 ) -> tuple[Agreement, np.ndarray]:
     """The agreement ``agent`` proposes (BRE, step 3 of :mod:`accord.coalition.bre`):
-    coalition ``mask`` with ``action``, each partner demanding the payoff the agent
-    believes it gets now, the agent the residual ``share * Q_agent(mask, action)``.
-    Returns it (formed from ``agreement``) and the relative demands offered."""
+    :func:`proposals` for one ``(mask, action)``, as an agreement, with the relative
+    demands offered."""
+    c, a, d, offered = proposals(
+        base, agent, agreement, np.array([mask]), np.array([action]), np.array([share]), rechoose
+    )
+    return Agreement(c[0], a[0], d[0]), offered[0]
+
+
+def proposals(
+    base: np.ndarray,
+    agent: int,
+    agreement: Agreement,
+    masks: np.ndarray,
+    actions: np.ndarray,
+    shares: np.ndarray,
+    rechoose,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The agreements ``agent`` would propose (BRE, step 3 of
+    :mod:`accord.coalition.bre`): coalition ``masks[d]`` with ``actions[d]``, each
+    partner demanding the payoff the agent believes it gets now, the agent the residual
+    ``shares[d] * Q_agent(masks[d], actions[d])``. Returns their ``(coalition, action,
+    demand)`` arrays ``(D, n)`` (:func:`~accord.coalition.model.form_many`) and the
+    relative demands offered ``(D, n)``."""
+    masks = np.asarray(masks, dtype=np.int64)
+    actions = np.asarray(actions, dtype=np.int64)
     n = agreement.coalition.size
-    part = members(mask)
+    inside = member_bits(masks, n)
     pbar = agreement.share() * base[agent, agreement.coalition, agreement.action]
-    demand = np.zeros(n)
-    demand[part] = pbar[part]
-    demand[agent] = max(share * float(base[agent, mask, action]), 0.0)
-    total = demand[part].sum()
-    if total > 0:
-        offered = demand / total
-    else:
-        offered = np.where(np.isin(np.arange(n), part), 1.0 / part.size, 0.0)
-        demand[part] = 1.0
-    return agreement.form(mask, action, demand, rechoose), offered
+    demand = np.where(inside, pbar[None, :], 0.0)
+    demand[:, agent] = np.maximum(np.asarray(shares) * base[agent, masks, actions], 0.0)
+    total = demand.sum(axis=1)
+    zero = total <= 0
+    demand[zero] = inside[zero]
+    total[zero] = inside[zero].sum(axis=1)
+    offered = demand / total[:, None]
+    return (*form_many(agreement, masks, actions, demand, rechoose), offered)
 
 
 def proposal_shares(
@@ -340,47 +360,62 @@ def one_step_payoff(
     first: dict[int, int] = {}  # each distinct agreement once
     which = np.asarray([first.setdefault(id(g), len(first)) for g in views], dtype=np.int64)
     distinct = list({id(g): g for g in views}.values())
-    n = distinct[0].coalition.size
+    return _one_step(
+        own,
+        others,
+        agent,
+        np.stack([g.coalition for g in distinct]),
+        np.stack([g.action for g in distinct]),
+        np.stack([g.share() for g in distinct]),
+        which,
+    )
+
+
+def _one_step(own, others, agent, coalition, action, share, which) -> np.ndarray:
+    """:func:`one_step_payoff` with the starting agreements as ``(D, n)`` arrays of
+    coalitions, actions and relative demands, ``which[z]`` the row of view ``z``."""
     return cpu_kernels("coalition").one_step_payoff(
         np.ascontiguousarray(own, dtype=np.float64),
         None if others is None else np.ascontiguousarray(others, dtype=np.float64),
         int(agent),
-        np.stack([g.coalition for g in distinct]).astype(np.int64),
-        np.stack([g.action for g in distinct]).astype(np.int64),
-        np.stack([g.share() for g in distinct]),
-        which,
-        n > 6,
+        np.ascontiguousarray(coalition, dtype=np.int64),
+        np.ascontiguousarray(action, dtype=np.int64),
+        np.ascontiguousarray(share, dtype=np.float64),
+        np.ascontiguousarray(which, dtype=np.int64),
+        coalition.shape[1] > 6,
         TOL,
     )
 
 
 class _Successors:
-    """What agent ``i``'s one-step lookahead needs at one stage: the agreement
-    ``sigma = (S, a)`` it would propose now (the next stage's negotiation starts from
-    it), and the coalition values of every agent in a batch of successor belief views
-    (its own beliefs; the others' as the static or convergent assumption says)."""
+    """What agent ``i``'s one-step lookahead needs at one stage: the agreements
+    ``sigma = (S, a)`` it could propose now (the next stage's negotiation starts from
+    them), and the coalition values of a batch of successor belief views (its own
+    beliefs; the others' as the static or convergent assumption says)."""
 
     def __init__(self, valuator, stage, agreement, i, prior_values, next_task, static, seed):
-        self.valuator, self.stage, self.agreement, self.i = valuator, stage, agreement, i
+        self.valuator, self.stage, self.i = valuator, stage, i
         self.prior_values, self.next_task, self.static, self.seed = (
             prior_values,
             next_task,
             static,
             seed,
         )
-        masks, self.shares = proposal_shares(stage.base[i], i, agreement, stage.mem)
-        self.row_of = {int(m): r for r, m in enumerate(masks)}
-        self.choose = rechooser(stage.base, agreement)
-        self._sigmas: dict[tuple[int, int], Agreement] = {}
-
-    def sigma(self, s: int, a: int) -> Agreement:
-        got = self._sigmas.get((s, a))
-        if got is None:
-            share = float(self.shares[self.row_of[s], a])
-            base, i, ag = self.stage.base, self.i, self.agreement
-            got = form_proposal(base, i, ag, s, a, share, self.choose)[0]
-            self._sigmas[(s, a)] = got
-        return got
+        masks, shares = proposal_shares(stage.base[i], i, agreement, stage.mem)
+        a_n = shares.shape[1]
+        every = np.repeat(masks, a_n)
+        acts = np.tile(np.arange(a_n), masks.size)
+        c, a, d, _ = proposals(
+            stage.base,
+            i,
+            agreement,
+            every,
+            acts,
+            shares.reshape(-1),
+            rechooser(stage.base, agreement),
+        )
+        self.sigmas = (c, a, relative_demands(c, d))
+        self.row = {(int(m), int(b)): q for q, (m, b) in enumerate(zip(every, acts, strict=True))}
 
     def tables(self, views: np.ndarray) -> np.ndarray:
         """``(Z, 2**n, A)``: the agent's coalition values in each of its ``views``."""
@@ -400,8 +435,8 @@ class _Successors:
     def v0(self, own: np.ndarray, starts: list[tuple[int, int]]) -> np.ndarray:
         """``V^0`` (Eq. 9) of each view in ``own``, negotiation starting from
         ``sigma = starts[z] = (S, a)`` in view ``z``."""
-        sigmas = [self.sigma(s, a) for s, a in starts]
-        return one_step_payoff(own, self.others, self.i, sigmas)
+        which = np.asarray([self.row[start] for start in starts], dtype=np.int64)
+        return _one_step(own, self.others, self.i, *self.sigmas, which)
 
 
 def lookahead_values(

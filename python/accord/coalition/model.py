@@ -385,12 +385,7 @@ class Agreement:
         """Relative demands ``r`` (n,), read-only (computed once: an agreement's arrays
         are not changed after it is made; :meth:`form` makes a new one)."""
         if self._share is None:
-            n = self.coalition.size
-            r = np.empty(n)
-            for c in self.structure():
-                m = members(c)
-                tot = self.demand[m].sum()
-                r[m] = self.demand[m] / tot if tot > 0 else 1.0 / m.size
+            r = relative_demands(self.coalition[None], self.demand[None])[0]
             r.flags.writeable = False
             self._share = r
         return self._share
@@ -419,23 +414,55 @@ class Agreement:
     def form(
         self, mask: int, action: int, demands: np.ndarray, rechoose: Callable[[int], int]
     ) -> Agreement:
-        """The agreement after coalition ``mask`` forms with ``action`` and ``demands``.
+        """The agreement after coalition ``mask`` forms with ``action`` and ``demands``
+        (one entry per agent; only the members' are used): :func:`form_many` for one
+        coalition."""
+        d = np.asarray(demands, dtype=np.float64)[None]
+        c, a, dem = form_many(self, np.array([mask]), np.array([action]), d, rechoose)
+        return Agreement(c[0], a[0], dem[0])
 
-        ``demands`` has one entry per agent (only the members' entries are used).
-        Agents left behind by the members stay together with their demands (so their
-        relative demands renormalise) and re-choose their action with
-        ``rechoose(remaining_mask)``.
-        """
-        out = self.copy()
-        mem = members(mask)
-        broken = set(int(self.coalition[j]) for j in mem)
-        for c in broken:
-            rest = c & ~mask
-            if rest:
-                rm = members(rest)
-                out.coalition[rm] = rest
-                out.action[rm] = rechoose(rest)
-        out.coalition[mem] = mask
-        out.action[mem] = action
-        out.demand[mem] = np.asarray(demands, dtype=np.float64)[mem]
-        return out
+
+def member_bits(masks: np.ndarray, n: int) -> np.ndarray:
+    """``(..., n)`` booleans: agent ``j`` is in ``masks[...]``."""
+    return ((np.asarray(masks, dtype=np.int64)[..., None] >> np.arange(n)) & 1).astype(bool)
+
+
+def relative_demands(coalition: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Relative demands ``r_i = d_i / sum_{j in C_i} d_j`` (Sec. 3.1; an equal split
+    where a coalition's demands are all zero) of agreements given as ``(D, n)`` arrays."""
+    coalition = np.asarray(coalition, dtype=np.int64)
+    same = coalition[:, :, None] == coalition[:, None, :]  # (D, n, n): j is in i's coalition
+    total = (same * demand[:, None, :]).sum(axis=2)
+    size = same.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, demand / np.where(total > 0, total, 1.0), 1.0 / size)
+
+
+def form_many(
+    agreement: Agreement,
+    masks: np.ndarray,
+    actions: np.ndarray,
+    demands: np.ndarray,
+    rechoose: Callable[[int], int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coalition ``masks[d]`` forms from ``agreement`` with ``actions[d]`` and its
+    members' entries of ``demands[d]``, for each row ``d``: ``(coalition, action,
+    demand)`` arrays ``(D, n)``.  Agents left behind by the members stay together with
+    their demands (so their relative demands renormalise) and re-choose their action
+    with ``rechoose(remaining_mask)``."""
+    masks = np.asarray(masks, dtype=np.int64)
+    c0 = np.asarray(agreement.coalition, dtype=np.int64)
+    n = c0.size
+    inside = member_bits(masks, n)  # (D, n)
+    rest = c0[None, :] & ~masks[:, None]
+    hit = ((c0[None, :] & masks[:, None]) != 0) & ~inside
+    coalition = np.where(inside, masks[:, None], np.where(hit, rest, c0[None, :]))
+    action = np.where(inside, np.asarray(actions, dtype=np.int64)[:, None], agreement.action)
+    chosen: dict[int, int] = {}
+    for d, k in zip(*np.nonzero(hit), strict=True):
+        r = int(rest[d, k])
+        if r not in chosen:
+            chosen[r] = rechoose(r)
+        action[d, k] = chosen[r]
+    demand = np.where(inside, np.asarray(demands, dtype=np.float64), agreement.demand[None, :])
+    return coalition, action, demand
