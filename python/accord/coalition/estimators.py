@@ -192,17 +192,19 @@ class Valuation:
         method: str,
         stage: StageValues,
         agreement: Agreement,
-        lookahead: np.ndarray | None,
+        lookahead: Lookahead | np.ndarray | None,
         gamma: float,
-        revealed: dict[tuple[int, int], np.ndarray] | None = None,
+        revealed: bool | dict[tuple[int, int], np.ndarray] = False,
     ) -> None:
         self.method, self.stage, self.gamma = method, stage, gamma
         self.base = stage.base
         #: best replies of this stage by (proposer, agreement key) (see bre_round)
         self.decisions: dict[tuple, Agreement] = {}
-        self.lookahead = lookahead  # (n, 2**n, A) W_i(S, a) for OSLA methods
-        # VPI-over-OSLA: gamma V^0 after each type vector's revelation (Sec. 4.6)
-        self.revealed = None if revealed is None else {k: gamma * v for k, v in revealed.items()}
+        # OSLA methods: W_i(S, a), on demand (a Lookahead) or given as (n, 2**n, A)
+        self.lookahead = lookahead
+        # VPI-over-OSLA: gamma V^0 after each type vector's revelation (Sec. 4.6), from
+        # the Lookahead (True) or given as {(i, S): (A, T)}
+        self.revealed = revealed
         n = stage.problem.n_agents
         self.vpi_ref: list[tuple[float, float, tuple[int, int]]] = []
         if method in ("vpi", "vpi-osla"):
@@ -212,7 +214,19 @@ class Valuation:
     def _offset(self, agent: int, masks: np.ndarray) -> np.ndarray | None:
         if self.lookahead is None:
             return None
+        if isinstance(self.lookahead, Lookahead):
+            return self.gamma * self.lookahead.w(agent, masks)
         return self.gamma * self.lookahead[agent, masks]
+
+    def _revealed_terms(self, agent: int, masks: np.ndarray):
+        if self.revealed is False:
+            return None
+        if self.revealed is True:
+            assert isinstance(self.lookahead, Lookahead)
+            got = self.lookahead.revealed(agent, masks)
+        else:
+            got = {(agent, int(s)): self.revealed[(agent, int(s))] for s in masks}
+        return {k: self.gamma * v for k, v in got.items()}
 
     def _reference(self, agent: int, agreement: Agreement) -> tuple[float, float, tuple[int, int]]:
         """``q_1``, ``q_2`` and ``sigma_1`` of Eq. 12 at the start of the stage, over the
@@ -240,7 +254,8 @@ class Valuation:
             v = v + off
         if self.method in ("vpi", "vpi-osla"):
             best, second, key = self.vpi_ref[agent]
-            v = v + self.stage.vpi(agent, masks, shares, best, second, key, off, self.revealed)
+            rev = self._revealed_terms(agent, masks)
+            v = v + self.stage.vpi(agent, masks, shares, best, second, key, off, rev)
         return v
 
 
@@ -390,32 +405,40 @@ def _one_step(own, others, agent, coalition, action, share, which) -> np.ndarray
 class _Successors:
     """What agent ``i``'s one-step lookahead needs at one stage: the agreements
     ``sigma = (S, a)`` it could propose now (the next stage's negotiation starts from
-    them), and the coalition values of a batch of successor belief views (its own
-    beliefs; the others' as the static or convergent assumption says)."""
+    them; formed when first needed), and the coalition values of a batch of successor
+    belief views (its own beliefs; the others' as the static or convergent assumption
+    says)."""
 
     def __init__(self, valuator, stage, agreement, i, prior_values, next_task, static, seed):
-        self.valuator, self.stage, self.i = valuator, stage, i
+        self.valuator, self.stage, self.agreement, self.i = valuator, stage, agreement, i
         self.prior_values, self.next_task, self.static, self.seed = (
             prior_values,
             next_task,
             static,
             seed,
         )
-        masks, shares = proposal_shares(stage.base[i], i, agreement, stage.mem)
-        a_n = shares.shape[1]
-        every = np.repeat(masks, a_n)
-        acts = np.tile(np.arange(a_n), masks.size)
+        masks, self.shares = proposal_shares(stage.base[i], i, agreement, stage.mem)
+        self.pos = {int(m): r for r, m in enumerate(masks)}
+        self.choose = rechooser(stage.base, agreement)
+        self.row: dict[tuple[int, int], int] = {}
+        self.sigmas: list[np.ndarray] = []  # coalition, action, relative demands (D, n)
+
+    def _form(self, starts: list[tuple[int, int]]) -> None:
+        new = list(dict.fromkeys(st for st in starts if st not in self.row))
+        if not new:
+            return
+        masks = np.asarray([m for m, _ in new], dtype=np.int64)
+        acts = np.asarray([a for _, a in new], dtype=np.int64)
+        shares = self.shares[[self.pos[int(m)] for m in masks], acts]
         c, a, d, _ = proposals(
-            stage.base,
-            i,
-            agreement,
-            every,
-            acts,
-            shares.reshape(-1),
-            rechooser(stage.base, agreement),
+            self.stage.base, self.i, self.agreement, masks, acts, shares, self.choose
         )
-        self.sigmas = (c, a, relative_demands(c, d))
-        self.row = {(int(m), int(b)): q for q, (m, b) in enumerate(zip(every, acts, strict=True))}
+        got = (c, a, relative_demands(c, d))
+        base = len(self.row)
+        self.sigmas = [
+            np.concatenate([x, y]) for x, y in zip(self.sigmas, got, strict=True)
+        ] or list(got)
+        self.row.update({st: base + k for k, st in enumerate(new)})
 
     def tables(self, views: np.ndarray) -> np.ndarray:
         """``(Z, 2**n, A)``: the agent's coalition values in each of its ``views``."""
@@ -435,99 +458,129 @@ class _Successors:
     def v0(self, own: np.ndarray, starts: list[tuple[int, int]]) -> np.ndarray:
         """``V^0`` (Eq. 9) of each view in ``own``, negotiation starting from
         ``sigma = starts[z] = (S, a)`` in view ``z``."""
+        self._form(starts)
         which = np.asarray([self.row[start] for start in starts], dtype=np.int64)
         return _one_step(own, self.others, self.i, *self.sigmas, which)
 
 
-def lookahead_values(
-    problem: BCFP,
-    valuator: Valuator,
-    stage: StageValues,
-    log_beliefs: np.ndarray,
-    prior_values: np.ndarray,
-    agreement: Agreement,
-    next_task: int,
-    static: bool,
-    seed: int,
-) -> np.ndarray:
-    """``W_i(S, a) = sum_s Pr_i(s | S, a) V^0_i(B_i^{s,a})`` for every agent: the
-    lookahead term of Eq. 8, batched over all successor belief states."""
-    n, m_n = problem.n_agents, 1 << problem.n_agents
-    a_n, o_n = problem.n_actions, problem.n_outcomes
-    mem = stage.mem
-    single = singleton_masks(n)
-    w = np.zeros((n, m_n, a_n))
-    for i in range(n):
-        succ = _Successors(
-            valuator, stage, agreement, i, prior_values, next_task, static, seed + 37 * i
-        )
-        masks = [s for s in range(1, m_n) if mem[s, i] and s != single[i]]
-        # expected outcome probabilities Pr_i(s | S, a); impossible outcomes are skipped
-        pairs = tuple((i, s) for s in masks)
-        po, _ = valuator.expected(
-            stage.task, log_beliefs, np.full(len(masks), i), pairs, seed + 41 * i, outcomes=True
-        )
-        po = po.reshape(len(masks), a_n, o_n)
-        keep = np.argwhere(po > 1e-15)
-        req = [(0, i, masks[r], int(a), int(o)) for r, a, o in keep]
-        views = np.concatenate(  # last: unchanged
-            [
-                successor_views(valuator, stage.task, log_beliefs[i], req, seed + 31 * i),
-                log_beliefs[i][None],
-            ]
-        )
-        tables = succ.tables(views)
-        starts = [(s, a) for _, _, s, a, _ in req]
-        starts += [(int(single[i]), a) for a in range(a_n)]  # alone: beliefs unchanged
-        alone = np.repeat(tables[-1:], a_n, axis=0)
-        v0 = succ.v0(np.concatenate([tables[:-1], alone]), starts)
-        v0s = np.zeros((len(masks), a_n, o_n))
-        v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0[: len(req)]
-        w[i, masks] = (po * v0s).sum(axis=-1)
-        w[i, single[i]] = v0[len(req) :]
-    return w
+class Lookahead:
+    """The lookahead terms of one stage, each computed when first asked for and kept
+    (beliefs are frozen during negotiation, so they cannot change): ``W_i(S, a) =
+    sum_s Pr_i(s | S, a) V^0_i(B_i^{s,a})`` of Eq. 8 (:meth:`w`) and, for
+    VPI-over-OSLA, ``V^0_i`` of the belief state in which a type vector of ``S``'s
+    members has been revealed (Sec. 4.6; :meth:`revealed`).  Negotiation asks only
+    for the coalitions it considers, which at ``n > 6`` is a small part of all."""
 
+    def __init__(
+        self,
+        problem: BCFP,
+        valuator: Valuator,
+        stage: StageValues,
+        log_beliefs: np.ndarray,
+        prior_values: np.ndarray,
+        agreement: Agreement,
+        next_task: int,
+        static: bool,
+        seed: int,
+    ) -> None:
+        self.problem, self.valuator, self.stage = problem, valuator, stage
+        self.log_beliefs, self.prior_values, self.agreement = log_beliefs, prior_values, agreement
+        self.next_task, self.static, self.seed = next_task, static, seed
+        n, a_n = problem.n_agents, problem.n_actions
+        self._w = np.full((n, 1 << n, a_n), np.nan)
+        self._revealed: dict[tuple[int, int], np.ndarray] = {}
+        self._succ: dict[int, _Successors] = {}
 
-def revealed_lookahead(
-    problem: BCFP,
-    valuator: Valuator,
-    stage: StageValues,
-    log_beliefs: np.ndarray,
-    prior_values: np.ndarray,
-    agreement: Agreement,
-    next_task: int,
-    static: bool,
-    seed: int,
-) -> dict[tuple[int, int], np.ndarray]:
-    """VPI-over-OSLA's successor values (Sec. 4.6, step 1): for every agent ``i``,
-    candidate coalition ``S`` and type vector ``t`` of its unknown members,
-    ``V^0_i`` (Eq. 9) of the belief state in which ``t`` has been revealed (the
-    members' beliefs become point masses), negotiation starting from
-    ``sigma = (S, a)``.  Returns ``{(i, S): (A, T)}`` with ``T`` the type vectors of
-    row ``(i, S)`` in ``stage``'s kernel group (all of them when enumerated, the
-    stage's samples otherwise), so that :meth:`StageValues.vpi` can add them to the
-    revealed values."""
-    n, m_n, a_n = problem.n_agents, 1 << problem.n_agents, problem.n_actions
-    mem = stage.mem
-    out: dict[tuple[int, int], np.ndarray] = {}
-    for i in range(n):
-        succ = _Successors(
-            valuator, stage, agreement, i, prior_values, next_task, static, seed + 37 * i
-        )
-        masks = [s for s in range(1, m_n) if mem[s, i]]
+    def _successors(self, i: int) -> _Successors:
+        got = self._succ.get(i)
+        if got is None:
+            got = _Successors(
+                self.valuator,
+                self.stage,
+                self.agreement,
+                i,
+                self.prior_values,
+                self.next_task,
+                self.static,
+                self.seed + 37 * i,
+            )
+            self._succ[i] = got
+        return got
+
+    def w(self, i: int, masks: np.ndarray) -> np.ndarray:
+        """``W_i(S, a)`` for ``S`` in ``masks`` (each containing ``i``): ``(R, A)``."""
+        masks = np.asarray(masks, dtype=np.int64)
+        todo = sorted({int(s) for s in masks[np.isnan(self._w[i, masks, 0])]})
+        if todo:
+            self._fill(i, todo)
+        return self._w[i, masks]
+
+    def _fill(self, i: int, todo: list[int]) -> None:
+        p, va, stage, seed = self.problem, self.valuator, self.stage, self.seed
+        a_n, o_n = p.n_actions, p.n_outcomes
+        lone = 1 << i
+        masks = [s for s in todo if s != lone]
+        succ = self._successors(i)
+        views = [self.log_beliefs[i][None]] if lone in todo else []  # alone: unchanged
+        starts = [(lone, a) for a in range(a_n)] if lone in todo else []
+        req: list = []
+        if masks:
+            # expected outcome probabilities Pr_i(s | S, a); impossible outcomes are skipped
+            pairs = tuple((i, s) for s in masks)
+            po, _ = va.expected(
+                stage.task,
+                self.log_beliefs,
+                np.full(len(masks), i),
+                pairs,
+                seed + 41 * i,
+                outcomes=True,
+            )
+            po = po.reshape(len(masks), a_n, o_n)
+            keep = np.argwhere(po > 1e-15)
+            req = [(0, i, masks[r], int(a), int(o)) for r, a, o in keep]
+            views.append(successor_views(va, stage.task, self.log_beliefs[i], req, seed + 31 * i))
+            starts += [(s, a) for _, _, s, a, _ in req]
+        tables = succ.tables(np.concatenate(views))
+        if lone in todo:
+            tables = np.concatenate([np.repeat(tables[:1], a_n, axis=0), tables[1:]])
+        v0 = succ.v0(tables, starts)
+        if lone in todo:
+            self._w[i, lone] = v0[:a_n]
+            v0 = v0[a_n:]
+        if masks:
+            v0s = np.zeros((len(masks), a_n, o_n))
+            v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0
+            self._w[i, masks] = (po * v0s).sum(axis=-1)
+
+    def revealed(self, i: int, masks: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+        """``{(i, S): (A, T)}``: ``V^0_i`` (Eq. 9) of the belief state in which type
+        vector ``t`` of ``S``'s unknown members has been revealed (their beliefs become
+        point masses), negotiation starting from ``sigma = (S, a)``; ``T`` the type
+        vectors of row ``(i, S)`` in the stage's kernel group (all of them when
+        enumerated, the stage's samples otherwise), aligned for
+        :meth:`StageValues.vpi`."""
+        todo = sorted({int(s) for s in masks if (i, int(s)) not in self._revealed})
+        if todo:
+            self._fill_revealed(i, todo)
+        return {(i, int(s)): self._revealed[(i, int(s))] for s in masks}
+
+    def _fill_revealed(self, i: int, todo: list[int]) -> None:
+        p, stage = self.problem, self.stage
+        a_n = p.n_actions
+        succ = self._successors(i)
         views, spans = [], []
         start = 0
-        for s in masks:
-            row = valuator.row(stage.task, i, s)
+        for s in todo:
+            row = self.valuator.row(stage.task, i, s)
             g_id, b = stage.where[(i, s)]
             g = stage.groups[g_id]
             if g.samples is not None:
                 vec = g.samples[b]
             elif row.m:
-                vec = np.indices((problem.k_max,) * row.m).reshape(row.m, -1).T
+                vec = np.indices((p.k_max,) * row.m).reshape(row.m, -1).T
             else:  # the agent alone: one (empty) type vector
                 vec = np.zeros((1, 0), dtype=np.int64)
-            v = np.repeat(log_beliefs[i][None], len(vec), axis=0)
+            v = np.repeat(self.log_beliefs[i][None], len(vec), axis=0)
             z = np.arange(len(vec))
             for a_idx, j in enumerate(row.unknown):
                 v[:, j, :] = -np.inf
@@ -535,10 +588,33 @@ def revealed_lookahead(
             views.append(v)
             spans.append((s, start, len(vec)))
             start += len(vec)
-        tables = np.concatenate([succ.tables(np.concatenate(views))] * a_n)
-        z_n = len(tables) // a_n
+        tables = succ.tables(np.concatenate(views))
+        z_n = len(tables)
         starts = [(s, a) for a in range(a_n) for s, _, count in spans for _ in range(count)]
-        v0 = succ.v0(tables, starts).reshape(a_n, z_n)
+        v0 = succ.v0(np.concatenate([tables] * a_n), starts).reshape(a_n, z_n)
         for s, z0, count in spans:
-            out[(i, s)] = v0[:, z0 : z0 + count]
+            self._revealed[(i, s)] = v0[:, z0 : z0 + count]
+
+
+def _every_mask(problem: BCFP, i: int) -> np.ndarray:
+    m_n = 1 << problem.n_agents
+    return np.asarray([s for s in range(1, m_n) if s >> i & 1], dtype=np.int64)
+
+
+def lookahead_values(*args, static: bool, seed: int) -> np.ndarray:
+    """``W_i(S, a)`` (Eq. 8) of every agent and coalition containing it, ``(n, 2**n,
+    A)`` (zero elsewhere): :class:`Lookahead` evaluated everywhere (arguments as its)."""
+    look = Lookahead(*args, static=static, seed=seed)
+    n = look.problem.n_agents
+    for i in range(n):
+        look.w(i, _every_mask(look.problem, i))
+    return np.nan_to_num(look._w, nan=0.0)
+
+
+def revealed_lookahead(*args, static: bool, seed: int) -> dict[tuple[int, int], np.ndarray]:
+    """:meth:`Lookahead.revealed` of every agent and coalition containing it."""
+    look = Lookahead(*args, static=static, seed=seed)
+    out: dict[tuple[int, int], np.ndarray] = {}
+    for i in range(look.problem.n_agents):
+        out.update(look.revealed(i, _every_mask(look.problem, i)))
     return out

@@ -22,10 +22,9 @@ from .core import strong_core_blocking
 from .estimators import (
     MAP_TIES,
     METHODS,
+    Lookahead,
     StageValues,
     Valuation,
-    lookahead_values,
-    revealed_lookahead,
 )
 from .kst import kst_round
 from .model import BCFP, Agreement, check_beliefs
@@ -134,15 +133,15 @@ def simulate(
         if agreement is None:
             single = sv.base[np.arange(n), singleton_masks(n)].argmax(axis=1)
             agreement = Agreement.singletons(n, single)
-        lookahead = revealed = None
+        lookahead = None
         if method in ("osla", "vpi-osla"):
             if prior_values is None:
                 prior_values = sv.expected.copy()
             nxt = problem.task_index(t + 1) if known_schedule else task
-            ahead = (problem, valuator, sv, log_b, prior_values, agreement, nxt)
-            lookahead = lookahead_values(*ahead, static=t < switch, seed=kseed)
-            if method == "vpi-osla":
-                revealed = revealed_lookahead(*ahead, static=t < switch, seed=kseed)
+            lookahead = Lookahead(
+                problem, valuator, sv, log_b, prior_values, agreement, nxt, t < switch, kseed
+            )
+        revealed = method == "vpi-osla"
         val = Valuation(method, sv, agreement, lookahead, gamma, revealed)
         for _ in range(rounds):
             proposer = int(rng.integers(n))
