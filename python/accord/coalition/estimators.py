@@ -435,9 +435,9 @@ class _Successors:
         )
         got = (c, a, relative_demands(c, d))
         base = len(self.row)
-        self.sigmas = [
-            np.concatenate([x, y]) for x, y in zip(self.sigmas, got, strict=True)
-        ] or list(got)
+        if self.sigmas:
+            got = tuple(np.concatenate([x, y]) for x, y in zip(self.sigmas, got, strict=True))
+        self.sigmas = list(got)
         self.row.update({st: base + k for k, st in enumerate(new)})
 
     def tables(self, views: np.ndarray) -> np.ndarray:
