@@ -442,12 +442,10 @@ class _Successors:
 
     def tables(self, views: np.ndarray) -> np.ndarray:
         """``(Z, 2**n, A)``: the agent's coalition values in each of its ``views``."""
-        m_n, a_n = self.stage.base.shape[1:]
-        own = np.zeros((len(views), m_n, a_n))
-        own[:, 1:] = expected_many(
-            self.valuator, self.next_task, views, self.i, tuple(range(1, m_n)), self.seed
+        m_n = self.stage.base.shape[1]
+        return expected_many(
+            self.valuator, self.next_task, views, self.i, tuple(range(m_n)), self.seed
         )
-        return own
 
     @property
     def others(self) -> np.ndarray | None:

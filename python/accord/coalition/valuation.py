@@ -376,12 +376,21 @@ def expected_many(
     seed: int,
 ) -> np.ndarray:
     """``Q(S, a)`` for every view in ``log_views`` (``(Z, n, K)``) and every mask, as
-    seen by ``agent``: one kernel call per group for all views -> ``(Z, len(masks), A)``.
+    seen by ``agent``: one kernel call per group for all views -> ``(Z, len(masks), A)``
+    (the empty coalition, mask 0, is worth 0).
     """
     z_n = log_views.shape[0]
+    st = valuator.subset_tables(task)
+    if st is not None and tuple(masks) == tuple(range(1 << valuator.problem.n_agents)):
+        return bayes.subset_sums(np.exp(log_views), st.points, values=st.values)
+    if 0 in masks:
+        out = np.zeros((z_n, len(masks), valuator.problem.n_actions))
+        nonzero = [q for q, s in enumerate(masks) if s]
+        sub = tuple(masks[q] for q in nonzero)
+        out[:, nonzero] = expected_many(valuator, task, log_views, agent, sub, seed)
+        return out
     pairs = tuple((agent, s) for s in masks)
     out = np.empty((z_n, len(masks), valuator.problem.n_actions))
-    st = valuator.subset_tables(task)
     if st is not None:
         sel = np.asarray(masks, dtype=np.int64)
         step = max(1, CHUNK_BYTES // (8 * st.values.shape[0] * st.values.shape[1]))
