@@ -488,6 +488,19 @@ class Lookahead:
         self._w = np.full((n, 1 << n, a_n), np.nan)
         self._revealed: dict[tuple[int, int], np.ndarray] = {}
         self._succ: dict[int, _Successors] = {}
+        self._dist: dict[int, np.ndarray] = {}
+
+    def _distribution(self, i: int) -> np.ndarray | None:
+        """Agent ``i``'s ``(2**n, L)`` statistic distributions now (statistic tasks)."""
+        if self.valuator.subset_tables(self.stage.task) is None:
+            return None
+        if self.stage.subsets is not None:
+            return self.stage.dist[i]
+        if i not in self._dist:
+            self._dist[i] = self.valuator.distributions(self.stage.task, self.log_beliefs[i][None])[
+                0
+            ]
+        return self._dist[i]
 
     def _successors(self, i: int) -> _Successors:
         got = self._succ.get(i)
@@ -524,19 +537,26 @@ class Lookahead:
         req: list = []
         if masks:
             # expected outcome probabilities Pr_i(s | S, a); impossible outcomes are skipped
-            pairs = tuple((i, s) for s in masks)
-            po, _ = va.expected(
-                stage.task,
-                self.log_beliefs,
-                np.full(len(masks), i),
-                pairs,
-                seed + 41 * i,
-                outcomes=True,
-            )
-            po = po.reshape(len(masks), a_n, o_n)
+            dist = self._distribution(i)
+            if dist is not None:
+                st = va.subset_tables(stage.task)
+                po = np.einsum("sl,saol->sao", dist[masks], st.probs[masks])
+            else:
+                pairs = tuple((i, s) for s in masks)
+                po, _ = va.expected(
+                    stage.task,
+                    self.log_beliefs,
+                    np.full(len(masks), i),
+                    pairs,
+                    seed + 41 * i,
+                    outcomes=True,
+                )
+                po = po.reshape(len(masks), a_n, o_n)
             keep = np.argwhere(po > 1e-15)
             req = [(0, i, masks[r], int(a), int(o)) for r, a, o in keep]
-            views.append(successor_views(va, stage.task, self.log_beliefs[i], req, seed + 31 * i))
+            views.append(
+                successor_views(va, stage.task, self.log_beliefs[i], req, seed + 31 * i, dist)
+            )
             starts += [(s, a) for _, _, s, a, _ in req]
         tables = succ.tables(np.concatenate(views))
         if lone in todo:

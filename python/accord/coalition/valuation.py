@@ -501,14 +501,20 @@ def _statistic_posteriors(
 
 
 def _statistic_marginals(
-    valuator: Valuator, task: int, log_views: np.ndarray, requests, rows: list[Row]
+    valuator: Valuator,
+    task: int,
+    log_views: np.ndarray,
+    requests,
+    rows: list[Row],
+    dist: np.ndarray | None = None,
 ):
     """Exact Eq. 5 marginals through the type statistic: member ``j``'s posterior is
     ``B(t_j) sum_l P_{S \\ j}(l) Pr(s | a, S, l + points[t_j])``, ``P_{S \\ j}`` the
     distribution of the other members' total (leave-one-out, from the same subset
     dynamic programme).  One entry per (request, unknown member): ``(request,
     member, local types (E, k), valid (E, k), log posterior (E, k))``, or ``None``
-    when no request has an unknown member."""
+    when no request has an unknown member.  ``dist`` is :meth:`Valuator.distributions`
+    of the views the requests use, when the caller has it."""
     st = valuator.subset_tables(task)
     assert st is not None
     q_of, u_of = [], []
@@ -519,7 +525,10 @@ def _statistic_marginals(
         return None
     views = np.asarray([int(r[0]) for r in requests], dtype=np.int64)
     uniq, inv = np.unique(views, return_inverse=True)
-    dist = valuator.distributions(task, log_views[uniq])  # (U, M, L)
+    if dist is None:
+        dist = valuator.distributions(task, log_views[uniq])  # (U, M, L)
+    else:
+        dist = dist[uniq]
     width = st.width
     top = int(st.points.max())
     pad = np.zeros(st.probs.shape[:3] + (width + top,))
@@ -554,10 +563,16 @@ def _statistic_marginals(
 
 
 def successor_views(
-    valuator: Valuator, task: int, log_view: np.ndarray, requests, seed: int
+    valuator: Valuator,
+    task: int,
+    log_view: np.ndarray,
+    requests,
+    seed: int,
+    dist: np.ndarray | None = None,
 ) -> np.ndarray:
     """One agent's beliefs ``log_view`` ``(n, K)`` after each Eq. 5 update of
-    ``requests`` = [(0, agent, mask, action, outcome)]: ``(len(requests), n, K)``."""
+    ``requests`` = [(0, agent, mask, action, outcome)]: ``(len(requests), n, K)``.
+    ``dist`` (optional) is the view's ``(2**n, L)`` statistic distributions."""
     views = np.repeat(log_view[None], len(requests), axis=0)
     rows = [valuator.row(task, int(a), int(s)) for _, a, s, _, _ in requests]
     if valuator.subset_tables(task) is None:
@@ -565,7 +580,9 @@ def successor_views(
         for z, row in enumerate(rows):
             write_back(views[z], row, post[z])
         return views
-    got = _statistic_marginals(valuator, task, log_view[None], requests, rows)
+    got = _statistic_marginals(
+        valuator, task, log_view[None], requests, rows, None if dist is None else dist[None]
+    )
     if got is not None:
         qa, member, local, valid, post = got
         views[qa, member, :] = NEG_INF
