@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from accord.coalition.environments import software_company
@@ -58,3 +59,37 @@ def test_example_configs_validate(path):
     assert cells
     for _, params in cells:
         check(params)
+
+
+def test_named_settings_reach_the_run():
+    """Every named setting is checked and passed on: a misinformed prior spread on the
+    opposite type, a decaying epsilon, negotiation restarted each stage, the acted-on
+    values in the core check, per-type-vector values, and the BC-stable baseline."""
+    ok = {"environment": "software-5", "method": "map", "negotiation": "fn", "prior": "uniform"}
+    for bad, msg in [
+        ({"spread": "wide"}, "spread must be one of even, opposite"),
+        ({"epsilon_final": 2}, r"epsilon_final must be a number in \[0, 1\]"),
+        ({"restart": "yes"}, "restart must be true or false"),
+        ({"statistics": 1}, "statistics must be true or false"),
+        ({"core_values": "true"}, "core_values must be one of expected, acted"),
+        ({"method": "bc-stable", "environment": "software-10"}, "at most 6 agents"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            validate({**ok, **bad})
+    settings = {
+        "prior": "misinformed",
+        "spread": "opposite",
+        "epsilon_final": 0.0,
+        "restart": True,
+        "core_values": "acted",
+        "statistics": False,
+        "stages": 4,
+    }
+    out = run({**ok, **settings}, seed=3)
+    assert out["rewards"].shape == (4,) and out["distance"].shape == (25,)
+    base = run({**ok, "stages": 4}, seed=3)
+    assert not np.array_equal(out["distance"], base["distance"])
+    bc = run({**ok, "method": "bc-stable", "stages": 6}, seed=1)
+    assert bc["in_core"].all() and len(set(bc["coalitions"].tolist())) == 1
+    # nothing is learned by the BC-stable agents: distances stay at the prior's
+    assert np.allclose(np.sort(np.unique(np.round(bc["distance"], 6))), [0.0, 0.666667, 0.75])

@@ -34,6 +34,8 @@ method = ["myopic", "informed"]
 negotiation = "fn"
 prior = "uniform"
 """
+#: uniform-prior distance 1 - 1/|T_j| of the software company's five agents
+START = np.array([2 / 3, 0.75, 2 / 3, 0.75, 2 / 3])
 LEVEL = {"myopic": 1.0, "vpi": 2.0, "informed": 4.0}
 SPREAD = {"myopic": 0.5, "vpi": 1.0, "informed": 0.0}
 
@@ -62,6 +64,12 @@ def store(tmp_path_factory):
         if p["environment"] == "software-5":  # in the core from stage 5 + 5 run (vpi: 5 run)
             first = 5 * t.run + (0 if p["method"] == "vpi" else 5)
             values["in_core"] = np.arange(60) >= first
+            # final belief distances: the prior's, except run 0 of vpi learns agent 0's type
+            d = np.full((5, 5), 0.7) if p["prior"] == "misinformed" else np.tile(START, (5, 1))
+            np.fill_diagonal(d, 0.0)
+            if p["method"] == "vpi" and t.run == 0:
+                d[1:, 0] = 0.0
+            values["distance"] = d.reshape(-1)
         store.write(t, values)
     return store
 
@@ -180,3 +188,16 @@ def test_hand_built_table_without_gamma():
     (final,) = report_tables(table, window=2)["final"]
     assert final["mean"] == pytest.approx(2.0) and final["informed"] is None
     assert final["percent"] is None and report_tables(table)["core"] == []
+
+
+def test_belief_distance_table(store):
+    rows = report_tables(load(store.root))["distance"]
+    assert {r["method"] for r in rows} == {"myopic", "vpi", "informed"}
+    for r in rows:
+        if r["method"] == "vpi":
+            # one run of three moved 4 of its 20 pairs to 0
+            assert r["at_prior"] == pytest.approx(1 - 4 / 60)
+        else:
+            assert r["at_prior"] == 1.0
+        if r["prior"] == "misinformed" and r["method"] == "myopic":
+            assert r["mean"] == pytest.approx(0.7)

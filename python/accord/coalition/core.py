@@ -46,8 +46,12 @@ for the payoff vector ``x`` (up to the tolerance conventions).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 import numpy as np
 
+from .. import _highs
 from .._masks import members, membership_table
 from .._validate import fail
 from ..coop import TUGame, core_violation
@@ -62,6 +66,7 @@ __all__ = [
     "in_strong_bayesian_core",
     "in_weak_bayesian_core",
     "strong_core_blocking",
+    "strong_core_configuration",
     "weak_core_blocking",
 ]
 
@@ -208,6 +213,88 @@ def in_weak_bayesian_core(values, agreement: Agreement, tol: float = 1e-9) -> bo
 def in_strong_bayesian_core(values, agreement: Agreement, tol: float = 1e-9) -> bool:
     """True when no agent and coalition block ``agreement`` (Definition 4)."""
     return strong_core_blocking(values, agreement, tol) is None
+
+
+def _partitions(rest: int) -> Iterator[list[int]]:
+    """Every partition of the agents in bitmask ``rest`` into coalitions (masks)."""
+    if not rest:
+        yield []
+        return
+    low = rest & -rest
+    others = rest ^ low
+    sub = others
+    while True:  # every subset of the others joins the lowest agent
+        for tail in _partitions(others ^ sub):
+            yield [low | sub, *tail]
+        if sub == 0:
+            break
+        sub = (sub - 1) & others
+
+
+def strong_core_configuration(values, tol: float = 1e-9, max_agents: int = 6) -> Agreement | None:
+    """An agreement in the strong Bayesian core (Definition 4) of the belief values
+    ``values`` ``(n, 2**n, A)``, or ``None`` when that core is empty.
+
+    Coalition structures and their actions are tried in decreasing order of their
+    members' believed value (``sum_C mean_{i in C} Q_i(C, alpha_C)``; first found on
+    ties); for each, relative demands with ``sum_{j in S} r_j Q_i(C_j, alpha_j) >=
+    Q_i(S, beta)`` for every agent ``i``, coalition ``S`` containing it and action
+    ``beta`` are sought by LP (HiGHS). The first feasible one is returned, checked by
+    :func:`strong_core_blocking`. It serves as the "BC-stable configuration" of
+    Chalkiadakis & Boutilier (2012), Fig. 2. Enumerates all structures, so ``n`` is
+    limited to ``max_agents``.
+    """
+    func = "strong_core_configuration"
+    v = check_values(func, values)
+    n, m_n, a_n = v.shape
+    if n > max_agents:
+        fail(
+            func, f"enumerates every coalition structure; n = {n} exceeds max_agents = {max_agents}"
+        )
+    tol = _tolerance(func, tol)
+    mem = membership_table(n)
+    i_idx, s_idx, b_idx = (
+        np.asarray(x)
+        for x in zip(
+            *[(i, s, b) for i in range(n) for s in range(1, m_n) if mem[s, i] for b in range(a_n)],
+            strict=True,
+        )
+    )
+    live = v[i_idx, s_idx, b_idx] > 0  # a coalition worth 0 cannot block
+    i_idx, s_idx, b_idx = i_idx[live], s_idx[live], b_idx[live]
+    mean = np.stack([(v[:, s] * mem[s][:, None]).sum(0) / max(mem[s].sum(), 1) for s in range(m_n)])
+    options = []
+    for parts in _partitions(m_n - 1):
+        for acts in itertools.product(range(a_n), repeat=len(parts)):
+            score = sum(float(mean[c, a]) for c, a in zip(parts, acts, strict=True))
+            options.append((-score, len(options), parts, acts))
+    options.sort()
+    for _, _, parts, acts in options:
+        coalition = np.zeros(n, dtype=np.int64)
+        action = np.zeros(n, dtype=np.int64)
+        for c, a in zip(parts, acts, strict=True):
+            coalition[mem[c]] = c
+            action[mem[c]] = a
+        cur = v[:, coalition, action]  # cur[i, j] = Q_i(C_j, alpha_j)
+        try:
+            res = _highs.linprog(
+                func,
+                "relative demands of a core configuration",
+                np.zeros(n),
+                a_ub=-(mem[s_idx] * cur[i_idx]),
+                b_ub=-v[i_idx, s_idx, b_idx],
+                a_eq=np.stack([mem[c] for c in parts]).astype(np.float64),
+                b_eq=np.ones(len(parts)),
+                lower=np.zeros(n),
+                upper=np.ones(n),
+                preset="simplex",
+            )
+        except _highs.InfeasibleError:
+            continue
+        agreement = Agreement(coalition, action, np.clip(res.x, 0.0, 1.0))
+        if strong_core_blocking(v, agreement, tol) is None:
+            return agreement
+    return None
 
 
 # ----------------------------------------------------------------- known types

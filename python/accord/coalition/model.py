@@ -25,6 +25,7 @@ from .._validate import fail
 
 __all__ = [
     "BCFP",
+    "MISINFORMED_SPREAD",
     "Agreement",
     "Task",
     "TypeStatistic",
@@ -289,23 +290,43 @@ def uniform_prior(problem: BCFP) -> np.ndarray:
     return b
 
 
-def misinformed_prior(problem: BCFP, wrong: float = 0.7) -> np.ndarray:
+#: How a misinformed prior spreads its mass on wrong types (Sec. 6.1 does not say):
+#: evenly over the partner's other types, or all of it on the type furthest from the
+#: true one in its type set's order (for quality-ordered sets, the opposite extreme).
+MISINFORMED_SPREAD = ("even", "opposite")
+
+
+def misinformed_prior(problem: BCFP, wrong: float = 0.7, spread: str = "even") -> np.ndarray:
     """Each partner is believed to have a type other than its true one w.p. ``wrong``.
 
-    Chalkiadakis & Boutilier (2012), Sec. 6.1: "agents believe with probability 0.7 that each of its
-    opponents has a type different than its actual"; the mass is spread evenly over
-    the partner's other possible types.
+    Chalkiadakis & Boutilier (2012), Sec. 6.1: "agents believe with probability 0.7
+    that each of its opponents has a type different than its actual". ``spread``
+    (:data:`MISINFORMED_SPREAD`) places that mass: ``"even"`` over the other types of
+    the partner's set (with four types the true one, at 0.3, stays the most probable;
+    with three it does not), or ``"opposite"``: all on the type furthest from the true
+    one in the set's order.
     """
     if not 0.0 <= wrong <= 1.0:
         fail("misinformed_prior", f"wrong must be in [0, 1]; got {wrong}")
+    if spread not in MISINFORMED_SPREAD:
+        fail(
+            "misinformed_prior",
+            f"spread must be one of {', '.join(MISINFORMED_SPREAD)}; got {spread!r}",
+        )
     b = uniform_prior(problem)
     n = problem.n_agents
     for j, ts in enumerate(problem.type_sets):
         if ts.size == 1:
             continue
         col = np.zeros(problem.n_types)
-        col[ts] = wrong / (ts.size - 1)
-        col[problem.true_types[j]] = 1.0 - wrong
+        true = problem.true_types[j]
+        if spread == "even":
+            col[ts] = wrong / (ts.size - 1)
+        else:
+            pos = int(np.flatnonzero(ts == true)[0])
+            far = 0 if pos >= ts.size - 1 - pos else ts.size - 1
+            col[ts[far]] = wrong
+        col[true] = 1.0 - wrong
         for i in range(n):
             if i != j:
                 b[i, j] = col

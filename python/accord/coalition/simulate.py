@@ -18,7 +18,7 @@ from .. import bayes
 from .._masks import members, singleton_masks
 from .._validate import fail
 from .bre import bre_round
-from .core import strong_core_blocking
+from .core import strong_core_blocking, strong_core_configuration
 from .estimators import (
     MAP_TIES,
     METHODS,
@@ -31,7 +31,12 @@ from .model import BCFP, Agreement, check_beliefs
 from .valuation import Valuator, log_of, posteriors, write_back
 
 NEGOTIATION = {"fn": 50, "osp": 1}
-FORMATION = ("bre", "kst")
+FORMATION = ("bre", "kst", "core")
+#: Which values the Bayesian-core check of each stage (Table 4) uses: the agents'
+#: expected values (Eq. 2) or the coalition values their method acts on (MAP's
+#: most-probable-type values, the true ones for informed agents; the same as
+#: "expected" for Myopic, VPI and OSLA, whose extra terms are not coalition values).
+CORE_VALUES = ("expected", "acted")
 
 
 @dataclass
@@ -40,21 +45,32 @@ class RunResult:
     in_core: np.ndarray  # (stages,) final agreement in the strong Bayesian core
     coalitions: np.ndarray  # (stages,) number of coalitions formed
     belief_error: np.ndarray  # (stages,) mean total-variation distance to true types
+    #: (n, n) after the last stage: D(x, y) = 1 - B_x(t_y = true type of y)
+    #: (Chalkiadakis & Boutilier 2012, Sec. 6.1); 0 on the diagonal
+    distance: np.ndarray | None = None
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in ("rewards", "in_core", "coalitions", "belief_error")}
+
+
+def epsilon_at(stage: int, stages: int, epsilon: float, epsilon_final: float | None) -> float:
+    """The experimentation probability of BRE at ``stage``: ``epsilon`` throughout, or
+    moving linearly from ``epsilon`` (first stage) to ``epsilon_final`` (last)."""
+    if epsilon_final is None or stages <= 1:
+        return epsilon
+    return epsilon + (epsilon_final - epsilon) * stage / (stages - 1)
 
 
 def _check(method, formation, rounds, stages, gamma, epsilon) -> None:
     if method not in METHODS:
         fail("simulate", f"method must be one of {', '.join(METHODS)}; got {method!r}")
     if formation not in FORMATION:
-        fail("simulate", f"formation must be 'bre' or 'kst'; got {formation!r}")
-    if formation == "kst" and method not in ("myopic", "informed"):
+        fail("simulate", f"formation must be one of {', '.join(FORMATION)}; got {formation!r}")
+    if formation in ("kst", "core") and method not in ("myopic", "informed"):
         fail(
             "simulate",
-            "KST formation values coalitions myopically; use "
-            "method='myopic' (KST with learning) or 'informed'",
+            f"{formation!r} formation values coalitions myopically; use "
+            "method='myopic' or 'informed'",
         )
     if not (isinstance(rounds, int) and rounds >= 1):
         fail("simulate", f"rounds must be an integer >= 1; got {rounds!r}")
@@ -85,6 +101,9 @@ def simulate(
     samples: int = 100,
     map_ties: str = "first",
     statistics: bool = True,
+    epsilon_final: float | None = None,
+    restart: bool = False,
+    core_values: str = "expected",
     seed: int = 0,
 ) -> RunResult:
     """Run one repeated coalition formation experiment (Chalkiadakis & Boutilier 2012,
@@ -101,8 +120,27 @@ def simulate(
     paper). VPI-over-OSLA's successor rule reveals type vectors, so its stage values
     (Eqs. 11-15) always go per type vector; its lookahead and every belief update
     still use the statistic.
+
+    Negotiation: ``formation`` is ``"bre"`` (best reply with experimentation,
+    ``rounds`` rounds per stage), ``"kst"`` (Kraus, Shehory & Taase's compromise
+    rule) or ``"core"``: the agents are placed once, before the first stage, in a
+    configuration of the strong Bayesian core of their initial beliefs
+    (:func:`~accord.coalition.core.strong_core_configuration`) and keep it throughout
+    -- the "BC-stable configuration" of Fig. 2, with no renegotiation (n <= 6).
+    ``epsilon_final`` makes BRE's experimentation probability move linearly from
+    ``epsilon`` to it over the run (default: constant). ``restart`` starts each
+    stage's negotiation from singletons instead of the previous stage's agreement.
+    ``core_values`` (:data:`CORE_VALUES`)
+    chooses the values of the per-stage Bayesian-core check.
     """
     _check(method, formation, rounds, stages, gamma, epsilon)
+    if epsilon_final is not None and not 0.0 <= epsilon_final <= 1.0:
+        fail("simulate", f"epsilon_final must be in [0, 1] (or None); got {epsilon_final}")
+    if core_values not in CORE_VALUES:
+        fail(
+            "simulate",
+            f"core_values must be one of {', '.join(CORE_VALUES)}; got {core_values!r}",
+        )
     if map_ties not in MAP_TIES:
         fail("simulate", f"map_ties must be one of {', '.join(MAP_TIES)}; got {map_ties!r}")
     n = problem.n_agents
@@ -130,7 +168,7 @@ def simulate(
         task = problem.task_index(t)
         kseed = int(rng.integers(2**62))
         sv = StageValues(problem, valuator, log_b, task, kseed, method, map_ties)
-        if agreement is None:
+        if agreement is None or (restart and formation != "core"):
             single = sv.base[np.arange(n), singleton_masks(n)].argmax(axis=1)
             agreement = Agreement.singletons(n, single)
         lookahead = None
@@ -143,14 +181,27 @@ def simulate(
             )
         revealed = method == "vpi-osla"
         val = Valuation(method, sv, agreement, lookahead, gamma, revealed)
-        for _ in range(rounds):
-            proposer = int(rng.integers(n))
-            if formation == "bre":
-                agreement = bre_round(val, agreement, proposer, rng, epsilon)
-            else:
-                agreement = kst_round(val.base, agreement, proposer, compromise=compromise)
+        eps = epsilon_at(t, stages, epsilon, epsilon_final)
+        if formation == "core":
+            if t == 0:
+                found = strong_core_configuration(sv.expected)
+                if found is None:
+                    fail(
+                        "simulate",
+                        "the strong Bayesian core of the agents' initial beliefs is empty; "
+                        "formation='core' needs a core configuration",
+                    )
+                agreement = found
+        else:
+            for _ in range(rounds):
+                proposer = int(rng.integers(n))
+                if formation == "bre":
+                    agreement = bre_round(val, agreement, proposer, rng, eps)
+                else:
+                    agreement = kst_round(val.base, agreement, proposer, compromise=compromise)
         if core_check:
-            out.in_core[t] = strong_core_blocking(sv.expected, agreement) is None
+            q = sv.expected if core_values == "expected" else sv.base
+            out.in_core[t] = strong_core_blocking(q, agreement) is None
         structure = agreement.structure()
         out.coalitions[t] = len(structure)
         requests = []
@@ -180,4 +231,5 @@ def simulate(
         bel = np.exp(log_b)
         off = ~np.eye(n, dtype=bool)
         out.belief_error[t] = 0.5 * np.abs(bel - truth[None]).sum(-1)[off].mean()
+    out.distance = 1.0 - np.exp(log_b[:, np.arange(n), problem.true_types])
     return out

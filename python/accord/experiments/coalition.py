@@ -19,6 +19,21 @@ One run = one :func:`~accord.coalition.simulate.simulate` call. Parameters (TOML
 ``phase_start``   first stage of a reported phase (plots only)
 ``map_ties``      how MAP breaks ties between equally probable types: "first"
                   (default; type sets are ordered worst first), "last", "random"
+``spread``        where the misinformed prior puts its wrong mass: "even" (default)
+                  or "opposite" (all on the type furthest from the true one)
+``epsilon_final`` BRE's experimentation moves linearly from ``epsilon`` to this
+                  over the run (default: constant ``epsilon``)
+``restart``       negotiation starts from singletons every stage (default false:
+                  it continues from the previous stage's agreement)
+``core_values``   values of the Bayesian-core check (Table 4): "expected"
+                  (default) or "acted" (those the method acts on, e.g. MAP's)
+``statistics``    value the software company through its type statistic, exactly
+                  (default true; false: per type vector, sampled above
+                  ``enumerate_limit`` as in the paper)
+
+``method = "bc-stable"`` places the agents once in a strong Bayesian core
+configuration of their prior beliefs and keeps it, with no learning (Fig. 2's
+"BC-stable configuration").
 
 The report (``accord report RESULTS``) gives tables and figures in the style of
 Chalkiadakis & Boutilier (2012), Sec. 6: discounted accumulated reward (Table 1),
@@ -46,14 +61,14 @@ import pyarrow as pa
 from .. import _validate
 from ..coalition.environments import good_bad_ugly, kst_setting, software_company
 from ..coalition.estimators import MAP_TIES, METHODS
-from ..coalition.model import BCFP, misinformed_prior, uniform_prior
-from ..coalition.simulate import NEGOTIATION, simulate
+from ..coalition.model import BCFP, MISINFORMED_SPREAD, misinformed_prior, uniform_prior
+from ..coalition.simulate import CORE_VALUES, NEGOTIATION, simulate
 from ..runner import discounted_accumulation, line_plot, mean_ci, param_columns, print_table
 
 __all__ = ["DEFAULTS", "report", "report_tables", "run", "validate"]
 
 ENVIRONMENTS = ("software-5", "software-10", "gbu", "kst")
-RUN_METHODS = METHODS + ("kst", "kst-learning")
+RUN_METHODS = METHODS + ("kst", "kst-learning", "bc-stable")
 PRIORS = ("uniform", "misinformed")
 DEFAULTS: dict[str, Any] = {
     "stages": 500,
@@ -66,6 +81,10 @@ DEFAULTS: dict[str, Any] = {
     "samples": 100,
     "enumerate_limit": 1000,
     "map_ties": "first",
+    "spread": "even",
+    "restart": False,
+    "core_values": "expected",
+    "statistics": True,
 }
 KEYS = set(DEFAULTS) | {
     "environment",
@@ -75,6 +94,7 @@ KEYS = set(DEFAULTS) | {
     "outcome_rewards",
     "rounds",
     "phase_start",
+    "epsilon_final",
 }
 
 
@@ -116,8 +136,22 @@ def validate(params: dict) -> None:
                 _bad(f"{key} must be a number in [{lo}, {hi}]; got {v!r}")
     if "map_ties" in params and params["map_ties"] not in MAP_TIES:
         _bad(f"map_ties must be one of {', '.join(MAP_TIES)}; got {params['map_ties']!r}")
-    if "known_schedule" in params and not isinstance(params["known_schedule"], bool):
-        _bad(f"known_schedule must be true or false; got {params['known_schedule']!r}")
+    for key in ("known_schedule", "restart", "statistics"):
+        if key in params and not isinstance(params[key], bool):
+            _bad(f"{key} must be true or false; got {params[key]!r}")
+    for key, options in (("spread", MISINFORMED_SPREAD), ("core_values", CORE_VALUES)):
+        if key in params and params[key] not in options:
+            _bad(f"{key} must be one of {', '.join(options)}; got {params[key]!r}")
+    if "epsilon_final" in params:
+        v = params["epsilon_final"]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
+            _bad(f"epsilon_final must be a number in [0, 1]; got {v!r}")
+    if params.get("method") == "bc-stable" and params.get("environment") not in (
+        "software-5",
+        "gbu",
+        "kst",
+    ):
+        _bad("method 'bc-stable' enumerates coalition structures: at most 6 agents")
     if "outcome_rewards" in params:
         if params["environment"] not in ("software-5", "software-10"):
             _bad("outcome_rewards can only be set for the software-company environments")
@@ -170,20 +204,25 @@ def environment(params: dict) -> BCFP:
     return kst_setting()
 
 
+def prior_of(problem: BCFP, p: dict) -> np.ndarray:
+    """The prior beliefs a run of parameters ``p`` (defaults filled in) starts from."""
+    if p["prior"] == "uniform":
+        return uniform_prior(problem)
+    return misinformed_prior(problem, p["wrong"], p["spread"])
+
+
 def run(params: dict, seed: int) -> dict:
     """One run; returns per-stage series for the result store."""
     validate(params)
     p = {**DEFAULTS, **params}
     problem = environment(p)
-    prior = (
-        uniform_prior(problem)
-        if p["prior"] == "uniform"
-        else misinformed_prior(problem, p["wrong"])
-    )
+    prior = prior_of(problem, p)
     method, formation, learning = p["method"], "bre", True
     if method in ("kst", "kst-learning"):
         formation, learning = "kst", method == "kst-learning"
         method = "myopic"
+    elif method == "bc-stable":
+        formation, learning, method = "core", False, "myopic"
     rounds = p.get("rounds", NEGOTIATION[p["negotiation"]])
     res = simulate(
         problem,
@@ -201,10 +240,16 @@ def run(params: dict, seed: int) -> dict:
         enumerate_limit=p["enumerate_limit"],
         samples=p["samples"],
         map_ties=p["map_ties"],
+        statistics=p["statistics"],
+        epsilon_final=p.get("epsilon_final"),
+        restart=p["restart"],
+        core_values=p["core_values"],
         seed=int(seed) % 2**63,
     )
     out = res.as_dict()
     out["in_core"] = np.asarray(out["in_core"], dtype=bool)
+    assert res.distance is not None
+    out["distance"] = res.distance.reshape(-1)  # D(x, y) after the last stage, row-major
     return out
 
 
@@ -212,7 +257,7 @@ def run(params: dict, seed: int) -> dict:
 INFORMED = "informed"
 WINDOW = 50
 _DIMS = ("negotiation", "prior", "method")
-_RESULTS = ("rewards", "in_core")
+_RESULTS = ("rewards", "in_core", "distance")
 
 
 def _hashable(v):
@@ -232,6 +277,13 @@ class _Runs:
         self.setting_cols = [c for c in params if c not in _DIMS]
         cols = {c: table.column(c).to_pylist() for c in params}
         rewards = table.column("rewards").to_pylist()
+        distance = (
+            table.column("distance").to_pylist()
+            if "distance" in table.column_names
+            else [None] * table.num_rows
+        )
+        #: final belief distances D(x, y) of each group's runs (n * n each)
+        self.distances: dict[tuple, list[np.ndarray]] = {}
         in_core = (
             table.column("in_core").to_pylist()
             if "in_core" in table.column_names
@@ -254,6 +306,10 @@ class _Runs:
             self.groups.setdefault((skey, *dims), []).append(
                 (np.asarray(rewards[i], dtype=np.float64), core)
             )
+            if distance[i] is not None:
+                self.distances.setdefault((skey, *dims), []).append(
+                    np.asarray(distance[i], dtype=np.float64)
+                )
         # group by setting, negotiation, prior, method, each in first-seen order
         firsts = [dict.fromkeys(k[j] for k in self.groups) for j in range(4)]
         rank = [{v: i for i, v in enumerate(f)} for f in firsts]
@@ -323,11 +379,15 @@ def report_tables(table: pa.Table, window: int = WINDOW) -> dict[str, list[dict]
     ``accumulated`` (Table 1): discounted accumulated reward after the last stage;
     ``final`` (Tables 2/3): average per-stage reward over the final ``window``
     stages, with the informed agents' value and the percentage of it;
-    ``core`` (Table 4): runs whose last ``window`` stages are all in the core.
+    ``core`` (Table 4): runs whose last ``window`` stages are all in the core;
+    ``distance``: the final belief distances ``D(x, y) = 1 - B_x(t_y)`` (Sec. 6.1)
+    over ordered pairs of distinct agents -- their mean, and the share of pairs
+    still at their prior distance (within 0.01; the paper reports MAP agents
+    "regularly" ending at 0.75 or 0.667, their uniform-prior distances).
     Means come with the 95% CI half-width over runs (``ci``; NaN for one run).
     """
     runs = _Runs(table)
-    acc, final, core = [], [], []
+    acc, final, core, dist = [], [], [], []
     finals: dict[tuple, np.ndarray] = {}
     for key in runs.groups:
         r = runs.rewards(key)
@@ -366,7 +426,18 @@ def report_tables(table: pa.Table, window: int = WINDOW) -> dict[str, list[dict]
         if known:
             converged = sum(bool(c[-window:].all()) for c in known)
             core.append({**base, "runs": len(known), "converged": converged, "window": window})
-    return {"accumulated": acc, "final": final, "core": core}
+
+        if key in runs.distances:
+            p = {**DEFAULTS, **runs.settings[skey], "prior": prior}
+            problem = environment(p)
+            n = problem.n_agents
+            start = 1.0 - prior_of(problem, p)[:, np.arange(n), problem.true_types]
+            off = ~np.eye(n, dtype=bool)
+            finals_d = np.stack([d.reshape(n, n)[off] for d in runs.distances[key]])
+            still = np.abs(finals_d - start[off]) < 0.01
+            mean, ci = mean_ci(finals_d.mean(axis=1))
+            dist.append({**base, "mean": mean, "ci": ci, "at_prior": float(still.mean())})
+    return {"accumulated": acc, "final": final, "core": core, "distance": dist}
 
 
 def report(table: pa.Table, out_dir, window: int = WINDOW) -> None:
@@ -403,6 +474,15 @@ def report(table: pa.Table, out_dir, window: int = WINDOW) -> None:
             dims[:4] + ["converged", "of runs"],
             [[r[d] for d in dims[:4]] + [r["converged"], r["runs"]] for r in tables["core"]],
             title=f"Table 4: runs whose last {window} stages are all in the strong Bayesian core",
+        )
+    if tables["distance"]:
+        print_table(
+            dims + ["mean D", "ci95", "% pairs at prior D"],
+            [
+                [r[d] for d in dims] + [r["mean"], r["ci"], 100.0 * r["at_prior"]]
+                for r in tables["distance"]
+            ],
+            title="Final belief distances D(x, y) = 1 - B_x(true type of y) over pairs",
         )
 
     written = []
