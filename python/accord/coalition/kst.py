@@ -24,8 +24,9 @@ One round (:func:`kst_round`), proposer ``i``, values ``values[k, S, a] = Q_k(S,
    transfer scheme.
 3. Prediction: ``i`` predicts the answers with its own values.  By them a partner
    ``j``'s kernel payoff is ``x_j`` itself, so the compromise test below holds
-   trivially; ``i`` only predicts that ``j`` refuses to lose:
-   ``x_j >= pbar[i, j]`` (``i``'s estimate of ``j``'s current payoff).
+   trivially and every candidate is predicted acceptable; with the status-quo test
+   (``status_quo=True``, not the paper's) ``i`` also predicts that ``j`` refuses to
+   lose: ``x_j >= pbar[i, j]`` (``i``'s estimate of ``j``'s current payoff).
 4. Choice: among predicted-acceptable candidates with ``x_i > pbar[i, i]`` (strict
    gain for the proposer by its own estimate), ``i`` proposes the one with the
    largest ``x_i`` (lowest mask among those within the tolerance of the largest).
@@ -36,10 +37,13 @@ One round (:func:`kst_round`), proposer ``i``, values ``values[k, S, a] = Q_k(S,
    partner ``j`` evaluates its share with its own beliefs,
    ``p_j = (x_j / v_i(S)) Q_j(S, beta_S)``, computes its own kernel payoff ``y_j``
    (the nucleolus of ``j``'s game restricted to ``S``; ``j`` refuses when its
-   imputation set is empty) and accepts iff ``p_j >= compromise * y_j`` (the KST
-   compromise) and ``p_j >= pbar[j, j]`` (it does not expect to lose by its own
-   beliefs).  Unanimity forms ``S`` through :meth:`Agreement.form`; one refusal
-   leaves the agreement unchanged (one proposal per round, as in Sec. 6.3).
+   imputation set is empty) and accepts iff ``p_j >= compromise * y_j``: the KST
+   compromise, "compromising part of their payoff" (Sec. 6.3) -- it may accept less
+   than it gets now. With ``status_quo=True`` it also requires ``p_j >= pbar[j,
+   j]`` (it does not expect to lose by its own beliefs), which makes KST agents as
+   conservative as BRE's; the option exists to measure that difference.  Unanimity
+   forms ``S`` through :meth:`Agreement.form`; one refusal leaves the agreement
+   unchanged (one proposal per round, as in Sec. 6.3).
 6. Those left behind keep their demands (renormalised) and re-choose the action
    maximising the sum of their own believed payoffs
    ``sum_{k in R} r_k Q_k(R, a)``.
@@ -98,7 +102,12 @@ class _Kernels:
 
 
 def kst_round(
-    values, agreement: Agreement, proposer: int, compromise: float = 0.8, tol: float = 1e-9
+    values,
+    agreement: Agreement,
+    proposer: int,
+    compromise: float = 0.8,
+    tol: float = 1e-9,
+    status_quo: bool = False,
 ) -> Agreement:
     """One negotiation round of the adapted KST algorithm (Chalkiadakis & Boutilier 2012,
     Sec. 6.3).
@@ -116,6 +125,9 @@ def kst_round(
         the KST compromise factor in ``(0, 1]`` (0.8 in Sec. 6.3).
     tol
         relative slack for gains and acceptance (module docstring).
+    status_quo
+        partners also refuse proposals that leave them worse off than now (not the
+        paper's rule; module docstring, steps 3 and 5).
 
     Returns
     -------
@@ -174,7 +186,7 @@ def kst_round(
             continue
         m = members(s)
         xi = float(x[np.searchsorted(m, i)])
-        if xi <= pbar[i, i] + slack or (x < pbar[i, m] - slack).any():
+        if xi <= pbar[i, i] + slack or (status_quo and (x < pbar[i, m] - slack).any()):
             continue
         if chosen is None or xi > chosen[0] + slack or (xi >= chosen[0] - slack and s < chosen[1]):
             chosen = (xi, s, x)
@@ -194,7 +206,7 @@ def kst_round(
             return agreement.copy()
         pj = xj / total * v[j, s, beta]
         yj = float(y[np.searchsorted(m, j)])
-        if pj < compromise * yj - slack or pj < pbar[j, j] - slack:
+        if pj < compromise * yj - slack or (status_quo and pj < pbar[j, j] - slack):
             return agreement.copy()
 
     # 6: form S; those left behind re-choose their action

@@ -104,6 +104,7 @@ def simulate(
     epsilon_final: float | None = None,
     restart: bool = False,
     core_values: str = "expected",
+    kst_status_quo: bool = False,
     seed: int = 0,
 ) -> RunResult:
     """Run one repeated coalition formation experiment (Chalkiadakis & Boutilier 2012,
@@ -130,6 +131,8 @@ def simulate(
     ``epsilon_final`` makes BRE's experimentation probability move linearly from
     ``epsilon`` to it over the run (default: constant). ``restart`` starts each
     stage's negotiation from singletons instead of the previous stage's agreement.
+    ``kst_status_quo`` adds to KST's compromise the test that partners do not
+    accept less than they get now (:func:`~accord.coalition.kst.kst_round`).
     ``core_values`` (:data:`CORE_VALUES`)
     chooses the values of the per-stage Bayesian-core check.
     """
@@ -198,7 +201,13 @@ def simulate(
                 if formation == "bre":
                     agreement = bre_round(val, agreement, proposer, rng, eps)
                 else:
-                    agreement = kst_round(val.base, agreement, proposer, compromise=compromise)
+                    agreement = kst_round(
+                        val.base,
+                        agreement,
+                        proposer,
+                        compromise=compromise,
+                        status_quo=kst_status_quo,
+                    )
         if core_check:
             q = sv.expected if core_values == "expected" else sv.base
             out.in_core[t] = strong_core_blocking(q, agreement) is None

@@ -27,6 +27,8 @@ One run = one :func:`~accord.coalition.simulate.simulate` call. Parameters (TOML
                   it continues from the previous stage's agreement)
 ``core_values``   values of the Bayesian-core check (Table 4): "expected"
                   (default) or "acted" (those the method acts on, e.g. MAP's)
+``kst_status_quo`` KST partners also refuse to accept less than they get now
+                  (default false: the paper's compromise alone)
 ``statistics``    value the software company through its type statistic, exactly
                   (default true; false: per type vector, sampled above
                   ``enumerate_limit`` as in the paper)
@@ -85,6 +87,7 @@ DEFAULTS: dict[str, Any] = {
     "restart": False,
     "core_values": "expected",
     "statistics": True,
+    "kst_status_quo": False,
 }
 KEYS = set(DEFAULTS) | {
     "environment",
@@ -136,7 +139,7 @@ def validate(params: dict) -> None:
                 _bad(f"{key} must be a number in [{lo}, {hi}]; got {v!r}")
     if "map_ties" in params and params["map_ties"] not in MAP_TIES:
         _bad(f"map_ties must be one of {', '.join(MAP_TIES)}; got {params['map_ties']!r}")
-    for key in ("known_schedule", "restart", "statistics"):
+    for key in ("known_schedule", "restart", "statistics", "kst_status_quo"):
         if key in params and not isinstance(params[key], bool):
             _bad(f"{key} must be true or false; got {params[key]!r}")
     for key, options in (("spread", MISINFORMED_SPREAD), ("core_values", CORE_VALUES)):
@@ -244,6 +247,7 @@ def run(params: dict, seed: int) -> dict:
         epsilon_final=p.get("epsilon_final"),
         restart=p["restart"],
         core_values=p["core_values"],
+        kst_status_quo=p["kst_status_quo"],
         seed=int(seed) % 2**63,
     )
     out = res.as_dict()
