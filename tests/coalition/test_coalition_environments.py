@@ -291,20 +291,26 @@ def test_gbu_petty_crime_favours_informative_pairs():
 # ------------------------------------------------------------------ KST setting
 
 def test_kst_learning_matters():
+    """Under the uniform prior every pair looks worth a heist (180 > two solo jobs,
+    50) but only two of the ten pairs are compatible: coalitions that look good and
+    are bad. Informed agents earn 1825 per stage."""
     p = kst_setting()
     assert all(ts.tolist() == list(range(5)) for ts in p.type_sets)
-    assert p.true_types.tolist() == list(range(5))
     v = classic_game(p).values
     cover, parts = optimal_structure(v, 5)
-    assert cover[-1] == pytest.approx(950.0)
-    assert 0b00111 in parts
-    # on a uniform prior every agent believes going alone is best: 125 per stage
+    assert cover[-1] == pytest.approx(1825.0)
+    assert sorted(parts) == sorted([0b00101, 0b10010, 0b01000])
+    good = [s for s in range(32) if bin(s).count("1") == 2 and v[s] > 100]
+    assert sorted(good) == [0b00101, 0b10010]
     bv = belief_values(p, uniform_prior(p))
-    for i in range(5):
-        believed, _ = optimal_structure(bv[i].max(axis=1), 5)
-        assert believed[-1] == pytest.approx(125.0)
-    assert bv[0, 0b00111, 2] == pytest.approx(2 / 25 * 900)   # the heist looks like 72
-    assert sum(v[1 << i] for i in range(5)) == pytest.approx(125.0)
+    for i in (0, 1, 2, 4):  # every type but E has a compatible type
+        for j in range(5):
+            if j != i:
+                assert bv[i, (1 << i) | (1 << j), 2] == pytest.approx(0.2 * 900)
+    assert bv[3, 0b01001, 2] == 0.0  # E knows it fits nobody
+    # acting on the prior, agent 0 believes pairing with agent 1 is as good as any
+    assert bv[0, 0b00011].max() == pytest.approx(bv[0, 0b00101].max())
+    assert v[0b00011] == pytest.approx(0.5 * 50)  # and in truth it is not
 
 
 # ------------------------------------------------------------------ carpenter

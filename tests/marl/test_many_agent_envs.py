@@ -514,13 +514,13 @@ def test_expected_payoffs_are_the_packages_classic_payoffs(problem):
 
 
 def test_sampled_outcomes_follow_the_problems_probabilities():
-    """4,000 copies in which the crew A, B, C forms with each action: outcome
-    frequencies within 5 standard errors of Pr(s | alpha, t_C)."""
+    """4,000 copies in which the compatible pair {0, 2} forms with each action:
+    outcome frequencies within 5 standard errors of Pr(s | alpha, t_C)."""
     env = envs.make_vec("coalition-formation", 4000, problem="kst", seed=5)
     env.reset()
     problem = kst_setting()
-    crew = 0b00111
-    members = np.array([0, 1, 2])
+    crew = 0b00101
+    members = np.array([0, 2])
     for alpha in range(3):
         masks = np.where((crew >> np.arange(5)) & 1, crew, 1 << np.arange(5))
         act = np.broadcast_to(env.proposal_index(masks) * 3 + alpha, (4000, 5))
@@ -528,14 +528,16 @@ def test_sampled_outcomes_follow_the_problems_probabilities():
         p = problem.tasks[0].probabilities(members, problem.true_types[members][None])[0, alpha]
         freq = np.bincount(env.outcomes[:, 0], minlength=3) / 4000
         assert (np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / 4000) + 1e-12).all()
-        # the crew shares one outcome and its reward equally
-        assert (env.outcomes[:, :3] == env.outcomes[:, :1]).all()
+        # the pair shares one outcome and its reward equally
+        assert (env.outcomes[:, [0, 2]] == env.outcomes[:, :1]).all()
         np.testing.assert_allclose(
-            out.rewards[:, 0], problem.tasks[0].rewards[env.outcomes[:, 0]] / 3
+            out.rewards[:, 0], problem.tasks[0].rewards[env.outcomes[:, 0]] / 2
         )
+        # agent 0 observes its partners (agent 2 is the second of the others), the
+        # action and the outcome
         np.testing.assert_array_equal(
             out.observations[:, 0],
-            np.stack([np.full(4000, 0b11), np.full(4000, alpha), env.outcomes[:, 0]], axis=1),
+            np.stack([np.full(4000, 0b10), np.full(4000, alpha), env.outcomes[:, 0]], axis=1),
         )
 
 

@@ -40,9 +40,10 @@ __all__ = [
     "GBU_PAIR_SLOPE",
     "GBU_PETTY_SKILL",
     "GBU_REWARDS",
-    "KST_CREW",
+    "KST_PAIRS",
     "KST_REWARDS",
     "KST_SCOUT",
+    "KST_TRUE_TYPES",
     "SOFTWARE_REWARDS",
     "carpenter_example",
     "carpenter_prior",
@@ -364,41 +365,46 @@ KST_OUTCOMES = ("nothing", "loot", "jackpot")
 
 #: OUR DESIGN (Fig. 11 was lost): rewards of (nothing, loot, jackpot).
 KST_REWARDS = (0.0, 50.0, 1000.0)
-#: OUR DESIGN: the heist makes the jackpot w.p. 0.9 (else nothing) iff the
-#: coalition is exactly a crew of three whose types are A, B and C; otherwise it
-#: makes nothing (with "contains the crew" the grand coalition would look worth
-#: ``0.31 * 900`` under a uniform prior and win without learning).  Under a uniform
-#: prior that ignores distinctness an agent of the crew believes two partners are
-#: exactly the other two crew types w.p. 2/25, so the heist looks worth 72 -- less
-#: than three solo jobs (75): agents acting on the prior stay alone (125 per stage)
-#: while fully informed ones earn 900 + 2 * 25 = 950.
-KST_CREW = (0, 1, 2)
+#: OUR DESIGN: the types that work together: a heist makes the jackpot w.p.
+#: ``KST_HEIST_JACKPOT`` (else nothing) iff the coalition is exactly a pair of
+#: compatible types (A with B, C with D; E with nobody); anything else makes nothing.
+KST_PAIRS = ((0, 1), (2, 3))
 KST_HEIST_JACKPOT = 0.9
+#: OUR DESIGN: the agents' true types (agent ``i`` has type ``KST_TRUE_TYPES[i]``):
+#: the compatible pairs are agents {0, 2} (A, B) and {1, 4} (C, D); agent 3 is E.
+#: Under the uniform prior (which does not know that types are distinct) every pair
+#: looks the same: a heist with a partner who is the compatible type w.p. 1/5 is
+#: worth ``0.2 * 900 = 180`` -- far more than two solo jobs (50) -- so agents acting on
+#: the prior heist with whoever they meet first, mostly incompatible (the lowest
+#: agent indices pair A with C), and earn nothing: such coalitions look good under
+#: the prior and are bad in truth. Informed agents earn ``900 + 900 + 25 = 1825`` per
+#: stage.
+KST_TRUE_TYPES = (0, 2, 1, 4, 3)
 #: OUR DESIGN: the solo job makes loot w.p. ``KST_SOLO_LOOT`` for any coalition.
 KST_SOLO_LOOT = 0.5
-#: OUR DESIGN: the scout job is the informative one: a *pair* makes loot w.p.
-#: ``KST_SCOUT[k]`` with ``k`` the number of crew-type members of the pair (0, 1, 2);
-#: any other coalition w.p. ``KST_SCOUT[0]``.  It never beats two solo jobs
-#: (``0.95 * 50 < 2 * 25``): pairing only pays through what it reveals.
-KST_SCOUT = (0.05, 0.5, 0.95)
+#: OUR DESIGN: the scout job is the informative, cheap one: a *pair* makes loot w.p.
+#: ``KST_SCOUT[1]`` if compatible, else ``KST_SCOUT[0]`` (as does any other
+#: coalition).  It never beats two solo jobs: it pays only through what it reveals.
+KST_SCOUT = (0.05, 0.95)
+
+
+def _kst_compatible(types: np.ndarray) -> np.ndarray:
+    """``(V,)``: the type vectors ``(V, 2)`` form a compatible pair."""
+    a, b = np.sort(types, axis=1).T
+    return np.isin(a * 5 + b, [x * 5 + y for x, y in KST_PAIRS])
 
 
 def _kst_probs(members: np.ndarray, types: np.ndarray) -> np.ndarray:
     types = np.asarray(types, dtype=np.int64)
     v, m = types.shape
-    crew = np.asarray(KST_CREW)
+    good = _kst_compatible(types) if m == 2 else np.zeros(v, dtype=bool)
     out = np.zeros((v, 3, 3))
     out[:, 0, 1] = KST_SOLO_LOOT
     out[:, 0, 0] = 1.0 - KST_SOLO_LOOT
-    if m == 2:
-        k = np.isin(types, crew).sum(axis=1)
-        scout = np.asarray(KST_SCOUT)[k]
-    else:
-        scout = np.full(v, KST_SCOUT[0])
+    scout = np.where(good, KST_SCOUT[1], KST_SCOUT[0])
     out[:, 1, 1] = scout
     out[:, 1, 0] = 1.0 - scout
-    full = (types[:, :, None] == crew).any(axis=1).all(axis=1) & (m == len(KST_CREW))
-    out[:, 2, 2] = np.where(full, KST_HEIST_JACKPOT, 0.0)
+    out[:, 2, 2] = np.where(good, KST_HEIST_JACKPOT, 0.0)
     out[:, 2, 0] = 1.0 - out[:, 2, 2]
     return out
 
@@ -406,11 +412,12 @@ def _kst_probs(members: np.ndarray, types: np.ndarray) -> np.ndarray:
 def kst_setting() -> BCFP:
     """The setting of the KST comparison (Sec. 6.3; Fig. 11 was lost -- OUR DESIGN).
 
-    Five agents, five types ``KST_TYPES`` (agent ``i`` has type ``i``), every type
-    set all five types, three actions x three outcomes.  Built so that learning the
-    partners' types matters a lot: only the crew A, B, C alone makes the jackpot,
-    a uniform prior makes that look worse than working alone (see
-    :data:`KST_CREW`), and pairs doing the scout job learn who is in the crew.
+    Five agents, five types ``KST_TYPES`` (agent ``i`` has type
+    ``KST_TRUE_TYPES[i]``), every type set all five types, three actions x three
+    outcomes.  Built so that, as the paper reports, agents that do not learn do
+    poorly: a heist pays only for a compatible pair (:data:`KST_PAIRS`), under a
+    uniform prior every pair looks worth a heist, and most pairs are incompatible
+    (see :data:`KST_TRUE_TYPES`); failed heists and scout jobs reveal who fits.
     """
     everything = list(range(5))
     task = Task(
@@ -424,9 +431,9 @@ def kst_setting() -> BCFP:
     return BCFP(
         KST_TYPES,
         [everything] * 5,
-        everything,
+        KST_TRUE_TYPES,
         [task],
-        agent_names=[f"agent {t}" for t in KST_TYPES],
+        agent_names=[f"agent {KST_TYPES[t]}" for t in KST_TRUE_TYPES],
         name="KST comparison",
     )
 
