@@ -14,6 +14,7 @@ __all__: list[str] = [
     "bayes_expected_values",
     "bayes_filter_step",
     "bayes_sample_types",
+    "bayes_subset_sums",
     "bayes_update_enumerated",
     "bayes_update_sampled",
     "bayes_vpi",
@@ -67,6 +68,23 @@ def bayes_sample_types(
     out: typing.SupportsInt | typing.SupportsIndex,
     stream: typing.SupportsInt | typing.SupportsIndex = 0,
 ) -> None: ...
+def bayes_subset_sums(
+    probs: typing.SupportsInt | typing.SupportsIndex,
+    views: typing.SupportsInt | typing.SupportsIndex,
+    n: typing.SupportsInt | typing.SupportsIndex,
+    K: typing.SupportsInt | typing.SupportsIndex,
+    points: typing.SupportsInt | typing.SupportsIndex,
+    max_points: typing.SupportsInt | typing.SupportsIndex,
+    L: typing.SupportsInt | typing.SupportsIndex,
+    values: typing.SupportsInt | typing.SupportsIndex,
+    A: typing.SupportsInt | typing.SupportsIndex,
+    out: typing.SupportsInt | typing.SupportsIndex,
+    stream: typing.SupportsInt | typing.SupportsIndex = 0,
+) -> None:
+    """
+    values = 0: the distributions themselves.
+    """
+
 def bayes_update_enumerated(
     log_prior: typing.SupportsInt | typing.SupportsIndex,
     log_likelihood: typing.SupportsInt | typing.SupportsIndex,

@@ -213,5 +213,5 @@ def test_float32_likelihood_is_converted():
 
 def test_public_names():
     assert sorted(bayes.__all__) == ["ZeroLikelihoodError", "expected_values", "filter_step",
-                                     "sample_types", "update", "vpi"]
+                                     "sample_types", "subset_sums", "update", "vpi"]
     assert issubclass(bayes.ZeroLikelihoodError, ValueError)

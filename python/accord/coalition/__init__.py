@@ -15,6 +15,7 @@ from .core import (
     in_strong_bayesian_core,
     in_weak_bayesian_core,
     strong_core_blocking,
+    strong_core_configuration,
     weak_core_blocking,
 )
 from .environments import (
@@ -26,7 +27,7 @@ from .environments import (
 )
 from .estimators import METHODS
 from .kst import kst_round
-from .model import BCFP, Agreement, Task, members, misinformed_prior, uniform_prior
+from .model import BCFP, Agreement, Task, TypeStatistic, members, misinformed_prior, uniform_prior
 from .simulate import RunResult, simulate
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Agreement",
     "RunResult",
     "Task",
+    "TypeStatistic",
     "believed_payoffs",
     "carpenter_example",
     "carpenter_prior",
@@ -51,6 +53,7 @@ __all__ = [
     "simulate",
     "software_company",
     "strong_core_blocking",
+    "strong_core_configuration",
     "uniform_prior",
     "weak_core_blocking",
 ]
