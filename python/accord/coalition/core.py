@@ -263,7 +263,7 @@ def strong_core_configuration(values, tol: float = 1e-9, max_agents: int = 6) ->
     live = v[i_idx, s_idx, b_idx] > 0  # a coalition worth 0 cannot block
     i_idx, s_idx, b_idx = i_idx[live], s_idx[live], b_idx[live]
     mean = np.stack([(v[:, s] * mem[s][:, None]).sum(0) / max(mem[s].sum(), 1) for s in range(m_n)])
-    options = []
+    options: list[tuple[float, int, list[int], tuple[int, ...]]] = []
     for parts in _partitions(m_n - 1):
         for acts in itertools.product(range(a_n), repeat=len(parts)):
             score = sum(float(mean[c, a]) for c, a in zip(parts, acts, strict=True))

@@ -119,6 +119,7 @@ class StageValues:
         """``(rows, log_marginals or None, values)`` per kernel call for the agent's
         view of ``masks``: one call over the totals' distributions for a statistic
         task, one per kernel group (``None``: sampled) otherwise."""
+        lm: np.ndarray | None
         if self.subsets is not None:
             idx = np.asarray(masks, dtype=np.int64)
             lm = log_of(self.dist[agent, idx])[:, None, :]
@@ -433,11 +434,11 @@ class _Successors:
         c, a, d, _ = proposals(
             self.stage.base, self.i, self.agreement, masks, acts, shares, self.choose
         )
-        got = (c, a, relative_demands(c, d))
+        got = [c, a, relative_demands(c, d)]
         base = len(self.row)
         if self.sigmas:
-            got = tuple(np.concatenate([x, y]) for x, y in zip(self.sigmas, got, strict=True))
-        self.sigmas = list(got)
+            got = [np.concatenate([x, y]) for x, y in zip(self.sigmas, got, strict=True)]
+        self.sigmas = got
         self.row.update({st: base + k for k, st in enumerate(new)})
 
     def tables(self, views: np.ndarray) -> np.ndarray:
@@ -458,7 +459,8 @@ class _Successors:
         ``sigma = starts[z] = (S, a)`` in view ``z``."""
         self._form(starts)
         which = np.asarray([self.row[start] for start in starts], dtype=np.int64)
-        return _one_step(own, self.others, self.i, *self.sigmas, which)
+        coalition, action, share = self.sigmas
+        return _one_step(own, self.others, self.i, coalition, action, share, which)
 
 
 class Lookahead:
@@ -540,6 +542,7 @@ class Lookahead:
             dist = self._distribution(i)
             if dist is not None:
                 st = va.subset_tables(stage.task)
+                assert st is not None
                 po = np.einsum("sl,saol->sao", dist[masks], st.probs[masks])
             else:
                 pairs = tuple((i, s) for s in masks)
@@ -619,20 +622,43 @@ def _every_mask(problem: BCFP, i: int) -> np.ndarray:
     return np.asarray([s for s in range(1, m_n) if s >> i & 1], dtype=np.int64)
 
 
-def lookahead_values(*args, static: bool, seed: int) -> np.ndarray:
+def lookahead_values(
+    problem: BCFP,
+    valuator: Valuator,
+    stage: StageValues,
+    log_beliefs: np.ndarray,
+    prior_values: np.ndarray,
+    agreement: Agreement,
+    next_task: int,
+    static: bool,
+    seed: int,
+) -> np.ndarray:
     """``W_i(S, a)`` (Eq. 8) of every agent and coalition containing it, ``(n, 2**n,
-    A)`` (zero elsewhere): :class:`Lookahead` evaluated everywhere (arguments as its)."""
-    look = Lookahead(*args, static=static, seed=seed)
-    n = look.problem.n_agents
-    for i in range(n):
-        look.w(i, _every_mask(look.problem, i))
+    A)`` (zero elsewhere): :class:`Lookahead` (same arguments) evaluated everywhere."""
+    look = Lookahead(
+        problem, valuator, stage, log_beliefs, prior_values, agreement, next_task, static, seed
+    )
+    for i in range(problem.n_agents):
+        look.w(i, _every_mask(problem, i))
     return np.nan_to_num(look._w, nan=0.0)
 
 
-def revealed_lookahead(*args, static: bool, seed: int) -> dict[tuple[int, int], np.ndarray]:
+def revealed_lookahead(
+    problem: BCFP,
+    valuator: Valuator,
+    stage: StageValues,
+    log_beliefs: np.ndarray,
+    prior_values: np.ndarray,
+    agreement: Agreement,
+    next_task: int,
+    static: bool,
+    seed: int,
+) -> dict[tuple[int, int], np.ndarray]:
     """:meth:`Lookahead.revealed` of every agent and coalition containing it."""
-    look = Lookahead(*args, static=static, seed=seed)
+    look = Lookahead(
+        problem, valuator, stage, log_beliefs, prior_values, agreement, next_task, static, seed
+    )
     out: dict[tuple[int, int], np.ndarray] = {}
-    for i in range(look.problem.n_agents):
-        out.update(look.revealed(i, _every_mask(look.problem, i)))
+    for i in range(problem.n_agents):
+        out.update(look.revealed(i, _every_mask(problem, i)))
     return out

@@ -517,7 +517,8 @@ def _statistic_marginals(
     of the views the requests use, when the caller has it."""
     st = valuator.subset_tables(task)
     assert st is not None
-    q_of, u_of = [], []
+    q_of: list[int] = []
+    u_of: list[int] = []
     for q, r in enumerate(rows):
         q_of += [q] * r.m
         u_of += range(r.m)
@@ -555,7 +556,7 @@ def _statistic_marginals(
         err = bayes.ZeroLikelihoodError(
             "posteriors", bad, "the observed outcome has zero probability under the beliefs"
         )
-        err.requests = bad  # type: ignore[attr-defined]
+        err.requests = bad
         raise err
     post = post - top_post[:, None]
     post = post - np.log(np.exp(post).sum(axis=1, keepdims=True))
@@ -586,8 +587,8 @@ def successor_views(
     if got is not None:
         qa, member, local, valid, post = got
         views[qa, member, :] = NEG_INF
-        z, t = np.nonzero(valid)
-        views[qa[z], member[z], local[z, t]] = post[z, t]
+        zi, ti = np.nonzero(valid)
+        views[qa[zi], member[zi], local[zi, ti]] = post[zi, ti]
     return views
 
 
