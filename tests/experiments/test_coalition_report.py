@@ -201,3 +201,4 @@ def test_belief_distance_table(store):
             assert r["at_prior"] == 1.0
         if r["prior"] == "misinformed" and r["method"] == "myopic":
             assert r["mean"] == pytest.approx(0.7)
+        assert r["below_half"] == pytest.approx(4 / 60 if r["method"] == "vpi" else 0.0)
