@@ -202,3 +202,36 @@ def test_belief_distance_table(store):
         if r["prior"] == "misinformed" and r["method"] == "myopic":
             assert r["mean"] == pytest.approx(0.7)
         assert r["below_half"] == pytest.approx(4 / 60 if r["method"] == "vpi" else 0.0)
+
+
+def test_belief_distances_of_settings_that_only_some_cells_set(tmp_path):
+    """A setting column set in some cells only (null elsewhere) keeps its default in
+    the others when the prior distances are rebuilt."""
+    cfg = parse_config(
+        """
+[experiment]
+kind = "coalition"
+name = "mixed"
+runs = 1
+seed = 1
+[settings]
+environment = "software-5"
+stages = 5
+negotiation = "fn"
+prior = "misinformed"
+[grid]
+method = ["myopic"]
+[[extra]]
+method = "myopic"
+spread = "opposite"
+""",
+        str(tmp_path / "mixed.toml"),
+    )
+    store = ResultStore(tmp_path / "res")
+    store.init(cfg)
+    for t in cfg.tasks():
+        d = np.full((5, 5), 0.7)
+        np.fill_diagonal(d, 0.0)
+        store.write(t, {"rewards": np.ones(5), "distance": d.reshape(-1)})
+    rows = report_tables(load(store.root))["distance"]
+    assert len(rows) == 2 and all(r["at_prior"] == 1.0 for r in rows)

@@ -433,7 +433,8 @@ def report_tables(table: pa.Table, window: int = WINDOW) -> dict[str, list[dict]
             core.append({**base, "runs": len(known), "converged": converged, "window": window})
 
         if key in runs.distances:
-            p = {**DEFAULTS, **runs.settings[skey], "prior": prior}
+            given = {k: v for k, v in runs.settings[skey].items() if v is not None}
+            p = {**DEFAULTS, **given, "prior": prior}
             problem = environment(p)
             n = problem.n_agents
             start = 1.0 - prior_of(problem, p)[:, np.arange(n), problem.true_types]
