@@ -1,5 +1,5 @@
 """Every compiled kernel entry point (the functions of ``accord._core``'s coop,
-games, bayes, loadbalance and marl modules) called through its public Python API with
+games, bayes, coalition, loadbalance and marl modules) called through its public Python API with
 extreme finite values: each call returns finite results or raises ValueError or
 TypeError, and never crashes the interpreter.
 
@@ -159,8 +159,22 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
         yield "filter_step", lambda b=belief, T=T, o=o: bayes.filter_step(b, T, o)
     for p in (np.array([[1.7e308, 0.0]]), np.array([[5e-324, 1.0]])):
         yield "check_probability_rows", lambda p=p: bayes.filter_step(p, np.eye(2), np.ones((1, 2)))
+    probs = np.full((1, 3, 2), 0.5)
+    for vals in _arrays(rng, (8, 2, 4)):
+        yield "subset_sums", lambda v=vals: bayes.subset_sums(probs, np.array([0, 1]), values=v)
+    for p in _arrays(rng, (1, 3, 2)):
+        yield "subset_sums", lambda p=p: bayes.subset_sums(p, np.array([0, 1]))
     bad_samples = np.full((2, 4, 2), 2**30, dtype=np.int32)
     yield "first_invalid_sample", lambda: bayes.update(half, np.zeros((2, 4)), samples=bad_samples)
+
+    # ---- coalition: accord._core.coalition ---------------------------------------
+    from accord.coalition.estimators import one_step_payoff
+    from accord.coalition.model import Agreement
+
+    start = Agreement(np.array([3, 3, 4]), np.array([0, 0, 1]), np.array([1.0, 2.0, 1.0]))
+    for own in _arrays(rng, (2, 8, 2)):
+        yield "one_step_payoff", lambda o=own: one_step_payoff(o, None, 0, start)
+        yield "one_step_payoff", lambda o=own: one_step_payoff(np.abs(o), np.abs(o[0]), 2, start)
 
     # ---- marl: accord._core.marl -------------------------------------------------
     yield from _marl_cases(rng)
@@ -247,7 +261,7 @@ def _kernel_entry_points() -> set[str]:
     from accord import _core
 
     names = set()
-    for mod in ("coop", "games", "bayes", "loadbalance", "marl"):
+    for mod in ("coop", "games", "bayes", "coalition", "loadbalance", "marl"):
         m = getattr(_core, mod)
         names |= {n for n in dir(m) if not n.startswith("_") and callable(getattr(m, n))}
     return names

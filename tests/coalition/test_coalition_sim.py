@@ -466,3 +466,13 @@ def test_map_tie_rules_under_a_uniform_prior(ties):
         assert len(picked) > 1
     with pytest.raises(ValueError, match="map_ties must be one of first, last, random"):
         simulate(p, "map", uniform_prior(p), stages=1, map_ties="mode")
+
+
+def test_one_step_payoff_refuses_values_whose_sums_overflow():
+    ag = Agreement.singletons(3)
+    own = np.zeros((1, 8, 2))
+    own[0, 7] = 1.7e308
+    with pytest.raises(ValueError, match="own must hold finite coalition values"):
+        one_step_payoff(own, None, 0, ag)
+    with pytest.raises(ValueError, match="others must hold finite coalition values"):
+        one_step_payoff(np.zeros((1, 8, 2)), np.full((8, 2), np.inf), 0, ag)

@@ -40,6 +40,7 @@ import numpy as np
 
 from .._backend import cpu_kernels
 from .._masks import members, membership_table, singleton_masks
+from .._validate import fail
 from .model import BCFP, Agreement, form_many, member_bits, relative_demands
 from .valuation import Group, Valuator, expected_many, log_of, successor_views
 
@@ -389,7 +390,21 @@ def one_step_payoff(
 
 def _one_step(own, others, agent, coalition, action, share, which) -> np.ndarray:
     """:func:`one_step_payoff` with the starting agreements as ``(D, n)`` arrays of
-    coalitions, actions and relative demands, ``which[z]`` the row of view ``z``."""
+    coalitions, actions and relative demands, ``which[z]`` the row of view ``z``.
+
+    The values are checked first: finite, with magnitudes whose sums over ``n``
+    agents and differences stay finite."""
+    n = coalition.shape[1]
+    bound = np.finfo(np.float64).max / (4.0 * n)
+    for name, t in (("own", own), ("others", others)):
+        if t is None:
+            continue
+        if not np.isfinite(t).all() or np.abs(t).max(initial=0.0) > bound:
+            fail(
+                "one_step_payoff",
+                f"{name} must hold finite coalition values of magnitude at most "
+                f"{bound:.3g} (sums over {n} agents must stay finite); rescale the rewards",
+            )
     return cpu_kernels("coalition").one_step_payoff(
         np.ascontiguousarray(own, dtype=np.float64),
         None if others is None else np.ascontiguousarray(others, dtype=np.float64),
