@@ -93,3 +93,19 @@ def test_named_settings_reach_the_run():
     assert bc["in_core"].all() and len(set(bc["coalitions"].tolist())) == 1
     # nothing is learned by the BC-stable agents: distances stay at the prior's
     assert np.allclose(np.sort(np.unique(np.round(bc["distance"], 6))), [0.0, 0.666667, 0.75])
+
+
+def test_unchecked_core_leaves_no_column():
+    """The Bayesian core is checked up to six agents; beyond, a run has no in_core
+    values (Table 4 skips it) rather than a column of False."""
+    out = run(
+        {
+            "environment": "software-10",
+            "method": "myopic",
+            "negotiation": "osp",
+            "prior": "uniform",
+            "stages": 2,
+        },
+        seed=1,
+    )
+    assert "in_core" not in out and out["rewards"].shape == (2,)

@@ -42,7 +42,8 @@ CORE_VALUES = ("expected", "acted")
 @dataclass
 class RunResult:
     rewards: np.ndarray  # (stages,) total reward of all coalitions
-    in_core: np.ndarray  # (stages,) final agreement in the strong Bayesian core
+    #: (stages,) final agreement in the strong Bayesian core; None when not checked
+    in_core: np.ndarray | None
     coalitions: np.ndarray  # (stages,) number of coalitions formed
     belief_error: np.ndarray  # (stages,) mean total-variation distance to true types
     #: (n, n) after the last stage: D(x, y) = 1 - B_x(t_y = true type of y)
@@ -163,7 +164,10 @@ def simulate(
     truth[np.arange(n), problem.true_types] = 1.0
 
     out = RunResult(
-        np.zeros(stages), np.zeros(stages, bool), np.zeros(stages, np.int64), np.zeros(stages)
+        np.zeros(stages),
+        np.zeros(stages, bool) if core_check else None,
+        np.zeros(stages, np.int64),
+        np.zeros(stages),
     )
     prior_values = None
     agreement: Agreement | None = None
@@ -208,7 +212,7 @@ def simulate(
                         compromise=compromise,
                         status_quo=kst_status_quo,
                     )
-        if core_check:
+        if out.in_core is not None:
             q = sv.expected if core_values == "expected" else sv.base
             out.in_core[t] = strong_core_blocking(q, agreement) is None
         structure = agreement.structure()
