@@ -294,7 +294,7 @@ def test_osla_lookahead_starts_from_the_agreement_valued():
     known, every successor belief state is the current one, so W_i(S, a) must be one
     myopic BRE round from sigma, and it must depend on S; computed from the stage-start
     agreement, as before, it was the same number for every (S, a)."""
-    from accord.coalition.estimators import form_proposal, lookahead_values, rechooser
+    from accord.coalition.estimators import Lookahead, form_proposal, rechooser
 
     p = software_company(5)
     n = p.n_agents
@@ -304,7 +304,7 @@ def test_osla_lookahead_starts_from_the_agreement_valued():
     va = Valuator(p)
     sv = StageValues(p, va, lb, 0, 3, "osla")
     ag = Agreement.singletons(n, sv.base[np.arange(n), [1 << k for k in range(n)]].argmax(axis=1))
-    w = lookahead_values(p, va, sv, lb, sv.expected, ag, 0, static=False, seed=3)
+    w = Lookahead(p, va, sv, lb, sv.expected, ag, 0, static=False, seed=3).every_w()
     # informed: every agent's values are the true ones
     np.testing.assert_allclose(sv.expected, np.repeat(sv.expected[:1], n, axis=0))
     for i in (0, 3):
@@ -343,10 +343,9 @@ def test_vpi_over_osla_values_revealed_types_by_their_successor_state():
     BRE round from sigma in the belief state where t is known.  Brute force: the
     revealed beliefs' coalition values by enumeration, Eqs. 12-13 by loops."""
     from accord.coalition.estimators import (
+        Lookahead,
         form_proposal,
-        lookahead_values,
         rechooser,
-        revealed_lookahead,
     )
 
     p = software_company(5)
@@ -357,8 +356,8 @@ def test_vpi_over_osla_values_revealed_types_by_their_successor_state():
     sv = StageValues(p, va, lb, 0, 5, "vpi-osla")
     ag = Agreement.singletons(n)
     args = (p, va, sv, lb, sv.expected, ag, 0)
-    w = lookahead_values(*args, static=False, seed=5)
-    rev = revealed_lookahead(*args, static=False, seed=5)
+    w = Lookahead(*args, static=False, seed=5).every_w()
+    rev = Lookahead(*args, static=False, seed=5).every_revealed()
     val = Valuation("vpi-osla", sv, ag, w, gamma, rev)
     i = 2
     masks, shares = proposal_shares(sv.base[i], i, ag, sv.mem)

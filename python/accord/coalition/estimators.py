@@ -30,7 +30,7 @@ Reconstruction choices (the paper leaves them open; see EXPERIMENTS.md):
   and with its own updated beliefs after (convergent assumption, footnote 5).
 * VPI-over-OSLA values a revealed type vector ``t`` of a candidate's members with
   the successor rule of Sec. 4.6: ``q*(t) = r_i V(a | t) + gamma V^0_i(B_i^t)``,
-  ``B_i^t`` the beliefs with ``t`` revealed (:func:`revealed_lookahead`); its
+  ``B_i^t`` the beliefs with ``t`` revealed (:meth:`Lookahead.revealed`); its
   ``q_1``, ``q_2`` are OSLA values (Eqs. 8-10).
 """
 
@@ -151,7 +151,7 @@ class StageValues:
         VPI-over-OSLA adds a lookahead term to every revealed value: ``offset[r, a]``
         (the same for every type vector), or ``revealed[(agent, masks[r])][a, t]``
         (per type vector ``t``, aligned with the kernel group; see
-        :func:`revealed_lookahead`): ``q*(t) = shares * V(a | t) + term``.
+        :meth:`Lookahead.revealed`): ``q*(t) = shares * V(a | t) + term``.
         """
         out = np.zeros(shares.shape)
         for rs, log_marginals, vals in self._vpi_blocks(agent, masks):
@@ -600,6 +600,23 @@ class Lookahead:
             self._fill_revealed(i, todo)
         return {(i, int(s)): self._revealed[(i, int(s))] for s in masks}
 
+    def every_w(self) -> np.ndarray:
+        """``W_i(S, a)`` of every agent and coalition containing it, ``(n, 2**n, A)``
+        (zero elsewhere)."""
+        for i in range(self.problem.n_agents):
+            self.w(i, self._masks_of(i))
+        return np.nan_to_num(self._w, nan=0.0)
+
+    def every_revealed(self) -> dict[tuple[int, int], np.ndarray]:
+        """:meth:`revealed` of every agent and coalition containing it."""
+        out: dict[tuple[int, int], np.ndarray] = {}
+        for i in range(self.problem.n_agents):
+            out.update(self.revealed(i, self._masks_of(i)))
+        return out
+
+    def _masks_of(self, i: int) -> np.ndarray:
+        return np.flatnonzero(self.stage.mem[:, i])
+
     def _fill_revealed(self, i: int, todo: list[int]) -> None:
         p, stage = self.problem, self.stage
         a_n = p.n_actions
@@ -630,50 +647,3 @@ class Lookahead:
         v0 = succ.v0(np.concatenate([tables] * a_n), starts).reshape(a_n, z_n)
         for s, z0, count in spans:
             self._revealed[(i, s)] = v0[:, z0 : z0 + count]
-
-
-def _every_mask(problem: BCFP, i: int) -> np.ndarray:
-    m_n = 1 << problem.n_agents
-    return np.asarray([s for s in range(1, m_n) if s >> i & 1], dtype=np.int64)
-
-
-def lookahead_values(
-    problem: BCFP,
-    valuator: Valuator,
-    stage: StageValues,
-    log_beliefs: np.ndarray,
-    prior_values: np.ndarray,
-    agreement: Agreement,
-    next_task: int,
-    static: bool,
-    seed: int,
-) -> np.ndarray:
-    """``W_i(S, a)`` (Eq. 8) of every agent and coalition containing it, ``(n, 2**n,
-    A)`` (zero elsewhere): :class:`Lookahead` (same arguments) evaluated everywhere."""
-    look = Lookahead(
-        problem, valuator, stage, log_beliefs, prior_values, agreement, next_task, static, seed
-    )
-    for i in range(problem.n_agents):
-        look.w(i, _every_mask(problem, i))
-    return np.nan_to_num(look._w, nan=0.0)
-
-
-def revealed_lookahead(
-    problem: BCFP,
-    valuator: Valuator,
-    stage: StageValues,
-    log_beliefs: np.ndarray,
-    prior_values: np.ndarray,
-    agreement: Agreement,
-    next_task: int,
-    static: bool,
-    seed: int,
-) -> dict[tuple[int, int], np.ndarray]:
-    """:meth:`Lookahead.revealed` of every agent and coalition containing it."""
-    look = Lookahead(
-        problem, valuator, stage, log_beliefs, prior_values, agreement, next_task, static, seed
-    )
-    out: dict[tuple[int, int], np.ndarray] = {}
-    for i in range(problem.n_agents):
-        out.update(look.revealed(i, _every_mask(problem, i)))
-    return out
