@@ -21,3 +21,19 @@ def optimal_structure(v, n):
         parts.append(int(arg[s]))
         s ^= int(arg[s])
     return cover, parts
+
+
+def random_beliefs(problem, rng, zero=0.2):
+    """Every agent's beliefs: a random distribution over each partner's type set, some
+    types ruled out (never the true one)."""
+    n, k = problem.n_agents, problem.n_types
+    b = np.zeros((n, n, k))
+    for i in range(n):
+        for j, ts in enumerate(problem.type_sets):
+            if i == j:
+                b[i, j, problem.true_types[j]] = 1.0
+                continue
+            w = rng.random(ts.size) * (rng.random(ts.size) > zero)
+            w[ts == problem.true_types[j]] += 0.05
+            b[i, j, ts] = w / w.sum()
+    return b

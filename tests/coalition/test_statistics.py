@@ -2,28 +2,13 @@
 
 import numpy as np
 import pytest
+from coalition_reference import random_beliefs
 
 from accord.coalition.environments import software_company
 from accord.coalition.estimators import StageValues
 from accord.coalition.model import BCFP, Task, TypeStatistic
 from accord.coalition.simulate import simulate
 from accord.coalition.valuation import Valuator, expected_many, log_of, posteriors
-
-
-def random_beliefs(problem, rng, zero=0.2):
-    """Every agent's beliefs: a random distribution over each partner's type set, some
-    types ruled out (never the true one)."""
-    n, k = problem.n_agents, problem.n_types
-    b = np.zeros((n, n, k))
-    for i in range(n):
-        for j, ts in enumerate(problem.type_sets):
-            if i == j:
-                b[i, j, problem.true_types[j]] = 1.0
-                continue
-            w = rng.random(ts.size) * (rng.random(ts.size) > zero)
-            w[ts == problem.true_types[j]] += 0.05
-            b[i, j, ts] = w / w.sum()
-    return b
 
 
 @pytest.mark.parametrize("seed", [0, 1])

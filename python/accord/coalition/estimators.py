@@ -41,6 +41,7 @@ import numpy as np
 from .._backend import cpu_kernels
 from .._masks import members, membership_table, singleton_masks
 from .._validate import fail
+from .joint import JointBeliefs
 from .model import BCFP, Agreement, form_many, member_bits, relative_demands
 from .valuation import Group, Valuator, expected_many, log_of, successor_views
 
@@ -55,8 +56,10 @@ TOL = 1e-9
 
 class StageValues:
     """Base coalition values of every agent for one stage, with what VPI needs kept:
-    each agent's distribution of every coalition's type statistic (``dist``) when the
-    task declares one, else the kernel groups of the type-vector rows."""
+    each agent's distribution of every coalition's *cell* (``dist``) and the values
+    per cell (``cell_values``) when the task declares a type statistic (the cell is
+    the total) or the agents hold joint beliefs (:mod:`~accord.coalition.joint`),
+    else the kernel groups of the type-vector rows."""
 
     def __init__(
         self,
@@ -67,6 +70,7 @@ class StageValues:
         seed: int,
         method: str,
         map_ties: str = "first",
+        joint: JointBeliefs | None = None,
     ) -> None:
         n = problem.n_agents
         if method == "vpi-osla":  # the successor rule reveals type vectors (Sec. 4.6)
@@ -77,9 +81,16 @@ class StageValues:
         self.subsets = valuator.subset_tables(task)
         self.groups: list[Group] = []
         self.where: dict[tuple[int, int], tuple[int, int]] = {}
-        if self.subsets is not None:
+        self.cell_values: np.ndarray | None = None  # (n, 2**n, A, W)
+        if joint is not None:
+            self.dist = joint.distributions(task)  # (n, 2**n, W)
+            self.cell_values = joint.values(task)
+        elif self.subsets is not None:
             self.dist = valuator.distributions(task, log_beliefs)  # (n, 2**n, L)
-            self.expected = np.einsum("iml,mal->ima", self.dist, self.subsets.values)
+            v = self.subsets.values
+            self.cell_values = np.broadcast_to(v, (n,) + v.shape)
+        if self.cell_values is not None:
+            self.expected = np.einsum("imw,imaw->ima", self.dist, self.cell_values)
         else:
             pairs = tuple((i, s) for i in range(n) for s in range(1, self.n_masks))
             view = np.repeat(np.arange(n), self.n_masks - 1)
@@ -91,25 +102,20 @@ class StageValues:
                 for b, pos in enumerate(g.index):
                     self.where[pairs[pos]] = (g_id, b)
         if method == "map":
-            self.base = self._map_values(log_beliefs, map_ties, seed)
+            mode = (
+                joint.modes(map_ties, seed)
+                if joint is not None
+                else _marginal_modes(log_beliefs, map_ties, seed)
+            )
+            mode[np.arange(n), np.arange(n)] = problem.true_types
+            self.base = self._map_values(mode)
         else:
             self.base = self.expected
 
-    def _map_values(self, log_beliefs: np.ndarray, ties: str, seed: int) -> np.ndarray:
-        """``Q(S, a | t_MAP)`` from each agent's most probable partner types, ties
-        broken by ``ties`` (:data:`MAP_TIES`)."""
-        p, n = self.problem, self.problem.n_agents
-        task = p.tasks[self.task]
+    def _map_values(self, mode: np.ndarray) -> np.ndarray:
+        """``Q(S, a | t_MAP)``: ``mode[i]`` is agent ``i``'s most probable type vector."""
+        task = self.problem.tasks[self.task]
         out = np.zeros_like(self.expected)
-        top = log_beliefs >= log_beliefs.max(axis=-1, keepdims=True) - 1e-12  # (n, n, K)
-        if ties == "first":
-            mode = top.argmax(axis=-1)  # (n, n)
-        elif ties == "last":
-            mode = top.shape[-1] - 1 - top[..., ::-1].argmax(axis=-1)
-        else:  # uniformly among the tied types
-            noise = np.random.default_rng(seed).random(top.shape)
-            mode = np.where(top, noise, -1.0).argmax(axis=-1)
-        mode[np.arange(n), np.arange(n)] = p.true_types
         for s in range(1, self.n_masks):
             mem = np.flatnonzero(self.mem[s])
             out[:, s] = task.values(mem, mode[:, mem])
@@ -121,10 +127,10 @@ class StageValues:
         view of ``masks``: one call over the totals' distributions for a statistic
         task, one per kernel group (``None``: sampled) otherwise."""
         lm: np.ndarray | None
-        if self.subsets is not None:
+        if self.cell_values is not None:
             idx = np.asarray(masks, dtype=np.int64)
             lm = log_of(self.dist[agent, idx])[:, None, :]
-            yield list(range(idx.size)), lm, self.subsets.values[idx]
+            yield list(range(idx.size)), lm, self.cell_values[agent, idx]
             return
         by_group: dict[int, list[int]] = {}
         for r, s in enumerate(masks):
@@ -259,6 +265,18 @@ class Valuation:
             rev = self._revealed_terms(agent, masks)
             v = v + self.stage.vpi(agent, masks, shares, best, second, key, off, rev)
         return v
+
+
+def _marginal_modes(log_beliefs: np.ndarray, ties: str, seed: int) -> np.ndarray:
+    """``(n, n)`` global types: each agent's most probable type of every partner under
+    its ``(n, n, K)`` marginals, ties broken by ``ties`` (:data:`MAP_TIES`)."""
+    top = log_beliefs >= log_beliefs.max(axis=-1, keepdims=True) - 1e-12  # (n, n, K)
+    if ties == "first":
+        return top.argmax(axis=-1)
+    if ties == "last":
+        return top.shape[-1] - 1 - top[..., ::-1].argmax(axis=-1)
+    noise = np.random.default_rng(seed).random(top.shape)  # uniformly among the tied
+    return np.where(top, noise, -1.0).argmax(axis=-1)
 
 
 def candidate_filter(masks: np.ndarray, agent: int, agreement: Agreement, n: int) -> np.ndarray:

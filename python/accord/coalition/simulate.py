@@ -26,6 +26,7 @@ from .estimators import (
     StageValues,
     Valuation,
 )
+from .joint import BELIEFS, JointBeliefs
 from .kst import kst_round
 from .model import BCFP, Agreement, check_beliefs
 from .valuation import Valuator, log_of, posteriors, write_back
@@ -106,6 +107,7 @@ def simulate(
     restart: bool = False,
     core_values: str = "expected",
     kst_status_quo: bool = False,
+    beliefs: str = "marginal",
     seed: int = 0,
 ) -> RunResult:
     """Run one repeated coalition formation experiment (Chalkiadakis & Boutilier 2012,
@@ -135,7 +137,12 @@ def simulate(
     ``kst_status_quo`` adds to KST's compromise the test that partners do not
     accept less than they get now (:func:`~accord.coalition.kst.kst_round`).
     ``core_values`` (:data:`CORE_VALUES`)
-    chooses the values of the per-stage Bayesian-core check.
+    chooses the values of the per-stage Bayesian-core check. ``beliefs``
+    (:data:`~accord.coalition.joint.BELIEFS`) is ``"marginal"`` (Eq. 5's posterior
+    projected to per-partner marginals, as in the paper) or ``"joint"``: each agent
+    keeps the exact joint over its partners' type vectors
+    (:class:`~accord.coalition.joint.JointBeliefs`; Myopic, MAP, VPI and informed
+    agents, with any formation).
     """
     _check(method, formation, rounds, stages, gamma, epsilon)
     if epsilon_final is not None and not 0.0 <= epsilon_final <= 1.0:
@@ -144,6 +151,14 @@ def simulate(
         fail(
             "simulate",
             f"core_values must be one of {', '.join(CORE_VALUES)}; got {core_values!r}",
+        )
+    if beliefs not in BELIEFS:
+        fail("simulate", f"beliefs must be one of {', '.join(BELIEFS)}; got {beliefs!r}")
+    if beliefs == "joint" and method in ("osla", "vpi-osla"):
+        fail(
+            "simulate",
+            f"beliefs='joint' is not available to {method!r}: its lookahead values "
+            "successor beliefs held as marginals; use beliefs='marginal'",
         )
     if map_ties not in MAP_TIES:
         fail("simulate", f"map_ties must be one of {', '.join(MAP_TIES)}; got {map_ties!r}")
@@ -160,6 +175,7 @@ def simulate(
         problem, enumerate_limit=enumerate_limit, samples=samples, statistics=statistics
     )
     log_b = log_of(prior)
+    joint = JointBeliefs(problem, valuator, log_b) if beliefs == "joint" else None
     truth = np.zeros(prior.shape[1:])
     truth[np.arange(n), problem.true_types] = 1.0
 
@@ -174,7 +190,7 @@ def simulate(
     for t in range(stages):
         task = problem.task_index(t)
         kseed = int(rng.integers(2**62))
-        sv = StageValues(problem, valuator, log_b, task, kseed, method, map_ties)
+        sv = StageValues(problem, valuator, log_b, task, kseed, method, map_ties, joint)
         if agreement is None or (restart and formation != "core"):
             single = sv.base[np.arange(n), singleton_masks(n)].argmax(axis=1)
             agreement = Agreement.singletons(n, single)
@@ -229,7 +245,7 @@ def simulate(
                 requests += [(int(i), int(i), c, a, s) for i in mem]
         if requests:
             try:
-                post = posteriors(valuator, task, log_b, requests, kseed + 1)
+                log_b = _learn(valuator, joint, task, log_b, requests, kseed + 1)
             except bayes.ZeroLikelihoodError as e:
                 i, _, c, a, s = requests[getattr(e, "requests", [0])[0]]
                 fail(
@@ -239,10 +255,21 @@ def simulate(
                     f"{members(c).tolist()}, which has zero probability under its "
                     f"beliefs; give every possible type positive prior probability",
                 )
-            for (i, _, c, _, _), lp in zip(requests, post, strict=True):
-                write_back(log_b[i], valuator.row(task, i, c), lp)
         bel = np.exp(log_b)
         off = ~np.eye(n, dtype=bool)
         out.belief_error[t] = 0.5 * np.abs(bel - truth[None]).sum(-1)[off].mean()
     out.distance = 1.0 - np.exp(log_b[:, np.arange(n), problem.true_types])
     return out
+
+
+def _learn(valuator, joint, task, log_b, requests, seed) -> np.ndarray:
+    """The agents' beliefs after this stage's observations ``requests`` = [(agent,
+    agent, mask, action, outcome)] (Eq. 5): the joint's marginals, or ``log_b`` with
+    each row's posterior written back."""
+    if joint is not None:
+        joint.update(task, [(i, c, a, s) for i, _, c, a, s in requests])
+        return joint.log_marginals()
+    post = posteriors(valuator, task, log_b, requests, seed)
+    for (i, _, c, _, _), lp in zip(requests, post, strict=True):
+        write_back(log_b[i], valuator.row(task, i, c), lp)
+    return log_b

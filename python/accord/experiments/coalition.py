@@ -32,6 +32,9 @@ One run = one :func:`~accord.coalition.simulate.simulate` call. Parameters (TOML
 ``statistics``    value the software company through its type statistic, exactly
                   (default true; false: per type vector, sampled above
                   ``enumerate_limit`` as in the paper)
+``beliefs``       "marginal" (default: Eq. 5's posterior projected to per-partner
+                  marginals, as in the paper) or "joint" (the exact joint over the
+                  partners' type vectors; not for osla / vpi-osla)
 
 ``method = "bc-stable"`` places the agents once in a strong Bayesian core
 configuration of their prior beliefs and keeps it, with no learning (Fig. 2's
@@ -63,6 +66,7 @@ import pyarrow as pa
 from .. import _validate
 from ..coalition.environments import good_bad_ugly, kst_setting, software_company
 from ..coalition.estimators import MAP_TIES, METHODS
+from ..coalition.joint import BELIEFS
 from ..coalition.model import BCFP, MISINFORMED_SPREAD, misinformed_prior, uniform_prior
 from ..coalition.simulate import CORE_VALUES, NEGOTIATION, simulate
 from ..runner import discounted_accumulation, line_plot, mean_ci, param_columns, print_table
@@ -88,6 +92,7 @@ DEFAULTS: dict[str, Any] = {
     "core_values": "expected",
     "statistics": True,
     "kst_status_quo": False,
+    "beliefs": "marginal",
 }
 KEYS = set(DEFAULTS) | {
     "environment",
@@ -142,9 +147,18 @@ def validate(params: dict) -> None:
     for key in ("known_schedule", "restart", "statistics", "kst_status_quo"):
         if key in params and not isinstance(params[key], bool):
             _bad(f"{key} must be true or false; got {params[key]!r}")
-    for key, options in (("spread", MISINFORMED_SPREAD), ("core_values", CORE_VALUES)):
+    for key, options in (
+        ("spread", MISINFORMED_SPREAD),
+        ("core_values", CORE_VALUES),
+        ("beliefs", BELIEFS),
+    ):
         if key in params and params[key] not in options:
             _bad(f"{key} must be one of {', '.join(options)}; got {params[key]!r}")
+    if params.get("beliefs") == "joint" and params.get("method") in ("osla", "vpi-osla"):
+        _bad(
+            f"beliefs='joint' is not available to {params['method']!r} (its lookahead "
+            "values successor beliefs held as marginals)"
+        )
     if "epsilon_final" in params:
         v = params["epsilon_final"]
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
@@ -248,6 +262,7 @@ def run(params: dict, seed: int) -> dict:
         restart=p["restart"],
         core_values=p["core_values"],
         kst_status_quo=p["kst_status_quo"],
+        beliefs=p["beliefs"],
         seed=int(seed) % 2**63,
     )
     out = res.as_dict()
