@@ -557,6 +557,10 @@ class Lookahead:
         """``W_i(S, a)`` for ``S`` in ``masks`` (each containing ``i``): ``(R, A)``."""
         masks = np.asarray(masks, dtype=np.int64)
         todo = sorted({int(s) for s in masks[np.isnan(self._w[i, masks, 0])]})
+        if todo and self.problem.n_agents <= 6:
+            # every coalition is a candidate of negotiation: fill them all in one batch
+            every = self._masks_of(i)
+            todo = sorted(int(s) for s in every[np.isnan(self._w[i, every, 0])])
         if todo:
             self._fill(i, todo)
         return self._w[i, masks]
