@@ -176,6 +176,8 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
         yield "one_step_payoff", lambda o=own: one_step_payoff(o, None, 0, start)
         yield "one_step_payoff", lambda o=own: one_step_payoff(np.abs(o), np.abs(o[0]), 2, start)
 
+    yield from _negotiation_cases(rng, start)
+
     # ---- marl: accord._core.marl -------------------------------------------------
     yield from _marl_cases(rng)
 
@@ -188,6 +190,37 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
                     LoadBalanceConfig(n_servers=3, rounds=3, capacity=c, task_load=t), seed=1
                 ),
             )
+
+
+def _negotiation_cases(rng, start) -> Iterator[tuple[str, Callable[[], object]]]:
+    """BRE negotiation (accord.coalition.bre.negotiate) over extreme value tables, for
+    Myopic (values alone), OSLA (an added lookahead table) and VPI (cells)."""
+    from types import SimpleNamespace
+
+    from accord.coalition.bre import draw_rounds, negotiate
+
+    proposers, draws = draw_rounds(np.random.default_rng(0), 3, 20)
+    dist = np.full((3, 8, 2), 0.5)
+    for table in _arrays(rng, (3, 8, 2)):
+        for method, look, cells in (
+            ("myopic", None, None),
+            ("osla", np.abs(table), None),
+            ("vpi", None, table[None, :, :, None].repeat(2, axis=3)[:1]),
+        ):
+            stage = SimpleNamespace(
+                problem=SimpleNamespace(n_agents=3),
+                cell_values=cells,
+                dist=dist,
+            )
+            val = SimpleNamespace(
+                method=method,
+                stage=stage,
+                base=table,
+                lookahead=look,
+                gamma=0.9,
+                vpi_ref=[(1e300, -1e300, (3, 0)), (0.0, 0.0, (3, 1)), (5e-324, 0.0, (4, 0))],
+            )
+            yield "negotiate", lambda v=val: negotiate(v, start, proposers, draws, 0.5)
 
 
 def _marl_cases(rng) -> Iterator[tuple[str, Callable[[], object]]]:

@@ -13,6 +13,7 @@ namespace py = pybind11;
 using accord::bindings::expect_shape;
 using accord::bindings::In;
 using accord::bindings::take;
+using accord::bindings::take_writable;
 
 void init_coalition(py::module_& m) {
   m.def(
@@ -56,4 +57,95 @@ void init_coalition(py::module_& m) {
       py::arg("share"), py::arg("which"), py::arg("restricted"), py::arg("tol"),
       "(Z,): V^0 (Chalkiadakis & Boutilier 2012, Eq. 9) of each view after one best-reply\n"
       "round from agreement which[z].");
+
+  m.def(
+      "negotiate",
+      [](In<double> base_, std::optional<In<double>> offset_, std::optional<In<double>> dist_,
+         std::optional<In<double>> cells_, std::optional<In<double>> best_,
+         std::optional<In<double>> second_, std::optional<In<std::int64_t>> best_mask_,
+         std::optional<In<std::int64_t>> best_action_, In<std::int64_t> proposer_,
+         In<double> draws_, double epsilon, bool restricted, double tol,
+         In<std::int64_t> coalition_, In<std::int64_t> action_, In<double> demand_) {
+        const auto base = take(base_, "base");
+        if (base.ndim() != 3) throw std::invalid_argument("base must have shape (n, 2**n, A)");
+        const std::int64_t n = base.shape(0), M = base.shape(1), A = base.shape(2);
+        if (n < 1 || n > 20 || M != (std::int64_t{1} << n))
+          throw std::invalid_argument("base must have shape (n, 2**n, A) for n <= 20 agents");
+        std::optional<accord::bindings::carray<double>> offset;
+        if (offset_) {
+          offset = take(*offset_, "offset");
+          expect_shape(*offset, {n, M, A}, "offset");
+        }
+        const bool vpi = dist_.has_value();
+        if (vpi != cells_.has_value() || vpi != best_.has_value() ||
+            vpi != second_.has_value() || vpi != best_mask_.has_value() ||
+            vpi != best_action_.has_value())
+          throw std::invalid_argument(
+              "dist, cells, best, second, best_mask and best_action come together (VPI) or "
+              "not at all");
+        std::optional<accord::bindings::carray<double>> dist, cells, best, second;
+        std::optional<accord::bindings::carray<std::int64_t>> best_mask, best_action;
+        std::int64_t W = 0, stride = 0;
+        if (vpi) {
+          dist = take(*dist_, "dist");
+          cells = take(*cells_, "cells");
+          if (dist->ndim() != 3) throw std::invalid_argument("dist must have shape (n, 2**n, W)");
+          W = dist->shape(2);
+          expect_shape(*dist, {n, M, W}, "dist");
+          if (cells->ndim() != 4 || (cells->shape(0) != 1 && cells->shape(0) != n))
+            throw std::invalid_argument("cells must have shape (n or 1, 2**n, A, W)");
+          expect_shape(*cells, {cells->shape(0), M, A, W}, "cells");
+          stride = cells->shape(0) == 1 ? 0 : M * A * W;
+          best = take(*best_, "best");
+          second = take(*second_, "second");
+          best_mask = take(*best_mask_, "best_mask");
+          best_action = take(*best_action_, "best_action");
+          expect_shape(*best, {n}, "best");
+          expect_shape(*second, {n}, "second");
+          expect_shape(*best_mask, {n}, "best_mask");
+          expect_shape(*best_action, {n}, "best_action");
+        }
+        const auto proposer = take(proposer_, "proposer");
+        const auto draws = take(draws_, "draws");
+        if (proposer.ndim() != 1) throw std::invalid_argument("proposer must be 1-d");
+        const std::int64_t rounds = proposer.shape(0);
+        expect_shape(draws, {rounds, 3}, "draws");
+        auto coalition = take_writable(coalition_, "coalition");
+        auto action = take_writable(action_, "action");
+        auto demand = take_writable(demand_, "demand");
+        expect_shape(coalition, {n}, "coalition");
+        expect_shape(action, {n}, "action");
+        expect_shape(demand, {n}, "demand");
+        accord::coalition::Negotiation a{static_cast<int>(n),
+                                         A,
+                                         base.data(),
+                                         offset ? offset->data() : nullptr,
+                                         W,
+                                         vpi ? dist->data() : nullptr,
+                                         vpi ? cells->data() : nullptr,
+                                         stride,
+                                         vpi ? best->data() : nullptr,
+                                         vpi ? second->data() : nullptr,
+                                         vpi ? best_mask->data() : nullptr,
+                                         vpi ? best_action->data() : nullptr,
+                                         rounds,
+                                         proposer.data(),
+                                         draws.data(),
+                                         epsilon,
+                                         restricted,
+                                         tol};
+        std::int64_t* c = coalition.mutable_data();
+        std::int64_t* ac = action.mutable_data();
+        double* d = demand.mutable_data();
+        {
+          py::gil_scoped_release release;
+          accord::coalition::negotiate(a, c, ac, d);
+        }
+      },
+      py::arg("base"), py::arg("offset"), py::arg("dist"), py::arg("cells"), py::arg("best"),
+      py::arg("second"), py::arg("best_mask"), py::arg("best_action"), py::arg("proposer"),
+      py::arg("draws"), py::arg("epsilon"), py::arg("restricted"), py::arg("tol"),
+      py::arg("coalition"), py::arg("action"), py::arg("demand"),
+      "One stage's best-reply negotiation (Chalkiadakis & Boutilier 2012, Sec. 3.3) over\n"
+      "frozen values; the agreement (coalition, action, demand) is updated in place.");
 }

@@ -35,4 +35,42 @@ struct OneStep {
 // out[z] = V^0_i of view z.  Throws std::invalid_argument on out-of-range indices.
 void one_step_payoff(const OneStep& a, double* out);
 
+// A stage's negotiation: `rounds` rounds of best reply with experimentation
+// (python/accord/coalition/bre.py) over frozen per-stage values.  Agent k values an
+// agreement (S, beta) with relative demand r as
+//   r base_k(S, beta) + offset_k(S, beta)
+//     + sum_w dist_k(S, w) vpi_gain(r cells_k(S, beta, w), best_k, second_k, is_best)
+// (Eqs. 11-13 over the cells w of S, when width > 0; is_best when (S, beta) is k's
+// reference sigma_1).  Round t: proposer proposer[t]; it experiments when
+// draws[t][0] < epsilon, taking candidate floor(draws[t][1] R) and action
+// floor(draws[t][2] A); otherwise it proposes its best reply, if that beats its current
+// value by more than tol.  Partners accept when their value of the proposal is at
+// least their current value less tol; agents left behind keep their demands and
+// re-choose the action maximising their demand-weighted base values.
+struct Negotiation {
+  int n;
+  std::int64_t actions;           // A
+  const double* base;             // (n, 2^n, A)
+  const double* offset;           // (n, 2^n, A) or null
+  std::int64_t width;             // W: cells per coalition (0: no VPI term)
+  const double* dist;             // (n, 2^n, W)
+  const double* cells;            // (n or 1, 2^n, A, W)
+  std::int64_t cells_stride;      // elements between agents' cell tables (0: shared)
+  const double* best;             // (n,) q_1 of each agent
+  const double* second;           // (n,) q_2
+  const std::int64_t* best_mask;  // (n,) sigma_1's coalition
+  const std::int64_t* best_action;
+  std::int64_t rounds;
+  const std::int64_t* proposer;  // (rounds,)
+  const double* draws;           // (rounds, 3) uniforms in [0, 1)
+  double epsilon;
+  bool restricted;  // proposer j considers only {j}, C_j and {j} u C for C in the structure
+  double tol;
+};
+
+// Runs the rounds from the agreement (coalition, action, demand), each (n,), updated in
+// place.  Throws std::invalid_argument on an inconsistent agreement or a bad index.
+void negotiate(const Negotiation& a, std::int64_t* coalition, std::int64_t* action,
+               double* demand);
+
 }  // namespace accord::coalition

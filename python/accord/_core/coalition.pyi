@@ -9,7 +9,30 @@ import typing
 import numpy
 import numpy.typing
 
-__all__: list[str] = ["one_step_payoff"]
+__all__: list[str] = ["negotiate", "one_step_payoff"]
+
+def negotiate(
+    base: numpy.typing.NDArray[numpy.float64],
+    offset: numpy.typing.NDArray[numpy.float64] | None,
+    dist: numpy.typing.NDArray[numpy.float64] | None,
+    cells: numpy.typing.NDArray[numpy.float64] | None,
+    best: numpy.typing.NDArray[numpy.float64] | None,
+    second: numpy.typing.NDArray[numpy.float64] | None,
+    best_mask: numpy.typing.NDArray[numpy.int64] | None,
+    best_action: numpy.typing.NDArray[numpy.int64] | None,
+    proposer: numpy.typing.NDArray[numpy.int64],
+    draws: numpy.typing.NDArray[numpy.float64],
+    epsilon: typing.SupportsFloat | typing.SupportsIndex,
+    restricted: bool,
+    tol: typing.SupportsFloat | typing.SupportsIndex,
+    coalition: numpy.typing.NDArray[numpy.int64],
+    action: numpy.typing.NDArray[numpy.int64],
+    demand: numpy.typing.NDArray[numpy.float64],
+) -> None:
+    """
+    One stage's best-reply negotiation (Chalkiadakis & Boutilier 2012, Sec. 3.3) over
+    frozen values; the agreement (coalition, action, demand) is updated in place.
+    """
 
 def one_step_payoff(
     own: numpy.typing.NDArray[numpy.float64],

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import cpu_kernels
 from .._masks import members
 from .estimators import (
     TOL,
+    Lookahead,
     Valuation,
     candidate_filter,
+    check_magnitudes,
     form_proposal,
     proposal_shares,
     rechooser,
@@ -35,34 +38,113 @@ from .estimators import (
 from .model import Agreement
 
 
+def draw_rounds(rng: np.random.Generator, n: int, rounds: int) -> tuple[np.ndarray, np.ndarray]:
+    """The random numbers of ``rounds`` BRE rounds among ``n`` agents: the proposers
+    ``(rounds,)`` and three uniforms per round ``(rounds, 3)`` (experiment or not; the
+    random candidate; the random action)."""
+    return rng.integers(n, size=rounds), rng.random((rounds, 3))
+
+
+def negotiate(
+    valuation: Valuation,
+    agreement: Agreement,
+    proposers: np.ndarray,
+    draws: np.ndarray,
+    epsilon: float = 0.05,
+    *,
+    native: bool = True,
+) -> Agreement:
+    """One stage's negotiation: :func:`bre_round` for each proposer and row of draws
+    (:func:`draw_rounds`). Where every value the agents act on is a table of the stage
+    (all methods but VPI-over-OSLA; OSLA's lookahead and VPI's cells when ``n <= 6``
+    or the cells exist) the rounds run natively (``accord._core.coalition.negotiate``)
+    with the same decisions; ``native=False`` runs them here."""
+    tables = _tables(valuation) if native else None
+    if tables is None:
+        for i, u in zip(proposers, draws, strict=True):
+            agreement = bre_round(valuation, agreement, int(i), u, epsilon)
+        return agreement
+    n = agreement.coalition.size
+    check_magnitudes("negotiate", n, base=tables[0], offset=tables[1], cells=tables[3])
+    c, a, d = agreement.coalition.copy(), agreement.action.copy(), agreement.demand.copy()
+    cpu_kernels("coalition").negotiate(
+        *tables,
+        np.ascontiguousarray(proposers, dtype=np.int64),
+        np.ascontiguousarray(draws, dtype=np.float64),
+        float(epsilon),
+        n > 6,
+        TOL,
+        c,
+        a,
+        d,
+    )
+    return Agreement(c, a, d)
+
+
+def _tables(valuation: Valuation):
+    """``(base, offset, dist, cells, best, second, best_mask, best_action)`` for the
+    native loop, or ``None`` when some value is not a table of the stage."""
+    m, stage = valuation.method, valuation.stage
+    n = stage.problem.n_agents
+    base = np.ascontiguousarray(valuation.base, dtype=np.float64)
+    offset = None
+    if valuation.lookahead is not None:
+        if m == "vpi-osla" or (isinstance(valuation.lookahead, Lookahead) and n > 6):
+            return None  # revealed values per type vector; W computed only where asked
+        w = (
+            valuation.lookahead.every_w()
+            if isinstance(valuation.lookahead, Lookahead)
+            else valuation.lookahead
+        )
+        offset = np.ascontiguousarray(valuation.gamma * w, dtype=np.float64)
+    vpi: list[np.ndarray | None] = [None] * 6
+    if m in ("vpi", "vpi-osla"):
+        cv = stage.cell_values
+        if cv is None:
+            return None  # kernel groups of type-vector rows
+        cells = cv[:1] if cv.strides[0] == 0 else cv  # one table shared by every agent
+        best, second, key = zip(*valuation.vpi_ref, strict=True)
+        vpi = [
+            np.ascontiguousarray(stage.dist, dtype=np.float64),
+            np.ascontiguousarray(cells, dtype=np.float64),
+            np.asarray(best, dtype=np.float64),
+            np.asarray(second, dtype=np.float64),
+            np.asarray([k[0] for k in key], dtype=np.int64),
+            np.asarray([k[1] for k in key], dtype=np.int64),
+        ]
+    return (base, offset, *vpi)
+
+
 def bre_round(
     valuation: Valuation,
     agreement: Agreement,
     proposer: int,
-    rng: np.random.Generator,
+    draw: np.ndarray,
     epsilon: float = 0.05,
 ) -> Agreement:
-    """One BRE round; returns the (possibly unchanged) agreement.
+    """One BRE round; returns the (possibly unchanged) agreement. ``draw`` is the
+    round's three uniforms (:func:`draw_rounds`): the proposer experiments when
+    ``draw[0] < epsilon``, proposing candidate ``floor(draw[1] R)`` of its ``R`` and
+    action ``floor(draw[2] A)``.
 
     Values are frozen during a stage, so a best reply (and its acceptance) depends
     only on the proposer and the agreement: it is computed once per stage and then
-    looked up (``valuation.decisions``); the random draws are the same either way."""
+    looked up (``valuation.decisions``)."""
     i = proposer
-    experiment = rng.random() < epsilon
-    if not experiment:
+    if not draw[0] < epsilon:
         key = (i, agreement.key())
         done = valuation.decisions.get(key)
         if done is None:
             done = _reply(valuation, agreement, i, None)
             valuation.decisions[key] = done
         return done
-    return _reply(valuation, agreement, i, rng)
+    return _reply(valuation, agreement, i, draw)
 
 
 def _reply(
-    valuation: Valuation, agreement: Agreement, i: int, rng: np.random.Generator | None
+    valuation: Valuation, agreement: Agreement, i: int, draw: np.ndarray | None
 ) -> Agreement:
-    """Proposer ``i``'s proposal (its best reply, or a random one drawn with ``rng``)
+    """Proposer ``i``'s proposal (its best reply, or the random one ``draw`` picks)
     and the partners' answers."""
     base = valuation.base
     n = base.shape[0]
@@ -71,9 +153,9 @@ def _reply(
     masks, shares = masks[keep], shares[keep]
     r_cur = agreement.share()
     c_i, a_i = int(agreement.coalition[i]), int(agreement.action[i])
-    if rng is not None:
-        row = int(rng.integers(masks.size))
-        act = int(rng.integers(base.shape[2]))
+    if draw is not None:
+        row = min(int(draw[1] * masks.size), masks.size - 1)
+        act = min(int(draw[2] * base.shape[2]), base.shape[2] - 1)
     else:
         vals = valuation.value(i, masks, shares)
         cur = valuation.value(i, np.array([c_i]), np.full((1, base.shape[2]), r_cur[i]))

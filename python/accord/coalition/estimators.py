@@ -406,23 +406,28 @@ def one_step_payoff(
     )
 
 
+def check_magnitudes(func: str, n: int, **tables: np.ndarray | None) -> None:
+    """Refuse coalition values that are not finite or whose sums over ``n`` agents (and
+    their differences) could overflow: magnitudes up to ``max float / (4 n)``."""
+    bound = np.finfo(np.float64).max / (4.0 * n)
+    for name, t in tables.items():
+        if t is None:
+            continue
+        if not np.isfinite(t).all() or np.abs(t).max(initial=0.0) > bound:
+            fail(
+                func,
+                f"{name} must hold finite coalition values of magnitude at most "
+                f"{bound:.3g} (sums over {n} agents must stay finite); rescale the rewards",
+            )
+
+
 def _one_step(own, others, agent, coalition, action, share, which) -> np.ndarray:
     """:func:`one_step_payoff` with the starting agreements as ``(D, n)`` arrays of
     coalitions, actions and relative demands, ``which[z]`` the row of view ``z``.
 
     The values are checked first: finite, with magnitudes whose sums over ``n``
     agents and differences stay finite."""
-    n = coalition.shape[1]
-    bound = np.finfo(np.float64).max / (4.0 * n)
-    for name, t in (("own", own), ("others", others)):
-        if t is None:
-            continue
-        if not np.isfinite(t).all() or np.abs(t).max(initial=0.0) > bound:
-            fail(
-                "one_step_payoff",
-                f"{name} must hold finite coalition values of magnitude at most "
-                f"{bound:.3g} (sums over {n} agents must stay finite); rescale the rewards",
-            )
+    check_magnitudes("one_step_payoff", coalition.shape[1], own=own, others=others)
     return cpu_kernels("coalition").one_step_payoff(
         np.ascontiguousarray(own, dtype=np.float64),
         None if others is None else np.ascontiguousarray(others, dtype=np.float64),

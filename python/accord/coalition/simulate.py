@@ -17,7 +17,7 @@ import numpy as np
 from .. import bayes
 from .._masks import members, singleton_masks
 from .._validate import fail
-from .bre import bre_round
+from .bre import draw_rounds, negotiate
 from .core import strong_core_blocking, strong_core_configuration
 from .estimators import (
     MAP_TIES,
@@ -215,19 +215,17 @@ def simulate(
                         "formation='core' needs a core configuration",
                     )
                 agreement = found
+        elif formation == "bre":
+            agreement = negotiate(val, agreement, *draw_rounds(rng, n, rounds), eps)
         else:
-            for _ in range(rounds):
-                proposer = int(rng.integers(n))
-                if formation == "bre":
-                    agreement = bre_round(val, agreement, proposer, rng, eps)
-                else:
-                    agreement = kst_round(
-                        val.base,
-                        agreement,
-                        proposer,
-                        compromise=compromise,
-                        status_quo=kst_status_quo,
-                    )
+            for proposer in rng.integers(n, size=rounds):
+                agreement = kst_round(
+                    val.base,
+                    agreement,
+                    int(proposer),
+                    compromise=compromise,
+                    status_quo=kst_status_quo,
+                )
         if out.in_core is not None:
             q = sv.expected if core_values == "expected" else sv.base
             out.in_core[t] = strong_core_blocking(q, agreement) is None

@@ -1,0 +1,199 @@
+// One stage's best-reply negotiation over frozen values (see accord/coalition.hpp): the
+// same decisions as python/accord/coalition/bre.py, candidates in increasing mask order
+// and actions in order (the first best wins ties).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "accord/bayes.hpp"
+#include "accord/coalition.hpp"
+#include "accord/interrupt.hpp"
+
+namespace accord::coalition {
+
+namespace {
+
+struct Stage {
+  const Negotiation& a;
+  std::int64_t M;
+
+  double value(int k, std::int64_t s, std::int64_t b, double r) const {
+    const std::int64_t A = a.actions, at = (k * M + s) * A + b;
+    double v = r * a.base[at];
+    if (a.offset) v += a.offset[at];
+    if (a.width > 0) {
+      const double* p = a.dist + (k * M + s) * a.width;
+      const double* c = a.cells + k * a.cells_stride + (s * A + b) * a.width;
+      const bool top = s == a.best_mask[k] && b == a.best_action[k];
+      double g = 0.0;
+      for (std::int64_t w = 0; w < a.width; ++w)
+        if (p[w] > 0.0) g += p[w] * bayes::vpi_gain(r * c[w], a.best[k], a.second[k], top);
+      v += g;
+    }
+    return v;
+  }
+};
+
+void shares_of(const std::int64_t* C, const double* d, int n, std::vector<double>& r) {
+  for (int k = 0; k < n; ++k) {
+    double tot = 0.0;
+    int size = 0;
+    for (int j = 0; j < n; ++j)
+      if (C[j] == C[k]) {
+        tot += d[j];
+        ++size;
+      }
+    r[k] = tot > 0.0 ? d[k] / tot : 1.0 / size;
+  }
+}
+
+void check(const Negotiation& a, const std::int64_t* C, const std::int64_t* act,
+           const double* d) {
+  const std::int64_t M = std::int64_t{1} << a.n;
+  for (int k = 0; k < a.n; ++k) {
+    if (C[k] < 1 || C[k] >= M || !((C[k] >> k) & 1))
+      throw std::invalid_argument("negotiate: an agent is not in its own coalition");
+    if (act[k] < 0 || act[k] >= a.actions)
+      throw std::invalid_argument("negotiate: an action is out of range");
+    if (!(d[k] >= 0.0) || !std::isfinite(d[k]))
+      throw std::invalid_argument("negotiate: demands must be finite and >= 0");
+    for (int j = 0; j < a.n; ++j)
+      if (((C[k] >> j) & 1) && (C[j] != C[k] || act[j] != act[k]))
+        throw std::invalid_argument("negotiate: members disagree on their coalition or action");
+  }
+  for (std::int64_t t = 0; t < a.rounds; ++t) {
+    if (a.proposer[t] < 0 || a.proposer[t] >= a.n)
+      throw std::invalid_argument("negotiate: a proposer is out of range");
+    for (int q = 0; q < 3; ++q)
+      if (!(a.draws[3 * t + q] >= 0.0 && a.draws[3 * t + q] < 1.0))
+        throw std::invalid_argument("negotiate: draws must lie in [0, 1)");
+  }
+  for (int k = 0; k < a.n && a.width > 0; ++k)
+    if (a.best_mask[k] < 0 || a.best_mask[k] >= M || a.best_action[k] < 0 ||
+        a.best_action[k] >= a.actions)
+      throw std::invalid_argument("negotiate: a reference agreement is out of range");
+}
+
+}  // namespace
+
+void negotiate(const Negotiation& a, std::int64_t* C, std::int64_t* act, double* d) {
+  if (a.n < 1 || a.n > 20 || a.actions < 1 || a.rounds < 0 || a.width < 0)
+    throw std::invalid_argument("negotiate: need 1 <= n <= 20, A >= 1, rounds >= 0, width >= 0");
+  check(a, C, act, d);
+  const int n = a.n;
+  const std::int64_t M = std::int64_t{1} << n, A = a.actions;
+  const Stage st{a, M};
+  std::vector<double> r(n), pbar(n), dem(n), off(n);
+  std::vector<std::int64_t> cand;
+  Cancel cancel;
+  for (std::int64_t t = 0; t < a.rounds; ++t) {
+    if (cancel.poll()) break;
+    const int i = static_cast<int>(a.proposer[t]);
+    const double* u = a.draws + 3 * t;
+    shares_of(C, d, n, r);
+    const double* Bi = a.base + static_cast<std::int64_t>(i) * M * A;
+    for (int k = 0; k < n; ++k) pbar[k] = r[k] * Bi[C[k] * A + act[k]];
+    const std::int64_t lone = std::int64_t{1} << i;
+    cand.clear();
+    if (a.restricted) {
+      cand.push_back(lone);
+      cand.push_back(C[i]);
+      for (int k = 0; k < n; ++k)
+        if (!(C[k] & lone)) cand.push_back(lone | C[k]);
+      std::sort(cand.begin(), cand.end());
+      cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
+    } else {
+      for (std::int64_t s = 1; s < M; ++s)
+        if (s & lone) cand.push_back(s);
+    }
+    auto share = [&](std::int64_t s, std::int64_t b) {
+      double offered = 0.0;
+      for (int k = 0; k < n; ++k)
+        if (k != i && ((s >> k) & 1)) offered += pbar[k];
+      const double v = Bi[s * A + b];
+      return v > 0.0 ? std::clamp((v - offered) / v, 0.0, 1.0) : 0.0;
+    };
+    std::int64_t s = -1, b = 0;
+    if (u[0] < a.epsilon) {
+      const auto R = static_cast<std::int64_t>(cand.size());
+      s = cand[std::min<std::int64_t>(static_cast<std::int64_t>(u[1] * R), R - 1)];
+      b = std::min<std::int64_t>(static_cast<std::int64_t>(u[2] * A), A - 1);
+    } else {
+      const double cur = st.value(i, C[i], act[i], r[i]);
+      double top = -std::numeric_limits<double>::infinity();
+      for (const std::int64_t m : cand)
+        for (std::int64_t q = 0; q < A; ++q) {
+          if (m == C[i] && q == act[i]) continue;
+          const double v = st.value(i, m, q, share(m, q));
+          if (v > top) {
+            top = v;
+            s = m;
+            b = q;
+          }
+        }
+      if (s < 0 || !(top > cur + a.tol)) continue;
+    }
+    if (s == C[i] && b == act[i]) continue;
+    // the proposal: partners demand their believed payoffs, the proposer the residual
+    double total = 0.0;
+    for (int k = 0; k < n; ++k) {
+      dem[k] = ((s >> k) & 1) ? pbar[k] : 0.0;
+      if (k == i) dem[k] = std::max(share(s, b) * Bi[s * A + b], 0.0);
+      total += dem[k];
+    }
+    if (!(total > 0.0)) {
+      total = 0.0;
+      for (int k = 0; k < n; ++k) {
+        dem[k] = ((s >> k) & 1) ? 1.0 : 0.0;
+        total += dem[k];
+      }
+    }
+    bool formed = true;
+    for (int k = 0; k < n && formed; ++k) {
+      if (k == i || !((s >> k) & 1)) continue;
+      formed = st.value(k, s, b, dem[k] / total) >= st.value(k, C[k], act[k], r[k]) - a.tol;
+    }
+    if (!formed) continue;
+    // agents left behind stay together and re-choose their action (old demands)
+    for (int k = 0; k < n; ++k) {
+      if (((s >> k) & 1) || !(C[k] & s)) continue;
+      const std::int64_t rest = C[k] & ~s;
+      if (C[k] == rest) continue;  // already moved with an earlier member
+      double tot = 0.0;
+      int size = 0;
+      for (int j = 0; j < n; ++j)
+        if ((rest >> j) & 1) {
+          tot += d[j];
+          ++size;
+        }
+      std::int64_t pick = 0;
+      double val = -std::numeric_limits<double>::infinity();
+      for (std::int64_t q = 0; q < A; ++q) {
+        double v = 0.0;
+        for (int j = 0; j < n; ++j)
+          if ((rest >> j) & 1)
+            v += (tot > 0.0 ? d[j] / tot : 1.0 / size) * a.base[(j * M + rest) * A + q];
+        if (v > val) {
+          val = v;
+          pick = q;
+        }
+      }
+      for (int j = 0; j < n; ++j)
+        if ((rest >> j) & 1) {
+          C[j] = rest;
+          act[j] = pick;
+        }
+    }
+    for (int k = 0; k < n; ++k)
+      if ((s >> k) & 1) {
+        C[k] = s;
+        act[k] = b;
+        d[k] = dem[k];
+      }
+  }
+  cancel.check();
+}
+
+}  // namespace accord::coalition

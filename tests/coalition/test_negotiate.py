@@ -1,0 +1,114 @@
+"""The native negotiation loop against the BRE rounds of accord.coalition.bre."""
+
+import numpy as np
+import pytest
+from coalition_reference import random_beliefs
+
+from accord._core import coalition as kernels
+from accord.coalition.bre import _tables, draw_rounds, negotiate
+from accord.coalition.environments import software_company
+from accord.coalition.estimators import Lookahead, StageValues, Valuation
+from accord.coalition.model import Agreement, misinformed_prior
+from accord.coalition.valuation import Valuator, log_of
+
+
+def _stage(p, method, seed, start=None):
+    rng = np.random.default_rng(seed)
+    lb = log_of(random_beliefs(p, rng) if seed % 2 else misinformed_prior(p))
+    va = Valuator(p)
+    sv = StageValues(p, va, lb, 0, seed, method)
+    if start is None:
+        n = p.n_agents
+        start = Agreement.singletons(n, sv.base[np.arange(n), 1 << np.arange(n)].argmax(axis=1))
+    look = None
+    if method == "osla":
+        look = Lookahead(p, va, sv, lb, sv.expected, start, 0, seed % 3 == 0, seed)
+    return Valuation(method, sv, start, look, 0.985), start
+
+
+@pytest.mark.parametrize("method", ["myopic", "map", "informed", "vpi", "osla"])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_native_loop_decides_as_the_python_rounds(method, seed):
+    """Same draws, same agreements, round by round (every prefix of the rounds), with
+    frequent experiments so that both kinds of proposal occur."""
+    p = software_company(5)
+    val, start = _stage(p, method, seed)
+    assert _tables(val) is not None
+    proposers, draws = draw_rounds(np.random.default_rng(seed), 5, 150)
+    ag = start
+    changed = 0
+    for t in range(150):
+        want = negotiate(val, ag, proposers[t : t + 1], draws[t : t + 1], 0.5, native=False)
+        got = negotiate(val, ag, proposers[t : t + 1], draws[t : t + 1], 0.5)
+        np.testing.assert_array_equal(got.coalition, want.coalition, err_msg=f"round {t}")
+        np.testing.assert_array_equal(got.action, want.action, err_msg=f"round {t}")
+        np.testing.assert_allclose(
+            got.demand, want.demand, rtol=1e-12, atol=1e-8, err_msg=f"round {t}"
+        )
+        changed += want.key() != ag.key()
+        ag = want
+    assert changed >= 2
+    # and all rounds in one call
+    whole = negotiate(val, start, proposers, draws, 0.5)
+    np.testing.assert_array_equal(whole.coalition, ag.coalition)
+    np.testing.assert_allclose(whole.demand, ag.demand, rtol=1e-12, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["myopic", "vpi"])
+def test_ten_agents_restrict_the_candidates_alike(method):
+    p = software_company(10)
+    val, start = _stage(p, method, 1)
+    proposers, draws = draw_rounds(np.random.default_rng(5), 10, 40)
+    want = negotiate(val, start, proposers, draws, 0.25, native=False)
+    got = negotiate(val, start, proposers, draws, 0.25)
+    np.testing.assert_array_equal(got.coalition, want.coalition)
+    np.testing.assert_array_equal(got.action, want.action)
+    np.testing.assert_allclose(got.demand, want.demand, rtol=1e-12, atol=1e-8)
+    assert len(want.structure()) < 10
+
+
+def test_vpi_over_osla_and_lazy_lookahead_stay_in_python():
+    p = software_company(5)
+    val, start = _stage(p, "vpi", 0)
+    sv = val.stage
+    lb = log_of(misinformed_prior(p))
+    look = Lookahead(p, sv.valuator, sv, lb, sv.expected, start, 0, True, 1)
+    assert _tables(Valuation("vpi-osla", sv, start, look, 0.985, True)) is None
+
+
+def test_bad_arguments_are_refused_before_any_work():
+    n, m_n, a_n = 3, 8, 2
+    base = np.zeros((n, m_n, a_n))
+    c, a, d = np.array([1, 2, 4]), np.zeros(3, np.int64), np.ones(3)
+    pr, dr = np.zeros(2, np.int64), np.full((2, 3), 0.5)
+    kernels.negotiate(
+        base, None, None, None, None, None, None, None, pr, dr, 0.1, False, 1e-9, c, a, d
+    )
+    cases = [
+        (dict(c=np.array([1, 1, 4])), "not in its own coalition"),
+        (dict(c=np.array([3, 2, 4])), "disagree"),
+        (dict(a=np.array([0, 5, 0])), "action is out of range"),
+        (dict(d=np.array([1.0, -1.0, 1.0])), "demands must be finite"),
+        (dict(pr=np.array([0, 3])), "proposer is out of range"),
+        (dict(dr=np.full((2, 3), 1.0)), r"draws must lie in \[0, 1\)"),
+    ]
+    for change, msg in cases:
+        args = dict(c=c.copy(), a=a.copy(), d=d.copy(), pr=pr, dr=dr) | change
+        before = (args["c"].copy(), args["a"].copy(), args["d"].copy())
+        with pytest.raises(ValueError, match=msg):
+            kernels.negotiate(
+                base, None, None, None, None, None, None, None, args["pr"], args["dr"],
+                0.1, False, 1e-9, args["c"], args["a"], args["d"],
+            )  # fmt: skip
+        for x, y in zip(before, (args["c"], args["a"], args["d"]), strict=True):
+            np.testing.assert_array_equal(x, y)  # nothing was changed
+    with pytest.raises(ValueError, match="come together"):
+        kernels.negotiate(
+            base, None, np.zeros((n, m_n, 4)), None, None, None, None, None, pr, dr,
+            0.1, False, 1e-9, c, a, d,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="base must have shape"):
+        kernels.negotiate(
+            np.zeros((n, 7, a_n)), None, None, None, None, None, None, None, pr, dr,
+            0.1, False, 1e-9, c, a, d,
+        )  # fmt: skip
