@@ -137,3 +137,15 @@ def test_simulation_through_the_statistic_at_ten_agents():
     np.testing.assert_array_equal(r.rewards, again.rewards)
     np.testing.assert_array_equal(r.belief_error, again.belief_error)
     assert np.isfinite(r.belief_error).all() and (r.coalitions < 10).any()
+
+
+@pytest.mark.parametrize("n", [5, 10])
+def test_map_values_through_the_statistic(n):
+    """MAP's values at the most probable type vectors: through the statistic's table
+    (one lookup per coalition) as through the outcome model per coalition."""
+    p = software_company(n)
+    lb = log_of(random_beliefs(p, np.random.default_rng(n)))
+    for ties in ("first", "last", "random"):
+        fast = StageValues(p, Valuator(p), lb, 0, 3, "map", ties).base
+        slow = StageValues(p, Valuator(p, statistics=False), lb, 0, 3, "map", ties).base
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-9)

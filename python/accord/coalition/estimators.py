@@ -113,7 +113,15 @@ class StageValues:
             self.base = self.expected
 
     def _map_values(self, mode: np.ndarray) -> np.ndarray:
-        """``Q(S, a | t_MAP)``: ``mode[i]`` is agent ``i``'s most probable type vector."""
+        """``Q(S, a | t_MAP)``: ``mode[i]`` is agent ``i``'s most probable type vector
+        (through the task's type statistic, when it has one: the value at each
+        coalition's total of the modes' points)."""
+        st = self.valuator.subset_tables(self.task)
+        if st is not None:
+            tot = self.mem.astype(np.int64) @ st.points[mode].T  # (2**n, n): S's total for i
+            every = np.arange(self.n_masks)[:, None, None]
+            acts = np.arange(st.values.shape[1])[None, None, :]
+            return np.ascontiguousarray(st.values[every, acts, tot[:, :, None]].transpose(1, 0, 2))
         task = self.problem.tasks[self.task]
         out = np.zeros_like(self.expected)
         for s in range(1, self.n_masks):
@@ -395,6 +403,8 @@ def one_step_payoff(
     first: dict[int, int] = {}  # each distinct agreement once
     which = np.asarray([first.setdefault(id(g), len(first)) for g in views], dtype=np.int64)
     distinct = list({id(g): g for g in views}.values())
+    n = distinct[0].coalition.size
+    check_magnitudes("one_step_payoff", n, own=own, others=others)
     return _one_step(
         own,
         others,
@@ -425,9 +435,8 @@ def _one_step(own, others, agent, coalition, action, share, which) -> np.ndarray
     """:func:`one_step_payoff` with the starting agreements as ``(D, n)`` arrays of
     coalitions, actions and relative demands, ``which[z]`` the row of view ``z``.
 
-    The values are checked first: finite, with magnitudes whose sums over ``n``
-    agents and differences stay finite."""
-    check_magnitudes("one_step_payoff", coalition.shape[1], own=own, others=others)
+    The values are not checked here: callers pass tables checked by
+    :func:`check_magnitudes` or expectations of rewards that :func:`simulate` checked."""
     return cpu_kernels("coalition").one_step_payoff(
         np.ascontiguousarray(own, dtype=np.float64),
         None if others is None else np.ascontiguousarray(others, dtype=np.float64),

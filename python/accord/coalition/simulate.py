@@ -25,6 +25,7 @@ from .estimators import (
     Lookahead,
     StageValues,
     Valuation,
+    check_magnitudes,
 )
 from .joint import BELIEFS, JointBeliefs
 from .kst import kst_round
@@ -163,6 +164,8 @@ def simulate(
     if map_ties not in MAP_TIES:
         fail("simulate", f"map_ties must be one of {', '.join(MAP_TIES)}; got {map_ties!r}")
     n = problem.n_agents
+    for tk in problem.tasks:  # every coalition value is an expectation of these
+        check_magnitudes("simulate", n, rewards=tk.rewards)
     prior = check_beliefs(problem, prior, "prior", "simulate")
     if method == "informed":
         prior = np.zeros_like(prior)
