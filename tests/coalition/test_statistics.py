@@ -8,7 +8,14 @@ from accord.coalition.environments import software_company
 from accord.coalition.estimators import StageValues
 from accord.coalition.model import BCFP, Task, TypeStatistic
 from accord.coalition.simulate import simulate
-from accord.coalition.valuation import Valuator, expected_many, log_of, posteriors
+from accord.coalition.valuation import (
+    Valuator,
+    expected_many,
+    log_of,
+    posteriors,
+    successor_grid,
+    successor_views,
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -149,3 +156,26 @@ def test_map_values_through_the_statistic(n):
         fast = StageValues(p, Valuator(p), lb, 0, 3, "map", ties).base
         slow = StageValues(p, Valuator(p, statistics=False), lb, 0, 3, "map", ties).base
         np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("n", [5, 10])
+def test_successor_grid_equals_one_update_per_request(n):
+    """Every (coalition, action, outcome) successor of a view at once, as the request-by-
+    request Eq. 5 update gives it; impossible outcomes leave -inf rows."""
+    p = software_company(n)
+    va = Valuator(p)
+    lb = log_of(random_beliefs(p, np.random.default_rng(n)))
+    i = 2
+    dist = va.distributions(0, lb[i][None])[0]
+    masks = np.array([s for s in range(1 << n) if s >> i & 1 and s != 1 << i][:40])
+    st = va.subset_tables(0)
+    po = np.einsum("sl,saol->sao", dist[masks], st.probs[masks])
+    keep = np.argwhere(po > 1e-15)
+    assert keep.shape[0] < po.size  # some outcomes are impossible
+    req = [(0, i, int(masks[r]), int(a), int(o)) for r, a, o in keep]
+    want = successor_views(va, 0, lb[i], req, 1, dist)
+    grid = successor_grid(va, 0, lb[i], i, masks, dist)
+    got = grid[keep[:, 0], keep[:, 1], keep[:, 2]]
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
+    np.testing.assert_allclose(np.exp(got), np.exp(want), atol=1e-12)
+    assert not np.isnan(grid).any()

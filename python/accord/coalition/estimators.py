@@ -43,7 +43,7 @@ from .._masks import members, membership_table, singleton_masks
 from .._validate import fail
 from .joint import JointBeliefs
 from .model import BCFP, Agreement, form_many, member_bits, relative_demands
-from .valuation import Group, Valuator, expected_many, log_of, successor_views
+from .valuation import Group, Valuator, expected_many, log_of, successor_grid, successor_views
 
 METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
 #: How MAP breaks ties between equally probable types (Sec. 4.4 leaves it open):
@@ -302,12 +302,16 @@ def rechooser(base: np.ndarray, agreement: Agreement):
     believed payoffs (``base[k]`` is member ``k``'s coalition values; their relative
     demands are unchanged)."""
     d = agreement.demand
+    memo: dict[int, int] = {}
 
     def choose(rest: int) -> int:
-        m = members(rest)
-        tot = d[m].sum()
-        r = d[m] / tot if tot > 0 else np.full(m.size, 1.0 / m.size)
-        return int(np.argmax(r @ base[m, rest]))
+        got = memo.get(rest)
+        if got is None:
+            m = members(rest)
+            tot = d[m].sum()
+            r = d[m] / tot if tot > 0 else np.full(m.size, 1.0 / m.size)
+            got = memo[rest] = int(np.argmax(r @ base[m, rest]))
+        return got
 
     return choose
 
@@ -457,7 +461,9 @@ class _Successors:
     belief views (its own beliefs; the others' as the static or convergent assumption
     says)."""
 
-    def __init__(self, valuator, stage, agreement, i, prior_values, next_task, static, seed):
+    def __init__(
+        self, valuator, stage, agreement, i, prior_values, next_task, static, seed, choose
+    ):
         self.valuator, self.stage, self.agreement, self.i = valuator, stage, agreement, i
         self.prior_values, self.next_task, self.static, self.seed = (
             prior_values,
@@ -466,27 +472,30 @@ class _Successors:
             seed,
         )
         masks, self.shares = proposal_shares(stage.base[i], i, agreement, stage.mem)
-        self.pos = {int(m): r for r, m in enumerate(masks)}
-        self.choose = rechooser(stage.base, agreement)
-        self.row: dict[tuple[int, int], int] = {}
+        m_n, a_n = stage.base.shape[1:]
+        self.pos = np.full(m_n, -1, dtype=np.int64)
+        self.pos[masks] = np.arange(masks.size)
+        self.choose = choose
+        #: row of sigma = (S, a) in ``sigmas``, -1 until formed
+        self.index = np.full((m_n, a_n), -1, dtype=np.int64)
         self.sigmas: list[np.ndarray] = []  # coalition, action, relative demands (D, n)
 
-    def _form(self, starts: list[tuple[int, int]]) -> None:
-        new = list(dict.fromkeys(st for st in starts if st not in self.row))
-        if not new:
+    def _form(self, masks: np.ndarray, acts: np.ndarray) -> None:
+        need = self.index[masks, acts] < 0
+        if not need.any():
             return
-        masks = np.asarray([m for m, _ in new], dtype=np.int64)
-        acts = np.asarray([a for _, a in new], dtype=np.int64)
-        shares = self.shares[[self.pos[int(m)] for m in masks], acts]
+        a_n = self.index.shape[1]
+        masks, acts = np.divmod(np.unique(masks[need] * a_n + acts[need]), a_n)
+        shares = self.shares[self.pos[masks], acts]
         c, a, d, _ = proposals(
             self.stage.base, self.i, self.agreement, masks, acts, shares, self.choose
         )
         got = [c, a, relative_demands(c, d)]
-        base = len(self.row)
+        base = len(self.sigmas[0]) if self.sigmas else 0
         if self.sigmas:
             got = [np.concatenate([x, y]) for x, y in zip(self.sigmas, got, strict=True)]
         self.sigmas = got
-        self.row.update({st: base + k for k, st in enumerate(new)})
+        self.index[masks, acts] = base + np.arange(masks.size)
 
     def tables(self, views: np.ndarray) -> np.ndarray:
         """``(Z, 2**n, A)``: the agent's coalition values in each of its ``views``."""
@@ -501,11 +510,13 @@ class _Successors:
         assumption) or, ``None``, its current view (convergent; footnote 5)."""
         return self.prior_values[self.i] if self.static else None
 
-    def v0(self, own: np.ndarray, starts: list[tuple[int, int]]) -> np.ndarray:
+    def v0(self, own: np.ndarray, masks: np.ndarray, acts: np.ndarray) -> np.ndarray:
         """``V^0`` (Eq. 9) of each view in ``own``, negotiation starting from
-        ``sigma = starts[z] = (S, a)`` in view ``z``."""
-        self._form(starts)
-        which = np.asarray([self.row[start] for start in starts], dtype=np.int64)
+        ``sigma = (masks[z], acts[z])`` in view ``z``."""
+        masks = np.asarray(masks, dtype=np.int64)
+        acts = np.asarray(acts, dtype=np.int64)
+        self._form(masks, acts)
+        which = self.index[masks, acts]
         coalition, action, share = self.sigmas
         return _one_step(own, self.others, self.i, coalition, action, share, which)
 
@@ -537,6 +548,7 @@ class Lookahead:
         self._w = np.full((n, 1 << n, a_n), np.nan)
         self._revealed: dict[tuple[int, int], np.ndarray] = {}
         self._succ: dict[int, _Successors] = {}
+        self._choose = rechooser(stage.base, agreement)
         self._dist: dict[int, np.ndarray] = {}
 
     def _distribution(self, i: int) -> np.ndarray | None:
@@ -563,6 +575,7 @@ class Lookahead:
                 self.next_task,
                 self.static,
                 self.seed + 37 * i,
+                self._choose,
             )
             self._succ[i] = got
         return got
@@ -586,8 +599,8 @@ class Lookahead:
         masks = [s for s in todo if s != lone]
         succ = self._successors(i)
         views = [self.log_beliefs[i][None]] if lone in todo else []  # alone: unchanged
-        starts = [(lone, a) for a in range(a_n)] if lone in todo else []
-        req: list = []
+        start_masks = [np.full(a_n, lone)] if lone in todo else []
+        start_acts = [np.arange(a_n)] if lone in todo else []
         if masks:
             # expected outcome probabilities Pr_i(s | S, a); impossible outcomes are skipped
             dist = self._distribution(i)
@@ -607,15 +620,22 @@ class Lookahead:
                 )
                 po = po.reshape(len(masks), a_n, o_n)
             keep = np.argwhere(po > 1e-15)
-            req = [(0, i, masks[r], int(a), int(o)) for r, a, o in keep]
-            views.append(
-                successor_views(va, stage.task, self.log_beliefs[i], req, seed + 31 * i, dist)
-            )
-            starts += [(s, a) for _, _, s, a, _ in req]
+            if dist is not None:  # every (S, a, o) at once, then the possible ones
+                grid = successor_grid(
+                    va, stage.task, self.log_beliefs[i], i, np.asarray(masks), dist
+                )
+                views.append(grid[keep[:, 0], keep[:, 1], keep[:, 2]])
+            else:
+                req = [(0, i, masks[r], int(a), int(o)) for r, a, o in keep]
+                views.append(
+                    successor_views(va, stage.task, self.log_beliefs[i], req, seed + 31 * i)
+                )
+            start_masks.append(np.asarray(masks, dtype=np.int64)[keep[:, 0]])
+            start_acts.append(keep[:, 1])
         tables = succ.tables(np.concatenate(views))
         if lone in todo:
             tables = np.concatenate([np.repeat(tables[:1], a_n, axis=0), tables[1:]])
-        v0 = succ.v0(tables, starts)
+        v0 = succ.v0(tables, np.concatenate(start_masks), np.concatenate(start_acts))
         if lone in todo:
             self._w[i, lone] = v0[:a_n]
             v0 = v0[a_n:]
@@ -679,7 +699,9 @@ class Lookahead:
             start += len(vec)
         tables = succ.tables(np.concatenate(views))
         z_n = len(tables)
-        starts = [(s, a) for a in range(a_n) for s, _, count in spans for _ in range(count)]
-        v0 = succ.v0(np.concatenate([tables] * a_n), starts).reshape(a_n, z_n)
+        per_view = np.repeat([s for s, _, _ in spans], [count for _, _, count in spans])
+        v0 = succ.v0(
+            np.concatenate([tables] * a_n), np.tile(per_view, a_n), np.repeat(np.arange(a_n), z_n)
+        ).reshape(a_n, z_n)
         for s, z0, count in spans:
             self._revealed[(i, s)] = v0[:, z0 : z0 + count]

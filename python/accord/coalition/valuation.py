@@ -592,6 +592,50 @@ def successor_views(
     return views
 
 
+def successor_grid(
+    valuator: Valuator,
+    task: int,
+    log_view: np.ndarray,
+    agent: int,
+    masks: np.ndarray,
+    dist: np.ndarray,
+) -> np.ndarray:
+    """:func:`successor_views` of a statistic task for every coalition in ``masks``
+    (each containing ``agent``), action and outcome at once: ``(R, A, O, n, K)``, the
+    agent's ``(n, K)`` log beliefs after observing outcome ``o`` of action ``a`` in
+    ``masks[r]`` (Eq. 5 through the statistic, as :func:`_statistic_marginals`).
+    ``dist`` is the view's ``(2**n, L)`` statistic distributions. An outcome the view
+    deems impossible leaves its members' rows at ``-inf``."""
+    st = valuator.subset_tables(task)
+    assert st is not None
+    n = log_view.shape[0]
+    masks = np.asarray(masks, dtype=np.int64)
+    a_n, o_n, width = st.probs.shape[1:]
+    top = int(st.points.max())
+    r_e, j_e = np.nonzero(((masks[:, None] >> np.arange(n)) & 1).astype(bool))
+    keep = j_e != agent
+    r_e, j_e = r_e[keep], j_e[keep]  # (row, unknown member) pairs
+    s_e = masks[r_e]
+    rest = dist[s_e & ~(1 << j_e)]  # (E, L): the other members' total
+    pad = np.zeros((s_e.size, a_n, o_n, width + top))
+    pad[..., :width] = st.probs[s_e]
+    # lik[e, a, o, v]: the outcome's probability with member j holding v points
+    lik = np.stack(
+        [np.einsum("el,eaol->eao", rest, pad[..., v : v + width]) for v in range(top + 1)],
+        axis=-1,
+    )[..., st.points]  # (E, A, O, K)
+    with np.errstate(divide="ignore"):
+        post = log_view[j_e][:, None, None, :] + np.log(lik)
+    best = post.max(axis=-1, keepdims=True)
+    live = np.isfinite(best)  # false: the outcome is impossible in this view
+    safe = np.where(live, best, 0.0)
+    norm = np.log(np.where(live, np.exp(post - safe).sum(axis=-1, keepdims=True), 1.0))
+    post = np.where(live, post - safe - norm, NEG_INF)
+    views = np.broadcast_to(log_view, (masks.size, a_n, o_n) + log_view.shape).copy()
+    views[r_e, :, :, j_e] = post
+    return views
+
+
 def write_back(log_view: np.ndarray, row: Row, post: np.ndarray) -> None:
     """Store a row's posterior marginals into an ``(n, K)`` log-belief view."""
     for a, j in enumerate(row.unknown):
