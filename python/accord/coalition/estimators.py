@@ -689,19 +689,24 @@ class Lookahead:
                 vec = np.indices((p.k_max,) * row.m).reshape(row.m, -1).T
             else:  # the agent alone: one (empty) type vector
                 vec = np.zeros((1, 0), dtype=np.int64)
-            v = np.repeat(self.log_beliefs[i][None], len(vec), axis=0)
-            z = np.arange(len(vec))
+            # padding types (a member with fewer than k_max types) have probability 0:
+            # their revealed values are never weighed, so they are left at 0
+            real = row.valid[np.arange(row.m), vec].all(axis=1)
+            v = np.repeat(self.log_beliefs[i][None], int(real.sum()), axis=0)
+            z = np.arange(len(v))
             for a_idx, j in enumerate(row.unknown):
                 v[:, j, :] = -np.inf
-                v[z, j, row.local[a_idx, vec[:, a_idx]]] = 0.0
+                v[z, j, row.local[a_idx, vec[real, a_idx]]] = 0.0
             views.append(v)
-            spans.append((s, start, len(vec)))
-            start += len(vec)
+            spans.append((s, start, real))
+            start += len(v)
         tables = succ.tables(np.concatenate(views))
         z_n = len(tables)
-        per_view = np.repeat([s for s, _, _ in spans], [count for _, _, count in spans])
+        per_view = np.repeat([s for s, _, _ in spans], [int(r.sum()) for _, _, r in spans])
         v0 = succ.v0(
             np.concatenate([tables] * a_n), np.tile(per_view, a_n), np.repeat(np.arange(a_n), z_n)
         ).reshape(a_n, z_n)
-        for s, z0, count in spans:
-            self._revealed[(i, s)] = v0[:, z0 : z0 + count]
+        for s, z0, real in spans:
+            got = np.zeros((a_n, real.size))
+            got[:, real] = v0[:, z0 : z0 + int(real.sum())]
+            self._revealed[(i, s)] = got
