@@ -56,8 +56,8 @@ def negotiate(
 ) -> Agreement:
     """One stage's negotiation: :func:`bre_round` for each proposer and row of draws
     (:func:`draw_rounds`). Where every value the agents act on is a table of the stage
-    (all methods but VPI-over-OSLA; OSLA's lookahead and VPI's cells when ``n <= 6``
-    or the cells exist) the rounds run natively (``accord._core.coalition.negotiate``)
+    (Myopic, MAP, informed; VPI with cells -- a type statistic or joint beliefs; OSLA
+    up to six agents) the rounds run natively (``accord._core.coalition.negotiate``)
     with the same decisions; ``native=False`` runs them here."""
     tables = _tables(valuation) if native else None
     if tables is None:
