@@ -95,19 +95,7 @@ void negotiate(const Negotiation& a, std::int64_t* C, std::int64_t* act, double*
     shares_of(C, d, n, r);
     const double* Bi = a.base + static_cast<std::int64_t>(i) * M * A;
     for (int k = 0; k < n; ++k) pbar[k] = r[k] * Bi[C[k] * A + act[k]];
-    const std::int64_t lone = std::int64_t{1} << i;
-    cand.clear();
-    if (a.restricted) {
-      cand.push_back(lone);
-      cand.push_back(C[i]);
-      for (int k = 0; k < n; ++k)
-        if (!(C[k] & lone)) cand.push_back(lone | C[k]);
-      std::sort(cand.begin(), cand.end());
-      cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
-    } else {
-      for (std::int64_t s = 1; s < M; ++s)
-        if (s & lone) cand.push_back(s);
-    }
+    proposer_candidates(n, i, C, a.restricted, cand);
     auto share = [&](std::int64_t s, std::int64_t b) {
       double offered = 0.0;
       for (int k = 0; k < n; ++k)

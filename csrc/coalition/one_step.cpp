@@ -34,19 +34,7 @@ double view_payoff(const OneStep& a, std::int64_t z, std::vector<double>& pbar,
   for (int j = 0; j < n; ++j) {
     const double* Tj = table(j);
     for (int k = 0; k < n; ++k) pbar[k] = R[k] * Tj[C[k] * A + ACT[k]];
-    const std::int64_t lone = std::int64_t{1} << j;
-    cand.clear();
-    if (a.restricted) {
-      cand.push_back(lone);
-      cand.push_back(C[j]);
-      for (int k = 0; k < n; ++k)
-        if (!(C[k] & lone)) cand.push_back(lone | C[k]);
-      std::sort(cand.begin(), cand.end());
-      cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
-    } else {
-      for (std::int64_t s = 1; s < M; ++s)
-        if (s & lone) cand.push_back(s);
-    }
+    proposer_candidates(n, j, C, a.restricted, cand);
     double best = -std::numeric_limits<double>::infinity(), bv = 0.0, bres = 0.0;
     std::int64_t bm = -1, ba = 0;
     for (const std::int64_t s : cand) {

@@ -12,9 +12,31 @@
 // Coalitions are bitmasks (bit k is agent k) over n <= 20 agents; values are row-major
 // (2^n, A) tables of Q(S, beta).  Every view is computed by one thread.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace accord::coalition {
+
+// The coalitions proposer j considers, in increasing mask order (best reply,
+// python/accord/coalition/estimators.py: candidate_filter): every coalition containing
+// it, or when `restricted` only {j}, C_j and {j} u C for C in the structure C (n,).
+inline void proposer_candidates(int n, int j, const std::int64_t* C, bool restricted,
+                                std::vector<std::int64_t>& out) {
+  const std::int64_t lone = std::int64_t{1} << j, M = std::int64_t{1} << n;
+  out.clear();
+  if (restricted) {
+    out.push_back(lone);
+    out.push_back(C[j]);
+    for (int k = 0; k < n; ++k)
+      if (!(C[k] & lone)) out.push_back(lone | C[k]);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+  } else {
+    for (std::int64_t s = 1; s < M; ++s)
+      if (s & lone) out.push_back(s);
+  }
+}
 
 struct OneStep {
   int n;                          // agents
