@@ -177,6 +177,7 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
         yield "one_step_payoff", lambda o=own: one_step_payoff(np.abs(o), np.abs(o[0]), 2, start)
 
     yield from _negotiation_cases(rng, start)
+    yield from _revealed_cases(rng, start)
 
     # ---- marl: accord._core.marl -------------------------------------------------
     yield from _marl_cases(rng)
@@ -221,6 +222,39 @@ def _negotiation_cases(rng, start) -> Iterator[tuple[str, Callable[[], object]]]
                 vpi_ref=[(1e300, -1e300, (3, 0)), (0.0, 0.0, (3, 1)), (5e-324, 0.0, (4, 0))],
             )
             yield "negotiate", lambda v=val: negotiate(v, start, proposers, draws, 0.5)
+
+
+def _revealed_cases(rng, start) -> Iterator[tuple[str, Callable[[], object]]]:
+    """VPI-over-OSLA's revealed successor values through a type statistic
+    (accord.coalition.estimators.revealed_payoffs) over extreme value tables."""
+    from accord.coalition.estimators import revealed_payoffs
+
+    dist = np.zeros((8, 4))
+    dist[:, 0] = 0.5
+    dist[:, 2] = 0.5
+    dist[0] = [1.0, 0.0, 0.0, 0.0]
+    points = np.array([[0, 1], [1, 0], [0, 1]])
+    masks = np.array([1, 3, 7])
+    vectors = np.zeros((3, 4, 2), dtype=np.int64)
+    vectors[2, :, :] = [[0, 0], [0, 1], [1, 0], [1, 1]]
+    vectors[1, :2, 0] = [0, 1]
+    compute = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1]], dtype=np.uint8)
+    starts = (start.coalition[None], start.action[None], start.share()[None])
+    which = np.zeros((3, 2), dtype=np.int64)
+    for values in _arrays(rng, (8, 2, 4)):
+        pos = np.abs(values)
+        yield (
+            "revealed_payoffs",
+            lambda v=values: revealed_payoffs(
+                dist, v, points, 0, masks, vectors, compute, None, starts, which
+            ),
+        )
+        yield (
+            "revealed_payoffs",
+            lambda v=pos: revealed_payoffs(
+                dist, v, points, 0, masks, vectors, compute, v[:, :, 0], starts, which
+            ),
+        )
 
 
 def _marl_cases(rng) -> Iterator[tuple[str, Callable[[], object]]]:

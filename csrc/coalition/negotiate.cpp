@@ -26,10 +26,14 @@ struct Stage {
     if (a.width > 0) {
       const double* p = a.dist + (k * M + s) * a.width;
       const double* c = a.cells + k * a.cells_stride + (s * A + b) * a.width;
+      const double* co = a.cell_offset ? a.cell_offset + (k * M * A + s * A + b) * a.width : nullptr;
       const bool top = s == a.best_mask[k] && b == a.best_action[k];
       double g = 0.0;
       for (std::int64_t w = 0; w < a.width; ++w)
-        if (p[w] > 0.0) g += p[w] * bayes::vpi_gain(r * c[w], a.best[k], a.second[k], top);
+        if (p[w] > 0.0) {
+          const double q = co ? r * c[w] + co[w] : r * c[w];
+          g += p[w] * bayes::vpi_gain(q, a.best[k], a.second[k], top);
+        }
       v += g;
     }
     return v;

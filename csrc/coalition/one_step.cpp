@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "accord/coalition.hpp"
@@ -17,13 +18,22 @@ namespace accord::coalition {
 
 namespace {
 
-double view_payoff(const OneStep& a, std::int64_t z, std::vector<double>& pbar,
-                   std::vector<double>& cur_self, std::vector<std::int64_t>& cand) {
+// V^0 of agent a.agent in the view whose coalition values are `own` (2^n, A), the round
+// starting from agreement d.
+struct Scratch {
+  std::vector<double> pbar, cur_self, sums;
+  std::vector<std::int64_t> cand;
+  explicit Scratch(const OneStep& a)
+      : pbar(a.n), cur_self(a.n), sums(a.restricted ? 0 : std::size_t{1} << a.n) {}
+};
+
+double view_payoff(const OneStep& a, const double* own, std::int64_t d, Scratch& w) {
+  std::vector<double>& pbar = w.pbar;
+  std::vector<double>& cur_self = w.cur_self;
+  std::vector<std::int64_t>& cand = w.cand;
   const int n = a.n, i = a.agent;
-  const std::int64_t A = a.actions, M = std::int64_t{1} << n;
-  const double* own = a.own + z * M * A;
+  const std::int64_t A = a.actions;
   auto table = [&](int k) { return (k == i || !a.others) ? own : a.others; };
-  const std::int64_t d = a.which[z];
   const std::int64_t* C = a.coalition + d * n;
   const std::int64_t* ACT = a.action + d * n;
   const double* R = a.share + d * n;
@@ -34,13 +44,32 @@ double view_payoff(const OneStep& a, std::int64_t z, std::vector<double>& pbar,
   for (int j = 0; j < n; ++j) {
     const double* Tj = table(j);
     for (int k = 0; k < n; ++k) pbar[k] = R[k] * Tj[C[k] * A + ACT[k]];
-    proposer_candidates(n, j, C, a.restricted, cand);
     double best = -std::numeric_limits<double>::infinity(), bv = 0.0, bres = 0.0;
     std::int64_t bm = -1, ba = 0;
-    for (const std::int64_t s : cand) {
+    const std::int64_t jbit = std::int64_t{1} << j;
+    if (!a.restricted) {  // every coalition: the partners' sums by a subset recursion
+      const std::int64_t M = std::int64_t{1} << n;
+      w.sums[0] = 0.0;  // summed in increasing member order, as below
+      for (std::int64_t s = 1; s < M; ++s) {
+        const int h = 63 - __builtin_clzll(static_cast<unsigned long long>(s));
+        w.sums[s] = w.sums[s ^ (std::int64_t{1} << h)] + pbar[h];
+      }
+    } else {
+      proposer_candidates(n, j, C, true, cand);
+    }
+    const std::size_t count = a.restricted ? cand.size() : std::size_t{1} << (n - 1);
+    for (std::size_t c = 0; c < count; ++c) {
+      std::int64_t s;
       double offered = 0.0;
-      for (int k = 0; k < n; ++k)
-        if (k != j && ((s >> k) & 1)) offered += pbar[k];
+      if (a.restricted) {
+        s = cand[c];
+        for (int k = 0; k < n; ++k)
+          if (k != j && ((s >> k) & 1)) offered += pbar[k];
+      } else {  // the c-th coalition containing j, in increasing order
+        const auto cc = static_cast<std::int64_t>(c);
+        s = ((cc >> j) << (j + 1)) | jbit | (cc & (jbit - 1));
+        offered = w.sums[s & ~jbit];
+      }
       for (std::int64_t b = 0; b < A; ++b) {
         if (s == C[j] && b == ACT[j]) continue;
         const double v = Tj[s * A + b];
@@ -83,31 +112,115 @@ double view_payoff(const OneStep& a, std::int64_t z, std::vector<double>& pbar,
   return total / n;
 }
 
+// Checks the agent, the starting agreements and the `which` indices (count of them).
+void check_starts(const OneStep& a, const std::int64_t* which, std::int64_t count,
+                  const char* func) {
+  const std::string f(func);
+  if (a.n < 1 || a.n > 20 || a.agent < 0 || a.agent >= a.n || a.actions < 1)
+    throw std::invalid_argument(f + ": need 1 <= n <= 20, 0 <= agent < n, A >= 1");
+  const std::int64_t M = std::int64_t{1} << a.n;
+  for (std::int64_t z = 0; z < count; ++z)
+    if (which[z] < 0 || which[z] >= a.starts)
+      throw std::invalid_argument(f + ": which holds an index outside the starts");
+  for (std::int64_t q = 0; q < a.starts * a.n; ++q) {
+    if (a.coalition[q] < 1 || a.coalition[q] >= M || a.action[q] < 0 || a.action[q] >= a.actions)
+      throw std::invalid_argument(f + ": a coalition or action is out of range");
+    if (!((a.coalition[q] >> (q % a.n)) & 1))
+      throw std::invalid_argument(f + ": an agent is not in its own coalition");
+  }
+}
+
 }  // namespace
 
 void one_step_payoff(const OneStep& a, double* out) {
-  if (a.n < 1 || a.n > 20 || a.agent < 0 || a.agent >= a.n || a.actions < 1)
-    throw std::invalid_argument("one_step_payoff: need 1 <= n <= 20, 0 <= agent < n, A >= 1");
+  check_starts(a, a.which, a.views, "one_step_payoff");
   const std::int64_t M = std::int64_t{1} << a.n;
-  for (std::int64_t z = 0; z < a.views; ++z)
-    if (a.which[z] < 0 || a.which[z] >= a.starts)
-      throw std::invalid_argument("one_step_payoff: which holds an index outside the starts");
-  for (std::int64_t q = 0; q < a.starts * a.n; ++q) {
-    if (a.coalition[q] < 1 || a.coalition[q] >= M || a.action[q] < 0 || a.action[q] >= a.actions)
-      throw std::invalid_argument("one_step_payoff: a coalition or action is out of range");
-    if (!((a.coalition[q] >> (q % a.n)) & 1))
-      throw std::invalid_argument("one_step_payoff: an agent is not in its own coalition");
-  }
   Cancel cancel;
   const int threads = a.views * M > 4096 ? omp_get_max_threads() : 1;
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> pbar(a.n), cur_self(a.n);
-    std::vector<std::int64_t> cand;
+    Scratch w(a);
 #pragma omp for schedule(dynamic, 16)
     for (std::int64_t z = 0; z < a.views; ++z) {
       if (cancel.poll()) continue;
-      out[z] = view_payoff(a, z, pbar, cur_self, cand);
+      out[z] = view_payoff(a, a.own + z * M * a.actions, a.which[z], w);
+    }
+  }
+  cancel.check();
+}
+
+void revealed_payoffs(const Revealed& r, double* out) {
+  const OneStep& a = r.step;
+  const int n = a.n, i = a.agent;
+  const std::int64_t A = a.actions, M = std::int64_t{1} << n, L = r.width, T = r.vectors_per;
+  check_starts(a, r.which, r.masks * A, "revealed_payoffs");
+  if (L < 1 || r.k_max < 1 || T < 1 || r.m_max < 0 || r.m_max >= n)
+    throw std::invalid_argument("revealed_payoffs: need width >= 1, k_max >= 1, T >= 1");
+  std::int64_t top = 0;
+  for (std::int64_t q = 0; q < n * r.k_max; ++q) {
+    if (r.points[q] < 0) throw std::invalid_argument("revealed_payoffs: points must be >= 0");
+    top = std::max(top, r.points[q]);
+  }
+  if (n * top >= L)
+    throw std::invalid_argument("revealed_payoffs: width must exceed n * max(points)");
+  for (std::int64_t q = 0; q < r.masks; ++q) {
+    const std::int64_t s = r.mask[q];
+    if (s < 1 || s >= M || !((s >> i) & 1))
+      throw std::invalid_argument("revealed_payoffs: every mask must contain the agent");
+    if (__builtin_popcountll(static_cast<unsigned long long>(s)) - 1 > r.m_max)
+      throw std::invalid_argument("revealed_payoffs: a mask has more unknown members than m_max");
+  }
+  for (std::int64_t q = 0; q < r.masks * T * r.m_max; ++q)
+    if (r.vectors[q] < 0 || r.vectors[q] >= r.k_max)
+      throw std::invalid_argument("revealed_payoffs: a local type index is out of range");
+  std::fill(out, out + r.masks * A * T, 0.0);
+  Cancel cancel;
+  const int threads = r.masks * T * M > 4096 ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(threads)
+  {
+    Scratch w(a);
+    std::vector<double> own(M * A), memo(M * L * A);
+    std::vector<std::uint8_t> done(M * L);
+    std::vector<std::int64_t> shift(M);
+    std::vector<int> unknown;
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t q = 0; q < r.masks; ++q) {
+      const std::int64_t s = r.mask[q];
+      const std::int64_t known = s & ~(std::int64_t{1} << i);  // revealed members
+      unknown.clear();
+      for (int j = 0; j < n; ++j)
+        if ((known >> j) & 1) unknown.push_back(j);
+      // a coalition's value depends on the vector only through its shift: memoised
+      std::fill(done.begin(), done.end(), std::uint8_t{0});
+      for (std::int64_t t = 0; t < T; ++t) {
+        if (cancel.poll()) break;
+        if (!r.compute[q * T + t]) continue;
+        const std::int64_t* vec = r.vectors + (q * T + t) * r.m_max;
+        // shift[S'] = points of the revealed members in S' (their beliefs point masses)
+        for (std::int64_t sp = 0; sp < M; ++sp) {
+          std::int64_t tot = 0;
+          for (std::size_t u = 0; u < unknown.size(); ++u)
+            if ((sp >> unknown[u]) & 1) tot += r.points[unknown[u] * r.k_max + vec[u]];
+          shift[sp] = tot;
+        }
+        for (std::int64_t sp = 0; sp < M; ++sp) {
+          const std::int64_t sh = shift[sp];
+          double* g = memo.data() + (sp * L + sh) * A;
+          if (!done[sp * L + sh]) {
+            const double* p = r.dist + (sp & ~known) * L;
+            for (std::int64_t b = 0; b < A; ++b) {
+              const double* v = r.values + (sp * A + b) * L;
+              double e = 0.0;
+              for (std::int64_t l = 0; l + sh < L; ++l) e += p[l] * v[l + sh];
+              g[b] = e;
+            }
+            done[sp * L + sh] = 1;
+          }
+          std::copy(g, g + A, own.data() + sp * A);
+        }
+        for (std::int64_t b = 0; b < A; ++b)
+          out[(q * A + b) * T + t] = view_payoff(a, own.data(), r.which[q * A + b], w);
+      }
     }
   }
   cancel.check();

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from coalition_reference import random_beliefs
 
 from accord._masks import membership_table
 from accord.coalition.bre import bre_round, draw_rounds
@@ -396,6 +397,69 @@ def test_vpi_over_osla_values_revealed_types_by_their_successor_state():
                 else:
                     vpi[a] += weight * max(q - q1, 0.0)
         np.testing.assert_allclose(got[r], base[r] + vpi, rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize(("limit", "static", "next_task"), [(1000, False, 0), (20, True, 1)])
+def test_revealed_values_through_the_statistic_equal_the_type_vector_views(
+    limit, static, next_task
+):
+    """VPI-over-OSLA's revealed successor values computed through the type statistic
+    (shifted totals, ``revealed_payoffs``) equal those of the explicit belief views
+    with each type vector revealed, valued by enumeration -- for the stage's type
+    vectors enumerated or sampled (``enumerate_limit``), under either assumption about
+    the others, and valued with the next task."""
+    from accord.coalition.estimators import Lookahead
+
+    base = software_company(5)
+    p = BCFP(base.type_names, base.type_sets, base.true_types, [base.tasks[0]] * 2)
+    lb = log_of(random_beliefs(p, np.random.default_rng(limit)))
+    ag = Agreement(
+        np.array([3, 3, 4, 24, 24]), np.array([0, 0, 1, 2, 2]), np.array([1.0, 2, 1, 1, 3])
+    )
+    sv = StageValues(p, Valuator(p, enumerate_limit=limit), lb, 0, 7, "vpi-osla")
+    assert any(g.samples is not None for g in sv.groups) == (limit < 144)
+    got = [
+        Lookahead(p, va, sv, lb, 0.9 * sv.expected, ag, next_task, static, 7).every_revealed()
+        for va in (Valuator(p), Valuator(p, statistics=False))  # 144 vectors at most: exact
+    ]
+    fast, slow = got
+    assert fast.keys() == slow.keys() and len(fast) == 5 * 16
+    for key, v in slow.items():
+        np.testing.assert_allclose(fast[key], v, rtol=1e-12, atol=1e-9, err_msg=str(key))
+    assert max(np.ptp(v) for v in slow.values()) > 10.0
+
+
+def test_revealed_payoffs_refuse_bad_arguments():
+    from accord.coalition.estimators import revealed_payoffs
+
+    dist = np.zeros((8, 4))
+    dist[:, 0] = 1.0
+    start = Agreement.singletons(3)
+    starts = (start.coalition[None], start.action[None], start.share()[None])
+    good = dict(
+        dist=dist,
+        values=np.ones((8, 2, 4)),
+        points=np.ones((3, 2), np.int64),
+        agent=0,
+        masks=np.array([1, 3]),
+        vectors=np.zeros((2, 2, 2), np.int64),
+        compute=np.ones((2, 2), np.uint8),
+        others=None,
+        starts=starts,
+        which=np.zeros((2, 2), np.int64),
+    )
+    assert revealed_payoffs(**good).shape == (2, 2, 2)
+    for change, msg in (
+        (dict(masks=np.array([1, 6])), "contain the agent"),
+        (dict(vectors=np.full((2, 2, 2), 2)), "local type index"),
+        (dict(points=np.full((3, 2), 2)), "width must exceed"),
+        (dict(points=np.full((3, 2), -1)), "points must be >= 0"),
+        (dict(which=np.ones((2, 2), np.int64)), "outside the starts"),
+        (dict(values=np.ones((8, 2, 3))), "values"),
+        (dict(values=np.full((8, 2, 4), np.inf)), "finite"),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            revealed_payoffs(**(good | change))
 
 
 def test_best_replies_are_cached_per_stage_without_changing_the_process():

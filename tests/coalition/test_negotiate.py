@@ -21,12 +21,12 @@ def _stage(p, method, seed, start=None):
         n = p.n_agents
         start = Agreement.singletons(n, sv.base[np.arange(n), 1 << np.arange(n)].argmax(axis=1))
     look = None
-    if method == "osla":
+    if method in ("osla", "vpi-osla"):
         look = Lookahead(p, va, sv, lb, sv.expected, start, 0, seed % 3 == 0, seed)
-    return Valuation(method, sv, start, look, 0.985), start
+    return Valuation(method, sv, start, look, 0.985, method == "vpi-osla"), start
 
 
-@pytest.mark.parametrize("method", ["myopic", "map", "informed", "vpi", "osla"])
+@pytest.mark.parametrize("method", ["myopic", "map", "informed", "vpi", "osla", "vpi-osla"])
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_the_native_loop_decides_as_the_python_rounds(method, seed):
     """Same draws, same agreements, round by round (every prefix of the rounds), with
@@ -67,13 +67,33 @@ def test_ten_agents_restrict_the_candidates_alike(method):
     assert len(want.structure()) < 10
 
 
-def test_vpi_over_osla_and_lazy_lookahead_stay_in_python():
+def test_sampled_type_vectors_and_lazy_lookahead_stay_in_python():
+    """Above six agents the lookahead is computed only where negotiation asks, and
+    VPI-over-OSLA's rows with too many type vectors to enumerate are sampled: no stage
+    tables for the native loop."""
+    for n, method, limit in ((10, "osla", 1000), (5, "vpi-osla", 10)):
+        p = software_company(n)
+        lb = log_of(misinformed_prior(p))
+        va = Valuator(p, enumerate_limit=limit)
+        start = Agreement.singletons(n)
+        sv = StageValues(p, va, lb, 0, 1, method)
+        look = Lookahead(p, va, sv, lb, sv.expected, start, 0, True, 1)
+        assert _tables(Valuation(method, sv, start, look, 0.985, method == "vpi-osla")) is None
+    assert sv.vector_cells() is None  # sampled rows
+
+
+def test_vector_cells_hold_the_expected_values():
+    """VPI-over-OSLA's dense cells (type vectors of every row) weigh to the stage's
+    expected values, and every row's probabilities sum to one."""
     p = software_company(5)
-    val, start = _stage(p, "vpi", 0)
-    sv = val.stage
-    lb = log_of(misinformed_prior(p))
-    look = Lookahead(p, sv.valuator, sv, lb, sv.expected, start, 0, True, 1)
-    assert _tables(Valuation("vpi-osla", sv, start, look, 0.985, True)) is None
+    sv = StageValues(p, Valuator(p), log_of(misinformed_prior(p)), 0, 3, "vpi-osla")
+    got = sv.vector_cells()
+    assert got is not None
+    dist, cells = got
+    inside = sv.mem.T.astype(bool)  # (n, 2**n): rows of coalitions holding the agent
+    np.testing.assert_allclose(dist.sum(axis=-1)[inside], 1.0, rtol=1e-12)
+    q = np.einsum("imw,imaw->ima", dist, cells)
+    np.testing.assert_allclose(q[inside], sv.expected[inside], rtol=1e-10, atol=1e-9)
 
 
 def test_bad_arguments_are_refused_before_any_work():
@@ -82,7 +102,7 @@ def test_bad_arguments_are_refused_before_any_work():
     c, a, d = np.array([1, 2, 4]), np.zeros(3, np.int64), np.ones(3)
     pr, dr = np.zeros(2, np.int64), np.full((2, 3), 0.5)
     kernels.negotiate(
-        base, None, None, None, None, None, None, None, pr, dr, 0.1, False, 1e-9, c, a, d
+        base, None, None, None, None, None, None, None, None, pr, dr, 0.1, False, 1e-9, c, a, d
     )
     cases = [
         (dict(c=np.array([1, 1, 4])), "not in its own coalition"),
@@ -97,18 +117,23 @@ def test_bad_arguments_are_refused_before_any_work():
         before = (args["c"].copy(), args["a"].copy(), args["d"].copy())
         with pytest.raises(ValueError, match=msg):
             kernels.negotiate(
-                base, None, None, None, None, None, None, None, args["pr"], args["dr"],
+                base, None, None, None, None, None, None, None, None, args["pr"], args["dr"],
                 0.1, False, 1e-9, args["c"], args["a"], args["d"],
             )  # fmt: skip
         for x, y in zip(before, (args["c"], args["a"], args["d"]), strict=True):
             np.testing.assert_array_equal(x, y)  # nothing was changed
     with pytest.raises(ValueError, match="come together"):
         kernels.negotiate(
-            base, None, np.zeros((n, m_n, 4)), None, None, None, None, None, pr, dr,
+            base, None, np.zeros((n, m_n, 4)), None, None, None, None, None, None, pr, dr,
+            0.1, False, 1e-9, c, a, d,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="cell_offset needs the VPI cells"):
+        kernels.negotiate(
+            base, None, None, None, np.zeros((n, m_n, a_n, 4)), None, None, None, None, pr, dr,
             0.1, False, 1e-9, c, a, d,
         )  # fmt: skip
     with pytest.raises(ValueError, match="base must have shape"):
         kernels.negotiate(
-            np.zeros((n, 7, a_n)), None, None, None, None, None, None, None, pr, dr,
+            np.zeros((n, 7, a_n)), None, None, None, None, None, None, None, None, pr, dr,
             0.1, False, 1e-9, c, a, d,
         )  # fmt: skip

@@ -59,9 +59,75 @@ void init_coalition(py::module_& m) {
       "round from agreement which[z].");
 
   m.def(
+      "revealed_payoffs",
+      [](In<double> dist_, In<double> values_, In<std::int64_t> points_, int agent,
+         In<std::int64_t> masks_, In<std::int64_t> vectors_, In<std::uint8_t> compute_,
+         std::optional<In<double>> others_, In<std::int64_t> coalition_, In<std::int64_t> action_,
+         In<double> share_, In<std::int64_t> which_, bool restricted, double tol) {
+        const auto dist = take(dist_, "dist");
+        const auto values = take(values_, "values");
+        const auto points = take(points_, "points");
+        const auto masks = take(masks_, "masks");
+        const auto vectors = take(vectors_, "vectors");
+        const auto compute = take(compute_, "compute");
+        const auto coalition = take(coalition_, "coalition");
+        const auto action = take(action_, "action");
+        const auto share = take(share_, "share");
+        const auto which = take(which_, "which");
+        if (dist.ndim() != 2) throw std::invalid_argument("dist must have shape (2**n, L)");
+        if (values.ndim() != 3) throw std::invalid_argument("values must have shape (2**n, A, L)");
+        if (points.ndim() != 2) throw std::invalid_argument("points must have shape (n, k_max)");
+        if (vectors.ndim() != 3) throw std::invalid_argument("vectors must have shape (R, T, m)");
+        if (coalition.ndim() != 2) throw std::invalid_argument("coalition must have shape (D, n)");
+        const std::int64_t M = dist.shape(0), L = dist.shape(1), A = values.shape(1);
+        const std::int64_t n = points.shape(0), K = points.shape(1);
+        const std::int64_t R = vectors.shape(0), T = vectors.shape(1), m = vectors.shape(2);
+        const std::int64_t D = coalition.shape(0);
+        if (n < 1 || n > 20 || M != (std::int64_t{1} << n))
+          throw std::invalid_argument("dist must have 2**n rows for n <= 20 agents");
+        expect_shape(values, {M, A, L}, "values");
+        expect_shape(masks, {R}, "masks");
+        expect_shape(compute, {R, T}, "compute");
+        expect_shape(coalition, {D, n}, "coalition");
+        expect_shape(action, {D, n}, "action");
+        expect_shape(share, {D, n}, "share");
+        expect_shape(which, {R, A}, "which");
+        std::optional<accord::bindings::carray<double>> others;
+        if (others_) {
+          others = take(*others_, "others");
+          expect_shape(*others, {M, A}, "others");
+        }
+        py::array_t<double> out({static_cast<py::ssize_t>(R), static_cast<py::ssize_t>(A),
+                                 static_cast<py::ssize_t>(T)});
+        accord::coalition::OneStep step{static_cast<int>(n), A,        0,
+                                        agent,               nullptr,  others ? others->data() : nullptr,
+                                        D,                   coalition.data(), action.data(),
+                                        share.data(),        nullptr,  restricted,
+                                        tol};
+        accord::coalition::Revealed r{step,          L,          dist.data(), values.data(),
+                                      K,             points.data(), R,        masks.data(),
+                                      T,             m,          vectors.data(), compute.data(),
+                                      which.data()};
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          accord::coalition::revealed_payoffs(r, o);
+        }
+        return out;
+      },
+      py::arg("dist"), py::arg("values"), py::arg("points"), py::arg("agent"), py::arg("masks"),
+      py::arg("vectors"), py::arg("compute"), py::arg("others"), py::arg("coalition"),
+      py::arg("action"), py::arg("share"), py::arg("which"), py::arg("restricted"),
+      py::arg("tol"),
+      "(R, A, T): V^0 (Chalkiadakis & Boutilier 2012, Eq. 9, Sec. 4.6) of the belief states\n"
+      "with type vector t of masks[r]'s other members revealed, the round starting from\n"
+      "agreement which[r, a]; through a type statistic (totals of points).");
+
+  m.def(
       "negotiate",
       [](In<double> base_, std::optional<In<double>> offset_, std::optional<In<double>> dist_,
-         std::optional<In<double>> cells_, std::optional<In<double>> best_,
+         std::optional<In<double>> cells_, std::optional<In<double>> cell_offset_,
+         std::optional<In<double>> best_,
          std::optional<In<double>> second_, std::optional<In<std::int64_t>> best_mask_,
          std::optional<In<std::int64_t>> best_action_, In<std::int64_t> proposer_,
          In<double> draws_, double epsilon, bool restricted, double tol,
@@ -83,7 +149,9 @@ void init_coalition(py::module_& m) {
           throw std::invalid_argument(
               "dist, cells, best, second, best_mask and best_action come together (VPI) or "
               "not at all");
-        std::optional<accord::bindings::carray<double>> dist, cells, best, second;
+        std::optional<accord::bindings::carray<double>> dist, cells, cell_offset, best, second;
+        if (cell_offset_ && !vpi)
+          throw std::invalid_argument("cell_offset needs the VPI cells (dist, cells, ...)");
         std::optional<accord::bindings::carray<std::int64_t>> best_mask, best_action;
         std::int64_t W = 0, stride = 0;
         if (vpi) {
@@ -96,6 +164,10 @@ void init_coalition(py::module_& m) {
             throw std::invalid_argument("cells must have shape (n or 1, 2**n, A, W)");
           expect_shape(*cells, {cells->shape(0), M, A, W}, "cells");
           stride = cells->shape(0) == 1 ? 0 : M * A * W;
+          if (cell_offset_) {
+            cell_offset = take(*cell_offset_, "cell_offset");
+            expect_shape(*cell_offset, {n, M, A, W}, "cell_offset");
+          }
           best = take(*best_, "best");
           second = take(*second_, "second");
           best_mask = take(*best_mask_, "best_mask");
@@ -124,6 +196,7 @@ void init_coalition(py::module_& m) {
                                          vpi ? dist->data() : nullptr,
                                          vpi ? cells->data() : nullptr,
                                          stride,
+                                         cell_offset ? cell_offset->data() : nullptr,
                                          vpi ? best->data() : nullptr,
                                          vpi ? second->data() : nullptr,
                                          vpi ? best_mask->data() : nullptr,
@@ -142,7 +215,8 @@ void init_coalition(py::module_& m) {
           accord::coalition::negotiate(a, c, ac, d);
         }
       },
-      py::arg("base"), py::arg("offset"), py::arg("dist"), py::arg("cells"), py::arg("best"),
+      py::arg("base"), py::arg("offset"), py::arg("dist"), py::arg("cells"),
+      py::arg("cell_offset"), py::arg("best"),
       py::arg("second"), py::arg("best_mask"), py::arg("best_action"), py::arg("proposer"),
       py::arg("draws"), py::arg("epsilon"), py::arg("restricted"), py::arg("tol"),
       py::arg("coalition"), py::arg("action"), py::arg("demand"),

@@ -57,13 +57,41 @@ struct OneStep {
 // out[z] = V^0_i of view z.  Throws std::invalid_argument on out-of-range indices.
 void one_step_payoff(const OneStep& a, double* out);
 
+// V^0_i of the belief states in which a type vector of a coalition's other members has
+// been revealed (Chalkiadakis & Boutilier 2012, Sec. 4.6), for an outcome model that
+// depends on the types only through the total of their points.  Agent i's value of S'
+// in such a view is sum_l dist(S' \ R, l) values(S', beta, l + shift), R the revealed
+// members and shift their points in S'.  out[q, beta, t] is V^0 of vector t of mask q,
+// the round starting from agreement which[q, beta] (step.own, step.views and
+// step.which are unused); vectors with compute 0 are left at 0.
+struct Revealed {
+  OneStep step;
+  std::int64_t width;              // L: totals 0..L-1
+  const double* dist;              // (2^n, L): i's distribution of every coalition's total
+  const double* values;            // (2^n, A, L)
+  std::int64_t k_max;
+  const std::int64_t* points;      // (n, k_max): points of member j's local type index
+  std::int64_t masks;              // R
+  const std::int64_t* mask;        // (R,): coalitions containing i
+  std::int64_t vectors_per;        // T
+  std::int64_t m_max;              // columns of `vectors` (>= unknown members of a mask)
+  const std::int64_t* vectors;     // (R, T, m_max): local types of the mask's other
+                                   // members in increasing agent order
+  const std::uint8_t* compute;     // (R, T)
+  const std::int64_t* which;       // (R, A): starting agreement of (mask, beta)
+};
+
+void revealed_payoffs(const Revealed& r, double* out);
+
 // A stage's negotiation: `rounds` rounds of best reply with experimentation
 // (python/accord/coalition/bre.py) over frozen per-stage values.  Agent k values an
 // agreement (S, beta) with relative demand r as
 //   r base_k(S, beta) + offset_k(S, beta)
-//     + sum_w dist_k(S, w) vpi_gain(r cells_k(S, beta, w), best_k, second_k, is_best)
+//     + sum_w dist_k(S, w) vpi_gain(r cells_k(S, beta, w) + cell_offset_k(S, beta, w),
+//                                   best_k, second_k, is_best)
 // (Eqs. 11-13 over the cells w of S, when width > 0; is_best when (S, beta) is k's
-// reference sigma_1).  Round t: proposer proposer[t]; it experiments when
+// reference sigma_1; VPI-over-OSLA's cells are type vectors, their offsets the
+// lookahead after the vector's revelation, Sec. 4.6).  Round t: proposer proposer[t]; it experiments when
 // draws[t][0] < epsilon, taking candidate floor(draws[t][1] R) and action
 // floor(draws[t][2] A); otherwise it proposes its best reply, if that beats its current
 // value by more than tol.  Partners accept when their value of the proposal is at
@@ -78,6 +106,7 @@ struct Negotiation {
   const double* dist;             // (n, 2^n, W)
   const double* cells;            // (n or 1, 2^n, A, W)
   std::int64_t cells_stride;      // elements between agents' cell tables (0: shared)
+  const double* cell_offset;      // (n, 2^n, A, W) added to each cell's value, or null
   const double* best;             // (n,) q_1 of each agent
   const double* second;           // (n,) q_2
   const std::int64_t* best_mask;  // (n,) sigma_1's coalition

@@ -9,13 +9,14 @@ import typing
 import numpy
 import numpy.typing
 
-__all__: list[str] = ["negotiate", "one_step_payoff"]
+__all__: list[str] = ["negotiate", "one_step_payoff", "revealed_payoffs"]
 
 def negotiate(
     base: numpy.typing.NDArray[numpy.float64],
     offset: numpy.typing.NDArray[numpy.float64] | None,
     dist: numpy.typing.NDArray[numpy.float64] | None,
     cells: numpy.typing.NDArray[numpy.float64] | None,
+    cell_offset: numpy.typing.NDArray[numpy.float64] | None,
     best: numpy.typing.NDArray[numpy.float64] | None,
     second: numpy.typing.NDArray[numpy.float64] | None,
     best_mask: numpy.typing.NDArray[numpy.int64] | None,
@@ -48,4 +49,26 @@ def one_step_payoff(
     """
     (Z,): V^0 (Chalkiadakis & Boutilier 2012, Eq. 9) of each view after one best-reply
     round from agreement which[z].
+    """
+
+def revealed_payoffs(
+    dist: numpy.typing.NDArray[numpy.float64],
+    values: numpy.typing.NDArray[numpy.float64],
+    points: numpy.typing.NDArray[numpy.int64],
+    agent: typing.SupportsInt | typing.SupportsIndex,
+    masks: numpy.typing.NDArray[numpy.int64],
+    vectors: numpy.typing.NDArray[numpy.int64],
+    compute: numpy.typing.NDArray[numpy.uint8],
+    others: numpy.typing.NDArray[numpy.float64] | None,
+    coalition: numpy.typing.NDArray[numpy.int64],
+    action: numpy.typing.NDArray[numpy.int64],
+    share: numpy.typing.NDArray[numpy.float64],
+    which: numpy.typing.NDArray[numpy.int64],
+    restricted: bool,
+    tol: typing.SupportsFloat | typing.SupportsIndex,
+) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    (R, A, T): V^0 (Chalkiadakis & Boutilier 2012, Eq. 9, Sec. 4.6) of the belief states
+    with type vector t of masks[r]'s other members revealed, the round starting from
+    agreement which[r, a]; through a type statistic (totals of points).
     """

@@ -57,7 +57,8 @@ def negotiate(
     """One stage's negotiation: :func:`bre_round` for each proposer and row of draws
     (:func:`draw_rounds`). Where every value the agents act on is a table of the stage
     (Myopic, MAP, informed; VPI with cells -- a type statistic or joint beliefs; OSLA
-    up to six agents) the rounds run natively (``accord._core.coalition.negotiate``)
+    and VPI-over-OSLA up to six agents, the latter with enumerated type vectors) the
+    rounds run natively (``accord._core.coalition.negotiate``)
     with the same decisions; ``native=False`` runs them here."""
     tables = _tables(valuation) if native else None
     if tables is None:
@@ -65,7 +66,9 @@ def negotiate(
             agreement = bre_round(valuation, agreement, int(i), u, epsilon)
         return agreement
     n = agreement.coalition.size
-    check_magnitudes("negotiate", n, base=tables[0], offset=tables[1], cells=tables[3])
+    check_magnitudes(
+        "negotiate", n, base=tables[0], offset=tables[1], cells=tables[3], cell_offset=tables[4]
+    )
     c, a, d = agreement.coalition.copy(), agreement.action.copy(), agreement.demand.copy()
     cpu_kernels("coalition").negotiate(
         *tables,
@@ -82,37 +85,68 @@ def negotiate(
 
 
 def _tables(valuation: Valuation):
-    """``(base, offset, dist, cells, best, second, best_mask, best_action)`` for the
-    native loop, or ``None`` when some value is not a table of the stage."""
+    """``(base, offset, dist, cells, cell_offset, best, second, best_mask,
+    best_action)`` for the native loop, or ``None`` when some value is not a table of the stage."""
     m, stage = valuation.method, valuation.stage
     n = stage.problem.n_agents
     base = np.ascontiguousarray(valuation.base, dtype=np.float64)
     offset = None
     if valuation.lookahead is not None:
-        if m == "vpi-osla" or (isinstance(valuation.lookahead, Lookahead) and n > 6):
-            return None  # revealed values per type vector; W computed only where asked
+        if isinstance(valuation.lookahead, Lookahead) and n > 6:
+            return None  # W (and revealed values) computed only where asked
         w = (
             valuation.lookahead.every_w()
             if isinstance(valuation.lookahead, Lookahead)
             else valuation.lookahead
         )
         offset = np.ascontiguousarray(valuation.gamma * w, dtype=np.float64)
-    vpi: list[np.ndarray | None] = [None] * 6
-    if m in ("vpi", "vpi-osla"):
+    vpi: list[np.ndarray | None] = [None] * 7
+    if m == "vpi-osla":
+        got = _revealed_cells(valuation)
+        if got is None:
+            return None
+        dist, cells, cell_offset = got
+    elif m == "vpi":
         cv = stage.cell_values
         if cv is None:
             return None  # kernel groups of type-vector rows
+        dist, cell_offset = stage.dist, None
         cells = cv[:1] if cv.strides[0] == 0 else cv  # one table shared by every agent
+    if m in ("vpi", "vpi-osla"):
         best, second, key = zip(*valuation.vpi_ref, strict=True)
         vpi = [
-            np.ascontiguousarray(stage.dist, dtype=np.float64),
+            np.ascontiguousarray(dist, dtype=np.float64),
             np.ascontiguousarray(cells, dtype=np.float64),
+            cell_offset,
             np.asarray(best, dtype=np.float64),
             np.asarray(second, dtype=np.float64),
             np.asarray([k[0] for k in key], dtype=np.int64),
             np.asarray([k[1] for k in key], dtype=np.int64),
         ]
     return (base, offset, *vpi)
+
+
+def _revealed_cells(valuation: Valuation):
+    """VPI-over-OSLA's cells for the native loop: ``(dist, cells, cell_offset)``, the
+    type vectors of every row (:meth:`StageValues.vector_cells`) with ``gamma`` times
+    the lookahead after each vector's revelation (Sec. 4.6), or ``None`` when the rows
+    are sampled."""
+    stage = valuation.stage
+    got = stage.vector_cells()
+    if got is None:
+        return None
+    dist, cells = got
+    if valuation.revealed is True:
+        assert isinstance(valuation.lookahead, Lookahead)
+        revealed = valuation.lookahead.every_revealed()
+    elif valuation.revealed is False:
+        return None
+    else:
+        revealed = valuation.revealed
+    cell_offset = np.zeros_like(cells)
+    for (i, s), v in revealed.items():
+        cell_offset[i, s, :, : v.shape[1]] = valuation.gamma * v
+    return dist, cells, cell_offset
 
 
 def bre_round(

@@ -129,6 +129,31 @@ class StageValues:
             out[:, s] = task.values(mem, mode[:, mem])
         return out
 
+    def vector_cells(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The type-vector rows as dense VPI cells: ``(dist, cells)``, ``(n, 2**n, W)``
+        and ``(n, 2**n, A, W)`` with ``W = k_max**(n-1)``, vector ``t`` of row ``(i, S)``
+        in its kernel group's order (padding vectors at probability 0); ``None`` when
+        the stage values through cells already or a group is sampled."""
+        if self.cell_values is not None or any(g.samples is not None for g in self.groups):
+            return None
+        p = self.problem
+        n, k, a_n = p.n_agents, p.k_max, p.n_actions
+        w_n = k ** (n - 1)
+        dist = np.zeros((n, self.n_masks, w_n))
+        cells = np.zeros((n, self.n_masks, a_n, w_n))
+        for g in self.groups:
+            lm = g.log_marginals  # (B, m, k)
+            lp = np.zeros((lm.shape[0], 1))
+            for q in range(lm.shape[1]):  # vector t = (t_0, ..., t_{m-1}), t_0 slowest
+                lp = (lp[:, :, None] + lm[:, q, None, :]).reshape(lm.shape[0], -1)
+            t_n = lp.shape[1]
+            rows = [(r.agent, r.mask) for r in g.rows]
+            ii = np.asarray([a for a, _ in rows], dtype=np.int64)
+            ss = np.asarray([b for _, b in rows], dtype=np.int64)
+            dist[ii, ss, :t_n] = np.exp(lp)
+            cells[ii, ss, :, :t_n] = g.values
+        return dist, cells
+
     # ---- VPI (Eqs. 11-13) ------------------------------------------------------
     def _vpi_blocks(self, agent: int, masks: np.ndarray):
         """``(rows, log_marginals or None, values)`` per kernel call for the agent's
@@ -435,6 +460,48 @@ def check_magnitudes(func: str, n: int, **tables: np.ndarray | None) -> None:
             )
 
 
+def revealed_payoffs(
+    dist: np.ndarray,
+    values: np.ndarray,
+    points: np.ndarray,
+    agent: int,
+    masks: np.ndarray,
+    vectors: np.ndarray,
+    compute: np.ndarray,
+    others: np.ndarray | None,
+    starts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    which: np.ndarray,
+) -> np.ndarray:
+    """``(R, A, T)``: ``V^0`` (Eq. 9) of the agent's belief states in which type vector
+    ``vectors[r, t]`` (local indices of ``masks[r]``'s other members, in increasing
+    order) is revealed (Sec. 4.6), for a task valued through its type statistic:
+    ``dist`` ``(2**n, L)`` the agent's distribution of every coalition's total,
+    ``values`` ``(2**n, A, L)`` the value at each total, ``points`` ``(n, k_max)`` each
+    member's points by local type.  The round starts from agreement ``which[r, a]`` of
+    ``starts`` (coalitions, actions, relative demands, ``(D, n)``); ``others`` as in
+    :func:`one_step_payoff`; vectors with ``compute`` 0 are left at 0.  Runs natively
+    (``accord._core.coalition``)."""
+    coalition, action, share = starts
+    n = coalition.shape[1]
+    check_magnitudes("revealed_payoffs", n, values=values, others=others)
+    return cpu_kernels("coalition").revealed_payoffs(
+        np.ascontiguousarray(dist, dtype=np.float64),
+        np.ascontiguousarray(values, dtype=np.float64),
+        np.ascontiguousarray(points, dtype=np.int64),
+        int(agent),
+        np.ascontiguousarray(masks, dtype=np.int64),
+        np.ascontiguousarray(vectors, dtype=np.int64),
+        np.ascontiguousarray(compute, dtype=np.uint8),
+        None if others is None else np.ascontiguousarray(others, dtype=np.float64),
+        np.ascontiguousarray(coalition, dtype=np.int64),
+        np.ascontiguousarray(action, dtype=np.int64),
+        np.ascontiguousarray(share, dtype=np.float64),
+        np.ascontiguousarray(which, dtype=np.int64),
+        n > 6,
+        TOL,
+    )
+
+
 def _one_step(own, others, agent, coalition, action, share, which) -> np.ndarray:
     """:func:`one_step_payoff` with the starting agreements as ``(D, n)`` arrays of
     coalitions, actions and relative demands, ``which[z]`` the row of view ``z``.
@@ -480,7 +547,8 @@ class _Successors:
         self.index = np.full((m_n, a_n), -1, dtype=np.int64)
         self.sigmas: list[np.ndarray] = []  # coalition, action, relative demands (D, n)
 
-    def _form(self, masks: np.ndarray, acts: np.ndarray) -> None:
+    def form(self, masks: np.ndarray, acts: np.ndarray) -> None:
+        """Forms the starting agreements ``sigma = (masks[z], acts[z])`` not yet formed."""
         need = self.index[masks, acts] < 0
         if not need.any():
             return
@@ -515,7 +583,7 @@ class _Successors:
         ``sigma = (masks[z], acts[z])`` in view ``z``."""
         masks = np.asarray(masks, dtype=np.int64)
         acts = np.asarray(acts, dtype=np.int64)
-        self._form(masks, acts)
+        self.form(masks, acts)
         which = self.index[masks, acts]
         coalition, action, share = self.sigmas
         return _one_step(own, self.others, self.i, coalition, action, share, which)
@@ -673,25 +741,35 @@ class Lookahead:
     def _masks_of(self, i: int) -> np.ndarray:
         return np.flatnonzero(self.stage.mem[:, i])
 
+    def _vectors(self, i: int, s: int):
+        """Row ``(i, S)`` of the stage, its type vectors ``(T, m)`` (local indices, in
+        the kernel group's order: all of them when enumerated, the stage's samples
+        otherwise) and which are real (padding types, of a member with fewer than
+        ``k_max`` types, have probability 0: their revealed values are never weighed
+        and are left at 0)."""
+        row = self.valuator.row(self.stage.task, i, s)
+        g_id, b = self.stage.where[(i, s)]
+        g = self.stage.groups[g_id]
+        if g.samples is not None:
+            vec = g.samples[b]
+        elif row.m:
+            vec = np.indices((self.problem.k_max,) * row.m).reshape(row.m, -1).T
+        else:  # the agent alone: one (empty) type vector
+            vec = np.zeros((1, 0), dtype=np.int64)
+        return row, vec, row.valid[np.arange(row.m), vec].all(axis=1)
+
     def _fill_revealed(self, i: int, todo: list[int]) -> None:
-        p, stage = self.problem, self.stage
+        st = self.valuator.subset_tables(self.next_task)
+        if st is not None:
+            self._fill_revealed_totals(i, todo, st)
+            return
+        p = self.problem
         a_n = p.n_actions
         succ = self._successors(i)
         views, spans = [], []
         start = 0
         for s in todo:
-            row = self.valuator.row(stage.task, i, s)
-            g_id, b = stage.where[(i, s)]
-            g = stage.groups[g_id]
-            if g.samples is not None:
-                vec = g.samples[b]
-            elif row.m:
-                vec = np.indices((p.k_max,) * row.m).reshape(row.m, -1).T
-            else:  # the agent alone: one (empty) type vector
-                vec = np.zeros((1, 0), dtype=np.int64)
-            # padding types (a member with fewer than k_max types) have probability 0:
-            # their revealed values are never weighed, so they are left at 0
-            real = row.valid[np.arange(row.m), vec].all(axis=1)
+            row, vec, real = self._vectors(i, s)
             v = np.repeat(self.log_beliefs[i][None], int(real.sum()), axis=0)
             z = np.arange(len(v))
             for a_idx, j in enumerate(row.unknown):
@@ -710,3 +788,60 @@ class Lookahead:
             got = np.zeros((a_n, real.size))
             got[:, real] = v0[:, z0 : z0 + int(real.sum())]
             self._revealed[(i, s)] = got
+
+    def _fill_revealed_totals(self, i: int, todo: list[int], st) -> None:
+        """:meth:`_fill_revealed` through the next task's type statistic: in the view
+        with ``S``'s other members revealed, a coalition's total is theirs (known) plus
+        the total of its other members under the agent's beliefs, so every view's
+        values are shifts of one set of distributions (``revealed_payoffs``)."""
+        p, a_n = self.problem, self.problem.n_actions
+        succ = self._successors(i)
+        got = [self._vectors(i, s) for s in todo]
+        t_n = max(vec.shape[0] for _, vec, _ in got)
+        m_n = max(p.n_agents - 1, 1)
+        vectors = np.zeros((len(todo), t_n, m_n), dtype=np.int64)
+        compute = np.zeros((len(todo), t_n), dtype=np.uint8)
+        for r, (_, vec, real) in enumerate(got):
+            vectors[r, : vec.shape[0], : vec.shape[1]] = vec
+            compute[r, : vec.shape[0]] = real
+        masks = np.asarray(todo, dtype=np.int64)
+        starts_m, starts_a = np.repeat(masks, a_n), np.tile(np.arange(a_n), masks.size)
+        succ.form(starts_m, starts_a)
+        coalition, action, share = succ.sigmas
+        out = revealed_payoffs(
+            self._next_distribution(i),
+            st.values,
+            st.points[self._local_types()],
+            i,
+            masks,
+            vectors,
+            compute,
+            succ.others,
+            (coalition, action, share),
+            succ.index[starts_m, starts_a].reshape(masks.size, a_n),
+        )
+        for r, (s, (_, vec, _)) in enumerate(zip(todo, got, strict=True)):
+            self._revealed[(i, s)] = out[r, :, : vec.shape[0]]
+
+    def _local_types(self) -> np.ndarray:
+        """``(n, k_max)``: each agent's types by local index (padding: its first type),
+        as in the valuator's rows."""
+        p = self.problem
+        out = np.zeros((p.n_agents, p.k_max), dtype=np.int64)
+        for j, ts in enumerate(p.type_sets):
+            out[j] = ts[0]
+            out[j, : ts.size] = ts
+        return out
+
+    def _next_distribution(self, i: int) -> np.ndarray:
+        """Agent ``i``'s ``(2**n, L)`` distributions of the totals of the next task."""
+        if self.next_task == self.stage.task:
+            got = self._distribution(i)
+            assert got is not None
+            return got
+        key = -1 - i
+        if key not in self._dist:
+            self._dist[key] = self.valuator.distributions(
+                self.next_task, self.log_beliefs[i][None]
+            )[0]
+        return self._dist[key]
