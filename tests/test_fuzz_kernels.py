@@ -178,6 +178,7 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
 
     yield from _negotiation_cases(rng, start)
     yield from _revealed_cases(rng, start)
+    yield from _lookahead_cases(rng, start)
 
     # ---- marl: accord._core.marl -------------------------------------------------
     yield from _marl_cases(rng)
@@ -253,6 +254,35 @@ def _revealed_cases(rng, start) -> Iterator[tuple[str, Callable[[], object]]]:
             "revealed_payoffs",
             lambda v=pos: revealed_payoffs(
                 dist, v, points, 0, masks, vectors, compute, v[:, :, 0], starts, which
+            ),
+        )
+
+
+def _lookahead_cases(rng, start) -> Iterator[tuple[str, Callable[[], object]]]:
+    """OSLA's W through type statistics (accord.coalition.estimators.lookahead_values)
+    over extreme value tables."""
+    from accord.coalition.estimators import lookahead_values
+    from accord.coalition.valuation import SubsetTables
+
+    probs = np.full((8, 2, 2, 4), 0.5)
+    dist = np.zeros((8, 4))
+    dist[:, 0] = 0.5
+    dist[:, 2] = 0.5
+    dist[0] = [1.0, 0.0, 0.0, 0.0]
+    beliefs = np.full((3, 2), 0.5)
+    starts = (start.coalition[None], start.action[None], start.share()[None])
+    masks = np.array([1, 3, 7])
+    which = np.zeros((3, 2), dtype=np.int64)
+    for values in _arrays(rng, (8, 2, 4)):
+        tables = SubsetTables(np.array([0, 1]), probs, values)
+        yield (
+            "lookahead_values",
+            lambda t=tables: lookahead_values(beliefs, dist, t, t, 0, masks, None, starts, which),
+        )
+        yield (
+            "lookahead_values",
+            lambda t=tables: lookahead_values(
+                beliefs, dist, t, t, 1, masks[1:], np.abs(t.values[:, :, 0]), starts, which[1:]
             ),
         )
 

@@ -13,6 +13,7 @@
 
 #include "accord/coalition.hpp"
 #include "accord/interrupt.hpp"
+#include "accord/subset_sums.hpp"
 
 namespace accord::coalition {
 
@@ -220,6 +221,86 @@ void revealed_payoffs(const Revealed& r, double* out) {
         }
         for (std::int64_t b = 0; b < A; ++b)
           out[(q * A + b) * T + t] = view_payoff(a, own.data(), r.which[q * A + b], w);
+      }
+    }
+  }
+  cancel.check();
+}
+
+void lookahead_values(const Lookahead& a, double* out) {
+  const OneStep& st = a.step;
+  const int n = st.n, i = st.agent;
+  const std::int64_t A = st.actions, M = std::int64_t{1} << n, K = a.types, O = a.outcomes;
+  const std::int64_t L = a.width, L2 = a.next_width;
+  check_starts(st, a.which, a.masks * A, "lookahead_values");
+  if (K < 1 || O < 1 || L < 1 || L2 < 1)
+    throw std::invalid_argument("lookahead_values: need K, O, width, next_width >= 1");
+  std::int64_t top = 0, top2 = 0;
+  for (std::int64_t k = 0; k < K; ++k) {
+    if (a.points[k] < 0 || a.next_points[k] < 0)
+      throw std::invalid_argument("lookahead_values: points must be >= 0");
+    top = std::max(top, a.points[k]);
+    top2 = std::max(top2, a.next_points[k]);
+  }
+  if (n * top >= L || n * top2 >= L2)
+    throw std::invalid_argument("lookahead_values: a width must exceed n * max(points)");
+  for (std::int64_t q = 0; q < a.masks; ++q)
+    if (a.mask[q] < 1 || a.mask[q] >= M || !((a.mask[q] >> i) & 1))
+      throw std::invalid_argument("lookahead_values: every mask must contain the agent");
+  for (std::int64_t q = 0; q < n * K; ++q)
+    if (!(a.beliefs[q] >= 0.0) || !std::isfinite(a.beliefs[q]))
+      throw std::invalid_argument("lookahead_values: beliefs must be finite and >= 0");
+  const int P = static_cast<int>(top2) + 1;
+  Cancel cancel;
+  const int threads = a.masks * A * O * M > 4096 ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(threads)
+  {
+    Scratch w(st);
+    std::vector<double> post(static_cast<std::size_t>(n * K)), own(M * A), lik(top + 1);
+    std::vector<double> agg(static_cast<std::size_t>(n) * P), stack((n + 1) * L2);
+    std::vector<int> tops(n + 1);
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t q = 0; q < a.masks; ++q) {
+      if (cancel.poll()) continue;
+      const std::int64_t s = a.mask[q];
+      const std::int64_t others = s & ~(std::int64_t{1} << i);
+      for (std::int64_t b = 0; b < A; ++b) {
+        double total = 0.0;
+        for (std::int64_t o = 0; o < O && (others || o == 0); ++o) {
+          std::copy(a.beliefs, a.beliefs + n * K, post.begin());
+          double po = 1.0;
+          if (others) {
+            const double* pr = a.probs + ((s * A + b) * O + o) * L;
+            const double* ds = a.dist + s * L;
+            po = 0.0;
+            for (std::int64_t l = 0; l < L; ++l) po += ds[l] * pr[l];
+            if (!(po > a.min_prob)) continue;
+            bool live = true;
+            for (int j = 0; j < n && live; ++j) {
+              if (!((others >> j) & 1)) continue;
+              const double* rest = a.dist + (s & ~(std::int64_t{1} << j)) * L;
+              for (std::int64_t v = 0; v <= top; ++v) {
+                double e = 0.0;
+                for (std::int64_t l = 0; l + v < L; ++l) e += rest[l] * pr[l + v];
+                lik[v] = e;
+              }
+              double norm = 0.0;
+              for (std::int64_t k = 0; k < K; ++k) {
+                post[j * K + k] *= lik[a.points[k]];
+                norm += post[j * K + k];
+              }
+              live = norm > 0.0;
+              for (std::int64_t k = 0; k < K; ++k) post[j * K + k] /= norm;
+            }
+            if (!live) continue;  // impossible in this view (po > 0 prevents it)
+          }
+          bayes::subset_aggregate(post.data(), n, static_cast<int>(K), a.next_points, P,
+                                  agg.data(), tops.data());
+          bayes::subset_walk(agg.data(), tops.data(), n, P, static_cast<int>(L2), a.next_values,
+                             A, own.data(), stack.data());
+          total += po * view_payoff(st, own.data(), a.which[q * A + b], w);
+        }
+        out[q * A + b] = total;
       }
     }
   }

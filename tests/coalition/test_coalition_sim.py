@@ -429,6 +429,31 @@ def test_revealed_values_through_the_statistic_equal_the_type_vector_views(
     assert max(np.ptp(v) for v in slow.values()) > 10.0
 
 
+@pytest.mark.parametrize(("static", "next_task"), [(False, 0), (True, 1)])
+def test_lookahead_through_the_statistic_equals_the_type_vector_views(static, next_task):
+    """OSLA's W_i(S, a) (Eq. 8) computed natively through the type statistic
+    (``lookahead_values``: exact Eq. 5 marginals, subset walk of the successor's values)
+    equals the explicit successor belief views valued by enumeration, under either
+    assumption about the others and with the next task's values.  (The two paths' tables
+    agree to about 1e-12; a V^0 round that meets two exactly equal proposals may break
+    the tie differently in them, so the beliefs are seeded without such ties.)"""
+    from accord.coalition.estimators import Lookahead
+
+    base = software_company(5)
+    p = BCFP(base.type_names, base.type_sets, base.true_types, [base.tasks[0]] * 2)
+    lb = log_of(random_beliefs(p, np.random.default_rng(12)))
+    ag = Agreement(
+        np.array([3, 3, 4, 24, 24]), np.array([0, 0, 1, 2, 2]), np.array([1.0, 2, 1, 1, 3])
+    )
+    got = []
+    for va in (Valuator(p), Valuator(p, statistics=False)):
+        sv = StageValues(p, va, lb, 0, 7, "osla")
+        got.append(Lookahead(p, va, sv, lb, 0.9 * sv.expected, ag, next_task, static, 7).every_w())
+    fast, slow = got
+    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-9)
+    assert np.ptp(slow) > 100.0
+
+
 def test_revealed_payoffs_refuse_bad_arguments():
     from accord.coalition.estimators import revealed_payoffs
 
@@ -460,6 +485,44 @@ def test_revealed_payoffs_refuse_bad_arguments():
     ):
         with pytest.raises(ValueError, match=msg):
             revealed_payoffs(**(good | change))
+
+
+def test_lookahead_values_refuse_bad_arguments():
+    from accord.coalition.estimators import lookahead_values
+    from accord.coalition.valuation import SubsetTables
+
+    n, a_n, o_n, width = 3, 2, 2, 4
+    tables = SubsetTables(
+        np.array([0, 1]), np.full((8, a_n, o_n, width), 0.5), np.ones((8, a_n, width))
+    )
+    dist = np.zeros((8, width))
+    dist[:, 0] = 1.0
+    start = Agreement.singletons(n)
+    starts = (start.coalition[None], start.action[None], start.share()[None])
+    good = dict(
+        beliefs=np.full((n, 2), 0.5),
+        dist=dist,
+        tables=tables,
+        next_tables=tables,
+        agent=0,
+        masks=np.array([1, 3]),
+        others=None,
+        starts=starts,
+        which=np.zeros((2, a_n), np.int64),
+    )
+    assert lookahead_values(**good).shape == (2, a_n)
+    wide = SubsetTables(np.array([0, 2]), tables.probs, tables.values)
+    for change, msg in (
+        (dict(masks=np.array([1, 6])), "contain the agent"),
+        (dict(beliefs=np.full((n, 2), -0.5)), "beliefs must be finite"),
+        (dict(tables=wide), "width must exceed"),
+        (dict(which=np.full((2, a_n), 3)), "outside the starts"),
+        (dict(dist=np.zeros((8, 3))), "dist"),
+        (dict(next_tables=SubsetTables(tables.points, tables.probs, tables.values * np.inf)),
+         "finite"),
+    ):  # fmt: skip
+        with pytest.raises(ValueError, match=msg):
+            lookahead_values(**(good | change))
 
 
 def test_best_replies_are_cached_per_stage_without_changing_the_process():

@@ -124,6 +124,74 @@ void init_coalition(py::module_& m) {
       "agreement which[r, a]; through a type statistic (totals of points).");
 
   m.def(
+      "lookahead_values",
+      [](In<double> beliefs_, In<double> dist_, In<double> probs_, In<std::int64_t> points_,
+         In<double> next_values_, In<std::int64_t> next_points_, int agent,
+         In<std::int64_t> masks_, std::optional<In<double>> others_, In<std::int64_t> coalition_,
+         In<std::int64_t> action_, In<double> share_, In<std::int64_t> which_, bool restricted,
+         double tol, double min_prob) {
+        const auto beliefs = take(beliefs_, "beliefs");
+        const auto dist = take(dist_, "dist");
+        const auto probs = take(probs_, "probs");
+        const auto points = take(points_, "points");
+        const auto next_values = take(next_values_, "next_values");
+        const auto next_points = take(next_points_, "next_points");
+        const auto masks = take(masks_, "masks");
+        const auto coalition = take(coalition_, "coalition");
+        const auto action = take(action_, "action");
+        const auto share = take(share_, "share");
+        const auto which = take(which_, "which");
+        if (beliefs.ndim() != 2) throw std::invalid_argument("beliefs must have shape (n, K)");
+        if (probs.ndim() != 4) throw std::invalid_argument("probs must have shape (2**n, A, O, L)");
+        if (next_values.ndim() != 3)
+          throw std::invalid_argument("next_values must have shape (2**n, A, L')");
+        if (masks.ndim() != 1) throw std::invalid_argument("masks must be 1-d");
+        if (coalition.ndim() != 2) throw std::invalid_argument("coalition must have shape (D, n)");
+        const std::int64_t n = beliefs.shape(0), K = beliefs.shape(1);
+        const std::int64_t M = probs.shape(0), A = probs.shape(1), O = probs.shape(2);
+        const std::int64_t L = probs.shape(3), L2 = next_values.shape(2);
+        const std::int64_t R = masks.shape(0), D = coalition.shape(0);
+        if (n < 1 || n > 20 || M != (std::int64_t{1} << n))
+          throw std::invalid_argument("probs must have 2**n rows for n <= 20 agents");
+        expect_shape(dist, {M, L}, "dist");
+        expect_shape(points, {K}, "points");
+        expect_shape(next_values, {M, A, L2}, "next_values");
+        expect_shape(next_points, {K}, "next_points");
+        expect_shape(coalition, {D, n}, "coalition");
+        expect_shape(action, {D, n}, "action");
+        expect_shape(share, {D, n}, "share");
+        expect_shape(which, {R, A}, "which");
+        std::optional<accord::bindings::carray<double>> others;
+        if (others_) {
+          others = take(*others_, "others");
+          expect_shape(*others, {M, A}, "others");
+        }
+        py::array_t<double> out({static_cast<py::ssize_t>(R), static_cast<py::ssize_t>(A)});
+        accord::coalition::OneStep step{static_cast<int>(n), A,        0,
+                                        agent,               nullptr,  others ? others->data() : nullptr,
+                                        D,                   coalition.data(), action.data(),
+                                        share.data(),        nullptr,  restricted,
+                                        tol};
+        accord::coalition::Lookahead a{step,          K,           beliefs.data(), O,
+                                       L,             dist.data(), probs.data(),   points.data(),
+                                       L2,            next_values.data(), next_points.data(),
+                                       R,             masks.data(), which.data(),  min_prob};
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          accord::coalition::lookahead_values(a, o);
+        }
+        return out;
+      },
+      py::arg("beliefs"), py::arg("dist"), py::arg("probs"), py::arg("points"),
+      py::arg("next_values"), py::arg("next_points"), py::arg("agent"), py::arg("masks"),
+      py::arg("others"), py::arg("coalition"), py::arg("action"), py::arg("share"),
+      py::arg("which"), py::arg("restricted"), py::arg("tol"), py::arg("min_prob"),
+      "(R, A): W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B^{o,S,a}) (Chalkiadakis & Boutilier\n"
+      "2012, Eqs. 8-10) through type statistics, the round starting from agreement\n"
+      "which[r, a].");
+
+  m.def(
       "negotiate",
       [](In<double> base_, std::optional<In<double>> offset_, std::optional<In<double>> dist_,
          std::optional<In<double>> cells_, std::optional<In<double>> cell_offset_,

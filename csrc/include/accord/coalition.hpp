@@ -83,6 +83,36 @@ struct Revealed {
 
 void revealed_payoffs(const Revealed& r, double* out);
 
+// W_i(S, beta) = sum_o Pr_i(o | S, beta) V^0_i(B_i^{o, S, beta}) (Chalkiadakis &
+// Boutilier 2012, Eqs. 8-10) for a stage task and a next task whose outcome models
+// depend on the types only through totals of points.  The successor beliefs B^{o,S,beta}
+// are the exact Eq. 5 marginals: member j of S (not i) gets
+//   B(t_j) sum_l P_{S \ j}(l) Pr(o | S, beta, l + points(t_j)),
+// P_{S \ j} the distribution of the other members' total; the successor's coalition
+// values (next task) come from the subset walk of accord/subset_sums.hpp.  Outcomes of
+// probability at most min_prob are skipped.  For S = {i} the beliefs cannot change and
+// W is V^0 of the current beliefs.  out[q, beta] for mask q; the round starts from
+// agreement which[q, beta] (step.own, step.views and step.which are unused).
+struct Lookahead {
+  OneStep step;
+  std::int64_t types;               // K
+  const double* beliefs;            // (n, K): the agent's beliefs
+  std::int64_t outcomes;            // O
+  std::int64_t width;               // L of the stage task
+  const double* dist;               // (2^n, L): the agent's distribution of every total
+  const double* probs;              // (2^n, A, O, L): Pr(o | S, beta, total)
+  const std::int64_t* points;       // (K,) of the stage task
+  std::int64_t next_width;          // L' of the next task
+  const double* next_values;        // (2^n, A, L')
+  const std::int64_t* next_points;  // (K,) of the next task
+  std::int64_t masks;               // R
+  const std::int64_t* mask;         // (R,): coalitions containing i
+  const std::int64_t* which;        // (R, A): starting agreement of (mask, beta)
+  double min_prob;
+};
+
+void lookahead_values(const Lookahead& a, double* out);
+
 // A stage's negotiation: `rounds` rounds of best reply with experimentation
 // (python/accord/coalition/bre.py) over frozen per-stage values.  Agent k values an
 // agreement (S, beta) with relative demand r as

@@ -9,7 +9,31 @@ import typing
 import numpy
 import numpy.typing
 
-__all__: list[str] = ["negotiate", "one_step_payoff", "revealed_payoffs"]
+__all__: list[str] = ["lookahead_values", "negotiate", "one_step_payoff", "revealed_payoffs"]
+
+def lookahead_values(
+    beliefs: numpy.typing.NDArray[numpy.float64],
+    dist: numpy.typing.NDArray[numpy.float64],
+    probs: numpy.typing.NDArray[numpy.float64],
+    points: numpy.typing.NDArray[numpy.int64],
+    next_values: numpy.typing.NDArray[numpy.float64],
+    next_points: numpy.typing.NDArray[numpy.int64],
+    agent: typing.SupportsInt | typing.SupportsIndex,
+    masks: numpy.typing.NDArray[numpy.int64],
+    others: numpy.typing.NDArray[numpy.float64] | None,
+    coalition: numpy.typing.NDArray[numpy.int64],
+    action: numpy.typing.NDArray[numpy.int64],
+    share: numpy.typing.NDArray[numpy.float64],
+    which: numpy.typing.NDArray[numpy.int64],
+    restricted: bool,
+    tol: typing.SupportsFloat | typing.SupportsIndex,
+    min_prob: typing.SupportsFloat | typing.SupportsIndex,
+) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    (R, A): W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B^{o,S,a}) (Chalkiadakis & Boutilier
+    2012, Eqs. 8-10) through type statistics, the round starting from agreement
+    which[r, a].
+    """
 
 def negotiate(
     base: numpy.typing.NDArray[numpy.float64],

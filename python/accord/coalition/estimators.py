@@ -43,7 +43,15 @@ from .._masks import members, membership_table, singleton_masks
 from .._validate import fail
 from .joint import JointBeliefs
 from .model import BCFP, Agreement, form_many, member_bits, relative_demands
-from .valuation import Group, Valuator, expected_many, log_of, successor_grid, successor_views
+from .valuation import (
+    Group,
+    SubsetTables,
+    Valuator,
+    expected_many,
+    log_of,
+    successor_grid,
+    successor_views,
+)
 
 METHODS = ("myopic", "map", "informed", "vpi", "osla", "vpi-osla")
 #: How MAP breaks ties between equally probable types (Sec. 4.4 leaves it open):
@@ -502,6 +510,48 @@ def revealed_payoffs(
     )
 
 
+def lookahead_values(
+    beliefs: np.ndarray,
+    dist: np.ndarray,
+    tables: SubsetTables,
+    next_tables: SubsetTables,
+    agent: int,
+    masks: np.ndarray,
+    others: np.ndarray | None,
+    starts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    which: np.ndarray,
+) -> np.ndarray:
+    """``(R, A)``: ``W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B_i^{o,S,a})`` (Eqs. 8-10)
+    for ``S`` in ``masks`` (each containing the agent) when the stage's and the next
+    stage's tasks have type statistics (``tables``, ``next_tables``): the successor
+    beliefs are the exact Eq. 5 marginals, their values the next task's. ``beliefs``
+    ``(n, K)`` are the agent's, ``dist`` ``(2**n, L)`` their totals' distributions under
+    the stage task; the round starts from agreement ``which[r, a]`` of ``starts``, the
+    others valued with ``others`` (:func:`one_step_payoff`). Outcomes of probability at
+    most 1e-15 are skipped. Runs natively (``accord._core.coalition``)."""
+    coalition, action, share = starts
+    n = coalition.shape[1]
+    check_magnitudes("lookahead_values", n, values=next_tables.values, others=others)
+    return cpu_kernels("coalition").lookahead_values(
+        np.ascontiguousarray(beliefs, dtype=np.float64),
+        np.ascontiguousarray(dist, dtype=np.float64),
+        np.ascontiguousarray(tables.probs, dtype=np.float64),
+        np.ascontiguousarray(tables.points, dtype=np.int64),
+        np.ascontiguousarray(next_tables.values, dtype=np.float64),
+        np.ascontiguousarray(next_tables.points, dtype=np.int64),
+        int(agent),
+        np.ascontiguousarray(masks, dtype=np.int64),
+        None if others is None else np.ascontiguousarray(others, dtype=np.float64),
+        np.ascontiguousarray(coalition, dtype=np.int64),
+        np.ascontiguousarray(action, dtype=np.int64),
+        np.ascontiguousarray(share, dtype=np.float64),
+        np.ascontiguousarray(which, dtype=np.int64),
+        n > 6,
+        TOL,
+        1e-15,
+    )
+
+
 def _one_step(own, others, agent, coalition, action, share, which) -> np.ndarray:
     """:func:`one_step_payoff` with the starting agreements as ``(D, n)`` arrays of
     coalitions, actions and relative demands, ``which[z]`` the row of view ``z``.
@@ -564,6 +614,18 @@ class _Successors:
             got = [np.concatenate([x, y]) for x, y in zip(self.sigmas, got, strict=True)]
         self.sigmas = got
         self.index[masks, acts] = base + np.arange(masks.size)
+
+    def every_action(
+        self, masks: np.ndarray
+    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+        """The starting agreements ``sigma = (S, a)`` for every ``S`` in ``masks`` and
+        every action: ``(coalitions, actions, relative demands)`` and the row of each
+        ``(S, a)`` among them, ``(R, A)``."""
+        a_n = self.index.shape[1]
+        starts_m, starts_a = np.repeat(masks, a_n), np.tile(np.arange(a_n), masks.size)
+        self.form(starts_m, starts_a)
+        coalition, action, share = self.sigmas
+        return (coalition, action, share), self.index[starts_m, starts_a].reshape(-1, a_n)
 
     def tables(self, views: np.ndarray) -> np.ndarray:
         """``(Z, 2**n, A)``: the agent's coalition values in each of its ``views``."""
@@ -661,6 +723,11 @@ class Lookahead:
         return self._w[i, masks]
 
     def _fill(self, i: int, todo: list[int]) -> None:
+        st = self.valuator.subset_tables(self.stage.task)
+        nst = self.valuator.subset_tables(self.next_task)
+        if st is not None and nst is not None:
+            self._fill_totals(i, np.asarray(todo, dtype=np.int64), st, nst)
+            return
         p, va, stage, seed = self.problem, self.valuator, self.stage, self.seed
         a_n, o_n = p.n_actions, p.n_outcomes
         lone = 1 << i
@@ -711,6 +778,17 @@ class Lookahead:
             v0s = np.zeros((len(masks), a_n, o_n))
             v0s[keep[:, 0], keep[:, 1], keep[:, 2]] = v0
             self._w[i, masks] = (po * v0s).sum(axis=-1)
+
+    def _fill_totals(self, i: int, masks: np.ndarray, st: SubsetTables, nst: SubsetTables) -> None:
+        """:meth:`_fill` when the stage's and the next task have type statistics
+        (:func:`lookahead_values`)."""
+        succ = self._successors(i)
+        starts, which = succ.every_action(masks)
+        dist = self._distribution(i)
+        assert dist is not None
+        self._w[i, masks] = lookahead_values(
+            np.exp(self.log_beliefs[i]), dist, st, nst, i, masks, succ.others, starts, which
+        )
 
     def revealed(self, i: int, masks: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
         """``{(i, S): (A, T)}``: ``V^0_i`` (Eq. 9) of the belief state in which type
@@ -794,7 +872,7 @@ class Lookahead:
         with ``S``'s other members revealed, a coalition's total is theirs (known) plus
         the total of its other members under the agent's beliefs, so every view's
         values are shifts of one set of distributions (``revealed_payoffs``)."""
-        p, a_n = self.problem, self.problem.n_actions
+        p = self.problem
         succ = self._successors(i)
         got = [self._vectors(i, s) for s in todo]
         t_n = max(vec.shape[0] for _, vec, _ in got)
@@ -805,9 +883,7 @@ class Lookahead:
             vectors[r, : vec.shape[0], : vec.shape[1]] = vec
             compute[r, : vec.shape[0]] = real
         masks = np.asarray(todo, dtype=np.int64)
-        starts_m, starts_a = np.repeat(masks, a_n), np.tile(np.arange(a_n), masks.size)
-        succ.form(starts_m, starts_a)
-        coalition, action, share = succ.sigmas
+        starts, which = succ.every_action(masks)
         out = revealed_payoffs(
             self._next_distribution(i),
             st.values,
@@ -817,8 +893,8 @@ class Lookahead:
             vectors,
             compute,
             succ.others,
-            (coalition, action, share),
-            succ.index[starts_m, starts_a].reshape(masks.size, a_n),
+            starts,
+            which,
         )
         for r, (s, (_, vec, _)) in enumerate(zip(todo, got, strict=True)):
             self._revealed[(i, s)] = out[r, :, : vec.shape[0]]
