@@ -143,7 +143,7 @@ def _revealed_cells(valuation: Valuation):
         return None
     else:
         revealed = valuation.revealed
-    cell_offset = np.zeros_like(cells)
+    cell_offset = np.zeros(cells.shape)
     for (i, s), v in revealed.items():
         cell_offset[i, s, :, : v.shape[1]] = valuation.gamma * v
     return dist, cells, cell_offset

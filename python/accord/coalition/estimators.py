@@ -460,7 +460,7 @@ def check_magnitudes(func: str, n: int, **tables: np.ndarray | None) -> None:
     for name, t in tables.items():
         if t is None:
             continue
-        if not np.isfinite(t).all() or np.abs(t).max(initial=0.0) > bound:
+        if t.size and not (t.max() <= bound and t.min() >= -bound):  # NaN fails too
             fail(
                 func,
                 f"{name} must hold finite coalition values of magnitude at most "
@@ -479,6 +479,8 @@ def revealed_payoffs(
     others: np.ndarray | None,
     starts: tuple[np.ndarray, np.ndarray, np.ndarray],
     which: np.ndarray,
+    *,
+    check: bool = True,
 ) -> np.ndarray:
     """``(R, A, T)``: ``V^0`` (Eq. 9) of the agent's belief states in which type vector
     ``vectors[r, t]`` (local indices of ``masks[r]``'s other members, in increasing
@@ -488,10 +490,12 @@ def revealed_payoffs(
     member's points by local type.  The round starts from agreement ``which[r, a]`` of
     ``starts`` (coalitions, actions, relative demands, ``(D, n)``); ``others`` as in
     :func:`one_step_payoff`; vectors with ``compute`` 0 are left at 0.  Runs natively
-    (``accord._core.coalition``)."""
+    (``accord._core.coalition``); ``check=False`` skips the magnitude check of tables
+    derived from rewards :func:`simulate` checked."""
     coalition, action, share = starts
     n = coalition.shape[1]
-    check_magnitudes("revealed_payoffs", n, values=values, others=others)
+    if check:
+        check_magnitudes("revealed_payoffs", n, values=values, others=others)
     return cpu_kernels("coalition").revealed_payoffs(
         np.ascontiguousarray(dist, dtype=np.float64),
         np.ascontiguousarray(values, dtype=np.float64),
@@ -520,6 +524,8 @@ def lookahead_values(
     others: np.ndarray | None,
     starts: tuple[np.ndarray, np.ndarray, np.ndarray],
     which: np.ndarray,
+    *,
+    check: bool = True,
 ) -> np.ndarray:
     """``(R, A)``: ``W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B_i^{o,S,a})`` (Eqs. 8-10)
     for ``S`` in ``masks`` (each containing the agent) when the stage's and the next
@@ -528,10 +534,12 @@ def lookahead_values(
     ``(n, K)`` are the agent's, ``dist`` ``(2**n, L)`` their totals' distributions under
     the stage task; the round starts from agreement ``which[r, a]`` of ``starts``, the
     others valued with ``others`` (:func:`one_step_payoff`). Outcomes of probability at
-    most 1e-15 are skipped. Runs natively (``accord._core.coalition``)."""
+    most 1e-15 are skipped. Runs natively (``accord._core.coalition``); ``check=False``
+    as in :func:`revealed_payoffs`."""
     coalition, action, share = starts
     n = coalition.shape[1]
-    check_magnitudes("lookahead_values", n, values=next_tables.values, others=others)
+    if check:
+        check_magnitudes("lookahead_values", n, values=next_tables.values, others=others)
     return cpu_kernels("coalition").lookahead_values(
         np.ascontiguousarray(beliefs, dtype=np.float64),
         np.ascontiguousarray(dist, dtype=np.float64),
@@ -787,7 +795,16 @@ class Lookahead:
         dist = self._distribution(i)
         assert dist is not None
         self._w[i, masks] = lookahead_values(
-            np.exp(self.log_beliefs[i]), dist, st, nst, i, masks, succ.others, starts, which
+            np.exp(self.log_beliefs[i]),
+            dist,
+            st,
+            nst,
+            i,
+            masks,
+            succ.others,
+            starts,
+            which,
+            check=False,
         )
 
     def revealed(self, i: int, masks: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
@@ -828,12 +845,9 @@ class Lookahead:
         row = self.valuator.row(self.stage.task, i, s)
         g_id, b = self.stage.where[(i, s)]
         g = self.stage.groups[g_id]
-        if g.samples is not None:
-            vec = g.samples[b]
-        elif row.m:
-            vec = np.indices((self.problem.k_max,) * row.m).reshape(row.m, -1).T
-        else:  # the agent alone: one (empty) type vector
-            vec = np.zeros((1, 0), dtype=np.int64)
+        if g.samples is None:
+            return row, *row.vectors
+        vec = g.samples[b]
         return row, vec, row.valid[np.arange(row.m), vec].all(axis=1)
 
     def _fill_revealed(self, i: int, todo: list[int]) -> None:
@@ -895,6 +909,7 @@ class Lookahead:
             succ.others,
             starts,
             which,
+            check=False,
         )
         for r, (s, (_, vec, _)) in enumerate(zip(todo, got, strict=True)):
             self._revealed[(i, s)] = out[r, :, : vec.shape[0]]

@@ -17,6 +17,7 @@ pseudo-member whose "types" are the totals (:class:`SubsetTables`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,15 @@ class Row:
     @property
     def m(self) -> int:
         return int(self.unknown.size)
+
+    @functools.cached_property
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every local type vector of the unknown members ``(k_max**m, m)``, the first
+        member slowest (the enumeration order of the kernels), and which are real
+        (no padding type)."""
+        m, k = self.unknown.size, self.local.shape[1]
+        vec = np.indices((k,) * m).reshape(m, -1).T if m else np.zeros((1, 0), np.int64)
+        return vec, self.valid[np.arange(m), vec].all(axis=1)
 
     @property
     def enumerated_probs(self) -> np.ndarray:
@@ -216,8 +226,7 @@ class Valuator:
             int(p.true_types[agent]),
         )
         if r.enumerated and self.subset_tables(task) is None:
-            grid = np.indices((k,) * m).reshape(m, -1).T if m else np.zeros((1, 0), np.int64)
-            pr = self.tables(task, [r], grid[None])[0]  # (T, A, O)
+            pr = self.tables(task, [r], r.vectors[0][None])[0]  # (T, A, O)
             r.probs = np.ascontiguousarray(pr.transpose(1, 2, 0))  # (A, O, T)
         return r
 
