@@ -179,6 +179,15 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
     yield from _negotiation_cases(rng, start)
     yield from _revealed_cases(rng, start)
     yield from _lookahead_cases(rng, start)
+    from accord.coalition.estimators import form_proposals
+
+    for base in _arrays(rng, (3, 8, 2)):
+        yield (
+            "form_proposals",
+            lambda b=base: form_proposals(
+                b, 0, start, np.array([1, 3, 7]), np.array([0, 1, 0]), np.array([0.5, 0.0, 1.0])
+            ),
+        )
 
     # ---- marl: accord._core.marl -------------------------------------------------
     yield from _marl_cases(rng)

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "accord/bayes.hpp"
@@ -40,6 +41,71 @@ struct Stage {
   }
 };
 
+// The demands of proposal s by proposer i (BRE, step 3): each partner its believed
+// payoff pbar, the proposer max(own, 0) (its share of the coalition's value); all 1 when
+// they sum to zero.  Returns their sum.
+double proposal_demands(int n, int i, std::int64_t s, double own, const std::vector<double>& pbar,
+                        std::vector<double>& dem) {
+  double total = 0.0;
+  for (int k = 0; k < n; ++k) {
+    dem[k] = ((s >> k) & 1) ? pbar[k] : 0.0;
+    if (k == i) dem[k] = std::max(own, 0.0);
+    total += dem[k];
+  }
+  if (!(total > 0.0)) {
+    total = 0.0;
+    for (int k = 0; k < n; ++k) {
+      dem[k] = ((s >> k) & 1) ? 1.0 : 0.0;
+      total += dem[k];
+    }
+  }
+  return total;
+}
+
+// Coalition s forms with action b and its members' demands dem; agents left behind stay
+// together with their demands and re-choose the action maximising their
+// demand-weighted base values (C, act, d updated in place).
+void form(const double* base, int n, std::int64_t A, std::int64_t s, std::int64_t b,
+          const double* dem, std::int64_t* C, std::int64_t* act, double* d) {
+  const std::int64_t M = std::int64_t{1} << n;
+  // agents left behind stay together and re-choose their action (old demands)
+  for (int k = 0; k < n; ++k) {
+    if (((s >> k) & 1) || !(C[k] & s)) continue;
+    const std::int64_t rest = C[k] & ~s;
+    if (C[k] == rest) continue;  // already moved with an earlier member
+    double tot = 0.0;
+    int size = 0;
+    for (int j = 0; j < n; ++j)
+      if ((rest >> j) & 1) {
+        tot += d[j];
+        ++size;
+      }
+    std::int64_t pick = 0;
+    double val = -std::numeric_limits<double>::infinity();
+    for (std::int64_t q = 0; q < A; ++q) {
+      double v = 0.0;
+      for (int j = 0; j < n; ++j)
+        if ((rest >> j) & 1)
+          v += (tot > 0.0 ? d[j] / tot : 1.0 / size) * base[(j * M + rest) * A + q];
+      if (v > val) {
+        val = v;
+        pick = q;
+      }
+    }
+    for (int j = 0; j < n; ++j)
+      if ((rest >> j) & 1) {
+        C[j] = rest;
+        act[j] = pick;
+      }
+  }
+  for (int k = 0; k < n; ++k)
+    if ((s >> k) & 1) {
+      C[k] = s;
+      act[k] = b;
+      d[k] = dem[k];
+    }
+}
+
 void shares_of(const std::int64_t* C, const double* d, int n, std::vector<double>& r) {
   for (int k = 0; k < n; ++k) {
     double tot = 0.0;
@@ -53,20 +119,25 @@ void shares_of(const std::int64_t* C, const double* d, int n, std::vector<double
   }
 }
 
+void check_agreement(int n, std::int64_t A, const std::int64_t* C, const std::int64_t* act,
+                     const double* d, const std::string& f) {
+  const std::int64_t M = std::int64_t{1} << n;
+  for (int k = 0; k < n; ++k) {
+    if (C[k] < 1 || C[k] >= M || !((C[k] >> k) & 1))
+      throw std::invalid_argument(f + ": an agent is not in its own coalition");
+    if (act[k] < 0 || act[k] >= A) throw std::invalid_argument(f + ": an action is out of range");
+    if (!(d[k] >= 0.0) || !std::isfinite(d[k]))
+      throw std::invalid_argument(f + ": demands must be finite and >= 0");
+    for (int j = 0; j < n; ++j)
+      if (((C[k] >> j) & 1) && (C[j] != C[k] || act[j] != act[k]))
+        throw std::invalid_argument(f + ": members disagree on their coalition or action");
+  }
+}
+
 void check(const Negotiation& a, const std::int64_t* C, const std::int64_t* act,
            const double* d) {
   const std::int64_t M = std::int64_t{1} << a.n;
-  for (int k = 0; k < a.n; ++k) {
-    if (C[k] < 1 || C[k] >= M || !((C[k] >> k) & 1))
-      throw std::invalid_argument("negotiate: an agent is not in its own coalition");
-    if (act[k] < 0 || act[k] >= a.actions)
-      throw std::invalid_argument("negotiate: an action is out of range");
-    if (!(d[k] >= 0.0) || !std::isfinite(d[k]))
-      throw std::invalid_argument("negotiate: demands must be finite and >= 0");
-    for (int j = 0; j < a.n; ++j)
-      if (((C[k] >> j) & 1) && (C[j] != C[k] || act[j] != act[k]))
-        throw std::invalid_argument("negotiate: members disagree on their coalition or action");
-  }
+  check_agreement(a.n, a.actions, C, act, d, "negotiate");
   for (std::int64_t t = 0; t < a.rounds; ++t) {
     if (a.proposer[t] < 0 || a.proposer[t] >= a.n)
       throw std::invalid_argument("negotiate: a proposer is out of range");
@@ -128,64 +199,49 @@ void negotiate(const Negotiation& a, std::int64_t* C, std::int64_t* act, double*
       if (s < 0 || !(top > cur + a.tol)) continue;
     }
     if (s == C[i] && b == act[i]) continue;
-    // the proposal: partners demand their believed payoffs, the proposer the residual
-    double total = 0.0;
-    for (int k = 0; k < n; ++k) {
-      dem[k] = ((s >> k) & 1) ? pbar[k] : 0.0;
-      if (k == i) dem[k] = std::max(share(s, b) * Bi[s * A + b], 0.0);
-      total += dem[k];
-    }
-    if (!(total > 0.0)) {
-      total = 0.0;
-      for (int k = 0; k < n; ++k) {
-        dem[k] = ((s >> k) & 1) ? 1.0 : 0.0;
-        total += dem[k];
-      }
-    }
+    const double total = proposal_demands(n, i, s, share(s, b) * Bi[s * A + b], pbar, dem);
     bool formed = true;
     for (int k = 0; k < n && formed; ++k) {
       if (k == i || !((s >> k) & 1)) continue;
       formed = st.value(k, s, b, dem[k] / total) >= st.value(k, C[k], act[k], r[k]) - a.tol;
     }
     if (!formed) continue;
-    // agents left behind stay together and re-choose their action (old demands)
-    for (int k = 0; k < n; ++k) {
-      if (((s >> k) & 1) || !(C[k] & s)) continue;
-      const std::int64_t rest = C[k] & ~s;
-      if (C[k] == rest) continue;  // already moved with an earlier member
-      double tot = 0.0;
-      int size = 0;
-      for (int j = 0; j < n; ++j)
-        if ((rest >> j) & 1) {
-          tot += d[j];
-          ++size;
-        }
-      std::int64_t pick = 0;
-      double val = -std::numeric_limits<double>::infinity();
-      for (std::int64_t q = 0; q < A; ++q) {
-        double v = 0.0;
-        for (int j = 0; j < n; ++j)
-          if ((rest >> j) & 1)
-            v += (tot > 0.0 ? d[j] / tot : 1.0 / size) * a.base[(j * M + rest) * A + q];
-        if (v > val) {
-          val = v;
-          pick = q;
-        }
-      }
-      for (int j = 0; j < n; ++j)
-        if ((rest >> j) & 1) {
-          C[j] = rest;
-          act[j] = pick;
-        }
-    }
-    for (int k = 0; k < n; ++k)
-      if ((s >> k) & 1) {
-        C[k] = s;
-        act[k] = b;
-        d[k] = dem[k];
-      }
+    form(a.base, n, A, s, b, dem.data(), C, act, d);
   }
   cancel.check();
+}
+
+void form_proposals(const Proposals& a, std::int64_t* out_c, std::int64_t* out_a,
+                    double* out_r) {
+  const int n = a.n, i = a.agent;
+  const std::int64_t A = a.actions, M = std::int64_t{1} << n;
+  if (n < 1 || n > 20 || A < 1 || i < 0 || i >= n)
+    throw std::invalid_argument("form_proposals: need 1 <= n <= 20, A >= 1, 0 <= agent < n");
+  check_agreement(n, A, a.coalition, a.action, a.demand, "form_proposals");
+  for (std::int64_t q = 0; q < a.count; ++q) {
+    if (a.masks[q] < 1 || a.masks[q] >= M || !((a.masks[q] >> i) & 1))
+      throw std::invalid_argument("form_proposals: every mask must contain the agent");
+    if (a.actions_of[q] < 0 || a.actions_of[q] >= A)
+      throw std::invalid_argument("form_proposals: an action is out of range");
+    if (!std::isfinite(a.shares[q]))
+      throw std::invalid_argument("form_proposals: shares must be finite");
+  }
+  std::vector<double> r(n), pbar(n), dem(n);
+  shares_of(a.coalition, a.demand, n, r);
+  const double* Bi = a.base + static_cast<std::int64_t>(i) * M * A;
+  for (int k = 0; k < n; ++k) pbar[k] = r[k] * Bi[a.coalition[k] * A + a.action[k]];
+  for (std::int64_t q = 0; q < a.count; ++q) {
+    const std::int64_t s = a.masks[q], b = a.actions_of[q];
+    std::int64_t* C = out_c + q * n;
+    std::int64_t* act = out_a + q * n;
+    std::copy(a.coalition, a.coalition + n, C);
+    std::copy(a.action, a.action + n, act);
+    std::vector<double> d(a.demand, a.demand + n);
+    proposal_demands(n, i, s, a.shares[q] * Bi[s * A + b], pbar, dem);
+    form(a.base, n, A, s, b, dem.data(), C, act, d.data());
+    shares_of(C, d.data(), n, r);
+    std::copy(r.begin(), r.end(), out_r + q * n);
+  }
 }
 
 }  // namespace accord::coalition

@@ -41,50 +41,53 @@ double view_payoff(const OneStep& a, const double* own, std::int64_t d, Scratch&
   for (int k = 0; k < n; ++k) cur_self[k] = R[k] * table(k)[C[k] * A + ACT[k]];
   const double cur_own = R[i] * own[C[i] * A + ACT[i]];
   const std::int64_t mine = C[i];
+  const double inf = std::numeric_limits<double>::infinity();
   double total = 0.0;
   for (int j = 0; j < n; ++j) {
     const double* Tj = table(j);
     for (int k = 0; k < n; ++k) pbar[k] = R[k] * Tj[C[k] * A + ACT[k]];
-    double best = -std::numeric_limits<double>::infinity(), bv = 0.0, bres = 0.0;
+    const double pj = pbar[j];
+    double best = -inf;
     std::int64_t bm = -1, ba = 0;
     const std::int64_t jbit = std::int64_t{1} << j;
-    if (!a.restricted) {  // every coalition: the partners' sums by a subset recursion
-      const std::int64_t M = std::int64_t{1} << n;
-      w.sums[0] = 0.0;  // summed in increasing member order, as below
-      for (std::int64_t s = 1; s < M; ++s) {
-        const int h = 63 - __builtin_clzll(static_cast<unsigned long long>(s));
-        w.sums[s] = w.sums[s ^ (std::int64_t{1} << h)] + pbar[h];
-      }
-    } else {
-      proposer_candidates(n, j, C, true, cand);
-    }
-    const std::size_t count = a.restricted ? cand.size() : std::size_t{1} << (n - 1);
-    for (std::size_t c = 0; c < count; ++c) {
-      std::int64_t s;
-      double offered = 0.0;
-      if (a.restricted) {
-        s = cand[c];
-        for (int k = 0; k < n; ++k)
-          if (k != j && ((s >> k) & 1)) offered += pbar[k];
-      } else {  // the c-th coalition containing j, in increasing order
-        const auto cc = static_cast<std::int64_t>(c);
-        s = ((cc >> j) << (j + 1)) | jbit | (cc & (jbit - 1));
-        offered = w.sums[s & ~jbit];
-      }
+    // what j offers the partners of s: their pbar, summed in increasing member order
+    auto offered_to = [&](std::int64_t s) {
+      double off = 0.0;
+      for (int k = 0; k < n; ++k)
+        if (k != j && ((s >> k) & 1)) off += pbar[k];
+      return off;
+    };
+    // the best (s, b) over j's candidates s in increasing order (the first best wins)
+    auto consider = [&](std::int64_t s, double offered) {
+      const double* row = Tj + s * A;
       for (std::int64_t b = 0; b < A; ++b) {
-        if (s == C[j] && b == ACT[j]) continue;
-        const double v = Tj[s * A + b];
-        const double resid = v - offered;
-        const double gain = resid - pbar[j];
+        const double gain = (s == C[j] && b == ACT[j]) ? -inf : (row[b] - offered) - pj;
         if (gain > best) {
           best = gain;
           bm = s;
           ba = b;
-          bv = v;
-          bres = resid;
         }
       }
+    };
+    if (!a.restricted) {  // every coalition: the partners' sums by a subset recursion
+      const std::int64_t M = std::int64_t{1} << n;
+      double* sums = w.sums.data();
+      sums[0] = 0.0;  // in increasing member order, as offered_to
+      for (std::int64_t s = 1; s < M; ++s) {
+        const int h = 63 - __builtin_clzll(static_cast<unsigned long long>(s));
+        sums[s] = sums[s ^ (std::int64_t{1} << h)] + pbar[h];
+      }
+      const std::int64_t half = M >> 1;
+      for (std::int64_t c = 0; c < half; ++c) {  // the c-th coalition containing j
+        const std::int64_t s = ((c >> j) << (j + 1)) | jbit | (c & (jbit - 1));
+        consider(s, sums[s & ~jbit]);
+      }
+    } else {
+      proposer_candidates(n, j, C, true, cand);
+      for (const std::int64_t s : cand) consider(s, offered_to(s));
     }
+    const double bv = bm >= 0 ? Tj[bm * A + ba] : 0.0;
+    const double bres = bm >= 0 ? bv - offered_to(bm) : 0.0;
     double u = cur_own;
     if (bm >= 0 && best > a.tol) {
       const double safe = bv > 0.0 ? bv : 1.0;

@@ -96,6 +96,51 @@ def test_vector_cells_hold_the_expected_values():
     np.testing.assert_allclose(q[inside], sv.expected[inside], rtol=1e-10, atol=1e-9)
 
 
+@pytest.mark.parametrize("n", [5, 10])
+def test_native_proposals_form_the_agreements_of_the_python_rule(n):
+    """``form_proposals`` (the agreements a proposer's proposals form, used for the
+    lookahead's starting agreements) equals :func:`proposals` with the relative demands
+    of the result, for every agent, coalition and action from a mixed structure."""
+    from accord.coalition.estimators import (
+        form_proposals,
+        proposal_shares,
+        proposals,
+        rechooser,
+    )
+    from accord.coalition.model import relative_demands
+
+    p = software_company(n)
+    val, _ = _stage(p, "myopic", 1)
+    base = val.base
+    rng = np.random.default_rng(n)
+    ag = Agreement.singletons(n, np.zeros(n, np.int64))
+    for _ in range(4):  # a few coalitions with random demands, some zero
+        s = int(rng.integers(1, 1 << n))
+        ag = ag.form(s, int(rng.integers(p.n_actions)), rng.uniform(0, 50, n), lambda r: 0)
+    ag = Agreement(ag.coalition, ag.action, np.where(rng.random(n) < 0.2, 0.0, ag.demand))
+    assert 1 < len(ag.structure()) < n
+    for i in range(n):
+        masks, shares = proposal_shares(base[i], i, ag, val.stage.mem)
+        masks = np.repeat(masks, p.n_actions)
+        acts = np.tile(np.arange(p.n_actions), masks.size // p.n_actions)
+        sh = shares.reshape(-1)
+        c, a, d, _ = proposals(base, i, ag, masks, acts, sh, rechooser(base, ag))
+        got = form_proposals(base, i, ag, masks, acts, sh)
+        np.testing.assert_array_equal(got[0], c)
+        np.testing.assert_array_equal(got[1], a)
+        np.testing.assert_allclose(got[2], relative_demands(c, d), rtol=1e-12, atol=1e-15)
+    one = (np.array([1]), np.array([0]), np.array([0.5]))
+    with pytest.raises(ValueError, match="contain the agent"):
+        form_proposals(base, 1, ag, *one)
+    with pytest.raises(ValueError, match="action is out of range"):
+        form_proposals(base, 0, ag, one[0], np.array([9]), one[2])
+    grand = Agreement(np.full(n, (1 << n) - 1), np.arange(n) % 2, ag.demand)
+    with pytest.raises(ValueError, match="disagree"):
+        form_proposals(base, 0, grand, *one)
+    with pytest.raises(ValueError, match="finite"):
+        form_proposals(np.full_like(base, np.inf), 0, ag, *one)
+
+
 def test_bad_arguments_are_refused_before_any_work():
     n, m_n, a_n = 3, 8, 2
     base = np.zeros((n, m_n, a_n))

@@ -192,6 +192,51 @@ void init_coalition(py::module_& m) {
       "which[r, a].");
 
   m.def(
+      "form_proposals",
+      [](In<double> base_, int agent, In<std::int64_t> coalition_, In<std::int64_t> action_,
+         In<double> demand_, In<std::int64_t> masks_, In<std::int64_t> actions_,
+         In<double> shares_) {
+        const auto base = take(base_, "base");
+        if (base.ndim() != 3) throw std::invalid_argument("base must have shape (n, 2**n, A)");
+        const std::int64_t n = base.shape(0), M = base.shape(1), A = base.shape(2);
+        if (n < 1 || n > 20 || M != (std::int64_t{1} << n))
+          throw std::invalid_argument("base must have shape (n, 2**n, A) for n <= 20 agents");
+        const auto coalition = take(coalition_, "coalition");
+        const auto action = take(action_, "action");
+        const auto demand = take(demand_, "demand");
+        const auto masks = take(masks_, "masks");
+        const auto actions = take(actions_, "actions");
+        const auto shares = take(shares_, "shares");
+        expect_shape(coalition, {n}, "coalition");
+        expect_shape(action, {n}, "action");
+        expect_shape(demand, {n}, "demand");
+        if (masks.ndim() != 1) throw std::invalid_argument("masks must be 1-d");
+        const std::int64_t D = masks.shape(0);
+        expect_shape(actions, {D}, "actions");
+        expect_shape(shares, {D}, "shares");
+        py::array_t<std::int64_t> out_c({static_cast<py::ssize_t>(D), static_cast<py::ssize_t>(n)});
+        py::array_t<std::int64_t> out_a({static_cast<py::ssize_t>(D), static_cast<py::ssize_t>(n)});
+        py::array_t<double> out_r({static_cast<py::ssize_t>(D), static_cast<py::ssize_t>(n)});
+        accord::coalition::Proposals a{static_cast<int>(n), A,           base.data(),
+                                       agent,               coalition.data(), action.data(),
+                                       demand.data(),       D,           masks.data(),
+                                       actions.data(),      shares.data()};
+        std::int64_t* c = out_c.mutable_data();
+        std::int64_t* ac = out_a.mutable_data();
+        double* r = out_r.mutable_data();
+        {
+          py::gil_scoped_release release;
+          accord::coalition::form_proposals(a, c, ac, r);
+        }
+        return py::make_tuple(out_c, out_a, out_r);
+      },
+      py::arg("base"), py::arg("agent"), py::arg("coalition"), py::arg("action"),
+      py::arg("demand"), py::arg("masks"), py::arg("actions"), py::arg("shares"),
+      "(coalition, action, relative demand), each (D, n): the agreements the agent's\n"
+      "proposals (masks[d], actions[d]) form when accepted (best reply, Chalkiadakis &\n"
+      "Boutilier 2012, Sec. 3.3).");
+
+  m.def(
       "negotiate",
       [](In<double> base_, std::optional<In<double>> offset_, std::optional<In<double>> dist_,
          std::optional<In<double>> cells_, std::optional<In<double>> cell_offset_,

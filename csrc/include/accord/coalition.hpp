@@ -154,4 +154,26 @@ struct Negotiation {
 void negotiate(const Negotiation& a, std::int64_t* coalition, std::int64_t* action,
                double* demand);
 
+// The agreements that proposer `agent`'s proposals (masks[q], actions_of[q]) form from the
+// agreement (coalition, action, demand) when accepted (BRE, step 3, as in negotiate):
+// partners demand the payoffs the proposer believes they get now, the proposer
+// max(shares[q] base_agent(S, beta), 0); agents left behind stay together and re-choose
+// their action.  Writes coalitions, actions and relative demands, each (count, n).
+struct Proposals {
+  int n;
+  std::int64_t actions;           // A
+  const double* base;             // (n, 2^n, A)
+  int agent;
+  const std::int64_t* coalition;  // (n,)
+  const std::int64_t* action;     // (n,)
+  const double* demand;           // (n,)
+  std::int64_t count;             // D
+  const std::int64_t* masks;      // (D,)
+  const std::int64_t* actions_of; // (D,)
+  const double* shares;           // (D,)
+};
+
+void form_proposals(const Proposals& a, std::int64_t* out_c, std::int64_t* out_a,
+                    double* out_r);
+
 }  // namespace accord::coalition

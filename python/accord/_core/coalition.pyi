@@ -9,7 +9,33 @@ import typing
 import numpy
 import numpy.typing
 
-__all__: list[str] = ["lookahead_values", "negotiate", "one_step_payoff", "revealed_payoffs"]
+__all__: list[str] = [
+    "form_proposals",
+    "lookahead_values",
+    "negotiate",
+    "one_step_payoff",
+    "revealed_payoffs",
+]
+
+def form_proposals(
+    base: numpy.typing.NDArray[numpy.float64],
+    agent: typing.SupportsInt | typing.SupportsIndex,
+    coalition: numpy.typing.NDArray[numpy.int64],
+    action: numpy.typing.NDArray[numpy.int64],
+    demand: numpy.typing.NDArray[numpy.float64],
+    masks: numpy.typing.NDArray[numpy.int64],
+    actions: numpy.typing.NDArray[numpy.int64],
+    shares: numpy.typing.NDArray[numpy.float64],
+) -> tuple[
+    numpy.typing.NDArray[numpy.int64],
+    numpy.typing.NDArray[numpy.int64],
+    numpy.typing.NDArray[numpy.float64],
+]:
+    """
+    (coalition, action, relative demand), each (D, n): the agreements the agent's
+    proposals (masks[d], actions[d]) form when accepted (best reply, Chalkiadakis &
+    Boutilier 2012, Sec. 3.3).
+    """
 
 def lookahead_values(
     beliefs: numpy.typing.NDArray[numpy.float64],

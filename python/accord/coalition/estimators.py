@@ -42,7 +42,7 @@ from .._backend import cpu_kernels
 from .._masks import members, membership_table, singleton_masks
 from .._validate import fail
 from .joint import JointBeliefs
-from .model import BCFP, Agreement, form_many, member_bits, relative_demands
+from .model import BCFP, Agreement, form_many, member_bits
 from .valuation import (
     Group,
     SubsetTables,
@@ -397,6 +397,34 @@ def proposals(
     return (*form_many(agreement, masks, actions, demand, rechoose), offered)
 
 
+def form_proposals(
+    base: np.ndarray,
+    agent: int,
+    agreement: Agreement,
+    masks: np.ndarray,
+    actions: np.ndarray,
+    shares: np.ndarray,
+    *,
+    check: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The agreements of :func:`proposals` as ``(coalition, action, relative demands)``
+    arrays ``(D, n)``, computed natively (``accord._core.coalition``); ``check=False``
+    skips the magnitude check of ``base`` (expectations of rewards :func:`simulate`
+    checked)."""
+    if check:
+        check_magnitudes("form_proposals", agreement.coalition.size, base=base)
+    return cpu_kernels("coalition").form_proposals(
+        np.ascontiguousarray(base, dtype=np.float64),
+        int(agent),
+        np.ascontiguousarray(agreement.coalition, dtype=np.int64),
+        np.ascontiguousarray(agreement.action, dtype=np.int64),
+        np.ascontiguousarray(agreement.demand, dtype=np.float64),
+        np.ascontiguousarray(masks, dtype=np.int64),
+        np.ascontiguousarray(actions, dtype=np.int64),
+        np.ascontiguousarray(shares, dtype=np.float64),
+    )
+
+
 def proposal_shares(
     base_i: np.ndarray, agent: int, agreement: Agreement, mem: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -586,9 +614,7 @@ class _Successors:
     belief views (its own beliefs; the others' as the static or convergent assumption
     says)."""
 
-    def __init__(
-        self, valuator, stage, agreement, i, prior_values, next_task, static, seed, choose
-    ):
+    def __init__(self, valuator, stage, agreement, i, prior_values, next_task, static, seed):
         self.valuator, self.stage, self.agreement, self.i = valuator, stage, agreement, i
         self.prior_values, self.next_task, self.static, self.seed = (
             prior_values,
@@ -600,7 +626,6 @@ class _Successors:
         m_n, a_n = stage.base.shape[1:]
         self.pos = np.full(m_n, -1, dtype=np.int64)
         self.pos[masks] = np.arange(masks.size)
-        self.choose = choose
         #: row of sigma = (S, a) in ``sigmas``, -1 until formed
         self.index = np.full((m_n, a_n), -1, dtype=np.int64)
         self.sigmas: list[np.ndarray] = []  # coalition, action, relative demands (D, n)
@@ -613,10 +638,8 @@ class _Successors:
         a_n = self.index.shape[1]
         masks, acts = np.divmod(np.unique(masks[need] * a_n + acts[need]), a_n)
         shares = self.shares[self.pos[masks], acts]
-        c, a, d, _ = proposals(
-            self.stage.base, self.i, self.agreement, masks, acts, shares, self.choose
-        )
-        got = [c, a, relative_demands(c, d)]
+        base_values, ag = self.stage.base, self.agreement
+        got = list(form_proposals(base_values, self.i, ag, masks, acts, shares, check=False))
         base = len(self.sigmas[0]) if self.sigmas else 0
         if self.sigmas:
             got = [np.concatenate([x, y]) for x, y in zip(self.sigmas, got, strict=True)]
@@ -686,7 +709,6 @@ class Lookahead:
         self._w = np.full((n, 1 << n, a_n), np.nan)
         self._revealed: dict[tuple[int, int], np.ndarray] = {}
         self._succ: dict[int, _Successors] = {}
-        self._choose = rechooser(stage.base, agreement)
         self._dist: dict[int, np.ndarray] = {}
 
     def _distribution(self, i: int) -> np.ndarray | None:
@@ -713,7 +735,6 @@ class Lookahead:
                 self.next_task,
                 self.static,
                 self.seed + 37 * i,
-                self._choose,
             )
             self._succ[i] = got
         return got
