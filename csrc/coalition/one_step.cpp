@@ -146,7 +146,7 @@ void one_step_payoff(const OneStep& a, double* out) {
     Scratch w(a);
 #pragma omp for schedule(dynamic, 16)
     for (std::int64_t z = 0; z < a.views; ++z) {
-      if (cancel.poll()) continue;
+      if (cancel.poll_every(z, 16)) continue;
       out[z] = view_payoff(a, a.own + z * M * a.actions, a.which[z], w);
     }
   }
@@ -197,7 +197,7 @@ void revealed_payoffs(const Revealed& r, double* out) {
       // a coalition's value depends on the vector only through its shift: memoised
       std::fill(done.begin(), done.end(), std::uint8_t{0});
       for (std::int64_t t = 0; t < T; ++t) {
-        if (cancel.poll()) break;
+        if (cancel.poll_every(t, 16)) break;
         if (!r.compute[q * T + t]) continue;
         const std::int64_t* vec = r.vectors + (q * T + t) * r.m_max;
         // shift[S'] = points of the revealed members in S' (their beliefs point masses)
