@@ -251,6 +251,18 @@ def _revealed_cases(rng, start) -> Iterator[tuple[str, Callable[[], object]]]:
     compute = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1]], dtype=np.uint8)
     starts = (start.coalition[None], start.action[None], start.share()[None])
     which = np.zeros((3, 2), dtype=np.int64)
+    from accord.coalition.estimators import revealed_payoffs_vectors
+
+    offset = np.array([-1, 0, 2, 6, 8, 12, 14, 22])
+    unknown = np.array([[-1, -1], [-1, -1], [1, -1], [1, -1], [2, -1], [2, -1], [1, 2], [1, 2]])
+    probs = np.full((3, 2), 0.5)
+    for values in _arrays(rng, (30,)):
+        yield (
+            "revealed_payoffs_vectors",
+            lambda v=values: revealed_payoffs_vectors(
+                probs, (offset, unknown, v), 0, masks, vectors, compute, None, starts, which
+            ),
+        )
     for values in _arrays(rng, (8, 2, 4)):
         pos = np.abs(values)
         yield (

@@ -310,4 +310,121 @@ void lookahead_values(const Lookahead& a, double* out) {
   cancel.check();
 }
 
+void revealed_payoffs_vectors(const RevealedVectors& r, double* out) {
+  const OneStep& a = r.step;
+  const int n = a.n, i = a.agent;
+  const std::int64_t A = a.actions, M = std::int64_t{1} << n, T = r.vectors_per, K = r.k_max;
+  check_starts(a, r.which, r.masks * A, "revealed_payoffs_vectors");
+  if (K < 1 || T < 1 || r.m_max < 0 || r.m_max >= n)
+    throw std::invalid_argument("revealed_payoffs_vectors: need k_max >= 1, T >= 1");
+  // each coalition's table: its unknown members (no duplicate, not i) and its extent
+  std::vector<std::int64_t> size(M, 0), kpow(n, 1);
+  for (int m = 1; m < n; ++m) kpow[m] = kpow[m - 1] * K;
+  for (std::int64_t sp = 0; sp < M; ++sp) {
+    if (r.offset[sp] < 0) continue;
+    const std::int64_t* u = r.unknown + sp * (n - 1);
+    int m = 0;
+    for (int q = 0; q < n - 1 && u[q] >= 0; ++q, ++m)
+      if (u[q] >= n || u[q] == i || !((sp >> u[q]) & 1) || (q > 0 && u[q] <= u[q - 1]))
+        throw std::invalid_argument(
+            "revealed_payoffs_vectors: unknown must list a coalition's other members in "
+            "increasing order");
+    size[sp] = m;
+    if (r.offset[sp] + A * kpow[m] > r.values_size)
+      throw std::invalid_argument("revealed_payoffs_vectors: a table runs past values");
+  }
+  for (std::int64_t q = 0; q < n * K; ++q)
+    if (!(r.local_probs[q] >= 0.0) || !std::isfinite(r.local_probs[q]))
+      throw std::invalid_argument("revealed_payoffs_vectors: local_probs must be finite, >= 0");
+  for (std::int64_t q = 0; q < r.masks; ++q) {
+    const std::int64_t s = r.mask[q];
+    if (s < 1 || s >= M || !((s >> i) & 1))
+      throw std::invalid_argument("revealed_payoffs_vectors: every mask must contain the agent");
+    if (__builtin_popcountll(static_cast<unsigned long long>(s)) - 1 > r.m_max)
+      throw std::invalid_argument(
+          "revealed_payoffs_vectors: a mask has more unknown members than m_max");
+  }
+  for (std::int64_t q = 0; q < r.masks * T * r.m_max; ++q)
+    if (r.vectors[q] < 0 || r.vectors[q] >= K)
+      throw std::invalid_argument("revealed_payoffs_vectors: a local type index is out of range");
+  std::fill(out, out + r.masks * A * T, 0.0);
+  Cancel cancel;
+  const int threads = r.masks * T * M > 4096 ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(threads)
+  {
+    Scratch w(a);
+    std::vector<double> own(M * A), memo;
+    std::vector<std::uint8_t> done;
+    std::vector<std::int64_t> base(M), fixed_pos, free_pos, typ(n, -1), odo;
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t q = 0; q < r.masks; ++q) {
+      const std::int64_t s = r.mask[q];
+      const std::int64_t known = s & ~(std::int64_t{1} << i);  // revealed members
+      // memo[S'][key of the revealed members' types in S'][beta]
+      std::int64_t total = 0;
+      for (std::int64_t sp = 0; sp < M; ++sp) {
+        base[sp] = total;
+        const int rv = __builtin_popcountll(static_cast<unsigned long long>(sp & known));
+        total += r.offset[sp] >= 0 ? kpow[rv] : 0;
+      }
+      memo.assign(total * A, 0.0);
+      done.assign(total, 0);
+      for (std::int64_t t = 0; t < T; ++t) {
+        if (cancel.poll_every(t, 16)) break;
+        if (!r.compute[q * T + t]) continue;
+        const std::int64_t* vec = r.vectors + (q * T + t) * r.m_max;
+        int c = 0;
+        for (int j = 0; j < n; ++j) typ[j] = ((known >> j) & 1) ? vec[c++] : -1;
+        for (std::int64_t sp = 0; sp < M; ++sp) {
+          double* o = own.data() + sp * A;
+          if (r.offset[sp] < 0) {
+            std::fill(o, o + A, 0.0);
+            continue;
+          }
+          const std::int64_t* u = r.unknown + sp * (n - 1);
+          const int m = static_cast<int>(size[sp]);
+          std::int64_t key = 0, fixed_index = 0;
+          fixed_pos.clear();
+          free_pos.clear();
+          for (int p = 0; p < m; ++p) {
+            if (typ[u[p]] >= 0) {
+              key = key * K + typ[u[p]];
+              fixed_index += typ[u[p]] * kpow[m - 1 - p];
+            } else {
+              free_pos.push_back(p);
+            }
+          }
+          double* g = memo.data() + (base[sp] + key) * A;
+          if (!done[base[sp] + key]) {
+            // sum over the free members' local types, weighted by their beliefs
+            const std::int64_t tk = kpow[m];
+            const double* vals = r.values + r.offset[sp];
+            std::fill(g, g + A, 0.0);
+            odo.assign(free_pos.size(), 0);
+            while (true) {
+              double pr = 1.0;
+              std::int64_t idx = fixed_index;
+              for (std::size_t f = 0; f < free_pos.size(); ++f) {
+                const int p = static_cast<int>(free_pos[f]);
+                pr *= r.local_probs[u[p] * K + odo[f]];
+                idx += odo[f] * kpow[m - 1 - p];
+              }
+              if (pr > 0.0)
+                for (std::int64_t b = 0; b < A; ++b) g[b] += pr * vals[b * tk + idx];
+              std::size_t f = free_pos.size();
+              while (f > 0 && ++odo[f - 1] == K) odo[--f] = 0;
+              if (f == 0) break;
+            }
+            done[base[sp] + key] = 1;
+          }
+          std::copy(g, g + A, o);
+        }
+        for (std::int64_t b = 0; b < A; ++b)
+          out[(q * A + b) * T + t] = view_payoff(a, own.data(), r.which[q * A + b], w);
+      }
+    }
+  }
+  cancel.check();
+}
+
 }  // namespace accord::coalition

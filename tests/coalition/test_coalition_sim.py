@@ -454,6 +454,32 @@ def test_lookahead_through_the_statistic_equals_the_type_vector_views(static, ne
     assert np.ptp(slow) > 100.0
 
 
+@pytest.mark.parametrize(("static", "next_task"), [(False, 0), (True, 1)])
+def test_revealed_values_over_type_vectors_equal_the_python_views(static, next_task, monkeypatch):
+    """Without a type statistic (the Good, the Bad and the Ugly) the revealed successor
+    values come from the coalitions' tables over type vectors summed natively
+    (``revealed_payoffs_vectors``); they equal the explicit belief views valued by the
+    kernel groups in Python, with either assumption and the next task's tables."""
+    from accord.coalition.environments import good_bad_ugly
+    from accord.coalition.estimators import Lookahead
+
+    p = good_bad_ugly()
+    lb = log_of(random_beliefs(p, np.random.default_rng(5)))
+    ag = Agreement(
+        np.array([3, 3, 4, 24, 24]), np.array([0, 0, 1, 2, 2]), np.array([1.0, 2, 1, 1, 3])
+    )
+    va = Valuator(p)
+    sv = StageValues(p, va, lb, 0, 7, "vpi-osla")
+    args = (p, va, sv, lb, 0.9 * sv.expected, ag, next_task, static, 7)
+    fast = Lookahead(*args).every_revealed()
+    monkeypatch.setattr(Valuator, "vector_tables", lambda self, task, agent: None)
+    slow = Lookahead(*args).every_revealed()
+    assert fast.keys() == slow.keys() and len(fast) == 5 * 16
+    for key, v in slow.items():
+        np.testing.assert_allclose(fast[key], v, rtol=1e-12, atol=1e-9, err_msg=str(key))
+    assert max(np.ptp(v) for v in slow.values()) > 1.0
+
+
 def test_revealed_payoffs_refuse_bad_arguments():
     from accord.coalition.estimators import revealed_payoffs
 
@@ -485,6 +511,41 @@ def test_revealed_payoffs_refuse_bad_arguments():
     ):
         with pytest.raises(ValueError, match=msg):
             revealed_payoffs(**(good | change))
+
+
+def test_revealed_payoffs_vectors_refuse_bad_arguments():
+    from accord.coalition.estimators import revealed_payoffs_vectors
+
+    n, a_n = 3, 2
+    start = Agreement.singletons(n)
+    starts = (start.coalition[None], start.action[None], start.share()[None])
+    offset = np.array([-1, 0, 2, 6, 8, 12, 14, 22])  # tables over 0, 1, 1, 2, ... others
+    unknown = np.array([[-1, -1], [-1, -1], [1, -1], [1, -1], [2, -1], [2, -1], [1, 2], [1, 2]])
+    good = dict(
+        local_probs=np.full((n, 2), 0.5),
+        tables=(offset, unknown, np.ones(30)),
+        agent=0,
+        masks=np.array([1, 3]),
+        vectors=np.zeros((2, 2, 2), np.int64),
+        compute=np.ones((2, 2), np.uint8),
+        others=None,
+        starts=starts,
+        which=np.zeros((2, a_n), np.int64),
+    )
+    assert revealed_payoffs_vectors(**good).shape == (2, a_n, 2)
+    bad_unknown = unknown.copy()
+    bad_unknown[3] = [0, -1]  # the agent itself
+    for change, msg in (
+        (dict(masks=np.array([1, 6])), "contain the agent"),
+        (dict(vectors=np.full((2, 2, 2), 2)), "local type index"),
+        (dict(local_probs=np.full((n, 2), -0.5)), "local_probs must be finite"),
+        (dict(tables=(offset, bad_unknown, np.ones(30))), "other members"),
+        (dict(tables=(offset, unknown, np.ones(20))), "runs past values"),
+        (dict(which=np.full((2, a_n), 3)), "outside the starts"),
+        (dict(tables=(offset, unknown, np.full(30, np.nan))), "finite"),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            revealed_payoffs_vectors(**(good | change))
 
 
 def test_lookahead_values_refuse_bad_arguments():

@@ -124,6 +124,74 @@ void init_coalition(py::module_& m) {
       "agreement which[r, a]; through a type statistic (totals of points).");
 
   m.def(
+      "revealed_payoffs_vectors",
+      [](In<double> local_probs_, In<std::int64_t> offset_, In<std::int64_t> unknown_,
+         In<double> values_, int agent, std::int64_t actions, In<std::int64_t> masks_,
+         In<std::int64_t> vectors_, In<std::uint8_t> compute_, std::optional<In<double>> others_,
+         In<std::int64_t> coalition_, In<std::int64_t> action_, In<double> share_,
+         In<std::int64_t> which_, bool restricted, double tol) {
+        const auto local_probs = take(local_probs_, "local_probs");
+        const auto offset = take(offset_, "offset");
+        const auto unknown = take(unknown_, "unknown");
+        const auto values = take(values_, "values");
+        const auto masks = take(masks_, "masks");
+        const auto vectors = take(vectors_, "vectors");
+        const auto compute = take(compute_, "compute");
+        const auto coalition = take(coalition_, "coalition");
+        const auto action = take(action_, "action");
+        const auto share = take(share_, "share");
+        const auto which = take(which_, "which");
+        if (local_probs.ndim() != 2)
+          throw std::invalid_argument("local_probs must have shape (n, k_max)");
+        if (values.ndim() != 1) throw std::invalid_argument("values must be 1-d");
+        if (vectors.ndim() != 3) throw std::invalid_argument("vectors must have shape (R, T, m)");
+        if (coalition.ndim() != 2) throw std::invalid_argument("coalition must have shape (D, n)");
+        const std::int64_t n = local_probs.shape(0), K = local_probs.shape(1);
+        if (n < 2 || n > 20) throw std::invalid_argument("need 2 <= n <= 20 agents");
+        const std::int64_t M = std::int64_t{1} << n, A = actions;
+        if (A < 1) throw std::invalid_argument("actions must be >= 1");
+        const std::int64_t R = vectors.shape(0), T = vectors.shape(1), m = vectors.shape(2);
+        const std::int64_t D = coalition.shape(0);
+        expect_shape(offset, {M}, "offset");
+        expect_shape(unknown, {M, n - 1}, "unknown");
+        expect_shape(masks, {R}, "masks");
+        expect_shape(compute, {R, T}, "compute");
+        expect_shape(coalition, {D, n}, "coalition");
+        expect_shape(action, {D, n}, "action");
+        expect_shape(share, {D, n}, "share");
+        expect_shape(which, {R, A}, "which");
+        std::optional<accord::bindings::carray<double>> others;
+        if (others_) {
+          others = take(*others_, "others");
+          expect_shape(*others, {M, A}, "others");
+        }
+        py::array_t<double> out({static_cast<py::ssize_t>(R), static_cast<py::ssize_t>(A),
+                                 static_cast<py::ssize_t>(T)});
+        accord::coalition::OneStep step{static_cast<int>(n), A,        0,
+                                        agent,               nullptr,  others ? others->data() : nullptr,
+                                        D,                   coalition.data(), action.data(),
+                                        share.data(),        nullptr,  restricted,
+                                        tol};
+        accord::coalition::RevealedVectors r{step,          K,              local_probs.data(),
+                                             offset.data(), unknown.data(), values.shape(0),
+                                             values.data(), R,              masks.data(),
+                                             T,             m,              vectors.data(),
+                                             compute.data(), which.data()};
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          accord::coalition::revealed_payoffs_vectors(r, o);
+        }
+        return out;
+      },
+      py::arg("local_probs"), py::arg("offset"), py::arg("unknown"), py::arg("values"),
+      py::arg("agent"), py::arg("actions"), py::arg("masks"), py::arg("vectors"),
+      py::arg("compute"), py::arg("others"), py::arg("coalition"), py::arg("action"),
+      py::arg("share"), py::arg("which"), py::arg("restricted"), py::arg("tol"),
+      "(R, A, T): revealed_payoffs for coalition values given as tables over the type\n"
+      "vectors of each coalition's other members (no type statistic).");
+
+  m.def(
       "lookahead_values",
       [](In<double> beliefs_, In<double> dist_, In<double> probs_, In<std::int64_t> points_,
          In<double> next_values_, In<std::int64_t> next_points_, int agent,

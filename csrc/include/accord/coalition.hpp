@@ -83,6 +83,31 @@ struct Revealed {
 
 void revealed_payoffs(const Revealed& r, double* out);
 
+// revealed_payoffs for an outcome model without a type statistic: agent i's value of
+// each coalition S' is the belief-weighted sum of a table over the type vectors of its
+// other members (offset[S']: where S''s (A, k_max^m) table starts in `values`, -1 for
+// none; unknown[S']: those m members in increasing order, -1 padded), with the
+// revealed members' types fixed.  local_probs (n, k_max) are the agent's beliefs by
+// each member's local type index (0 for padding types).
+struct RevealedVectors {
+  OneStep step;
+  std::int64_t k_max;
+  const double* local_probs;       // (n, k_max)
+  const std::int64_t* offset;      // (2^n,)
+  const std::int64_t* unknown;     // (2^n, n - 1)
+  std::int64_t values_size;        // elements of `values`
+  const double* values;            // per coalition, (A, k_max^m) row-major
+  std::int64_t masks;              // R
+  const std::int64_t* mask;        // (R,): coalitions containing i
+  std::int64_t vectors_per;        // T
+  std::int64_t m_max;              // columns of `vectors`
+  const std::int64_t* vectors;     // (R, T, m_max): local types of the mask's other members
+  const std::uint8_t* compute;     // (R, T)
+  const std::int64_t* which;       // (R, A): starting agreement of (mask, beta)
+};
+
+void revealed_payoffs_vectors(const RevealedVectors& r, double* out);
+
 // W_i(S, beta) = sum_o Pr_i(o | S, beta) V^0_i(B_i^{o, S, beta}) (Chalkiadakis &
 // Boutilier 2012, Eqs. 8-10) for a stage task and a next task whose outcome models
 // depend on the types only through totals of points.  The successor beliefs B^{o,S,beta}

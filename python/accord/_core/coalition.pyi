@@ -15,6 +15,7 @@ __all__: list[str] = [
     "negotiate",
     "one_step_payoff",
     "revealed_payoffs",
+    "revealed_payoffs_vectors",
 ]
 
 def form_proposals(
@@ -121,4 +122,27 @@ def revealed_payoffs(
     (R, A, T): V^0 (Chalkiadakis & Boutilier 2012, Eq. 9, Sec. 4.6) of the belief states
     with type vector t of masks[r]'s other members revealed, the round starting from
     agreement which[r, a]; through a type statistic (totals of points).
+    """
+
+def revealed_payoffs_vectors(
+    local_probs: numpy.typing.NDArray[numpy.float64],
+    offset: numpy.typing.NDArray[numpy.int64],
+    unknown: numpy.typing.NDArray[numpy.int64],
+    values: numpy.typing.NDArray[numpy.float64],
+    agent: typing.SupportsInt | typing.SupportsIndex,
+    actions: typing.SupportsInt | typing.SupportsIndex,
+    masks: numpy.typing.NDArray[numpy.int64],
+    vectors: numpy.typing.NDArray[numpy.int64],
+    compute: numpy.typing.NDArray[numpy.uint8],
+    others: numpy.typing.NDArray[numpy.float64] | None,
+    coalition: numpy.typing.NDArray[numpy.int64],
+    action: numpy.typing.NDArray[numpy.int64],
+    share: numpy.typing.NDArray[numpy.float64],
+    which: numpy.typing.NDArray[numpy.int64],
+    restricted: bool,
+    tol: typing.SupportsFloat | typing.SupportsIndex,
+) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    (R, A, T): revealed_payoffs for coalition values given as tables over the type
+    vectors of each coalition's other members (no type statistic).
     """

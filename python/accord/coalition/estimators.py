@@ -542,6 +542,50 @@ def revealed_payoffs(
     )
 
 
+def revealed_payoffs_vectors(
+    local_probs: np.ndarray,
+    tables: tuple[np.ndarray, ...],
+    agent: int,
+    masks: np.ndarray,
+    vectors: np.ndarray,
+    compute: np.ndarray,
+    others: np.ndarray | None,
+    starts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    which: np.ndarray,
+    *,
+    check: bool = True,
+) -> np.ndarray:
+    """:func:`revealed_payoffs` for coalition values given over type vectors (no type
+    statistic): ``tables`` = ``(offset, unknown, values)`` of
+    :meth:`~accord.coalition.valuation.Valuator.vector_tables`, ``local_probs``
+    ``(n, k_max)`` the agent's beliefs by each member's local type index (0 for padding
+    types).  In each view a coalition is worth its table summed over the unrevealed
+    members' beliefs.  Runs natively (``accord._core.coalition``)."""
+    offset, unknown, values = tables
+    coalition, action, share = starts
+    n = coalition.shape[1]
+    if check:
+        check_magnitudes("revealed_payoffs_vectors", n, values=values, others=others)
+    return cpu_kernels("coalition").revealed_payoffs_vectors(
+        np.ascontiguousarray(local_probs, dtype=np.float64),
+        np.ascontiguousarray(offset, dtype=np.int64),
+        np.ascontiguousarray(unknown, dtype=np.int64),
+        np.ascontiguousarray(values, dtype=np.float64),
+        int(agent),
+        int(which.shape[1]),
+        np.ascontiguousarray(masks, dtype=np.int64),
+        np.ascontiguousarray(vectors, dtype=np.int64),
+        np.ascontiguousarray(compute, dtype=np.uint8),
+        None if others is None else np.ascontiguousarray(others, dtype=np.float64),
+        np.ascontiguousarray(coalition, dtype=np.int64),
+        np.ascontiguousarray(action, dtype=np.int64),
+        np.ascontiguousarray(share, dtype=np.float64),
+        np.ascontiguousarray(which, dtype=np.int64),
+        n > 6,
+        TOL,
+    )
+
+
 def lookahead_values(
     beliefs: np.ndarray,
     dist: np.ndarray,
@@ -876,6 +920,10 @@ class Lookahead:
         if st is not None:
             self._fill_revealed_totals(i, todo, st)
             return
+        packed = self.valuator.vector_tables(self.next_task, i)
+        if packed is not None and self.problem.n_agents > 1:
+            self._fill_revealed_vectors(i, todo, packed)
+            return
         p = self.problem
         a_n = p.n_actions
         succ = self._successors(i)
@@ -907,16 +955,8 @@ class Lookahead:
         with ``S``'s other members revealed, a coalition's total is theirs (known) plus
         the total of its other members under the agent's beliefs, so every view's
         values are shifts of one set of distributions (``revealed_payoffs``)."""
-        p = self.problem
         succ = self._successors(i)
-        got = [self._vectors(i, s) for s in todo]
-        t_n = max(vec.shape[0] for _, vec, _ in got)
-        m_n = max(p.n_agents - 1, 1)
-        vectors = np.zeros((len(todo), t_n, m_n), dtype=np.int64)
-        compute = np.zeros((len(todo), t_n), dtype=np.uint8)
-        for r, (_, vec, real) in enumerate(got):
-            vectors[r, : vec.shape[0], : vec.shape[1]] = vec
-            compute[r, : vec.shape[0]] = real
+        vectors, compute, vecs = self._revealed_inputs(i, todo)
         masks = np.asarray(todo, dtype=np.int64)
         starts, which = succ.every_action(masks)
         out = revealed_payoffs(
@@ -932,7 +972,41 @@ class Lookahead:
             which,
             check=False,
         )
-        for r, (s, (_, vec, _)) in enumerate(zip(todo, got, strict=True)):
+        for r, (s, vec) in enumerate(zip(todo, vecs, strict=True)):
+            self._revealed[(i, s)] = out[r, :, : vec.shape[0]]
+
+    def _revealed_inputs(self, i: int, todo: list[int]):
+        """The type vectors of ``todo``'s rows packed for the native kernels:
+        ``(vectors (R, T, n - 1), compute (R, T), per-row vectors)``."""
+        got = [self._vectors(i, s) for s in todo]
+        t_n = max(vec.shape[0] for _, vec, _ in got)
+        m_n = max(self.problem.n_agents - 1, 1)
+        vectors = np.zeros((len(todo), t_n, m_n), dtype=np.int64)
+        compute = np.zeros((len(todo), t_n), dtype=np.uint8)
+        for r, (_, vec, real) in enumerate(got):
+            vectors[r, : vec.shape[0], : vec.shape[1]] = vec
+            compute[r, : vec.shape[0]] = real
+        return vectors, compute, [vec for _, vec, _ in got]
+
+    def _fill_revealed_vectors(self, i: int, todo: list[int], packed) -> None:
+        """:meth:`_fill_revealed` for coalition values over type vectors (no type
+        statistic; every row of the next task enumerated): each view's value of a
+        coalition is its table summed over the unrevealed members' beliefs
+        (``revealed_payoffs_vectors``)."""
+        p = self.problem
+        succ = self._successors(i)
+        vectors, compute, vecs = self._revealed_inputs(i, todo)
+        masks = np.asarray(todo, dtype=np.int64)
+        starts, which = succ.every_action(masks)
+        local = self._local_types()
+        valid = np.arange(p.k_max)[None, :] < np.asarray([ts.size for ts in p.type_sets])[:, None]
+        probs = np.where(
+            valid, np.exp(self.log_beliefs[i][np.arange(p.n_agents)[:, None], local]), 0.0
+        )
+        out = revealed_payoffs_vectors(
+            probs, packed, i, masks, vectors, compute, succ.others, starts, which, check=False
+        )
+        for r, (s, vec) in enumerate(zip(todo, vecs, strict=True)):
             self._revealed[(i, s)] = out[r, :, : vec.shape[0]]
 
     def _local_types(self) -> np.ndarray:

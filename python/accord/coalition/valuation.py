@@ -128,6 +128,7 @@ class Valuator:
         self._plans: dict[tuple, list[Plan]] = {}
         self._subsets: dict[int, SubsetTables | None] = {}
         self._per_vector: Valuator | None = None
+        self._vector_tables: dict[tuple[int, int], tuple[np.ndarray, ...] | None] = {}
 
     def per_vector(self) -> Valuator:
         """This valuator, or its twin without statistics (rows over type vectors)."""
@@ -186,6 +187,35 @@ class Valuator:
         st = self.subset_tables(task)
         assert st is not None
         return bayes.subset_sums(np.exp(log_views), st.points)
+
+    def vector_tables(self, task: int, agent: int) -> tuple[np.ndarray, ...] | None:
+        """``agent``'s coalition values over type vectors, packed for the native
+        revealed-value kernel: ``(offset (2**n,), unknown (2**n, n - 1), values)``, the
+        ``(A, k_max**m)`` table of coalition ``S`` at ``values[offset[S]:]`` over its
+        ``m`` other members ``unknown[S, :m]`` (-1 padded; ``offset`` -1 for the empty
+        coalition); ``None`` when some row is sampled (cached)."""
+        key = (task, agent)
+        if key not in self._vector_tables:
+            n = self.problem.n_agents
+            m_n = 1 << n
+            pairs = tuple((agent, s) for s in range(1, m_n))
+            offset = np.full(m_n, -1, dtype=np.int64)
+            unknown = np.full((m_n, n - 1), -1, dtype=np.int64)
+            chunks: list[np.ndarray] = []
+            pos = 0
+            got: tuple[np.ndarray, ...] | None = None
+            plans = self.plan(task, pairs)
+            if all(pl.values is not None for pl in plans):
+                for pl in plans:
+                    assert pl.values is not None
+                    for b, r in enumerate(pl.rows):
+                        offset[r.mask] = pos
+                        unknown[r.mask, : r.m] = r.unknown
+                        chunks.append(pl.values[b].ravel())
+                        pos += chunks[-1].size
+                got = (offset, unknown, np.concatenate(chunks))
+            self._vector_tables[key] = got
+        return self._vector_tables[key]
 
     # ---- static rows -----------------------------------------------------------
     def row(self, task: int, agent: int, mask: int) -> Row:
