@@ -298,12 +298,23 @@ def _lookahead_cases(rng, start) -> Iterator[tuple[str, Callable[[], object]]]:
         tables = SubsetTables(np.array([0, 1]), probs, values)
         yield (
             "lookahead_values",
-            lambda t=tables: lookahead_values(beliefs, dist, t, t, 0, masks, None, starts, which),
+            lambda t=tables: lookahead_values(
+                beliefs, dist, t, dist, t, 0, masks, None, starts, which
+            ),
         )
         yield (
             "lookahead_values",
             lambda t=tables: lookahead_values(
-                beliefs, dist, t, t, 1, masks[1:], np.abs(t.values[:, :, 0]), starts, which[1:]
+                beliefs,
+                dist,
+                t,
+                dist,
+                t,
+                1,
+                masks[1:],
+                np.abs(t.values[:, :, 0]),
+                starts,
+                which[1:],
             ),
         )
 

@@ -28,24 +28,34 @@ struct Scratch {
       : pbar(a.n), cur_self(a.n), sums(a.restricted ? 0 : std::size_t{1} << a.n) {}
 };
 
-double view_payoff(const OneStep& a, const double* own, std::int64_t d, Scratch& w) {
+// The agent's coalition values in a view, row by row (`row(s)`: the A values of s).
+struct Dense {
+  const double* p;
+  std::int64_t A;
+  const double* row(std::int64_t s) const { return p + s * A; }
+};
+
+template <class Own>
+double view_payoff(const OneStep& a, Own& own, std::int64_t d, Scratch& w) {
   std::vector<double>& pbar = w.pbar;
   std::vector<double>& cur_self = w.cur_self;
   std::vector<std::int64_t>& cand = w.cand;
   const int n = a.n, i = a.agent;
   const std::int64_t A = a.actions;
-  auto table = [&](int k) { return (k == i || !a.others) ? own : a.others; };
+  // agent k's values of coalition s: the view's for i (and everyone, convergent)
+  auto at = [&](int k, std::int64_t s) -> const double* {
+    return (k == i || !a.others) ? own.row(s) : a.others + s * A;
+  };
   const std::int64_t* C = a.coalition + d * n;
   const std::int64_t* ACT = a.action + d * n;
   const double* R = a.share + d * n;
-  for (int k = 0; k < n; ++k) cur_self[k] = R[k] * table(k)[C[k] * A + ACT[k]];
-  const double cur_own = R[i] * own[C[i] * A + ACT[i]];
+  for (int k = 0; k < n; ++k) cur_self[k] = R[k] * at(k, C[k])[ACT[k]];
+  const double cur_own = R[i] * own.row(C[i])[ACT[i]];
   const std::int64_t mine = C[i];
   const double inf = std::numeric_limits<double>::infinity();
   double total = 0.0;
   for (int j = 0; j < n; ++j) {
-    const double* Tj = table(j);
-    for (int k = 0; k < n; ++k) pbar[k] = R[k] * Tj[C[k] * A + ACT[k]];
+    for (int k = 0; k < n; ++k) pbar[k] = R[k] * at(j, C[k])[ACT[k]];
     const double pj = pbar[j];
     double best = -inf;
     std::int64_t bm = -1, ba = 0;
@@ -59,7 +69,7 @@ double view_payoff(const OneStep& a, const double* own, std::int64_t d, Scratch&
     };
     // the best (s, b) over j's candidates s in increasing order (the first best wins)
     auto consider = [&](std::int64_t s, double offered) {
-      const double* row = Tj + s * A;
+      const double* row = at(j, s);
       for (std::int64_t b = 0; b < A; ++b) {
         const double gain = (s == C[j] && b == ACT[j]) ? -inf : (row[b] - offered) - pj;
         if (gain > best) {
@@ -86,7 +96,7 @@ double view_payoff(const OneStep& a, const double* own, std::int64_t d, Scratch&
       proposer_candidates(n, j, C, true, cand);
       for (const std::int64_t s : cand) consider(s, offered_to(s));
     }
-    const double bv = bm >= 0 ? Tj[bm * A + ba] : 0.0;
+    const double bv = bm >= 0 ? at(j, bm)[ba] : 0.0;
     const double bres = bm >= 0 ? bv - offered_to(bm) : 0.0;
     double u = cur_own;
     if (bm >= 0 && best > a.tol) {
@@ -94,11 +104,11 @@ double view_payoff(const OneStep& a, const double* own, std::int64_t d, Scratch&
       bool formed = true;
       for (int k = 0; k < n && formed; ++k) {
         if (k == j || !((bm >> k) & 1)) continue;
-        formed = pbar[k] / safe * table(k)[bm * A + ba] >= cur_self[k] - a.tol;
+        formed = pbar[k] / safe * at(k, bm)[ba] >= cur_self[k] - a.tol;
       }
       if (formed) {
         if ((bm >> i) & 1) {
-          u = (i == j ? bres : pbar[i]) / safe * own[bm * A + ba];
+          u = (i == j ? bres : pbar[i]) / safe * own.row(bm)[ba];
         } else if (bm & mine) {
           const std::int64_t rest = mine & ~bm;
           double denom = 0.0;
@@ -106,7 +116,8 @@ double view_payoff(const OneStep& a, const double* own, std::int64_t d, Scratch&
             if ((rest >> k) & 1) denom += R[k];
           const double sh = R[i] / (denom > 0.0 ? denom : 1.0);
           double top = -std::numeric_limits<double>::infinity();
-          for (std::int64_t b = 0; b < A; ++b) top = std::max(top, own[rest * A + b]);
+          const double* rr = own.row(rest);
+          for (std::int64_t b = 0; b < A; ++b) top = std::max(top, rr[b]);
           u = sh * top;
         }
       }
@@ -147,7 +158,8 @@ void one_step_payoff(const OneStep& a, double* out) {
 #pragma omp for schedule(dynamic, 16)
     for (std::int64_t z = 0; z < a.views; ++z) {
       if (cancel.poll_every(z, 16)) continue;
-      out[z] = view_payoff(a, a.own + z * M * a.actions, a.which[z], w);
+      Dense own{a.own + z * M * a.actions, a.actions};
+      out[z] = view_payoff(a, own, a.which[z], w);
     }
   }
   cancel.check();
@@ -184,6 +196,7 @@ void revealed_payoffs(const Revealed& r, double* out) {
   {
     Scratch w(a);
     std::vector<double> own(M * A), memo(M * L * A);
+    Dense view{own.data(), A};
     std::vector<std::uint8_t> done(M * L);
     std::vector<std::int64_t> shift(M);
     std::vector<int> unknown;
@@ -223,12 +236,100 @@ void revealed_payoffs(const Revealed& r, double* out) {
           std::copy(g, g + A, own.data() + sp * A);
         }
         for (std::int64_t b = 0; b < A; ++b)
-          out[(q * A + b) * T + t] = view_payoff(a, own.data(), r.which[q * A + b], w);
+          out[(q * A + b) * T + t] = view_payoff(a, view, r.which[q * A + b], w);
       }
     }
   }
   cancel.check();
 }
+
+namespace {
+
+// The rows of a successor view in which only the members of `changed` have new beliefs
+// (Eq. 5 marginals): a coalition's total is that of its unchanged members under the
+// current beliefs (dist, (2^n, L)) plus the changed members', so its value is
+// sum_v G(v) H(v) with G the changed members' total in it and
+// H(v) = sum_l dist(S' \ changed, l) values(S', beta, l + v), memoised per mask.
+class ChangedRows {
+ public:
+  ChangedRows(int n, std::int64_t A, std::int64_t L, std::int64_t top, const double* dist,
+              const double* values)
+      : n_(n), A_(A), L_(L), top_(top), dist_(dist), values_(values),
+        M_(std::int64_t{1} << n), table_(M_ * A), have_(M_), h_done_(M_) {}
+
+  // a new coalition: `changed` members have new beliefs in its views
+  void mask(std::int64_t changed) {
+    changed_ = changed;
+    members_.clear();
+    for (int j = 0; j < n_; ++j)
+      if ((changed >> j) & 1) members_.push_back(j);
+    V_ = static_cast<std::int64_t>(members_.size()) * top_ + 1;
+    h_.assign(M_ * A_ * V_, 0.0);
+    std::fill(h_done_.begin(), h_done_.end(), std::uint8_t{0});
+    const std::size_t subsets = std::size_t{1} << members_.size();
+    g_.assign(subsets * V_, 0.0);
+  }
+
+  // a new view: the changed members' beliefs are rows of post (n, K)
+  void start(const double* post, std::int64_t K, const std::int64_t* points) {
+    std::fill(have_.begin(), have_.end(), std::uint8_t{0});
+    g_[0] = 1.0;
+    for (std::int64_t v = 1; v < V_; ++v) g_[v] = 0.0;
+    const std::size_t subsets = std::size_t{1} << members_.size();
+    for (std::size_t c = 1; c < subsets; ++c) {  // G(c) = G(c \ top member) * member's
+      const int h = 63 - __builtin_clzll(static_cast<unsigned long long>(c));
+      const double* parent = g_.data() + (c ^ (std::size_t{1} << h)) * V_;
+      double* g = g_.data() + c * V_;
+      std::fill(g, g + V_, 0.0);
+      const double* pj = post + members_[h] * K;
+      for (std::int64_t k = 0; k < K; ++k) {
+        if (pj[k] == 0.0) continue;
+        for (std::int64_t v = 0; v + points[k] < V_; ++v) g[v + points[k]] += pj[k] * parent[v];
+      }
+    }
+  }
+
+  const double* row(std::int64_t s) {
+    double* out = table_.data() + s * A_;
+    if (have_[s]) return out;
+    double* h = h_.data() + s * A_ * V_;
+    if (!h_done_[s]) {
+      const double* p = dist_ + (s & ~changed_) * L_;
+      for (std::int64_t b = 0; b < A_; ++b) {
+        const double* v = values_ + (s * A_ + b) * L_;
+        for (std::int64_t sh = 0; sh < V_; ++sh) {
+          double e = 0.0;
+          for (std::int64_t l = 0; l + sh < L_; ++l) e += p[l] * v[l + sh];
+          h[b * V_ + sh] = e;
+        }
+      }
+      h_done_[s] = 1;
+    }
+    std::size_t c = 0;
+    for (std::size_t u = 0; u < members_.size(); ++u)
+      if ((s >> members_[u]) & 1) c |= std::size_t{1} << u;
+    const double* g = g_.data() + c * V_;
+    for (std::int64_t b = 0; b < A_; ++b) {
+      double e = 0.0;
+      for (std::int64_t sh = 0; sh < V_; ++sh) e += g[sh] * h[b * V_ + sh];
+      out[b] = e;
+    }
+    have_[s] = 1;
+    return out;
+  }
+
+ private:
+  int n_;
+  std::int64_t A_, L_, top_;
+  const double* dist_;
+  const double* values_;
+  std::int64_t M_, changed_ = 0, V_ = 1;
+  std::vector<double> table_, h_, g_;
+  std::vector<std::uint8_t> have_, h_done_;
+  std::vector<int> members_;
+};
+
+}  // namespace
 
 void lookahead_values(const Lookahead& a, double* out) {
   const OneStep& st = a.step;
@@ -262,11 +363,13 @@ void lookahead_values(const Lookahead& a, double* out) {
     std::vector<double> post(static_cast<std::size_t>(n * K)), own(M * A), lik(top + 1);
     std::vector<double> agg(static_cast<std::size_t>(n) * P), stack((n + 1) * L2);
     std::vector<int> tops(n + 1);
+    ChangedRows lazy(n, A, L2, top2, a.next_dist, a.next_values);
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t q = 0; q < a.masks; ++q) {
       if (cancel.poll()) continue;
       const std::int64_t s = a.mask[q];
       const std::int64_t others = s & ~(std::int64_t{1} << i);
+      if (st.restricted) lazy.mask(others);
       for (std::int64_t b = 0; b < A; ++b) {
         double total = 0.0;
         for (std::int64_t o = 0; o < O && (others || o == 0); ++o) {
@@ -297,11 +400,19 @@ void lookahead_values(const Lookahead& a, double* out) {
             }
             if (!live) continue;  // impossible in this view (po > 0 prevents it)
           }
-          bayes::subset_aggregate(post.data(), n, static_cast<int>(K), a.next_points, P,
-                                  agg.data(), tops.data());
-          bayes::subset_walk(agg.data(), tops.data(), n, P, static_cast<int>(L2), a.next_values,
-                             A, own.data(), stack.data());
-          total += po * view_payoff(st, own.data(), a.which[q * A + b], w);
+          double v0;
+          if (!st.restricted) {  // every row is read: the subset walk over all of them
+            bayes::subset_aggregate(post.data(), n, static_cast<int>(K), a.next_points, P,
+                                    agg.data(), tops.data());
+            bayes::subset_walk(agg.data(), tops.data(), n, P, static_cast<int>(L2),
+                               a.next_values, A, own.data(), stack.data());
+            Dense view{own.data(), A};
+            v0 = view_payoff(st, view, a.which[q * A + b], w);
+          } else {  // the rows the round reads, each when first read
+            lazy.start(post.data(), K, a.next_points);
+            v0 = view_payoff(st, lazy, a.which[q * A + b], w);
+          }
+          total += po * v0;
         }
         out[q * A + b] = total;
       }
@@ -354,6 +465,7 @@ void revealed_payoffs_vectors(const RevealedVectors& r, double* out) {
   {
     Scratch w(a);
     std::vector<double> own(M * A), memo;
+    Dense view{own.data(), A};
     std::vector<std::uint8_t> done;
     std::vector<std::int64_t> base(M), fixed_pos, free_pos, typ(n, -1), odo;
 #pragma omp for schedule(dynamic, 1)
@@ -420,7 +532,7 @@ void revealed_payoffs_vectors(const RevealedVectors& r, double* out) {
           std::copy(g, g + A, o);
         }
         for (std::int64_t b = 0; b < A; ++b)
-          out[(q * A + b) * T + t] = view_payoff(a, own.data(), r.which[q * A + b], w);
+          out[(q * A + b) * T + t] = view_payoff(a, view, r.which[q * A + b], w);
       }
     }
   }

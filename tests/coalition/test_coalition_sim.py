@@ -480,6 +480,30 @@ def test_revealed_values_over_type_vectors_equal_the_python_views(static, next_t
     assert max(np.ptp(v) for v in slow.values()) > 1.0
 
 
+def test_ten_agents_read_only_the_rows_the_round_needs():
+    """With the restricted candidates (n > 6) the native lookahead values only the rows
+    of each successor view that the V^0 round reads (unchanged members' totals shifted
+    by the updated members'); it equals the explicit successor views valued by the
+    statistic's subset sums over every coalition."""
+    from accord.coalition.estimators import Lookahead
+
+    p = software_company(10)
+    lb = log_of(random_beliefs(p, np.random.default_rng(3)))
+    va = Valuator(p)
+    sv = StageValues(p, va, lb, 0, 7, "osla")
+    ag = Agreement.singletons(10)
+    for s, a in ((0b11, 0), (0b1000000101, 1)):  # two coalitions forming from singletons
+        ag = ag.form(s, a, np.full(10, 50.0), lambda r: 0)
+    fast = Lookahead(p, va, sv, lb, 0.9 * sv.expected, ag, 0, False, 7)
+    slow = Lookahead(p, va, sv, lb, 0.9 * sv.expected, ag, 0, False, 7)
+    for i in (0, 4):
+        masks = [1 << i, (1 << i) | 0b11, (1 << i) | 0b1000000101] if i == 4 else [1, 0b11]
+        fast._fill(i, masks)
+        slow._fill_views(i, masks)
+        np.testing.assert_allclose(fast._w[i, masks], slow._w[i, masks], rtol=1e-12, atol=1e-9)
+    assert np.ptp(slow._w[4, [16, 19]]) > 1.0
+
+
 def test_revealed_payoffs_refuse_bad_arguments():
     from accord.coalition.estimators import revealed_payoffs
 
@@ -564,6 +588,7 @@ def test_lookahead_values_refuse_bad_arguments():
         beliefs=np.full((n, 2), 0.5),
         dist=dist,
         tables=tables,
+        next_dist=dist,
         next_tables=tables,
         agent=0,
         masks=np.array([1, 3]),

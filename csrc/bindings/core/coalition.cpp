@@ -194,7 +194,7 @@ void init_coalition(py::module_& m) {
   m.def(
       "lookahead_values",
       [](In<double> beliefs_, In<double> dist_, In<double> probs_, In<std::int64_t> points_,
-         In<double> next_values_, In<std::int64_t> next_points_, int agent,
+         In<double> next_dist_, In<double> next_values_, In<std::int64_t> next_points_, int agent,
          In<std::int64_t> masks_, std::optional<In<double>> others_, In<std::int64_t> coalition_,
          In<std::int64_t> action_, In<double> share_, In<std::int64_t> which_, bool restricted,
          double tol, double min_prob) {
@@ -202,6 +202,7 @@ void init_coalition(py::module_& m) {
         const auto dist = take(dist_, "dist");
         const auto probs = take(probs_, "probs");
         const auto points = take(points_, "points");
+        const auto next_dist = take(next_dist_, "next_dist");
         const auto next_values = take(next_values_, "next_values");
         const auto next_points = take(next_points_, "next_points");
         const auto masks = take(masks_, "masks");
@@ -224,6 +225,7 @@ void init_coalition(py::module_& m) {
         expect_shape(dist, {M, L}, "dist");
         expect_shape(points, {K}, "points");
         expect_shape(next_values, {M, A, L2}, "next_values");
+        expect_shape(next_dist, {M, L2}, "next_dist");
         expect_shape(next_points, {K}, "next_points");
         expect_shape(coalition, {D, n}, "coalition");
         expect_shape(action, {D, n}, "action");
@@ -242,7 +244,8 @@ void init_coalition(py::module_& m) {
                                         tol};
         accord::coalition::Lookahead a{step,          K,           beliefs.data(), O,
                                        L,             dist.data(), probs.data(),   points.data(),
-                                       L2,            next_values.data(), next_points.data(),
+                                       L2,            next_dist.data(), next_values.data(),
+                                       next_points.data(),
                                        R,             masks.data(), which.data(),  min_prob};
         double* o = out.mutable_data();
         {
@@ -252,7 +255,7 @@ void init_coalition(py::module_& m) {
         return out;
       },
       py::arg("beliefs"), py::arg("dist"), py::arg("probs"), py::arg("points"),
-      py::arg("next_values"), py::arg("next_points"), py::arg("agent"), py::arg("masks"),
+      py::arg("next_dist"), py::arg("next_values"), py::arg("next_points"), py::arg("agent"), py::arg("masks"),
       py::arg("others"), py::arg("coalition"), py::arg("action"), py::arg("share"),
       py::arg("which"), py::arg("restricted"), py::arg("tol"), py::arg("min_prob"),
       "(R, A): W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B^{o,S,a}) (Chalkiadakis & Boutilier\n"

@@ -114,8 +114,10 @@ void revealed_payoffs_vectors(const RevealedVectors& r, double* out);
 // are the exact Eq. 5 marginals: member j of S (not i) gets
 //   B(t_j) sum_l P_{S \ j}(l) Pr(o | S, beta, l + points(t_j)),
 // P_{S \ j} the distribution of the other members' total; the successor's coalition
-// values (next task) come from the subset walk of accord/subset_sums.hpp.  Outcomes of
-// probability at most min_prob are skipped.  For S = {i} the beliefs cannot change and
+// values (next task) come from the subset walk of accord/subset_sums.hpp or, with the
+// restricted candidates (n > 6), only for the rows the round reads: next_dist of the
+// unchanged members shifted by the changed members' totals.  Outcomes of probability
+// at most min_prob are skipped.  For S = {i} the beliefs cannot change and
 // W is V^0 of the current beliefs.  out[q, beta] for mask q; the round starts from
 // agreement which[q, beta] (step.own, step.views and step.which are unused).
 struct Lookahead {
@@ -128,6 +130,7 @@ struct Lookahead {
   const double* probs;              // (2^n, A, O, L): Pr(o | S, beta, total)
   const std::int64_t* points;       // (K,) of the stage task
   std::int64_t next_width;          // L' of the next task
+  const double* next_dist;          // (2^n, L'): the agent's totals under the next task
   const double* next_values;        // (2^n, A, L')
   const std::int64_t* next_points;  // (K,) of the next task
   std::int64_t masks;               // R

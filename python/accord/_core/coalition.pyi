@@ -43,6 +43,7 @@ def lookahead_values(
     dist: numpy.typing.NDArray[numpy.float64],
     probs: numpy.typing.NDArray[numpy.float64],
     points: numpy.typing.NDArray[numpy.int64],
+    next_dist: numpy.typing.NDArray[numpy.float64],
     next_values: numpy.typing.NDArray[numpy.float64],
     next_points: numpy.typing.NDArray[numpy.int64],
     agent: typing.SupportsInt | typing.SupportsIndex,

@@ -590,6 +590,7 @@ def lookahead_values(
     beliefs: np.ndarray,
     dist: np.ndarray,
     tables: SubsetTables,
+    next_dist: np.ndarray,
     next_tables: SubsetTables,
     agent: int,
     masks: np.ndarray,
@@ -603,9 +604,10 @@ def lookahead_values(
     for ``S`` in ``masks`` (each containing the agent) when the stage's and the next
     stage's tasks have type statistics (``tables``, ``next_tables``): the successor
     beliefs are the exact Eq. 5 marginals, their values the next task's. ``beliefs``
-    ``(n, K)`` are the agent's, ``dist`` ``(2**n, L)`` their totals' distributions under
-    the stage task; the round starts from agreement ``which[r, a]`` of ``starts``, the
-    others valued with ``others`` (:func:`one_step_payoff`). Outcomes of probability at
+    ``(n, K)`` are the agent's, ``dist`` ``(2**n, L)`` and ``next_dist`` their totals'
+    distributions under the stage task and the next; the round starts from agreement
+    ``which[r, a]`` of ``starts``, the others valued with ``others``
+    (:func:`one_step_payoff`). Outcomes of probability at
     most 1e-15 are skipped. Runs natively (``accord._core.coalition``); ``check=False``
     as in :func:`revealed_payoffs`."""
     coalition, action, share = starts
@@ -617,6 +619,7 @@ def lookahead_values(
         np.ascontiguousarray(dist, dtype=np.float64),
         np.ascontiguousarray(tables.probs, dtype=np.float64),
         np.ascontiguousarray(tables.points, dtype=np.int64),
+        np.ascontiguousarray(next_dist, dtype=np.float64),
         np.ascontiguousarray(next_tables.values, dtype=np.float64),
         np.ascontiguousarray(next_tables.points, dtype=np.int64),
         int(agent),
@@ -800,7 +803,12 @@ class Lookahead:
         nst = self.valuator.subset_tables(self.next_task)
         if st is not None and nst is not None:
             self._fill_totals(i, np.asarray(todo, dtype=np.int64), st, nst)
-            return
+        else:
+            self._fill_views(i, todo)
+
+    def _fill_views(self, i: int, todo: list[int]) -> None:
+        """:meth:`_fill` through explicit successor belief views (Eq. 5 by the kernel
+        groups or the statistic) valued with the next task and :func:`one_step_payoff`."""
         p, va, stage, seed = self.problem, self.valuator, self.stage, self.seed
         a_n, o_n = p.n_actions, p.n_outcomes
         lone = 1 << i
@@ -863,6 +871,7 @@ class Lookahead:
             np.exp(self.log_beliefs[i]),
             dist,
             st,
+            self._next_distribution(i),
             nst,
             i,
             masks,
