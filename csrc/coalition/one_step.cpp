@@ -145,6 +145,25 @@ void check_starts(const OneStep& a, const std::int64_t* which, std::int64_t coun
   }
 }
 
+// Checks the masks (each containing the agent, at most m_max others) and the local
+// type indices of their revealed vectors (R, T, m_max).
+void check_vectors(const OneStep& a, std::int64_t masks, const std::int64_t* mask,
+                   std::int64_t T, std::int64_t m_max, const std::int64_t* vectors,
+                   std::int64_t k_max, const char* func) {
+  const std::string f(func);
+  const std::int64_t M = std::int64_t{1} << a.n;
+  for (std::int64_t q = 0; q < masks; ++q) {
+    const std::int64_t s = mask[q];
+    if (s < 1 || s >= M || !((s >> a.agent) & 1))
+      throw std::invalid_argument(f + ": every mask must contain the agent");
+    if (__builtin_popcountll(static_cast<unsigned long long>(s)) - 1 > m_max)
+      throw std::invalid_argument(f + ": a mask has more unknown members than m_max");
+  }
+  for (std::int64_t q = 0; q < masks * T * m_max; ++q)
+    if (vectors[q] < 0 || vectors[q] >= k_max)
+      throw std::invalid_argument(f + ": a local type index is out of range");
+}
+
 }  // namespace
 
 void one_step_payoff(const OneStep& a, double* out) {
@@ -179,16 +198,7 @@ void revealed_payoffs(const Revealed& r, double* out) {
   }
   if (n * top >= L)
     throw std::invalid_argument("revealed_payoffs: width must exceed n * max(points)");
-  for (std::int64_t q = 0; q < r.masks; ++q) {
-    const std::int64_t s = r.mask[q];
-    if (s < 1 || s >= M || !((s >> i) & 1))
-      throw std::invalid_argument("revealed_payoffs: every mask must contain the agent");
-    if (__builtin_popcountll(static_cast<unsigned long long>(s)) - 1 > r.m_max)
-      throw std::invalid_argument("revealed_payoffs: a mask has more unknown members than m_max");
-  }
-  for (std::int64_t q = 0; q < r.masks * T * r.m_max; ++q)
-    if (r.vectors[q] < 0 || r.vectors[q] >= r.k_max)
-      throw std::invalid_argument("revealed_payoffs: a local type index is out of range");
+  check_vectors(a, r.masks, r.mask, T, r.m_max, r.vectors, r.k_max, "revealed_payoffs");
   std::fill(out, out + r.masks * A * T, 0.0);
   Cancel cancel;
   const int threads = r.masks * T * M > 4096 ? omp_get_max_threads() : 1;
@@ -447,17 +457,7 @@ void revealed_payoffs_vectors(const RevealedVectors& r, double* out) {
   for (std::int64_t q = 0; q < n * K; ++q)
     if (!(r.local_probs[q] >= 0.0) || !std::isfinite(r.local_probs[q]))
       throw std::invalid_argument("revealed_payoffs_vectors: local_probs must be finite, >= 0");
-  for (std::int64_t q = 0; q < r.masks; ++q) {
-    const std::int64_t s = r.mask[q];
-    if (s < 1 || s >= M || !((s >> i) & 1))
-      throw std::invalid_argument("revealed_payoffs_vectors: every mask must contain the agent");
-    if (__builtin_popcountll(static_cast<unsigned long long>(s)) - 1 > r.m_max)
-      throw std::invalid_argument(
-          "revealed_payoffs_vectors: a mask has more unknown members than m_max");
-  }
-  for (std::int64_t q = 0; q < r.masks * T * r.m_max; ++q)
-    if (r.vectors[q] < 0 || r.vectors[q] >= K)
-      throw std::invalid_argument("revealed_payoffs_vectors: a local type index is out of range");
+  check_vectors(a, r.masks, r.mask, T, r.m_max, r.vectors, K, "revealed_payoffs_vectors");
   std::fill(out, out + r.masks * A * T, 0.0);
   Cancel cancel;
   const int threads = r.masks * T * M > 4096 ? omp_get_max_threads() : 1;

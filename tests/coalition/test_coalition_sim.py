@@ -504,24 +504,28 @@ def test_ten_agents_read_only_the_rows_the_round_needs():
     assert np.ptp(slow._w[4, [16, 19]]) > 1.0
 
 
-def test_revealed_payoffs_refuse_bad_arguments():
-    from accord.coalition.estimators import revealed_payoffs
-
-    dist = np.zeros((8, 4))
-    dist[:, 0] = 1.0
+def _revealed_args() -> dict:
+    """Valid masks, type vectors and starting agreements (three agents, two actions) for
+    the revealed-value kernels, agent 0 revealing its partners in {0} and {0, 1}."""
     start = Agreement.singletons(3)
-    starts = (start.coalition[None], start.action[None], start.share()[None])
-    good = dict(
-        dist=dist,
-        values=np.ones((8, 2, 4)),
-        points=np.ones((3, 2), np.int64),
+    return dict(
         agent=0,
         masks=np.array([1, 3]),
         vectors=np.zeros((2, 2, 2), np.int64),
         compute=np.ones((2, 2), np.uint8),
         others=None,
-        starts=starts,
+        starts=(start.coalition[None], start.action[None], start.share()[None]),
         which=np.zeros((2, 2), np.int64),
+    )
+
+
+def test_revealed_payoffs_refuse_bad_arguments():
+    from accord.coalition.estimators import revealed_payoffs
+
+    dist = np.zeros((8, 4))
+    dist[:, 0] = 1.0
+    good = dict(
+        dist=dist, values=np.ones((8, 2, 4)), points=np.ones((3, 2), np.int64), **_revealed_args()
     )
     assert revealed_payoffs(**good).shape == (2, 2, 2)
     for change, msg in (
@@ -541,20 +545,10 @@ def test_revealed_payoffs_vectors_refuse_bad_arguments():
     from accord.coalition.estimators import revealed_payoffs_vectors
 
     n, a_n = 3, 2
-    start = Agreement.singletons(n)
-    starts = (start.coalition[None], start.action[None], start.share()[None])
     offset = np.array([-1, 0, 2, 6, 8, 12, 14, 22])  # tables over 0, 1, 1, 2, ... others
     unknown = np.array([[-1, -1], [-1, -1], [1, -1], [1, -1], [2, -1], [2, -1], [1, 2], [1, 2]])
     good = dict(
-        local_probs=np.full((n, 2), 0.5),
-        tables=(offset, unknown, np.ones(30)),
-        agent=0,
-        masks=np.array([1, 3]),
-        vectors=np.zeros((2, 2, 2), np.int64),
-        compute=np.ones((2, 2), np.uint8),
-        others=None,
-        starts=starts,
-        which=np.zeros((2, a_n), np.int64),
+        local_probs=np.full((n, 2), 0.5), tables=(offset, unknown, np.ones(30)), **_revealed_args()
     )
     assert revealed_payoffs_vectors(**good).shape == (2, a_n, 2)
     bad_unknown = unknown.copy()

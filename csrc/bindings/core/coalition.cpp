@@ -15,6 +15,45 @@ using accord::bindings::In;
 using accord::bindings::take;
 using accord::bindings::take_writable;
 
+namespace {
+
+// The starting agreements of a V^0 round (coalition, action, share, each (D, n)) and
+// the others' values (2^n, A) or none, checked, kept alive while a kernel reads them.
+struct Starts {
+  accord::bindings::carray<std::int64_t> coalition, action;
+  accord::bindings::carray<double> share;
+  std::optional<accord::bindings::carray<double>> others;
+
+  Starts(std::int64_t n, std::int64_t A, const std::optional<In<double>>& others_,
+         const In<std::int64_t>& coalition_, const In<std::int64_t>& action_,
+         const In<double>& share_)
+      : coalition(take(coalition_, "coalition")),
+        action(take(action_, "action")),
+        share(take(share_, "share")) {
+    if (coalition.ndim() != 2 || coalition.shape(1) != n)
+      throw std::invalid_argument("coalition must have shape (D, n)");
+    const std::int64_t D = coalition.shape(0);
+    expect_shape(action, {D, n}, "action");
+    expect_shape(share, {D, n}, "share");
+    if (others_) {
+      others = take(*others_, "others");
+      expect_shape(*others, {std::int64_t{1} << n, A}, "others");
+    }
+  }
+
+  // The round's settings for `agent` (own, views and which left for the kernel).
+  accord::coalition::OneStep step(std::int64_t n, std::int64_t A, int agent, bool restricted,
+                                  double tol) const {
+    return accord::coalition::OneStep{static_cast<int>(n), A,        0,
+                                      agent,               nullptr,  others ? others->data() : nullptr,
+                                      coalition.shape(0),  coalition.data(), action.data(),
+                                      share.data(),        nullptr,  restricted,
+                                      tol};
+  }
+};
+
+}  // namespace
+
 void init_coalition(py::module_& m) {
   m.def(
       "one_step_payoff",
@@ -22,30 +61,21 @@ void init_coalition(py::module_& m) {
          In<std::int64_t> action_, In<double> share_, In<std::int64_t> which_, bool restricted,
          double tol) {
         const auto own = take(own_, "own");
-        const auto coalition = take(coalition_, "coalition");
-        const auto action = take(action_, "action");
-        const auto share = take(share_, "share");
         const auto which = take(which_, "which");
         if (own.ndim() != 3) throw std::invalid_argument("own must have shape (Z, 2**n, A)");
-        if (coalition.ndim() != 2) throw std::invalid_argument("coalition must have shape (D, n)");
         const std::int64_t Z = own.shape(0), M = own.shape(1), A = own.shape(2);
-        const std::int64_t D = coalition.shape(0), n = coalition.shape(1);
+        const auto coalition = take(coalition_, "coalition");
+        if (coalition.ndim() != 2) throw std::invalid_argument("coalition must have shape (D, n)");
+        const std::int64_t n = coalition.shape(1);
         if (n < 1 || n > 20 || M != (std::int64_t{1} << n))
           throw std::invalid_argument("own must have 2**n rows for n <= 20 agents");
-        expect_shape(action, {D, n}, "action");
-        expect_shape(share, {D, n}, "share");
+        const Starts starts(n, A, others_, coalition_, action_, share_);
         expect_shape(which, {Z}, "which");
-        std::optional<accord::bindings::carray<double>> others;
-        if (others_) {
-          others = take(*others_, "others");
-          expect_shape(*others, {M, A}, "others");
-        }
         py::array_t<double> out(static_cast<py::ssize_t>(Z));
-        accord::coalition::OneStep a{static_cast<int>(n), A,        Z,
-                                     agent,               own.data(), others ? others->data() : nullptr,
-                                     D,                   coalition.data(), action.data(),
-                                     share.data(),        which.data(), restricted,
-                                     tol};
+        accord::coalition::OneStep a = starts.step(n, A, agent, restricted, tol);
+        a.views = Z;
+        a.own = own.data();
+        a.which = which.data();
         double* o = out.mutable_data();
         {
           py::gil_scoped_release release;
@@ -70,40 +100,24 @@ void init_coalition(py::module_& m) {
         const auto masks = take(masks_, "masks");
         const auto vectors = take(vectors_, "vectors");
         const auto compute = take(compute_, "compute");
-        const auto coalition = take(coalition_, "coalition");
-        const auto action = take(action_, "action");
-        const auto share = take(share_, "share");
         const auto which = take(which_, "which");
         if (dist.ndim() != 2) throw std::invalid_argument("dist must have shape (2**n, L)");
         if (values.ndim() != 3) throw std::invalid_argument("values must have shape (2**n, A, L)");
         if (points.ndim() != 2) throw std::invalid_argument("points must have shape (n, k_max)");
         if (vectors.ndim() != 3) throw std::invalid_argument("vectors must have shape (R, T, m)");
-        if (coalition.ndim() != 2) throw std::invalid_argument("coalition must have shape (D, n)");
         const std::int64_t M = dist.shape(0), L = dist.shape(1), A = values.shape(1);
         const std::int64_t n = points.shape(0), K = points.shape(1);
         const std::int64_t R = vectors.shape(0), T = vectors.shape(1), m = vectors.shape(2);
-        const std::int64_t D = coalition.shape(0);
         if (n < 1 || n > 20 || M != (std::int64_t{1} << n))
           throw std::invalid_argument("dist must have 2**n rows for n <= 20 agents");
+        const Starts starts(n, A, others_, coalition_, action_, share_);
         expect_shape(values, {M, A, L}, "values");
         expect_shape(masks, {R}, "masks");
         expect_shape(compute, {R, T}, "compute");
-        expect_shape(coalition, {D, n}, "coalition");
-        expect_shape(action, {D, n}, "action");
-        expect_shape(share, {D, n}, "share");
         expect_shape(which, {R, A}, "which");
-        std::optional<accord::bindings::carray<double>> others;
-        if (others_) {
-          others = take(*others_, "others");
-          expect_shape(*others, {M, A}, "others");
-        }
         py::array_t<double> out({static_cast<py::ssize_t>(R), static_cast<py::ssize_t>(A),
                                  static_cast<py::ssize_t>(T)});
-        accord::coalition::OneStep step{static_cast<int>(n), A,        0,
-                                        agent,               nullptr,  others ? others->data() : nullptr,
-                                        D,                   coalition.data(), action.data(),
-                                        share.data(),        nullptr,  restricted,
-                                        tol};
+        const accord::coalition::OneStep step = starts.step(n, A, agent, restricted, tol);
         accord::coalition::Revealed r{step,          L,          dist.data(), values.data(),
                                       K,             points.data(), R,        masks.data(),
                                       T,             m,          vectors.data(), compute.data(),
@@ -137,41 +151,25 @@ void init_coalition(py::module_& m) {
         const auto masks = take(masks_, "masks");
         const auto vectors = take(vectors_, "vectors");
         const auto compute = take(compute_, "compute");
-        const auto coalition = take(coalition_, "coalition");
-        const auto action = take(action_, "action");
-        const auto share = take(share_, "share");
         const auto which = take(which_, "which");
         if (local_probs.ndim() != 2)
           throw std::invalid_argument("local_probs must have shape (n, k_max)");
         if (values.ndim() != 1) throw std::invalid_argument("values must be 1-d");
         if (vectors.ndim() != 3) throw std::invalid_argument("vectors must have shape (R, T, m)");
-        if (coalition.ndim() != 2) throw std::invalid_argument("coalition must have shape (D, n)");
         const std::int64_t n = local_probs.shape(0), K = local_probs.shape(1);
         if (n < 2 || n > 20) throw std::invalid_argument("need 2 <= n <= 20 agents");
         const std::int64_t M = std::int64_t{1} << n, A = actions;
         if (A < 1) throw std::invalid_argument("actions must be >= 1");
         const std::int64_t R = vectors.shape(0), T = vectors.shape(1), m = vectors.shape(2);
-        const std::int64_t D = coalition.shape(0);
+        const Starts starts(n, A, others_, coalition_, action_, share_);
         expect_shape(offset, {M}, "offset");
         expect_shape(unknown, {M, n - 1}, "unknown");
         expect_shape(masks, {R}, "masks");
         expect_shape(compute, {R, T}, "compute");
-        expect_shape(coalition, {D, n}, "coalition");
-        expect_shape(action, {D, n}, "action");
-        expect_shape(share, {D, n}, "share");
         expect_shape(which, {R, A}, "which");
-        std::optional<accord::bindings::carray<double>> others;
-        if (others_) {
-          others = take(*others_, "others");
-          expect_shape(*others, {M, A}, "others");
-        }
         py::array_t<double> out({static_cast<py::ssize_t>(R), static_cast<py::ssize_t>(A),
                                  static_cast<py::ssize_t>(T)});
-        accord::coalition::OneStep step{static_cast<int>(n), A,        0,
-                                        agent,               nullptr,  others ? others->data() : nullptr,
-                                        D,                   coalition.data(), action.data(),
-                                        share.data(),        nullptr,  restricted,
-                                        tol};
+        const accord::coalition::OneStep step = starts.step(n, A, agent, restricted, tol);
         accord::coalition::RevealedVectors r{step,          K,              local_probs.data(),
                                              offset.data(), unknown.data(), values.shape(0),
                                              values.data(), R,              masks.data(),
@@ -206,42 +204,27 @@ void init_coalition(py::module_& m) {
         const auto next_values = take(next_values_, "next_values");
         const auto next_points = take(next_points_, "next_points");
         const auto masks = take(masks_, "masks");
-        const auto coalition = take(coalition_, "coalition");
-        const auto action = take(action_, "action");
-        const auto share = take(share_, "share");
         const auto which = take(which_, "which");
         if (beliefs.ndim() != 2) throw std::invalid_argument("beliefs must have shape (n, K)");
         if (probs.ndim() != 4) throw std::invalid_argument("probs must have shape (2**n, A, O, L)");
         if (next_values.ndim() != 3)
           throw std::invalid_argument("next_values must have shape (2**n, A, L')");
         if (masks.ndim() != 1) throw std::invalid_argument("masks must be 1-d");
-        if (coalition.ndim() != 2) throw std::invalid_argument("coalition must have shape (D, n)");
         const std::int64_t n = beliefs.shape(0), K = beliefs.shape(1);
         const std::int64_t M = probs.shape(0), A = probs.shape(1), O = probs.shape(2);
         const std::int64_t L = probs.shape(3), L2 = next_values.shape(2);
-        const std::int64_t R = masks.shape(0), D = coalition.shape(0);
+        const std::int64_t R = masks.shape(0);
         if (n < 1 || n > 20 || M != (std::int64_t{1} << n))
           throw std::invalid_argument("probs must have 2**n rows for n <= 20 agents");
+        const Starts starts(n, A, others_, coalition_, action_, share_);
         expect_shape(dist, {M, L}, "dist");
         expect_shape(points, {K}, "points");
         expect_shape(next_values, {M, A, L2}, "next_values");
         expect_shape(next_dist, {M, L2}, "next_dist");
         expect_shape(next_points, {K}, "next_points");
-        expect_shape(coalition, {D, n}, "coalition");
-        expect_shape(action, {D, n}, "action");
-        expect_shape(share, {D, n}, "share");
         expect_shape(which, {R, A}, "which");
-        std::optional<accord::bindings::carray<double>> others;
-        if (others_) {
-          others = take(*others_, "others");
-          expect_shape(*others, {M, A}, "others");
-        }
         py::array_t<double> out({static_cast<py::ssize_t>(R), static_cast<py::ssize_t>(A)});
-        accord::coalition::OneStep step{static_cast<int>(n), A,        0,
-                                        agent,               nullptr,  others ? others->data() : nullptr,
-                                        D,                   coalition.data(), action.data(),
-                                        share.data(),        nullptr,  restricted,
-                                        tol};
+        const accord::coalition::OneStep step = starts.step(n, A, agent, restricted, tol);
         accord::coalition::Lookahead a{step,          K,           beliefs.data(), O,
                                        L,             dist.data(), probs.data(),   points.data(),
                                        L2,            next_dist.data(), next_values.data(),

@@ -520,8 +520,7 @@ def revealed_payoffs(
     :func:`one_step_payoff`; vectors with ``compute`` 0 are left at 0.  Runs natively
     (``accord._core.coalition``); ``check=False`` skips the magnitude check of tables
     derived from rewards :func:`simulate` checked."""
-    coalition, action, share = starts
-    n = coalition.shape[1]
+    n = starts[0].shape[1]
     if check:
         check_magnitudes("revealed_payoffs", n, values=values, others=others)
     return cpu_kernels("coalition").revealed_payoffs(
@@ -532,13 +531,7 @@ def revealed_payoffs(
         np.ascontiguousarray(masks, dtype=np.int64),
         np.ascontiguousarray(vectors, dtype=np.int64),
         np.ascontiguousarray(compute, dtype=np.uint8),
-        None if others is None else np.ascontiguousarray(others, dtype=np.float64),
-        np.ascontiguousarray(coalition, dtype=np.int64),
-        np.ascontiguousarray(action, dtype=np.int64),
-        np.ascontiguousarray(share, dtype=np.float64),
-        np.ascontiguousarray(which, dtype=np.int64),
-        n > 6,
-        TOL,
+        *_round_args(others, starts, which),
     )
 
 
@@ -562,8 +555,7 @@ def revealed_payoffs_vectors(
     types).  In each view a coalition is worth its table summed over the unrevealed
     members' beliefs.  Runs natively (``accord._core.coalition``)."""
     offset, unknown, values = tables
-    coalition, action, share = starts
-    n = coalition.shape[1]
+    n = starts[0].shape[1]
     if check:
         check_magnitudes("revealed_payoffs_vectors", n, values=values, others=others)
     return cpu_kernels("coalition").revealed_payoffs_vectors(
@@ -576,13 +568,7 @@ def revealed_payoffs_vectors(
         np.ascontiguousarray(masks, dtype=np.int64),
         np.ascontiguousarray(vectors, dtype=np.int64),
         np.ascontiguousarray(compute, dtype=np.uint8),
-        None if others is None else np.ascontiguousarray(others, dtype=np.float64),
-        np.ascontiguousarray(coalition, dtype=np.int64),
-        np.ascontiguousarray(action, dtype=np.int64),
-        np.ascontiguousarray(share, dtype=np.float64),
-        np.ascontiguousarray(which, dtype=np.int64),
-        n > 6,
-        TOL,
+        *_round_args(others, starts, which),
     )
 
 
@@ -610,8 +596,7 @@ def lookahead_values(
     (:func:`one_step_payoff`). Outcomes of probability at
     most 1e-15 are skipped. Runs natively (``accord._core.coalition``); ``check=False``
     as in :func:`revealed_payoffs`."""
-    coalition, action, share = starts
-    n = coalition.shape[1]
+    n = starts[0].shape[1]
     if check:
         check_magnitudes("lookahead_values", n, values=next_tables.values, others=others)
     return cpu_kernels("coalition").lookahead_values(
@@ -624,14 +609,23 @@ def lookahead_values(
         np.ascontiguousarray(next_tables.points, dtype=np.int64),
         int(agent),
         np.ascontiguousarray(masks, dtype=np.int64),
+        *_round_args(others, starts, which),
+        1e-15,
+    )
+
+
+def _round_args(others: np.ndarray | None, starts, which: np.ndarray) -> tuple:
+    """The arguments every lookahead kernel ends with: the others' values, the starting
+    agreements, which starts each row, whether candidates are restricted, the tolerance."""
+    coalition, action, share = starts
+    return (
         None if others is None else np.ascontiguousarray(others, dtype=np.float64),
         np.ascontiguousarray(coalition, dtype=np.int64),
         np.ascontiguousarray(action, dtype=np.int64),
         np.ascontiguousarray(share, dtype=np.float64),
         np.ascontiguousarray(which, dtype=np.int64),
-        n > 6,
+        coalition.shape[1] > 6,
         TOL,
-        1e-15,
     )
 
 
