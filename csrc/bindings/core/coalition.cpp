@@ -241,9 +241,9 @@ void init_coalition(py::module_& m) {
       py::arg("next_dist"), py::arg("next_values"), py::arg("next_points"), py::arg("agent"), py::arg("masks"),
       py::arg("others"), py::arg("coalition"), py::arg("action"), py::arg("share"),
       py::arg("which"), py::arg("restricted"), py::arg("tol"), py::arg("min_prob"),
-      "(R, A): W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B^{o,S,a}) (Chalkiadakis & Boutilier\n"
-      "2012, Eqs. 8-10) through type statistics, the round starting from agreement\n"
-      "which[r, a].");
+      "(R, A): W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B^{o,S,a})\n"
+      "(Chalkiadakis & Boutilier 2012, Eqs. 8-10) through type statistics, the round\n"
+      "starting from agreement which[r, a].");
 
   m.def(
       "form_proposals",
@@ -287,8 +287,8 @@ void init_coalition(py::module_& m) {
       py::arg("base"), py::arg("agent"), py::arg("coalition"), py::arg("action"),
       py::arg("demand"), py::arg("masks"), py::arg("actions"), py::arg("shares"),
       "(coalition, action, relative demand), each (D, n): the agreements the agent's\n"
-      "proposals (masks[d], actions[d]) form when accepted (best reply, Chalkiadakis &\n"
-      "Boutilier 2012, Sec. 3.3).");
+      "proposals (masks[d], actions[d]) form when accepted (best reply,\n"
+      "Chalkiadakis & Boutilier 2012, Sec. 3.3).");
 
   m.def(
       "negotiate",

@@ -34,8 +34,8 @@ def form_proposals(
 ]:
     """
     (coalition, action, relative demand), each (D, n): the agreements the agent's
-    proposals (masks[d], actions[d]) form when accepted (best reply, Chalkiadakis &
-    Boutilier 2012, Sec. 3.3).
+    proposals (masks[d], actions[d]) form when accepted (best reply,
+    Chalkiadakis & Boutilier 2012, Sec. 3.3).
     """
 
 def lookahead_values(
@@ -58,9 +58,9 @@ def lookahead_values(
     min_prob: typing.SupportsFloat | typing.SupportsIndex,
 ) -> numpy.typing.NDArray[numpy.float64]:
     """
-    (R, A): W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B^{o,S,a}) (Chalkiadakis & Boutilier
-    2012, Eqs. 8-10) through type statistics, the round starting from agreement
-    which[r, a].
+    (R, A): W_i(S, a) = sum_o Pr_i(o | S, a) V^0_i(B^{o,S,a})
+    (Chalkiadakis & Boutilier 2012, Eqs. 8-10) through type statistics, the round
+    starting from agreement which[r, a].
     """
 
 def negotiate(
