@@ -131,16 +131,15 @@ def _revealed_cells(valuation: Valuation):
     type vectors of every row (:meth:`StageValues.vector_cells`) with ``gamma`` times
     the lookahead after each vector's revelation (Sec. 4.6), or ``None`` when the rows
     are sampled."""
-    stage = valuation.stage
-    got = stage.vector_cells()
+    if valuation.revealed is False:
+        return None
+    got = valuation.stage.vector_cells()
     if got is None:
         return None
     dist, cells = got
     if valuation.revealed is True:
         assert isinstance(valuation.lookahead, Lookahead)
         revealed = valuation.lookahead.every_revealed()
-    elif valuation.revealed is False:
-        return None
     else:
         revealed = valuation.revealed
     cell_offset = np.zeros(cells.shape)

@@ -36,6 +36,8 @@ Reconstruction choices (the paper leaves them open; see EXPERIMENTS.md):
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._backend import cpu_kernels
@@ -751,6 +753,7 @@ class Lookahead:
         self._revealed: dict[tuple[int, int], np.ndarray] = {}
         self._succ: dict[int, _Successors] = {}
         self._dist: dict[int, np.ndarray] = {}
+        self._next_dist: dict[int, np.ndarray] = {}
 
     def _distribution(self, i: int) -> np.ndarray | None:
         """Agent ``i``'s ``(2**n, L)`` statistic distributions now (statistic tasks)."""
@@ -965,7 +968,7 @@ class Lookahead:
         out = revealed_payoffs(
             self._next_distribution(i),
             st.values,
-            st.points[self._local_types()],
+            st.points[self._local_types[0]],
             i,
             masks,
             vectors,
@@ -1001,8 +1004,7 @@ class Lookahead:
         vectors, compute, vecs = self._revealed_inputs(i, todo)
         masks = np.asarray(todo, dtype=np.int64)
         starts, which = succ.every_action(masks)
-        local = self._local_types()
-        valid = np.arange(p.k_max)[None, :] < np.asarray([ts.size for ts in p.type_sets])[:, None]
+        local, valid = self._local_types
         probs = np.where(
             valid, np.exp(self.log_beliefs[i][np.arange(p.n_agents)[:, None], local]), 0.0
         )
@@ -1012,15 +1014,17 @@ class Lookahead:
         for r, (s, vec) in enumerate(zip(todo, vecs, strict=True)):
             self._revealed[(i, s)] = out[r, :, : vec.shape[0]]
 
-    def _local_types(self) -> np.ndarray:
+    @functools.cached_property
+    def _local_types(self) -> tuple[np.ndarray, np.ndarray]:
         """``(n, k_max)``: each agent's types by local index (padding: its first type),
-        as in the valuator's rows."""
+        as in the valuator's rows, and which local indices are real types."""
         p = self.problem
         out = np.zeros((p.n_agents, p.k_max), dtype=np.int64)
         for j, ts in enumerate(p.type_sets):
             out[j] = ts[0]
             out[j, : ts.size] = ts
-        return out
+        sizes = np.asarray([ts.size for ts in p.type_sets])
+        return out, np.arange(p.k_max)[None, :] < sizes[:, None]
 
     def _next_distribution(self, i: int) -> np.ndarray:
         """Agent ``i``'s ``(2**n, L)`` distributions of the totals of the next task."""
@@ -1028,9 +1032,8 @@ class Lookahead:
             got = self._distribution(i)
             assert got is not None
             return got
-        key = -1 - i
-        if key not in self._dist:
-            self._dist[key] = self.valuator.distributions(
+        if i not in self._next_dist:
+            self._next_dist[i] = self.valuator.distributions(
                 self.next_task, self.log_beliefs[i][None]
             )[0]
-        return self._dist[key]
+        return self._next_dist[i]
