@@ -19,8 +19,7 @@ namespace accord::coalition {
 
 namespace {
 
-// V^0 of agent a.agent in the view whose coalition values are `own` (2^n, A), the round
-// starting from agreement d.
+// Per-thread buffers of view_payoff.
 struct Scratch {
   std::vector<double> pbar, cur_self, sums;
   std::vector<std::int64_t> cand;
@@ -35,6 +34,8 @@ struct Dense {
   const double* row(std::int64_t s) const { return p + s * A; }
 };
 
+// V^0 of agent a.agent in the view whose coalition values are `own` (its rows), the round
+// starting from agreement d.
 template <class Own>
 double view_payoff(const OneStep& a, Own& own, std::int64_t d, Scratch& w) {
   std::vector<double>& pbar = w.pbar;
@@ -358,9 +359,7 @@ void lookahead_values(const Lookahead& a, double* out) {
   }
   if (n * top >= L || n * top2 >= L2)
     throw std::invalid_argument("lookahead_values: a width must exceed n * max(points)");
-  for (std::int64_t q = 0; q < a.masks; ++q)
-    if (a.mask[q] < 1 || a.mask[q] >= M || !((a.mask[q] >> i) & 1))
-      throw std::invalid_argument("lookahead_values: every mask must contain the agent");
+  check_vectors(st, a.masks, a.mask, 0, n - 1, nullptr, 1, "lookahead_values");
   for (std::int64_t q = 0; q < n * K; ++q)
     if (!(a.beliefs[q] >= 0.0) || !std::isfinite(a.beliefs[q]))
       throw std::invalid_argument("lookahead_values: beliefs must be finite and >= 0");
