@@ -19,25 +19,50 @@ namespace {
 struct Stage {
   const Negotiation& a;
   std::int64_t M;
+  std::vector<std::int64_t>& missing;
 
+  // Whether row (k, s) is computed; notes it in `missing` when not (lazy rows).
+  bool ready(int k, std::int64_t s, std::int64_t b) const {
+    if (!a.lazy) return true;
+    const std::int64_t row = k * M + s;
+    if ((a.offset && std::isnan(a.offset[row * a.actions + b])) ||
+        (a.row_start && a.row_start[row] < 0)) {
+      if (std::find(missing.begin(), missing.end(), row) == missing.end())
+        missing.push_back(row);
+      return false;
+    }
+    return true;
+  }
+
+  // Agent k's value of (s, b) at relative demand r; NaN when a row is missing.
   double value(int k, std::int64_t s, std::int64_t b, double r) const {
-    const std::int64_t A = a.actions, at = (k * M + s) * A + b;
+    if (!ready(k, s, b)) return std::numeric_limits<double>::quiet_NaN();
+    const std::int64_t A = a.actions, row = k * M + s, at = row * A + b;
     double v = r * a.base[at];
     if (a.offset) v += a.offset[at];
-    if (a.width > 0) {
-      const double* p = a.dist + (k * M + s) * a.width;
-      const double* c = a.cells + k * a.cells_stride + (s * A + b) * a.width;
-      const double* co = a.cell_offset ? a.cell_offset + (k * M * A + s * A + b) * a.width : nullptr;
-      const bool top = s == a.best_mask[k] && b == a.best_action[k];
-      double g = 0.0;
-      for (std::int64_t w = 0; w < a.width; ++w)
-        if (p[w] > 0.0) {
-          const double q = co ? r * c[w] + co[w] : r * c[w];
-          g += p[w] * bayes::vpi_gain(q, a.best[k], a.second[k], top);
-        }
-      v += g;
+    if (!a.best) return v;
+    const double *p, *c, *co;
+    std::int64_t w_n;
+    if (a.row_start) {
+      const std::int64_t start = a.row_start[row];
+      w_n = a.row_width[row];
+      p = a.dist + start;
+      c = a.cells + A * start + b * w_n;
+      co = a.cell_offset ? a.cell_offset + A * start + b * w_n : nullptr;
+    } else {
+      w_n = a.width;
+      p = a.dist + row * w_n;
+      c = a.cells + k * a.cells_stride + (s * A + b) * w_n;
+      co = a.cell_offset ? a.cell_offset + (row * A + b) * w_n : nullptr;
     }
-    return v;
+    const bool top = s == a.best_mask[k] && b == a.best_action[k];
+    double g = 0.0;
+    for (std::int64_t w = 0; w < w_n; ++w)
+      if (p[w] > 0.0) {
+        const double q = co ? r * c[w] + co[w] : r * c[w];
+        g += p[w] * bayes::vpi_gain(q, a.best[k], a.second[k], top);
+      }
+    return v + g;
   }
 };
 
@@ -145,7 +170,7 @@ void check(const Negotiation& a, const std::int64_t* C, const std::int64_t* act,
       if (!(a.draws[3 * t + q] >= 0.0 && a.draws[3 * t + q] < 1.0))
         throw std::invalid_argument("negotiate: draws must lie in [0, 1)");
   }
-  for (int k = 0; k < a.n && a.width > 0; ++k)
+  for (int k = 0; k < a.n && a.best; ++k)
     if (a.best_mask[k] < 0 || a.best_mask[k] >= M || a.best_action[k] < 0 ||
         a.best_action[k] >= a.actions)
       throw std::invalid_argument("negotiate: a reference agreement is out of range");
@@ -153,17 +178,23 @@ void check(const Negotiation& a, const std::int64_t* C, const std::int64_t* act,
 
 }  // namespace
 
-void negotiate(const Negotiation& a, std::int64_t* C, std::int64_t* act, double* d) {
-  if (a.n < 1 || a.n > 20 || a.actions < 1 || a.rounds < 0 || a.width < 0)
-    throw std::invalid_argument("negotiate: need 1 <= n <= 20, A >= 1, rounds >= 0, width >= 0");
+std::int64_t negotiate(const Negotiation& a, std::int64_t* C, std::int64_t* act, double* d,
+                       std::vector<std::int64_t>& missing) {
+  if (a.n < 1 || a.n > 20 || a.actions < 1 || a.rounds < 0 || a.width < 0 ||
+      a.first_round < 0 || a.first_round > a.rounds)
+    throw std::invalid_argument(
+        "negotiate: need 1 <= n <= 20, A >= 1, rounds >= 0, width >= 0, "
+        "0 <= first_round <= rounds");
   check(a, C, act, d);
+  missing.clear();
   const int n = a.n;
   const std::int64_t M = std::int64_t{1} << n, A = a.actions;
-  const Stage st{a, M};
+  const Stage st{a, M, missing};
   std::vector<double> r(n), pbar(n), dem(n), off(n);
   std::vector<std::int64_t> cand;
   Cancel cancel;
-  for (std::int64_t t = 0; t < a.rounds; ++t) {
+  std::int64_t t = a.first_round;
+  for (; t < a.rounds; ++t) {
     if (cancel.poll()) break;
     const int i = static_cast<int>(a.proposer[t]);
     const double* u = a.draws + 3 * t;
@@ -196,19 +227,29 @@ void negotiate(const Negotiation& a, std::int64_t* C, std::int64_t* act, double*
             b = q;
           }
         }
+      if (!missing.empty()) return t;  // the proposer's rows first
       if (s < 0 || !(top > cur + a.tol)) continue;
     }
     if (s == C[i] && b == act[i]) continue;
     const double total = proposal_demands(n, i, s, share(s, b) * Bi[s * A + b], pbar, dem);
-    bool formed = true;
-    for (int k = 0; k < n && formed; ++k) {
+    // one known refusal decides the round; otherwise every missing row is asked for
+    bool refused = false;
+    for (int k = 0; k < n && !refused; ++k) {
       if (k == i || !((s >> k) & 1)) continue;
-      formed = st.value(k, s, b, dem[k] / total) >= st.value(k, C[k], act[k], r[k]) - a.tol;
+      const std::size_t known = missing.size();
+      const double offer = st.value(k, s, b, dem[k] / total);
+      const double now = st.value(k, C[k], act[k], r[k]);
+      if (missing.size() == known) refused = !(offer >= now - a.tol);
     }
-    if (!formed) continue;
+    if (refused) {
+      missing.clear();
+      continue;
+    }
+    if (!missing.empty()) return t;
     form(a.base, n, A, s, b, dem.data(), C, act, d);
   }
   cancel.check();
+  return t;
 }
 
 void form_proposals(const Proposals& a, std::int64_t* out_c, std::int64_t* out_a,

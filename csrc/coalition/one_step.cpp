@@ -128,6 +128,73 @@ double view_payoff(const OneStep& a, Own& own, std::int64_t d, Scratch& w) {
   return total / n;
 }
 
+// The rows of a view in which the members of `known` have revealed types (point-mass
+// beliefs): coalition S' is worth sum_l dist(S' \ known, l) values(S', beta, l + shift),
+// shift the revealed members' points in S'.  Rows are computed when the round reads
+// them and memoised per (S', shift) for one mask's vectors.
+class RevealedRows {
+ public:
+  explicit RevealedRows(const Revealed& r)
+      : r_(r),
+        A_(r.step.actions),
+        L_(r.width),
+        M_(std::int64_t{1} << r.step.n),
+        memo_(M_ * L_ * A_),
+        done_(M_ * L_),
+        row_(M_),
+        stamp_(M_, 0) {}
+
+  // a new mask: its other members `known` are revealed in each of its vectors
+  void mask(std::int64_t known) {
+    known_ = known;
+    unknown_.clear();
+    for (int j = 0; j < r_.step.n; ++j)
+      if ((known >> j) & 1) unknown_.push_back(j);
+    std::fill(done_.begin(), done_.end(), std::uint8_t{0});
+  }
+
+  // a new vector: local types of the revealed members, in increasing agent order
+  void start(const std::int64_t* vec) {
+    vec_ = vec;
+    ++gen_;
+    if (!r_.step.restricted)  // the round reads every row: all at once
+      for (std::int64_t s = 1; s < M_; ++s) row(s);
+  }
+
+  const double* row(std::int64_t s) {
+    if (stamp_[s] == gen_) return row_[s];
+    std::int64_t sh = 0;
+    for (std::size_t u = 0; u < unknown_.size(); ++u)
+      if ((s >> unknown_[u]) & 1) sh += r_.points[unknown_[u] * r_.k_max + vec_[u]];
+    double* g = memo_.data() + (s * L_ + sh) * A_;
+    if (!done_[s * L_ + sh]) {
+      const double* p = r_.dist + (s & ~known_) * L_;
+      for (std::int64_t b = 0; b < A_; ++b) {
+        const double* v = r_.values + (s * A_ + b) * L_;
+        double e = 0.0;
+        for (std::int64_t l = 0; l + sh < L_; ++l) e += p[l] * v[l + sh];
+        g[b] = e;
+      }
+      done_[s * L_ + sh] = 1;
+    }
+    row_[s] = g;
+    stamp_[s] = gen_;
+    return g;
+  }
+
+ private:
+  const Revealed& r_;
+  std::int64_t A_, L_, M_;
+  std::vector<double> memo_;
+  std::vector<std::uint8_t> done_;
+  std::vector<const double*> row_;
+  std::vector<std::uint64_t> stamp_;
+  std::uint64_t gen_ = 0;
+  std::int64_t known_ = 0;
+  std::vector<int> unknown_;
+  const std::int64_t* vec_ = nullptr;
+};
+
 // Checks the agent, the starting agreements and the `which` indices (count of them).
 void check_starts(const OneStep& a, const std::int64_t* which, std::int64_t count,
                   const char* func) {
@@ -206,46 +273,14 @@ void revealed_payoffs(const Revealed& r, double* out) {
 #pragma omp parallel num_threads(threads)
   {
     Scratch w(a);
-    std::vector<double> own(M * A), memo(M * L * A);
-    Dense view{own.data(), A};
-    std::vector<std::uint8_t> done(M * L);
-    std::vector<std::int64_t> shift(M);
-    std::vector<int> unknown;
+    RevealedRows view(r);
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t q = 0; q < r.masks; ++q) {
-      const std::int64_t s = r.mask[q];
-      const std::int64_t known = s & ~(std::int64_t{1} << i);  // revealed members
-      unknown.clear();
-      for (int j = 0; j < n; ++j)
-        if ((known >> j) & 1) unknown.push_back(j);
-      // a coalition's value depends on the vector only through its shift: memoised
-      std::fill(done.begin(), done.end(), std::uint8_t{0});
+      view.mask(r.mask[q] & ~(std::int64_t{1} << i));
       for (std::int64_t t = 0; t < T; ++t) {
         if (cancel.poll_every(t, 16)) break;
         if (!r.compute[q * T + t]) continue;
-        const std::int64_t* vec = r.vectors + (q * T + t) * r.m_max;
-        // shift[S'] = points of the revealed members in S' (their beliefs point masses)
-        for (std::int64_t sp = 0; sp < M; ++sp) {
-          std::int64_t tot = 0;
-          for (std::size_t u = 0; u < unknown.size(); ++u)
-            if ((sp >> unknown[u]) & 1) tot += r.points[unknown[u] * r.k_max + vec[u]];
-          shift[sp] = tot;
-        }
-        for (std::int64_t sp = 0; sp < M; ++sp) {
-          const std::int64_t sh = shift[sp];
-          double* g = memo.data() + (sp * L + sh) * A;
-          if (!done[sp * L + sh]) {
-            const double* p = r.dist + (sp & ~known) * L;
-            for (std::int64_t b = 0; b < A; ++b) {
-              const double* v = r.values + (sp * A + b) * L;
-              double e = 0.0;
-              for (std::int64_t l = 0; l + sh < L; ++l) e += p[l] * v[l + sh];
-              g[b] = e;
-            }
-            done[sp * L + sh] = 1;
-          }
-          std::copy(g, g + A, own.data() + sp * A);
-        }
+        view.start(r.vectors + (q * T + t) * r.m_max);
         for (std::int64_t b = 0; b < A; ++b)
           out[(q * A + b) * T + t] = view_payoff(a, view, r.which[q * A + b], w);
       }

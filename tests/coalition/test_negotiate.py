@@ -5,7 +5,7 @@ import pytest
 from coalition_reference import random_beliefs
 
 from accord._core import coalition as kernels
-from accord.coalition.bre import _tables, draw_rounds, negotiate
+from accord.coalition.bre import _NativeTables, draw_rounds, negotiate
 from accord.coalition.environments import software_company
 from accord.coalition.estimators import Lookahead, StageValues, Valuation
 from accord.coalition.model import Agreement, misinformed_prior
@@ -33,7 +33,7 @@ def test_the_native_loop_decides_as_the_python_rounds(method, seed):
     frequent experiments so that both kinds of proposal occur."""
     p = software_company(5)
     val, start = _stage(p, method, seed)
-    assert _tables(val) is not None
+    assert _NativeTables.of(val) is not None
     proposers, draws = draw_rounds(np.random.default_rng(seed), 5, 150)
     ag = start
     changed = 0
@@ -67,19 +67,38 @@ def test_ten_agents_restrict_the_candidates_alike(method):
     assert len(want.structure()) < 10
 
 
-def test_sampled_type_vectors_and_lazy_lookahead_stay_in_python():
-    """Above six agents the lookahead is computed only where negotiation asks, and
-    VPI-over-OSLA's rows with too many type vectors to enumerate are sampled: no stage
-    tables for the native loop."""
-    for n, method, limit in ((10, "osla", 1000), (5, "vpi-osla", 10)):
-        p = software_company(n)
-        lb = log_of(misinformed_prior(p))
+@pytest.mark.parametrize(
+    "n,method,limit", [(10, "osla", 1000), (10, "vpi-osla", 1000), (5, "vpi-osla", 10)]
+)
+def test_lazy_rows_decide_as_the_python_rounds(n, method, limit):
+    """Above six agents the lookahead is computed only for the rows the loop asks for,
+    and VPI-over-OSLA's sampled rows are drawn when first needed: the native loop
+    stops at each round that needs a missing row, has it computed, and resumes there,
+    with the decisions of the Python rounds (each run on a fresh valuation)."""
+    p = software_company(n)
+    lb = log_of(misinformed_prior(p))
+    start = Agreement.singletons(n)
+
+    def valuation():
         va = Valuator(p, enumerate_limit=limit)
-        start = Agreement.singletons(n)
         sv = StageValues(p, va, lb, 0, 1, method)
         look = Lookahead(p, va, sv, lb, sv.expected, start, 0, True, 1)
-        assert _tables(Valuation(method, sv, start, look, 0.985, method == "vpi-osla")) is None
-    assert sv.vector_cells() is None  # sampled rows
+        return Valuation(method, sv, start, look, 0.985, method == "vpi-osla")
+
+    val = valuation()
+    tables = _NativeTables.of(val)
+    assert tables is not None and tables.lazy
+    assert val.stage.vector_cells() is None
+    proposers, draws = draw_rounds(np.random.default_rng(5), n, 40)
+    got = negotiate(val, start, proposers, draws, 0.25)
+    want = negotiate(valuation(), start, proposers, draws, 0.25, native=False)
+    np.testing.assert_array_equal(got.coalition, want.coalition)
+    np.testing.assert_array_equal(got.action, want.action)
+    np.testing.assert_allclose(got.demand, want.demand, rtol=1e-12, atol=1e-8)
+    assert len(want.structure()) < n
+    if n > 6:  # only the coalitions negotiation considered were looked ahead from
+        done = ~np.isnan(val.lookahead.known_w()[..., 0])
+        assert 0 < done.sum() < 0.2 * n * (1 << (n - 1))
 
 
 def test_vector_cells_hold_the_expected_values():

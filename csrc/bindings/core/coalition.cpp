@@ -298,7 +298,9 @@ void init_coalition(py::module_& m) {
          std::optional<In<double>> second_, std::optional<In<std::int64_t>> best_mask_,
          std::optional<In<std::int64_t>> best_action_, In<std::int64_t> proposer_,
          In<double> draws_, double epsilon, bool restricted, double tol,
-         In<std::int64_t> coalition_, In<std::int64_t> action_, In<double> demand_) {
+         In<std::int64_t> coalition_, In<std::int64_t> action_, In<double> demand_,
+         std::optional<In<std::int64_t>> row_start_, std::optional<In<std::int64_t>> row_width_,
+         bool lazy, std::int64_t first_round) {
         const auto base = take(base_, "base");
         if (base.ndim() != 3) throw std::invalid_argument("base must have shape (n, 2**n, A)");
         const std::int64_t n = base.shape(0), M = base.shape(1), A = base.shape(2);
@@ -319,21 +321,45 @@ void init_coalition(py::module_& m) {
         std::optional<accord::bindings::carray<double>> dist, cells, cell_offset, best, second;
         if (cell_offset_ && !vpi)
           throw std::invalid_argument("cell_offset needs the VPI cells (dist, cells, ...)");
-        std::optional<accord::bindings::carray<std::int64_t>> best_mask, best_action;
+        const bool compact = row_start_.has_value();
+        if (compact != row_width_.has_value() || (compact && !vpi))
+          throw std::invalid_argument(
+              "row_start and row_width come together, with the VPI cells, or not at all");
+        std::optional<accord::bindings::carray<std::int64_t>> best_mask, best_action, row_start,
+            row_width;
         std::int64_t W = 0, stride = 0;
         if (vpi) {
           dist = take(*dist_, "dist");
           cells = take(*cells_, "cells");
-          if (dist->ndim() != 3) throw std::invalid_argument("dist must have shape (n, 2**n, W)");
-          W = dist->shape(2);
-          expect_shape(*dist, {n, M, W}, "dist");
-          if (cells->ndim() != 4 || (cells->shape(0) != 1 && cells->shape(0) != n))
-            throw std::invalid_argument("cells must have shape (n or 1, 2**n, A, W)");
-          expect_shape(*cells, {cells->shape(0), M, A, W}, "cells");
-          stride = cells->shape(0) == 1 ? 0 : M * A * W;
-          if (cell_offset_) {
-            cell_offset = take(*cell_offset_, "cell_offset");
-            expect_shape(*cell_offset, {n, M, A, W}, "cell_offset");
+          if (cell_offset_) cell_offset = take(*cell_offset_, "cell_offset");
+          if (compact) {
+            // row (k, S): dist[start : start + w], cells[A start + b w : ...]
+            row_start = take(*row_start_, "row_start");
+            row_width = take(*row_width_, "row_width");
+            expect_shape(*row_start, {n, M}, "row_start");
+            expect_shape(*row_width, {n, M}, "row_width");
+            if (dist->ndim() != 1) throw std::invalid_argument("compact dist must be 1-d (N,)");
+            const std::int64_t N = dist->shape(0);
+            expect_shape(*cells, {A * N}, "cells");
+            if (cell_offset) expect_shape(*cell_offset, {A * N}, "cell_offset");
+            for (std::int64_t q = 0; q < n * M; ++q) {
+              const std::int64_t st = row_start->data()[q], w = row_width->data()[q];
+              if (st == -1 && lazy) continue;
+              if (st < 0 || w < 0 || w > N - st)
+                throw std::invalid_argument(
+                    "row_start and row_width must place every row's cells inside dist (-1: "
+                    "not computed, with lazy)");
+            }
+          } else {
+            if (dist->ndim() != 3)
+              throw std::invalid_argument("dist must have shape (n, 2**n, W)");
+            W = dist->shape(2);
+            expect_shape(*dist, {n, M, W}, "dist");
+            if (cells->ndim() != 4 || (cells->shape(0) != 1 && cells->shape(0) != n))
+              throw std::invalid_argument("cells must have shape (n or 1, 2**n, A, W)");
+            expect_shape(*cells, {cells->shape(0), M, A, W}, "cells");
+            stride = cells->shape(0) == 1 ? 0 : M * A * W;
+            if (cell_offset) expect_shape(*cell_offset, {n, M, A, W}, "cell_offset");
           }
           best = take(*best_, "best");
           second = take(*second_, "second");
@@ -373,20 +399,39 @@ void init_coalition(py::module_& m) {
                                          draws.data(),
                                          epsilon,
                                          restricted,
-                                         tol};
+                                         tol,
+                                         compact ? row_start->data() : nullptr,
+                                         compact ? row_width->data() : nullptr,
+                                         lazy,
+                                         first_round};
         std::int64_t* c = coalition.mutable_data();
         std::int64_t* ac = action.mutable_data();
         double* d = demand.mutable_data();
+        std::vector<std::int64_t> missing;
+        std::int64_t done;
         {
           py::gil_scoped_release release;
-          accord::coalition::negotiate(a, c, ac, d);
+          done = accord::coalition::negotiate(a, c, ac, d, missing);
         }
+        const auto P = static_cast<std::int64_t>(missing.size());
+        py::array_t<std::int64_t> rows(std::vector<py::ssize_t>{P, 2});
+        std::int64_t* o = rows.mutable_data();
+        for (std::int64_t q = 0; q < P; ++q) {
+          o[2 * q] = missing[q] / M;
+          o[2 * q + 1] = missing[q] % M;
+        }
+        return py::make_tuple(done, rows);
       },
       py::arg("base"), py::arg("offset"), py::arg("dist"), py::arg("cells"),
       py::arg("cell_offset"), py::arg("best"),
       py::arg("second"), py::arg("best_mask"), py::arg("best_action"), py::arg("proposer"),
       py::arg("draws"), py::arg("epsilon"), py::arg("restricted"), py::arg("tol"),
       py::arg("coalition"), py::arg("action"), py::arg("demand"),
+      py::arg("row_start") = py::none(), py::arg("row_width") = py::none(),
+      py::arg("lazy") = false, py::arg("first_round") = 0,
       "One stage's best-reply negotiation (Chalkiadakis & Boutilier 2012, Sec. 3.3) over\n"
-      "frozen values; the agreement (coalition, action, demand) is updated in place.");
+      "frozen values; the agreement (coalition, action, demand) is updated in place.\n"
+      "Returns (rounds done, missing rows (P, 2) of (agent, mask)): with lazy, NaN offsets\n"
+      "and row_start -1 mark rows not computed yet, and the loop stops at the first round\n"
+      "that needs one, before changing the agreement; compute them and resume there.");
 }

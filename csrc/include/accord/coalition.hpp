@@ -147,9 +147,10 @@ void lookahead_values(const Lookahead& a, double* out);
 //   r base_k(S, beta) + offset_k(S, beta)
 //     + sum_w dist_k(S, w) vpi_gain(r cells_k(S, beta, w) + cell_offset_k(S, beta, w),
 //                                   best_k, second_k, is_best)
-// (Eqs. 11-13 over the cells w of S, when width > 0; is_best when (S, beta) is k's
+// (Eqs. 11-13 over the cells w of S, when best is given; is_best when (S, beta) is k's
 // reference sigma_1; VPI-over-OSLA's cells are type vectors, their offsets the
-// lookahead after the vector's revelation, Sec. 4.6).  Round t: proposer proposer[t]; it experiments when
+// lookahead after the vector's revelation, Sec. 4.6).  Round t: proposer proposer[t];
+// it experiments when
 // draws[t][0] < epsilon, taking candidate floor(draws[t][1] R) and action
 // floor(draws[t][2] A); otherwise it proposes its best reply, if that beats its current
 // value by more than tol.  Partners accept when their value of the proposal is at
@@ -160,12 +161,12 @@ struct Negotiation {
   std::int64_t actions;           // A
   const double* base;             // (n, 2^n, A)
   const double* offset;           // (n, 2^n, A) or null
-  std::int64_t width;             // W: cells per coalition (0: no VPI term)
-  const double* dist;             // (n, 2^n, W)
-  const double* cells;            // (n or 1, 2^n, A, W)
+  std::int64_t width;             // W: cells per coalition (0: no VPI term, or compact)
+  const double* dist;             // (n, 2^n, W), or compact (N,)
+  const double* cells;            // (n or 1, 2^n, A, W), or compact (A N,)
   std::int64_t cells_stride;      // elements between agents' cell tables (0: shared)
-  const double* cell_offset;      // (n, 2^n, A, W) added to each cell's value, or null
-  const double* best;             // (n,) q_1 of each agent
+  const double* cell_offset;      // like cells (per agent) added to each cell's value, or null
+  const double* best;             // (n,) q_1 of each agent, or null (no VPI term)
   const double* second;           // (n,) q_2
   const std::int64_t* best_mask;  // (n,) sigma_1's coalition
   const std::int64_t* best_action;
@@ -175,12 +176,24 @@ struct Negotiation {
   double epsilon;
   bool restricted;  // proposer j considers only {j}, C_j and {j} u C for C in the structure
   double tol;
+  // Compact cells (or null): row (k, S) has row_width[k 2^n + S] cells starting at
+  // row_start[k 2^n + S] of dist; its action beta's cells start at
+  // A row_start + beta row_width of cells and cell_offset.
+  const std::int64_t* row_start = nullptr;  // (n, 2^n)
+  const std::int64_t* row_width = nullptr;  // (n, 2^n)
+  // Rows computed on demand: a NaN offset or a row_start of -1 marks a row not yet
+  // computed; the round that needs one stops the loop (see negotiate).
+  bool lazy = false;
+  std::int64_t first_round = 0;  // resume at this round
 };
 
-// Runs the rounds from the agreement (coalition, action, demand), each (n,), updated in
-// place.  Throws std::invalid_argument on an inconsistent agreement or a bad index.
-void negotiate(const Negotiation& a, std::int64_t* coalition, std::int64_t* action,
-               double* demand);
+// Runs rounds first_round.. from the agreement (coalition, action, demand), each (n,),
+// updated in place, and returns the number of rounds done (`rounds` when all ran).
+// With `lazy`, a round that needs rows not yet computed stops before changing the
+// agreement and returns its index, the rows (k 2^n + S) in `missing`: compute them and
+// resume there.  Throws std::invalid_argument on an inconsistent agreement or a bad index.
+std::int64_t negotiate(const Negotiation& a, std::int64_t* coalition, std::int64_t* action,
+                       double* demand, std::vector<std::int64_t>& missing);
 
 // The agreements that proposer `agent`'s proposals (masks[q], actions_of[q]) form from the
 // agreement (coalition, action, demand) when accepted (BRE, step 3, as in negotiate):

@@ -55,66 +55,98 @@ def negotiate(
     native: bool = True,
 ) -> Agreement:
     """One stage's negotiation: :func:`bre_round` for each proposer and row of draws
-    (:func:`draw_rounds`). Where every value the agents act on is a table of the stage
-    (Myopic, MAP, informed; VPI with cells -- a type statistic or joint beliefs; OSLA
-    and VPI-over-OSLA up to six agents, the latter with enumerated type vectors) the
-    rounds run natively (``accord._core.coalition.negotiate``)
-    with the same decisions; ``native=False`` runs them here."""
-    tables = _tables(valuation) if native else None
+    (:func:`draw_rounds`). Where every value the agents act on is a table of the stage,
+    or a row of one computed when the loop first needs it (every method but VPI over
+    type-vector kernel groups), the rounds run natively
+    (``accord._core.coalition.negotiate``) with the same decisions; ``native=False``
+    runs them here."""
+    tables = _NativeTables.of(valuation) if native else None
     if tables is None:
         for i, u in zip(proposers, draws, strict=True):
             agreement = bre_round(valuation, agreement, int(i), u, epsilon)
         return agreement
     n = agreement.coalition.size
-    check_magnitudes(
-        "negotiate", n, base=tables[0], offset=tables[1], cells=tables[3], cell_offset=tables[4]
-    )
     c, a, d = agreement.coalition.copy(), agreement.action.copy(), agreement.demand.copy()
-    cpu_kernels("coalition").negotiate(
-        *tables,
-        np.ascontiguousarray(proposers, dtype=np.int64),
-        np.ascontiguousarray(draws, dtype=np.float64),
-        float(epsilon),
-        n > 6,
-        TOL,
-        c,
-        a,
-        d,
-    )
+    proposers = np.ascontiguousarray(proposers, dtype=np.int64)
+    draws = np.ascontiguousarray(draws, dtype=np.float64)
+    done, asked = 0, None
+    while True:
+        done, missing = cpu_kernels("coalition").negotiate(
+            *tables.arrays(),
+            proposers,
+            draws,
+            float(epsilon),
+            n > 6,
+            TOL,
+            c,
+            a,
+            d,
+            *tables.compact(),
+            lazy=tables.lazy,
+            first_round=done,
+        )
+        if not missing.size:
+            break
+        key = (done, missing.tobytes())
+        if key == asked:  # cannot happen unless a fill leaves its rows unset
+            raise RuntimeError("negotiate: rows were asked for twice")
+        asked = key
+        tables.fill(missing)
     return Agreement(c, a, d)
 
 
-def _tables(valuation: Valuation):
-    """``(base, offset, dist, cells, cell_offset, best, second, best_mask,
-    best_action)`` for the native loop, or ``None`` when some value is not a table of the stage."""
-    m, stage = valuation.method, valuation.stage
-    n = stage.problem.n_agents
-    base = np.ascontiguousarray(valuation.base, dtype=np.float64)
-    offset = None
-    if valuation.lookahead is not None:
-        if isinstance(valuation.lookahead, Lookahead) and n > 6:
-            return None  # W (and revealed values) computed only where asked
-        w = (
-            valuation.lookahead.every_w()
-            if isinstance(valuation.lookahead, Lookahead)
-            else valuation.lookahead
-        )
-        offset = np.ascontiguousarray(valuation.gamma * w, dtype=np.float64)
-    vpi: list[np.ndarray | None] = [None] * 7
-    if m == "vpi-osla":
-        got = _revealed_cells(valuation)
-        if got is None:
-            return None
-        dist, cells, cell_offset = got
-    elif m == "vpi":
-        cv = stage.cell_values
-        if cv is None:
+class _NativeTables:
+    """The native loop's view of a stage's valuation: base values, the lookahead offsets
+    (``gamma W``) and VPI cells; with ``lazy``, rows computed when the loop first asks
+    for them (NaN offsets, compact cells; OSLA methods above six agents consider few
+    coalitions, and sampled VPI-over-OSLA rows are drawn only where needed)."""
+
+    def __init__(self, valuation: Valuation) -> None:
+        self.valuation = valuation
+        self.base = np.ascontiguousarray(valuation.base, dtype=np.float64)
+        n = self.base.shape[0]
+        self.offset: np.ndarray | None = None
+        self.lazy = False
+        self.vpi: list[np.ndarray | None] = [None] * 7
+        self.rows: _CompactCells | None = None
+        check_magnitudes("negotiate", n, base=self.base)
+
+    @classmethod
+    def of(cls, valuation: Valuation) -> _NativeTables | None:
+        """The tables, or ``None`` when some value is neither a table of the stage nor
+        computable row by row (VPI over type-vector kernel groups)."""
+        m, stage = valuation.method, valuation.stage
+        n = stage.problem.n_agents
+        if m == "vpi" and stage.cell_values is None:
             return None  # kernel groups of type-vector rows
-        dist, cell_offset = stage.dist, None
-        cells = cv[:1] if cv.strides[0] == 0 else cv  # one table shared by every agent
-    if m in ("vpi", "vpi-osla"):
+        t = cls(valuation)
+        la = valuation.lookahead
+        if isinstance(la, Lookahead) and n > 6:  # W computed where asked
+            t.offset = valuation.gamma * la.known_w()
+            t.lazy = True
+        elif la is not None:
+            w = la.every_w() if isinstance(la, Lookahead) else la
+            t.offset = np.ascontiguousarray(valuation.gamma * w, dtype=np.float64)
+            check_magnitudes("negotiate", n, offset=t.offset)
+        if m not in ("vpi", "vpi-osla"):
+            return t
+        cell_offset = None
+        if m == "vpi":
+            cv = stage.cell_values
+            assert cv is not None
+            dist = stage.dist
+            cells = cv[:1] if cv.strides[0] == 0 else cv  # one table shared by every agent
+        else:
+            got = _revealed_cells(valuation)
+            if got is None:  # sampled rows: their cells when first needed
+                t.rows = _CompactCells(n, 1 << n, t.base.shape[2])
+                t.lazy = True
+                dist = cells = np.zeros(0)
+            else:
+                dist, cells, cell_offset = got
+        check_magnitudes("negotiate", n, cells=cells, cell_offset=cell_offset)
         best, second, key = zip(*valuation.vpi_ref, strict=True)
-        vpi = [
+        t.vpi = [
             np.ascontiguousarray(dist, dtype=np.float64),
             np.ascontiguousarray(cells, dtype=np.float64),
             cell_offset,
@@ -123,7 +155,78 @@ def _tables(valuation: Valuation):
             np.asarray([k[0] for k in key], dtype=np.int64),
             np.asarray([k[1] for k in key], dtype=np.int64),
         ]
-    return (base, offset, *vpi)
+        return t
+
+    def arrays(self) -> tuple:
+        """``(base, offset, dist, cells, cell_offset, best, second, best_mask,
+        best_action)`` of the native loop."""
+        if self.rows is not None:
+            self.vpi[:3] = self.rows.arrays()
+        return (self.base, self.offset, *self.vpi)
+
+    def compact(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if self.rows is None:
+            return None, None
+        return self.rows.start, self.rows.width
+
+    def fill(self, missing: np.ndarray) -> None:
+        """Computes rows ``missing`` ``(P, 2)`` of ``(agent, mask)``."""
+        v = self.valuation
+        n = self.base.shape[0]
+        for k in np.unique(missing[:, 0]):
+            masks = missing[missing[:, 0] == k, 1]
+            if (
+                isinstance(v.lookahead, Lookahead)
+                and self.offset is not None
+                and np.isnan(self.offset[k, masks, 0]).any()
+            ):
+                w = v.gamma * v.lookahead.w(int(k), masks)
+                check_magnitudes("negotiate", n, offset=w)
+                self.offset[k, masks] = w
+            if self.rows is None:
+                continue
+            todo = [int(s) for s in masks if self.rows.start[k, s] < 0]
+            revealed = v.revealed_terms(int(k), np.asarray(todo, dtype=np.int64))
+            for s in todo:
+                _, weights, values = v.stage.row_cells(int(k), s)
+                term = revealed[(int(k), s)] if revealed is not None else None
+                check_magnitudes("negotiate", n, cells=values, cell_offset=term)
+                self.rows.add(int(k), s, weights, values, term)
+
+
+class _CompactCells:
+    """VPI cells added row by row for the native loop's compact layout: row ``(k, S)``
+    has ``width[k, S]`` cells from ``start[k, S]`` of ``dist`` (``-1``: not yet),
+    action ``b``'s from ``A start + b width`` of ``cells`` and ``cell_offset``."""
+
+    def __init__(self, n: int, m_n: int, a_n: int) -> None:
+        self.start = np.full((n, m_n), -1, dtype=np.int64)
+        self.width = np.zeros((n, m_n), dtype=np.int64)
+        self.a_n, self.used = a_n, 0
+        self._dist = np.zeros(1024)
+        self._cells = np.zeros(a_n * 1024)
+        self._offset = np.zeros(a_n * 1024)
+
+    def add(
+        self, k: int, s: int, weights: np.ndarray, values: np.ndarray, term: np.ndarray | None
+    ) -> None:
+        t_n, a_n, u = weights.size, self.a_n, self.used
+        if u + t_n > self._dist.size:
+            size = max(2 * self._dist.size, u + t_n)
+            for name, per in (("_dist", 1), ("_cells", a_n), ("_offset", a_n)):
+                grown = np.zeros(per * size)
+                grown[: per * u] = getattr(self, name)[: per * u]
+                setattr(self, name, grown)
+        self._dist[u : u + t_n] = weights
+        self._cells[a_n * u : a_n * (u + t_n)] = values.ravel()
+        self._offset[a_n * u : a_n * (u + t_n)] = 0.0 if term is None else term.ravel()
+        self.start[k, s], self.width[k, s] = u, t_n
+        self.used = u + t_n
+
+    def arrays(self) -> list[np.ndarray]:
+        """``[dist, cells, cell_offset]`` of the rows added so far."""
+        u, a_n = self.used, self.a_n
+        return [self._dist[:u], self._cells[: a_n * u], self._offset[: a_n * u]]
 
 
 def _revealed_cells(valuation: Valuation):

@@ -69,7 +69,12 @@ class StageValues:
     each agent's distribution of every coalition's *cell* (``dist``) and the values
     per cell (``cell_values``) when the task declares a type statistic (the cell is
     the total) or the agents hold joint beliefs (:mod:`~accord.coalition.joint`),
-    else the kernel groups of the type-vector rows."""
+    else the kernel groups of the type-vector rows.
+
+    VPI-over-OSLA's cells are type vectors (the successor rule reveals them, Sec. 4.6):
+    the kernel groups' when every row is enumerated or the task has no statistic;
+    otherwise the base values are exact through the statistic and each row's type
+    vectors are drawn when first asked for (:meth:`row_cells`)."""
 
     def __init__(
         self,
@@ -83,25 +88,37 @@ class StageValues:
         joint: JointBeliefs | None = None,
     ) -> None:
         n = problem.n_agents
+        #: VPI-over-OSLA rows valued through the statistic, their vectors drawn on demand
+        self.vector_rows = False
         if method == "vpi-osla":  # the successor rule reveals type vectors (Sec. 4.6)
-            valuator = valuator.per_vector()
+            full = (1 << n) - 1  # each agent's grand coalition: its most type vectors
+            self.vector_rows = valuator.subset_tables(task) is not None and not all(
+                valuator.row(task, i, full).enumerated for i in range(n)
+            )
+            if not self.vector_rows:
+                valuator = valuator.per_vector()
         self.problem, self.valuator, self.task, self.method = problem, valuator, task, method
+        self.log_beliefs, self.seed = log_beliefs, seed
         self.n_masks = 1 << n
         self.mem = membership_table(n)
         self.subsets = valuator.subset_tables(task)
         self.groups: list[Group] = []
         self.where: dict[tuple[int, int], tuple[int, int]] = {}
         self.cell_values: np.ndarray | None = None  # (n, 2**n, A, W)
+        self._row_cells: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if joint is not None:
             self.dist = joint.distributions(task)  # (n, 2**n, W)
             self.cell_values = joint.values(task)
         elif self.subsets is not None:
             self.dist = valuator.distributions(task, log_beliefs)  # (n, 2**n, L)
             v = self.subsets.values
-            self.cell_values = np.broadcast_to(v, (n,) + v.shape)
+            if self.vector_rows:
+                self.expected = np.einsum("iml,mal->ima", self.dist, v)
+            else:
+                self.cell_values = np.broadcast_to(v, (n,) + v.shape)
         if self.cell_values is not None:
             self.expected = np.einsum("imw,imaw->ima", self.dist, self.cell_values)
-        else:
+        elif not self.vector_rows:
             pairs = tuple((i, s) for i in range(n) for s in range(1, self.n_masks))
             view = np.repeat(np.arange(n), self.n_masks - 1)
             q, groups = valuator.expected(task, log_beliefs, view, pairs, seed)
@@ -121,6 +138,55 @@ class StageValues:
             self.base = self._map_values(mode)
         else:
             self.base = self.expected
+
+    def row_vectors(self, agent: int, mask: int) -> np.ndarray:
+        """Row ``(agent, mask)``'s type vectors ``(T, m)``, as in :meth:`row_cells`."""
+        if self.vector_rows:
+            return self.row_cells(agent, mask)[0]
+        g_id, b = self.where[(agent, mask)]
+        g = self.groups[g_id]
+        if g.samples is None:
+            return self.valuator.row(self.task, agent, mask).vectors[0]
+        return g.samples[b]
+
+    def row_cells(self, agent: int, mask: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row ``(agent, mask)``'s type vectors as VPI cells: ``(vectors (T, m)`` local
+        indices of the unknown members, ``weights (T,)``, ``values (A, T))``; all
+        vectors with their probabilities when the row is enumerated (padding vectors at
+        0), else ``samples`` draws at ``1 / samples`` each (Sec. 6), fixed per row and
+        stage (cached)."""
+        key = (agent, mask)
+        got = self._row_cells.get(key)
+        if got is not None:
+            return got
+        row = self.valuator.row(self.task, agent, mask)
+        if not self.vector_rows:
+            g_id, b = self.where[key]
+            g = self.groups[g_id]
+            vec = self.row_vectors(agent, mask)
+            if g.samples is None:
+                w = np.exp(_joint_log(g.log_marginals[b : b + 1]))[0]
+            else:
+                w = np.full(vec.shape[0], 1.0 / vec.shape[0])
+            got = (vec, w, g.values[b])
+        else:
+            lm = self.valuator.log_marginals(self.log_beliefs[agent], row)  # (m, k)
+            if row.enumerated:
+                vec = row.vectors[0]
+                w = np.exp(_joint_log(lm[None]))[0]
+            else:
+                s_n = self.valuator.samples
+                seed = (self.seed + 7919 * (agent * self.n_masks + mask)) % 2**64
+                vec = cpu_kernels("bayes").sample_types(lm[None], s_n, seed)[0]
+                w = np.full(s_n, 1.0 / s_n)
+            st = self.subsets
+            assert st is not None
+            m = row.m
+            own = st.points[row.own]
+            total = st.points[row.local[np.arange(m), vec]].sum(axis=1) + own
+            got = (vec, w, st.values[mask][:, total])
+        self._row_cells[key] = got
+        return got
 
     def _map_values(self, mode: np.ndarray) -> np.ndarray:
         """``Q(S, a | t_MAP)``: ``mode[i]`` is agent ``i``'s most probable type vector
@@ -144,7 +210,11 @@ class StageValues:
         and ``(n, 2**n, A, W)`` with ``W = k_max**(n-1)``, vector ``t`` of row ``(i, S)``
         in its kernel group's order (padding vectors at probability 0); ``None`` when
         the stage values through cells already or a group is sampled."""
-        if self.cell_values is not None or any(g.samples is not None for g in self.groups):
+        if (
+            self.cell_values is not None
+            or self.vector_rows
+            or any(g.samples is not None for g in self.groups)
+        ):
             return None
         p = self.problem
         n, k, a_n = p.n_agents, p.k_max, p.n_actions
@@ -152,10 +222,7 @@ class StageValues:
         dist = np.zeros((n, self.n_masks, w_n))
         cells = np.zeros((n, self.n_masks, a_n, w_n))
         for g in self.groups:
-            lm = g.log_marginals  # (B, m, k)
-            lp = np.zeros((lm.shape[0], 1))
-            for q in range(lm.shape[1]):  # vector t = (t_0, ..., t_{m-1}), t_0 slowest
-                lp = (lp[:, :, None] + lm[:, q, None, :]).reshape(lm.shape[0], -1)
+            lp = _joint_log(g.log_marginals)
             t_n = lp.shape[1]
             rows = [(r.agent, r.mask) for r in g.rows]
             ii = np.asarray([a for a, _ in rows], dtype=np.int64)
@@ -174,6 +241,15 @@ class StageValues:
             idx = np.asarray(masks, dtype=np.int64)
             lm = log_of(self.dist[agent, idx])[:, None, :]
             yield list(range(idx.size)), lm, self.cell_values[agent, idx]
+            return
+        if self.vector_rows:  # each row one pseudo-member whose types are its vectors
+            by_size: dict[int, list[int]] = {}
+            cells = [self.row_cells(agent, int(s)) for s in masks]
+            for r, (_, w, _) in enumerate(cells):
+                by_size.setdefault(w.size, []).append(r)
+            for rs in by_size.values():
+                lm = log_of(np.stack([cells[r][1] for r in rs]))[:, None, :]
+                yield rs, lm, np.stack([cells[r][2] for r in rs])
             return
         by_group: dict[int, list[int]] = {}
         for r, s in enumerate(masks):
@@ -269,7 +345,11 @@ class Valuation:
             return self.gamma * self.lookahead.w(agent, masks)
         return self.gamma * self.lookahead[agent, masks]
 
-    def _revealed_terms(self, agent: int, masks: np.ndarray):
+    def revealed_terms(
+        self, agent: int, masks: np.ndarray
+    ) -> dict[tuple[int, int], np.ndarray] | None:
+        """VPI-over-OSLA's ``gamma V^0`` after each type vector's revelation,
+        ``{(agent, S): (A, T)}`` for ``S`` in ``masks``; ``None`` for other methods."""
         if self.revealed is False:
             return None
         if self.revealed is True:
@@ -305,9 +385,19 @@ class Valuation:
             v = v + off
         if self.method in ("vpi", "vpi-osla"):
             best, second, key = self.vpi_ref[agent]
-            rev = self._revealed_terms(agent, masks)
+            rev = self.revealed_terms(agent, masks)
             v = v + self.stage.vpi(agent, masks, shares, best, second, key, off, rev)
         return v
+
+
+def _joint_log(log_marginals: np.ndarray) -> np.ndarray:
+    """``(B, k**m)``: the log probability of every type vector of each row's ``m``
+    members under their ``(B, m, k)`` log marginals, the first member slowest."""
+    b_n, m_n, _ = log_marginals.shape
+    lp = np.zeros((b_n, 1))
+    for q in range(m_n):
+        lp = (lp[:, :, None] + log_marginals[:, q, None, :]).reshape(b_n, -1)
+    return lp
 
 
 def _marginal_modes(log_beliefs: np.ndarray, ties: str, seed: int) -> np.ndarray:
@@ -890,6 +980,10 @@ class Lookahead:
             self._fill_revealed(i, todo)
         return {(i, int(s)): self._revealed[(i, int(s))] for s in masks}
 
+    def known_w(self) -> np.ndarray:
+        """``W`` computed so far, ``(n, 2**n, A)``, NaN where not yet (a copy)."""
+        return self._w.copy()
+
     def every_w(self) -> np.ndarray:
         """``W_i(S, a)`` of every agent and coalition containing it, ``(n, 2**n, A)``
         (zero elsewhere)."""
@@ -909,16 +1003,12 @@ class Lookahead:
 
     def _vectors(self, i: int, s: int):
         """Row ``(i, S)`` of the stage, its type vectors ``(T, m)`` (local indices, in
-        the kernel group's order: all of them when enumerated, the stage's samples
-        otherwise) and which are real (padding types, of a member with fewer than
+        the order of :meth:`StageValues.row_cells`: all of them when enumerated, the
+        stage's samples otherwise) and which are real (padding types, of a member with fewer than
         ``k_max`` types, have probability 0: their revealed values are never weighed
         and are left at 0)."""
         row = self.valuator.row(self.stage.task, i, s)
-        g_id, b = self.stage.where[(i, s)]
-        g = self.stage.groups[g_id]
-        if g.samples is None:
-            return row, *row.vectors
-        vec = g.samples[b]
+        vec = self.stage.row_vectors(i, s)
         return row, vec, row.valid[np.arange(row.m), vec].all(axis=1)
 
     def _fill_revealed(self, i: int, todo: list[int]) -> None:
