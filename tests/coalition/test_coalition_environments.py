@@ -9,7 +9,9 @@ from coalition_reference import optimal_structure
 from accord.coalition.core import classic_game, coalition_values
 from accord.coalition.environments import (
     CARPENTER_PRIOR,
-    GBU_PETTY_SKILL,
+    GBU_PAIR_MATCHED,
+    GBU_PAIR_UNMATCHED,
+    GBU_PETTY_PAIRS,
     carpenter_example,
     carpenter_prior,
     good_bad_ugly,
@@ -270,22 +272,33 @@ def test_gbu_big_crime():
 
 
 def test_gbu_petty_crime_favours_informative_pairs():
+    """Problems 1 and 2 favour two matched pairs; under the uniform prior any pair
+    looks slightly better than two singletons (a partner matches w.p. 1/5), and a
+    matched pair is worth about twice that; the Good learns from its two matched pairs
+    who the Bad and the Ugly are."""
     p = good_bad_ugly()
-    skill = np.asarray(GBU_PETTY_SKILL)
     for problem in (0, 1):
         v = coalition_values(p, task=problem).max(axis=1)
         _, parts = optimal_structure(v, 5)
+        want = sorted((1 << a) | (1 << b) for a, b in GBU_PETTY_PAIRS[problem])
+        assert sorted(c for c in parts if bin(c).count("1") == 2) == want
         assert sorted(bin(c).count("1") for c in parts) == [1, 2, 2]
-        # a pair's favoured petty crime: decent cash w.p. 0.2 + 0.4 (s_i + s_j)
-        pr = p.tasks[problem].probabilities(np.array([0, 3]), np.array([[0, 3]]))[0]
-        assert pr[problem, 1] == pytest.approx(0.2 + 0.4 * (skill[problem, 0]
-                                                            + skill[problem, 3]))
-        assert (pr[:, 2] == 0).all()                      # no big money before phase 3
-    # the pair outcomes of problems 1 and 2 tell every partner type apart
-    for own in range(5):
-        sig = {tuple(p.tasks[k].probabilities(np.array([0, 1]), np.array([[own, u]]))[0, k, 1]
-                     for k in (0, 1)) for u in range(5)}
-        assert len(sig) == 5
+        task = p.tasks[problem]
+        good = GBU_PETTY_PAIRS[problem][0]                # a matched pair; (0, 3) is not
+        pr = task.probabilities(np.array([0, 1]), np.array([good, (0, 3)]))
+        assert pr[:, :, 2].max() == 0                     # no big money before phase 3
+        assert tuple(pr[:, problem, 1]) == (GBU_PAIR_MATCHED, GBU_PAIR_UNMATCHED)
+        rewards = np.asarray(task.rewards)
+        decent = 0.2 * GBU_PAIR_MATCHED + 0.8 * GBU_PAIR_UNMATCHED
+        prior_pair = rewards[0] + decent * (rewards[1] - rewards[0])
+        assert 2 * v[1] < prior_pair < 0.6 * v[(1 << good[0]) | (1 << good[1])]
+    # the Good's pair outcomes of problems 1 and 2 single out the Bad and the Ugly
+    sig = [
+        tuple(p.tasks[k].probabilities(np.array([0, 1]), np.array([[0, u]]))[0, k, 1]
+              for k in (0, 1))
+        for u in range(5)
+    ]
+    assert sig.count(sig[1]) == 1 and sig.count(sig[2]) == 1 and sig[1] != sig[2]
 
 
 # ------------------------------------------------------------------ KST setting

@@ -36,9 +36,9 @@ __all__ = [
     "CARPENTER_SOLO_MODERATE",
     "CARPENTER_TRUE_TYPES",
     "GBU_BIG_CRIME",
-    "GBU_PAIR_BASE",
-    "GBU_PAIR_SLOPE",
-    "GBU_PETTY_SKILL",
+    "GBU_PAIR_MATCHED",
+    "GBU_PAIR_UNMATCHED",
+    "GBU_PETTY_PAIRS",
     "GBU_REWARDS",
     "KST_PAIRS",
     "KST_REWARDS",
@@ -226,21 +226,26 @@ GBU_OUTCOMES = ("some change", "some decent cash", "big money")
 #: Good-Bad-Ugly train robbery (``0.85 * 1000``) is the prize of the last phase.
 GBU_REWARDS = (10.0, 100.0, 1000.0)
 
-#: OUR DESIGN: petty-crime skill per type (rows: problem 1 = rob cornerstore,
-#: problem 2 = rob saloon; columns: ``GBU_TYPES``).  The two rows together tell all
-#: five types apart, so pair outcomes are informative about the partner's type.
-GBU_PETTY_SKILL = ((0.8, 0.6, 0.4, 0.2, 0.0), (0.1, 0.9, 0.5, 0.7, 0.3))
+#: OUR DESIGN: the matched pairs of each petty problem (rows: problem 1 = rob
+#: cornerstore, problem 2 = rob saloon; type indices into ``GBU_TYPES``): Good and Bad,
+#: Ugly and El Viejo work well together at the cornerstore; Good and Ugly, Bad and
+#: Sancho Villa at the saloon.  A pair's outcome says whether its types match, and the
+#: two problems together tell every type apart, so petty crime teaches the agents who
+#: the Good, the Bad and the Ugly are.
+GBU_PETTY_PAIRS = (((0, 1), (2, 3)), ((0, 2), (1, 4)))
 
 #: OUR DESIGN: a *pair* doing its problem's favoured petty crime makes some decent
-#: cash w.p. ``GBU_PAIR_BASE + GBU_PAIR_SLOPE * (skill_i + skill_j)`` (else some
-#: change), in ``[0.2, 1.0]``.  Everything else in problems 1-2 is worth little:
-#: a singleton's favoured crime pays decent cash w.p. ``GBU_SOLO_DECENT``, a
-#: coalition of 3+ (too many to hide) w.p. ``GBU_CROWD_DECENT``; the other petty
-#: crime w.p. ``GBU_OTHER_DECENT``; the train w.p. ``GBU_TRAIN_EARLY_DECENT``
-#: (never big money before the big-crime phase).  So two-agent coalitions are
-#: favoured in problems 1-2 (Sec. 6.2).
-GBU_PAIR_BASE = 0.2
-GBU_PAIR_SLOPE = 0.4
+#: cash w.p. ``GBU_PAIR_MATCHED`` if its types match, ``GBU_PAIR_UNMATCHED`` if not
+#: (else some change); under the uniform prior a partner matches w.p. 1/5, and a pair
+#: is then worth slightly more than two singletons (48.7 against 47), so pairs are
+#: favoured, but knowing the types is worth twice as much (95.5).  Everything else in
+#: problems 1-2 is worth little: a singleton's favoured crime pays decent cash w.p.
+#: ``GBU_SOLO_DECENT``, a coalition of 3+ (too many to hide) w.p.
+#: ``GBU_CROWD_DECENT``; the other petty crime w.p. ``GBU_OTHER_DECENT``; the train
+#: w.p. ``GBU_TRAIN_EARLY_DECENT`` (never big money before the big-crime phase).  So
+#: two-agent coalitions are favoured in problems 1-2 (Sec. 6.2).
+GBU_PAIR_MATCHED = 0.95
+GBU_PAIR_UNMATCHED = 0.3
 GBU_SOLO_DECENT = 0.05
 GBU_CROWD_DECENT = 0.3
 GBU_OTHER_DECENT = 0.15
@@ -264,7 +269,9 @@ GBU_BIG_CRIME = {
 
 def _gbu_petty_task(problem: int) -> Task:
     fav = problem  # problem 1 favours the cornerstore (action 0), problem 2 the saloon
-    skill = np.asarray(GBU_PETTY_SKILL[problem])
+    matched = np.zeros((len(GBU_TYPES),) * 2, dtype=bool)
+    for a, b in GBU_PETTY_PAIRS[problem]:
+        matched[a, b] = matched[b, a] = True
 
     def probs(members: np.ndarray, types: np.ndarray) -> np.ndarray:
         types = np.asarray(types, dtype=np.int64)
@@ -275,7 +282,8 @@ def _gbu_petty_task(problem: int) -> Task:
         if m == 1:
             decent[:, fav] = GBU_SOLO_DECENT
         elif m == 2:
-            decent[:, fav] = GBU_PAIR_BASE + GBU_PAIR_SLOPE * skill[types].sum(axis=1)
+            both = matched[types[:, 0], types[:, 1]]
+            decent[:, fav] = np.where(both, GBU_PAIR_MATCHED, GBU_PAIR_UNMATCHED)
         else:
             decent[:, fav] = GBU_CROWD_DECENT
         out = np.zeros((v, 3, 3))
