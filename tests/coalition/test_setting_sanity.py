@@ -27,10 +27,7 @@ def test_gbu_informed_agents_earn_the_most(methods, seeds, stages):
 
     def runs(m):
         return np.stack(
-            [
-                simulate(p, m, uniform_prior(p), stages=stages, seed=s).rewards
-                for s in range(seeds)
-            ]
+            [simulate(p, m, uniform_prior(p), stages=stages, seed=s).rewards for s in range(seeds)]
         )
 
     informed = runs("informed")
