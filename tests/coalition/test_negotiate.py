@@ -201,3 +201,73 @@ def test_bad_arguments_are_refused_before_any_work():
             np.zeros((n, 7, a_n)), None, None, None, None, None, None, None, None, pr, dr,
             0.1, False, 1e-9, c, a, d,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_loop_stops_at_missing_rows_and_resumes_alike(seed):
+    """With ``lazy``, NaN offsets and ``row_start`` -1 mark rows not computed yet: the
+    loop stops before the first round that needs one, names the rows, and resumed
+    after they are filled it ends where one call over complete tables ends; compact
+    cells give the dense cells' decisions."""
+    rng = np.random.default_rng(seed)
+    n, a_n, w_n = 4, 2, 3
+    m_n = 1 << n
+    base = rng.uniform(0, 10, (n, m_n, a_n))
+    offset = rng.uniform(0, 5, (n, m_n, a_n))
+    dist = rng.dirichlet(np.ones(w_n), (n, m_n))
+    cells = rng.uniform(0, 12, (n, m_n, a_n, w_n))
+    cell_offset = rng.uniform(0, 3, (n, m_n, a_n, w_n))
+    refs = (np.full(n, 6.0), np.full(n, 4.0), np.full(n, 3, np.int64), np.zeros(n, np.int64))
+    proposers, draws = draw_rounds(rng, n, 60)
+    start = (np.array([1, 2, 4, 8]), np.zeros(n, np.int64), np.ones(n))
+
+    def run(off, dist_, cells_, co, rows=(None, None), lazy=False, first=0, ag=None):
+        c, a, d = (x.copy() for x in (ag or start))
+        done, missing = kernels.negotiate(
+            base, off, dist_, cells_, co, *refs, proposers, draws, 0.3, False, 1e-9, c, a, d,
+            *rows, lazy=lazy, first_round=first,
+        )  # fmt: skip
+        return done, missing, (c, a, d)
+
+    done, missing, want = run(offset, dist, cells, cell_offset)
+    assert done == 60 and missing.shape == (0, 2)
+    # compact layout, every row present, rows stored in a shuffled order
+    order = rng.permutation(n * m_n)
+    row_start = np.empty(n * m_n, np.int64)
+    row_start[order] = np.arange(n * m_n) * w_n
+    flat_d = np.empty(n * m_n * w_n)
+    flat_c, flat_o = np.empty(a_n * flat_d.size), np.empty(a_n * flat_d.size)
+    for q in range(n * m_n):
+        k, s, st = q // m_n, q % m_n, row_start[q]
+        flat_d[st : st + w_n] = dist[k, s]
+        flat_c[a_n * st : a_n * (st + w_n)] = cells[k, s].ravel()
+        flat_o[a_n * st : a_n * (st + w_n)] = cell_offset[k, s].ravel()
+    widths = np.full((n, m_n), w_n, np.int64)
+    got = run(offset, flat_d, flat_c, flat_o, (row_start.reshape(n, m_n), widths))[2]
+    for x, y in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, y)
+    # lazily: start with a third of the rows, fill what the loop names, resume
+    have = rng.random((n, m_n)) < 0.3
+    off = np.where(have[..., None], offset, np.nan)
+    starts = np.where(have, row_start.reshape(n, m_n), -1)
+    done, calls, ag = 0, 0, None
+    while True:
+        done, missing, ag = run(off, flat_d, flat_c, flat_o, (starts, widths), True, done, ag)
+        calls += 1
+        if done == 60:
+            assert missing.shape == (0, 2)
+            break
+        assert missing.size and not have[missing[:, 0], missing[:, 1]].any()
+        have[missing[:, 0], missing[:, 1]] = True
+        off[missing[:, 0], missing[:, 1]] = offset[missing[:, 0], missing[:, 1]]
+        starts[missing[:, 0], missing[:, 1]] = row_start.reshape(n, m_n)[tuple(missing.T)]
+    assert calls > 1
+    for x, y in zip(ag, want, strict=True):
+        np.testing.assert_array_equal(x, y)
+    # a missing row without lazy, a row outside the cells and a bad first round refuse
+    with pytest.raises(ValueError, match="inside dist"):
+        run(offset, flat_d, flat_c, flat_o, (starts * 0 - 1, widths))
+    with pytest.raises(ValueError, match="inside dist"):
+        run(offset, flat_d[:-1], flat_c[:-a_n], flat_o[:-a_n], (row_start.reshape(n, m_n), widths))
+    with pytest.raises(ValueError, match="first_round"):
+        run(offset, dist, cells, cell_offset, first=61)
