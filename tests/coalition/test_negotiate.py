@@ -88,7 +88,6 @@ def test_lazy_rows_decide_as_the_python_rounds(n, method, limit):
     val = valuation()
     tables = _NativeTables.of(val)
     assert tables is not None and tables.lazy
-    assert val.stage.vector_cells() is None
     proposers, draws = draw_rounds(np.random.default_rng(5), n, 40)
     got = negotiate(val, start, proposers, draws, 0.25)
     want = negotiate(valuation(), start, proposers, draws, 0.25, native=False)
@@ -101,18 +100,25 @@ def test_lazy_rows_decide_as_the_python_rounds(n, method, limit):
         assert 0 < done.sum() < 0.2 * n * (1 << (n - 1))
 
 
-def test_vector_cells_hold_the_expected_values():
-    """VPI-over-OSLA's dense cells (type vectors of every row) weigh to the stage's
-    expected values, and every row's probabilities sum to one."""
-    p = software_company(5)
-    sv = StageValues(p, Valuator(p), log_of(misinformed_prior(p)), 0, 3, "vpi-osla")
-    got = sv.vector_cells()
-    assert got is not None
-    dist, cells = got
-    inside = sv.mem.T.astype(bool)  # (n, 2**n): rows of coalitions holding the agent
-    np.testing.assert_allclose(dist.sum(axis=-1)[inside], 1.0, rtol=1e-12)
-    q = np.einsum("imw,imaw->ima", dist, cells)
-    np.testing.assert_allclose(q[inside], sv.expected[inside], rtol=1e-10, atol=1e-9)
+@pytest.mark.parametrize(("n", "limit"), [(5, 1000), (5, 10), (10, 1000)])
+def test_row_cells_hold_the_expected_values(n, limit):
+    """VPI-over-OSLA's cells (each row's type vectors, enumerated or sampled) weigh to
+    the stage's expected values where enumerated, their weights sum to one, and a
+    row's sampled vectors stay the same however the rows are asked for."""
+    p = software_company(n)
+    lb = log_of(misinformed_prior(p))
+    sv = StageValues(p, Valuator(p, enumerate_limit=limit), lb, 0, 3, "vpi-osla")
+    rows = [(i, s) for i in range(n) for s in range(1, 1 << n) if (s >> i) & 1][:: 7 * n - 4]
+    for i, s in rows:
+        vec, w, values = sv.row_cells(i, s)
+        assert vec.shape[0] == w.size == values.shape[1]
+        np.testing.assert_allclose(w.sum(), 1.0, rtol=1e-12)
+        if sv.valuator.row(0, i, s).enumerated:
+            np.testing.assert_allclose(values @ w, sv.expected[i, s], rtol=1e-10, atol=1e-9)
+    if n == 10:
+        again = StageValues(p, Valuator(p, enumerate_limit=limit), lb, 0, 3, "vpi-osla")
+        for i, s in rows[::-1]:
+            np.testing.assert_array_equal(again.row_cells(i, s)[0], sv.row_cells(i, s)[0])
 
 
 @pytest.mark.parametrize("n", [5, 10])

@@ -130,31 +130,29 @@ class _NativeTables:
             check_magnitudes("negotiate", n, offset=t.offset)
         if m not in ("vpi", "vpi-osla"):
             return t
-        cell_offset = None
         if m == "vpi":
             cv = stage.cell_values
             assert cv is not None
             dist = stage.dist
             cells = cv[:1] if cv.strides[0] == 0 else cv  # one table shared by every agent
-        else:
-            got = _revealed_cells(valuation)
-            if got is None:  # sampled rows: their cells when first needed
-                t.rows = _CompactCells(n, 1 << n, t.base.shape[2])
-                t.lazy = True
-                dist = cells = np.zeros(0)
-            else:
-                dist, cells, cell_offset = got
-        check_magnitudes("negotiate", n, cells=cells, cell_offset=cell_offset)
+        else:  # type vectors, row by row: all at once when every row is a candidate
+            t.rows = _CompactCells(n, 1 << n, t.base.shape[2])
+            t.lazy = True
+            dist = cells = np.zeros(0)
+        check_magnitudes("negotiate", n, cells=cells)
         best, second, key = zip(*valuation.vpi_ref, strict=True)
         t.vpi = [
             np.ascontiguousarray(dist, dtype=np.float64),
             np.ascontiguousarray(cells, dtype=np.float64),
-            cell_offset,
+            None,
             np.asarray(best, dtype=np.float64),
             np.asarray(second, dtype=np.float64),
             np.asarray([k[0] for k in key], dtype=np.int64),
             np.asarray([k[1] for k in key], dtype=np.int64),
         ]
+        if t.rows is not None and n <= 6:
+            mem = stage.mem.T.astype(bool)  # (n, 2**n): the coalitions holding each agent
+            t.fill(np.argwhere(mem))
         return t
 
     def arrays(self) -> tuple:
@@ -173,6 +171,7 @@ class _NativeTables:
         """Computes rows ``missing`` ``(P, 2)`` of ``(agent, mask)``."""
         v = self.valuation
         n = self.base.shape[0]
+        used = self.rows.used if self.rows is not None else 0
         for k in np.unique(missing[:, 0]):
             masks = missing[missing[:, 0] == k, 1]
             if (
@@ -190,8 +189,10 @@ class _NativeTables:
             for s in todo:
                 _, weights, values = v.stage.row_cells(int(k), s)
                 term = revealed[(int(k), s)] if revealed is not None else None
-                check_magnitudes("negotiate", n, cells=values, cell_offset=term)
                 self.rows.add(int(k), s, weights, values, term)
+        if self.rows is not None:
+            _, cells, cell_offset = (x[self.rows.a_n * used :] for x in self.rows.arrays())
+            check_magnitudes("negotiate", n, cells=cells, cell_offset=cell_offset)
 
 
 class _CompactCells:
@@ -227,28 +228,6 @@ class _CompactCells:
         """``[dist, cells, cell_offset]`` of the rows added so far."""
         u, a_n = self.used, self.a_n
         return [self._dist[:u], self._cells[: a_n * u], self._offset[: a_n * u]]
-
-
-def _revealed_cells(valuation: Valuation):
-    """VPI-over-OSLA's cells for the native loop: ``(dist, cells, cell_offset)``, the
-    type vectors of every row (:meth:`StageValues.vector_cells`) with ``gamma`` times
-    the lookahead after each vector's revelation (Sec. 4.6), or ``None`` when the rows
-    are sampled."""
-    if valuation.revealed is False:
-        return None
-    got = valuation.stage.vector_cells()
-    if got is None:
-        return None
-    dist, cells = got
-    if valuation.revealed is True:
-        assert isinstance(valuation.lookahead, Lookahead)
-        revealed = valuation.lookahead.every_revealed()
-    else:
-        revealed = valuation.revealed
-    cell_offset = np.zeros(cells.shape)
-    for (i, s), v in revealed.items():
-        cell_offset[i, s, :, : v.shape[1]] = valuation.gamma * v
-    return dist, cells, cell_offset
 
 
 def bre_round(

@@ -106,6 +106,7 @@ class StageValues:
         self.where: dict[tuple[int, int], tuple[int, int]] = {}
         self.cell_values: np.ndarray | None = None  # (n, 2**n, A, W)
         self._row_cells: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._weights: dict[int, np.ndarray] = {}
         if joint is not None:
             self.dist = joint.distributions(task)  # (n, 2**n, W)
             self.cell_values = joint.values(task)
@@ -164,11 +165,13 @@ class StageValues:
             g_id, b = self.where[key]
             g = self.groups[g_id]
             vec = self.row_vectors(agent, mask)
-            if g.samples is None:
-                w = np.exp(_joint_log(g.log_marginals[b : b + 1]))[0]
-            else:
-                w = np.full(vec.shape[0], 1.0 / vec.shape[0])
-            got = (vec, w, g.values[b])
+            if g_id not in self._weights:  # the group's vector probabilities at once
+                self._weights[g_id] = (
+                    np.exp(_joint_log(g.log_marginals))
+                    if g.samples is None
+                    else np.full(g.samples.shape[:2], 1.0 / g.samples.shape[1])
+                )
+            got = (vec, self._weights[g_id][b], g.values[b])
         else:
             lm = self.valuator.log_marginals(self.log_beliefs[agent], row)  # (m, k)
             if row.enumerated:
@@ -204,32 +207,6 @@ class StageValues:
             mem = np.flatnonzero(self.mem[s])
             out[:, s] = task.values(mem, mode[:, mem])
         return out
-
-    def vector_cells(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The type-vector rows as dense VPI cells: ``(dist, cells)``, ``(n, 2**n, W)``
-        and ``(n, 2**n, A, W)`` with ``W = k_max**(n-1)``, vector ``t`` of row ``(i, S)``
-        in its kernel group's order (padding vectors at probability 0); ``None`` when
-        the stage values through cells already or a group is sampled."""
-        if (
-            self.cell_values is not None
-            or self.vector_rows
-            or any(g.samples is not None for g in self.groups)
-        ):
-            return None
-        p = self.problem
-        n, k, a_n = p.n_agents, p.k_max, p.n_actions
-        w_n = k ** (n - 1)
-        dist = np.zeros((n, self.n_masks, w_n))
-        cells = np.zeros((n, self.n_masks, a_n, w_n))
-        for g in self.groups:
-            lp = _joint_log(g.log_marginals)
-            t_n = lp.shape[1]
-            rows = [(r.agent, r.mask) for r in g.rows]
-            ii = np.asarray([a for a, _ in rows], dtype=np.int64)
-            ss = np.asarray([b for _, b in rows], dtype=np.int64)
-            dist[ii, ss, :t_n] = np.exp(lp)
-            cells[ii, ss, :, :t_n] = g.values
-        return dist, cells
 
     # ---- VPI (Eqs. 11-13) ------------------------------------------------------
     def _vpi_blocks(self, agent: int, masks: np.ndarray):
