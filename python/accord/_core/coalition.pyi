@@ -81,10 +81,17 @@ def negotiate(
     coalition: numpy.typing.NDArray[numpy.int64],
     action: numpy.typing.NDArray[numpy.int64],
     demand: numpy.typing.NDArray[numpy.float64],
-) -> None:
+    row_start: numpy.typing.NDArray[numpy.int64] | None = None,
+    row_width: numpy.typing.NDArray[numpy.int64] | None = None,
+    lazy: bool = False,
+    first_round: typing.SupportsInt | typing.SupportsIndex = 0,
+) -> tuple[int, numpy.typing.NDArray[numpy.int64]]:
     """
     One stage's best-reply negotiation (Chalkiadakis & Boutilier 2012, Sec. 3.3) over
     frozen values; the agreement (coalition, action, demand) is updated in place.
+    Returns (rounds done, missing rows (P, 2) of (agent, mask)): with lazy, NaN offsets
+    and row_start -1 mark rows not computed yet, and the loop stops at the first round
+    that needs one, before changing the agreement; compute them and resume there.
     """
 
 def one_step_payoff(
