@@ -16,6 +16,8 @@ GUARDED = [
     ("accord.loadbalance", "loadbalance", "cryptography"),
     ("accord.marl.envs", "marl", "pettingzoo"),
     ("accord.marl.envs", "marl", "gymnasium"),
+    ("accord.service", "service", "coincurve"),
+    ("accord.service", "service", "chia_rs"),
 ]
 
 
@@ -109,6 +111,8 @@ def test_extras_match_pyproject():
         "tomli": "tomli",
         "pettingzoo": "pettingzoo",
         "gymnasium": "gymnasium",
+        "coincurve": "coincurve",
+        "chia_rs": "chia_rs",
     }
 
     def names(extra):

@@ -20,6 +20,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "consensus": ("cryptography", *_TOML),
     "loadbalance": ("matplotlib", "cryptography"),
     "marl": ("pettingzoo", "gymnasium"),
+    "service": ("coincurve", "chia_rs", "cryptography", *_TOML),
 }
 
 
