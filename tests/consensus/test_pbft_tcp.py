@@ -182,7 +182,8 @@ def test_reply_key_peeks_client_and_timestamp():
     from accord.consensus.messages import REPLY, encode_payload, frame
 
     fr = frame(
-        encode_payload([REPLY, 2, 0, CLIENT_BASE + 5, 1234, {"a": [1, 2]}, False]), b"\0" * 16
+        encode_payload([REPLY, 2, 0, CLIENT_BASE + 5, 1234, {"a": [1, 2]}, False, None]),
+        b"\0" * 16,
     )
     assert reply_key(fr) == (CLIENT_BASE + 5, 1234)
     assert reply_key(b"\0\0\0\x05junk!") is None

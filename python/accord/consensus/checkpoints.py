@@ -52,12 +52,14 @@ def encode_snapshot(clients: ClientTable, state_machine: KVStore) -> bytes:
     return len(head).to_bytes(8, "big") + head + state_machine.snapshot()
 
 
-def decode_snapshot(snapshot: bytes) -> tuple[ClientTable, KVStore]:
-    """Inverse of :func:`encode_snapshot`; raises ValueError, KeyError, IndexError or
-    TypeError on bytes that are not a snapshot."""
+def decode_snapshot(
+    snapshot: bytes, machine: type[KVStore] = KVStore
+) -> tuple[ClientTable, KVStore]:
+    """Inverse of :func:`encode_snapshot` (the state as a ``machine``); raises ValueError,
+    KeyError, IndexError or TypeError on bytes that are not a snapshot."""
     size = int.from_bytes(snapshot[:8], "big")
     table = json.loads(snapshot[8 : 8 + size])
-    state_machine = KVStore.from_snapshot(snapshot[8 + size :])
+    state_machine = machine.from_snapshot(snapshot[8 + size :])
     clients = {int(c): (v[0], v[1]) for c, v in table.items()}
     return clients, state_machine
 

@@ -38,7 +38,15 @@ class Client:
         host,
         on_result: Callable[[int, int, Any], None] | None = None,
         max_backoff: float | None = None,
+        validate: Callable[[dict], dict] = validate_op,
+        endorsements: int = 0,
+        check_endorsement: Callable[[int, Any, str], bool] | None = None,
     ) -> None:
+        """``validate`` normalises an operation before it is sent (the state machine's
+        :func:`~accord.consensus.statemachine.validate_op`).  With ``endorsements > 0``
+        a result whose replies carry endorsements (see :class:`Replica`) completes only
+        once that many matching replies carry one that ``check_endorsement(replica,
+        result, endorsement)`` accepts; they are then in :attr:`endorsements`."""
         if id < CLIENT_BASE:
             raise ValueError(f"Client: id must be >= {CLIENT_BASE} (replicas use 0..n-1); got {id}")
         if keyring.id != id:
@@ -52,6 +60,11 @@ class Client:
         self.current: dict | None = None
         self.rejected = 0
         self.retransmissions = 0
+        self.validate = validate
+        self.endorsements_needed = endorsements
+        self.check_endorsement = check_endorsement
+        #: replica -> endorsement of the last completed request's result
+        self.endorsements: dict[int, str] = {}
 
     @property
     def busy(self) -> bool:
@@ -64,7 +77,7 @@ class Client:
                 f"Client.submit(): request {self.current['timestamp']} is still outstanding; "
                 "wait for its result (one request per client, Castro & Liskov (1999), Sec. 4.1)"
             )
-        op = validate_op(op)
+        op = self.validate(op)
         read_only = is_read_only(op) if read_only is None else bool(read_only)
         if read_only and not is_read_only(op):
             raise ValueError(
@@ -121,7 +134,7 @@ class Client:
         ):
             self.rejected += 1
             return
-        view, client, timestamp, result, read_only = msg.body
+        view, client, timestamp, result, read_only, endorsement = msg.body
         current = self.current
         if (
             current is None
@@ -130,13 +143,23 @@ class Client:
             or read_only != current["read_only"]
         ):
             return
-        current["replies"][msg.sender] = (_canonical(result), view)
+        if endorsement is not None and not (
+            self.check_endorsement is not None
+            and self.check_endorsement(msg.sender, result, endorsement)
+        ):
+            endorsement = None  # a bad endorsement counts as none
+        current["replies"][msg.sender] = (_canonical(result), view, endorsement)
         key = current["replies"][msg.sender][0]
-        views = [v for k, v in current["replies"].values() if k == key]
+        matching = {r: e for r, (k, _, e) in current["replies"].items() if k == key}
+        views = [v for k, v, _ in current["replies"].values() if k == key]
         need = self.cfg.quorum if read_only else self.cfg.f + 1
         if len(views) < need:
             return
+        endorsed = {r: e for r, e in matching.items() if e is not None}
+        if endorsed and len(endorsed) < self.endorsements_needed:
+            return  # an endorsed result: wait for enough endorsements
         self.view = max(self.view, sorted(views)[-need])
+        self.endorsements = endorsed
         self.current = None
         self.host.cancel_timer("retransmit")
         if self.on_result is not None:

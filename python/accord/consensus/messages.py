@@ -87,7 +87,17 @@ _SCHEMA = {
     PREPREPARE: (4, lambda b: _int(b[0]) and _int(b[1]) and _digest(b[2]) and _hexes(b[3])),
     PREPARE: (3, lambda b: _int(b[0]) and _int(b[1]) and _digest(b[2])),
     COMMIT: (3, lambda b: _int(b[0]) and _int(b[1]) and _digest(b[2])),
-    REPLY: (5, lambda b: _int(b[0]) and _int(b[1]) and _int(b[2]) and type(b[4]) is bool),
+    # view, client, timestamp, result, read_only, endorsement (str or None)
+    REPLY: (
+        6,
+        lambda b: (
+            _int(b[0])
+            and _int(b[1])
+            and _int(b[2])
+            and type(b[4]) is bool
+            and (b[5] is None or type(b[5]) is str)
+        ),
+    ),
     CHECKPOINT: (2, lambda b: _int(b[0]) and _digest(b[1])),
     VIEWCHANGE: (4, lambda b: _int(b[0]) and _int(b[1]) and _hexes(b[2]) and _prepared_set(b[3])),
     NEWVIEW: (3, lambda b: _int(b[0]) and _hexes(b[1]) and _hexes(b[2])),

@@ -79,6 +79,9 @@ from .view_change import VerifiedViewChange
 #: ``observer(event, replica, seq, digest[, done])`` sees "commit", "execute", "stable"
 #: and "view" events (the simulator's invariant checkers use it).
 Observer = Callable[..., None]
+#: ``endorse(result)``: the replica's signature over an executed result, sent with its
+#: REPLY (``None``: nothing to endorse), from which clients build certificates.
+Endorser = Callable[[Any], "str | None"]
 
 
 class Host(Protocol):
@@ -99,7 +102,12 @@ class Replica:
         host: Host,
         storage: Storage | None = None,
         observer: Observer | None = None,
+        machine: type[KVStore] = KVStore,
+        endorse: Endorser | None = None,
     ) -> None:
+        """``machine`` is the replicated state machine's class: :class:`KVStore` or a
+        subclass with more operations, whose empty state has the same snapshot (the
+        genesis checkpoint)."""
         if not 0 <= id < config.n:
             raise ValueError(f"Replica: id must be in 0..{config.n - 1}; got {id}")
         if keyring.id != id:
@@ -107,6 +115,7 @@ class Replica:
         self.id, self.cfg, self.keys, self.host = id, config, keyring, host
         self.storage: Storage = storage if storage is not None else MemoryStorage()
         self.observer = observer
+        self.machine, self.endorse = machine, endorse
         self.n, self.f, self.quorum = config.n, config.f, config.quorum
         self.rejected: Counter[str] = Counter()
         self.stats: Counter[str] = Counter()
@@ -122,7 +131,7 @@ class Replica:
     def _reset_state(self) -> None:
         self.view = 0
         self.in_view_change = False
-        self.state_machine = KVStore()
+        self.state_machine = self.machine()
         self.clients: ClientTable = {}
         self.last_executed = 0
         self.low_watermark = 0
@@ -147,7 +156,7 @@ class Replica:
         return checkpoints.encode_snapshot(self.clients, self.state_machine)
 
     def _restore(self, snapshot: bytes) -> None:
-        self.clients, self.state_machine = checkpoints.decode_snapshot(snapshot)
+        self.clients, self.state_machine = checkpoints.decode_snapshot(snapshot, self.machine)
 
     def primary(self, view: int | None = None) -> int:
         return self.cfg.primary(self.view if view is None else view)
@@ -509,7 +518,8 @@ class Replica:
                 self._set_timer("request", self.cfg.view_change_timeout)
 
     def _reply(self, client: int, timestamp: int, result: Any, read_only: bool) -> None:
-        body = [REPLY, self.id, self.view, client, timestamp, result, read_only]
+        endorsement = None if self.endorse is None or read_only else self.endorse(result)
+        body = [REPLY, self.id, self.view, client, timestamp, result, read_only, endorsement]
         try:
             self._emit(body, dest=client)
         except KeyError:

@@ -24,7 +24,8 @@ from typing import Any
 from .client import Client
 from .config import ProtocolConfig
 from .crypto import CLIENT_BASE, cluster_identities, keyrings
-from .replica import Replica
+from .replica import Endorser, Replica
+from .statemachine import KVStore
 from .storage import MemoryStorage, SQLiteStorage
 
 
@@ -212,6 +213,9 @@ class SimCluster:
     behaviours from :mod:`accord.consensus.faults`); ``twins`` lists replica ids that
     get a second, honest instance holding the same keys.  ``storage`` is
     ``"memory"`` (survives a simulated crash) or ``"sqlite"`` (files in ``tmpdir``).
+    ``machine`` is the state machine's class, ``endorser(r)`` replica ``r``'s endorser
+    and ``client_options`` further keyword arguments of every :class:`Client` (see
+    :class:`Replica` and :class:`Client`).
     """
 
     def __init__(
@@ -224,12 +228,17 @@ class SimCluster:
         twins: Iterable[int] = (),
         storage: str = "memory",
         tmpdir: str | Path | None = None,
+        machine: type[KVStore] = KVStore,
+        endorser: Callable[[int], Endorser | None] | None = None,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         if storage not in ("memory", "sqlite"):
             raise ValueError(f"SimCluster: storage must be 'memory' or 'sqlite'; got {storage!r}")
         if clients < 1:
             raise ValueError(f"SimCluster: clients must be >= 1; got {clients}")
         self.cfg = config
+        self.machine, self.endorser = machine, endorser
+        self.client_options = dict(client_options or {})
         self.net = Network(seed, faults)
         self.keys = keyrings(
             cluster_identities(config.n, clients, seed=seed.to_bytes(8, "big", signed=True))
@@ -260,13 +269,29 @@ class SimCluster:
             kept = self.storages[name]
             storage = kept.open() if isinstance(kept, SQLitePath) else kept
             cls = self.replica_class.get(r, Replica)
-            return cls(r, self.cfg, self.keys[r], host, storage=storage, observer=self._observe)
+            return cls(
+                r,
+                self.cfg,
+                self.keys[r],
+                host,
+                storage=storage,
+                observer=self._observe,
+                machine=self.machine,
+                endorse=None if self.endorser is None else self.endorser(r),
+            )
 
         return make
 
     def _client_factory(self, client_id: int):
         def make(host):
-            return Client(client_id, self.cfg, self.keys[client_id], host, on_result=self._done)
+            return Client(
+                client_id,
+                self.cfg,
+                self.keys[client_id],
+                host,
+                on_result=self._done,
+                **self.client_options,
+            )
 
         return make
 
