@@ -186,13 +186,15 @@ class Network:
 
 @dataclass
 class OpRecord:
-    """One client operation: invocation and completion times (None: never returned)."""
+    """One client operation: invocation and completion times (None: never returned),
+    and the replicas' endorsements of its result."""
 
     client: int
     invoke: float
     complete: float | None
     op: dict
     result: Any = None
+    endorsements: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -334,6 +336,7 @@ class SimCluster:
     def _done(self, client_id: int, timestamp: int, result: Any) -> None:
         record = self._open.pop(client_id)
         record.complete, record.result = self.net.now, result
+        record.endorsements = dict(self.client(client_id).endorsements)
         self._next_op(client_id)
 
     @property
