@@ -649,3 +649,24 @@ def test_geometric_median_fuzz_mixed_magnitudes_finite_without_warnings():
             y = geometric_median(X, w)
         assert np.isfinite(y).all()
         assert np.all((X.min(axis=0) <= y) & (y <= X.max(axis=0)))
+
+
+def test_geometric_median_converges_in_a_flat_elongated_valley():
+    """Four agents almost on a line: the objective is nearly flat between the middle two,
+    where Weiszfeld crawls and the full Newton step overshoots (found by the equivariance
+    property test). Backtracking along the Newton step converges."""
+    X = np.array(
+        [
+            [8.37890625, 0.0],
+            [0.30078125, 131.10546875],
+            [2.150390625, 122.357421875],
+            [5.41796875, -444.879882812],
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        g = geometric_median(X)
+    f = np.linalg.norm(X - g, axis=1).sum()
+    for d in ([1e-4, 0], [0, 1e-4], [-1e-4, 0], [0, -1e-4]):
+        assert f <= np.linalg.norm(X - (g + d), axis=1).sum()
+    assert np.allclose(g, [2.2855567, 98.893177], atol=1e-5)

@@ -2,6 +2,7 @@
 independent pure-Python py_ecc implementation of the same IETF ciphersuite."""
 
 import itertools
+import sys
 
 import pytest
 
@@ -9,7 +10,11 @@ pytest.importorskip("chia_rs", reason="the 'service' extra is not installed")
 
 from accord.service import bls  # noqa: E402
 
+_limit = sys.getrecursionlimit()
 py_ecc_bls = pytest.importorskip("py_ecc.bls", reason="py_ecc (test extra) is not installed")
+# py_ecc raises the interpreter's recursion limit to 100,000 on import; other tests rely on
+# the default limit to turn over-deep JSON into RecursionError instead of a stack overflow
+sys.setrecursionlimit(_limit)
 PyAug = py_ecc_bls.G2MessageAugmentation
 
 SEEDS = [bytes([k]) * 32 for k in range(7)]

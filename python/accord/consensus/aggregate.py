@@ -420,10 +420,16 @@ def _solve_gm(
         # agent; Newton from it with it (and any tight cluster around it) as an exact cone.
         # A cluster's cone model is only local: back off along it (halving) until it helps.
         candidates = [Z[k]]
+        best = _change(Z, w, D, dist, y, new)
         if not on.any():
             newton = _newton_step(D, dist, w)
-            candidates.append(None if newton is None else y + newton)
-        best = _change(Z, w, D, dist, y, new)
+            # in flat, elongated valleys the full step overshoots: back off (halving)
+            for halvings in range(30 if newton is not None else 0):
+                assert newton is not None
+                cand = y + np.ldexp(newton, -halvings)
+                if _change(Z, w, D, dist, y, cand) < best - noise * _norm(cand - y):
+                    candidates.append(cand)
+                    break
         for radius in _lump_radii(dk):
             inside = dk <= radius
             cone = _cone_step(E[~inside], dk[~inside], w[~inside], float(w[inside].sum()))

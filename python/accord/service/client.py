@@ -42,10 +42,10 @@ def sealed_bid(
     a hash commitment with a fresh salt, or a Pedersen commitment with a range proof
     for ``[0, 2**bits)`` (``bid`` an int)."""
     context = commit_context(auction, key.agent)
-    base = {"auction": auction, "agent": key.agent}
+    base: dict[str, Any] = {"auction": auction, "agent": key.agent}
     if scheme == "hash":
         c, salt = hash_commit(bid, context)
-        op = {"op": "auction_commit", **base, "commitment": c.hex()}
+        op: dict[str, Any] = {"op": "auction_commit", **base, "commitment": c.hex()}
         opening = salt.hex()
     elif scheme == "pedersen":
         pc, r = commit(bid)
