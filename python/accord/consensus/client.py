@@ -65,6 +65,9 @@ class Client:
         self.check_endorsement = check_endorsement
         #: replica -> endorsement of the last completed request's result
         self.endorsements: dict[int, str] = {}
+        #: replicas that had replied with a different result when the last request
+        #: completed: faulty (or lagging behind a view change) -- flag them
+        self.dissent: list[int] = []
 
     @property
     def busy(self) -> bool:
@@ -160,6 +163,7 @@ class Client:
             return  # an endorsed result: wait for enough endorsements
         self.view = max(self.view, sorted(views)[-need])
         self.endorsements = endorsed
+        self.dissent = sorted(r for r, (k, _, _) in current["replies"].items() if k != key)
         self.current = None
         self.host.cancel_timer("retransmit")
         if self.on_result is not None:

@@ -187,7 +187,7 @@ class Network:
 @dataclass
 class OpRecord:
     """One client operation: invocation and completion times (None: never returned),
-    and the replicas' endorsements of its result."""
+    the replicas' endorsements of its result and those that replied otherwise."""
 
     client: int
     invoke: float
@@ -195,6 +195,7 @@ class OpRecord:
     op: dict
     result: Any = None
     endorsements: dict[int, str] = field(default_factory=dict)
+    dissent: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -336,7 +337,8 @@ class SimCluster:
     def _done(self, client_id: int, timestamp: int, result: Any) -> None:
         record = self._open.pop(client_id)
         record.complete, record.result = self.net.now, result
-        record.endorsements = dict(self.client(client_id).endorsements)
+        client = self.client(client_id)
+        record.endorsements, record.dissent = dict(client.endorsements), list(client.dissent)
         self._next_op(client_id)
 
     @property

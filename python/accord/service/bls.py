@@ -1,13 +1,14 @@
 """BLS signatures on BLS12-381: aggregates, threshold keys and quorum certificates.
 
-Signatures are the message-augmentation scheme of the IETF BLS draft (Boneh, Drijvers &
-Neven, ASIACRYPT 2018; ``BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_AUG_``) as implemented
+Signatures are the message-augmentation scheme of the IETF BLS draft (aggregates: Boneh,
+Gentry, Lynn & Shacham (2003); augmentation: Bellare, Namprempre & Neven (2007);
+``BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_AUG_``) as implemented
 by ``chia_rs`` (BLST): public keys in G1 (48 bytes), signatures in G2 (96 bytes).
 Augmentation hashes the signer's public key with the message, so aggregates of many
 signers over one message resist rogue-key attacks without proofs of possession.
 
-*Threshold keys* (Boldyreva, PKC 2003): a dealer shares the group secret by Shamir's
-scheme (CACM 1979) over the scalar field; share ``i`` signs the message augmented with
+*Threshold keys* (Boldyreva (2003)): a dealer shares the group secret by Shamir's
+(1979) scheme over the scalar field; share ``i`` signs the message augmented with
 the *group* key, and any ``t`` partial signatures combine by Lagrange interpolation in
 the exponent, ``sigma = sum_i lambda_i sigma_i``, into the group key's ordinary
 signature.  chia_rs offers group addition but not scalar multiplication of G2 points,

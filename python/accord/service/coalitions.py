@@ -72,6 +72,8 @@ def _propose(ctx: Context, op: dict[str, Any]) -> Any:
         raise ServiceError(f"coalition_propose: {exc}") from None
     division = np.asarray(_reals(op["division"], "division", n))
     scale = max(1.0, float(np.abs(dense).max()))
+    singles = sum(float(dense[1 << i]) for i in range(n))
+    imputations = bool(dense[-1] >= singles - CORE_TOL * scale)
     excess, blocking = core_violation(TUGame(dense), division)
     efficient = abs(division.sum() - dense[-1]) <= CORE_TOL * scale
     outcome = {
@@ -86,7 +88,9 @@ def _propose(ctx: Context, op: dict[str, Any]) -> Any:
         "max_excess": float(excess),
         "blocking": [i for i in range(n) if (int(blocking) >> i) & 1],
         "shapley": [float(v) for v in shapley(TUGame(dense))],
-        "nucleolus": [float(v) for v in nucleolus(TUGame(dense))],
+        # the nucleolus needs imputations (v(N) >= sum of v({i})); else the prenucleolus
+        "nucleolus_over": "imputations" if imputations else "preimputations",
+        "nucleolus": [float(v) for v in nucleolus(TUGame(dense), imputation=imputations)],
         "decided_at": ctx.tick,
     }
     ctx.put(key, {"decided_at": ctx.tick})

@@ -1,7 +1,7 @@
 """Hash commitments: ``SHA-256(domain || context || salt || canonical JSON of the value)``.
 
 Binding as SHA-256 is collision resistant, hiding as the 256-bit salt is secret until
-the reveal (Halevi & Micali, CRYPTO 1996, for commitments from hash functions).
+the reveal (Halevi & Micali (1996), for commitments from hash functions).
 Every field is length-prefixed (4 bytes, big-endian), the value is encoded by
 :func:`accord.consensus.ledger.canonical_json`, so equal values give equal bytes on
 every machine, and the context (the instance and the committer) makes a commitment

@@ -1,13 +1,13 @@
 """Pedersen commitments on secp256k1 and a Schnorr proof of knowledge of an opening.
 
-A commitment to ``v`` with blinding ``r`` is ``C = v G + r H`` (Pedersen, CRYPTO 1991):
+A commitment to ``v`` with blinding ``r`` is ``C = v G + r H`` (Pedersen (1991)):
 perfectly hiding, and binding as long as nobody knows ``log_G H``.  ``G`` is the curve's
 standard generator; ``H`` comes from :func:`hash_to_point` on a public label, so its
 discrete logarithm is unknown to everyone ("nothing up the sleeve").  Commitments add:
 ``C(v1, r1) + C(v2, r2) = C(v1 + v2, r1 + r2)``.
 
-:func:`prove_opening` is the Okamoto (CRYPTO 1992) variant of Schnorr's protocol for
-two generators, made non-interactive by Fiat and Shamir (CRYPTO 1986) with a challenge
+:func:`prove_opening` is the Okamoto (1992) variant of Schnorr's (1991) protocol
+for two generators, made non-interactive by Fiat & Shamir (1986) with a challenge
 that hashes the context, the commitment and the prover's first message
 (:func:`challenge`), so a proof made for one context does not verify in another.
 
@@ -57,7 +57,7 @@ _DOMAIN = b"accord/pedersen/v1\0"
 def hash_to_point(label: bytes) -> PublicKey:
     """The point with x = SHA-256(label || counter) (a big-endian 4-byte counter from 0,
     the first x below p that is on the curve) and even y: try-and-increment (Boneh,
-    Lynn & Shacham, J. Cryptology 2004, Sec. 3.2)."""
+    Lynn & Shacham (2004), Sec. 3.2)."""
     for counter in range(1 << 16):
         x = int.from_bytes(hashlib.sha256(label + counter.to_bytes(4, "big")).digest(), "big")
         if x >= _P:

@@ -3,7 +3,7 @@
 The value is split into bits, each bit committed as ``C_j = b_j G + r_j H`` with the
 blindings chosen so that ``sum_j 2**j C_j = C``, and each ``C_j`` carries a proof that
 it commits to 0 *or* 1: knowledge of ``log_H C_j`` or of ``log_H (C_j - G)``, the OR
-composition of two Schnorr proofs by Cramer, Damgard & Schoenmakers (CRYPTO 1994):
+composition of two Schnorr proofs by Cramer, Damgard & Schoenmakers (1994):
 the prover simulates the branch it cannot prove, and the two challenges must add up to
 the Fiat-Shamir challenge of the bit.  Every challenge binds the caller's context, the
 commitment, the bit's index and the bit commitment.
