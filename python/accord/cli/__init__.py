@@ -2,9 +2,10 @@
 
 One module per command group, each adding its subcommands with
 ``add_commands(subparsers)``: :mod:`.info` (``accord info``), :mod:`.coop`
-(``accord coop ...``), :mod:`.experiments` (``accord run``, ``accord report``) and
-:mod:`.pbft` (``accord pbft ...``). A command is a function of the parsed arguments
-that returns the exit status; the work is done by the package it calls.
+(``accord coop ...``), :mod:`.experiments` (``accord run``, ``accord report``),
+:mod:`.pbft` (``accord pbft ...``) and :mod:`.service` (``accord service ...``). A
+command is a function of the parsed arguments that returns the exit status; the work is
+done by the package it calls.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import sys
 
 from .._extras import MissingExtraError
 from .._version import __version__
-from . import coop, experiments, games, info, pbft
+from . import coop, experiments, games, info, pbft, service
 
 __all__ = ["build_parser", "main"]
 
-_GROUPS = (info, coop, games, experiments, pbft)
+_GROUPS = (info, coop, games, experiments, pbft, service)
 
 # An argument that starts with a minus sign followed by a digit or a point is a value
 # (``--allocation -50,175,75``, ``--tol -1e-3``), never an option: no option name

@@ -244,7 +244,10 @@ def _wait_port(host: str, port: int, deadline: float, proc: subprocess.Popen) ->
 
 
 class LocalCluster:
-    """``n`` replica processes on loopback, in ``workdir`` (a temp dir when None)."""
+    """``n`` replica processes on loopback, in ``workdir`` (a temp dir when None),
+    each ``python -m accord <command> --id R --config PATH ...``."""
+
+    command: tuple[str, ...] = ("pbft", "serve")
 
     def __init__(
         self,
@@ -261,20 +264,17 @@ class LocalCluster:
             self._tmp = tempfile.TemporaryDirectory(prefix="accord-pbft-")
             workdir = self._tmp.name
         self.dir = Path(workdir)
-        self.path = generate_cluster(
-            self.dir,
-            n=n,
-            clients=clients,
-            base_port=0,
-            auth=auth,
-            batch_size=batch,
-            force=True,
-            **protocol,
+        self.path = self._generate(
+            n=n, clients=clients, base_port=0, auth=auth, batch_size=batch, force=True, **protocol
         )
-        self.cluster: ClusterConfig = load_cluster(self.path)
+        self.cluster: ClusterConfig = load_cluster(self.dir / "cluster.toml")
         self.storage = storage
         self.procs: dict[int, subprocess.Popen] = {}
         self._logs: list = []
+
+    def _generate(self, **options: Any) -> Path:
+        """Write the cluster's files; the path ``--config`` names."""
+        return generate_cluster(self.dir, **options)
 
     def start(self, timeout: float = 30.0) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -286,8 +286,7 @@ class LocalCluster:
                     sys.executable,
                     "-m",
                     "accord",
-                    "pbft",
-                    "serve",
+                    *self.command,
                     "--id",
                     str(r),
                     "--config",

@@ -162,39 +162,45 @@ def _ranges(ids: list[int]) -> str:
 
 
 # ------------------------------------------------------------------ key files
-def write_key_file(path: Path, ident: Identity) -> None:
-    """Write ``ident`` as JSON, readable by its owner only (0600 from the start)."""
-    data = (
-        json.dumps(
-            {
-                "id": ident.id,
-                "sign_secret": ident.sign_secret.hex(),
-                "dh_secret": ident.dh_secret.hex(),
-            }
-        )
-        + "\n"
-    )
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (0600 from the start)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
-        os.write(fd, data.encode())
+        os.write(fd, text.encode())
     finally:
         os.close(fd)
 
 
-def read_key_file(path: Path, principal: int) -> Identity:
+def read_private_file(path: str | os.PathLike, missing: str) -> str:
+    """The text of a secret file; ``ValueError`` when it is missing (``missing`` says
+    how to make it) or readable by others."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(
-            f"missing key file {path} for principal {principal}: copy it there "
-            f"or generate a cluster with `accord pbft init`"
-        )
+        raise ValueError(f"missing key file {path}: {missing}")
     if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ValueError(
             f"key file {path} is readable by others (mode "
             f"{stat.S_IMODE(path.stat().st_mode):o}); run `chmod 600 {path}`"
         )
-    text = path.read_text().strip()
+    return path.read_text().strip()
+
+
+def write_key_file(path: Path, ident: Identity) -> None:
+    """Write ``ident`` as JSON, readable by its owner only."""
+    data = {
+        "id": ident.id,
+        "sign_secret": ident.sign_secret.hex(),
+        "dh_secret": ident.dh_secret.hex(),
+    }
+    write_private_file(path, json.dumps(data) + "\n")
+
+
+def read_key_file(path: Path, principal: int) -> Identity:
+    text = read_private_file(
+        path,
+        f"copy it there for principal {principal} or generate a cluster with `accord pbft init`",
+    )
     try:
         if text.startswith("{"):
             d = json.loads(text)

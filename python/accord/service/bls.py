@@ -99,6 +99,20 @@ class BlsKey:
             raise ValueError("seed must be at least 32 bytes")
         return cls(AugSchemeMPL.key_gen(seed))
 
+    @classmethod
+    def from_bytes(cls, secret: bytes) -> BlsKey:
+        """The key whose secret scalar is ``secret`` (32 bytes, big-endian, below the
+        group order), as :attr:`secret_bytes` gives it."""
+        if not isinstance(secret, bytes) or len(secret) != 32:
+            raise ValueError("a BLS secret key is 32 bytes")
+        if int.from_bytes(secret, "big") >= SUBGROUP_ORDER:
+            raise ValueError("a BLS secret key must be below the group order")
+        return cls(PrivateKey.from_bytes(secret))
+
+    @property
+    def secret_bytes(self) -> bytes:
+        return bytes(self.secret)
+
     @property
     def public(self) -> bytes:
         return bytes(self.secret.get_g1())

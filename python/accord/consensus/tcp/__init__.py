@@ -11,7 +11,7 @@
   one connection per replica (``accord pbft client``, the TCP benchmarks).
 """
 
-from .client import AsyncClient
+from .client import AsyncClient, Completed
 from .connection import WRITE_BUFFER_LIMIT
 from .framing import HELLO, encode_hello
 from .server import ReplicaServer, run_replica
@@ -20,6 +20,7 @@ __all__ = [
     "HELLO",
     "WRITE_BUFFER_LIMIT",
     "AsyncClient",
+    "Completed",
     "ReplicaServer",
     "encode_hello",
     "run_replica",

@@ -16,14 +16,14 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..client import Client
 from ..cluster_config import ClusterConfig, load_cluster
 from .connection import WRITE_BUFFER_LIMIT, FramedProtocol, Link, Outbox
 from .framing import encode_hello
 
-__all__ = ["AsyncClient", "reply_key"]
+__all__ = ["AsyncClient", "Completed", "reply_key"]
 
 log = logging.getLogger("accord.pbft.tcp")
 
@@ -38,6 +38,16 @@ def reply_key(frame: bytes) -> tuple[int, int] | None:
         return int(head[3]), int(head[4])
     except ValueError:
         return None
+
+
+class Completed(NamedTuple):
+    """A completed request: its result, the replicas' endorsements of it (replica ->
+    endorsement), the replicas that replied otherwise, and the client id that ran it."""
+
+    result: Any
+    endorsements: dict[int, str]
+    dissent: list[int]
+    client_id: int
 
 
 class _ReplicaConnection(FramedProtocol):
@@ -84,6 +94,10 @@ class AsyncClient:
 
         async with AsyncClient(cluster, 1000000) as c:
             await c.submit({"op": "set", "key": "x", "value": 1})
+
+    ``client_options`` go to every :class:`~accord.consensus.client.Client` (an
+    operation validator, endorsements to collect); ``submit(op, detail=True)`` returns
+    a :class:`Completed` with the endorsements and the dissenting replicas.
     """
 
     def __init__(
@@ -92,6 +106,7 @@ class AsyncClient:
         client_ids: int | Iterable[int] | None = None,
         write_buffer_limit: int = WRITE_BUFFER_LIMIT,
         connect_timeout: float = 10.0,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         if (
             isinstance(connect_timeout, bool)
@@ -119,6 +134,7 @@ class AsyncClient:
             raise ValueError(f"AsyncClient: client_ids must be distinct and non-empty; got {ids}")
         self.cluster, self.cfg, self.ids = cluster, cluster.protocol, ids
         self.write_buffer_limit = write_buffer_limit
+        self.client_options = dict(client_options or {})
         self.counters: Counter[str] = Counter()
         self.clients: dict[int, Client] = {}
         self._keyrings = {c: cluster.keyring(c) for c in ids}  # checks keys early
@@ -141,6 +157,7 @@ class AsyncClient:
                 self._keyrings[client_id],
                 _ClientHost(self, client_id),
                 on_result=self._on_result,
+                **self.client_options,
             )
         self._idle.extend(self.ids)
         hello = encode_hello({"role": "client", "ids": self.ids})
@@ -212,8 +229,9 @@ class AsyncClient:
         read_only: bool | None = None,
         client_id: int | None = None,
         timeout: float | None = None,
+        detail: bool = False,
     ) -> Any:
-        """Run ``op`` and return its result.
+        """Run ``op`` and return its result (with ``detail``: a :class:`Completed`).
 
         ``client_id`` picks the client (it must be idle); ``timeout`` (seconds) raises
         :class:`TimeoutError`, after which that client id stays busy until its
@@ -242,13 +260,18 @@ class AsyncClient:
             raise
         self._futures[client_id] = future
         if timeout is None:
-            return await future
-        return await asyncio.wait_for(asyncio.shield(future), timeout)
+            done = await future
+        else:
+            done = await asyncio.wait_for(asyncio.shield(future), timeout)
+        return done if detail else done.result
 
     def _on_result(self, client_id: int, timestamp: int, result: Any) -> None:
         future = self._futures.pop(client_id, None)
         if future is not None and not future.done():
-            future.set_result(result)
+            client = self.clients[client_id]
+            future.set_result(
+                Completed(result, dict(client.endorsements), list(client.dissent), client_id)
+            )
         self._release(client_id)
 
     # ------------------------------------------------------------ host side

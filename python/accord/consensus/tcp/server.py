@@ -23,7 +23,8 @@ from typing import Any
 
 from ..cluster_config import ClusterConfig, load_cluster
 from ..crypto import CLIENT_BASE
-from ..replica import Replica
+from ..replica import Endorser, Replica
+from ..statemachine import KVStore
 from ..storage import MemoryStorage, SQLiteStorage, Storage
 from .connection import WRITE_BUFFER_LIMIT, FramedProtocol, Link, Outbox
 from .framing import decode_hello, encode_hello, is_hello
@@ -103,6 +104,8 @@ class ReplicaServer:
 
     ``storage`` is ``"sqlite"`` (``data_dir/replica-<id>.db``), ``"memory"``, or an
     object with the storage interface.  ``listen_host`` overrides the host to bind.
+    ``machine`` and ``endorse`` are the :class:`~accord.consensus.replica.Replica`'s:
+    the state machine's class and the endorser of replies.
     """
 
     def __init__(
@@ -112,6 +115,8 @@ class ReplicaServer:
         storage: Any = "sqlite",
         listen_host: str | None = None,
         write_buffer_limit: int = WRITE_BUFFER_LIMIT,
+        machine: type[KVStore] = KVStore,
+        endorse: Endorser | None = None,
     ) -> None:
         if not isinstance(cluster, ClusterConfig):
             cluster = load_cluster(cluster)
@@ -123,6 +128,7 @@ class ReplicaServer:
         self.storage_spec = storage
         self.listen_host = listen_host
         self.write_buffer_limit = write_buffer_limit
+        self.machine, self.endorse = machine, endorse
         self.counters: Counter[str] = Counter()
         self.replica: Replica | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -187,7 +193,15 @@ class ReplicaServer:
         host, port = self.cluster.address(self.id)
         try:
             keyring = self.cluster.keyring(self.id)
-            self.replica = Replica(self.id, self.cfg, keyring, self, storage=storage)
+            self.replica = Replica(
+                self.id,
+                self.cfg,
+                keyring,
+                self,
+                storage=storage,
+                machine=self.machine,
+                endorse=self.endorse,
+            )
             self._server = await self.loop.create_server(
                 lambda: _Inbound(self), self.listen_host or host, port, reuse_address=True
             )
@@ -312,11 +326,13 @@ async def run_replica(
     storage: Any = "sqlite",
     on_ready: Callable[[ReplicaServer], None] | None = None,
     install_signals: bool = True,
+    **options: Any,
 ) -> dict:
-    """Serve until SIGINT/SIGTERM; returns the replica's final status."""
+    """Serve until SIGINT/SIGTERM; returns the replica's final status.  ``options`` go
+    to :class:`ReplicaServer` (``machine``, ``endorse``, ...)."""
     import signal
 
-    server = ReplicaServer(replica_id, cluster, storage=storage)
+    server = ReplicaServer(replica_id, cluster, storage=storage, **options)
     await server.start()
     loop = asyncio.get_running_loop()
     if install_signals:

@@ -1,0 +1,271 @@
+"""Throughput of the service: sealed-bid auctions over TCP, and the primitives.
+
+:func:`bench_auctions` starts ``n`` replica processes (``accord service serve``) and
+``procs`` load-generator processes; each runs ``concurrent`` auctions at a time in
+closed loops: ``auction_open`` by the seller, ``bidders`` signed commitments (each
+bidder on its own PBFT client id, all at once), their reveals, ``auction_close`` (the
+client collects a quorum of endorsements, each checked, and aggregates them into the
+certificate) and ``certify`` (the certificate recorded in the ledger).  An auction
+counts when its certificate is recorded inside the measurement window.
+
+:func:`bench_primitives` times each primitive in this process (operations per second).
+``python -m accord.service.bench`` prints both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..consensus.bench import LocalCluster, _cpu_busy, _cpu_s, _percentiles
+
+__all__ = ["ServiceCluster", "bench_auctions", "bench_primitives"]
+
+
+class ServiceCluster(LocalCluster):
+    """A :class:`~accord.consensus.bench.LocalCluster` of service replicas."""
+
+    command = ("service", "serve")
+
+    def _generate(self, **options: Any) -> Path:
+        from .deploy import generate_service
+
+        return generate_service(self.dir, **options)
+
+
+async def _load(args: dict[str, Any]) -> dict[str, Any]:
+    from .client import sealed_bid
+    from .remote import ServiceClient
+    from .signing import AgentKey
+
+    proc, k, m = args["proc"], args["concurrent"], args["bidders"]
+    scheme, bits = args["scheme"], args["bits"]
+    t_begin = args["start_at"] + args["warmup"]
+    t_end = t_begin + args["seconds"]
+    sellers = [AgentKey.generate(f"s{proc}-{i}", b"bench") for i in range(k)]
+    bidders = [
+        [AgentKey.generate(f"b{proc}-{i}-{j}", b"bench") for j in range(m)] for i in range(k)
+    ]
+    latencies: list[float] = []
+    ops = 0
+    async with ServiceClient(args["config"], args["ids"], connect_timeout=30) as c:
+        await c.transport.wait_connected(None, timeout=30)
+        for i in range(k):
+            await asyncio.gather(*(c.register(a) for a in (sellers[i], *bidders[i])))
+        await asyncio.sleep(max(0.0, args["start_at"] - time.time()))
+
+        async def run(i: int) -> None:
+            nonlocal ops
+            count = 0
+            while True:
+                t0 = time.time()
+                if t0 >= t_end:
+                    return
+                aid = f"p{proc}-{i}-{count}"
+                count += 1
+                await c.open_auction(
+                    sellers[i], aid, "second_price", 1 << 30, 1 << 30, bidders=m, commitment=scheme
+                )
+                values = [(7919 * (count + j) + 13 * i) % 1000 for j in range(m)]
+                sealed = [
+                    sealed_bid(b, aid, v if scheme == "pedersen" else float(v), scheme, bits)
+                    for b, v in zip(bidders[i], values, strict=True)
+                ]
+                await asyncio.gather(*(c.commit_bid(s) for s in sealed))
+                await asyncio.gather(*(c.reveal_bid(s) for s in sealed))
+                await c.close_auction(aid)
+                t1 = time.time()
+                ops += 2 * m + 3
+                if t_begin <= t1 < t_end:
+                    latencies.append(t1 - t0)
+
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(run(i) for i in range(k))), t_end - time.time() + 60
+            )
+            timed_out = False
+        except asyncio.TimeoutError:
+            timed_out = True
+    return {
+        "completed": len(latencies),
+        "latencies": latencies,
+        "ops": ops,
+        "timed_out": timed_out,
+        "cpu_s": _cpu_s(),
+    }
+
+
+def bench_auctions(
+    n: int = 4,
+    bidders: int = 10,
+    seconds: float = 5.0,
+    concurrent: int = 8,
+    procs: int = 2,
+    scheme: str = "hash",
+    bits: int = 16,
+    batch: int = 64,
+    warmup: float = 1.0,
+    storage: str = "memory",
+    workdir: str | Path | None = None,
+    **protocol: Any,
+) -> dict[str, Any]:
+    """Sealed-bid second-price auctions per second on a local TCP cluster (see the
+    module docstring); ``concurrent`` auctions per load process."""
+    if scheme not in ("hash", "pedersen"):
+        raise ValueError(f"scheme must be 'hash' or 'pedersen'; got {scheme!r}")
+    if min(n, bidders, concurrent, procs) < 1 or seconds <= 0:
+        raise ValueError("n, bidders, concurrent, procs and seconds must be positive")
+    per_proc = concurrent * (bidders + 1)
+    with ServiceCluster(n, batch, per_proc * procs, workdir, storage, **protocol) as local:
+        ids = local.cluster.client_ids
+        start_at = time.time() + 3.0 + 0.05 * concurrent * (bidders + 1)
+        workers = []
+        for p in range(procs):
+            arg = {
+                "config": str(local.path),
+                "ids": ids[p * per_proc : (p + 1) * per_proc],
+                "proc": p,
+                "concurrent": concurrent,
+                "bidders": bidders,
+                "scheme": scheme,
+                "bits": bits,
+                "start_at": start_at,
+                "warmup": warmup,
+                "seconds": seconds,
+            }
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "accord.service.bench", "load", json.dumps(arg)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            )
+        busy0, wall0 = _cpu_busy(), time.monotonic()
+        results, errors = [], []
+        for w in workers:
+            out, err = w.communicate(timeout=warmup + seconds + 180)
+            if w.returncode != 0:
+                errors.append(err.decode(errors="replace")[-2000:])
+            else:
+                results.append(json.loads(out))
+        busy1, wall1 = _cpu_busy(), time.monotonic()
+        status = local.stop()
+    if errors:
+        raise RuntimeError("load generator failed:\n" + "\n".join(errors))
+    done = sum(r["completed"] for r in results)
+    res: dict[str, Any] = {
+        "n": n,
+        "bidders": bidders,
+        "scheme": scheme,
+        "concurrent": concurrent * procs,
+        "batch": batch,
+        "seconds": seconds,
+        "auctions": done,
+        "auctions_per_s": round(done / seconds, 1),
+        "ops_per_s": round(done * (2 * bidders + 3) / seconds, 1),
+        **_percentiles([x for r in results for x in r["latencies"]]),
+        "timed_out": any(r["timed_out"] for r in results),
+        "replica_cpu_s": [s.get("cpu_s") for _, s in sorted(status.items())],
+        "load_cpu_s": [r.get("cpu_s") for r in results],
+    }
+    if busy0 is not None and busy1 is not None:
+        res["machine_busy_cores"] = round((busy1 - busy0) / (wall1 - wall0), 2)
+    return res
+
+
+def _rate(fn: Any, min_time: float = 0.3) -> float:
+    """Calls of ``fn()`` per second (repeated for at least ``min_time`` seconds)."""
+    fn()
+    count, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        count += 1
+        elapsed = time.perf_counter() - t0
+        if elapsed >= min_time:
+            return round(count / elapsed, 1)
+
+
+def bench_primitives(bits: int = 16, sizes: tuple[int, ...] = (4, 7, 10)) -> dict[str, float]:
+    """Operations per second of each primitive, one thread."""
+    from . import bls
+    from .hash_commit import hash_commit, verify_hash_commit
+    from .pedersen import commit, prove_opening, verify_opening_proof
+    from .range_proof import prove_range, verify_range
+    from .signing import AgentKey, check_signature
+
+    ctx = b"bench"
+    out: dict[str, float] = {}
+    c, salt = hash_commit(123.5, ctx)
+    out["hash_commit"] = _rate(lambda: hash_commit(123.5, ctx))
+    out["hash_verify"] = _rate(lambda: verify_hash_commit(c, 123.5, salt, ctx))
+    pc, r = commit(1234)
+    out["pedersen_commit"] = _rate(lambda: commit(1234))
+    proof = prove_opening(pc, 1234, r, ctx)
+    out["opening_prove"] = _rate(lambda: prove_opening(pc, 1234, r, ctx))
+    out["opening_verify"] = _rate(lambda: verify_opening_proof(pc, proof, ctx))
+    rp = prove_range(pc, 1234, r, bits, ctx)
+    out[f"range{bits}_prove"] = _rate(lambda: prove_range(pc, 1234, r, bits, ctx))
+    out[f"range{bits}_verify"] = _rate(lambda: verify_range(pc, rp, bits, ctx))
+    agent = AgentKey.generate("a", b"bench")
+    op = agent.sign({"op": "auction_commit", "auction": "a1", "agent": "a", "commitment": c.hex()})
+    public = agent.secret.public_key()
+    out["ed25519_sign"] = _rate(lambda: agent.sign(op))
+    out["ed25519_verify"] = _rate(lambda: check_signature(public, op))
+    outcome = {"kind": "auction", "id": "a1", "winner": "b3", "price": 12.0}
+    message = bls.certificate_message(outcome)
+    key = bls.BlsKey.generate(b"b" * 32)
+    sig = key.sign(message)
+    out["bls_sign"] = _rate(lambda: key.sign(message))
+    out["bls_verify"] = _rate(lambda: bls.verify(key.public, message, sig))
+    for n in sizes:
+        keys = [bls.BlsKey.generate(bytes([r]) * 32) for r in range(n)]
+        q = bls.quorum(n)
+        shares = {r: keys[r].sign(message) for r in range(q)}
+        cert = bls.certify(shares)
+        publics = [k.public for k in keys]
+        out[f"certify_n{n}"] = _rate(lambda shares=shares: bls.certify(shares))
+        out[f"certificate_verify_n{n}"] = _rate(
+            lambda cert=cert, publics=publics: bls.verify_certificate(outcome, cert, publics)
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m accord.service.bench", description=__doc__)
+    parser.add_argument("--n", type=int, nargs="+", default=[4])
+    parser.add_argument("--scheme", nargs="+", default=["hash", "pedersen"])
+    parser.add_argument("--bidders", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrent", type=int, default=8, help="auctions per load process")
+    parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--no-primitives", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.no_primitives:
+        print(json.dumps({"primitives_per_s": bench_primitives()}), flush=True)
+    for n in args.n:
+        for scheme in args.scheme:
+            res = bench_auctions(
+                n,
+                args.bidders,
+                args.seconds,
+                args.concurrent,
+                args.procs,
+                scheme,
+                batch=args.batch,
+            )
+            print(json.dumps(res), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "load":
+        sys.stdout.write(json.dumps(asyncio.run(_load(json.loads(sys.argv[2])))))
+        sys.stdout.flush()
+    else:
+        main()
