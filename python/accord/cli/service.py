@@ -248,7 +248,12 @@ def add_commands(sub) -> None:
     p = service.add_parser("serve", help="run one replica until SIGINT/SIGTERM")
     p.add_argument("--config", required=True, help="service.toml (or its directory)")
     p.add_argument("--id", type=whole(), required=True, help="replica id (0 .. n-1)")
-    p.add_argument("--storage", choices=["sqlite", "memory"], default="sqlite")
+    p.add_argument(
+        "--storage",
+        choices=["sqlite", "memory"],
+        default="sqlite",
+        help="sqlite keeps the log across restarts (default); memory does not",
+    )
     p.add_argument("--status-file", default=None, help="write the final status JSON here")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
     p.set_defaults(func=cmd_service_serve)
@@ -268,34 +273,54 @@ def add_commands(sub) -> None:
     _client_args(p, key=True)
     p = service.add_parser("fund", help="credit an agent's deposit escrow")
     _client_args(p)
-    p.add_argument("agent")
-    p.add_argument("amount", type=float)
+    p.add_argument("agent", help="the registered agent to credit")
+    p.add_argument("amount", type=float, help="the amount added to its escrow")
     p = service.add_parser("outcome", help="fetch a stored outcome (and its certificate)")
     _client_args(p, out=True)
-    p.add_argument("--kind", required=True, choices=["auction", "position", "coalition"])
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=["auction", "position", "coalition"],
+        help="which kind of outcome --id names",
+    )
     p.add_argument("--id", required=True, help="the auction, topic or proposal id")
 
     auction = service.add_parser("auction", help="sealed-bid auctions").add_subparsers(
-        dest="auction_command", required=True
+        dest="auction_command", required=True, help="the auction step"
     )
     p = auction.add_parser("open", help="open an auction (signed by the seller)")
     _client_args(p, key=True)
-    p.add_argument("--auction", required=True)
-    p.add_argument("--mechanism", required=True, choices=["first_price", "second_price", "vcg"])
+    p.add_argument("--auction", required=True, help="the auction id")
+    p.add_argument(
+        "--mechanism",
+        required=True,
+        choices=["first_price", "second_price", "vcg"],
+        help="the payment rule (vcg: multi-unit)",
+    )
     p.add_argument("--commit-ticks", type=whole(1), required=True, help="commit phase length")
     p.add_argument("--reveal-ticks", type=whole(1), required=True, help="reveal phase length")
     p.add_argument("--reverse", action="store_true", help="a procurement (lowest bid wins)")
-    p.add_argument("--reserve", type=float, default=None)
+    p.add_argument("--reserve", type=float, default=None, help="no sale past this price")
     p.add_argument("--deposit", type=float, default=None, help="forfeited if not revealed")
     p.add_argument("--bidders", type=whole(1), default=None, help="seal after this many")
     p.add_argument("--units", type=whole(1), default=None, help="vcg: units for sale")
-    p.add_argument("--commitment", choices=["hash", "pedersen"], default=None)
+    p.add_argument(
+        "--commitment",
+        choices=["hash", "pedersen"],
+        default=None,
+        help="require this commitment scheme of every bid (default: either)",
+    )
     p.add_argument("--bits", type=whole(1), default=None, help="pedersen: bid < 2**bits")
     p = auction.add_parser("commit", help="commit to a bid; the reveal is saved locally")
     _client_args(p, key=True)
-    p.add_argument("--auction", required=True)
-    p.add_argument("--bid", type=float, required=True)
-    p.add_argument("--scheme", choices=["hash", "pedersen"], default="hash")
+    p.add_argument("--auction", required=True, help="the auction id")
+    p.add_argument("--bid", type=float, required=True, help="the sealed bid")
+    p.add_argument(
+        "--scheme",
+        choices=["hash", "pedersen"],
+        default="hash",
+        help="commitment scheme (hash: SHA-256; pedersen: with a range proof)",
+    )
     p.add_argument("--bits", type=whole(1), default=32, help="pedersen: bid < 2**bits")
     p.add_argument("--save", required=True, help="file for the reveal (keep it secret)")
     p = auction.add_parser("reveal", help="send a saved reveal")
@@ -303,31 +328,34 @@ def add_commands(sub) -> None:
     p.add_argument("--saved", required=True, help="the file written by auction commit")
     p = auction.add_parser("close", help="close: the certified outcome")
     _client_args(p, out=True)
-    p.add_argument("--auction", required=True)
+    p.add_argument("--auction", required=True, help="the auction id")
 
     position = service.add_parser("position", help="robust position agreement").add_subparsers(
-        dest="position_command", required=True
+        dest="position_command", required=True, help="the topic step"
     )
     p = position.add_parser("open", help="open a topic (signed by its owner)")
     _client_args(p, key=True)
-    p.add_argument("--topic", required=True)
+    p.add_argument("--topic", required=True, help="the topic id")
     p.add_argument(
-        "--aggregator", required=True, choices=["trimmed_mean", "median", "geometric_median"]
+        "--aggregator",
+        required=True,
+        choices=["trimmed_mean", "median", "geometric_median"],
+        help="the Byzantine-robust aggregate",
     )
-    p.add_argument("--dim", type=whole(1), required=True)
-    p.add_argument("--submit-ticks", type=whole(1), required=True)
-    p.add_argument("--trim", type=float, default=None)
+    p.add_argument("--dim", type=whole(1), required=True, help="length of each position")
+    p.add_argument("--submit-ticks", type=whole(1), required=True, help="submission phase length")
+    p.add_argument("--trim", type=float, default=None, help="trimmed_mean: fraction cut per side")
     p.add_argument("--expect", type=whole(1), default=None, help="close after this many")
     p = position.add_parser("submit", help="submit a signed position")
     _client_args(p, key=True)
-    p.add_argument("--topic", required=True)
+    p.add_argument("--topic", required=True, help="the topic id")
     p.add_argument("--position", type=_numbers, required=True, help="e.g. 1.5,2")
     p = position.add_parser("close", help="close: the certified aggregate")
     _client_args(p, out=True)
-    p.add_argument("--topic", required=True)
+    p.add_argument("--topic", required=True, help="the topic id")
 
     p = service.add_parser("coalition", help="propose a division of a declared TU game")
     _client_args(p, key=True, out=True)
-    p.add_argument("--proposal", required=True)
+    p.add_argument("--proposal", required=True, help="the proposal id")
     p.add_argument("--game", type=_json_value, required=True, help="JSON or @FILE")
     p.add_argument("--division", type=_numbers, required=True, help="e.g. 10,20,30")
