@@ -150,7 +150,9 @@ def load_service(path: str | os.PathLike) -> ServiceConfig:
         if type(rid) is not int or not 0 <= rid < cluster.n or rid in keys:
             raise ValueError(f"{where}: id must be a distinct integer in 0..{cluster.n - 1}")
         try:
-            keys[rid] = bytes(parse_public_key(bytes.fromhex(e.get("bls_public", "")), "bls_public"))
+            keys[rid] = bytes(
+                parse_public_key(bytes.fromhex(e.get("bls_public", "")), "bls_public")
+            )
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{where}: bls_public must be 96 hex digits; {exc}") from None
     return ServiceConfig(cluster, tuple(keys[r] for r in range(cluster.n)), path)

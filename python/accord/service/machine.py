@@ -17,7 +17,13 @@ op                     what                                                 sign
 ``fund``               credit an agent's escrow (deposits)                  --
 ``auction_*``          sealed-bid auctions (:mod:`.sealed_bid`)             seller, bidder
 ``position_*``         robust position agreement (:mod:`.positions`)        owner, agent
+``position_commit``    a position's hash commitment (committed topics)      agent
+``position_reveal``    a committed position and its opening                 --
 ``coalition_propose``  a TU game and a division (:mod:`.coalitions`)        proposer
+``group_register``     bind a group name to its replicas' BLS keys (once)   owner
+``group_topic_open``   a parent topic over groups (:mod:`.hierarchy`)       owner
+``group_submit``       a certified group outcome (equivocators excluded)    --
+``group_close``        the robust aggregate of the groups' outcomes         --
 ``certify``            attach a quorum certificate to an outcome            --
 =====================  ==================================================  ===========
 
@@ -45,7 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .._info import set_num_threads
 from ..consensus.ledger import JSONValue, canonical_json, json_problem
 from ..consensus.statemachine import MAX_VALUE_BYTES, KVStore, is_read_only, validate_op
-from . import bls, coalitions, positions, sealed_bid
+from . import bls, coalitions, hierarchy, positions, sealed_bid
 from .ops import Context, OpSpec, ServiceError, identifier, number
 from .signing import check_signature
 
@@ -99,6 +105,7 @@ SERVICE_OPS: dict[str, OpSpec] = {
     **sealed_bid.OPS,
     **positions.OPS,
     **coalitions.OPS,
+    **hierarchy.OPS,
     "certify": OpSpec(("kind", "id", "certificate"), (), _certify),
 }
 
