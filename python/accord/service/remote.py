@@ -177,7 +177,8 @@ class ServiceClient:
         result = done.result
         if not isinstance(result, dict) or not isinstance(result.get("outcome"), dict):
             raise ServiceRequestError(op.get("op", "?"), f"not an outcome: {result!r}")
-        cert = certificate_of(result, done.endorsements, self.public_keys)
+        # the transport counted only endorsements that passed check_endorsement
+        cert = certificate_of(result, done.endorsements, self.public_keys, checked=True)
         out = Certified(result["outcome"], cert, result.get("ledger"))
         if self.record_certificates:
             await self.record(out)
