@@ -51,7 +51,7 @@ from .positions import (
     open_topic_name,
 )
 
-__all__ = ["MAX_GROUPS", "MAX_REPLICAS", "OPS", "outcome_digest", "relay"]
+__all__ = ["MAX_GROUPS", "MAX_REPLICAS", "OPS", "outcome_digest", "relay", "submit_op"]
 
 #: Most replicas of a registered group.
 MAX_REPLICAS = 256
@@ -282,12 +282,20 @@ def relay(
     if not isinstance(outcome, dict):
         raise ValueError("relay: the result carries no outcome")
     cert = certificate_of(result, endorsements, group_public_keys)
+    return submit_op(outcome, cert, topic, group)
+
+
+def submit_op(
+    outcome: dict[str, Any], certificate: bls.QuorumCertificate, topic: str, group: str
+) -> dict[str, Any]:
+    """The ``group_submit`` operation carrying ``group``'s certified ``outcome`` to the
+    parent's ``topic``."""
     return {
         "op": "group_submit",
         "topic": topic,
         "group": group,
         "outcome": outcome,
-        "certificate": cert.to_json(),
+        "certificate": certificate.to_json(),
     }
 
 

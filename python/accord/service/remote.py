@@ -28,6 +28,7 @@ from ..consensus.tcp import AsyncClient, Completed, ReplicaServer, run_replica
 from .bls import QuorumCertificate, quorum, verify_certificate
 from .client import SealedBid, certificate_of
 from .deploy import ServiceConfig, load_service
+from .hierarchy import submit_op
 from .machine import check_endorsement, endorser, service_machine, validate_service_op
 from .signing import AgentKey
 
@@ -277,6 +278,49 @@ class ServiceClient:
 
     async def close_topic(self, topic: str) -> Certified:
         return await self.certified({"op": "position_close", "topic": topic})
+
+    # ------------------------------------------------------------ hierarchy
+    async def register_group(
+        self, owner: AgentKey, group: str, public_keys: Sequence[bytes]
+    ) -> Any:
+        """``group_register`` signed by ``owner``: bind ``group`` to its replicas' BLS
+        public keys (a group service's ``certificate_keys``; see
+        :mod:`accord.service.hierarchy`)."""
+        op = {"op": "group_register", "group": group, "by": owner.agent}
+        return await self.request(owner.sign({**op, "keys": [k.hex() for k in public_keys]}))
+
+    async def open_group_topic(
+        self,
+        owner: AgentKey,
+        topic: str,
+        aggregator: str,
+        dim: int,
+        groups: Sequence[str],
+        submit_ticks: int,
+        **fields: Any,
+    ) -> Any:
+        """``group_topic_open`` signed by ``owner`` (``fields``: trim, weights)."""
+        op = {
+            "op": "group_topic_open",
+            "topic": topic,
+            "by": owner.agent,
+            "aggregator": aggregator,
+            "dim": dim,
+            "groups": list(groups),
+            "submit_ticks": submit_ticks,
+            **fields,
+        }
+        return await self.request(owner.sign(op))
+
+    async def submit_group(self, topic: str, group: str, certified: Certified) -> Any:
+        """Relay ``group``'s certified position outcome to this service's ``topic``."""
+        return await self.request(
+            submit_op(dict(certified.outcome), certified.certificate, topic, group)
+        )
+
+    async def close_group_topic(self, topic: str) -> Certified:
+        """``group_close``: the certified aggregate of the groups' outcomes."""
+        return await self.certified({"op": "group_close", "topic": topic})
 
     # ------------------------------------------------------------ coalitions
     async def propose_coalition(
