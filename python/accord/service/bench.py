@@ -8,24 +8,29 @@ client collects a quorum of endorsements, each checked, and aggregates them into
 certificate) and ``certify`` (the certificate recorded in the ledger).  An auction
 counts when its certificate is recorded inside the measurement window.
 
-:func:`bench_primitives` times each primitive in this process (operations per second).
-``python -m accord.service.bench`` prints both.
+:func:`bench_hierarchy` times two-level agreements: groups of replicas agree on
+positions and a parent cluster aggregates their certified outcomes
+(:mod:`.hierarchy`).  :func:`bench_primitives` times each primitive in this process
+(operations per second).  ``python -m accord.service.bench`` prints them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from ..consensus.bench import LocalCluster, _cpu_busy, _cpu_s, _percentiles
 
-__all__ = ["ServiceCluster", "bench_auctions", "bench_primitives"]
+__all__ = ["ServiceCluster", "bench_auctions", "bench_hierarchy", "bench_primitives"]
 
 
 class ServiceCluster(LocalCluster):
@@ -179,6 +184,115 @@ def bench_auctions(
     return res
 
 
+async def _tree_load(
+    configs: dict[str, Path], agents: int, concurrent: int, seconds: float, warmup: float
+) -> dict[str, Any]:
+    from .deploy import load_service
+    from .remote import ServiceClient
+    from .signing import AgentKey
+
+    services = {g: load_service(p) for g, p in configs.items()}
+    *groups, parent = services
+    owner = AgentKey.generate("owner", b"bench")
+    members = [AgentKey.generate(f"a{j}", b"bench") for j in range(agents)]
+    clients = {
+        g: ServiceClient(s, s.cluster.client_ids, connect_timeout=30) for g, s in services.items()
+    }
+    latencies: list[float] = []
+    for c in clients.values():
+        await c.start()
+    try:
+        for g, c in clients.items():
+            await c.transport.wait_connected(None, timeout=30)
+            await asyncio.gather(
+                *(c.register(k) for k in (owner, *(members if g != parent else ())))
+            )
+        top = clients[parent]
+        for g in groups:
+            await top.register_group(owner, g, services[g].certificate_keys)
+        t_begin = time.time() + warmup
+        t_end = t_begin + seconds
+
+        async def leaf(g: str, topic: str, values: list[list[float]]) -> Any:
+            c = clients[g]
+            await c.open_topic(owner, topic, "median", 2, 1 << 30, expect=agents)
+            await asyncio.gather(
+                *(c.submit_position(k, topic, x) for k, x in zip(members, values, strict=True))
+            )
+            return await top.submit_group(topic, g, await c.close_topic(topic))
+
+        async def run(i: int) -> None:
+            count = 0
+            while time.time() < t_end:
+                t0 = time.time()
+                topic = f"r{i}-{count}"
+                count += 1
+                await top.open_group_topic(owner, topic, "median", 2, groups, 1 << 30)
+                await asyncio.gather(
+                    *(
+                        leaf(g, topic, [[float(j + k), float(count)] for j in range(agents)])
+                        for k, g in enumerate(groups)
+                    )
+                )
+                await top.close_group_topic(topic)
+                t1 = time.time()
+                if t_begin <= t1 < t_end:
+                    latencies.append(t1 - t0)
+
+        await asyncio.gather(*(run(i) for i in range(concurrent)))
+    finally:
+        for c in clients.values():
+            await c.close()
+    return {"completed": len(latencies), "latencies": latencies}
+
+
+def bench_hierarchy(
+    groups: int = 3,
+    n: int = 4,
+    agents: int = 4,
+    seconds: float = 5.0,
+    concurrent: int = 4,
+    batch: int = 64,
+    warmup: float = 1.0,
+    workdir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Two-level agreements per second: ``groups`` service clusters of ``n`` replicas
+    each agree on a position topic (``agents`` signed positions, certified close), relay
+    their certified outcomes to a parent cluster of ``n`` replicas (``group_submit``,
+    certificate checked there) which closes the group topic with its own certificate;
+    ``concurrent`` rounds at a time, the load in this process."""
+    if min(groups, n, agents, concurrent) < 1 or seconds <= 0:
+        raise ValueError("groups, n, agents, concurrent and seconds must be positive")
+    names = [f"g{k}" for k in range(groups)] + ["parent"]
+    base = Path(tempfile.mkdtemp(prefix="accord-tree-")) if workdir is None else Path(workdir)
+    with contextlib.ExitStack() as stack:
+        clusters = {}
+        for g in names:
+            clients = concurrent * (groups + 1) if g == "parent" else concurrent * (agents + 1)
+            local = ServiceCluster(n, batch, clients, base / g, "memory")
+            clusters[g] = stack.enter_context(local)
+        busy0, wall0 = _cpu_busy(), time.monotonic()
+        configs = {g: local.path for g, local in clusters.items()}
+        out = asyncio.run(_tree_load(configs, agents, concurrent, seconds, warmup))
+        busy1, wall1 = _cpu_busy(), time.monotonic()
+    if workdir is None:
+        shutil.rmtree(base, ignore_errors=True)
+    res: dict[str, Any] = {
+        "groups": groups,
+        "n": n,
+        "agents": agents,
+        "concurrent": concurrent,
+        "batch": batch,
+        "seconds": seconds,
+        "rounds": out["completed"],
+        "rounds_per_s": round(out["completed"] / seconds, 1),
+        **_percentiles(out["latencies"]),
+    }
+    if busy0 is not None and busy1 is not None:
+        res["machine_busy_cores"] = round((busy1 - busy0) / (wall1 - wall0), 2)
+    return res
+
+
 def _rate(fn: Any, min_time: float = 0.3) -> float:
     """Calls of ``fn()`` per second (repeated for at least ``min_time`` seconds)."""
     fn()
@@ -245,10 +359,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrent", type=int, default=8, help="auctions per load process")
     parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--no-primitives", action="store_true")
+    parser.add_argument("--no-primitives", action="store_true", help="skip the primitives")
+    parser.add_argument(
+        "--groups",
+        type=int,
+        default=0,
+        help="also time two-level agreements: this many groups and a parent, each of --n",
+    )
+    parser.add_argument("--no-auctions", action="store_true", help="skip the auctions")
     args = parser.parse_args(argv)
     if not args.no_primitives:
         print(json.dumps({"primitives_per_s": bench_primitives()}), flush=True)
+    if args.groups:
+        for n in args.n:
+            res = bench_hierarchy(args.groups, n, seconds=args.seconds, batch=args.batch)
+            print(json.dumps(res), flush=True)
+    if args.no_auctions:
+        return
     for n in args.n:
         for scheme in args.scheme:
             res = bench_auctions(

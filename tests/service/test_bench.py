@@ -1,0 +1,25 @@
+"""The service's benchmarks run and count only completed, certified work."""
+
+import pytest
+
+pytest.importorskip("coincurve", reason="the 'service' extra is not installed")
+pytest.importorskip("chia_rs", reason="the 'service' extra is not installed")
+
+from accord.service.bench import bench_auctions, bench_hierarchy  # noqa: E402
+
+
+def test_auction_bench_completes_auctions(tmp_path):
+    res = bench_auctions(
+        n=4, bidders=2, seconds=0.5, concurrent=1, procs=1, warmup=0.2, workdir=tmp_path
+    )
+    assert res["auctions"] >= 1 and not res["timed_out"]
+    assert res["ops_per_s"] == pytest.approx(res["auctions"] * 7 / 0.5, abs=0.1)
+    assert res["p50_ms"] <= res["p99_ms"]
+
+
+def test_hierarchy_bench_completes_rounds(tmp_path):
+    res = bench_hierarchy(groups=2, n=4, agents=2, seconds=0.5, concurrent=1, warmup=0.2,
+                          workdir=tmp_path)  # fmt: skip
+    assert res["rounds"] >= 1 and res["p50_ms"] <= res["p99_ms"]
+    with pytest.raises(ValueError, match="must be positive"):
+        bench_hierarchy(groups=0)
