@@ -1,6 +1,7 @@
-"""``accord pbft init|serve|client|bench``: the PBFT replicated key-value service.
+"""``accord pbft init|serve|client|status|bench``: the PBFT replicated key-value service.
 
-The measurements of ``bench`` are :func:`accord.consensus.commands.bench`.
+The measurements of ``bench`` are :func:`accord.consensus.commands.bench`; the
+assessment of ``status`` is :func:`accord.consensus.health.assess`.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def cmd_pbft_init(args: argparse.Namespace) -> int:
         auth=args.auth,
         host=args.host,
         force=args.force,
+        metrics_port=args.metrics_port,
         **proto,
     )
     cluster = load_cluster(path)
@@ -66,6 +68,8 @@ def cmd_pbft_init(args: argparse.Namespace) -> int:
         f"{args.clients} clients; secret keys in {cluster.key_dir}"
     )
     print(f"start replica i: accord pbft serve --id i --config {path}")
+    if args.metrics_port is not None:
+        print(f"check the replicas: accord pbft status --config {path}")
     return 0
 
 
@@ -90,7 +94,11 @@ def cmd_pbft_serve(args: argparse.Namespace) -> int:
 
     def ready(server) -> None:
         host, port = cluster.address(args.id)
-        print(f"replica {args.id} ready on {host}:{port}", flush=True)
+        metrics = server.metrics_address
+        where = "" if metrics is None else f"; /metrics and /status on {metrics[0]}:{metrics[1]}"
+        print(f"replica {args.id} ready on {host}:{port}{where}", flush=True)
+
+    options = {"storage": args.storage, "on_ready": ready, "metrics_port": args.metrics_port}
 
     prof_dir = os.environ.get("ACCORD_PBFT_PROFILE")  # a directory: cProfile each replica
     try:
@@ -98,14 +106,10 @@ def cmd_pbft_serve(args: argparse.Namespace) -> int:
             import cProfile
 
             prof = cProfile.Profile()
-            status = prof.runcall(
-                asyncio.run, run_replica(args.id, cluster, storage=args.storage, on_ready=ready)
-            )
+            status = prof.runcall(asyncio.run, run_replica(args.id, cluster, **options))
             prof.dump_stats(os.path.join(prof_dir, f"replica-{args.id}.prof"))
         else:
-            status = asyncio.run(
-                run_replica(args.id, cluster, storage=args.storage, on_ready=ready)
-            )
+            status = asyncio.run(run_replica(args.id, cluster, **options))
     except OSError as exc:
         if exc.errno not in _LISTEN_ERRORS:
             raise
@@ -219,12 +223,98 @@ def cmd_pbft_client(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status_line(r: int, address: tuple[str, int], status: dict | None, error: str) -> str:
+    where = f"{address[0]}:{address[1]}"
+    if status is None:
+        return f"{r:>7}  {where:<21}  unreachable ({error})"
+    m = status.get("metrics", {})
+    latency = m.get("commit_latency_seconds", {})
+    count = latency.get("count", 0)
+    mean = f"{1000 * latency.get('sum', 0.0) / count:.2f}" if count else "-"
+    view = f"{status.get('view', '-')}{'*' if status.get('in_view_change') else ''}"
+    cells = (
+        view,
+        status.get("last_executed", "-"),
+        status.get("low_watermark", "-"),
+        status.get("pending", "-"),
+        m.get("log_entries", "-"),
+        m.get("committed_requests", "-"),
+        mean,
+        sum(status.get("rejected", {}).values()),
+    )
+    return f"{r:>7}  {where:<21}  " + "  ".join(f"{c!s:>9}" for c in cells)
+
+
+def cmd_pbft_status(args: argparse.Namespace) -> int:
+    """Ask every replica's metrics endpoint for its status and print the cluster's
+    health: status 0 healthy, 2 no quorum, 1 any other state (degraded, view_change,
+    lagging, rejecting)."""
+    import asyncio
+    import json
+    import os
+
+    from ..consensus.cluster_config import load_cluster
+    from ..consensus.health import assess
+    from ..consensus.tcp.metrics_http import fetch_status
+
+    cluster = load_cluster(args.config)
+    addresses = [cluster.metrics_address(r) for r in range(cluster.n)]
+    missing = [r for r, a in enumerate(addresses) if a is None]
+    if missing:
+        raise ValueError(
+            f"pbft status: {cluster.path} gives replica(s) {', '.join(map(str, missing))} no "
+            "metrics port; add `metrics_port = P` to their [[replica]] entries (or "
+            "`metrics_base_port = P` at the top) and restart them"
+        )
+
+    async def ask(address: tuple[str, int]) -> tuple[dict | None, str]:
+        try:
+            return await fetch_status(*address, timeout=args.timeout), ""
+        except (OSError, asyncio.TimeoutError) as exc:
+            if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+                return None, f"no answer within {args.timeout:g} s"
+            return None, os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        except ValueError as exc:
+            return None, str(exc)
+
+    async def ask_all() -> list[tuple[dict | None, str]]:
+        return list(await asyncio.gather(*(ask(a) for a in addresses if a is not None)))
+
+    answers = asyncio.run(ask_all())
+    statuses = [s for s, _ in answers]
+    health = assess(statuses, cluster.n, lag=args.lag)
+    if args.json:
+        out = health.to_json()
+        out["errors"] = {str(r): e for r, (s, e) in enumerate(answers) if s is None}
+        out["replicas"] = statuses
+        print(json.dumps(out, sort_keys=True))
+        return health.exit_code
+    header = ("view", "executed", "stable", "pending", "log", "committed", "mean_ms", "rejected")
+    print(f"{'replica':>7}  {'metrics':<21}  " + "  ".join(f"{h:>9}" for h in header))
+    for r, ((status, error), address) in enumerate(zip(answers, addresses, strict=True)):
+        assert address is not None
+        print(_status_line(r, address, status, error))
+    print(f"\n{health.summary}")
+    print(f"state: {health.state}")
+    for finding in health.findings:
+        print(f"  {finding.state}: {finding.message}")
+        print(f"    -> {finding.recommendation}")
+    return health.exit_code
+
+
 def cmd_pbft_bench(args: argparse.Namespace) -> int:
     from ..consensus.commands import bench
 
     proto = _protocol_args(args.protocol)
     if args.pipeline is not None:
         proto["pipeline"] = args.pipeline
+    if args.metrics:
+        if args.transport != "tcp":
+            raise ValueError(
+                "pbft bench: --metrics serves metrics from replica processes; use it with "
+                "--transport tcp"
+            )
+        proto["metrics_port"] = 0  # cluster.toml: every replica serves metrics on a free port
     bench(
         args.n,
         args.batch,
@@ -244,7 +334,7 @@ def cmd_pbft_bench(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub) -> None:
-    """Add ``pbft init|serve|client|bench`` to the subparsers ``sub``."""
+    """Add ``pbft init|serve|client|status|bench`` to the subparsers ``sub``."""
     pbft = sub.add_parser("pbft", help="PBFT replicated key-value service over TCP").add_subparsers(
         dest="pbft_command", required=True, help="the pbft command"
     )
@@ -269,6 +359,13 @@ def add_commands(sub) -> None:
     p.add_argument("--batch", type=whole(), default=None, help="batch_size (default 64)")
     p.add_argument("--force", action="store_true", help="overwrite an existing cluster")
     p.add_argument(
+        "--metrics-port",
+        type=whole(),
+        default=None,
+        help="replica i serves /metrics and /status on PORT + i (0: free ports now; "
+        "default: no metrics); needs the metrics extra",
+    )
+    p.add_argument(
         "--protocol",
         action="append",
         metavar="KEY=VALUE",
@@ -287,6 +384,13 @@ def add_commands(sub) -> None:
     )
     p.add_argument("--status-file", default=None, help="write the final status JSON here")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
+    p.add_argument(
+        "--metrics-port",
+        type=whole(),
+        default=None,
+        help="serve /metrics (Prometheus) and /status (JSON) on this port, overriding the "
+        "cluster file's metrics_port (0: a free port); needs the metrics extra",
+    )
     p.set_defaults(func=cmd_pbft_serve)
 
     p = pbft.add_parser("client", help="run one operation and print its result (JSON)")
@@ -310,6 +414,28 @@ def add_commands(sub) -> None:
         "NEW | JSON; values are parsed as JSON when possible, else strings",
     )
     p.set_defaults(func=cmd_pbft_client)
+
+    p = pbft.add_parser(
+        "status",
+        help="health of a running cluster from every replica's metrics endpoint; "
+        "status 0 healthy, 1 degraded/lagging/view change/rejecting, 2 no quorum",
+    )
+    p.add_argument("--config", required=True, help="cluster.toml (or its directory)")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=2.0,
+        help="seconds to wait for each replica's answer (default 2)",
+    )
+    p.add_argument(
+        "--lag",
+        type=whole(1),
+        default=None,
+        help="a replica this many sequence numbers behind the others is lagging "
+        "(default: the checkpoint interval)",
+    )
+    p.add_argument("--json", action="store_true", help="print the assessment as one JSON object")
+    p.set_defaults(func=cmd_pbft_status)
 
     p = pbft.add_parser("bench", help="throughput/latency of a local cluster, or view-change cost")
     p.add_argument("--n", type=whole(), nargs="+", default=[4], help="replica counts (default 4)")
@@ -358,4 +484,9 @@ def add_commands(sub) -> None:
         help="a ProtocolConfig field, e.g. max_message_bytes=67108864 (repeatable)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object per run")
+    p.add_argument(
+        "--metrics",
+        action="store_true",
+        help="tcp: every replica serves /metrics and /status (measures their overhead)",
+    )
     p.set_defaults(func=cmd_pbft_bench)

@@ -4,6 +4,7 @@ A cluster file names every principal and where its secrets live::
 
     key_dir = "keys"          # secret key files, relative to this file
     data_dir = "data"         # SQLite files of the replicas, relative to this file
+    metrics_base_port = 9100  # optional: replica i serves /metrics and /status on 9100 + i
 
     [protocol]                # any field of ProtocolConfig
     n = 4
@@ -16,6 +17,7 @@ A cluster file names every principal and where its secrets live::
     port = 7000
     sign_public = "<64 hex digits: Ed25519 public key>"
     dh_public = "<64 hex digits: X25519 public key>"
+    metrics_port = 9100       # optional: overrides metrics_base_port + id
 
     [[client]]                # ids >= CLIENT_BASE (1000000)
     id = 1000000
@@ -26,6 +28,9 @@ Each principal's secret keys are in ``key_dir/replica-<id>.key`` or
 ``key_dir/client-<id>.key``: JSON ``{"id", "sign_secret", "dh_secret"}`` (hex), or
 the raw hex of ``sign_secret + dh_secret``, readable by its owner only (mode 0600).
 :func:`generate_cluster` writes a cluster file and its keys (``accord pbft init``).
+
+A replica with a metrics port serves its metrics (Prometheus text) and status (JSON)
+over HTTP on the replica's host (:mod:`accord.consensus.metrics`, ``accord pbft status``).
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class ReplicaAddress:
     host: str
     port: int
     publics: PublicKeys
+    metrics_port: int | None = None  #: HTTP port of /metrics and /status (None: no metrics)
 
 
 @dataclass
@@ -104,6 +110,11 @@ class ClusterConfig:
     def address(self, replica_id: int) -> tuple[str, int]:
         r = self.replicas[replica_id]
         return r.host, r.port
+
+    def metrics_address(self, replica_id: int) -> tuple[str, int] | None:
+        """Where replica ``replica_id`` serves /metrics and /status; None without a port."""
+        r = self.replicas[replica_id]
+        return None if r.metrics_port is None else (r.host, r.metrics_port)
 
     def publics(self) -> dict[int, PublicKeys]:
         out = {r.id: r.publics for r in self.replicas}
@@ -268,7 +279,7 @@ def parse_cluster(
         src,
         "top level",
         doc,
-        {"key_dir", "data_dir", "protocol", "replica", "client"},
+        {"key_dir", "data_dir", "metrics_base_port", "protocol", "replica", "client"},
         {"protocol", "replica"},
     )
     proto = doc["protocol"]
@@ -295,13 +306,18 @@ def parse_cluster(
             f"[[replica]] entries; make them agree"
         )
     rfields = {"id", "host", "port", "sign_public", "dh_public"}
+    metrics_base = doc.get("metrics_base_port")
+    if metrics_base is not None:
+        metrics_base = _int(
+            src, "top level", "metrics_base_port", metrics_base, 1, 65536 - protocol.n
+        )
     replicas: dict[int, ReplicaAddress] = {}
     endpoints: dict[tuple[str, int], int] = {}
     for i, e in enumerate(reps):
         where = f"[[replica]] #{i + 1}"
         if not isinstance(e, dict):
             raise ValueError(f"{src}: {where} must be a table")
-        _check_keys(src, where, e, rfields, rfields)
+        _check_keys(src, where, e, rfields | {"metrics_port"}, rfields)
         rid = _int(src, where, "id", e["id"], 0, protocol.n - 1)
         where = f"[[replica]] id = {rid}"
         if rid in replicas:
@@ -322,7 +338,23 @@ def parse_cluster(
             _hex32(src, where, "sign_public", e["sign_public"]),
             _hex32(src, where, "dh_public", e["dh_public"]),
         )
-        replicas[rid] = ReplicaAddress(rid, host, port, pubs)
+        metrics_port = e.get("metrics_port")
+        if metrics_port is not None:
+            metrics_port = _int(src, where, "metrics_port", metrics_port, 1, 65535)
+        elif metrics_base is not None:
+            metrics_port = metrics_base + rid
+        replicas[rid] = ReplicaAddress(rid, host, port, pubs, metrics_port)
+    used = {endpoint: f"replica {rid}" for endpoint, rid in endpoints.items()}
+    for rid, r in sorted(replicas.items()):
+        if r.metrics_port is None:
+            continue
+        endpoint = (r.host, r.metrics_port)
+        if endpoint in used:
+            raise ValueError(
+                f"{src}: the metrics of replica {rid} and {used[endpoint]} both use "
+                f"{r.host}:{r.metrics_port}; give each its own metrics_port"
+            )
+        used[endpoint] = f"the metrics of replica {rid}"
     clients: dict[int, PublicKeys] = {}
     cl = doc.get("client", [])
     if not isinstance(cl, list):
@@ -408,13 +440,16 @@ def generate_cluster(
     ports: list[int] | None = None,
     seed: bytes | None = None,
     force: bool = False,
+    metrics_port: int | None = None,
     **protocol,
 ) -> Path:
     """Write ``DIR/cluster.toml``, ``DIR/keys/*.key`` and ``DIR/data/``; return the file.
 
     Replica ``i`` listens on ``base_port + i`` (``base_port = 0``: free ports now), or on
-    ``ports[i]``.  ``protocol`` sets other :class:`ProtocolConfig` fields.  ``seed`` makes
-    the keys deterministic (tests only).  An existing cluster file is kept unless ``force``.
+    ``ports[i]``; with ``metrics_port``, it serves its metrics and status over HTTP on
+    ``metrics_port + i`` (0: free ports now).  ``protocol`` sets other
+    :class:`ProtocolConfig` fields.  ``seed`` makes the keys deterministic (tests only).
+    An existing cluster file is kept unless ``force``.
     """
     if auth not in AUTH_MODES:
         raise ValueError(f"generate_cluster(): auth must be one of {AUTH_MODES}; got {auth!r}")
@@ -427,9 +462,18 @@ def generate_cluster(
             f"allowed: {', '.join(_PROTOCOL_FIELDS)}"
         )
     pcfg = ProtocolConfig(n=n, auth=auth, **protocol)  # validates
+    if metrics_port is not None and (
+        type(metrics_port) is not int or not 0 <= metrics_port <= 65536 - n
+    ):
+        raise ValueError(
+            f"generate_cluster(): metrics_port must be 0 (free ports) or a port that leaves "
+            f"room for {n} ports below 65536; got {metrics_port!r}"
+        )
+    # free ports for the replicas and their metrics at once, so that none is chosen twice
+    free = free_ports(2 * n, host) if metrics_port == 0 else []
     if ports is None:
         if base_port == 0:
-            ports = free_ports(n, host)
+            ports = free[n:] if free else free_ports(n, host)
         else:
             if not 1 <= base_port <= 65535 - n + 1:
                 raise ValueError(
@@ -439,6 +483,17 @@ def generate_cluster(
             ports = [base_port + i for i in range(n)]
     if len(ports) != n or len(set(ports)) != n:
         raise ValueError(f"generate_cluster(): need {n} distinct ports; got {ports}")
+    metrics_ports: list[int] = []  # empty: no metrics
+    if metrics_port == 0:
+        metrics_ports = [p for p in free if p not in ports][:n]
+    elif metrics_port is not None:
+        metrics_ports = [metrics_port + i for i in range(n)]
+    clash = sorted(set(ports) & set(metrics_ports))
+    if clash:
+        raise ValueError(
+            f"generate_cluster(): metrics ports {clash} are also replica ports; choose a "
+            "metrics_port whose range does not overlap the replicas' ports"
+        )
     d = Path(directory)
     path = d / CLUSTER_FILE
     if path.exists() and not force:
@@ -477,6 +532,8 @@ def generate_cluster(
                 f"host = {_toml_value(host)}",
                 f"port = {ports[pid]}",
             ]
+            if metrics_ports:
+                lines.append(f"metrics_port = {metrics_ports[pid]}")
         else:
             lines += ["[[client]]", f"id = {pid}"]
         lines += [f'sign_public = "{pub.sign.hex()}"', f'dh_public = "{pub.dh.hex()}"']

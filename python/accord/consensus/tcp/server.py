@@ -10,12 +10,18 @@ per burst.  Replies to a client go back over the connection on which it said
 hello; replies to a client that is not connected are dropped, as are frames to a
 peer replica whose link is down.  Exceptions raised while handling a frame are
 logged and counted, never fatal.
+
+With a metrics port (the replica's ``metrics_port`` in the cluster file, or the
+``metrics_port`` argument) the server keeps :class:`~accord.consensus.metrics.ReplicaMetrics`
+and serves ``/metrics`` (Prometheus) and ``/status`` (JSON) over HTTP
+(:mod:`~accord.consensus.tcp.metrics_http`); that needs the ``metrics`` extra.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +29,13 @@ from typing import Any
 
 from ..cluster_config import ClusterConfig, load_cluster
 from ..crypto import CLIENT_BASE
+from ..metrics import ReplicaMetrics, prometheus_registry, require_prometheus
 from ..replica import Endorser, Replica
 from ..statemachine import KVStore
 from ..storage import MemoryStorage, SQLiteStorage, Storage
 from .connection import WRITE_BUFFER_LIMIT, FramedProtocol, Link, Outbox
 from .framing import decode_hello, encode_hello, is_hello
+from .metrics_http import MetricsEndpoint
 
 __all__ = ["ReplicaServer", "run_replica"]
 
@@ -105,7 +113,10 @@ class ReplicaServer:
     ``storage`` is ``"sqlite"`` (``data_dir/replica-<id>.db``), ``"memory"``, or an
     object with the storage interface.  ``listen_host`` overrides the host to bind.
     ``machine`` and ``endorse`` are the :class:`~accord.consensus.replica.Replica`'s:
-    the state machine's class and the endorser of replies.
+    the state machine's class and the endorser of replies.  ``metrics_port`` serves
+    ``/metrics`` and ``/status`` over HTTP on that port (0: a free one, see
+    :attr:`metrics_address`); None takes the replica's ``metrics_port`` of the cluster
+    file, if it has one.
     """
 
     def __init__(
@@ -117,6 +128,7 @@ class ReplicaServer:
         write_buffer_limit: int = WRITE_BUFFER_LIMIT,
         machine: type[KVStore] = KVStore,
         endorse: Endorser | None = None,
+        metrics_port: int | None = None,
     ) -> None:
         if not isinstance(cluster, ClusterConfig):
             cluster = load_cluster(cluster)
@@ -129,6 +141,18 @@ class ReplicaServer:
         self.listen_host = listen_host
         self.write_buffer_limit = write_buffer_limit
         self.machine, self.endorse = machine, endorse
+        if metrics_port is None:
+            metrics_port = cluster.replicas[replica_id].metrics_port
+        elif isinstance(metrics_port, bool) or not isinstance(metrics_port, int):
+            raise TypeError(f"ReplicaServer: metrics_port must be an int; got {metrics_port!r}")
+        elif not 0 <= metrics_port <= 65535:
+            raise ValueError(
+                f"ReplicaServer: metrics_port must be in 0..65535 (0: a free port); "
+                f"got {metrics_port}"
+            )
+        self.metrics_port = metrics_port
+        self.metrics: ReplicaMetrics | None = None
+        self._metrics_endpoint: MetricsEndpoint | None = None
         self.counters: Counter[str] = Counter()
         self.replica: Replica | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -171,7 +195,15 @@ class ReplicaServer:
         return self.loop.time()
 
     # ------------------------------------------------------------ lifecycle
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """Where ``/metrics`` and ``/status`` are served once started (None: no metrics)."""
+        endpoint = self._metrics_endpoint
+        return None if endpoint is None else endpoint.address
+
     async def start(self) -> None:
+        if self.metrics_port is not None:
+            require_prometheus()
         self.loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
         self._outbox = Outbox(self.write_buffer_limit, self.counters)
@@ -191,6 +223,7 @@ class ReplicaServer:
             storage = spec
         self._storage = storage
         host, port = self.cluster.address(self.id)
+        metrics = None if self.metrics_port is None else ReplicaMetrics()
         try:
             keyring = self.cluster.keyring(self.id)
             self.replica = Replica(
@@ -198,17 +231,22 @@ class ReplicaServer:
                 self.cfg,
                 keyring,
                 self,
-                storage=storage,
+                storage=storage if metrics is None else metrics.watch_storage(storage),
                 machine=self.machine,
                 endorse=self.endorse,
             )
             self._server = await self.loop.create_server(
                 lambda: _Inbound(self), self.listen_host or host, port, reuse_address=True
             )
+            if metrics is not None:
+                await self._start_metrics(metrics, self.listen_host or host)
         except BaseException:
             for handle in self._timers.values():
                 handle.cancel()
             self._timers.clear()
+            if self._server is not None:
+                self._server.close()
+                self._server = None
             storage.close()
             self._storage = None
             raise
@@ -222,6 +260,23 @@ class ReplicaServer:
                 )
         self._guard(self.replica.flush)
         log.info("replica %d listening on %s:%d", self.id, host, port)
+
+    async def _start_metrics(self, metrics: ReplicaMetrics, host: str) -> None:
+        assert self.replica is not None and self.metrics_port is not None
+        metrics.attach(self.replica)
+        registry = prometheus_registry(metrics, lambda: dict(self.counters))
+        endpoint = MetricsEndpoint(registry, self.status, host, self.metrics_port)
+        try:
+            address = await endpoint.start()
+        except OSError as exc:
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise RuntimeError(
+                f"replica {self.id} cannot serve metrics on {host}:{self.metrics_port}: "
+                f"{reason}; stop whatever holds the port or give the replica another "
+                "metrics_port (cluster.toml or --metrics-port)"
+            ) from exc
+        self.metrics, self._metrics_endpoint = metrics, endpoint
+        log.info("replica %d serves /metrics and /status on %s:%d", self.id, *address)
 
     async def wait_connected(self, timeout: float = 10.0) -> None:
         """Wait until every link to a peer replica is up."""
@@ -241,6 +296,8 @@ class ReplicaServer:
     async def stop(self) -> None:
         """Close the listener, every connection and the storage; cancel timers."""
         self.request_stop()
+        if self._metrics_endpoint is not None:
+            await self._metrics_endpoint.stop()
         if self._server is not None:
             self._server.close()
         for handle in self._timers.values():
@@ -317,6 +374,8 @@ class ReplicaServer:
     def status(self) -> dict:
         status = self.replica.status() if self.replica is not None else {}
         status["transport"] = dict(self.counters)
+        if self.metrics is not None:
+            status["metrics"] = self.metrics.figures()
         return status
 
 
