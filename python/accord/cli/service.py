@@ -308,7 +308,7 @@ def add_commands(sub) -> None:
         "--commitment",
         choices=["hash", "pedersen"],
         default=None,
-        help="require this commitment scheme of every bid (default: either)",
+        help="the commitment scheme every bid must use (default: hash)",
     )
     p.add_argument("--bits", type=whole(1), default=None, help="pedersen: bid < 2**bits")
     p = auction.add_parser("commit", help="commit to a bid; the reveal is saved locally")

@@ -346,10 +346,11 @@ def _checked(op: dict[str, Any], done: Completed) -> Completed:
 
 
 class SyncServiceClient:
-    """:class:`ServiceClient` with blocking methods (its own event loop)::
+    """:class:`ServiceClient` with blocking methods (its own event loop); for
+    example::
 
-    with SyncServiceClient("svc") as c:
-        c.register(key)
+        with SyncServiceClient("svc") as c:
+            c.register(key)
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
