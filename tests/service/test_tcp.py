@@ -206,3 +206,36 @@ def test_the_command_line_runs_an_auction_and_verifies_its_certificate(tmp_path,
     Path(out).write_text(json.dumps(doc))
     assert main(["service", "verify", *svc, out]) == 1
     assert "does not verify" in capsys.readouterr().err
+
+
+def test_service_replicas_serve_metrics_and_health(tmp_path, capsys):
+    """``accord service init --metrics-port 0``: each service replica serves /metrics and
+    /status; ``accord pbft status`` reads the service's cluster file."""
+    pytest.importorskip("prometheus_client", reason="the 'metrics' extra is not installed")
+    from accord.cli import main
+
+    d = tmp_path / "svc"
+    assert main(["service", "init", str(d), "--port", "0", "--metrics-port", "0"]) == 0
+    config = load_service(d)
+    seller = AgentKey.generate("seller", b"m")
+
+    async def go():
+        servers = await _start(config)
+        try:
+            async with ServiceClient(config) as c:
+                await c.register(seller)
+            loop = asyncio.get_running_loop()
+            capsys.readouterr()
+            code = await loop.run_in_executor(
+                None, main, ["pbft", "status", "--config", str(d / "cluster.toml"), "--json"]
+            )
+            return code, [s.status()["metrics"] for s in servers]
+        finally:
+            for s in servers:
+                await s.stop()
+
+    code, metrics = asyncio.run(go())
+    health = json.loads(capsys.readouterr().out)
+    assert code == 0 and health["state"] == "healthy", health
+    assert all(r is not None and r["last_executed"] >= 1 for r in health["replicas"])
+    assert all(m for m in metrics)

@@ -59,6 +59,7 @@ def cmd_service_init(args: argparse.Namespace) -> int:
         base_port=args.port,
         host=args.host,
         force=args.force,
+        metrics_port=args.metrics_port,
         **proto,
     )
     print(f"wrote {path}; start replica r with `accord service serve --config {path} --id r`")
@@ -86,7 +87,13 @@ def cmd_service_serve(args: argparse.Namespace) -> int:
 
     try:
         status = asyncio.run(
-            run_service_replica(args.id, config, storage=args.storage, on_ready=ready)
+            run_service_replica(
+                args.id,
+                config,
+                storage=args.storage,
+                on_ready=ready,
+                metrics_port=args.metrics_port,
+            )
         )
     except OSError as exc:
         if exc.errno not in _LISTEN_ERRORS:
@@ -243,6 +250,13 @@ def add_commands(sub) -> None:
     p.add_argument("--batch", type=whole(1), default=None, help="batch_size (default 64)")
     p.add_argument("--force", action="store_true", help="overwrite an existing service")
     p.add_argument("--protocol", action="append", metavar="KEY=VALUE", help="[protocol] field")
+    p.add_argument(
+        "--metrics-port",
+        type=whole(),
+        default=None,
+        help="replica i serves /metrics and /status on PORT + i (0: free ports now; "
+        "default: none; `accord pbft status --config DIR` reads them); needs the metrics extra",
+    )
     p.set_defaults(func=cmd_service_init)
 
     p = service.add_parser("serve", help="run one replica until SIGINT/SIGTERM")
@@ -256,6 +270,13 @@ def add_commands(sub) -> None:
     )
     p.add_argument("--status-file", default=None, help="write the final status JSON here")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
+    p.add_argument(
+        "--metrics-port",
+        type=whole(),
+        default=None,
+        help="serve /metrics (Prometheus) and /status (JSON) on this port, overriding the "
+        "cluster file's (0: a free port); needs the metrics extra",
+    )
     p.set_defaults(func=cmd_service_serve)
 
     p = service.add_parser("keygen", help="write an agent's Ed25519 key file (mode 0600)")

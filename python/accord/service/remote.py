@@ -105,9 +105,11 @@ async def run_service_replica(
     storage: Any = "sqlite",
     on_ready: Callable[[Any], None] | None = None,
     install_signals: bool = True,
+    metrics_port: int | None = None,
 ) -> dict:
     """Serve replica ``replica_id`` of ``service`` until SIGINT/SIGTERM; returns its
-    final status (:func:`accord.consensus.tcp.run_replica`)."""
+    final status (:func:`accord.consensus.tcp.run_replica`).  ``metrics_port``
+    overrides the cluster file's (``/metrics`` and ``/status``; 0: a free port)."""
     config = _config(service)
     return await run_replica(
         replica_id,
@@ -115,6 +117,7 @@ async def run_service_replica(
         storage=storage,
         on_ready=on_ready,
         install_signals=install_signals,
+        metrics_port=metrics_port,
         **_replica_options(config, replica_id),
     )
 
