@@ -333,6 +333,63 @@ def cmd_pbft_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _p99_bound(text: str) -> float | None:
+    """An argparse type: a finite number of milliseconds > 0, or ``none``."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be milliseconds or 'none'; got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of ms > 0; got {text!r}")
+    return value
+
+
+def cmd_pbft_tune(args: argparse.Namespace) -> int:
+    """Sweep batch size, pipeline depth and client timeout; print every measured point
+    and the recommendation (status 1 when no setting qualifies), and with
+    ``--write-config`` set the recommended fields in an existing cluster.toml."""
+    import json
+
+    from ..consensus.tune import cluster_protocol, tune, write_protocol_fields
+
+    options = {}
+    if args.write_config is not None:  # checked before measuring; measured as it is set up
+        options.update(cluster_protocol(args.write_config, args.n))
+    options.update(_protocol_args(args.protocol))
+    for name in ("clients", "procs", "ops", "storage", "seed"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    result = tune(
+        args.n,
+        batches=args.batch,
+        pipelines=args.pipeline,
+        client_timeouts=args.client_timeout,
+        seconds=args.seconds,
+        transport=args.transport,
+        repeats=args.repeats,
+        max_p99_ms=args.max_p99_ms,
+        timeout_margin=args.timeout_margin,
+        grid=args.grid,
+        max_total_s=args.max_total_s,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        **options,
+    )
+    print(json.dumps(result.to_dict()) if args.json else result.table())
+    rec = result.recommendation
+    if rec.point is None:
+        if args.write_config is not None:
+            print(f"accord: error: pbft tune: {args.write_config} left as it was", file=sys.stderr)
+        return 1
+    if args.write_config is not None:
+        fields = rec.protocol_fields()
+        path = write_protocol_fields(args.write_config, fields, n=args.n)
+        text = ", ".join(f"{k} = {v}" for k, v in fields.items())
+        print(f"wrote {text} to {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def add_commands(sub) -> None:
     """Add ``pbft init|serve|client|status|bench`` to the subparsers ``sub``."""
     pbft = sub.add_parser("pbft", help="PBFT replicated key-value service over TCP").add_subparsers(
@@ -490,3 +547,99 @@ def add_commands(sub) -> None:
         help="tcp: every replica serves /metrics and /status (measures their overhead)",
     )
     p.set_defaults(func=cmd_pbft_bench)
+
+    p = pbft.add_parser(
+        "tune",
+        help="measure batch sizes, pipeline depths and client timeouts; recommend one",
+        description="Runs the bench at each setting (batch sizes at the default pipeline, "
+        "then pipelines at the best batch, then client timeouts) and recommends the "
+        "highest throughput whose p99 is within --max-p99-ms, near-ties going to the "
+        "smaller setting. view_change_timeout is not swept: it sets recovery time, not "
+        "throughput (see bench --view-change).",
+    )
+    p.add_argument("--n", type=whole(), default=4, help="replicas (default 4)")
+    p.add_argument(
+        "--batch",
+        type=whole(),
+        nargs="+",
+        default=[1, 16, 64, 256],
+        help="batch sizes to measure (default 1 16 64 256)",
+    )
+    p.add_argument(
+        "--pipeline",
+        type=whole(),
+        nargs="+",
+        default=[1, 4, 8, 16],
+        help="pipeline depths to measure (default 1 4 8 16)",
+    )
+    p.add_argument(
+        "--client-timeout",
+        type=_seconds,
+        nargs="+",
+        default=[0.25, 0.5, 1.0],
+        help="client retransmission timeouts in seconds (default 0.25 0.5 1)",
+    )
+    p.add_argument(
+        "--seconds", type=_seconds, default=2.0, help="measurement window per run (default 2)"
+    )
+    p.add_argument(
+        "--repeats",
+        type=whole(),
+        default=2,
+        help="runs per setting; their spread is the noise that decides near-ties (default 2)",
+    )
+    p.add_argument(
+        "--max-p99-ms",
+        type=_p99_bound,
+        default=200.0,
+        help="p99 latency bound in ms, or 'none' (default 200)",
+    )
+    p.add_argument(
+        "--timeout-margin",
+        type=float,
+        default=2.0,
+        help="a client timeout must be at least this many times the p99 (default 2; 0: off)",
+    )
+    p.add_argument(
+        "--grid",
+        action="store_true",
+        help="measure every combination instead of one coordinate at a time",
+    )
+    p.add_argument(
+        "--max-total-s",
+        type=_seconds,
+        default=1800.0,
+        help="refuse a sweep estimated to take longer than this many seconds (default 1800)",
+    )
+    p.add_argument(
+        "--transport",
+        choices=["tcp", "sim"],
+        default="tcp",
+        help="real sockets on loopback or the simulated network (default: tcp)",
+    )
+    p.add_argument(
+        "--ops", choices=["null", "kv"], default=None, help="null operations (default) or kv"
+    )
+    p.add_argument(
+        "--clients", type=whole(), default=None, help="concurrent client ids (tcp 256, sim 64)"
+    )
+    p.add_argument("--procs", type=whole(), default=None, help="tcp: load-generator processes")
+    p.add_argument(
+        "--storage", choices=["sqlite", "memory"], default=None, help="tcp: replica storage"
+    )
+    p.add_argument("--seed", type=whole(), default=None, help="sim: network seed of the first run")
+    p.add_argument(
+        "--protocol",
+        action="append",
+        metavar="KEY=VALUE",
+        help="another ProtocolConfig field to measure with, e.g. auth=ed25519 (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument(
+        "--write-config",
+        default=None,
+        metavar="CLUSTER_TOML",
+        help="set the recommended [protocol] fields in this existing cluster.toml "
+        "(its other fields are measured with and kept)",
+    )
+    p.set_defaults(func=cmd_pbft_tune)
