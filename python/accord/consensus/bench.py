@@ -484,6 +484,9 @@ def bench_tcp(
         **_percentiles(latencies),
         "latency_clock": "wall",
         "timed_out": any(r["timed_out"] for r in results),
+        "retransmit_timeouts": sum(
+            r.get("counters", {}).get("retransmit_timeouts", 0) for r in results
+        ),
     }
     if status:
         res["max_view"] = max(s.get("view", 0) for s in status.values())
