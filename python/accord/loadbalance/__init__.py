@@ -4,7 +4,8 @@ Servers bid for every task in a reverse auction (the lowest bid wins, the second
 is the price; Vickrey (1961)), split tasks with coalition partners when overloaded, and
 adapt their bidding sensitivity by a continuous rule or with the learners of
 :mod:`accord.learn`. Every round is logged to a hash-chained ledger
-(:class:`accord.consensus.Ledger`)::
+(:class:`accord.consensus.Ledger`), or handed to a ledger sink (:class:`LedgerSink`)
+that replicates it through the coordination service::
 
     from accord.loadbalance import simulate, plot_result
     r = simulate(n_servers=20, rounds=2000, mode="q-learning", seed=1)
@@ -19,6 +20,7 @@ require_extra(__name__, "loadbalance")
 
 from .bidding import ACTIONS, action_multipliers, bid_scalar, bids
 from .game import SpareCapacityGame, coalition_shapley
+from .ledger_sink import LedgerSink
 from .model import MODES, SLA_LEVELS, LoadBalanceConfig, Servers, Tasks, arrival_rate
 from .plots import plot_result
 from .simulate import AUCTION_PATHS, LoadBalancer, RoundRecord, SimulationResult, simulate
@@ -28,6 +30,7 @@ __all__ = [
     "AUCTION_PATHS",
     "MODES",
     "SLA_LEVELS",
+    "LedgerSink",
     "LoadBalanceConfig",
     "LoadBalancer",
     "RoundRecord",

@@ -207,7 +207,12 @@ class LoadBalanceConfig:
             )
         _count(f, "shapley_samples", self.shapley_samples, 1)
         if not isinstance(self.ledger, (bool, np.bool_)):
-            fail(f, f"ledger must be true or false; got {self.ledger!r}", TypeError)
+            fail(
+                f,
+                f"ledger must be true or false; got {self.ledger!r} (a ledger sink is passed "
+                "to simulate(ledger=...) or LoadBalancer(ledger=...), not stored in the config)",
+                TypeError,
+            )
         object.__setattr__(self, "ledger", bool(self.ledger))
         check_bytes(
             f,

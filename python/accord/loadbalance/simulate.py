@@ -36,12 +36,16 @@ Two auction paths give identical results: ``"kernel"`` (C++, one call per round)
 ``"numpy"`` (the bids of all servers as one array operation per task).  The DQN mode
 always runs the NumPy path, since its network acts between one task's auction and the
 next.  The tests check both paths against a per-task Python loop over servers.
+
+The ledger (``ledger=``) is kept in this process, not at all, or by a *ledger sink*
+(:mod:`.ledger_sink`), e.g. one that replicates every round's record through the
+coordination service.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +54,7 @@ from .._backend import cpu_kernels
 from .._validate import choice, fail, integer
 from .bidding import action_multipliers
 from .game import coalition_shapley
+from .ledger_sink import LedgerSink, ledger_choice
 from .model import LoadBalanceConfig, Servers, Tasks
 
 if TYPE_CHECKING:
@@ -127,6 +132,8 @@ class SimulationResult:
     ledger: Ledger | None
     elapsed_s: float
     auction: str
+    #: the sink that kept the ledger instead of :attr:`ledger` (``ledger=<sink>``)
+    ledger_sink: LedgerSink | None = None
 
     @property
     def rounds_per_second(self) -> float:
@@ -157,20 +164,28 @@ class SimulationResult:
         """Check the ledger's hash chain and that it records exactly this auction log;
         return the chain's :class:`accord.consensus.LedgerCheck` (length and head).
 
-        Raises :class:`accord.consensus.LedgerError` naming the first bad entry.
+        With a ledger sink the entries are the ones its ``fetch()`` reads back, checked
+        against the head it trusts (``check.trusted_head``).  Raises
+        :class:`accord.consensus.LedgerError` naming the first bad entry.
         """
-        from ..consensus.ledger import LedgerError
+        from ..consensus.ledger import LedgerError, verify_ledger
 
-        if self.ledger is None:
+        if self.ledger is not None:
+            entries = list(self.ledger)
+            check = self.ledger.verify()
+        elif self.ledger_sink is not None:
+            fetched, head = self.ledger_sink.fetch()
+            entries = list(fetched)
+            check = verify_ledger(entries, head=head)
+        else:
             fail("SimulationResult.verify_ledger", "this run kept no ledger (ledger=false)")
-        check = self.ledger.verify()
-        if len(self.ledger) != len(self.welfare):
+        if len(entries) != len(self.welfare):
             raise LedgerError(
-                min(len(self.ledger), len(self.welfare)),
-                f"the ledger has {len(self.ledger)} rounds, the run {len(self.welfare)}",
+                min(len(entries), len(self.welfare)),
+                f"the ledger has {len(entries)} rounds, the run {len(self.welfare)}",
             )
         bounds = np.concatenate([[0], np.cumsum(self.tasks)])
-        for t, entry in enumerate(self.ledger):
+        for t, entry in enumerate(entries):
             a, b = int(bounds[t]), int(bounds[t + 1])
             rec = RoundRecord(
                 t,
@@ -214,7 +229,9 @@ class LoadBalancer:
     ``servers`` overrides the random servers of ``config`` (their coalition ids are used
     as given); ``auction`` picks the auction path (:data:`AUCTION_PATHS`; ``"kernel"``
     falls back to ``"numpy"`` in ``"dqn"`` mode, whose step-4 actions need the network
-    between auctions).
+    between auctions).  ``ledger`` overrides ``config.ledger``: ``True``, ``False`` or a
+    ledger sink (:class:`~accord.loadbalance.LedgerSink`), which gets every round's
+    record; :meth:`close` closes it.
     """
 
     def __init__(
@@ -224,10 +241,11 @@ class LoadBalancer:
         servers: Servers | None = None,
         seed: int | np.random.SeedSequence | None = None,
         auction: str = "kernel",
+        ledger: bool | LedgerSink | None = None,
     ) -> None:
-        self._setup("LoadBalancer", config, servers, seed, auction)
+        self._setup("LoadBalancer", config, servers, seed, auction, ledger)
 
-    def _setup(self, func: str, config, servers, seed, auction) -> None:
+    def _setup(self, func: str, config, servers, seed, auction, ledger=None) -> None:
         """``__init__``, with argument errors named after ``func``, the public function
         the user called (``simulate``)."""
         if config is None:
@@ -239,6 +257,9 @@ class LoadBalancer:
                 TypeError,
             )
         choice(func, "auction", auction, AUCTION_PATHS)
+        keep = config.ledger if ledger is None else ledger_choice(func, ledger)
+        if (keep is not False) != config.ledger:  # the argument wins, and the config says so
+            config = replace(config, ledger=keep is not False)
         if isinstance(seed, np.random.SeedSequence):
             ss = seed
         elif seed is None:
@@ -273,10 +294,13 @@ class LoadBalancer:
         self._dqn = self._make_dqn(s_learn) if config.mode == "dqn" else None
         self._history = _History()
         self._ledger: Ledger | None = None
-        if config.ledger:
+        self._sink: LedgerSink | None = None
+        if keep is True:
             from ..consensus.ledger import Ledger
 
             self._ledger = Ledger()
+        elif keep is not False:
+            self._sink = keep
 
     # ------------------------------------------------------------------ learners
 
@@ -346,6 +370,8 @@ class LoadBalancer:
         h.records.append(rec)
         if self._ledger is not None:
             self._ledger.append(rec.ledger_record(self.reserve))
+        elif self._sink is not None:
+            self._sink.append(rec.ledger_record(self.reserve))
         self.round += 1
         if c.shapley_every and self.round % c.shapley_every == 0:
             self._snapshot_shapley()
@@ -510,6 +536,12 @@ class LoadBalancer:
 
     # ------------------------------------------------------------------ whole run
 
+    def close(self) -> None:
+        """Close the ledger sink, if any: its pending records are stored and its ledger
+        ends (a replicated one gets its certified head).  The local ledger needs nothing."""
+        if self._sink is not None:
+            self._sink.close()
+
     def run(self, rounds: int | None = None) -> SimulationResult:
         """Run ``rounds`` more rounds (default: ``config.rounds``) and collect the result."""
         from .._validate import check_bytes
@@ -565,6 +597,7 @@ class LoadBalancer:
             ledger=self._ledger,
             elapsed_s=elapsed,
             auction=self.auction,
+            ledger_sink=self._sink,
         )
 
 
@@ -578,10 +611,17 @@ def simulate(
 ) -> SimulationResult:
     """Run the load-balancing simulation; ``settings`` override fields of ``config``.
 
+    ``ledger`` is ``True`` (a local hash chain), ``False`` or a ledger sink
+    (:class:`~accord.loadbalance.LedgerSink`), which is closed after the last round; the
+    result's ``elapsed_s`` includes closing it.
+
     >>> r = simulate(n_servers=5, rounds=20, seed=1)
     >>> r.loads.shape
     (20, 5)
     """
+    sink = None
+    if "ledger" in settings and not isinstance(settings["ledger"], (bool, np.bool_)):
+        sink = ledger_choice("simulate", settings.pop("ledger"))
     if settings:
         if config is not None and not isinstance(config, LoadBalanceConfig):
             fail(
@@ -593,5 +633,10 @@ def simulate(
         base.update(settings)
         config = LoadBalanceConfig.from_dict(base)
     balancer = LoadBalancer.__new__(LoadBalancer)
-    balancer._setup("simulate", config, servers, seed, auction)
-    return balancer.run()
+    balancer._setup("simulate", config, servers, seed, auction, sink)
+    result = balancer.run()
+    if sink is not None:
+        t0 = time.perf_counter()
+        balancer.close()
+        result.elapsed_s += time.perf_counter() - t0
+    return result

@@ -24,6 +24,8 @@ op                     what                                                 sign
 ``group_topic_open``   a parent topic over groups (:mod:`.hierarchy`)       owner
 ``group_submit``       a certified group outcome (equivocators excluded)    --
 ``group_close``        the robust aggregate of the groups' outcomes         --
+``stream_append``      append records to a stream (:mod:`.streams`)         owner
+``stream_seal``        end a stream; its length and head are certified      owner
 ``certify``            attach a quorum certificate to an outcome            --
 =====================  ==================================================  ===========
 
@@ -51,7 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .._info import set_num_threads
 from ..consensus.ledger import JSONValue, canonical_json, json_problem
 from ..consensus.statemachine import MAX_VALUE_BYTES, KVStore, is_read_only, validate_op
-from . import bls, coalitions, hierarchy, positions, sealed_bid
+from . import bls, coalitions, hierarchy, positions, sealed_bid, streams
 from .ops import Context, OpSpec, ServiceError, identifier, number
 from .signing import check_signature
 
@@ -106,6 +108,7 @@ SERVICE_OPS: dict[str, OpSpec] = {
     **positions.OPS,
     **coalitions.OPS,
     **hierarchy.OPS,
+    **streams.OPS,
     "certify": OpSpec(("kind", "id", "certificate"), (), _certify),
 }
 
@@ -209,7 +212,10 @@ class ServiceStore(KVStore):
         for k, text in texts.items():
             self._store(k, text)
         if ctx.record is not None:
-            entry = self._ledger.append(ctx.record)
+            if ctx.record_json is None:
+                entry = self._ledger.append(ctx.record)
+            else:
+                entry = self._ledger.append_canonical(ctx.record, ctx.record_json)
             ledger = {"index": entry.index, "hash": entry.hash.hex()}
             if spec.outcome:
                 return {"outcome": result, "ledger": ledger}

@@ -61,6 +61,7 @@ class Context:
     tick: int
     writes: dict[str, JSONValue] = field(default_factory=dict)
     record: JSONValue = None
+    record_json: str | None = None
 
     def get(self, key: str) -> Any:
         if key in self.writes:
@@ -71,10 +72,13 @@ class Context:
     def put(self, key: str, value: JSONValue) -> None:
         self.writes[key] = value
 
-    def append(self, record: JSONValue) -> None:
+    def append(self, record: JSONValue, record_json: str | None = None) -> None:
+        """Queue ``record``; a handler that built its canonical JSON from checked values
+        passes it as ``record_json`` (the ledger then stores ``record`` as it is, without
+        checking and encoding it again)."""
         if self.record is not None:
             raise RuntimeError("one ledger record per operation")
-        self.record = record
+        self.record, self.record_json = record, record_json
 
 
 def identifier(op: dict[str, Any], name: str) -> str:
