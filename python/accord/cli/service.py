@@ -301,10 +301,10 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--kind",
         required=True,
-        choices=["auction", "position", "coalition"],
+        choices=["auction", "position", "coalition", "stream"],
         help="which kind of outcome --id names",
     )
-    p.add_argument("--id", required=True, help="the auction, topic or proposal id")
+    p.add_argument("--id", required=True, help="the auction, topic, proposal or stream id")
 
     auction = service.add_parser("auction", help="sealed-bid auctions").add_subparsers(
         dest="auction_command", required=True, help="the auction step"
