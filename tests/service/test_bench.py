@@ -17,6 +17,12 @@ def test_auction_bench_completes_auctions(tmp_path):
     assert res["p50_ms"] <= res["p99_ms"]
 
 
+def test_auction_bench_with_pedersen_commitments(tmp_path):
+    res = bench_auctions(n=4, bidders=2, seconds=0.5, concurrent=1, procs=1, scheme="pedersen",
+                         bits=8, warmup=0.2, workdir=tmp_path)  # fmt: skip
+    assert res["auctions"] >= 1 and res["scheme"] == "pedersen"
+
+
 def test_hierarchy_bench_completes_rounds(tmp_path):
     res = bench_hierarchy(groups=2, n=4, agents=2, seconds=0.5, concurrent=1, warmup=0.2,
                           workdir=tmp_path)  # fmt: skip

@@ -74,10 +74,18 @@ async def _load(args: dict[str, Any]) -> dict[str, Any]:
                     return
                 aid = f"p{proc}-{i}-{count}"
                 count += 1
+                extra = {"bits": bits} if scheme == "pedersen" else {}
                 await c.open_auction(
-                    sellers[i], aid, "second_price", 1 << 30, 1 << 30, bidders=m, commitment=scheme
+                    sellers[i],
+                    aid,
+                    "second_price",
+                    1 << 30,
+                    1 << 30,
+                    bidders=m,
+                    commitment=scheme,
+                    **extra,
                 )
-                values = [(7919 * (count + j) + 13 * i) % 1000 for j in range(m)]
+                values = [(7919 * (count + j) + 13 * i) % min(1000, 1 << bits) for j in range(m)]
                 sealed = [
                     sealed_bid(b, aid, v if scheme == "pedersen" else float(v), scheme, bits)
                     for b, v in zip(bidders[i], values, strict=True)
