@@ -159,7 +159,11 @@ def bench_auctions(
                     stderr=subprocess.PIPE,
                 )
             )
+        # the machine's load over the measurement window only (not the start-up)
+        time.sleep(max(0.0, start_at + warmup - time.time()))
         busy0, wall0 = _cpu_busy(), time.monotonic()
+        time.sleep(max(0.0, start_at + warmup + seconds - time.time()))
+        busy1, wall1 = _cpu_busy(), time.monotonic()
         results, errors = [], []
         for w in workers:
             out, err = w.communicate(timeout=warmup + seconds + 180)
@@ -167,7 +171,6 @@ def bench_auctions(
                 errors.append(err.decode(errors="replace")[-2000:])
             else:
                 results.append(json.loads(out))
-        busy1, wall1 = _cpu_busy(), time.monotonic()
         status = local.stop()
     if errors:
         raise RuntimeError("load generator failed:\n" + "\n".join(errors))
@@ -247,11 +250,18 @@ async def _tree_load(
                 if t_begin <= t1 < t_end:
                     latencies.append(t1 - t0)
 
-        await asyncio.gather(*(run(i) for i in range(concurrent)))
+        async def busy() -> float | None:
+            await asyncio.sleep(max(0.0, t_begin - time.time()))
+            b0, w0 = _cpu_busy(), time.monotonic()
+            await asyncio.sleep(max(0.0, t_end - time.time()))
+            b1, w1 = _cpu_busy(), time.monotonic()
+            return None if b0 is None or b1 is None else (b1 - b0) / (w1 - w0)
+
+        *_, cores = await asyncio.gather(*(run(i) for i in range(concurrent)), busy())
     finally:
         for c in clients.values():
             await c.close()
-    return {"completed": len(latencies), "latencies": latencies}
+    return {"completed": len(latencies), "latencies": latencies, "busy_cores": cores}
 
 
 def bench_hierarchy(
@@ -279,10 +289,8 @@ def bench_hierarchy(
             clients = concurrent * (groups + 1) if g == "parent" else concurrent * (agents + 1)
             local = ServiceCluster(n, batch, clients, base / g, "memory")
             clusters[g] = stack.enter_context(local)
-        busy0, wall0 = _cpu_busy(), time.monotonic()
         configs = {g: local.path for g, local in clusters.items()}
         out = asyncio.run(_tree_load(configs, agents, concurrent, seconds, warmup))
-        busy1, wall1 = _cpu_busy(), time.monotonic()
     if workdir is None:
         shutil.rmtree(base, ignore_errors=True)
     res: dict[str, Any] = {
@@ -296,8 +304,8 @@ def bench_hierarchy(
         "rounds_per_s": round(out["completed"] / seconds, 1),
         **_percentiles(out["latencies"]),
     }
-    if busy0 is not None and busy1 is not None:
-        res["machine_busy_cores"] = round((busy1 - busy0) / (wall1 - wall0), 2)
+    if out["busy_cores"] is not None:
+        res["machine_busy_cores"] = round(out["busy_cores"], 2)
     return res
 
 
