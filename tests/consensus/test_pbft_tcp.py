@@ -92,6 +92,39 @@ def test_kv_operations_and_a_stopped_backup(tmp_path):
     asyncio.run(go())
 
 
+def test_a_backup_started_late_catches_up_without_a_checkpoint(tmp_path):
+    """Replica 2 starts after the others have committed requests it never received;
+    the next commits tell it that it is behind, and the retransmitted log lets it
+    execute everything long before the first checkpoint (interval 128)."""
+    cluster = _cluster(tmp_path, client_timeout=0.2)
+
+    async def go():
+        servers = [ReplicaServer(r, cluster, storage="memory") for r in range(cluster.n)]
+        try:
+            for r in (0, 1, 3):
+                await servers[r].start()
+            async with AsyncClient(cluster, cluster.client_ids[:1]) as c:
+                await c.wait_connected(3, timeout=T)
+                for _ in range(5):
+                    await c.submit({"op": "increment", "key": "x"}, timeout=T)
+                await servers[2].start()
+                await asyncio.gather(*(s.wait_connected(T) for s in servers))
+                assert servers[2].status()["last_executed"] == 0
+                assert await c.submit({"op": "increment", "key": "x"}, timeout=T) == 6
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + T
+                while servers[2].status()["last_executed"] < 6 and loop.time() < deadline:
+                    await asyncio.sleep(0.05)
+            st = servers[2].status()
+            assert st["last_executed"] == servers[0].status()["last_executed"] == 6
+            assert servers[2].replica.state_machine.execute({"op": "get", "key": "x"}) == 6
+            assert servers[2].replica.stats["state_transfers"] == 0
+        finally:
+            await _stop(servers)
+
+    asyncio.run(go())
+
+
 def test_oversize_length_prefix_closes_the_connection(tmp_path):
     cluster = _cluster(tmp_path)
     limit = cluster.protocol.max_message_bytes

@@ -236,6 +236,8 @@ class ReplicaMetrics:
                 "checkpoint_lag": max(replica.last_executed - replica.low_watermark, 0),
                 "fetching": replica.fetching is not None,
                 "state_transfers": stats.get("state_transfers", 0),
+                "catch_up_requests": stats.get("catch_up_requests", 0),
+                "retransmitted_entries": stats.get("retransmitted", 0),
                 "rejected": dict(replica.rejected),
             }
         )
@@ -277,6 +279,8 @@ _SCALARS = (
     ("view_changes", "counter", "View changes this replica started"),
     ("views_entered", "counter", "Views this replica entered after a view change"),
     ("state_transfers", "counter", "Checkpoints fetched from other replicas"),
+    ("catch_up_requests", "counter", "FETCHes sent after missing messages between checkpoints"),
+    ("retransmitted_entries", "counter", "Log entries resent to replicas that asked for them"),
     ("view", "gauge", "The replica's current view"),
     ("in_view_change", "gauge", "1 while the replica is changing views"),
     ("last_executed", "gauge", "Sequence number of the last executed batch"),

@@ -26,13 +26,18 @@ asks pure rule modules what to do:
 The driver itself runs the normal case (PRE-PREPARE / PREPARE / COMMIT, execution
 in sequence order, REPLY), request batching (``batch_size``) with a bounded
 pipeline, read-only requests answered from the executed state (Castro & Liskov
-(1999), Sec. 5.1), and view-change timers that double on each failed view.
+(1999), Sec. 5.1), view-change timers that double on each failed view, and catch-up
+between checkpoints: a replica that sees ``f + 1`` COMMITs for a sequence number it
+has not executed, and makes no progress for a client timeout, sends FETCH, and its
+peers retransmit the pre-prepares, prepares and commits it lacks (Castro & Liskov
+(2002), Sec. 5.2) besides any newer stable checkpoint.
 
 Every rejected frame is counted in :attr:`Replica.rejected` by reason.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -148,6 +153,8 @@ class Replica:
         self.new_views: dict[int, bytes] = {}
         self.view_change_timeout = self.cfg.view_change_timeout
         self.fetching: StableCheckpoint | None = None
+        self._gap_mark = 0  # last_executed when the catch-up timer was armed
+        self._retransmitted: dict[int, float] = {}  # replica -> when we last retransmitted
 
     def _authentic(self, msg: Message) -> bool:
         return authentic(self.keys, self.cfg.auth, self.n, msg)
@@ -231,6 +238,13 @@ class Replica:
         elif key == "fetch" and self.fetching is not None:
             self._emit([FETCH, self.id, self.last_executed])
             self._set_timer("fetch", self.cfg.client_timeout)
+        elif key == "catch-up" and self._lagging():
+            if self.last_executed == self._gap_mark and not self.in_view_change:
+                # no progress for a whole period: ask the peers to retransmit
+                self.stats["catch_up_requests"] += 1
+                self._emit([FETCH, self.id, max(self.last_executed, 0)])
+            self._gap_mark = self.last_executed
+            self._set_timer("catch-up", self.cfg.client_timeout)
         self.flush()
 
     def on_frame(self, data: bytes) -> None:
@@ -470,6 +484,18 @@ class Replica:
         if self._vote(entry, COMMIT, msg.sender, view, digest):
             entry.commits[(view, digest)].add(msg.sender)
             self._check_committed(seq)
+            if seq > self.last_executed and "catch-up" not in self._timers:
+                self._gap_mark = self.last_executed
+                self._set_timer("catch-up", self.cfg.client_timeout)
+
+    def _lagging(self) -> bool:
+        """Whether f + 1 replicas (so at least one correct one) committed a sequence
+        number this replica has not executed."""
+        return any(
+            seq > self.last_executed and len(senders) > self.f
+            for seq, entry in self.log.items()
+            for senders in entry.commits.values()
+        )
 
     def _check_committed(self, seq: int) -> None:
         entry = self.log[seq]
@@ -596,6 +622,29 @@ class Replica:
         )
         if body is not None:
             self._emit(body, dest=msg.sender)
+        self._retransmit_log(msg.sender, have)
+
+    def _retransmit_log(self, dest: int, have: int) -> None:
+        """Resend to ``dest`` what it needs to commit the sequence numbers after
+        ``have`` that this replica prepared in the current view: the primary's
+        PRE-PREPARE (signed, so any replica may forward it), this replica's PREPARE and
+        its COMMIT (Castro & Liskov (2002), Sec. 5.2: lost messages are retransmitted).
+        At most once per client timeout per replica, and only within the log window,
+        so a faulty replica's FETCHes cannot multiply traffic without bound."""
+        now = self.host.now()
+        if now - self._retransmitted.get(dest, -math.inf) < self.cfg.client_timeout / 2:
+            return
+        self._retransmitted[dest] = now
+        for seq in sorted(s for s in self.log if s > have):
+            entry = self.log[seq]
+            if not entry.prepared or entry.view != self.view or entry.pre_prepare is None:
+                continue
+            self.stats["retransmitted"] += 1
+            self._outgoing.append((dest, entry.pre_prepare.frame))
+            if entry.my_prepare is not None:
+                self._outgoing.append((dest, entry.my_prepare))
+            if self.view in entry.commit_views:
+                self._emit([COMMIT, self.id, self.view, seq, entry.digest], dest=dest)
 
     def _on_state(self, msg: Message) -> None:
         seq, packed_proof, packed_snapshot, packed_new_view = msg.body
