@@ -310,7 +310,8 @@ def _lag_findings(up: Mapping[int, Mapping[str, Any]], lag: int | None) -> list[
         what = (
             "it is fetching state from the others"
             if fetching
-            else "it should catch up by state transfer; if it does not, restart it"
+            else "it should catch up from its peers' retransmissions or a state transfer; "
+            "if it does not, restart it"
         )
         if executed[i] < 0:
             out.append(
@@ -328,7 +329,7 @@ def _lag_findings(up: Mapping[int, Mapping[str, Any]], lag: int | None) -> list[
                     "lagging",
                     f"replica {i} is {front - executed[i]} sequence numbers behind; {what}",
                     f"check replica {i}'s host (CPU, disk, network); it catches up on its own "
-                    "once it receives a stable checkpoint",
+                    "by asking its peers to retransmit, or from the next stable checkpoint",
                     (i,),
                 )
             )
