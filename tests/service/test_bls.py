@@ -98,6 +98,46 @@ def test_a_byzantine_replica_cannot_complete_a_quorum_with_a_forged_share():
     assert not bls.verify_certificate(OUTCOME, cert, pks)
 
 
+@pytest.mark.parametrize("n", [4, 7])
+def test_verify_shares_keeps_exactly_the_valid_shares(n):
+    """Checked together when all verify, one by one otherwise: the same answer as
+    checking each share alone, for every pattern of good and bad shares."""
+    keys, pks = _cluster(n)
+    msg = bls.certificate_message(OUTCOME)
+    good = {r: keys[r].sign(msg) for r in range(n)}
+    bad = {r: keys[r].sign(msg + b"x") for r in range(n)}
+    for pattern in itertools.product([None, True, False], repeat=min(n, 5)):
+        shares = {
+            r: (good if ok else bad)[r] for r, ok in enumerate(pattern) if ok is not None
+        }
+        alone = {r for r, sig in shares.items() if bls.verify(pks[r], msg, sig)}
+        assert bls.verify_shares(msg, shares, pks) == alone
+    junk = {0: good[0], 1: b"\x00" * 96, 2: good[2][:50], n: good[1], -1: good[1]}
+    assert bls.verify_shares(msg, junk, pks) == {0}  # wrong lengths, indices: not shares
+    assert bls.verify_shares(msg, {0: good[0], 2: good[2]}, pks) == {0, 2}
+
+
+def test_shares_of_faulty_signers_may_cancel_but_never_forge_an_honest_one():
+    """Two faulty replicas can make shares that fail alone and verify in aggregate
+    (sigma_a + D and sigma_b - D); :func:`verify_shares` accepts them, and the
+    certificate made of them still proves what it claims: every honest signer signed.
+    The same trick cannot stand in for an honest replica that did not sign."""
+    keys, pks = _cluster(7)
+    msg = bls.certificate_message(OUTCOME)
+    d = bls.parse_signature(keys[6].sign(b"anything"))
+    minus_d = bls._g2_multiply(d, bls.SUBGROUP_ORDER - 1)
+    a = bytes(bls.parse_signature(keys[0].sign(msg)) + d)
+    b = bytes(bls.parse_signature(keys[1].sign(msg)) + minus_d)
+    assert not bls.verify(pks[0], msg, a) and not bls.verify(pks[1], msg, b)
+    shares = {0: a, 1: b, **{r: keys[r].sign(msg) for r in (2, 3, 4)}}
+    assert bls.verify_shares(msg, shares, pks) == {0, 1, 2, 3, 4}
+    assert bls.verify_certificate(OUTCOME, bls.certify(shares), pks)
+    # replica 4 honest and silent: faulty 0 and 1 cannot put 4 in a certificate
+    fake4 = bytes(bls.parse_signature(keys[0].sign(msg)) + d)
+    forged = {0: a, 1: b, 2: shares[2], 3: shares[3], 4: fake4}
+    assert bls.verify_shares(msg, forged, pks) == {2, 3}
+
+
 def test_threshold_any_t_partials_give_the_group_signature():
     t, n = 3, 5
     tk = bls.deal_threshold(t, n, seed=b"dealer")

@@ -129,6 +129,58 @@ def test_a_withheld_share_still_leaves_a_quorum():
     cl.close()
 
 
+class _WrongShareReplica(Replica):
+    """Endorses every outcome with a signature of something else."""
+
+    def __init__(self, *args, **kwargs):
+        key = KEYS[args[0]]
+        kwargs["endorse"] = lambda result: (
+            key.sign(b"not the outcome").hex() if "outcome" in result else None
+        )
+        super().__init__(*args, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [0, 3])
+def test_a_wrong_share_is_found_and_left_out(bad):
+    """The client checks the endorsements together; when the aggregate fails it checks
+    each and waits for a quorum of valid ones, so the wrong share never enters the
+    certificate."""
+    cl = sim_cluster(CFG, KEYS, clients=5, seed=9, replica_class={bad: _WrongShareReplica})
+    calls = []
+    for cid in cl.client_ids:
+        client = cl.client(cid)
+        check = client.check_endorsements
+        client.check_endorsements = lambda res, es, check=check: calls.append(sorted(es)) or (
+            check(res, es)
+        )
+    _setup(cl)
+    rec = _auction(cl, "a1", [5.0, 9.0, 7.0, 1.0])
+    assert rec.result["outcome"]["price"] == 7.0
+    assert sorted(rec.endorsements) == sorted({0, 1, 2, 3} - {bad})
+    cert = certificate_of(rec.result, rec.endorsements, PKS, checked=True)
+    assert bls.verify_certificate(rec.result["outcome"], cert, PKS)
+    # the first batch is a quorum's worth; each endorsement is checked once
+    checked = [r for c in calls for r in c]
+    assert len(calls[0]) == bls.quorum(4) and len(checked) == len(set(checked)) <= 4
+    cl.close()
+
+
+def test_endorsements_are_checked_in_one_batch_per_result():
+    cl = sim_cluster(CFG, KEYS, clients=5, seed=3)
+    calls = []
+    for cid in cl.client_ids:
+        client = cl.client(cid)
+        check = client.check_endorsements
+        client.check_endorsements = lambda res, es, check=check: calls.append(len(es)) or (
+            check(res, es)
+        )
+    _setup(cl)
+    _auction(cl, "a1", [5.0, 9.0, 7.0, 1.0])
+    outcomes = [h for h in cl.history if isinstance(h.result, dict) and "outcome" in h.result]
+    assert len(outcomes) == 1 and calls == [bls.quorum(4)]
+    cl.close()
+
+
 def _ticks(cl, client, k):
     cl.submit(client, [{"op": "noop"}] * k)
     assert cl.run(cl.net.now + 300)

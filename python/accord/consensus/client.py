@@ -40,13 +40,17 @@ class Client:
         max_backoff: float | None = None,
         validate: Callable[[dict], dict] = validate_op,
         endorsements: int = 0,
-        check_endorsement: Callable[[int, Any, str], bool] | None = None,
+        check_endorsements: Callable[[Any, dict[int, str]], set[int]] | None = None,
     ) -> None:
         """``validate`` normalises an operation before it is sent (the state machine's
         :func:`~accord.consensus.statemachine.validate_op`).  With ``endorsements > 0``
         a result whose replies carry endorsements (see :class:`Replica`) completes only
-        once that many matching replies carry one that ``check_endorsement(replica,
-        result, endorsement)`` accepts; they are then in :attr:`endorsements`."""
+        once that many matching replies carry one that ``check_endorsements`` accepts;
+        they are then in :attr:`endorsements`.  ``check_endorsements(result,
+        {replica: endorsement})`` returns the replicas whose endorsements are valid; it
+        is called once enough matching replies carry endorsements, with those not yet
+        checked, so that a batch can be checked at once (an aggregate signature).  A
+        result whose endorsements are all invalid completes as an unendorsed one."""
         if id < CLIENT_BASE:
             raise ValueError(f"Client: id must be >= {CLIENT_BASE} (replicas use 0..n-1); got {id}")
         if keyring.id != id:
@@ -62,7 +66,7 @@ class Client:
         self.retransmissions = 0
         self.validate = validate
         self.endorsements_needed = endorsements
-        self.check_endorsement = check_endorsement
+        self.check_endorsements = check_endorsements
         #: replica -> endorsement of the last completed request's result
         self.endorsements: dict[int, str] = {}
         #: replicas that had replied with a different result when the last request
@@ -93,6 +97,7 @@ class Client:
             "op": op,
             "read_only": read_only,
             "replies": {},
+            "verdicts": {},  # (replica, result key, endorsement) -> valid
             "timeout": self.cfg.client_timeout,
             "frame": self._frame(op, read_only),
         }
@@ -124,6 +129,30 @@ class Client:
         current["timeout"] = min(current["timeout"] * 2, self.max_backoff)
         self.host.set_timer("retransmit", current["timeout"])
 
+    def _valid_endorsements(
+        self, result: Any, key: str, matching: dict[int, str | None]
+    ) -> dict[int, str] | None:
+        """The valid endorsements among ``matching`` (replica -> endorsement of the
+        result ``key``), checking the unchecked ones in one call once at least
+        ``endorsements_needed`` are candidates; None while fewer are."""
+        verdicts = self.current["verdicts"] if self.current is not None else {}
+        candidates = {
+            r: e
+            for r, e in matching.items()
+            if e is not None and verdicts.get((r, key, e)) is not False
+        }
+        if not candidates:
+            return {}
+        if len(candidates) < self.endorsements_needed:
+            return None
+        unchecked = {r: e for r, e in candidates.items() if (r, key, e) not in verdicts}
+        if unchecked:
+            assert self.check_endorsements is not None  # endorsements are kept only then
+            valid = self.check_endorsements(result, unchecked)
+            for r, e in unchecked.items():
+                verdicts[(r, key, e)] = r in valid
+        return {r: e for r, e in candidates.items() if verdicts[(r, key, e)]}
+
     def on_frame(self, data: bytes) -> None:
         try:
             msg = decode(data, self.cfg.max_message_bytes)
@@ -146,11 +175,8 @@ class Client:
             or read_only != current["read_only"]
         ):
             return
-        if endorsement is not None and not (
-            self.check_endorsement is not None
-            and self.check_endorsement(msg.sender, result, endorsement)
-        ):
-            endorsement = None  # a bad endorsement counts as none
+        if self.check_endorsements is None:
+            endorsement = None  # nothing to check it with: counts as none
         current["replies"][msg.sender] = (_canonical(result), view, endorsement)
         key = current["replies"][msg.sender][0]
         matching = {r: e for r, (k, _, e) in current["replies"].items() if k == key}
@@ -158,8 +184,8 @@ class Client:
         need = self.cfg.quorum if read_only else self.cfg.f + 1
         if len(views) < need:
             return
-        endorsed = {r: e for r, e in matching.items() if e is not None}
-        if endorsed and len(endorsed) < self.endorsements_needed:
+        endorsed = self._valid_endorsements(result, key, matching)
+        if endorsed is None or (endorsed and len(endorsed) < self.endorsements_needed):
             return  # an endorsed result: wait for enough endorsements
         self.view = max(self.view, sorted(views)[-need])
         self.endorsements = endorsed

@@ -2,7 +2,8 @@
 
 * :func:`sealed_bid` -- a bidder's commit and reveal operations for one bid;
 * :func:`certificate_of` -- the quorum certificate from the replicas' endorsements of
-  an outcome (checked one by one, so a withheld or wrong share is left out);
+  an outcome (checked together, then one by one if that fails, so a withheld or
+  wrong share is left out);
 * :func:`sim_cluster` -- a :class:`~accord.consensus.simnet.SimCluster` running the
   service: replicas with BLS keys endorsing outcomes, clients that wait for a quorum of
   endorsements.
@@ -18,7 +19,7 @@ from ..consensus.config import ProtocolConfig
 from ..consensus.simnet import SimCluster
 from .bls import BlsKey, QuorumCertificate, certify, quorum
 from .hash_commit import hash_commit
-from .machine import check_endorsement, endorser, service_machine, validate_service_op
+from .machine import check_endorsements, endorser, service_machine, validate_service_op
 from .pedersen import commit
 from .range_proof import prove_range
 from .sealed_bid import commit_context
@@ -67,12 +68,12 @@ def certificate_of(
     """The certificate of ``result["outcome"]`` from the valid endorsements among
     ``endorsements`` (replica -> hex signature); ``ValueError`` without a quorum.
     ``checked=True`` skips checking them again: they are the ones a client's
-    ``check_endorsement`` accepted (a BLS verification, two pairings, each)."""
+    ``check_endorsements`` accepted."""
     if checked:
-        valid = {r: bytes.fromhex(e) for r, e in endorsements.items()}
+        good = set(endorsements)
     else:
-        check = check_endorsement(public_keys)
-        valid = {r: bytes.fromhex(e) for r, e in endorsements.items() if check(r, result, e)}
+        good = check_endorsements(public_keys)(result, endorsements)
+    valid = {r: bytes.fromhex(e) for r, e in endorsements.items() if r in good}
     need = quorum(len(public_keys))
     if len(valid) < need:
         raise ValueError(f"{len(valid)} valid endorsements; a certificate needs {need}")
@@ -108,7 +109,7 @@ def sim_cluster(
         client_options={
             "validate": validate_service_op,
             "endorsements": quorum(config.n),
-            "check_endorsement": check_endorsement(publics),
+            "check_endorsements": check_endorsements(publics),
         },
         **options,
     )

@@ -45,7 +45,7 @@ thread (:func:`service_machine`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -61,7 +61,7 @@ __all__ = [
     "PREFIX",
     "SERVICE_OPS",
     "ServiceStore",
-    "check_endorsement",
+    "check_endorsements",
     "endorser",
     "service_machine",
     "validate_service_op",
@@ -265,18 +265,27 @@ def endorser(key: bls.BlsKey) -> Callable[[Any], str | None]:
     return endorse
 
 
-def check_endorsement(public_keys: Sequence[bytes]) -> Callable[[int, Any, str], bool]:
-    """A client's check of replica ``r``'s endorsement of a result (see :func:`endorser`)."""
+def check_endorsements(
+    public_keys: Sequence[bytes],
+) -> Callable[[Any, Mapping[int, str]], set[int]]:
+    """A client's check of the replicas' endorsements of a result (see :func:`endorser`):
+    the replicas whose hex signatures of its outcome verify, checked together first
+    (:func:`~accord.service.bls.verify_shares`)."""
 
-    def check(r: int, result: Any, endorsement: str) -> bool:
-        if not 0 <= r < len(public_keys) or not isinstance(result, dict):
-            return False
-        outcome = result.get("outcome")
+    def check(result: Any, endorsements: Mapping[int, str]) -> set[int]:
+        outcome = result.get("outcome") if isinstance(result, dict) else None
+        if not isinstance(outcome, dict):
+            return set()
         try:
-            sig = bytes.fromhex(endorsement)
             message = bls.certificate_message(outcome)
         except (TypeError, ValueError):
-            return False
-        return bls.verify(public_keys[r], message, sig)
+            return set()
+        shares = {}
+        for r, e in endorsements.items():
+            try:
+                shares[r] = bytes.fromhex(e)
+            except (TypeError, ValueError):
+                continue
+        return bls.verify_shares(message, shares, public_keys)
 
     return check

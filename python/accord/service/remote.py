@@ -29,7 +29,7 @@ from .bls import QuorumCertificate, quorum, verify_certificate
 from .client import SealedBid, certificate_of
 from .deploy import ServiceConfig, load_service
 from .hierarchy import submit_op
-from .machine import check_endorsement, endorser, service_machine, validate_service_op
+from .machine import check_endorsements, endorser, service_machine, validate_service_op
 from .signing import AgentKey
 
 __all__ = [
@@ -151,7 +151,7 @@ class ServiceClient:
             client_options={
                 "validate": validate_service_op,
                 "endorsements": quorum(self.config.n),
-                "check_endorsement": check_endorsement(self.public_keys),
+                "check_endorsements": check_endorsements(self.public_keys),
             },
         )
 
@@ -181,7 +181,7 @@ class ServiceClient:
         result = done.result
         if not isinstance(result, dict) or not isinstance(result.get("outcome"), dict):
             raise ServiceRequestError(op.get("op", "?"), f"not an outcome: {result!r}")
-        # the transport counted only endorsements that passed check_endorsement
+        # the transport counted only endorsements that passed check_endorsements
         cert = certificate_of(result, done.endorsements, self.public_keys, checked=True)
         out = Certified(result["outcome"], cert, result.get("ledger"))
         if self.record_certificates:

@@ -298,7 +298,7 @@ class SimLedgerSink(_StreamSink):
         from .client import certificate_of
 
         record = self._submit(op)
-        # the client counted only endorsements that passed check_endorsement
+        # the client counted only endorsements that passed check_endorsements
         cert = certificate_of(record.result, record.endorsements, self.public_keys, checked=True)
         if self.record_certificate:
             o = record.result["outcome"]
