@@ -4,8 +4,8 @@
 ``procs`` load-generator processes; each runs ``concurrent`` auctions at a time in
 closed loops: ``auction_open`` by the seller, ``bidders`` signed commitments (each
 bidder on its own PBFT client id, all at once), their reveals, ``auction_close`` (the
-client collects a quorum of endorsements, each checked, and aggregates them into the
-certificate) and ``certify`` (the certificate recorded in the ledger).  An auction
+client collects a quorum of endorsements and checks them together, as the aggregate
+that is the certificate) and ``certify`` (the certificate recorded in the ledger).  An auction
 counts when its certificate is recorded inside the measurement window.
 
 :func:`bench_hierarchy` times two-level agreements: groups of replicas agree on
