@@ -2,6 +2,8 @@
 replicas outvoted and flagged, withheld certificate shares, and identical ledgers on
 every correct replica under random schedules and link faults."""
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -10,6 +12,7 @@ pytest.importorskip("coincurve", reason="the 'service' extra is not installed")
 pytest.importorskip("chia_rs", reason="the 'service' extra is not installed")
 
 from accord.consensus import ProtocolConfig, Replica  # noqa: E402
+from accord.consensus.faults import CensoringPrimary  # noqa: E402
 from accord.consensus.simnet import LinkFaults  # noqa: E402
 from accord.service import bls  # noqa: E402
 from accord.service.client import certificate_of, replica_keys, sealed_bid, sim_cluster  # noqa: E402
@@ -150,8 +153,8 @@ def test_a_wrong_share_is_found_and_left_out(bad):
     for cid in cl.client_ids:
         client = cl.client(cid)
         check = client.check_endorsements
-        client.check_endorsements = lambda res, es, check=check: calls.append(sorted(es)) or (
-            check(res, es)
+        client.check_endorsements = lambda res, es, check=check: (
+            calls.append(sorted(es)) or (check(res, es))
         )
     _setup(cl)
     rec = _auction(cl, "a1", [5.0, 9.0, 7.0, 1.0])
@@ -171,13 +174,70 @@ def test_endorsements_are_checked_in_one_batch_per_result():
     for cid in cl.client_ids:
         client = cl.client(cid)
         check = client.check_endorsements
-        client.check_endorsements = lambda res, es, check=check: calls.append(len(es)) or (
-            check(res, es)
+        client.check_endorsements = lambda res, es, check=check: (
+            calls.append(len(es)) or (check(res, es))
         )
     _setup(cl)
     _auction(cl, "a1", [5.0, 9.0, 7.0, 1.0])
     outcomes = [h for h in cl.history if isinstance(h.result, dict) and "outcome" in h.result]
     assert len(outcomes) == 1 and calls == [bls.quorum(4)]
+    cl.close()
+
+
+def test_a_censoring_primary_is_replaced_and_the_held_bids_count():
+    """Primary 0 never orders the odd-numbered clients' requests (two of the bidders):
+    their clients time out and send to every replica, the backups' timers replace the
+    primary, and the held commits are ordered before the deadline."""
+    cl = sim_cluster(CFG, KEYS, clients=5, seed=11, replica_class={0: CensoringPrimary})
+    _setup(cl)
+    held = [i for i, c in enumerate(cl.client_ids[1:]) if c % 2]
+    assert held  # bidders whose requests the primary holds
+    rec = _auction(cl, "a1", [5.0, 9.0, 7.0, 1.0])
+    assert min(cl.replica(r).view for r in (1, 2, 3)) >= 1
+    out = rec.result["outcome"]
+    assert out["winner"] == "b1" and out["price"] == 7.0
+    assert sorted(out["bids"]) == ["b0", "b1", "b2", "b3"] and out["excluded"] == []
+    commits = [h for h in cl.history if h.op.get("op") == "auction_commit"]
+    assert sorted(h.op["agent"] for h in commits if "tick" in h.result) == [
+        f"b{i}" for i in range(4)
+    ]
+    cl.close()
+
+
+def test_a_commit_held_past_the_deadline_is_refused_with_the_ticks():
+    """When the primary holds a commit until the phase has ended (here other requests
+    use up the commit ticks first), the bidder's result says so, with the tick the
+    phase ended and the tick its commit was ordered: the delay is visible, and the
+    outcome names only those who took part."""
+    cl = sim_cluster(CFG, KEYS, clients=5, seed=11, replica_class={0: CensoringPrimary})
+    _setup(cl)
+    c0, rest = cl.client_ids[0], cl.client_ids[1:]
+    op = {
+        "op": "auction_open",
+        "auction": "a2",
+        "seller": "seller",
+        "mechanism": "second_price",
+        "commit_ticks": 3,
+        "reveal_ticks": 10_000,
+    }
+    cl.submit(c0, [SELLER.sign(op)])
+    assert cl.run(cl.net.now + 60)
+    sbs = [sealed_bid(k, "a2", b) for k, b in zip(BIDDERS, [5.0, 9.0, 7.0, 1.0], strict=True)]
+    for c, sb in zip(rest, sbs, strict=True):
+        cl.submit(c, [sb.commit])
+    cl.submit(c0, [{"op": "noop"}] * 4)  # the primary orders these at once
+    assert cl.run(cl.net.now + 60)
+    commits = {h.op["agent"]: h.result for h in cl.history if h.op.get("op") == "auction_commit"}
+    late = {a: r for a, r in commits.items() if "error" in r}
+    on_time = {a: r for a, r in commits.items() if "tick" in r}
+    held = {f"b{i}" for i, c in enumerate(rest) if c % 2}
+    assert set(late) == held and set(on_time) == {f"b{i}" for i in range(4)} - held
+    for r in late.values():
+        assert re.search(
+            r"has ended \(at tick (\d+); this commit was ordered at tick (\d+)\)", r["error"]
+        )
+        end, at = map(int, re.findall(r"tick (\d+)", r["error"]))
+        assert at >= end
     cl.close()
 
 

@@ -5,7 +5,7 @@ protocol in one way, holding only its own keys (it can sign as itself, never as
 another replica).  The behaviours follow what trusted BFT systems are tested
 with: equivocation (Twins: Bano et al. (2021)), forged and replayed messages,
 small mutations of view and sequence numbers (ByzzFuzz: Winter et al. (2023)),
-silence, and lies in VIEW-CHANGE.
+silence, censorship by a primary, and lies in VIEW-CHANGE.
 """
 
 from __future__ import annotations
@@ -170,7 +170,24 @@ class LyingViewChange(Replica):
         super().on_timer(key)
 
 
+class CensoringPrimary(Replica):
+    """As primary, never orders the requests of odd-numbered clients: it keeps them
+    pending, to shut those clients out or hold their requests past a deadline.  The
+    clients' retransmissions reach the backups, whose request timers then start a
+    view change (Castro & Liskov (1999), Sec. 4.4)."""
+
+    def _propose(self) -> None:
+        held = {c: m for c, m in self.pending.items() if c % 2}
+        for c in held:
+            del self.pending[c]
+        try:
+            super()._propose()
+        finally:
+            self.pending.update(held)
+
+
 BEHAVIOURS: dict[str, type[Replica]] = {
+    "censor": CensoringPrimary,
     "silent": Silent,
     "equivocate": EquivocatingPrimary,
     "wrong-digest": WrongDigest,

@@ -24,8 +24,9 @@ the service has executed (every correct replica agrees on it):
    returned for certification.
 
 A Byzantine primary can delay a commit, but not move it across a deadline unseen: the
-commit's result carries the tick at which it executed, and a bidder whose request is
-not executed in time times out and starts a view change.
+commit's result carries the tick at which it executed (a refusal, the tick the phase
+ended as well), and a bidder whose request is not executed in time times out and sends
+it to every replica, whose request timers then start a view change.
 """
 
 from __future__ import annotations
@@ -136,7 +137,11 @@ def _commit(ctx: Context, op: dict[str, Any]) -> Any:
     auction, state = _load(ctx, op)
     agent = identifier(op, "agent")
     if not _committing(state, ctx.tick):
-        raise ServiceError(f"auction_commit: the commit phase of {auction!r} has ended")
+        end = state["commit_end"] if state["sealed_at"] is None else state["sealed_at"]
+        raise ServiceError(
+            f"auction_commit: the commit phase of {auction!r} has ended (at tick "
+            f"{min(end, state['commit_end'])}; this commit was ordered at tick {ctx.tick})"
+        )
     commitment = op["commitment"]
     if not isinstance(commitment, str):
         raise ServiceError("auction_commit: field 'commitment' must be hex")
