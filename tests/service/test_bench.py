@@ -29,3 +29,14 @@ def test_hierarchy_bench_completes_rounds(tmp_path):
     assert res["rounds"] >= 1 and res["p50_ms"] <= res["p99_ms"]
     with pytest.raises(ValueError, match="must be positive"):
         bench_hierarchy(groups=0)
+
+
+def test_primitives_bench_times_every_primitive():
+    from accord.service.bench import bench_primitives
+
+    res = bench_primitives(bits=4, sizes=(4,))
+    expected = {"hash_commit", "pedersen_commit", "range4_prove", "range4_verify", "bls_verify",
+                "ed25519_verify", "certificate_verify_n4", "shares_verify_n4"}  # fmt: skip
+    assert expected <= set(res) and all(v > 0 for v in res.values())
+    # three endorsements checked together cost less than three checks one by one
+    assert res["shares_verify_n4"] > res["bls_verify"] / 3

@@ -334,13 +334,14 @@ def bench_primitives(bits: int = 16, sizes: tuple[int, ...] = (4, 7, 10)) -> dic
     c, salt = hash_commit(123.5, ctx)
     out["hash_commit"] = _rate(lambda: hash_commit(123.5, ctx))
     out["hash_verify"] = _rate(lambda: verify_hash_commit(c, 123.5, salt, ctx))
-    pc, r = commit(1234)
-    out["pedersen_commit"] = _rate(lambda: commit(1234))
-    proof = prove_opening(pc, 1234, r, ctx)
-    out["opening_prove"] = _rate(lambda: prove_opening(pc, 1234, r, ctx))
+    value = 1234 % (1 << bits)  # a value the range proof covers
+    pc, r = commit(value)
+    out["pedersen_commit"] = _rate(lambda: commit(value))
+    proof = prove_opening(pc, value, r, ctx)
+    out["opening_prove"] = _rate(lambda: prove_opening(pc, value, r, ctx))
     out["opening_verify"] = _rate(lambda: verify_opening_proof(pc, proof, ctx))
-    rp = prove_range(pc, 1234, r, bits, ctx)
-    out[f"range{bits}_prove"] = _rate(lambda: prove_range(pc, 1234, r, bits, ctx))
+    rp = prove_range(pc, value, r, bits, ctx)
+    out[f"range{bits}_prove"] = _rate(lambda: prove_range(pc, value, r, bits, ctx))
     out[f"range{bits}_verify"] = _rate(lambda: verify_range(pc, rp, bits, ctx))
     agent = AgentKey.generate("a", b"bench")
     op = agent.sign({"op": "auction_commit", "auction": "a1", "agent": "a", "commitment": c.hex()})
@@ -362,6 +363,10 @@ def bench_primitives(bits: int = 16, sizes: tuple[int, ...] = (4, 7, 10)) -> dic
         out[f"certify_n{n}"] = _rate(lambda shares=shares: bls.certify(shares))
         out[f"certificate_verify_n{n}"] = _rate(
             lambda cert=cert, publics=publics: bls.verify_certificate(outcome, cert, publics)
+        )
+        # a client's check of a quorum of endorsements: together, then one by one
+        out[f"shares_verify_n{n}"] = _rate(
+            lambda shares=shares, publics=publics: bls.verify_shares(message, shares, publics)
         )
     return out
 
