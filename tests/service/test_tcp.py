@@ -134,6 +134,18 @@ def test_the_blocking_client_and_error_results(service):
             with pytest.raises(ValueError, match="unexpected field"):
                 c.request({"op": "auction_close", "auction": "x", "extra": 1})
             assert c.outcome("position", "nope") is None
+            # a committed topic: positions hidden until the commit phase has ended
+            c.open_topic(owner, "ct", "median", 1, 1000, commit_ticks=1000, expect=3)
+            with pytest.raises(ServiceRequestError, match="takes committed positions"):
+                c.submit_position(agents[0], "ct", [1.0])
+            values = zip(agents, (4, 6, 9), strict=True)
+            reveals = [c.commit_position(k, "ct", [v]) for k, v in values]
+            with pytest.raises(ServiceRequestError, match="do not open 'a0''s commitment"):
+                c.reveal_position({**reveals[0], "position": [5.0]})
+            for r in reveals:
+                c.reveal_position(r)
+            committed = c.close_topic("ct")
+            assert committed.outcome["value"] == [6.0] and committed.verify(c.public_keys)
     finally:
         asyncio.run_coroutine_threadsafe(_stop_all(servers), loop).result(T)
         loop.call_soon_threadsafe(loop.stop)
@@ -206,6 +218,48 @@ def test_the_command_line_runs_an_auction_and_verifies_its_certificate(tmp_path,
     Path(out).write_text(json.dumps(doc))
     assert main(["service", "verify", *svc, out]) == 1
     assert "does not verify" in capsys.readouterr().err
+
+
+def test_the_command_line_agrees_on_a_committed_game(tmp_path, capsys):
+    """``accord service position``: a committed topic over a declared 2 x 2 game, each
+    agent's payoff estimate committed, then revealed from the saved file; the replicas
+    agree on the median game and its Lemke-Howson equilibrium."""
+    from accord.cli import main
+    from accord.service.bench import ServiceCluster
+
+    # matching pennies' row payoffs, column payoffs = -row; one agent's estimate is off
+    game = [1, -1, -1, 1, -1, 1, 1, -1]
+    estimates = {"a": game, "b": game, "c": [9, 9, 9, 9, 9, 9, 9, 9]}
+    with ServiceCluster(n=4, batch=8, clients=2, workdir=tmp_path / "svc") as cl:
+        svc = ["--config", str(cl.path)]
+        keys = {a: str(tmp_path / f"{a}.key") for a in ("owner", *estimates)}
+        for agent, path in keys.items():
+            assert main(["service", "keygen", agent, path]) == 0
+            assert main(["service", "register", *svc, "--key", path]) == 0
+        assert main(["service", "position", "open", *svc, "--key", keys["owner"],
+                     "--topic", "g", "--aggregator", "median", "--dim", "8",
+                     "--submit-ticks", "100", "--commit-ticks", "100", "--expect", "3",
+                     "--game", '{"actions": [2, 2], "solve": "lemke_howson"}']) == 0  # fmt: skip
+        for agent, payoffs in estimates.items():
+            saved = str(tmp_path / f"{agent}.reveal")
+            position = ",".join(str(v) for v in payoffs)
+            assert main(["service", "position", "commit", *svc, "--key", keys[agent],
+                         "--topic", "g", "--position", position, "--save", saved]) == 0  # fmt: skip
+            assert os.stat(saved).st_mode & 0o777 == 0o600
+        capsys.readouterr()
+        assert main(["service", "position", "reveal", *svc, "--saved", "nope.reveal"]) == 2
+        for agent in estimates:
+            saved = str(tmp_path / f"{agent}.reveal")
+            assert main(["service", "position", "reveal", *svc, "--saved", saved]) == 0
+        out = str(tmp_path / "g.json")
+        capsys.readouterr()
+        assert main(["service", "position", "close", *svc, "--topic", "g", "--out", out]) == 0
+    doc = json.loads(Path(out).read_text())
+    outcome = doc["outcome"]
+    assert outcome["value"] == [float(v) for v in game]
+    eq = outcome["equilibrium"]
+    assert eq["strategies"] == [[0.5, 0.5], [0.5, 0.5]] and eq["expected_payoffs"] == [0, 0]
+    assert main(["service", "verify", *svc, out]) == 0
 
 
 def test_service_replicas_serve_metrics_and_health(tmp_path, capsys):

@@ -193,12 +193,30 @@ def _request(args: argparse.Namespace) -> Any:
             return c.close_auction(args.auction).to_json()
         if what == "position":
             if action == "open":
-                extra = {k: getattr(args, k) for k in ("trim", "expect") if getattr(args, k)}
+                extra = {
+                    k: getattr(args, k)
+                    for k in ("trim", "expect", "commit_ticks", "weights", "game")
+                    if getattr(args, k) is not None
+                }
                 return c.open_topic(
                     key, args.topic, args.aggregator, args.dim, args.submit_ticks, **extra
                 )
             if action == "submit":
                 return c.submit_position(key, args.topic, args.position)
+            if action == "commit":
+                from ..consensus.cluster_config import write_private_file
+                from ..service.positions import committed_position
+
+                if key is None:
+                    raise ValueError("service position commit: --key is required")
+                commit, reveal = committed_position(key, args.topic, args.position)
+                write_private_file(Path(args.save), json.dumps(reveal) + "\n")
+                return c.request(commit)
+            if action == "reveal":
+                from ..consensus.cluster_config import read_private_file
+
+                saved = read_private_file(args.saved, "write it with position commit")
+                return c.reveal_position(json.loads(saved))
             return c.close_topic(args.topic).to_json()
         return c.propose_coalition(key, args.proposal, args.game, args.division).to_json()
 
@@ -367,10 +385,35 @@ def add_commands(sub) -> None:
     p.add_argument("--submit-ticks", type=whole(1), required=True, help="submission phase length")
     p.add_argument("--trim", type=float, default=None, help="trimmed_mean: fraction cut per side")
     p.add_argument("--expect", type=whole(1), default=None, help="close after this many")
+    p.add_argument(
+        "--commit-ticks",
+        type=whole(1),
+        default=None,
+        help="committed topic: a commit phase of this many ticks, then reveals for "
+        "--submit-ticks (position commit / position reveal)",
+    )
+    p.add_argument(
+        "--weights", type=_json_value, default=None, help='trust weights: {"agent": w} or @FILE'
+    )
+    p.add_argument(
+        "--game",
+        type=_json_value,
+        default=None,
+        help='a declared game: {"actions": [2, 2], "solve": "ce"|"cce"|"lemke_howson"} '
+        "or @FILE; positions are payoff tensors (--dim players * prod(actions))",
+    )
     p = position.add_parser("submit", help="submit a signed position")
     _client_args(p, key=True)
     p.add_argument("--topic", required=True, help="the topic id")
     p.add_argument("--position", type=_numbers, required=True, help="e.g. 1.5,2")
+    p = position.add_parser("commit", help="commit to a position; the reveal is saved locally")
+    _client_args(p, key=True)
+    p.add_argument("--topic", required=True, help="the topic id")
+    p.add_argument("--position", type=_numbers, required=True, help="e.g. 1.5,2")
+    p.add_argument("--save", required=True, help="file for the reveal (keep it secret)")
+    p = position.add_parser("reveal", help="send a saved position reveal")
+    _client_args(p)
+    p.add_argument("--saved", required=True, help="the file written by position commit")
     p = position.add_parser("close", help="close: the certified aggregate")
     _client_args(p, out=True)
     p.add_argument("--topic", required=True, help="the topic id")

@@ -30,6 +30,7 @@ from .client import SealedBid, certificate_of
 from .deploy import ServiceConfig, load_service
 from .hierarchy import submit_op
 from .machine import check_endorsements, endorser, service_machine, validate_service_op
+from .positions import committed_position
 from .signing import AgentKey
 
 __all__ = [
@@ -278,6 +279,20 @@ class ServiceClient:
     async def submit_position(self, key: AgentKey, topic: str, position: Sequence[float]) -> Any:
         op = {"op": "position_submit", "topic": topic, "agent": key.agent}
         return await self.request(key.sign({**op, "position": [float(v) for v in position]}))
+
+    async def commit_position(
+        self, key: AgentKey, topic: str, position: Sequence[float]
+    ) -> dict[str, Any]:
+        """``position_commit`` of ``key.agent``'s ``position`` in a committed topic; the
+        ``position_reveal`` operation that opens it, to keep secret and send with
+        :meth:`reveal_position` once the commit phase has ended."""
+        commit, reveal = committed_position(key, topic, [float(v) for v in position])
+        await self.request(commit)
+        return reveal
+
+    async def reveal_position(self, reveal: dict[str, Any]) -> Any:
+        """Send a ``position_reveal`` made by :meth:`commit_position`."""
+        return await self.request(reveal)
 
     async def close_topic(self, topic: str) -> Certified:
         return await self.certified({"op": "position_close", "topic": topic})
