@@ -2,6 +2,7 @@
 replicas outvoted and flagged, withheld certificate shares, and identical ledgers on
 every correct replica under random schedules and link faults."""
 
+import importlib.util
 import re
 
 import pytest
@@ -13,6 +14,7 @@ pytest.importorskip("chia_rs", reason="the 'service' extra is not installed")
 
 from accord.consensus import ProtocolConfig, Replica  # noqa: E402
 from accord.consensus.faults import CensoringPrimary  # noqa: E402
+from accord.consensus.metrics import ReplicaMetrics  # noqa: E402
 from accord.consensus.simnet import LinkFaults  # noqa: E402
 from accord.service import bls  # noqa: E402
 from accord.service.client import certificate_of, replica_keys, sealed_bid, sim_cluster  # noqa: E402
@@ -238,6 +240,46 @@ def test_a_commit_held_past_the_deadline_is_refused_with_the_ticks():
         )
         end, at = map(int, re.findall(r"tick (\d+)", r["error"]))
         assert at >= end
+    cl.close()
+
+
+def test_metrics_time_each_mechanism_instance_and_count_its_rounds():
+    """Per mechanism: from the opening's PRE-PREPARE to the outcome, in simulated time,
+    and the sequence numbers that carried the instance's operations; a refused close
+    ends nothing, and an instance never closed is counted as open."""
+    cl = sim_cluster(CFG, KEYS, clients=5, seed=3)
+    metrics = ReplicaMetrics(clock=lambda: cl.net.now)
+    metrics.attach(cl.replica(2))
+    _setup(cl)
+    t0 = cl.net.now
+    cl.submit(cl.client_ids[0], [{"op": "auction_close", "auction": "nope"}])
+    rec = _auction(cl, "a1", [5.0, 9.0, 7.0, 1.0])
+    assert rec.result["outcome"]["price"] == 7.0
+    rounds, seconds = metrics.mechanism_rounds["auction"], metrics.mechanism_seconds["auction"]
+    assert rounds.count == seconds.count == 1
+    # open, the commits, the reveals and the close: 4 phases, 10 operations
+    assert 4 <= rounds.sum <= 10, rounds.sum
+    assert 0 < seconds.sum <= cl.net.now - t0
+    cl.submit(cl.client_ids[0], [SELLER.sign({
+        "op": "auction_open", "auction": "a2", "seller": "seller", "mechanism": "first_price",
+        "commit_ticks": 10_000, "reveal_ticks": 10_000})])  # fmt: skip
+    assert cl.run(cl.net.now + 60)
+    cl.submit(cl.client_ids[0], [{"op": "auction_close", "auction": "a2"}])  # refused: too early
+    assert cl.run(cl.net.now + 60)
+    assert "error" in cl.history[-1].result
+    figures = metrics.figures()["mechanisms"]
+    assert figures["auction"]["open"] == 1 and figures["auction"]["rounds"]["count"] == 1
+    assert set(figures) == {"auction"}
+    if importlib.util.find_spec("prometheus_client") is not None:
+        from prometheus_client import generate_latest
+
+        from accord.consensus.metrics import prometheus_registry
+
+        text = generate_latest(prometheus_registry(metrics)).decode()
+        assert 'accord_pbft_mechanism_rounds_count{mechanism="auction"} 1.0' in text
+        assert 'accord_pbft_mechanism_open_instances{mechanism="auction"} 1.0' in text
+        bucket = 'accord_pbft_mechanism_agreement_seconds_bucket{le="600.0",mechanism="auction"}'
+        assert bucket in text
     cl.close()
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._extras import MissingExtraError
+from .statemachine import KVStore
 from .storage import Recovered, Storage
 
 if TYPE_CHECKING:
@@ -39,7 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LATENCY_BUCKETS",
+    "MAX_OPEN_INSTANCES",
     "MAX_OP_LABELS",
+    "MECHANISM_ROUNDS_BUCKETS",
+    "MECHANISM_SECONDS_BUCKETS",
     "OTHER_OP",
     "Histogram",
     "ReplicaMetrics",
@@ -64,6 +68,15 @@ LATENCY_BUCKETS = (
     5.0,
     10.0,
 )
+#: Upper bounds (seconds) of the per-mechanism time-to-agreement histograms.
+MECHANISM_SECONDS_BUCKETS = (
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 600.0
+)  # fmt: skip
+#: Upper bounds of the per-mechanism rounds histograms (sequence numbers per instance).
+MECHANISM_ROUNDS_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128, 256)
+#: Mechanism instances opened and not yet closed that are followed at most (the oldest
+#: is forgotten first), so instances that never close cannot grow the metrics.
+MAX_OPEN_INSTANCES = 4096
 #: Distinct operation kinds labelled at most; later kinds are counted as :data:`OTHER_OP`.
 MAX_OP_LABELS = 64
 #: The label of operations without an ``"op"`` name, and of kinds beyond the cap.
@@ -125,6 +138,14 @@ class ReplicaMetrics:
     ``clock`` gives seconds (monotonic).  Operation kinds are the ``"op"`` field of
     dict operations (``set``, ``append``, the service's ``auction_close`` ...), at most
     ``max_op_labels`` distinct ones; the rest are :data:`OTHER_OP`.
+
+    *Per mechanism*, for a state machine whose ``instance_step`` names the instances of
+    multi-step mechanisms (the service's auctions, position and group topics, coalition
+    proposals): the time to agreement, from logging the PRE-PREPARE of an instance's
+    opening operation to executing the operation that closes it with an outcome (a
+    one-step mechanism: its commit latency), and its *rounds*, the sequence numbers
+    (three-phase agreements) that carried its operations from the opening to the
+    close.  Operations refused with an error neither open nor close an instance.
     """
 
     def __init__(
@@ -143,11 +164,20 @@ class ReplicaMetrics:
         self.latency = Histogram()  #: commit latency of every executed request
         self.by_op: dict[str, Histogram] = {}  #: commit latency per operation kind
         self._logged: dict[int, float] = {}  # seq -> when its PRE-PREPARE was first logged
+        #: per mechanism: time to agreement and rounds of the instances closed
+        self.mechanism_seconds: dict[str, Histogram] = {}
+        self.mechanism_rounds: dict[str, Histogram] = {}
+        # (mechanism, instance) -> (start, sequence numbers) of the open instances
+        self._open: dict[tuple[str, str], tuple[float, set[int]]] = {}
+        self._steps: Callable[[Any], tuple[str, str, str] | None] | None = None
 
     def attach(self, replica: Replica) -> None:
         """Start observing ``replica`` (its earlier executions are not counted)."""
         self.replica = replica
         replica.observer = self.observe
+        steps = getattr(replica.machine, "instance_step", None)
+        base = getattr(KVStore, "instance_step", None)
+        self._steps = steps if steps is not None and steps is not base else None
 
     def watch_storage(self, storage: Storage) -> Storage:
         """``storage``, noting when each sequence number is first written to the log."""
@@ -173,12 +203,72 @@ class ReplicaMetrics:
             if entry is not None:
                 for kind, count in self._kinds(entry.batch, done).items():
                     self._op_histogram(kind).observe(latency, count)
+                if self._steps is not None:
+                    self._mechanisms(replica, seq, entry.batch, done, start, now)
         elif event == "commit":
             if seq not in self._logged:
                 self._logged[seq] = self.clock()
         elif event == "stable":
             for s in [s for s in self._logged if s <= seq]:
                 del self._logged[s]
+
+    def _mechanisms(
+        self, replica: Replica, seq: int, batch: list, done: list, start: float, now: float
+    ) -> None:
+        """Follow the mechanism instances whose operations batch ``seq`` executed."""
+        assert self._steps is not None
+        executed = set(done)
+        for request in batch:
+            client, timestamp = request.sender, request.body[0]
+            if (client, timestamp) not in executed:
+                continue
+            step = self._steps(request.body[1])
+            if step is None:
+                continue
+            mechanism, instance, phase = step
+            answer = replica.clients.get(client)
+            result = answer[1] if answer is not None and answer[0] == timestamp else None
+            ok = not (isinstance(result, dict) and "error" in result)
+            key = (mechanism, instance)
+            closes = ok and isinstance(result, dict) and "outcome" in result
+            if phase == "single":
+                if closes:
+                    self._close(mechanism, now - start, 1)
+            elif phase == "open":
+                if ok:
+                    self._open.pop(key, None)
+                    self._open[key] = (start, {seq})
+                    while len(self._open) > MAX_OPEN_INSTANCES:
+                        del self._open[next(iter(self._open))]
+            elif key in self._open:
+                opened, seqs = self._open[key]
+                seqs.add(seq)
+                if phase == "close" and closes:
+                    del self._open[key]
+                    self._close(mechanism, now - opened, len(seqs))
+
+    def _mechanism_figures(self) -> dict[str, Any]:
+        opened: dict[str, int] = {}
+        for mechanism, _ in self._open:
+            opened[mechanism] = opened.get(mechanism, 0) + 1
+        out = {}
+        for m in sorted(set(self.mechanism_seconds) | set(opened)):
+            seconds = self.mechanism_seconds.get(m, Histogram(MECHANISM_SECONDS_BUCKETS))
+            rounds = self.mechanism_rounds.get(m, Histogram(MECHANISM_ROUNDS_BUCKETS))
+            out[m] = {
+                "agreement_seconds": seconds.to_json(),
+                "rounds": rounds.to_json(),
+                "open": opened.get(m, 0),
+            }
+        return out
+
+    def _close(self, mechanism: str, seconds: float, rounds: int) -> None:
+        h = self.mechanism_seconds.get(mechanism)
+        if h is None:
+            h = self.mechanism_seconds[mechanism] = Histogram(MECHANISM_SECONDS_BUCKETS)
+            self.mechanism_rounds[mechanism] = Histogram(MECHANISM_ROUNDS_BUCKETS)
+        h.observe(max(seconds, 0.0))
+        self.mechanism_rounds[mechanism].observe(rounds)
 
     @staticmethod
     def _kinds(batch: list, done: list[tuple[int, int]]) -> dict[str, int]:
@@ -211,6 +301,7 @@ class ReplicaMetrics:
             "committed_requests": self.committed,
             "commit_latency_seconds": self.latency.to_json(),
             "agreement_seconds": {k: h.to_json() for k, h in sorted(self.by_op.items())},
+            "mechanisms": self._mechanism_figures(),
         }
         replica = self.replica
         if replica is None:
@@ -326,6 +417,32 @@ def _families(figures: dict[str, Any], transport: dict[str, int]) -> Iterator[An
     for kind, h in figures["agreement_seconds"].items():
         by_op.add_metric([kind], list(h["buckets"].items()), h["sum"])
     yield by_op
+    mechanisms = figures.get("mechanisms", {})
+    seconds = HistogramMetricFamily(
+        p + "mechanism_agreement_seconds",
+        "Time from a mechanism instance's opening PRE-PREPARE to its outcome",
+        labels=["mechanism"],
+    )
+    rounds = HistogramMetricFamily(
+        p + "mechanism_rounds",
+        "Sequence numbers that carried a mechanism instance's operations",
+        labels=["mechanism"],
+    )
+    for m, figs in mechanisms.items():
+        h = figs["agreement_seconds"]
+        seconds.add_metric([m], list(h["buckets"].items()), h["sum"])
+        h = figs["rounds"]
+        rounds.add_metric([m], list(h["buckets"].items()), h["sum"])
+    opened = GaugeMetricFamily(
+        p + "mechanism_open_instances",
+        "Mechanism instances opened and not yet closed",
+        labels=["mechanism"],
+    )
+    for m, figs in mechanisms.items():
+        opened.add_metric([m], float(figs["open"]))
+    yield seconds
+    yield rounds
+    yield opened
     rejected = CounterMetricFamily(
         p + "rejected_frames", "Frames the replica dropped, by reason", labels=["reason"]
     )

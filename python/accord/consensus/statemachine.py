@@ -249,6 +249,15 @@ class KVStore:
         self._version = 0
         self._digest: tuple[int, bytes, bytes] | None = None  # (version, ledger head, digest)
 
+    @staticmethod
+    def instance_step(op: Any) -> tuple[str, str, str] | None:
+        """``(mechanism, instance, phase)`` of an operation that belongs to a multi-step
+        mechanism instance (phase ``"open"``, ``"step"``, ``"close"`` or ``"single"``),
+        for the per-mechanism metrics (:class:`~accord.consensus.metrics.ReplicaMetrics`);
+        None for the key-value store's operations.  Subclasses with mechanisms override
+        it; it must not read or change the state."""
+        return None
+
     # ----------------------------------------------------------------- reading
 
     @property

@@ -138,6 +138,24 @@ def validate_service_op(op: object) -> dict[str, Any]:
     return validate_op(op)
 
 
+#: op -> (mechanism, the field naming the instance, phase), for the metrics
+_INSTANCE_STEPS: dict[str, tuple[str, str, str]] = {
+    "auction_open": ("auction", "auction", "open"),
+    "auction_commit": ("auction", "auction", "step"),
+    "auction_reveal": ("auction", "auction", "step"),
+    "auction_close": ("auction", "auction", "close"),
+    "position_open": ("position", "topic", "open"),
+    "position_submit": ("position", "topic", "step"),
+    "position_commit": ("position", "topic", "step"),
+    "position_reveal": ("position", "topic", "step"),
+    "position_close": ("position", "topic", "close"),
+    "group_topic_open": ("group", "topic", "open"),
+    "group_submit": ("group", "topic", "step"),
+    "group_close": ("group", "topic", "close"),
+    "coalition_propose": ("coalition", "proposal", "single"),
+}
+
+
 class ServiceStore(KVStore):
     """The key-value store plus the service's operations (see the module docstring).
     ``certificate_keys`` are the replicas' BLS public keys, set by
@@ -149,6 +167,20 @@ class ServiceStore(KVStore):
     def __init__(self) -> None:
         super().__init__()
         self._agent_keys: dict[str, Ed25519PublicKey] = {}  # hex -> parsed key (a cache)
+
+    @staticmethod
+    def instance_step(op: Any) -> tuple[str, str, str] | None:
+        """``(mechanism, instance, phase)`` of a mechanism's operation (see
+        :meth:`KVStore.instance_step <accord.consensus.statemachine.KVStore.instance_step>`):
+        auctions, position topics, group topics and coalition proposals."""
+        if type(op) is not dict:
+            return None
+        step = _INSTANCE_STEPS.get(op.get("op"))  # type: ignore[arg-type]
+        if step is None:
+            return None
+        mechanism, field, phase = step
+        instance = op.get(field)
+        return (mechanism, instance, phase) if type(instance) is str else None
 
     def execute(self, op: object) -> JSONValue:
         if isinstance(op, dict):
