@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -272,24 +273,39 @@ def test_service_replicas_serve_metrics_and_health(tmp_path, capsys):
     assert main(["service", "init", str(d), "--port", "0", "--metrics-port", "0"]) == 0
     config = load_service(d)
     seller = AgentKey.generate("seller", b"m")
+    bidder = AgentKey.generate("bidder", b"m")
 
     async def go():
         servers = await _start(config)
         try:
             async with ServiceClient(config) as c:
                 await c.register(seller)
+                await c.register(bidder)
+                await c.open_auction(seller, "m1", "second_price", 100, 100, bidders=1)
+                sealed = sealed_bid(bidder, "m1", 3.0)
+                await c.commit_bid(sealed)
+                await c.reveal_bid(sealed)
+                await c.close_auction("m1")
             loop = asyncio.get_running_loop()
             capsys.readouterr()
             code = await loop.run_in_executor(
                 None, main, ["pbft", "status", "--config", str(d / "cluster.toml"), "--json"]
             )
-            return code, [s.status()["metrics"] for s in servers]
+            host, port = servers[0].metrics_address
+            text = await loop.run_in_executor(
+                None, lambda: urllib.request.urlopen(f"http://{host}:{port}/metrics").read()
+            )
+            return code, [s.status()["metrics"] for s in servers], text.decode()
         finally:
             for s in servers:
                 await s.stop()
 
-    code, metrics = asyncio.run(go())
+    code, metrics, text = asyncio.run(go())
     health = json.loads(capsys.readouterr().out)
     assert code == 0 and health["state"] == "healthy", health
     assert all(r is not None and r["last_executed"] >= 1 for r in health["replicas"])
     assert all(m for m in metrics)
+    # the auction on replica 0: open, commit, reveal and close, each its own round
+    assert 'accord_pbft_mechanism_rounds_count{mechanism="auction"} 1.0' in text
+    auction = metrics[0]["mechanisms"]["auction"]
+    assert auction["open"] == 0 and auction["rounds"]["sum"] == 4  # open, commit, reveal, close
