@@ -21,6 +21,7 @@ who holds the replicas' public keys (:func:`verify_certificate`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -70,9 +71,17 @@ def parse_public_key(data: bytes, name: str = "public key") -> G1Element:
     if bytes(data) == _IDENTITY_G1:
         raise ValueError(f"{name} is the identity point")
     try:
-        return G1Element.from_bytes(bytes(data))
+        return _g1_point(bytes(data))
     except ValueError:
         raise ValueError(f"{name} is not a point of BLS12-381's G1 subgroup") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _g1_point(data: bytes) -> G1Element:
+    """Decompress and subgroup-check a G1 point, once per distinct key: a cluster's
+    replica keys are checked with every certificate, and the check costs about as
+    much as a third of a pairing (invalid bytes raise and are not cached)."""
+    return G1Element.from_bytes(data)
 
 
 def parse_signature(data: bytes, name: str = "signature") -> G2Element:
