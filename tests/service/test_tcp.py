@@ -287,6 +287,10 @@ def test_service_replicas_serve_metrics_and_health(tmp_path, capsys):
                 await c.reveal_bid(sealed)
                 await c.close_auction("m1")
             loop = asyncio.get_running_loop()
+            deadline = loop.time() + T  # the client needed only a quorum's replies
+            while len({s.status()["last_executed"] for s in servers}) > 1:
+                assert loop.time() < deadline
+                await asyncio.sleep(0.02)
             capsys.readouterr()
             code = await loop.run_in_executor(
                 None, main, ["pbft", "status", "--config", str(d / "cluster.toml"), "--json"]
