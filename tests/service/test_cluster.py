@@ -255,6 +255,7 @@ def test_metrics_time_each_mechanism_instance_and_count_its_rounds():
     cl.submit(cl.client_ids[0], [{"op": "auction_close", "auction": "nope"}])
     rec = _auction(cl, "a1", [5.0, 9.0, 7.0, 1.0])
     assert rec.result["outcome"]["price"] == 7.0
+    cl.net.run(cl.net.now + 1.0)  # replica 2 too has executed everything
     rounds, seconds = metrics.mechanism_rounds["auction"], metrics.mechanism_seconds["auction"]
     assert rounds.count == seconds.count == 1
     # open, the commits, the reveals and the close: 4 phases, 10 operations
