@@ -303,7 +303,7 @@ class QuorumCertificate:
 
 def certify(shares: Mapping[int, bytes]) -> QuorumCertificate:
     """A certificate from the replicas' signatures ``{replica: signature}`` of
-    :func:`certificate_message` (check each with :func:`verify` first)."""
+    :func:`certificate_message` (check them first with :func:`verify_shares`)."""
     signers = tuple(sorted(shares))
     return QuorumCertificate(signers, aggregate([shares[r] for r in signers]))
 

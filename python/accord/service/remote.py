@@ -177,7 +177,7 @@ class ServiceClient:
 
     async def certified(self, op: dict[str, Any], timeout: float | None = None) -> Certified:
         """Run an operation whose result is an outcome; the outcome with its certificate
-        (made from the replicas' endorsements, each checked)."""
+        (made from a quorum of the replicas' endorsements, checked together)."""
         done = _checked(op, await self.transport.submit(op, timeout=timeout, detail=True))
         result = done.result
         if not isinstance(result, dict) or not isinstance(result.get("outcome"), dict):
