@@ -130,12 +130,12 @@ class Client:
         self.host.set_timer("retransmit", current["timeout"])
 
     def _valid_endorsements(
-        self, result: Any, key: str, matching: dict[int, str | None]
+        self, verdicts: dict, result: Any, key: str, matching: dict[int, str | None]
     ) -> dict[int, str] | None:
         """The valid endorsements among ``matching`` (replica -> endorsement of the
         result ``key``), checking the unchecked ones in one call once at least
-        ``endorsements_needed`` are candidates; None while fewer are."""
-        verdicts = self.current["verdicts"] if self.current is not None else {}
+        ``endorsements_needed`` are candidates; None while fewer are.  ``verdicts``
+        keeps every check's answer for the outstanding request."""
         candidates = {
             r: e
             for r, e in matching.items()
@@ -184,7 +184,7 @@ class Client:
         need = self.cfg.quorum if read_only else self.cfg.f + 1
         if len(views) < need:
             return
-        endorsed = self._valid_endorsements(result, key, matching)
+        endorsed = self._valid_endorsements(current["verdicts"], result, key, matching)
         if endorsed is None or (endorsed and len(endorsed) < self.endorsements_needed):
             return  # an endorsed result: wait for enough endorsements
         self.view = max(self.view, sorted(views)[-need])

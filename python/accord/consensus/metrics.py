@@ -175,9 +175,8 @@ class ReplicaMetrics:
         """Start observing ``replica`` (its earlier executions are not counted)."""
         self.replica = replica
         replica.observer = self.observe
-        steps = getattr(replica.machine, "instance_step", None)
-        base = getattr(KVStore, "instance_step", None)
-        self._steps = steps if steps is not None and steps is not base else None
+        steps = replica.machine.instance_step
+        self._steps = None if steps is KVStore.instance_step else steps
 
     def watch_storage(self, storage: Storage) -> Storage:
         """``storage``, noting when each sequence number is first written to the log."""
@@ -229,8 +228,8 @@ class ReplicaMetrics:
             answer = replica.clients.get(client)
             result = answer[1] if answer is not None and answer[0] == timestamp else None
             ok = not (isinstance(result, dict) and "error" in result)
-            key = (mechanism, instance)
             closes = ok and isinstance(result, dict) and "outcome" in result
+            key = (mechanism, instance)
             if phase == "single":
                 if closes:
                     self._close(mechanism, now - start, 1)
@@ -428,17 +427,16 @@ def _families(figures: dict[str, Any], transport: dict[str, int]) -> Iterator[An
         "Sequence numbers that carried a mechanism instance's operations",
         labels=["mechanism"],
     )
-    for m, figs in mechanisms.items():
-        h = figs["agreement_seconds"]
-        seconds.add_metric([m], list(h["buckets"].items()), h["sum"])
-        h = figs["rounds"]
-        rounds.add_metric([m], list(h["buckets"].items()), h["sum"])
     opened = GaugeMetricFamily(
         p + "mechanism_open_instances",
         "Mechanism instances opened and not yet closed",
         labels=["mechanism"],
     )
     for m, figs in mechanisms.items():
+        h = figs["agreement_seconds"]
+        seconds.add_metric([m], list(h["buckets"].items()), h["sum"])
+        h = figs["rounds"]
+        rounds.add_metric([m], list(h["buckets"].items()), h["sum"])
         opened.add_metric([m], float(figs["open"]))
     yield seconds
     yield rounds
